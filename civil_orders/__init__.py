@@ -1,0 +1,1 @@
+"""civil-orders: the command line, the embedded stack, the demo and the benchmark."""

@@ -1,0 +1,3 @@
+from civil_orders.cli import app
+
+app()

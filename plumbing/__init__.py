@@ -1,0 +1,1 @@
+"""Plumbing every service shares: settings, event store, outbox relay, consumers, dead letters."""

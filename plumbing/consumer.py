@@ -1,0 +1,75 @@
+"""The one consumer pattern: parse the envelope, hop into the service, dead-letter what fails.
+
+Transient failures (database or broker unavailable) are raised, so the message is not
+committed and comes again; bad input and rejected commands go to the dead-letter path and
+the consumer carries on with the next message.
+"""
+
+from collections.abc import Callable
+
+import structlog
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.message import StreamMessage
+from pydantic import ValidationError
+
+from plumbing.deadletters import DeadLetters
+from plumbing.errors import CommandRejected
+from plumbing.eventstore import hop
+from schemas.envelope import Envelope
+from schemas.topics import topic
+
+log = structlog.get_logger()
+
+
+def describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'message'}: {e['msg']}"
+        for e in error.errors()
+    )
+
+
+async def _raw_body(message: StreamMessage[object]) -> bytes:
+    return message.body
+
+
+class Consumers:
+    """Subscribes a service's handlers to topics under the service's consumer group."""
+
+    def __init__(self, broker: KafkaBroker, group: str, dead_letters: DeadLetters) -> None:
+        self.broker = broker
+        self.group = group
+        self.dead_letters = dead_letters
+
+    def on(self, topic_name: str, handler: Callable[[Envelope], object]) -> None:
+        source = topic(topic_name)
+
+        @self.broker.subscriber(
+            source.name,
+            group_id=self.group,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=_raw_body,
+            title=f"{self.group}:{source.name}",
+            description=f"{self.group} service: {handler.__name__}",
+        )
+        async def consume(body: bytes, message: KafkaMessage) -> None:
+            record = message.raw_message
+            try:
+                envelope = source.parse(body)
+            except ValidationError as error:
+                await self._dead_letter(record, f"invalid {source.name} message: {describe(error)}")
+                return
+            with structlog.contextvars.bound_contextvars(
+                correlation_id=str(envelope.correlation_id),
+                event_id=str(envelope.event_id),
+                event_type=envelope.event_type,
+            ):
+                try:
+                    await hop(handler, envelope)
+                except CommandRejected as rejection:
+                    await self._dead_letter(record, str(rejection))
+
+    async def _dead_letter(self, record: object, reason: str) -> None:
+        dead_letter_id = await self.dead_letters.record(record, reason)  # type: ignore[arg-type]
+        log.warning("message dead-lettered", reason=reason, dead_letter_id=dead_letter_id)

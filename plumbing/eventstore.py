@@ -1,0 +1,120 @@
+"""The base of each service's eventsourcing Application, and the one hop into it."""
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+from typing import Any, ClassVar, ParamSpec, TypeVar
+from uuid import UUID
+
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    ProcessRecorder,
+    Tracking,
+    Transcoding,
+)
+from psycopg import sql
+
+from plumbing.settings import Settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclasses.dataclass(frozen=True)
+class Trace:
+    """Who caused an event, and the thread of work it belongs to."""
+
+    actor: str
+    correlation_id: UUID
+    causation_id: UUID | None = None
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+def dataclass_transcoding(cls: type) -> Transcoding:
+    """A transcoding for a flat frozen dataclass value; nested values are transcoded in turn."""
+    names = [field.name for field in dataclasses.fields(cls)]
+
+    class _AsDict(Transcoding):
+        type = cls
+        name = cls.__qualname__
+
+        def encode(self, obj: Any) -> dict[str, Any]:
+            return {n: getattr(obj, n) for n in names}
+
+        def decode(self, data: dict[str, Any]) -> Any:
+            return cls(**data)
+
+    return _AsDict()
+
+
+class EventSourcedService(Application[UUID]):
+    """One per bounded context. Events live in the service's own PostgreSQL schema."""
+
+    value_types: ClassVar[tuple[type, ...]] = ()
+
+    @classmethod
+    def open(cls, settings: Settings) -> "EventSourcedService":
+        env = settings.postgres_env(schema=cls.name)
+        create_schema(settings, cls.name)
+        return cls(env=env)
+
+    def construct_recorder(self) -> ProcessRecorder:
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for value_type in (Trace, *self.value_types):
+            transcoder.register(dataclass_transcoding(value_type))
+
+    @property
+    def process_recorder(self) -> ProcessRecorder:
+        assert isinstance(self.recorder, ProcessRecorder)
+        return self.recorder
+
+    def already_processed(self, upstream: str, sequence: int | None) -> bool:
+        return sequence is not None and self.process_recorder.has_tracking_id(upstream, sequence)
+
+    def save_processed(self, *aggregates: Any, upstream: str, sequence: int | None) -> None:
+        """Save aggregates with the upstream position they react to, in one transaction.
+
+        A redelivered upstream event fails the tracking insert and changes nothing.
+        """
+        tracking = Tracking(upstream, sequence) if sequence is not None else None
+        try:
+            self.save(*aggregates, tracking=tracking)
+        except IntegrityError:
+            if not self.already_processed(upstream, sequence):
+                raise
+
+
+def create_schema(settings: Settings, schema: str) -> None:
+    env = settings.postgres_env(schema)
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        autocommit=True,
+    ) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+
+
+async def hop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """The single hop from async edges into the synchronous event store."""
+    return await asyncio.to_thread(function, *args, **kwargs)

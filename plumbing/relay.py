@@ -1,0 +1,93 @@
+"""The transactional outbox: a service's events reach Kafka only from its own event log."""
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Tracking
+from faststream.kafka import KafkaBroker
+
+from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.follower import LogFollower
+from schemas.envelope import Envelope, Payload
+from schemas.topics import topic_of
+
+RELAY_NAME = "outbox:kafka"
+
+# Maps a stored domain event to its wire event class and payload, or None to keep it private.
+# It may read the service's aggregates (as at the event's version) to fill the payload.
+ToWire = Callable[[Any, DomainEventProtocol], tuple[type[Envelope], Payload] | None]
+
+
+def event_id(originator_id: UUID, version: int) -> UUID:
+    """A stable id for a stored event, the same on every republish."""
+    return uuid5(NAMESPACE_URL, f"civil-orders:event/{originator_id}/{version}")
+
+
+def to_envelope(
+    service: EventSourcedService, event: DomainEventProtocol, sequence: int, to_wire: ToWire
+) -> Envelope | None:
+    wired = to_wire(service, event)
+    if wired is None:
+        return None
+    envelope_class, payload = wired
+    trace: Trace = event.trace  # type: ignore[attr-defined]
+    return envelope_class(
+        event_id=event_id(event.originator_id, event.originator_version),
+        occurred_at=event.timestamp,
+        producer=service.name,
+        aggregate_id=event.originator_id,
+        aggregate_version=event.originator_version,
+        sequence=sequence,
+        correlation_id=trace.correlation_id,
+        causation_id=trace.causation_id,
+        actor=trace.actor,
+        payload=payload,
+    )
+
+
+def publisher(
+    broker: KafkaBroker, loop: asyncio.AbstractEventLoop, timeout: float = 30.0
+) -> Callable[[Envelope], None]:
+    """A blocking publish, for threads, that returns once the broker has acknowledged."""
+
+    async def publish(envelope: Envelope) -> None:
+        await broker.publish(
+            envelope.model_dump_json().encode(),
+            topic=topic_of(type(envelope)).name,
+            key=str(envelope.aggregate_id).encode(),
+            headers={
+                "event_type": envelope.event_type,
+                "correlation_id": str(envelope.correlation_id),
+                "content-type": "application/json",
+            },
+        )
+
+    def publish_blocking(envelope: Envelope) -> None:
+        future = asyncio.run_coroutine_threadsafe(publish(envelope), loop)
+        future.result(timeout)
+
+    return publish_blocking
+
+
+class OutboxRelay(LogFollower):
+    """Publishes each wire-visible event, in log order, keyed by aggregate id, then records
+    its position. A crash between the two republishes the event; consumers drop the copy."""
+
+    def __init__(
+        self,
+        service: EventSourcedService,
+        to_wire: ToWire,
+        publish: Callable[[Envelope], None],
+    ) -> None:
+        super().__init__(service, RELAY_NAME, self._relay)
+        self._to_wire = to_wire
+        self._publish = publish
+
+    def _relay(self, event: DomainEventProtocol, sequence: int) -> None:
+        envelope = to_envelope(self.service, event, sequence, self._to_wire)
+        if envelope is not None:
+            self._publish(envelope)
+        self.service.process_recorder.insert_tracking(Tracking(RELAY_NAME, sequence))

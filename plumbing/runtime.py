@@ -1,0 +1,118 @@
+"""One composition root for every service: settings, event store, broker, relay, HTTP.
+
+Nothing connects at import time; `create_app` builds a FastAPI app whose lifespan does it.
+"""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, FastAPI, Request, Response
+from faststream.kafka import KafkaBroker
+
+from plumbing.consumer import Consumers
+from plumbing.deadletters import DeadLetters
+from plumbing.eventstore import EventSourcedService, hop
+from plumbing.follower import LogFollower
+from plumbing.http import install_error_handlers
+from plumbing.logs import configure_logging
+from plumbing.relay import OutboxRelay, ToWire, publisher
+from plumbing.settings import Settings
+from plumbing.topics_admin import apply_topics
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    application: type[EventSourcedService]
+    to_wire: ToWire
+    router: APIRouter
+    subscribe: Callable[[Consumers, Any, Settings], None] = lambda consumers, service, s: None
+    followers: Callable[[Any, Settings], list[LogFollower]] = field(
+        default=lambda service, settings: []
+    )
+
+
+def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        log_level=logging.DEBUG,
+    )
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/health/live")
+async def live() -> dict[str, str]:
+    return {"status": "alive"}
+
+
+@health.get("/health/ready")
+async def ready(request: Request, response: Response) -> dict[str, Any]:
+    state = request.app.state
+    checks = {
+        "database": await _database_ok(state.pool),
+        "broker": await state.broker.ping(timeout=2.0),
+        "relay": state.relay.running(),
+    }
+    if not all(checks.values()):
+        response.status_code = 503
+    return {"status": "ready" if all(checks.values()) else "not ready", "checks": checks}
+
+
+async def _database_ok(pool: asyncpg.Pool) -> bool:
+    try:
+        return await pool.fetchval("SELECT 1") == 1
+    except (OSError, asyncpg.PostgresError):
+        return False
+
+
+def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        config = settings or Settings()  # type: ignore[call-arg]
+        configure_logging(definition.name)
+        await apply_topics(config.kafka_bootstrap_servers)
+        service = await hop(definition.application.open, config)
+        broker = kafka_broker(config, definition.name)
+        pool = await asyncpg.create_pool(config.database_url, min_size=1, max_size=4)
+        dead_letters = DeadLetters(pool, broker, definition.name)
+        await dead_letters.setup()
+        definition.subscribe(Consumers(broker, definition.name, dead_letters), service, config)
+        await broker.start()
+        relay = OutboxRelay(
+            service, definition.to_wire, publisher(broker, asyncio.get_running_loop())
+        )
+        followers = [relay, *definition.followers(service, config)]
+        for follower in followers:
+            follower.start()
+        app.state.__dict__.update(
+            service=service, settings=config, broker=broker, pool=pool, relay=relay
+        )
+        log.info("service started", http=f"{config.host}", topics="subscribed")
+        try:
+            yield
+        finally:
+            for follower in followers:
+                await hop(follower.stop)
+            await broker.stop()
+            await pool.close()
+            service.close()
+            log.info("service stopped")
+
+    app = FastAPI(title=f"civil-orders {definition.name} service", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health)
+    app.include_router(definition.router)
+    return app

@@ -1,0 +1,68 @@
+"""The one settings object, read from the environment and validated at start."""
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "civil_orders" / "config"
+
+SERVICE_PORTS = {"referral": 8101, "application": 8102, "breach": 8103, "notification": 8104}
+
+
+class Settings(BaseSettings):
+    """Settings for every civil-orders process. Secrets are marked SecretStr."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        description="PostgreSQL URL; each service keeps its events in its own schema.",
+        examples=["postgresql://postgres@localhost:5432/civil_orders"],
+    )
+    kafka_bootstrap_servers: str = Field(
+        description="Comma-separated Kafka bootstrap servers.", examples=["localhost:9092"]
+    )
+    kafka_idempotence: bool = Field(
+        default=False,
+        description="Idempotent producers (set true on real Apache Kafka; Tansu refuses them).",
+    )
+    team_directory: Path = Field(
+        default=PACKAGED_CONFIG / "teams.yaml",
+        description="YAML file of districts, their MOSOVO teams and the teams' alert channels.",
+    )
+    webhook_secret: SecretStr = Field(
+        default=SecretStr("embedded-stack-webhook-secret"),
+        description="Shared secret that signs webhook alerts (HMAC-SHA256).",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8100",
+        description="Base of links put in alerts (the web interface).",
+    )
+    alert_delivery_attempts: int = Field(default=4, ge=1)
+    alert_retry_base_seconds: float = Field(default=0.5, gt=0)
+    host: str = Field(default="127.0.0.1", description="Address service HTTP servers bind.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_postgres(cls, value: str) -> str:
+        if urlparse(value).scheme not in ("postgres", "postgresql"):
+            raise ValueError("must be a postgresql:// URL")
+        return value
+
+    def postgres_env(self, schema: str) -> dict[str, str]:
+        """The eventsourcing library's settings for a service's own schema."""
+        url = urlparse(self.database_url)
+        query = parse_qs(url.query)
+        host = query.get("host", [url.hostname or "localhost"])[0]
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": (url.path or "/postgres").lstrip("/") or "postgres",
+            "POSTGRES_HOST": host,
+            "POSTGRES_PORT": str(url.port or 5432),
+            "POSTGRES_USER": unquote(url.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(url.password or ""),
+            "POSTGRES_SCHEMA": schema,
+            "SINGLE_ROW_TRACKING": "f",
+            "POSTGRES_POOL_SIZE": "4",
+        }

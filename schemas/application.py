@@ -1,0 +1,59 @@
+"""Events the application service publishes: applications and orders."""
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.common import OrderType, Term
+from schemas.envelope import Envelope, Payload
+
+
+class ApplicationOpened(Payload):
+    referral_id: UUID
+    district: str
+    order_type: OrderType
+
+
+class ApplicationOpenedV1(Envelope):
+    """A caseworker's court application was opened from an accepted referral."""
+
+    event_type: Literal["ApplicationOpened"] = "ApplicationOpened"
+    schema_version: Literal[1] = 1
+    payload: ApplicationOpened
+
+
+class OrderGranted(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    application_id: UUID
+    order_type: OrderType
+    subject_nominal_id: str = Field(examples=["N100234"])
+    district: str
+    court: str = Field(examples=["Northtown Magistrates' Court"])
+    made_on: date
+    starts_on: date
+    ends_on: date | None = Field(description="Absent when the order runs until further order.")
+    terms: list[Term]
+
+
+class OrderGrantedV1(Envelope):
+    """A court granted an order; the reference is what every other service uses."""
+
+    event_type: Literal["OrderGranted"] = "OrderGranted"
+    schema_version: Literal[1] = 1
+    payload: OrderGranted
+
+
+class OrderAllocated(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str = Field(description="MOSOVO team that manages the order.", examples=["mosovo-north"])
+    district: str
+
+
+class OrderAllocatedV1(Envelope):
+    """An order's management was allocated to a district MOSOVO team."""
+
+    event_type: Literal["OrderAllocated"] = "OrderAllocated"
+    schema_version: Literal[1] = 1
+    payload: OrderAllocated

@@ -1,0 +1,30 @@
+"""Events the breach service publishes."""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from schemas.envelope import Envelope, Payload
+
+
+class BreachRecorded(Payload):
+    order_id: UUID
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str = Field(description="MOSOVO team managing the order.", examples=["mosovo-north"])
+    district: str
+    report_reference: str
+    occurred_at: AwareDatetime
+    condition_breached: str
+    breach_number: int = Field(
+        ge=1, description="How many breaches the subject has had, this one included."
+    )
+    repeat: bool = Field(description="True from the subject's second breach on.")
+
+
+class BreachRecordedV1(Envelope):
+    """A breach of an order was recorded against a live order."""
+
+    event_type: Literal["BreachRecorded"] = "BreachRecorded"
+    schema_version: Literal[1] = 1
+    payload: BreachRecorded

@@ -1,0 +1,45 @@
+"""Value types shared by several contracts."""
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field
+
+from schemas.envelope import Payload
+
+
+class OrderType(StrEnum):
+    SRO = "SRO"
+    SHPO = "SHPO"
+    INTERIM_SRO = "interim SRO"
+    INTERIM_SHPO = "interim SHPO"
+
+
+class OrderSought(StrEnum):
+    SRO = "SRO"
+    SHPO = "SHPO"
+    UNSURE = "unsure"
+
+
+class Subject(Payload):
+    """The person a referral or order is about. Personal data: share only where needed."""
+
+    nominal_id: str = Field(
+        min_length=1, description="Force person-record (nominal) id.", examples=["N100234"]
+    )
+    name: str = Field(min_length=1, description="Full name.", examples=["Alex Example"])
+    date_of_birth: date = Field(description="Date of birth.", examples=["1980-02-29"])
+
+
+class Term(Payload):
+    """One prohibition or positive requirement of an order, with its own period."""
+
+    kind: str = Field(pattern="^(prohibition|requirement)$", examples=["prohibition"])
+    wording: str = Field(
+        min_length=1,
+        description="The term as worded in the order.",
+        examples=["Not to have unsupervised contact with any child under 16."],
+    )
+    until: date | None = Field(
+        default=None, description="Last day the term has effect; absent until further order."
+    )

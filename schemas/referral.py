@@ -1,0 +1,42 @@
+"""Events the referral service publishes."""
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from schemas.common import OrderSought, Subject
+from schemas.envelope import Envelope, Payload
+
+
+class ReferralReceived(Payload):
+    district: str = Field(examples=["north"])
+    district_reference: str = Field(examples=["NTH-2026-0042"])
+    source: str = Field(description="How it arrived: district system or staff form.")
+    order_sought: OrderSought
+
+
+class ReferralReceivedV1(Envelope):
+    """A referral was recorded (personal details stay in the referral service)."""
+
+    event_type: Literal["ReferralReceived"] = "ReferralReceived"
+    schema_version: Literal[1] = 1
+    payload: ReferralReceived
+
+
+class ReferralAccepted(Payload):
+    referral_id: UUID
+    district: str = Field(examples=["north"])
+    subject: Subject
+    order_sought: OrderSought
+    grounds: str
+    crime_references: list[str]
+    accepted_by: str = Field(examples=["caseworker:cw-1"])
+
+
+class ReferralAcceptedV1(Envelope):
+    """A caseworker accepted a referral: it becomes a court application."""
+
+    event_type: Literal["ReferralAccepted"] = "ReferralAccepted"
+    schema_version: Literal[1] = 1
+    payload: ReferralAccepted

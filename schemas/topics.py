@@ -1,0 +1,91 @@
+"""Every topic, declared once: its versioned name, events, partitions and retention."""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter
+
+from schemas.application import ApplicationOpenedV1, OrderAllocatedV1, OrderGrantedV1
+from schemas.breach import BreachRecordedV1
+from schemas.district import DistrictBreachReportV1, DistrictReferralV1
+from schemas.envelope import Envelope
+from schemas.notification import AlertDeliveredV1, AlertFailedV1, AlertRequestedV1
+from schemas.referral import ReferralAcceptedV1, ReferralReceivedV1
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    description: str
+    events: tuple[type[Envelope], ...]
+    partitions: int = 3
+    retention_ms: int = 30 * DAY_MS
+    config: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def _adapter(self) -> TypeAdapter[Any]:
+        if len(self.events) == 1:
+            return TypeAdapter(self.events[0])
+        return TypeAdapter(Annotated[Union[self.events], Field(discriminator="event_type")])  # noqa: UP007
+
+    def parse(self, raw: bytes) -> Envelope:
+        """Validate raw message bytes as one of this topic's events."""
+        return self._adapter.validate_json(raw)
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "district.referrals.v1",
+        "Referrals from district systems about people who may pose a risk of sexual harm.",
+        (DistrictReferralV1,),
+    ),
+    Topic(
+        "district.breaches.v1",
+        "Breach reports from district systems against civil orders.",
+        (DistrictBreachReportV1,),
+    ),
+    Topic(
+        "referral.referrals.v1",
+        "Referral lifecycle events from the referral service.",
+        (ReferralReceivedV1, ReferralAcceptedV1),
+    ),
+    Topic(
+        "application.applications.v1",
+        "Court application lifecycle events from the application service.",
+        (ApplicationOpenedV1,),
+    ),
+    Topic(
+        "application.orders.v1",
+        "Orders granted and allocated to MOSOVO teams, from the application service.",
+        (OrderGrantedV1, OrderAllocatedV1),
+    ),
+    Topic(
+        "breach.breaches.v1",
+        "Breaches recorded against live orders, from the breach service.",
+        (BreachRecordedV1,),
+    ),
+    Topic(
+        "notification.alerts.v1",
+        "Alerts to MOSOVO teams: requested, delivered, failed.",
+        (AlertRequestedV1, AlertDeliveredV1, AlertFailedV1),
+    ),
+)
+
+DEAD_LETTER_TOPIC = "deadletter.v1"
+
+
+def topic(name: str) -> Topic:
+    for candidate in TOPICS:
+        if candidate.name == name:
+            return candidate
+    raise KeyError(f"no topic named {name!r}; known: {', '.join(t.name for t in TOPICS)}")
+
+
+def topic_of(event: type[Envelope]) -> Topic:
+    for candidate in TOPICS:
+        if event in candidate.events:
+            return candidate
+    raise KeyError(f"{event.__name__} is on no topic")

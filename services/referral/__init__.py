@@ -1,0 +1,1 @@
+"""Referral service: district referrals arrive, are deduplicated and triaged."""

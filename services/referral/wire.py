@@ -1,0 +1,41 @@
+"""Which referral events other services see, and in what shape."""
+
+from eventsourcing.domain import DomainEventProtocol
+
+from schemas.common import OrderSought
+from schemas.common import Subject as WireSubject
+from schemas.envelope import Envelope, Payload
+from schemas.referral import (
+    ReferralAccepted,
+    ReferralAcceptedV1,
+    ReferralReceived,
+    ReferralReceivedV1,
+)
+from services.referral.application import ReferralService
+from services.referral.domain import Referral
+
+
+def to_wire(
+    service: ReferralService, event: DomainEventProtocol
+) -> tuple[type[Envelope], Payload] | None:
+    if isinstance(event, Referral.Received):
+        return ReferralReceivedV1, ReferralReceived(
+            district=event.district,  # type: ignore[attr-defined]
+            district_reference=event.district_reference,  # type: ignore[attr-defined]
+            source=event.source,  # type: ignore[attr-defined]
+            order_sought=OrderSought(event.order_sought),  # type: ignore[attr-defined]
+        )
+    if isinstance(event, Referral.Accepted):
+        referral: Referral = service.repository.get(
+            event.originator_id, version=event.originator_version
+        )
+        return ReferralAcceptedV1, ReferralAccepted(
+            referral_id=referral.id,
+            district=referral.district,
+            subject=WireSubject(**vars(referral.subject)),
+            order_sought=OrderSought(referral.order_sought),
+            grounds=referral.grounds,
+            crime_references=referral.crime_references,
+            accepted_by=event.trace.actor,  # type: ignore[attr-defined]
+        )
+    return None
