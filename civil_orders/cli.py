@@ -44,3 +44,28 @@ def serve(
         raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
     importlib.import_module(target.split(":")[0])
     uvicorn.run(target, factory=True, host="127.0.0.1", port=port or default_port, log_level="warning")
+
+
+@app.command()
+def demo(data_dir: DataDir = Path(".civil-orders")) -> None:
+    """Start the whole stack, run the thin path with synthetic people, and stop again."""
+    import asyncio
+
+    from civil_orders.client import Client
+    from civil_orders.demo import run_demo
+    from civil_orders.stack import running_stack
+
+    with console.status("Starting PostgreSQL, Kafka and the four services..."):
+        stack_context = running_stack(data_dir)
+        stack = stack_context.__enter__()
+    try:
+        urls = {name: stack.url(name) for name in stack.ports}
+        console.print(f"Stack ready: PostgreSQL {stack.database_url}, Kafka {stack.bootstrap_servers}")
+
+        async def go() -> None:
+            async with Client(urls, stack.bootstrap_servers, stack.database_url) as client:
+                await run_demo(client, console)
+
+        asyncio.run(go())
+    finally:
+        stack_context.__exit__(None, None, None)

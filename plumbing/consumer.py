@@ -6,8 +6,10 @@ the consumer carries on with the next message.
 """
 
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import structlog
+from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
@@ -17,9 +19,10 @@ from plumbing.deadletters import DeadLetters
 from plumbing.errors import CommandRejected
 from plumbing.eventstore import hop
 from schemas.envelope import Envelope
-from schemas.topics import topic
+from schemas.topics import Topic, topic_of
 
 log = structlog.get_logger()
+E = TypeVar("E", bound=Envelope)
 
 
 def describe(error: ValidationError) -> str:
@@ -34,15 +37,26 @@ async def _raw_body(message: StreamMessage[object]) -> bytes:
 
 
 class Consumers:
-    """Subscribes a service's handlers to topics under the service's consumer group."""
+    """Subscribes a service's policies, one event type at a time, under its consumer group.
+
+    Events of other types on the same topic are passed over.
+    """
 
     def __init__(self, broker: KafkaBroker, group: str, dead_letters: DeadLetters) -> None:
         self.broker = broker
         self.group = group
         self.dead_letters = dead_letters
+        self._policies: dict[str, dict[type[Envelope], Callable[[Any], object]]] = {}
 
-    def on(self, topic_name: str, handler: Callable[[Envelope], object]) -> None:
-        source = topic(topic_name)
+    def on(self, event_type: type[E], policy: Callable[[E], object]) -> None:
+        source = topic_of(event_type)
+        if source.name not in self._policies:
+            self._policies[source.name] = {}
+            self._subscribe(source)
+        self._policies[source.name][event_type] = policy
+
+    def _subscribe(self, source: Topic) -> None:
+        policies = self._policies[source.name]
 
         @self.broker.subscriber(
             source.name,
@@ -51,7 +65,7 @@ class Consumers:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=_raw_body,
             title=f"{self.group}:{source.name}",
-            description=f"{self.group} service: {handler.__name__}",
+            description=f"The {self.group} service's policies for {source.name}.",
         )
         async def consume(body: bytes, message: KafkaMessage) -> None:
             record = message.raw_message
@@ -60,16 +74,19 @@ class Consumers:
             except ValidationError as error:
                 await self._dead_letter(record, f"invalid {source.name} message: {describe(error)}")
                 return
+            policy = policies.get(type(envelope))
+            if policy is None:
+                return
             with structlog.contextvars.bound_contextvars(
                 correlation_id=str(envelope.correlation_id),
                 event_id=str(envelope.event_id),
                 event_type=envelope.event_type,
             ):
                 try:
-                    await hop(handler, envelope)
+                    await hop(policy, envelope)
                 except CommandRejected as rejection:
-                    await self._dead_letter(record, str(rejection))
+                    await self._dead_letter(record, f"{envelope.event_type} rejected: {rejection}")
 
-    async def _dead_letter(self, record: object, reason: str) -> None:
-        dead_letter_id = await self.dead_letters.record(record, reason)  # type: ignore[arg-type]
+    async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
+        dead_letter_id = await self.dead_letters.record(record, reason)
         log.warning("message dead-lettered", reason=reason, dead_letter_id=dead_letter_id)

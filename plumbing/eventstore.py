@@ -8,7 +8,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
 from psycopg import sql
 
 from plumbing.settings import Settings
+from schemas.envelope import Envelope
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -31,6 +32,11 @@ class Trace:
     actor: str
     correlation_id: UUID
     causation_id: UUID | None = None
+
+    @classmethod
+    def caused_by(cls, envelope: Envelope, actor: str | None = None) -> "Trace":
+        """The trace of work done in reaction to `envelope`: by `actor`, or by its own actor."""
+        return cls(actor or envelope.actor, envelope.correlation_id, envelope.event_id)
 
 
 class DateAsISO(Transcoding):
@@ -66,11 +72,10 @@ class EventSourcedService(Application[UUID]):
 
     value_types: ClassVar[tuple[type, ...]] = ()
 
-    @classmethod
-    def open(cls, settings: Settings) -> "EventSourcedService":
-        env = settings.postgres_env(schema=cls.name)
-        create_schema(settings, cls.name)
-        return cls(env=env)
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        create_schema(settings, self.name)
+        super().__init__(env=settings.postgres_env(schema=self.name))
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -95,11 +100,16 @@ class EventSourcedService(Application[UUID]):
         A redelivered upstream event fails the tracking insert and changes nothing.
         """
         tracking = Tracking(upstream, sequence) if sequence is not None else None
+        processing_event = ProcessingEvent[UUID](tracking=tracking)
+        processing_event.collect_events(*aggregates)
         try:
-            self.save(*aggregates, tracking=tracking)
+            recordings = self._record(processing_event)  # as the library's own processes do
         except IntegrityError:
             if not self.already_processed(upstream, sequence):
                 raise
+            return
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
 
 
 def create_schema(settings: Settings, schema: str) -> None:

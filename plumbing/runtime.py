@@ -84,7 +84,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         config = settings or Settings()  # type: ignore[call-arg]
         configure_logging(definition.name)
         await apply_topics(config.kafka_bootstrap_servers)
-        service = await hop(definition.application.open, config)
+        service = await hop(definition.application, config)
         broker = kafka_broker(config, definition.name)
         pool = await asyncpg.create_pool(config.database_url, min_size=1, max_size=4)
         dead_letters = DeadLetters(pool, broker, definition.name)

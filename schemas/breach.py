@@ -11,7 +11,10 @@ from schemas.envelope import Envelope, Payload
 class BreachRecorded(Payload):
     order_id: UUID
     order_reference: str = Field(examples=["ORD-2026-000001"])
-    team: str = Field(description="MOSOVO team managing the order.", examples=["mosovo-north"])
+    team: str | None = Field(
+        description="MOSOVO team managing the order; absent if not yet allocated.",
+        examples=["mosovo-north"],
+    )
     district: str
     report_reference: str
     occurred_at: AwareDatetime

@@ -49,7 +49,7 @@ class ReferralService(EventSourcedService):
         return referral_id
 
     def when_district_referral_received_record_it(self, envelope: DistrictReferralV1) -> UUID:
-        trace = Trace(envelope.actor, envelope.correlation_id, envelope.event_id)
+        trace = Trace.caused_by(envelope)
         return self.receive_referral(envelope.payload, source=envelope.producer, trace=trace)
 
     def start_review(self, referral_id: UUID, trace: Trace) -> None:
@@ -68,6 +68,12 @@ class ReferralService(EventSourcedService):
         referral = self._get(referral_id)
         referral.decline(reason, detail, datetime.now(UTC), trace)
         self.save(referral)
+
+    def referral_for(self, district: str, district_reference: str) -> UUID:
+        referral_id = Referral.create_id(district, district_reference)
+        if not self._exists(referral_id):
+            raise ReferralNotFound(referral_id)
+        return referral_id
 
     def get_referral(self, referral_id: UUID) -> dict[str, Any]:
         referral = self._get(referral_id)

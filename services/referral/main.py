@@ -11,7 +11,7 @@ from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition, create_app
 from plumbing.settings import Settings
-from schemas.district import DistrictReferral
+from schemas.district import DistrictReferral, DistrictReferralV1
 from services.referral.application import ReferralService
 from services.referral.domain import DeclineReason
 from services.referral.wire import to_wire
@@ -35,6 +35,15 @@ async def submit_referral(body: DistrictReferral, request: Request, trace: Actin
     return {"id": str(referral_id)}
 
 
+@router.get("/by-reference/{district}/{district_reference}")
+async def referral_by_reference(
+    district: str, district_reference: str, request: Request
+) -> dict[str, Any]:
+    service = _service(request)
+    referral_id = await hop(service.referral_for, district, district_reference)
+    return await hop(service.get_referral, referral_id)
+
+
 @router.get("/{referral_id}")
 async def get_referral(referral_id: UUID, request: Request) -> dict[str, Any]:
     return await hop(_service(request).get_referral, referral_id)
@@ -56,7 +65,7 @@ async def decline(referral_id: UUID, body: Decline, request: Request, trace: Act
 
 
 def subscribe(consumers: Consumers, service: ReferralService, settings: Settings) -> None:
-    consumers.on("district.referrals.v1", service.when_district_referral_received_record_it)
+    consumers.on(DistrictReferralV1, service.when_district_referral_received_record_it)
 
 
 definition = ServiceDefinition(

@@ -1,0 +1,76 @@
+"""A client of the running services, as a district system or a member of staff would be."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from plumbing.deadletters import DeadLetter, list_dead_letters
+from schemas.envelope import Envelope
+from schemas.topics import topic_of
+
+T = TypeVar("T")
+
+
+class Client:
+    def __init__(self, urls: dict[str, str], bootstrap_servers: str, database_url: str) -> None:
+        self.urls = urls
+        self.database_url = database_url
+        self.http = httpx.AsyncClient(timeout=10.0)
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+
+    async def __aenter__(self) -> "Client":
+        await self.producer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.producer.stop()
+        await self.http.aclose()
+
+    async def publish(self, envelope: Envelope) -> None:
+        await self.publish_raw(topic_of(type(envelope)).name, envelope.model_dump_json().encode())
+
+    async def publish_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
+        await self.producer.send_and_wait(topic, value, key=key)
+
+    async def dead_letters(self) -> list[DeadLetter]:
+        conn = await asyncpg.connect(self.database_url)
+        try:
+            return await list_dead_letters(conn, include_retried=True)
+        finally:
+            await conn.close()
+
+    async def get(self, service: str, path: str) -> httpx.Response:
+        return await self.http.get(f"{self.urls[service]}{path}")
+
+    async def command(self, service: str, path: str, actor: str, body: Any = None) -> Any:
+        response = await self.http.post(
+            f"{self.urls[service]}{path}", json=body, headers={"X-Actor": actor}
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    async def found(self, service: str, path: str, seconds: float = 30.0) -> Any:
+        """Wait until `path` answers 200 (the event has reached that service); return it."""
+
+        async def attempt() -> Any:
+            response = await self.get(service, path)
+            return response.json() if response.status_code == 200 else None
+
+        return await eventually(attempt, seconds, f"{service}{path}")
+
+
+async def eventually(
+    attempt: Callable[[], Awaitable[T | None]], seconds: float, what: str
+) -> T:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        result = await attempt()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"gave up waiting for {what} after {seconds:.0f}s")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,75 @@
+"""Synthetic, fictional people and cases for demos, tests and benchmarks. Never real ones."""
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
+
+from schemas.common import OrderSought, Subject
+from schemas.district import (
+    DistrictBreachReport,
+    DistrictBreachReportV1,
+    DistrictReferral,
+    DistrictReferralV1,
+)
+
+# Invented name parts; combinations are fictional by construction.
+GIVEN = ["Arlo", "Bryn", "Cass", "Dell", "Emrys", "Fenn", "Gale", "Hollis", "Ives", "Jory"]
+FAMILY = ["Ashdown", "Brackwater", "Coldharbour", "Dunmere", "Eskdale", "Fallowfield", "Grisedale"]
+DISTRICTS = ["north", "south", "east", "west"]
+
+
+class Synthetic:
+    def __init__(self, seed: int = 7) -> None:
+        self.random = random.Random(seed)
+        self.run = uuid4().hex[:6].upper()
+        self.counter = 0
+
+    def subject(self) -> Subject:
+        self.counter += 1
+        born = date(1960, 1, 1) + timedelta(days=self.random.randrange(0, 40 * 365))
+        return Subject(
+            nominal_id=f"SYN{self.run}{self.counter:05d}",
+            name=f"{self.random.choice(GIVEN)} {self.random.choice(FAMILY)}",
+            date_of_birth=born,
+        )
+
+    def referral(self, district: str | None = None) -> DistrictReferralV1:
+        district = district or self.random.choice(DISTRICTS)
+        self.counter += 1
+        payload = DistrictReferral(
+            district=district,
+            district_reference=f"{district[:3].upper()}-{self.run}-{self.counter:05d}",
+            referring_officer=f"PC {self.random.randint(1000, 9999)} (synthetic)",
+            subject=self.subject(),
+            order_sought=OrderSought.SRO,
+            grounds="Synthetic grounds: repeated approaches to children near a school.",
+            crime_references=[f"CR/{self.random.randint(100, 999)}/26"],
+        )
+        return _envelope(DistrictReferralV1, payload, district)
+
+    def breach(self, district: str, order_reference: str) -> DistrictBreachReportV1:
+        self.counter += 1
+        payload = DistrictBreachReport(
+            district=district,
+            report_reference=f"{district[:3].upper()}-BR-{self.run}-{self.counter:05d}",
+            order_reference=order_reference,
+            occurred_at=datetime.now(UTC) - timedelta(hours=2),
+            location="Synthetic Park, Northtown",
+            condition_breached="Not to have unsupervised contact with any child under 16.",
+            how_detected="home visit",
+            reporting_officer=f"DC {self.random.randint(1000, 9999)} (synthetic)",
+        )
+        return _envelope(DistrictBreachReportV1, payload, district)
+
+
+def _envelope(cls: type, payload: object, district: str) -> object:
+    return cls(
+        event_id=uuid4(),
+        occurred_at=datetime.now(UTC),
+        producer=f"district:{district}",
+        aggregate_id=uuid4(),
+        aggregate_version=1,
+        correlation_id=uuid4(),
+        actor=f"district-system:{district}",
+        payload=payload,
+    )

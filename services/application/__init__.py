@@ -1,0 +1,1 @@
+"""Application service: court applications built to standard, and the orders courts grant."""

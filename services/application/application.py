@@ -1,0 +1,107 @@
+"""The application service layer: applications opened from referrals, orders granted."""
+
+from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from plumbing.errors import CommandRejected, NotFound
+from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.teams import TeamDirectory
+from schemas.referral import ReferralAcceptedV1
+from services.application.domain import Application, Order, Subject, Term
+
+
+class ApplicationNotFound(NotFound):
+    def __init__(self, application_id: UUID) -> None:
+        super().__init__(f"no application {application_id}")
+
+
+class NoTeamForDistrict(CommandRejected):
+    def __init__(self, district: str) -> None:
+        super().__init__(f"no MOSOVO team manages orders for district {district!r}")
+
+
+class ApplicationService(EventSourcedService):
+    name = "application"
+    value_types = (Subject, Term)
+
+    @cached_property
+    def teams(self) -> TeamDirectory:
+        return TeamDirectory.load(self.settings.team_directory)
+
+    def when_referral_accepted_open_application(self, envelope: ReferralAcceptedV1) -> None:
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        accepted = envelope.payload
+        application = Application(
+            referral_id=accepted.referral_id,
+            district=accepted.district,
+            # A referral that was unsure which order fits starts as an SRO: no conviction needed.
+            order_type="SHPO" if accepted.order_sought == "SHPO" else "SRO",
+            subject=Subject(**accepted.subject.model_dump()),
+            grounds=accepted.grounds,
+            opened_at=datetime.now(UTC),
+            trace=Trace.caused_by(envelope, "service:application"),
+        )
+        self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def grant_order(
+        self,
+        application_id: UUID,
+        court: str,
+        made_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+    ) -> str:
+        """Record the court's grant, create the order and allocate it to the district's team."""
+        application = self._get(application_id)
+        team = self.teams.team_for_district(application.district)
+        if team is None:
+            raise NoTeamForDistrict(application.district)
+        order = application.grant_order(court, made_on, ends_on, terms, trace)
+        order.allocate(team, trace)
+        self.save(application, order)
+        return order.reference
+
+    def get_application(self, application_id: UUID) -> dict[str, Any]:
+        application = self._get(application_id)
+        return {
+            "id": str(application.id),
+            "referral_id": str(application.referral_id),
+            "district": application.district,
+            "order_type": application.order_type,
+            "stage": application.stage.value,
+            "outcome": application.outcome.value if application.outcome else None,
+            "order_id": str(Order.create_id(application.id)) if application.outcome else None,
+        }
+
+    def get_order(self, order_id: UUID) -> dict[str, Any]:
+        try:
+            order: Order = self.repository.get(order_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no order {order_id}") from None
+        return {
+            "id": str(order.id),
+            "reference": order.reference,
+            "order_type": order.order_type,
+            "district": order.district,
+            "team": order.team,
+            "made_on": order.made_on.isoformat(),
+            "ends_on": order.ends_on.isoformat() if order.ends_on else None,
+        }
+
+    def application_for_referral(self, referral_id: UUID) -> UUID:
+        application_id = Application.create_id(referral_id)
+        if application_id not in self.repository:
+            raise ApplicationNotFound(application_id)
+        return application_id
+
+    def _get(self, application_id: UUID) -> Application:
+        try:
+            return self.repository.get(application_id)
+        except AggregateNotFoundError:
+            raise ApplicationNotFound(application_id) from None

@@ -1,0 +1,79 @@
+"""The application service process: HTTP casework commands and the accepted-referral consumer."""
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, Field
+
+from plumbing.consumer import Consumers
+from plumbing.eventstore import Trace, hop
+from plumbing.http import request_trace
+from plumbing.runtime import ServiceDefinition, create_app
+from plumbing.settings import Settings
+from schemas.common import Term as WireTerm
+from schemas.referral import ReferralAcceptedV1
+from services.application.application import ApplicationService
+from services.application.domain import Term
+from services.application.wire import to_wire
+
+router = APIRouter(tags=["applications"])
+Acting = Annotated[Trace, Depends(request_trace)]
+
+
+def _service(request: Request) -> ApplicationService:
+    return request.app.state.service
+
+
+class GrantOrder(BaseModel):
+    court: str = Field(min_length=1, examples=["Northtown Magistrates' Court"])
+    made_on: date
+    ends_on: date | None = Field(description="Absent for an order until further order.")
+    terms: list[WireTerm] = Field(min_length=1)
+
+
+@router.get("/applications/by-referral/{referral_id}")
+async def application_for_referral(referral_id: UUID, request: Request) -> dict[str, Any]:
+    service = _service(request)
+    application_id = await hop(service.application_for_referral, referral_id)
+    return await hop(service.get_application, application_id)
+
+
+@router.get("/applications/{application_id}")
+async def get_application(application_id: UUID, request: Request) -> dict[str, Any]:
+    return await hop(_service(request).get_application, application_id)
+
+
+@router.post("/applications/{application_id}/grant", status_code=status.HTTP_201_CREATED)
+async def grant_order(
+    application_id: UUID, body: GrantOrder, request: Request, trace: Acting
+) -> dict[str, str]:
+    terms = [Term(t.kind, t.wording, t.until) for t in body.terms]
+    reference = await hop(
+        _service(request).grant_order,
+        application_id, body.court, body.made_on, body.ends_on, terms, trace,
+    )
+    return {"order_reference": reference}
+
+
+@router.get("/orders/{order_id}")
+async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
+    return await hop(_service(request).get_order, order_id)
+
+
+def subscribe(consumers: Consumers, service: ApplicationService, settings: Settings) -> None:
+    consumers.on(ReferralAcceptedV1, service.when_referral_accepted_open_application)
+
+
+definition = ServiceDefinition(
+    name="application",
+    application=ApplicationService,
+    to_wire=to_wire,
+    router=router,
+    subscribe=subscribe,
+)
+
+
+def app() -> Any:
+    return create_app(definition)

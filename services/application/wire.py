@@ -1,0 +1,50 @@
+"""Which application-service events other services see, and in what shape."""
+
+from eventsourcing.domain import DomainEventProtocol
+
+from schemas.application import (
+    ApplicationOpened,
+    ApplicationOpenedV1,
+    OrderAllocated,
+    OrderAllocatedV1,
+    OrderGranted,
+    OrderGrantedV1,
+)
+from schemas.common import OrderType
+from schemas.common import Term as WireTerm
+from schemas.envelope import Envelope, Payload
+from services.application.application import ApplicationService
+from services.application.domain import Application, Order
+
+
+def to_wire(
+    service: ApplicationService, event: DomainEventProtocol
+) -> tuple[type[Envelope], Payload] | None:
+    if isinstance(event, Application.Opened):
+        return ApplicationOpenedV1, ApplicationOpened(
+            referral_id=event.referral_id,  # type: ignore[attr-defined]
+            district=event.district,  # type: ignore[attr-defined]
+            order_type=OrderType(event.order_type),  # type: ignore[attr-defined]
+        )
+    if isinstance(event, Order.Granted):
+        order: Order = service.repository.get(event.originator_id, version=1)
+        return OrderGrantedV1, OrderGranted(
+            order_reference=order.reference,
+            application_id=order.application_id,
+            order_type=OrderType(order.order_type),
+            subject_nominal_id=order.subject_nominal_id,
+            district=order.district,
+            court=order.court,
+            made_on=order.made_on,
+            starts_on=order.made_on,
+            ends_on=order.ends_on,
+            terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in order.terms],
+        )
+    if isinstance(event, Order.Allocated):
+        order = service.repository.get(event.originator_id, version=event.originator_version)
+        return OrderAllocatedV1, OrderAllocated(
+            order_reference=order.reference,
+            team=event.team,  # type: ignore[attr-defined]
+            district=order.district,
+        )
+    return None

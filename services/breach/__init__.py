@@ -1,0 +1,1 @@
+"""Breach service: breaches of live orders recorded, repeat breaches flagged."""

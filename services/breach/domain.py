@@ -1,0 +1,144 @@
+"""Breaches, the breach service's own view of orders, and each subject's breach count."""
+
+from datetime import date, datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from plumbing.errors import CommandRejected
+from plumbing.eventstore import Trace
+
+
+class OrderNotLive(CommandRejected):
+    def __init__(self, reference: str, on: date) -> None:
+        super().__init__(f"order {reference} was not in force on {on.isoformat()}")
+
+
+class KnownOrder(Aggregate):
+    """What the breach service knows of an order, from the application service's events."""
+
+    @staticmethod
+    def create_id(reference: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:known-order/{reference}")
+
+    @event("Registered")
+    def __init__(
+        self,
+        reference: str,
+        order_id: UUID,
+        order_type: str,
+        subject_nominal_id: str,
+        district: str,
+        starts_on: date,
+        ends_on: date | None,
+        trace: Trace,
+    ) -> None:
+        self.reference = reference
+        self.order_id = order_id
+        self.order_type = order_type
+        self.subject_nominal_id = subject_nominal_id
+        self.district = district
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.team: str | None = None
+
+    def allocate(self, team: str, trace: Trace) -> None:
+        if team != self.team:
+            self._allocated(team, trace)
+
+    @event("Allocated")
+    def _allocated(self, team: str, trace: Trace) -> None:
+        self.team = team
+
+    def in_force_on(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class SubjectBreaches(Aggregate):
+    """How many breaches one subject has had, across all their orders."""
+
+    @staticmethod
+    def create_id(subject_nominal_id: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:subject-breaches/{subject_nominal_id}")
+
+    @event("Started")
+    def __init__(self, subject_nominal_id: str) -> None:
+        self.subject_nominal_id = subject_nominal_id
+        self.count = 0
+
+    @event("BreachCounted")
+    def count_breach(self, breach_id: UUID) -> None:
+        self.count += 1
+
+
+class Breach(Aggregate):
+    @staticmethod
+    def create_id(district: str, report_reference: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:breach/{district}/{report_reference}")
+
+    @classmethod
+    def report(
+        cls,
+        order: KnownOrder,
+        history: SubjectBreaches,
+        district: str,
+        report_reference: str,
+        occurred_at: datetime,
+        location: str,
+        condition_breached: str,
+        how_detected: str,
+        reporting_officer: str,
+        trace: Trace,
+    ) -> "Breach":
+        """Record a breach of a live order, counting it against the subject."""
+        if not order.in_force_on(occurred_at.date()):
+            raise OrderNotLive(order.reference, occurred_at.date())
+        breach_number = history.count + 1
+        breach = cls(
+            district=district,
+            report_reference=report_reference,
+            order_id=order.order_id,
+            order_reference=order.reference,
+            team=order.team,
+            occurred_at=occurred_at,
+            location=location,
+            condition_breached=condition_breached,
+            how_detected=how_detected,
+            reporting_officer=reporting_officer,
+            breach_number=breach_number,
+            trace=trace,
+        )
+        history.count_breach(breach.id)
+        return breach
+
+    @event("Recorded")
+    def __init__(
+        self,
+        district: str,
+        report_reference: str,
+        order_id: UUID,
+        order_reference: str,
+        team: str | None,
+        occurred_at: datetime,
+        location: str,
+        condition_breached: str,
+        how_detected: str,
+        reporting_officer: str,
+        breach_number: int,
+        trace: Trace,
+    ) -> None:
+        self.district = district
+        self.report_reference = report_reference
+        self.order_id = order_id
+        self.order_reference = order_reference
+        self.team = team
+        self.occurred_at = occurred_at
+        self.location = location
+        self.condition_breached = condition_breached
+        self.how_detected = how_detected
+        self.reporting_officer = reporting_officer
+        self.breach_number = breach_number
+
+    @property
+    def repeat(self) -> bool:
+        return self.breach_number > 1

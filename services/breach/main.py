@@ -1,0 +1,61 @@
+"""The breach service process: breach reports by HTTP and from districts, and its order view."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, status
+
+from plumbing.consumer import Consumers
+from plumbing.eventstore import Trace, hop
+from plumbing.http import request_trace
+from plumbing.runtime import ServiceDefinition, create_app
+from plumbing.settings import Settings
+from schemas.application import OrderAllocatedV1, OrderGrantedV1
+from schemas.district import DistrictBreachReport, DistrictBreachReportV1
+from services.breach.application import BreachService
+from services.breach.wire import to_wire
+
+router = APIRouter(tags=["breaches"])
+Acting = Annotated[Trace, Depends(request_trace)]
+
+
+def _service(request: Request) -> BreachService:
+    return request.app.state.service
+
+
+@router.post("/breaches", status_code=status.HTTP_201_CREATED)
+async def report_breach(
+    body: DistrictBreachReport, request: Request, trace: Acting
+) -> dict[str, Any]:
+    service = _service(request)
+    breach_id = await hop(service.record_breach, body, trace)
+    return await hop(service.get_breach, breach_id)
+
+
+@router.get("/breaches/{breach_id}")
+async def get_breach(breach_id: UUID, request: Request) -> dict[str, Any]:
+    return await hop(_service(request).get_breach, breach_id)
+
+
+@router.get("/orders/{reference}")
+async def get_known_order(reference: str, request: Request) -> dict[str, Any]:
+    return await hop(_service(request).get_known_order, reference)
+
+
+def subscribe(consumers: Consumers, service: BreachService, settings: Settings) -> None:
+    consumers.on(OrderGrantedV1, service.when_order_granted_register_it)
+    consumers.on(OrderAllocatedV1, service.when_order_allocated_note_team)
+    consumers.on(DistrictBreachReportV1, service.when_district_breach_reported_record_it)
+
+
+definition = ServiceDefinition(
+    name="breach",
+    application=BreachService,
+    to_wire=to_wire,
+    router=router,
+    subscribe=subscribe,
+)
+
+
+def app() -> Any:
+    return create_app(definition)

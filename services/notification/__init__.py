@@ -1,0 +1,1 @@
+"""Notification service: MOSOVO teams alerted when orders are allocated or breached."""
