@@ -32,7 +32,9 @@ def main() -> None:
 
 @app.command()
 def serve(
-    name: Annotated[str, typer.Argument(help="referral, application, breach, notification or team-inbox")],
+    name: Annotated[
+        str, typer.Argument(help="referral, application, breach, notification or team-inbox")
+    ],
     port: Annotated[int | None, typer.Option(help="HTTP port (default: the service's own)")] = None,
 ) -> None:
     """Run one service as its own process (DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set)."""
@@ -43,7 +45,9 @@ def serve(
     else:
         raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
     importlib.import_module(target.split(":")[0])
-    uvicorn.run(target, factory=True, host="127.0.0.1", port=port or default_port, log_level="warning")
+    uvicorn.run(
+        target, factory=True, host="127.0.0.1", port=port or default_port, log_level="warning"
+    )
 
 
 @app.command()
@@ -60,7 +64,9 @@ def demo(data_dir: DataDir = Path(".civil-orders")) -> None:
         stack = stack_context.__enter__()
     try:
         urls = {name: stack.url(name) for name in stack.ports}
-        console.print(f"Stack ready: PostgreSQL {stack.database_url}, Kafka {stack.bootstrap_servers}")
+        console.print(
+            f"Stack ready: PostgreSQL {stack.database_url}, Kafka {stack.bootstrap_servers}"
+        )
 
         async def go() -> None:
             async with Client(urls, stack.bootstrap_servers, stack.database_url) as client:

@@ -31,7 +31,12 @@ class Client:
         await self.http.aclose()
 
     async def publish(self, envelope: Envelope) -> None:
-        await self.publish_raw(topic_of(type(envelope)).name, envelope.model_dump_json().encode())
+        """Publish as a district system does, keyed by its aggregate (so in order per key)."""
+        await self.publish_raw(
+            topic_of(type(envelope)).name,
+            envelope.model_dump_json().encode(),
+            key=str(envelope.aggregate_id).encode(),
+        )
 
     async def publish_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         await self.producer.send_and_wait(topic, value, key=key)
@@ -42,6 +47,11 @@ class Client:
             return await list_dead_letters(conn, include_retried=True)
         finally:
             await conn.close()
+
+    async def team_alerts(self, team: str) -> list[dict[str, Any]]:
+        response = await self.get("team-inbox", f"/teams/{team}/alerts")
+        response.raise_for_status()
+        return list(response.json())
 
     async def get(self, service: str, path: str) -> httpx.Response:
         return await self.http.get(f"{self.urls[service]}{path}")
@@ -63,9 +73,7 @@ class Client:
         return await eventually(attempt, seconds, f"{service}{path}")
 
 
-async def eventually(
-    attempt: Callable[[], Awaitable[T | None]], seconds: float, what: str
-) -> T:
+async def eventually(attempt: Callable[[], Awaitable[T | None]], seconds: float, what: str) -> T:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         result = await attempt()

@@ -1,4 +1,7 @@
-"""The thin path, end to end, with synthetic people: referral to order to alerts."""
+"""The thin path, end to end, with synthetic people: referral to order to alerts.
+
+Each step is a function a test or the benchmark can use on its own.
+"""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -11,6 +14,7 @@ from civil_orders.synthetic import Synthetic
 
 CASEWORKER = "caseworker:cw-demo"
 LEGAL = "legal-services:ls-demo"
+NO_UNSUPERVISED_CONTACT = "Not to have unsupervised contact with any child under 16."
 
 
 @dataclass
@@ -20,72 +24,44 @@ class DemoResult:
     order_reference: str
     team: str
     alerts: list[dict[str, Any]]
-    dead_letter_reason: str | None
+    dead_letter_reason: str
 
 
-async def run_demo(client: Client, console: Console, district: str = "north") -> DemoResult:
-    people = Synthetic()
-    step = _Steps(console)
-
+async def refer(client: Client, people: Synthetic, district: str) -> dict[str, Any]:
+    """A district system publishes a referral; returns it as the referral service recorded it."""
     referral = people.referral(district)
-    ref = referral.payload.district_reference
-    step("District system publishes a referral", f"{ref} on district.referrals.v1")
     await client.publish(referral)
-    recorded = await client.found("referral", f"/referrals/by-reference/{district}/{ref}")
-    step("Referral service recorded it", f"referral {recorded['id']}, status {recorded['status']}")
+    ref = referral.payload.district_reference
+    return await client.found("referral", f"/referrals/by-reference/{district}/{ref}")
 
-    await client.command("referral", f"/referrals/{recorded['id']}/review", CASEWORKER)
-    await client.command("referral", f"/referrals/{recorded['id']}/accept", CASEWORKER)
-    step("Caseworker reviewed and accepted it", CASEWORKER)
 
-    application = await client.found("application", f"/applications/by-referral/{recorded['id']}")
-    step("Application service opened an application", f"{application['id']} ({application['order_type']})")
+async def accept(client: Client, referral_id: str) -> dict[str, Any]:
+    """A caseworker reviews and accepts; returns the application the service opened from it."""
+    await client.command("referral", f"/referrals/{referral_id}/review", CASEWORKER)
+    await client.command("referral", f"/referrals/{referral_id}/accept", CASEWORKER)
+    return await client.found("application", f"/applications/by-referral/{referral_id}")
 
+
+async def grant(client: Client, application_id: str) -> str:
+    """Legal services record that the court granted a two-year SRO; returns its reference."""
     made_on = date.today()
     granted = await client.command(
         "application",
-        f"/applications/{application['id']}/grant",
+        f"/applications/{application_id}/grant",
         LEGAL,
         {
             "court": "Northtown Magistrates' Court",
             "made_on": made_on.isoformat(),
             "ends_on": (made_on + timedelta(days=2 * 365 + 1)).isoformat(),
-            "terms": [
-                {
-                    "kind": "prohibition",
-                    "wording": "Not to have unsupervised contact with any child under 16.",
-                }
-            ],
+            "terms": [{"kind": "prohibition", "wording": NO_UNSUPERVISED_CONTACT}],
         },
     )
-    reference = granted["order_reference"]
-    step("Court granted the order; legal services recorded it", reference)
-
-    team = await _team_known_to_breach_service(client, reference)
-    alerts = await _alerts_for(client, team, reference, count=1)
-    step(f"MOSOVO team {team} alerted", _describe(alerts[-1]))
-
-    breach = people.breach(district, reference)
-    await client.publish(breach)
-    step("District system reported a breach", breach.payload.report_reference)
-    alerts = await _alerts_for(client, team, reference, count=2)
-    step(f"MOSOVO team {team} alerted again", _describe(alerts[-1]))
-
-    reason = await _malformed_referral(client, people, district)
-    step("A malformed referral was dead-lettered; the next good one was processed", reason)
-    return DemoResult(recorded["id"], application["id"], reference, team, alerts, reason)
+    return str(granted["order_reference"])
 
 
-async def _alerts_for(client: Client, team: str, reference: str, count: int) -> list[dict[str, Any]]:
-    async def attempt() -> list[dict[str, Any]] | None:
-        response = await client.get("team-inbox", f"/teams/{team}/alerts")
-        mine = [a for a in response.json() if a["alert"]["order_reference"] == reference]
-        return mine if len(mine) >= count else None
+async def team_managing(client: Client, reference: str) -> str:
+    """Waits until the breach service knows the order and its team; returns the team."""
 
-    return await eventually(attempt, 30, f"{count} alert(s) for {reference} at {team}")
-
-
-async def _team_known_to_breach_service(client: Client, reference: str) -> str:
     async def attempt() -> str | None:
         response = await client.get("breach", f"/orders/{reference}")
         return response.json()["team"] if response.status_code == 200 else None
@@ -93,24 +69,71 @@ async def _team_known_to_breach_service(client: Client, reference: str) -> str:
     return await eventually(attempt, 30, f"the breach service to know {reference}")
 
 
-async def _malformed_referral(client: Client, people: Synthetic, district: str) -> str:
-    before = {letter.id for letter in await client.dead_letters()}
-    await client.publish_raw("district.referrals.v1", b'{"event_type": "DistrictReferral"}')
-    good = people.referral(district)
-    await client.publish(good)
-    ref = good.payload.district_reference
-    await client.found("referral", f"/referrals/by-reference/{district}/{ref}")
+async def alerts_for(
+    client: Client, team: str, reference: str, count: int, seconds: float = 30
+) -> list[dict[str, Any]]:
+    """Waits until `team` has received `count` alerts about `reference`; returns them."""
+
+    async def attempt() -> list[dict[str, Any]] | None:
+        mine = [
+            a for a in await client.team_alerts(team) if a["alert"]["order_reference"] == reference
+        ]
+        return mine if len(mine) >= count else None
+
+    return await eventually(attempt, seconds, f"{count} alert(s) for {reference} at {team}")
+
+
+async def dead_lettered_after(client: Client, before: set[tuple[str, int]]) -> str:
+    """Waits for a dead letter not in `before`; returns its reason."""
 
     async def attempt() -> str | None:
-        new = [letter for letter in await client.dead_letters() if letter.id not in before]
+        new = [d for d in await client.dead_letters() if (d.service, d.id) not in before]
         return new[0].reason if new else None
 
-    return await eventually(attempt, 30, "the malformed referral in the dead-letter table")
+    return await eventually(attempt, 30, "a new dead letter")
+
+
+async def run_demo(client: Client, console: Console, district: str = "north") -> DemoResult:
+    people = Synthetic()
+    step = _Steps(console)
+
+    referral = await refer(client, people, district)
+    step(
+        "District system referred a synthetic person on district.referrals.v1",
+        f"{referral['district_reference']} recorded as {referral['id']}",
+    )
+    application = await accept(client, referral["id"])
+    step(
+        f"Caseworker accepted it ({CASEWORKER}); application opened",
+        f"{application['id']} ({application['order_type']})",
+    )
+    reference = await grant(client, application["id"])
+    step("Court granted the order; legal services recorded it", reference)
+    team = await team_managing(client, reference)
+    alerts = await alerts_for(client, team, reference, count=1)
+    step(f"MOSOVO team {team} alerted", _describe(alerts[-1]))
+
+    breach = people.breach(district, reference)
+    await client.publish(breach)
+    step(
+        "District system reported a breach on district.breaches.v1", breach.payload.report_reference
+    )
+    alerts = await alerts_for(client, team, reference, count=2)
+    step(f"MOSOVO team {team} alerted again", _describe(alerts[-1]))
+
+    before = {(d.service, d.id) for d in await client.dead_letters()}
+    await client.publish_raw("district.referrals.v1", b'{"event_type": "DistrictReferral"}')
+    await refer(client, people, district)
+    reason = await dead_lettered_after(client, before)
+    step(
+        "A malformed referral went to the dead-letter table; the next good one was recorded", reason
+    )
+    return DemoResult(referral["id"], application["id"], reference, team, alerts, reason)
 
 
 def _describe(received: dict[str, Any]) -> str:
     alert = received["alert"]
-    return f"{alert['kind']}: {alert['order_reference']} {alert['link']}"
+    return f"{alert['kind']} — {alert['order_reference']} {alert['link']}"
 
 
 class _Steps:

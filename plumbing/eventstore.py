@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
+from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 
 from plumbing.settings import Settings
@@ -87,12 +88,22 @@ class EventSourcedService(Application[UUID]):
             transcoder.register(dataclass_transcoding(value_type))
 
     @property
-    def process_recorder(self) -> ProcessRecorder:
-        assert isinstance(self.recorder, ProcessRecorder)
+    def process_recorder(self) -> PostgresProcessRecorder:
+        assert isinstance(self.recorder, PostgresProcessRecorder)
         return self.recorder
 
     def already_processed(self, upstream: str, sequence: int | None) -> bool:
-        return sequence is not None and self.process_recorder.has_tracking_id(upstream, sequence)
+        """Whether this exact upstream position is recorded. Partitions interleave an upstream
+        log, so a later position may be recorded before an earlier one: no max() here."""
+        if sequence is None:
+            return False
+        recorder = self.process_recorder
+        statement = sql.SQL(
+            "SELECT 1 FROM {}.{} WHERE application_name = %s AND notification_id = %s"
+        ).format(sql.Identifier(self.name), sql.Identifier(recorder.tracking_table_name))
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, (upstream, sequence))
+            return cursor.fetchone() is not None
 
     def save_processed(self, *aggregates: Any, upstream: str, sequence: int | None) -> None:
         """Save aggregates with the upstream position they react to, in one transaction.

@@ -59,7 +59,9 @@ class LogFollower:
             try:
                 self._follow()
             except Exception:
-                log.exception("follower failed; resuming from its last position", follower=self.name)
+                log.exception(
+                    "follower failed; resuming from its last position", follower=self.name
+                )
                 self._stopping.wait(self.retry_seconds)
 
     def _follow(self) -> None:

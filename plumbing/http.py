@@ -11,7 +11,9 @@ from plumbing.eventstore import Trace
 
 
 def request_trace(
-    x_actor: Annotated[str, Header(min_length=1, description="Who is acting, e.g. caseworker:cw-1")],
+    x_actor: Annotated[
+        str, Header(min_length=1, description="Who is acting, e.g. caseworker:cw-1")
+    ],
     x_correlation_id: Annotated[UUID | None, Header()] = None,
 ) -> Trace:
     """The acting user and correlation id of an HTTP command (sign-in comes with the web app)."""

@@ -1,5 +1,7 @@
 """Creating the declared topics on any Kafka-protocol broker."""
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -16,7 +18,10 @@ def declared_topics(replication_factor: int = 1) -> list[NewTopic]:
         )
         for t in TOPICS
     ]
-    return [*topics, NewTopic(DEAD_LETTER_TOPIC, num_partitions=1, replication_factor=replication_factor)]
+    return [
+        *topics,
+        NewTopic(DEAD_LETTER_TOPIC, num_partitions=1, replication_factor=replication_factor),
+    ]
 
 
 async def apply_topics(bootstrap_servers: str, replication_factor: int = 1) -> list[str]:
@@ -27,10 +32,8 @@ async def apply_topics(bootstrap_servers: str, replication_factor: int = 1) -> l
         existing = set(await admin.list_topics())
         missing = [t for t in declared_topics(replication_factor) if t.name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
         return [t.name for t in missing]
     finally:
         await admin.close()

@@ -52,4 +52,3 @@ class DistrictBreachReportV1(Envelope):
     event_type: Literal["DistrictBreachReport"] = "DistrictBreachReport"
     schema_version: Literal[1] = 1
     payload: DistrictBreachReport
-

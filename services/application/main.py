@@ -52,7 +52,12 @@ async def grant_order(
     terms = [Term(t.kind, t.wording, t.until) for t in body.terms]
     reference = await hop(
         _service(request).grant_order,
-        application_id, body.court, body.made_on, body.ends_on, terms, trace,
+        application_id,
+        body.court,
+        body.made_on,
+        body.ends_on,
+        terms,
+        trace,
     )
     return {"order_reference": reference}
 

@@ -107,4 +107,3 @@ class BreachService(EventSourcedService):
             return self.repository.get(SubjectBreaches.create_id(subject_nominal_id))
         except AggregateNotFoundError:
             return SubjectBreaches(subject_nominal_id=subject_nominal_id)
-

@@ -86,7 +86,8 @@ class ReferralService(EventSourcedService):
             "order_sought": referral.order_sought,
             "subject_nominal_id": referral.subject.nominal_id,
             "history": [
-                {"status": s.value, "by": by, "at": at.isoformat()} for s, by, at in referral.history
+                {"status": s.value, "by": by, "at": at.isoformat()}
+                for s, by, at in referral.history
             ],
         }
 

@@ -69,7 +69,9 @@ class Referral(Aggregate):
         self.previous_convictions = previous_convictions
         self.received_at = received_at
         self.status = Status.RECEIVED
-        self.history: list[tuple[Status, str, datetime]] = [(Status.RECEIVED, trace.actor, received_at)]
+        self.history: list[tuple[Status, str, datetime]] = [
+            (Status.RECEIVED, trace.actor, received_at)
+        ]
 
     def start_review(self, at: datetime, trace: Trace) -> None:
         self._require(Status.RECEIVED)

@@ -30,7 +30,9 @@ class Decline(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def submit_referral(body: DistrictReferral, request: Request, trace: Acting) -> dict[str, str]:
+async def submit_referral(
+    body: DistrictReferral, request: Request, trace: Acting
+) -> dict[str, str]:
     referral_id = await hop(_service(request).receive_referral, body, "staff form", trace)
     return {"id": str(referral_id)}
 

@@ -1,0 +1,114 @@
+"""Killing a service mid-stream and starting it again loses nothing and duplicates nothing."""
+
+import asyncio
+
+from civil_orders.client import Client
+from civil_orders.demo import (
+    accept,
+    alerts_for,
+    dead_lettered_after,
+    grant,
+    refer,
+    team_managing,
+)
+from civil_orders.stack import Stack
+from civil_orders.synthetic import Synthetic
+
+ORDERS = 4
+
+
+async def granted_orders(client: Client, people: Synthetic, count: int) -> list[str]:
+    referrals = [await refer(client, people, "north") for _ in range(count)]
+    applications = [await accept(client, r["id"]) for r in referrals]
+    return [await grant(client, a["id"]) for a in applications]
+
+
+async def test_orders_granted_while_the_notifier_is_down_are_each_alerted_once_after_restart(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=21)
+    stack.kill("notification")
+    try:
+        references = await granted_orders(client, people, ORDERS)
+    finally:
+        stack.start("notification")
+
+    for reference in references:
+        [received] = await alerts_for(client, "mosovo-north", reference, count=1)
+        assert received["copies"] == 1
+
+
+async def test_killing_the_notifier_while_it_delivers_sends_each_alert_once(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=22)
+    references = await granted_orders(client, people, ORDERS)
+    for reference in references:  # a breach each, once the breach service knows the order
+        assert await team_managing(client, reference) == "mosovo-north"
+        await client.publish(people.breach("north", reference))
+    await asyncio.sleep(0.2)  # then crash while they flow
+    stack.kill("notification")
+    stack.start("notification")
+
+    for reference in references:
+        received = await alerts_for(client, "mosovo-north", reference, count=2)
+        assert sorted(r["alert"]["kind"] for r in received) == ["breach", "order allocated"]
+        # a crash between POST and recording it may resend; the idempotency key catches it
+        assert len({r["idempotency_key"] for r in received}) == 2
+
+
+async def test_referrals_accepted_while_the_application_service_is_down_each_open_one_application(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=23)
+    referrals = [await refer(client, people, "north") for _ in range(ORDERS)]
+    stack.kill("application")
+    try:
+        for referral in referrals:
+            await client.command(
+                "referral", f"/referrals/{referral['id']}/accept", "caseworker:cw-2"
+            )
+    finally:
+        stack.start("application")
+
+    for referral in referrals:
+        application = await client.found(
+            "application", f"/applications/by-referral/{referral['id']}"
+        )
+        assert application["stage"] == "drafting"
+
+
+async def test_events_stored_just_before_the_referral_service_dies_are_still_published(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=24)
+    referrals = [await refer(client, people, "north") for _ in range(ORDERS)]
+    for referral in referrals:
+        await client.command("referral", f"/referrals/{referral['id']}/accept", "caseworker:cw-2")
+    stack.kill("referral")  # the relay may not have published the acceptances yet
+    stack.start("referral")
+
+    for referral in referrals:
+        await client.found("application", f"/applications/by-referral/{referral['id']}")
+
+
+async def test_a_breach_against_an_unknown_order_is_dead_lettered_with_its_reason(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=25)
+    before = {(d.service, d.id) for d in await client.dead_letters()}
+    await client.publish(people.breach("north", "ORD-1999-NOSUCH00"))
+
+    reason = await dead_lettered_after(client, before)
+    assert reason == (
+        "DistrictBreachReport rejected: no order with reference 'ORD-1999-NOSUCH00' "
+        "is known to the breach service"
+    )
+
+
+async def test_an_order_is_allocated_to_the_team_for_its_district(client: Client) -> None:
+    people = Synthetic(seed=26)
+    referral = await refer(client, people, "west")
+    reference = await grant(client, (await accept(client, referral["id"]))["id"])
+
+    assert await team_managing(client, reference) == "mosovo-east"

@@ -1,0 +1,66 @@
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import pytest
+
+from plumbing.eventstore import Trace
+from services.breach.domain import Breach, KnownOrder, OrderNotLive, SubjectBreaches
+
+OFFICER = Trace("mosovo:officer-1", uuid4())
+
+
+def known_order(ends_on: date | None = date(2028, 6, 1)) -> KnownOrder:
+    order = KnownOrder(
+        reference="ORD-2026-AAAA0001",
+        order_id=uuid4(),
+        order_type="SRO",
+        subject_nominal_id="SYN1",
+        district="north",
+        starts_on=date(2026, 6, 1),
+        ends_on=ends_on,
+        trace=OFFICER,
+    )
+    order.allocate("mosovo-north", OFFICER)
+    return order
+
+
+def report(order: KnownOrder, history: SubjectBreaches, reference: str, day: date) -> Breach:
+    return Breach.report(
+        order,
+        history,
+        district="north",
+        report_reference=reference,
+        occurred_at=datetime(day.year, day.month, day.day, 15, tzinfo=UTC),
+        location="Synthetic Park",
+        condition_breached="Not to have unsupervised contact with any child under 16.",
+        how_detected="home visit",
+        reporting_officer="DC 2 (synthetic)",
+        trace=OFFICER,
+    )
+
+
+def test_a_subjects_second_breach_is_flagged_as_a_repeat_with_its_count() -> None:
+    order = known_order()
+    history = SubjectBreaches(subject_nominal_id="SYN1")
+
+    first = report(order, history, "BR-1", date(2026, 7, 1))
+    second = report(order, history, "BR-2", date(2026, 8, 1))
+
+    assert (first.breach_number, first.repeat) == (1, False)
+    assert (second.breach_number, second.repeat) == (2, True)
+    assert second.team == "mosovo-north"
+    assert history.count == 2
+
+
+def test_a_breach_after_the_order_ended_is_refused_with_the_reason() -> None:
+    order = known_order(ends_on=date(2026, 12, 31))
+
+    with pytest.raises(OrderNotLive, match="ORD-2026-AAAA0001 was not in force on 2027-01-05"):
+        report(order, SubjectBreaches(subject_nominal_id="SYN1"), "BR-3", date(2027, 1, 5))
+
+
+def test_an_order_until_further_order_never_lapses() -> None:
+    order = known_order(ends_on=None)
+
+    assert order.in_force_on(date(2090, 1, 1))
+    assert not order.in_force_on(date(2026, 5, 31))
