@@ -1,33 +1,152 @@
 """The civil-orders command line."""
 
-import importlib
+import asyncio
+import json
+import signal
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.table import Table
 
 from plumbing.settings import SERVICE_PORTS
 
 app = typer.Typer(
     help=(
-        "civil-orders: casework for Sexual Risk Orders and Sexual Harm Prevention Orders.\n\n"
-        "Referrals become court applications, granted orders are allocated to district MOSOVO "
-        "teams, breaches are recorded, and every step is an event auditors can replay."
+        "civil-orders: casework for Sexual Risk Orders (SROs) and Sexual Harm Prevention "
+        "Orders (SHPOs).\n\n"
+        "District referrals become court applications; granted orders are allocated to the "
+        "district MOSOVO team, which is alerted, and alerted again on every breach. Every step "
+        "is an event in PostgreSQL that auditors can replay; Kafka carries events between the "
+        "four services.\n\n"
+        "Start with [bold]civil-orders demo[/] (everything embedded, nothing to install), or "
+        "[bold]civil-orders up[/] to keep the stack running."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
 )
+schemas_app = typer.Typer(
+    help="The event contracts: JSON Schema and AsyncAPI.", no_args_is_help=True
+)
+topics_app = typer.Typer(
+    help="The Kafka topics, declared in schemas/topics.py.", no_args_is_help=True
+)
+dlq_app = typer.Typer(
+    help="Messages consumers could not take: list and re-drive them.", no_args_is_help=True
+)
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(topics_app, name="topics")
+app.add_typer(dlq_app, name="dlq")
 console = Console()
+
 DataDir = Annotated[
-    Path, typer.Option(envvar="CIVIL_ORDERS_DATA", help="Folder for the embedded servers' data.")
+    Path,
+    typer.Option(
+        envvar="CIVIL_ORDERS_DATA", help="Folder for the embedded servers' data and service logs."
+    ),
 ]
+DEFAULT_DATA = Path(".civil-orders")
 
 
-@app.callback()
-def main() -> None:
-    """Run `civil-orders up` to start everything, then `civil-orders demo` in another terminal."""
+@app.command()
+def up(data_dir: DataDir = DEFAULT_DATA) -> None:
+    """Start PostgreSQL, Kafka, the four services and the team inbox; Ctrl-C stops them all.
+
+    DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
+    """
+    from civil_orders.stack import StackError, running_stack
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        with console.status("Starting PostgreSQL, Kafka and the services..."):
+            context = running_stack(data_dir)
+            stack = context.__enter__()
+    except StackError as error:
+        console.print(f"[red]Could not start the stack:[/] {error}")
+        raise typer.Exit(1) from None
+    try:
+        _print_stack(stack)
+        stack.describe()
+        console.print("Running. [bold]Ctrl-C[/] stops everything.")
+        while not stopping:
+            for name, process in list(stack.processes.items()):
+                if process.poll() is not None:
+                    console.print(
+                        f"[red]{name} exited ({process.returncode}); see {data_dir / name}.log"
+                    )
+                    stack.processes.pop(name)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with console.status("Stopping..."):
+            context.__exit__(None, None, None)
+        console.print("Stopped.")
+
+
+def _print_stack(stack: object) -> None:
+    from civil_orders.stack import Stack
+
+    assert isinstance(stack, Stack)
+    table = Table(title="civil-orders stack", show_lines=False)
+    table.add_column("component")
+    table.add_column("where")
+    table.add_row("PostgreSQL", stack.database_url)
+    table.add_row("Kafka", stack.bootstrap_servers)
+    for name in stack.ports:
+        table.add_row(name, f"{stack.url(name)}  (API docs: {stack.url(name)}/docs)")
+    table.add_row("logs", str(stack.data_dir))
+    console.print(table)
+
+
+@app.command()
+def demo(data_dir: DataDir = DEFAULT_DATA) -> None:
+    """Run the thin path with synthetic people: referral, application, order, alerts, breach.
+
+    Uses the stack `civil-orders up` is running, or starts (and afterwards stops) its own.
+    """
+    from civil_orders.client import Client
+    from civil_orders.demo import run_demo
+    from civil_orders.stack import attached_or_running_stack
+
+    with attached_or_running_stack(data_dir, console) as stack:
+
+        async def go() -> None:
+            async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                await run_demo(client, console)
+
+        asyncio.run(go())
+    console.print("[bold green]Demo complete.[/]")
+
+
+@app.command()
+def bench(
+    referrals: Annotated[int, typer.Option("--referrals", "-n", min=1, help="How many.")] = 200,
+    concurrency: Annotated[int, typer.Option(min=1, help="Cases in flight at once.")] = 16,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Push synthetic referrals through intake, application, order and alert; print figures."""
+    from civil_orders.bench import run_bench
+    from civil_orders.client import Client
+    from civil_orders.stack import attached_or_running_stack
+
+    with attached_or_running_stack(data_dir, console) as stack:
+
+        async def go() -> None:
+            async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                await run_bench(client, console, referrals, concurrency)
+
+        asyncio.run(go())
 
 
 @app.command()
@@ -38,40 +157,95 @@ def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port (default: the service's own)")] = None,
 ) -> None:
     """Run one service as its own process (DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set)."""
+    from pydantic import ValidationError
+
+    from plumbing.settings import Settings
+
     if name == "team-inbox":
         target, default_port = "civil_orders.team_inbox:create_app", 8109
     elif name in SERVICE_PORTS:
         target, default_port = f"services.{name}.main:app", SERVICE_PORTS[name]
     else:
         raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
-    importlib.import_module(target.split(":")[0])
+    try:
+        settings = Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        console.print(f"[red]Settings are missing or wrong:[/]\n{error}")
+        raise typer.Exit(2) from None
     uvicorn.run(
-        target, factory=True, host="127.0.0.1", port=port or default_port, log_level="warning"
+        target, factory=True, host=settings.host, port=port or default_port, log_level="warning"
     )
 
 
-@app.command()
-def demo(data_dir: DataDir = Path(".civil-orders")) -> None:
-    """Start the whole stack, run the thin path with synthetic people, and stop again."""
-    import asyncio
+@schemas_app.command("export")
+def schemas_export(
+    out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("schemas/generated"),
+) -> None:
+    """Write a JSON Schema for every event and an AsyncAPI document for every topic."""
+    from schemas.export import export
 
-    from civil_orders.client import Client
-    from civil_orders.demo import run_demo
-    from civil_orders.stack import running_stack
+    for path in export(out):
+        console.print(f"wrote {path}")
 
-    with console.status("Starting PostgreSQL, Kafka and the four services..."):
-        stack_context = running_stack(data_dir)
-        stack = stack_context.__enter__()
-    try:
-        urls = {name: stack.url(name) for name in stack.ports}
-        console.print(
-            f"Stack ready: PostgreSQL {stack.database_url}, Kafka {stack.bootstrap_servers}"
+
+@topics_app.command("apply")
+def topics_apply(
+    bootstrap_servers: Annotated[
+        str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS", help="Kafka bootstrap servers.")
+    ],
+    replication_factor: Annotated[int, typer.Option(min=1, help="3 on a real cluster.")] = 1,
+) -> None:
+    """Create every declared topic that does not exist yet (safe to run again)."""
+    from plumbing.topics_admin import apply_topics
+
+    created = asyncio.run(apply_topics(bootstrap_servers, replication_factor))
+    console.print(f"created: {', '.join(created)}" if created else "all topics already exist")
+
+
+DatabaseUrl = Annotated[str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.")]
+
+
+@dlq_app.command("list")
+def dlq_list(
+    database_url: DatabaseUrl,
+    all_: Annotated[bool, typer.Option("--all", help="Include re-driven ones.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines, with the payloads.")] = False,
+) -> None:
+    """List dead letters: where each came from and why it was refused."""
+    from plumbing.deadletters import connect_and_list
+
+    letters = asyncio.run(connect_and_list(database_url, include_retried=all_))
+    if as_json:
+        for letter in letters:
+            print(json.dumps(letter.as_json()))
+        return
+    table = Table(title=f"{len(letters)} dead letter(s)")
+    for column in ("service", "id", "from", "recorded", "retried", "reason"):
+        table.add_column(column, overflow="fold")
+    for letter in letters:
+        table.add_row(
+            letter.service,
+            str(letter.id),
+            f"{letter.topic}/{letter.partition}/{letter.offset}",
+            f"{letter.recorded_at:%Y-%m-%d %H:%M:%S}",
+            f"{letter.retried_at:%Y-%m-%d %H:%M:%S}" if letter.retried_at else "",
+            letter.reason,
         )
+    console.print(table)
 
-        async def go() -> None:
-            async with Client(urls, stack.bootstrap_servers, stack.database_url) as client:
-                await run_demo(client, console)
 
-        asyncio.run(go())
-    finally:
-        stack_context.__exit__(None, None, None)
+@dlq_app.command("retry")
+def dlq_retry(
+    service: Annotated[str, typer.Argument(help="The service that dead-lettered it.")],
+    ids: Annotated[list[int], typer.Argument(help="Dead letter ids, from `dlq list`.")],
+    database_url: DatabaseUrl,
+    bootstrap_servers: Annotated[str, typer.Option(envvar="KAFKA_BOOTSTRAP_SERVERS")],
+) -> None:
+    """Re-drive dead letters: publish the original bytes to their topic again.
+
+    Consumers are idempotent, so services that took the message the first time ignore it.
+    """
+    from plumbing.deadletters import redrive
+
+    for letter_id, outcome in asyncio.run(redrive(database_url, bootstrap_servers, service, ids)):
+        console.print(f"{service} #{letter_id}: {outcome}")

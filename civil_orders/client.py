@@ -4,11 +4,10 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from plumbing.deadletters import DeadLetter, list_dead_letters
+from plumbing.deadletters import DeadLetter, connect_and_list
 from schemas.envelope import Envelope
 from schemas.topics import topic_of
 
@@ -19,6 +18,7 @@ class Client:
     def __init__(self, urls: dict[str, str], bootstrap_servers: str, database_url: str) -> None:
         self.urls = urls
         self.database_url = database_url
+        self.bootstrap_servers = bootstrap_servers
         self.http = httpx.AsyncClient(timeout=10.0)
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
 
@@ -42,11 +42,7 @@ class Client:
         await self.producer.send_and_wait(topic, value, key=key)
 
     async def dead_letters(self) -> list[DeadLetter]:
-        conn = await asyncpg.connect(self.database_url)
-        try:
-            return await list_dead_letters(conn, include_retried=True)
-        finally:
-            await conn.close()
+        return await connect_and_list(self.database_url, include_retried=True)
 
     async def team_alerts(self, team: str) -> list[dict[str, Any]]:
         response = await self.get("team-inbox", f"/teams/{team}/alerts")

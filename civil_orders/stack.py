@@ -3,6 +3,7 @@
 `DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS` replace the embedded servers with external ones.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -16,9 +17,11 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from rich.console import Console
 
 from plumbing.settings import PACKAGED_CONFIG, SERVICE_PORTS
 
+STACK_FILE = "stack.json"
 TEAM_INBOX_PORT = 8109
 EMBEDDED_INBOX = f"127.0.0.1:{TEAM_INBOX_PORT}"
 PROCESSES = (*SERVICE_PORTS, "team-inbox")
@@ -126,6 +129,19 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def urls(self) -> dict[str, str]:
+        return {name: self.url(name) for name in self.ports}
+
+    def describe(self) -> None:
+        """Write where everything is, so `demo` and `bench` can attach to this stack."""
+        description = {
+            "pid": os.getpid(),
+            "database_url": self.database_url,
+            "bootstrap_servers": self.bootstrap_servers,
+            "ports": self.ports,
+        }
+        (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
+
     def start(self, name: str, wait: bool = True) -> None:
         port = self.ports.setdefault(
             name, free_port(TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS[name])
@@ -168,6 +184,7 @@ class Stack:
             process.wait()
 
     def stop_all(self) -> None:
+        (self.data_dir / STACK_FILE).unlink(missing_ok=True)
         for name in list(self.processes):
             self.stop(name)
         if self.broker_process is not None:
@@ -205,3 +222,42 @@ def running_stack(data_dir: Path, processes: tuple[str, ...] = PROCESSES) -> Ite
         for name in processes:
             stack.wait_ready(name)
         yield stack
+
+
+def attached_stack(data_dir: Path) -> Stack | None:
+    """The stack `civil-orders up` is running from `data_dir`, if it is running and ready."""
+    try:
+        description = json.loads((data_dir / STACK_FILE).read_text())
+        os.kill(description["pid"], 0)
+    except (OSError, ValueError, KeyError):
+        return None
+    stack = Stack(
+        data_dir,
+        description["database_url"],
+        description["bootstrap_servers"],
+        description["ports"],
+    )
+    try:
+        ready = httpx.get(f"{stack.url('referral')}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        ready = False
+    return stack if ready else None
+
+
+@contextmanager
+def attached_or_running_stack(data_dir: Path, console: Console) -> Iterator[Stack]:
+    """Attach to a running stack, or start one for the duration (and stop it after)."""
+    attached = attached_stack(data_dir)
+    if attached is not None:
+        console.print(f"Using the stack running from {data_dir}")
+        yield attached
+        return
+    with console.status("Starting PostgreSQL, Kafka and the four services..."):
+        context = running_stack(data_dir)
+        stack = context.__enter__()
+    console.print(f"Stack ready: PostgreSQL {stack.database_url}, Kafka {stack.bootstrap_servers}")
+    try:
+        yield stack
+    finally:
+        with console.status("Stopping the stack..."):
+            context.__exit__(None, None, None)

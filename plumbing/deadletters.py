@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 
+from plumbing.settings import SERVICE_PORTS
 from schemas.topics import DEAD_LETTER_TOPIC
-
-SERVICES = ("referral", "application", "breach", "notification")
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,15 @@ class DeadLetter:
     reason: str
     recorded_at: datetime
     retried_at: datetime | None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **{k: v for k, v in vars(self).items() if k not in ("key", "value")},
+            "key": self.key.decode(errors="replace") if self.key else None,
+            "value": self.value.decode(errors="replace"),
+            "recorded_at": self.recorded_at.isoformat(),
+            "retried_at": self.retried_at.isoformat() if self.retried_at else None,
+        }
 
 
 def _create_table(schema: str) -> str:
@@ -87,7 +96,7 @@ async def list_dead_letters(
     conn: asyncpg.Connection, include_retried: bool = False
 ) -> list[DeadLetter]:
     letters: list[DeadLetter] = []
-    for service in SERVICES:
+    for service in SERVICE_PORTS:
         exists = await conn.fetchval("SELECT to_regclass($1)", f'"{service}".dead_letters')
         if exists is None:
             continue
@@ -103,7 +112,39 @@ async def list_dead_letters(
     return sorted(letters, key=lambda letter: letter.recorded_at)
 
 
-async def mark_retried(conn: asyncpg.Connection, letter: DeadLetter) -> None:
-    await conn.execute(
-        f'UPDATE "{letter.service}".dead_letters SET retried_at = now() WHERE id = $1', letter.id
-    )
+async def connect_and_list(database_url: str, include_retried: bool) -> list[DeadLetter]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await list_dead_letters(conn, include_retried)
+    finally:
+        await conn.close()
+
+
+async def redrive(
+    database_url: str, bootstrap_servers: str, service: str, ids: list[int]
+) -> list[tuple[int, str]]:
+    """Publish each dead letter's original bytes to its original topic, and mark it retried."""
+    letters = {
+        letter.id: letter
+        for letter in await connect_and_list(database_url, include_retried=True)
+        if letter.service == service
+    }
+    outcomes = []
+    conn = await asyncpg.connect(database_url)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for letter_id in ids:
+            letter = letters.get(letter_id)
+            if letter is None:
+                outcomes.append((letter_id, f"no such dead letter in {service}"))
+                continue
+            await producer.send_and_wait(letter.topic, letter.value, key=letter.key)
+            await conn.execute(
+                f'UPDATE "{service}".dead_letters SET retried_at = now() WHERE id = $1', letter_id
+            )
+            outcomes.append((letter_id, f"re-published to {letter.topic}"))
+    finally:
+        await producer.stop()
+        await conn.close()
+    return outcomes
