@@ -110,6 +110,10 @@ class Order(Aggregate):
     def create_id(application_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:order/{application_id}")
 
+    @staticmethod
+    def reference_for(order_id: UUID, made_on: date) -> str:
+        return f"ORD-{made_on.year}-{order_id.hex[:8].upper()}"
+
     @event("Granted")
     def __init__(
         self,
@@ -124,7 +128,7 @@ class Order(Aggregate):
         trace: Trace,
     ) -> None:
         self.application_id = application_id
-        self.reference = f"ORD-{made_on.year}-{self.id.hex[:8].upper()}"
+        self.reference = self.reference_for(self.id, made_on)
         self.order_type = order_type
         self.subject_nominal_id = subject_nominal_id
         self.district = district

@@ -1,0 +1,75 @@
+"""The one consumer pattern, on faststream's in-memory broker: a single handler, no services."""
+
+import json
+from typing import Any
+
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from plumbing.consumer import Consumers
+from plumbing.errors import CommandRejected
+from schemas.district import DistrictReferralV1
+from tests.messages import valid_referral
+
+
+class RecordedDeadLetters:
+    def __init__(self) -> None:
+        self.letters: list[tuple[str, bytes, str]] = []
+
+    async def record(self, record: Any, reason: str) -> int:
+        self.letters.append((record.topic, record.value, reason))
+        return len(self.letters)
+
+
+def consumers_with(policy: Any) -> tuple[KafkaBroker, RecordedDeadLetters]:
+    broker = KafkaBroker()
+    dead_letters = RecordedDeadLetters()
+    consumers = Consumers(broker, "referral", dead_letters)  # type: ignore[arg-type]
+    consumers.on(DistrictReferralV1, policy)
+    consumers.subscribe()
+    return broker, dead_letters
+
+
+async def test_a_valid_message_reaches_its_policy_as_a_typed_event() -> None:
+    received: list[DistrictReferralV1] = []
+    broker, dead_letters = consumers_with(received.append)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(json.dumps(valid_referral()).encode(), "district.referrals.v1")
+
+    [event] = received
+    assert event.payload.district_reference == "NTH-1"
+    assert dead_letters.letters == []
+
+
+async def test_a_malformed_message_is_dead_lettered_with_its_bytes_and_the_fields_at_fault() -> (
+    None
+):
+    received: list[DistrictReferralV1] = []
+    broker, dead_letters = consumers_with(received.append)
+    message = valid_referral()
+    del message["payload"]["grounds"]  # type: ignore[attr-defined]
+    raw = json.dumps(message).encode()
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(raw, "district.referrals.v1")
+        await test_broker.publish(b"\x00 not json", "district.referrals.v1")
+
+    assert received == []
+    [(topic, value, reason), (_, garbage, _)] = dead_letters.letters
+    assert (topic, value, garbage) == ("district.referrals.v1", raw, b"\x00 not json")
+    assert reason == "invalid district.referrals.v1 message: payload.grounds: Field required"
+
+
+async def test_a_message_the_domain_refuses_is_dead_lettered_with_the_domains_reason() -> None:
+    def refuse(event: DistrictReferralV1) -> None:
+        raise CommandRejected("the referral is accepted, so it cannot be triaged again")
+
+    broker, dead_letters = consumers_with(refuse)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(json.dumps(valid_referral()).encode(), "district.referrals.v1")
+
+    [(_, _, reason)] = dead_letters.letters
+    assert reason == (
+        "DistrictReferral rejected: the referral is accepted, so it cannot be triaged again"
+    )

@@ -1,0 +1,61 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from schemas.export import export
+from schemas.topics import TOPICS, topic
+from tests.messages import valid_referral
+
+
+def test_every_topic_name_carries_its_version() -> None:
+    for declared in TOPICS:
+        assert re.fullmatch(r"[a-z]+\.[a-z]+\.v\d+", declared.name), declared.name
+
+
+def test_every_event_class_is_named_for_its_type_and_version() -> None:
+    for declared in TOPICS:
+        for event in declared.events:
+            version = event.model_fields["schema_version"].default
+            assert event.__name__ == f"{event.type_name()}V{version}"
+
+
+def test_a_message_with_a_field_the_contract_does_not_know_is_refused_naming_it() -> None:
+    message = valid_referral()
+    message["payload"]["nickname"] = "x"  # type: ignore[index]
+
+    with pytest.raises(ValidationError, match=r"payload\.nickname"):
+        topic("district.referrals.v1").parse(_json(message))
+
+
+def test_an_order_sought_outside_the_list_is_refused() -> None:
+    message = valid_referral()
+    message["payload"]["order_sought"] = "ASBO"  # type: ignore[index]
+
+    with pytest.raises(ValidationError, match="order_sought"):
+        topic("district.referrals.v1").parse(_json(message))
+
+
+def test_a_topic_parses_each_of_its_event_types_by_name() -> None:
+    parsed = topic("district.referrals.v1").parse(_json(valid_referral()))
+
+    assert type(parsed).__name__ == "DistrictReferralV1"
+    assert parsed.payload.subject.nominal_id == "SYN1"  # type: ignore[attr-defined]
+
+
+def test_export_writes_a_schema_per_event_and_an_asyncapi_document_naming_every_topic(
+    tmp_path: Path,
+) -> None:
+    written = export(tmp_path)
+
+    events = {event.__name__ for declared in TOPICS for event in declared.events}
+    assert {path.stem for path in written if path.suffix == ".json"} == events
+    asyncapi = yaml.safe_load((tmp_path / "asyncapi.yaml").read_text())
+    assert set(asyncapi["channels"]) == {declared.name for declared in TOPICS}
+
+
+def _json(message: dict[str, object]) -> bytes:
+    return json.dumps(message).encode()
