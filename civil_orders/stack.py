@@ -34,6 +34,7 @@ class StackError(RuntimeError):
 def free_port(preferred: int) -> int:
     for port in (preferred, 0):
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:

@@ -1,11 +1,13 @@
-"""Test tiers: unit tests need nothing; integration and e2e tests get one real stack per run.
+"""Test tiers: unit tests need nothing; e2e tests get one real stack per run.
 
 The stack is external PostgreSQL and Kafka where DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS
-name them, otherwise the embedded PostgreSQL server and the embedded Tansu broker.
+name them; Apache Kafka and PostgreSQL containers where a Docker engine is reachable;
+otherwise the embedded PostgreSQL server and the embedded Tansu broker.
 """
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,10 +23,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, tier))
 
 
+def docker_reachable() -> bool:
+    try:
+        import docker
+
+        return bool(docker.from_env(timeout=3).ping())
+    except Exception:
+        return False
+
+
+@contextmanager
+def containers_where_docker_runs() -> Iterator[None]:
+    if os.environ.get("DATABASE_URL") or not docker_reachable():
+        yield
+        return
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with (
+        PostgresContainer("postgres:16-alpine") as postgres,
+        KafkaContainer() as kafka,
+        pytest.MonkeyPatch.context() as env,
+    ):
+        env.setenv("DATABASE_URL", postgres.get_connection_url(driver=None))
+        env.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka.get_bootstrap_server())
+        env.setenv("KAFKA_IDEMPOTENCE", "true")
+        yield
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = Path(os.environ.get("CIVIL_ORDERS_TEST_DATA") or tmp_path_factory.mktemp("stack"))
-    with running_stack(data_dir) as running:
+    with containers_where_docker_runs(), running_stack(data_dir) as running:
         yield running
 
 

@@ -112,3 +112,25 @@ async def test_an_order_is_allocated_to_the_team_for_its_district(client: Client
     reference = await grant(client, (await accept(client, referral["id"]))["id"])
 
     assert await team_managing(client, reference) == "mosovo-east"
+
+
+async def test_breaches_reported_while_the_breach_service_is_down_are_each_recorded_once(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=27)
+    references = await granted_orders(client, people, 2)
+    for reference in references:
+        await team_managing(client, reference)
+    reports = [people.breach("north", reference) for reference in references]
+    stack.kill("breach")
+    try:
+        for report in reports:
+            await client.publish(report)
+            await client.publish(report)  # a district system that sends twice
+    finally:
+        stack.start("breach")
+
+    for reference in references:
+        received = await alerts_for(client, "mosovo-north", reference, count=2)
+        assert sorted(r["alert"]["kind"] for r in received) == ["breach", "order allocated"]
+        assert all(r["copies"] == 1 for r in received)
