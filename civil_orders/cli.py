@@ -1,6 +1,7 @@
 """The civil-orders command line."""
 
 import asyncio
+import importlib
 import json
 import signal
 import time
@@ -159,22 +160,24 @@ def serve(
     """Run one service as its own process (DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set)."""
     from pydantic import ValidationError
 
+    from civil_orders import team_inbox
+    from civil_orders.stack import TEAM_INBOX_PORT
+    from plumbing.runtime import create_app
     from plumbing.settings import Settings
 
-    if name == "team-inbox":
-        target, default_port = "civil_orders.team_inbox:create_app", 8109
-    elif name in SERVICE_PORTS:
-        target, default_port = f"services.{name}.main:app", SERVICE_PORTS[name]
-    else:
-        raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
     try:
         settings = Settings()  # type: ignore[call-arg]
     except ValidationError as error:
         console.print(f"[red]Settings are missing or wrong:[/]\n{error}")
         raise typer.Exit(2) from None
-    uvicorn.run(
-        target, factory=True, host=settings.host, port=port or default_port, log_level="warning"
-    )
+    if name == "team-inbox":
+        server, default_port = team_inbox.create_app(settings), TEAM_INBOX_PORT
+    elif name in SERVICE_PORTS:
+        definition = importlib.import_module(f"services.{name}.main").definition
+        server, default_port = create_app(definition, settings), SERVICE_PORTS[name]
+    else:
+        raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
+    uvicorn.run(server, host=settings.host, port=port or default_port, log_level="warning")
 
 
 @schemas_app.command("export")

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 
+from plumbing.errors import NotFound
 from plumbing.settings import Settings
 from schemas.envelope import Envelope
 
@@ -91,6 +92,22 @@ class EventSourcedService(Application[UUID]):
     def process_recorder(self) -> PostgresProcessRecorder:
         assert isinstance(self.recorder, PostgresProcessRecorder)
         return self.recorder
+
+    def load(self, aggregate_id: UUID, missing: NotFound | None = None) -> Any:
+        """The aggregate with this id, or `missing` raised (naming the id by default)."""
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise missing or NotFound(f"nothing has id {aggregate_id}") from None
+
+    def save_new(self, aggregate: Any, *others: Any) -> None:
+        """Save a new aggregate whose id derives from a business key, with what changed beside
+        it; when the same key was saved concurrently, the first one stands and this is a no-op."""
+        try:
+            self.save(aggregate, *others)
+        except IntegrityError:
+            if aggregate.id not in self.repository:
+                raise
 
     def already_processed(self, upstream: str, sequence: int | None) -> bool:
         """Whether this exact upstream position is recorded. Partitions interleave an upstream

@@ -5,8 +5,6 @@ from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.teams import TeamDirectory
@@ -80,10 +78,7 @@ class ApplicationService(EventSourcedService):
         }
 
     def get_order(self, order_id: UUID) -> dict[str, Any]:
-        try:
-            order: Order = self.repository.get(order_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"no order {order_id}") from None
+        order: Order = self.load(order_id, NotFound(f"no order {order_id}"))
         return {
             "id": str(order.id),
             "reference": order.reference,
@@ -101,7 +96,4 @@ class ApplicationService(EventSourcedService):
         return application_id
 
     def _get(self, application_id: UUID) -> Application:
-        try:
-            return self.repository.get(application_id)
-        except AggregateNotFoundError:
-            raise ApplicationNotFound(application_id) from None
+        return self.load(application_id, ApplicationNotFound(application_id))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
-from plumbing.runtime import ServiceDefinition, create_app
+from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.common import Term as WireTerm
 from schemas.referral import ReferralAcceptedV1
@@ -78,7 +78,3 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
 )
-
-
-def app() -> Any:
-    return create_app(definition)

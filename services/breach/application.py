@@ -3,9 +3,6 @@
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
-
 from plumbing.errors import NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from schemas.application import OrderAllocatedV1, OrderGrantedV1
@@ -63,21 +60,14 @@ class BreachService(EventSourcedService):
             reporting_officer=report.reporting_officer,
             trace=trace,
         )
-        try:
-            self.save(breach, history)
-        except IntegrityError:
-            if breach_id not in self.repository:
-                raise
+        self.save_new(breach, history)
         return breach_id
 
     def when_district_breach_reported_record_it(self, envelope: DistrictBreachReportV1) -> UUID:
         return self.record_breach(envelope.payload, Trace.caused_by(envelope))
 
     def get_breach(self, breach_id: UUID) -> dict[str, Any]:
-        try:
-            breach: Breach = self.repository.get(breach_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"no breach {breach_id}") from None
+        breach: Breach = self.load(breach_id, NotFound(f"no breach {breach_id}"))
         return {
             "id": str(breach.id),
             "order_reference": breach.order_reference,
@@ -97,13 +87,10 @@ class BreachService(EventSourcedService):
         }
 
     def _known_order(self, reference: str) -> KnownOrder:
-        try:
-            return self.repository.get(KnownOrder.create_id(reference))
-        except AggregateNotFoundError:
-            raise UnknownOrder(reference) from None
+        return self.load(KnownOrder.create_id(reference), UnknownOrder(reference))
 
     def _history(self, subject_nominal_id: str) -> SubjectBreaches:
-        try:
-            return self.repository.get(SubjectBreaches.create_id(subject_nominal_id))
-        except AggregateNotFoundError:
-            return SubjectBreaches(subject_nominal_id=subject_nominal_id)
+        history_id = SubjectBreaches.create_id(subject_nominal_id)
+        if history_id in self.repository:
+            return self.repository.get(history_id)
+        return SubjectBreaches(subject_nominal_id=subject_nominal_id)

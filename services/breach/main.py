@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, status
 from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
-from plumbing.runtime import ServiceDefinition, create_app
+from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.application import OrderAllocatedV1, OrderGrantedV1
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
@@ -55,7 +55,3 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
 )
-
-
-def app() -> Any:
-    return create_app(definition)

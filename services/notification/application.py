@@ -6,7 +6,6 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.errors import CommandRejected, NotFound
@@ -110,10 +109,7 @@ class NotificationService(EventSourcedService):
         return httpx.Client(timeout=10.0)
 
     def get_alert(self, alert_id: UUID) -> dict[str, Any]:
-        try:
-            alert: Alert = self.repository.get(alert_id)
-        except AggregateNotFoundError:
-            raise NotFound(f"no alert {alert_id}") from None
+        alert: Alert = self.load(alert_id, NotFound(f"no alert {alert_id}"))
         return {
             "id": str(alert.id),
             "team": alert.team,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.follower import LogFollower
-from plumbing.runtime import ServiceDefinition, create_app
+from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.application import OrderAllocatedV1
 from schemas.breach import BreachRecordedV1
@@ -41,7 +41,3 @@ definition = ServiceDefinition(
     subscribe=subscribe,
     followers=followers,
 )
-
-
-def app() -> Any:
-    return create_app(definition)

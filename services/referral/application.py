@@ -4,9 +4,6 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
-
 from plumbing.errors import NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from schemas.district import DistrictReferral, DistrictReferralV1
@@ -41,11 +38,7 @@ class ReferralService(EventSourcedService):
             received_at=datetime.now(UTC),
             trace=trace,
         )
-        try:
-            self.save(aggregate)
-        except IntegrityError:
-            if not self._exists(referral_id):
-                raise
+        self.save_new(aggregate)
         return referral_id
 
     def when_district_referral_received_record_it(self, envelope: DistrictReferralV1) -> UUID:
@@ -92,10 +85,7 @@ class ReferralService(EventSourcedService):
         }
 
     def _get(self, referral_id: UUID) -> Referral:
-        try:
-            return self.repository.get(referral_id)
-        except AggregateNotFoundError:
-            raise ReferralNotFound(referral_id) from None
+        return self.load(referral_id, ReferralNotFound(referral_id))
 
     def _exists(self, referral_id: UUID) -> bool:
         return referral_id in self.repository

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
-from plumbing.runtime import ServiceDefinition, create_app
+from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.district import DistrictReferral, DistrictReferralV1
 from services.referral.application import ReferralService
@@ -77,7 +77,3 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
 )
-
-
-def app() -> Any:
-    return create_app(definition)
