@@ -166,7 +166,7 @@ def serve(
     from plumbing.settings import Settings
 
     try:
-        settings = Settings()  # type: ignore[call-arg]
+        settings = Settings()
     except ValidationError as error:
         console.print(f"[red]Settings are missing or wrong:[/]\n{error}")
         raise typer.Exit(2) from None

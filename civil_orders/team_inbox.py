@@ -15,7 +15,7 @@ from services.notification.channels import SIGNATURE_HEADER, sign
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    secret = (settings or Settings()).webhook_secret.get_secret_value()  # type: ignore[call-arg]
+    secret = (settings or Settings()).webhook_secret.get_secret_value()
     received: dict[str, dict[str, dict[str, Any]]] = {}
     app = FastAPI(title="civil-orders team inbox (embedded stand-in for MOSOVO team systems)")
 

@@ -6,7 +6,7 @@ the consumer carries on with the next message.
 """
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import structlog
 from aiokafka.structs import ConsumerRecord
@@ -69,7 +69,7 @@ class Consumers:
         )(self._consume)
 
     async def _consume(self, body: bytes, message: KafkaMessage) -> None:
-        record = message.raw_message
+        record = cast(ConsumerRecord, message.raw_message)
         source = self._topics[record.topic]
         try:
             envelope = source.parse(body)

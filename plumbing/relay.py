@@ -2,10 +2,10 @@
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker
 
@@ -34,9 +34,9 @@ def to_envelope(
         return None
     envelope_class, payload = wired
     trace: Trace = event.trace  # type: ignore[attr-defined]
-    return envelope_class(
+    return envelope_class(  # type: ignore[call-arg]  # the subclass fixes type and version
         event_id=event_id(event.originator_id, event.originator_version),
-        occurred_at=event.timestamp,
+        occurred_at=cast(DomainEvent, event).timestamp,
         producer=service.name,
         aggregate_id=event.originator_id,
         aggregate_version=event.originator_version,

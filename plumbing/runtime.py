@@ -81,7 +81,7 @@ async def _database_ok(pool: asyncpg.Pool) -> bool:
 def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        config = settings or Settings()  # type: ignore[call-arg]
+        config = settings or Settings()
         configure_logging(definition.name)
         await apply_topics(config.kafka_bootstrap_servers)
         service = await hop(definition.application, config)

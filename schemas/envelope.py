@@ -44,6 +44,7 @@ class Envelope(BaseModel):
         description="Who acted: a user id, or a service for automatic reactions.",
         examples=["caseworker:cw-1", "service:application"],
     )
+    payload: Payload = Field(description="What happened; each event type fixes its shape.")
 
     @classmethod
     def type_name(cls) -> str:

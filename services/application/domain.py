@@ -44,11 +44,25 @@ class ApplicationAlreadyDecided(CommandRejected):
 
 
 class Application(Aggregate):
+    class Opened(Aggregate.Created):
+        referral_id: UUID
+        district: str
+        order_type: str
+        subject: Subject
+        grounds: str
+        opened_at: datetime
+        trace: Trace
+
+    class OutcomeRecorded(Aggregate.Event):
+        outcome: Outcome
+        decided_on: date
+        trace: Trace
+
     @staticmethod
     def create_id(referral_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:application/{referral_id}")
 
-    @event("Opened")
+    @event(Opened)
     def __init__(
         self,
         referral_id: UUID,
@@ -73,7 +87,7 @@ class Application(Aggregate):
             raise ApplicationAlreadyDecided
         self._outcome_recorded(outcome, decided_on, trace)
 
-    @event("OutcomeRecorded")
+    @event(OutcomeRecorded)
     def _outcome_recorded(self, outcome: Outcome, decided_on: date, trace: Trace) -> None:
         self.stage = Stage.DECIDED
         self.outcome = outcome
@@ -106,6 +120,21 @@ class Application(Aggregate):
 class Order(Aggregate):
     """An order a court made; its reference is what every other service uses."""
 
+    class Granted(Aggregate.Created):
+        application_id: UUID
+        order_type: str
+        subject_nominal_id: str
+        district: str
+        court: str
+        made_on: date
+        ends_on: date | None
+        terms: list[Term]
+        trace: Trace
+
+    class Allocated(Aggregate.Event):
+        team: str
+        trace: Trace
+
     @staticmethod
     def create_id(application_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:order/{application_id}")
@@ -114,7 +143,7 @@ class Order(Aggregate):
     def reference_for(order_id: UUID, made_on: date) -> str:
         return f"ORD-{made_on.year}-{order_id.hex[:8].upper()}"
 
-    @event("Granted")
+    @event(Granted)
     def __init__(
         self,
         application_id: UUID,
@@ -141,6 +170,6 @@ class Order(Aggregate):
     def allocate(self, team: str, trace: Trace) -> None:
         self._allocated(team, trace)
 
-    @event("Allocated")
+    @event(Allocated)
     def _allocated(self, team: str, trace: Trace) -> None:
         self.team = team

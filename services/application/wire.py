@@ -22,9 +22,9 @@ def to_wire(
 ) -> tuple[type[Envelope], Payload] | None:
     if isinstance(event, Application.Opened):
         return ApplicationOpenedV1, ApplicationOpened(
-            referral_id=event.referral_id,  # type: ignore[attr-defined]
-            district=event.district,  # type: ignore[attr-defined]
-            order_type=OrderType(event.order_type),  # type: ignore[attr-defined]
+            referral_id=event.referral_id,
+            district=event.district,
+            order_type=OrderType(event.order_type),
         )
     if isinstance(event, Order.Granted):
         order: Order = service.repository.get(event.originator_id, version=1)
@@ -44,7 +44,7 @@ def to_wire(
         order = service.repository.get(event.originator_id, version=event.originator_version)
         return OrderAllocatedV1, OrderAllocated(
             order_reference=order.reference,
-            team=event.team,  # type: ignore[attr-defined]
+            team=event.team,
             district=order.district,
         )
     return None

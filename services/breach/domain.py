@@ -17,11 +17,25 @@ class OrderNotLive(CommandRejected):
 class KnownOrder(Aggregate):
     """What the breach service knows of an order, from the application service's events."""
 
+    class Registered(Aggregate.Created):
+        reference: str
+        order_id: UUID
+        order_type: str
+        subject_nominal_id: str
+        district: str
+        starts_on: date
+        ends_on: date | None
+        trace: Trace
+
+    class Allocated(Aggregate.Event):
+        team: str
+        trace: Trace
+
     @staticmethod
     def create_id(reference: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:known-order/{reference}")
 
-    @event("Registered")
+    @event(Registered)
     def __init__(
         self,
         reference: str,
@@ -46,7 +60,7 @@ class KnownOrder(Aggregate):
         if team != self.team:
             self._allocated(team, trace)
 
-    @event("Allocated")
+    @event(Allocated)
     def _allocated(self, team: str, trace: Trace) -> None:
         self.team = team
 
@@ -57,21 +71,41 @@ class KnownOrder(Aggregate):
 class SubjectBreaches(Aggregate):
     """How many breaches one subject has had, across all their orders."""
 
+    class Started(Aggregate.Created):
+        subject_nominal_id: str
+
+    class BreachCounted(Aggregate.Event):
+        breach_id: UUID
+
     @staticmethod
     def create_id(subject_nominal_id: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:subject-breaches/{subject_nominal_id}")
 
-    @event("Started")
+    @event(Started)
     def __init__(self, subject_nominal_id: str) -> None:
         self.subject_nominal_id = subject_nominal_id
         self.count = 0
 
-    @event("BreachCounted")
+    @event(BreachCounted)
     def count_breach(self, breach_id: UUID) -> None:
         self.count += 1
 
 
 class Breach(Aggregate):
+    class Recorded(Aggregate.Created):
+        district: str
+        report_reference: str
+        order_id: UUID
+        order_reference: str
+        team: str | None
+        occurred_at: datetime
+        location: str
+        condition_breached: str
+        how_detected: str
+        reporting_officer: str
+        breach_number: int
+        trace: Trace
+
     @staticmethod
     def create_id(district: str, report_reference: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:breach/{district}/{report_reference}")
@@ -111,7 +145,7 @@ class Breach(Aggregate):
         history.count_breach(breach.id)
         return breach
 
-    @event("Recorded")
+    @event(Recorded)
     def __init__(
         self,
         district: str,

@@ -73,7 +73,7 @@ class NotificationService(EventSourcedService):
         if alert.status is not AlertStatus.REQUESTED:
             return
         delivery = self._deliver(alert)
-        trace = Trace(ACTOR, event.trace.correlation_id, alert.id)  # type: ignore[attr-defined]
+        trace = Trace(ACTOR, event.trace.correlation_id, alert.id)
         now = datetime.now(UTC)
         if delivery.delivered:
             alert.mark_delivered(delivery.channel, delivery.attempts, now, trace)

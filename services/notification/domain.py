@@ -22,11 +22,32 @@ class AlertAlreadySettled(CommandRejected):
 
 
 class Alert(Aggregate):
+    class Requested(Aggregate.Created):
+        team: str
+        kind: str
+        order_reference: str
+        link: str
+        trigger_event_id: UUID
+        trace: Trace
+
+    class Delivered(Aggregate.Event):
+        channel: str
+        attempts: int
+        at: datetime
+        trace: Trace
+
+    class Failed(Aggregate.Event):
+        channel: str
+        attempts: int
+        reason: str
+        at: datetime
+        trace: Trace
+
     @staticmethod
     def create_id(trigger_event_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:alert/{trigger_event_id}")
 
-    @event("Requested")
+    @event(Requested)
     def __init__(
         self,
         team: str,
@@ -57,13 +78,13 @@ class Alert(Aggregate):
         if self.status is not AlertStatus.REQUESTED:
             raise AlertAlreadySettled(self.status)
 
-    @event("Delivered")
+    @event(Delivered)
     def _delivered(self, channel: str, attempts: int, at: datetime, trace: Trace) -> None:
         self.status = AlertStatus.DELIVERED
         self.attempts = attempts
         self.settled_at = at
 
-    @event("Failed")
+    @event(Failed)
     def _failed(self, channel: str, attempts: int, reason: str, at: datetime, trace: Trace) -> None:
         self.status = AlertStatus.FAILED
         self.attempts = attempts

@@ -20,15 +20,24 @@ def to_wire(
 ) -> tuple[type[Envelope], Payload] | None:
     if isinstance(event, Alert.Requested):
         return AlertRequestedV1, AlertRequested(
-            team=event.team,  # type: ignore[attr-defined]
-            kind=event.kind,  # type: ignore[attr-defined]
-            order_reference=event.order_reference,  # type: ignore[attr-defined]
-            trigger_event_id=event.trigger_event_id,  # type: ignore[attr-defined]
+            team=event.team,
+            kind=event.kind,
+            order_reference=event.order_reference,
+            trigger_event_id=event.trigger_event_id,
         )
-    if isinstance(event, Alert.Delivered | Alert.Failed):
-        alert: Alert = service.repository.get(event.originator_id, version=1)
-        common = {"team": alert.team, "channel": event.channel, "attempts": event.attempts}  # type: ignore[attr-defined]
-        if isinstance(event, Alert.Delivered):
-            return AlertDeliveredV1, AlertDelivered(**common)
-        return AlertFailedV1, AlertFailed(**common, reason=event.reason)  # type: ignore[attr-defined]
+    if isinstance(event, Alert.Delivered):
+        team = _team(service, event)
+        return AlertDeliveredV1, AlertDelivered(
+            team=team, channel=event.channel, attempts=event.attempts
+        )
+    if isinstance(event, Alert.Failed):
+        team = _team(service, event)
+        return AlertFailedV1, AlertFailed(
+            team=team, channel=event.channel, attempts=event.attempts, reason=event.reason
+        )
     return None
+
+
+def _team(service: NotificationService, event: DomainEventProtocol) -> str:
+    alert: Alert = service.repository.get(event.originator_id, version=1)
+    return alert.team

@@ -39,11 +39,38 @@ class ReferralNotAwaitingTriage(CommandRejected):
 
 
 class Referral(Aggregate):
+    class Received(Aggregate.Created):
+        district: str
+        district_reference: str
+        source: str
+        referring_officer: str
+        subject: Subject
+        order_sought: str
+        grounds: str
+        crime_references: list[str]
+        previous_convictions: list[str]
+        received_at: datetime
+        trace: Trace
+
+    class ReviewStarted(Aggregate.Event):
+        at: datetime
+        trace: Trace
+
+    class Accepted(Aggregate.Event):
+        at: datetime
+        trace: Trace
+
+    class Declined(Aggregate.Event):
+        reason: DeclineReason
+        detail: str
+        at: datetime
+        trace: Trace
+
     @staticmethod
     def create_id(district: str, district_reference: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:referral/{district}/{district_reference}")
 
-    @event("Received")
+    @event(Received)
     def __init__(
         self,
         district: str,
@@ -89,15 +116,15 @@ class Referral(Aggregate):
         if self.status not in allowed:
             raise ReferralNotAwaitingTriage(self.status)
 
-    @event("ReviewStarted")
+    @event(ReviewStarted)
     def _review_started(self, at: datetime, trace: Trace) -> None:
         self._move(Status.UNDER_REVIEW, trace.actor, at)
 
-    @event("Accepted")
+    @event(Accepted)
     def _accepted(self, at: datetime, trace: Trace) -> None:
         self._move(Status.ACCEPTED, trace.actor, at)
 
-    @event("Declined")
+    @event(Declined)
     def _declined(self, reason: DeclineReason, detail: str, at: datetime, trace: Trace) -> None:
         self.decline_reason = (reason, detail)
         self._move(Status.DECLINED, trace.actor, at)

@@ -20,10 +20,10 @@ def to_wire(
 ) -> tuple[type[Envelope], Payload] | None:
     if isinstance(event, Referral.Received):
         return ReferralReceivedV1, ReferralReceived(
-            district=event.district,  # type: ignore[attr-defined]
-            district_reference=event.district_reference,  # type: ignore[attr-defined]
-            source=event.source,  # type: ignore[attr-defined]
-            order_sought=OrderSought(event.order_sought),  # type: ignore[attr-defined]
+            district=event.district,
+            district_reference=event.district_reference,
+            source=event.source,
+            order_sought=OrderSought(event.order_sought),
         )
     if isinstance(event, Referral.Accepted):
         referral: Referral = service.repository.get(
@@ -36,6 +36,6 @@ def to_wire(
             order_sought=OrderSought(referral.order_sought),
             grounds=referral.grounds,
             crime_references=referral.crime_references,
-            accepted_by=event.trace.actor,  # type: ignore[attr-defined]
+            accepted_by=event.trace.actor,
         )
     return None
