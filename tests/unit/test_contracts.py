@@ -59,3 +59,12 @@ def test_export_writes_a_schema_per_event_and_an_asyncapi_document_naming_every_
 
 def _json(message: dict[str, object]) -> bytes:
     return json.dumps(message).encode()
+
+
+def test_the_published_contracts_in_the_repository_match_the_code(tmp_path: Path) -> None:
+    published = Path(__file__).parents[2] / "schemas" / "generated"
+
+    for fresh in export(tmp_path):
+        assert (published / fresh.name).read_text() == fresh.read_text(), (
+            f"schemas/generated/{fresh.name} is stale: run `civil-orders schemas export`"
+        )
