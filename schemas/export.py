@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 from typing import Union
 
+import yaml
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
@@ -30,7 +31,8 @@ def asyncapi_document() -> str:
             "envelope; keys are aggregate ids, so one aggregate's events stay in order."
         ),
     )
-    return spec.to_specification().to_yaml()
+    document = yaml.safe_load(spec.to_specification().to_yaml())
+    return yaml.safe_dump(document, sort_keys=True, allow_unicode=True)  # stable order
 
 
 def export(out: Path) -> list[Path]:
