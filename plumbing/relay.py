@@ -14,8 +14,6 @@ from plumbing.follower import LogFollower
 from schemas.envelope import Envelope, Payload
 from schemas.topics import topic_of
 
-RELAY_NAME = "outbox:kafka"
-
 # Maps a stored domain event to its wire event class and payload, or None to keep it private.
 # It may read the service's aggregates (as at the event's version) to fill the payload.
 ToWire = Callable[[Any, DomainEventProtocol], tuple[type[Envelope], Payload] | None]
@@ -74,15 +72,19 @@ def publisher(
 
 class OutboxRelay(LogFollower):
     """Publishes each wire-visible event, in log order, keyed by aggregate id, then records
-    its position. A crash between the two republishes the event; consumers drop the copy."""
+    its position. A crash between the two republishes the event; consumers drop the copy.
+
+    The position is kept per Kafka cluster id: a broker that lost its data comes back as a
+    new cluster (the embedded one always does), and is sent the whole history again."""
 
     def __init__(
         self,
         service: EventSourcedService,
         to_wire: ToWire,
         publish: Callable[[Envelope], None],
+        cluster_id: str,
     ) -> None:
-        super().__init__(service, RELAY_NAME, self._relay)
+        super().__init__(service, f"outbox:{cluster_id}", self._relay)
         self._to_wire = to_wire
         self._publish = publish
 
@@ -90,4 +92,4 @@ class OutboxRelay(LogFollower):
         envelope = to_envelope(self.service, event, sequence, self._to_wire)
         if envelope is not None:
             self._publish(envelope)
-        self.service.process_recorder.insert_tracking(Tracking(RELAY_NAME, sequence))
+        self.service.process_recorder.insert_tracking(Tracking(self.name, sequence))

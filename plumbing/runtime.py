@@ -23,7 +23,7 @@ from plumbing.http import install_error_handlers
 from plumbing.logs import configure_logging
 from plumbing.relay import OutboxRelay, ToWire, publisher
 from plumbing.settings import Settings
-from plumbing.topics_admin import apply_topics
+from plumbing.topics_admin import apply_topics, cluster_id
 
 log = structlog.get_logger()
 
@@ -94,7 +94,10 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         consumers.subscribe()
         await broker.start()
         relay = OutboxRelay(
-            service, definition.to_wire, publisher(broker, asyncio.get_running_loop())
+            service,
+            definition.to_wire,
+            publisher(broker, asyncio.get_running_loop()),
+            await cluster_id(config.kafka_bootstrap_servers),
         )
         followers = [relay, *definition.followers(service, config)]
         for follower in followers:

@@ -24,6 +24,15 @@ def declared_topics(replication_factor: int = 1) -> list[NewTopic]:
     ]
 
 
+async def cluster_id(bootstrap_servers: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        return str((await admin.describe_cluster())["cluster_id"])
+    finally:
+        await admin.close()
+
+
 async def apply_topics(bootstrap_servers: str, replication_factor: int = 1) -> list[str]:
     """Create every declared topic that does not yet exist; return the names created."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)

@@ -1,0 +1,58 @@
+"""The broker keeps nothing that matters: PostgreSQL does. A broker that lost its data is
+sent the whole history again, and idempotent consumers act only on what they had not seen."""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from civil_orders.client import Client
+from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.stack import Stack, running_stack
+from civil_orders.synthetic import Synthetic
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(Path(tmp_path_factory.mktemp("broker-loss"))) as stack:
+        if stack.broker_process is None:
+            pytest.skip("an external broker cannot be replaced by the tests")
+        yield stack
+
+
+@pytest.fixture
+async def own_client(own_stack: Stack) -> AsyncIterator[Client]:
+    async with Client(own_stack.urls(), own_stack.bootstrap_servers, own_stack.database_url) as c:
+        yield c
+
+
+async def test_an_alert_in_flight_when_the_broker_lost_everything_still_arrives_once(
+    own_stack: Stack, own_client: Client
+) -> None:
+    people = Synthetic(seed=41)
+    earlier = await grant(
+        own_client,
+        (await accept(own_client, (await refer(own_client, people, "north"))["id"]))["id"],
+    )
+    await alerts_for(own_client, "mosovo-north", earlier, count=1)
+
+    # the order is allocated while the notifier is down: the message waits in the broker...
+    own_stack.kill("notification")
+    referral = await refer(own_client, people, "north")
+    in_flight = await grant(own_client, (await accept(own_client, referral["id"]))["id"])
+    await team_managing(own_client, in_flight)
+
+    # ...and the broker dies with it; everything restarts on an empty broker
+    services = [name for name in own_stack.processes if name != "team-inbox"]
+    for name in services:
+        own_stack.stop(name)
+    own_stack.replace_broker()
+    for name in [*services, "notification"]:
+        own_stack.start(name, wait=False)
+    for name in [*services, "notification"]:
+        own_stack.wait_ready(name)
+
+    [late] = await alerts_for(own_client, "mosovo-north", in_flight, count=1, seconds=60)
+    assert late["copies"] == 1
+    [before] = await alerts_for(own_client, "mosovo-north", earlier, count=1)
+    assert before["copies"] == 1  # the replayed history alerted nobody twice
