@@ -1,5 +1,6 @@
 """Events the breach service publishes."""
 
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -25,9 +26,30 @@ class BreachRecorded(Payload):
     repeat: bool = Field(description="True from the subject's second breach on.")
 
 
+class BreachOutcome(StrEnum):
+    NO_FURTHER_ACTION = "no further action"
+    CHARGED = "charged"
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+
+
+class BreachOutcomeRecorded(Payload):
+    order_reference: str
+    outcome: BreachOutcome
+    sentence: str | None = Field(description="Only on conviction.")
+
+
 class BreachRecordedV1(Envelope):
     """A breach of an order was recorded against a live order."""
 
     event_type: Literal["BreachRecorded"] = "BreachRecorded"
     schema_version: Literal[1] = 1
     payload: BreachRecorded
+
+
+class BreachOutcomeRecordedV1(Envelope):
+    """A breach reached an outcome: no further action, charged, convicted or acquitted."""
+
+    event_type: Literal["BreachOutcomeRecorded"] = "BreachOutcomeRecorded"
+    schema_version: Literal[1] = 1
+    payload: BreachOutcomeRecorded

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from schemas.application import ApplicationOpenedV1, OrderAllocatedV1, OrderGrantedV1
-from schemas.breach import BreachRecordedV1
+from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 from schemas.district import DistrictBreachReportV1, DistrictReferralV1
 from schemas.envelope import Envelope
 from schemas.notification import AlertDeliveredV1, AlertFailedV1, AlertRequestedV1
@@ -68,7 +68,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(
         "breach.breaches.v1",
         "Breaches recorded against live orders, from the breach service.",
-        (BreachRecordedV1,),
+        (BreachRecordedV1, BreachOutcomeRecordedV1),
     ),
     Topic(
         "notification.alerts.v1",

@@ -1,5 +1,6 @@
 """The breach service layer: its view of orders, and breaches recorded against them."""
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -7,7 +8,7 @@ from plumbing.errors import NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from schemas.application import OrderAllocatedV1, OrderGrantedV1
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
-from services.breach.domain import Breach, KnownOrder, SubjectBreaches
+from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
 
 
 class UnknownOrder(NotFound):
@@ -17,6 +18,7 @@ class UnknownOrder(NotFound):
 
 class BreachService(EventSourcedService):
     name = "breach"
+    value_types = (Term,)
 
     def when_order_granted_register_it(self, envelope: OrderGrantedV1) -> None:
         if self.already_processed(envelope.producer, envelope.sequence):
@@ -30,6 +32,7 @@ class BreachService(EventSourcedService):
             district=granted.district,
             starts_on=granted.starts_on,
             ends_on=granted.ends_on,
+            terms=[Term(t.kind, t.wording, t.until) for t in granted.terms],
             trace=Trace.caused_by(envelope, "service:breach"),
         )
         self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
@@ -66,8 +69,15 @@ class BreachService(EventSourcedService):
     def when_district_breach_reported_record_it(self, envelope: DistrictBreachReportV1) -> UUID:
         return self.record_breach(envelope.payload, Trace.caused_by(envelope))
 
+    def record_breach_outcome(
+        self, breach_id: UUID, outcome: BreachOutcome, sentence: str | None, trace: Trace
+    ) -> None:
+        breach = self._breach(breach_id)
+        breach.record_outcome(outcome, sentence, datetime.now(UTC), trace)
+        self.save(breach)
+
     def get_breach(self, breach_id: UUID) -> dict[str, Any]:
-        breach: Breach = self.load(breach_id, NotFound(f"no breach {breach_id}"))
+        breach = self._breach(breach_id)
         return {
             "id": str(breach.id),
             "order_reference": breach.order_reference,
@@ -75,6 +85,8 @@ class BreachService(EventSourcedService):
             "occurred_at": breach.occurred_at.isoformat(),
             "breach_number": breach.breach_number,
             "repeat": breach.repeat,
+            "outcome": breach.outcome.value if breach.outcome else None,
+            "sentence": breach.sentence,
         }
 
     def get_known_order(self, reference: str) -> dict[str, Any]:
@@ -84,7 +96,13 @@ class BreachService(EventSourcedService):
             "team": order.team,
             "starts_on": order.starts_on.isoformat(),
             "ends_on": order.ends_on.isoformat() if order.ends_on else None,
+            "terms": [
+                {"kind": t.kind, "wording": t.wording, "until": t.until} for t in order.terms
+            ],
         }
+
+    def _breach(self, breach_id: UUID) -> Breach:
+        return self.load(breach_id, NotFound(f"no breach {breach_id}"))
 
     def _known_order(self, reference: str) -> KnownOrder:
         return self.load(KnownOrder.create_id(reference), UnknownOrder(reference))

@@ -1,6 +1,8 @@
 """Breaches, the breach service's own view of orders, and each subject's breach count."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -9,9 +11,41 @@ from plumbing.errors import CommandRejected
 from plumbing.eventstore import Trace
 
 
+class BreachOutcome(StrEnum):
+    NO_FURTHER_ACTION = "no further action"
+    CHARGED = "charged"
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+
+
+CONCLUSIVE = {BreachOutcome.NO_FURTHER_ACTION, BreachOutcome.CONVICTED, BreachOutcome.ACQUITTED}
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str
+    wording: str
+    until: date | None
+
+
 class OrderNotLive(CommandRejected):
     def __init__(self, reference: str, on: date) -> None:
         super().__init__(f"order {reference} was not in force on {on.isoformat()}")
+
+
+class BreachAlreadyConcluded(CommandRejected):
+    def __init__(self, outcome: BreachOutcome) -> None:
+        super().__init__(f"the breach already has its outcome: {outcome}")
+
+
+class SentenceRequiredOnConviction(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("a conviction must record the sentence")
+
+
+class SentenceOnlyOnConviction(CommandRejected):
+    def __init__(self, outcome: BreachOutcome) -> None:
+        super().__init__(f"a sentence is recorded only on conviction, not on {outcome}")
 
 
 class KnownOrder(Aggregate):
@@ -25,6 +59,7 @@ class KnownOrder(Aggregate):
         district: str
         starts_on: date
         ends_on: date | None
+        terms: list[Term]
         trace: Trace
 
     class Allocated(Aggregate.Event):
@@ -45,6 +80,7 @@ class KnownOrder(Aggregate):
         district: str,
         starts_on: date,
         ends_on: date | None,
+        terms: list[Term],
         trace: Trace,
     ) -> None:
         self.reference = reference
@@ -54,6 +90,7 @@ class KnownOrder(Aggregate):
         self.district = district
         self.starts_on = starts_on
         self.ends_on = ends_on
+        self.terms = terms
         self.team: str | None = None
 
     def allocate(self, team: str, trace: Trace) -> None:
@@ -104,6 +141,12 @@ class Breach(Aggregate):
         how_detected: str
         reporting_officer: str
         breach_number: int
+        trace: Trace
+
+    class OutcomeRecorded(Aggregate.Event):
+        outcome: BreachOutcome
+        sentence: str | None
+        at: datetime
         trace: Trace
 
     @staticmethod
@@ -172,7 +215,28 @@ class Breach(Aggregate):
         self.how_detected = how_detected
         self.reporting_officer = reporting_officer
         self.breach_number = breach_number
+        self.outcome: BreachOutcome | None = None
+        self.sentence: str | None = None
 
     @property
     def repeat(self) -> bool:
         return self.breach_number > 1
+
+    def record_outcome(
+        self, outcome: BreachOutcome, sentence: str | None, at: datetime, trace: Trace
+    ) -> None:
+        """Charged may be followed by a verdict; the others conclude the breach."""
+        if self.outcome is not None and (self.outcome in CONCLUSIVE or self.outcome is outcome):
+            raise BreachAlreadyConcluded(self.outcome)
+        if outcome is BreachOutcome.CONVICTED and not sentence:
+            raise SentenceRequiredOnConviction
+        if outcome is not BreachOutcome.CONVICTED and sentence:
+            raise SentenceOnlyOnConviction(outcome)
+        self._outcome_recorded(outcome, sentence, at, trace)
+
+    @event(OutcomeRecorded)
+    def _outcome_recorded(
+        self, outcome: BreachOutcome, sentence: str | None, at: datetime, trace: Trace
+    ) -> None:
+        self.outcome = outcome
+        self.sentence = sentence

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, status
+from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
@@ -13,6 +14,7 @@ from plumbing.settings import Settings
 from schemas.application import OrderAllocatedV1, OrderGrantedV1
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
+from services.breach.domain import BreachOutcome
 from services.breach.wire import to_wire
 
 router = APIRouter(tags=["breaches"])
@@ -30,6 +32,22 @@ async def report_breach(
     service = _service(request)
     breach_id = await hop(service.record_breach, body, trace)
     return await hop(service.get_breach, breach_id)
+
+
+class RecordOutcome(BaseModel):
+    outcome: BreachOutcome
+    sentence: str | None = Field(
+        default=None, min_length=1, description="Required on conviction, and only then."
+    )
+
+
+@router.post("/breaches/{breach_id}/outcome", status_code=status.HTTP_204_NO_CONTENT)
+async def record_outcome(
+    breach_id: UUID, body: RecordOutcome, request: Request, trace: Acting
+) -> None:
+    await hop(
+        _service(request).record_breach_outcome, breach_id, body.outcome, body.sentence, trace
+    )
 
 
 @router.get("/breaches/{breach_id}")

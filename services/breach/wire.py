@@ -2,7 +2,13 @@
 
 from eventsourcing.domain import DomainEventProtocol
 
-from schemas.breach import BreachRecorded, BreachRecordedV1
+from schemas.breach import (
+    BreachOutcome,
+    BreachOutcomeRecorded,
+    BreachOutcomeRecordedV1,
+    BreachRecorded,
+    BreachRecordedV1,
+)
 from schemas.envelope import Envelope, Payload
 from services.breach.application import BreachService
 from services.breach.domain import Breach
@@ -23,5 +29,12 @@ def to_wire(
             condition_breached=breach.condition_breached,
             breach_number=breach.breach_number,
             repeat=breach.repeat,
+        )
+    if isinstance(event, Breach.OutcomeRecorded):
+        recorded: Breach = service.repository.get(event.originator_id, version=1)
+        return BreachOutcomeRecordedV1, BreachOutcomeRecorded(
+            order_reference=recorded.order_reference,
+            outcome=BreachOutcome(event.outcome),
+            sentence=event.sentence,
         )
     return None

@@ -4,7 +4,17 @@ from uuid import uuid4
 import pytest
 
 from plumbing.eventstore import Trace
-from services.breach.domain import Breach, KnownOrder, OrderNotLive, SubjectBreaches
+from services.breach.domain import (
+    Breach,
+    BreachAlreadyConcluded,
+    BreachOutcome,
+    KnownOrder,
+    OrderNotLive,
+    SentenceOnlyOnConviction,
+    SentenceRequiredOnConviction,
+    SubjectBreaches,
+    Term,
+)
 
 OFFICER = Trace("mosovo:officer-1", uuid4())
 
@@ -18,6 +28,7 @@ def known_order(ends_on: date | None = date(2028, 6, 1)) -> KnownOrder:
         district="north",
         starts_on=date(2026, 6, 1),
         ends_on=ends_on,
+        terms=[Term("prohibition", "Not to enter Synthetic Park.", None)],
         trace=OFFICER,
     )
     order.allocate("mosovo-north", OFFICER)
@@ -64,3 +75,40 @@ def test_an_order_until_further_order_never_lapses() -> None:
 
     assert order.in_force_on(date(2090, 1, 1))
     assert not order.in_force_on(date(2026, 5, 31))
+
+
+def test_a_charged_breach_goes_on_to_a_conviction_with_its_sentence() -> None:
+    breach = report(
+        known_order(), SubjectBreaches(subject_nominal_id="SYN1"), "BR-4", date(2026, 7, 1)
+    )
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+
+    breach.record_outcome(BreachOutcome.CHARGED, None, at, OFFICER)
+    breach.record_outcome(BreachOutcome.CONVICTED, "12 weeks' imprisonment", at, OFFICER)
+
+    [_, charged, convicted] = breach.collect_events()
+    assert isinstance(charged, Breach.OutcomeRecorded)
+    assert (breach.outcome, breach.sentence) == (BreachOutcome.CONVICTED, "12 weeks' imprisonment")
+
+
+def test_a_conviction_without_a_sentence_or_a_sentence_without_one_is_refused() -> None:
+    breach = report(
+        known_order(), SubjectBreaches(subject_nominal_id="SYN1"), "BR-5", date(2026, 7, 1)
+    )
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+
+    with pytest.raises(SentenceRequiredOnConviction):
+        breach.record_outcome(BreachOutcome.CONVICTED, None, at, OFFICER)
+    with pytest.raises(SentenceOnlyOnConviction):
+        breach.record_outcome(BreachOutcome.ACQUITTED, "a fine", at, OFFICER)
+
+
+def test_a_concluded_breach_takes_no_further_outcome() -> None:
+    breach = report(
+        known_order(), SubjectBreaches(subject_nominal_id="SYN1"), "BR-6", date(2026, 7, 1)
+    )
+    at = datetime(2026, 9, 1, tzinfo=UTC)
+    breach.record_outcome(BreachOutcome.NO_FURTHER_ACTION, None, at, OFFICER)
+
+    with pytest.raises(BreachAlreadyConcluded, match="no further action"):
+        breach.record_outcome(BreachOutcome.CHARGED, None, at, OFFICER)
