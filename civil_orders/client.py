@@ -49,6 +49,11 @@ class Client:
         response.raise_for_status()
         return list(response.json())
 
+    async def mail(self, address: str) -> list[dict[str, Any]]:
+        response = await self.get("team-inbox", f"/mail/{address}")
+        response.raise_for_status()
+        return list(response.json())
+
     async def get(self, service: str, path: str) -> httpx.Response:
         return await self.http.get(f"{self.urls[service]}{path}")
 

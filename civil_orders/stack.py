@@ -24,6 +24,7 @@ from plumbing.settings import PACKAGED_CONFIG, SERVICE_PORTS
 
 STACK_FILE = "stack.json"
 TEAM_INBOX_PORT = 8109
+SMTP_PORT = 8025
 EMBEDDED_INBOX = f"127.0.0.1:{TEAM_INBOX_PORT}"
 PROCESSES = (*SERVICE_PORTS, "team-inbox")
 
@@ -113,6 +114,7 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     broker_process: subprocess.Popen[bytes] | None = None
+    smtp: int = 0
 
     def env(self) -> dict[str, str]:
         return {
@@ -120,8 +122,15 @@ class Stack:
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "TEAM_DIRECTORY": str(self.team_directory()),
+            "SMTP_PORT": str(self.smtp_port()),
             "PYTHONUNBUFFERED": "1",
         }
+
+    def smtp_port(self) -> int:
+        """Where the team inbox takes email, and the notification service sends it."""
+        if not self.smtp:
+            self.smtp = free_port(SMTP_PORT)
+        return self.smtp
 
     def team_directory(self) -> Path:
         """The packaged synthetic team directory, its webhooks pointed at this stack's inbox."""
@@ -143,6 +152,7 @@ class Stack:
             "database_url": self.database_url,
             "bootstrap_servers": self.bootstrap_servers,
             "ports": self.ports,
+            "smtp": self.smtp,
         }
         (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
 
@@ -248,6 +258,7 @@ def attached_stack(data_dir: Path) -> Stack | None:
         description["database_url"],
         description["bootstrap_servers"],
         description["ports"],
+        smtp=description["smtp"],
     )
     try:
         ready = httpx.get(f"{stack.url('referral')}/health/ready", timeout=2).status_code == 200

@@ -1,23 +1,63 @@
 """A stand-in for the MOSOVO teams' own systems on the embedded stack.
 
-It receives signed webhook alerts, refuses unsigned or tampered ones, drops a second copy
-of an alert by its idempotency key (counting it), and lists what each team received.
+Webhooks: it checks each alert's signature, drops a second copy by its idempotency key
+(counting it), and lists what each team received. Email: a real SMTP server (aiosmtpd) on
+SMTP_PORT keeps every message by recipient. A test may ask it to fail a team's next few
+webhook deliveries, to see retries at work.
 """
 
 import hmac
 from datetime import UTC, datetime
+from email import message_from_bytes
 from typing import Annotated, Any
 
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI, Header, HTTPException, Request
+from pydantic import BaseModel, Field
 
 from plumbing.settings import Settings
 from services.notification.channels import SIGNATURE_HEADER, sign
 
 
+class Mailboxes:
+    """aiosmtpd handler: keeps each message, by recipient."""
+
+    def __init__(self) -> None:
+        self.by_recipient: dict[str, list[dict[str, Any]]] = {}
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        message = message_from_bytes(envelope.original_content or b"")
+        for recipient in envelope.rcpt_tos:
+            self.by_recipient.setdefault(recipient, []).append(
+                {
+                    "from": envelope.mail_from,
+                    "subject": message["Subject"],
+                    "message_id": message["Message-ID"],
+                    "idempotency_key": message["Idempotency-Key"],
+                    "body": message.get_payload(decode=True).decode(),  # type: ignore[union-attr]
+                    "received_at": datetime.now(UTC).isoformat(),
+                }
+            )
+        return "250 OK"
+
+
+class FailNext(BaseModel):
+    count: int = Field(ge=0, description="How many of the team's next webhooks to refuse.")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    secret = (settings or Settings()).webhook_secret.get_secret_value()
+    config = settings or Settings()
+    secret = config.webhook_secret.get_secret_value()
     received: dict[str, dict[str, dict[str, Any]]] = {}
-    app = FastAPI(title="civil-orders team inbox (embedded stand-in for MOSOVO team systems)")
+    failures_to_come: dict[str, int] = {}
+    mailboxes = Mailboxes()
+    smtp = Controller(mailboxes, hostname=config.smtp_host, port=config.smtp_port)
+    app = FastAPI(
+        title="civil-orders team inbox (embedded stand-in for MOSOVO team systems)",
+        on_startup=[smtp.start],
+        on_shutdown=[smtp.stop],
+    )
 
     @app.post("/teams/{team}/alerts", status_code=202)
     async def receive(
@@ -29,6 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = await request.body()
         if not hmac.compare_digest(signature, sign(secret, body)):
             raise HTTPException(401, "signature does not match the shared secret")
+        if failures_to_come.get(team, 0) > 0:
+            failures_to_come[team] -= 1
+            raise HTTPException(503, "the team's system is unavailable (as asked)")
         inbox = received.setdefault(team, {})
         if idempotency_key in inbox:
             inbox[idempotency_key]["copies"] += 1
@@ -44,6 +87,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/teams/{team}/alerts")
     async def listing(team: str) -> list[dict[str, Any]]:
         return list(received.get(team, {}).values())
+
+    @app.post("/teams/{team}/fail-next", status_code=204)
+    async def fail_next(team: str, body: FailNext) -> None:
+        failures_to_come[team] = body.count
+
+    @app.get("/mail/{address}")
+    async def mail(address: str) -> list[dict[str, Any]]:
+        return mailboxes.by_recipient.get(address, [])
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:

@@ -5,7 +5,7 @@ Nothing connects at import time; `create_app` builds a FastAPI app whose lifespa
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +37,10 @@ class ServiceDefinition:
     subscribe: Callable[[Consumers, Any, Settings], None] = lambda consumers, service, s: None
     followers: Callable[[Any, Settings], list[LogFollower]] = field(
         default=lambda service, settings: []
+    )
+    # timers and the like, run for the life of the process
+    tasks: Callable[[Any, Settings, asyncpg.Pool], list[Coroutine[Any, Any, None]]] = field(
+        default=lambda service, settings, pool: []
     )
 
 
@@ -102,6 +106,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         followers = [relay, *definition.followers(service, config)]
         for follower in followers:
             follower.start()
+        tasks = [asyncio.create_task(t) for t in definition.tasks(service, config, pool)]
         app.state.__dict__.update(
             service=service, settings=config, broker=broker, pool=pool, relay=relay
         )
@@ -109,6 +114,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         try:
             yield
         finally:
+            for task in tasks:
+                task.cancel()
             for follower in followers:
                 await hop(follower.stop)
             await broker.stop()

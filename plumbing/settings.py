@@ -39,8 +39,23 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8100",
         description="Base of links put in alerts (the web interface).",
     )
-    alert_delivery_attempts: int = Field(default=4, ge=1)
-    alert_retry_base_seconds: float = Field(default=0.5, gt=0)
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP relay for email alerts.")
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_sender: str = Field(default="civil-orders@force.example")
+    alert_delivery_attempts: int = Field(
+        default=4, ge=1, description="Attempts per channel before an alert is recorded failed."
+    )
+    alert_retry_base_seconds: float = Field(
+        default=0.5, gt=0, description="First retry backoff; it doubles each attempt."
+    )
+    alert_ack_timeout_seconds: float = Field(
+        default=4 * 60 * 60,
+        gt=0,
+        description="An alert not acknowledged this long after delivery is escalated, once.",
+    )
+    alert_ack_check_seconds: float = Field(
+        default=30, gt=0, description="How often to look for unacknowledged alerts."
+    )
     host: str = Field(default="127.0.0.1", description="Address service HTTP servers bind.")
 
     @field_validator("database_url")

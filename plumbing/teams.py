@@ -1,23 +1,39 @@
-"""The team directory: districts, their MOSOVO teams and the teams' alert channels."""
+"""The team directory: districts, their MOSOVO teams and how each team is alerted."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 
-class Channel(BaseModel):
+class WebhookChannel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     kind: Literal["webhook"]
     url: HttpUrl
+
+    def describe(self) -> str:
+        return f"webhook {self.url}"
+
+
+class EmailChannel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["email"]
+    to: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+
+    def describe(self) -> str:
+        return f"email {self.to}"
+
+
+Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="kind")]
 
 
 class Team(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: str
     districts: list[str] = Field(min_length=1)
-    channels: list[Channel] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1, description="Tried in order until one works.")
+    fallback: Channel = Field(description="Where failed and unacknowledged alerts escalate.")
 
 
 class TeamDirectory(BaseModel):

@@ -23,8 +23,9 @@ class AlertRequestedV1(Envelope):
 
 class AlertDelivered(Payload):
     team: str
-    channel: str = Field(examples=["webhook"])
+    channel: str = Field(examples=["webhook https://teams.example/alerts"])
     attempts: int = Field(ge=1)
+    escalation: bool = Field(description="True when this was the escalation to the fallback.")
 
 
 class AlertDeliveredV1(Envelope):
@@ -36,11 +37,37 @@ class AlertDeliveredV1(Envelope):
 class AlertFailed(Payload):
     team: str
     channel: str
-    attempts: int = Field(ge=1)
+    attempts: int = Field(ge=0)
     reason: str
+    escalation: bool = Field(description="True when this was the escalation to the fallback.")
 
 
 class AlertFailedV1(Envelope):
     event_type: Literal["AlertFailed"] = "AlertFailed"
     schema_version: Literal[1] = 1
     payload: AlertFailed
+
+
+class AlertEscalated(Payload):
+    team: str
+    reason: str = Field(examples=["delivery failed: HTTP 503", "not acknowledged within 4:00:00"])
+
+
+class AlertEscalatedV1(Envelope):
+    """An alert failed or went unacknowledged, and escalates to the team's fallback channel."""
+
+    event_type: Literal["AlertEscalated"] = "AlertEscalated"
+    schema_version: Literal[1] = 1
+    payload: AlertEscalated
+
+
+class AlertAcknowledged(Payload):
+    team: str
+
+
+class AlertAcknowledgedV1(Envelope):
+    """Someone in the team acknowledged the alert (the envelope's actor says who)."""
+
+    event_type: Literal["AlertAcknowledged"] = "AlertAcknowledged"
+    schema_version: Literal[1] = 1
+    payload: AlertAcknowledged

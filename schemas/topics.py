@@ -11,7 +11,13 @@ from schemas.application import ApplicationOpenedV1, OrderAllocatedV1, OrderGran
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 from schemas.district import DistrictBreachReportV1, DistrictReferralV1
 from schemas.envelope import Envelope
-from schemas.notification import AlertDeliveredV1, AlertFailedV1, AlertRequestedV1
+from schemas.notification import (
+    AlertAcknowledgedV1,
+    AlertDeliveredV1,
+    AlertEscalatedV1,
+    AlertFailedV1,
+    AlertRequestedV1,
+)
 from schemas.referral import ReferralAcceptedV1, ReferralReceivedV1
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -72,8 +78,14 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "notification.alerts.v1",
-        "Alerts to MOSOVO teams: requested, delivered, failed.",
-        (AlertRequestedV1, AlertDeliveredV1, AlertFailedV1),
+        "Alerts to MOSOVO teams: requested, delivered, failed, escalated, acknowledged.",
+        (
+            AlertRequestedV1,
+            AlertDeliveredV1,
+            AlertFailedV1,
+            AlertEscalatedV1,
+            AlertAcknowledgedV1,
+        ),
     ),
 )
 

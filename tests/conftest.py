@@ -51,15 +51,25 @@ def containers_where_docker_runs() -> Iterator[None]:
         yield
 
 
+# Alerts escalate after seconds rather than hours, and retries wait a tenth of a second.
+FAST_ALERTS = {
+    "ALERT_ACK_TIMEOUT_SECONDS": "3",
+    "ALERT_ACK_CHECK_SECONDS": "0.5",
+    "ALERT_RETRY_BASE_SECONDS": "0.1",
+}
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     data_dir = Path(os.environ.get("CIVIL_ORDERS_TEST_DATA") or tmp_path_factory.mktemp("stack"))
-    with containers_where_docker_runs(), running_stack(data_dir) as running:
-        yield running
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in FAST_ALERTS.items():
+            env.setenv(name, value)
+        with containers_where_docker_runs(), running_stack(data_dir) as running:
+            yield running
 
 
 @pytest.fixture
 async def client(stack: Stack) -> AsyncIterator[Client]:
-    urls = {name: stack.url(name) for name in stack.ports}
-    async with Client(urls, stack.bootstrap_servers, stack.database_url) as connected:
+    async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as connected:
         yield connected

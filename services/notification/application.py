@@ -1,6 +1,6 @@
 """The notification service layer: alerts requested from upstream events, then delivered."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -10,10 +10,10 @@ from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
-from plumbing.teams import TeamDirectory
+from plumbing.teams import Channel, TeamDirectory
 from schemas.application import OrderAllocatedV1
 from schemas.breach import BreachRecordedV1
-from services.notification.channels import Delivery, deliver
+from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
 
 DISPATCHER = "dispatch:alerts"
@@ -64,49 +64,75 @@ class NotificationService(EventSourcedService):
         )
         self.save_processed(alert, upstream=envelope.producer, sequence=envelope.sequence)
 
-    def when_alert_requested_deliver_it(self, event: DomainEventProtocol, sequence: int) -> None:
-        """Run by the dispatcher for each stored event, in order; records the outcome with its
-        position, so an alert is delivered once even if the service stops mid-way."""
-        if not isinstance(event, Alert.Requested):
-            return
-        alert: Alert = self.repository.get(event.originator_id)
+    def when_alert_raised_send_it(self, event: DomainEventProtocol, sequence: int) -> None:
+        """Run by the dispatcher for each stored event, in order: sends requested alerts to the
+        team's channels and escalations to its fallback, and records the outcome with its
+        position, so an alert goes out once even if the service stops mid-way."""
+        if isinstance(event, Alert.Requested):
+            self._send_alert(event.originator_id, sequence)
+        elif isinstance(event, Alert.Escalated):
+            self._send_escalation(event.originator_id, sequence)
+
+    def _send_alert(self, alert_id: UUID, sequence: int) -> None:
+        alert: Alert = self.repository.get(alert_id)
         if alert.status is not AlertStatus.REQUESTED:
             return
-        delivery = self._deliver(alert)
-        trace = Trace(ACTOR, event.trace.correlation_id, alert.id)
-        now = datetime.now(UTC)
+        team = self.teams.teams[alert.team]
+        delivery = self._first_that_works(team.channels, alert, str(alert.id), alert.kind)
+        trace, now = self._trace(alert), datetime.now(UTC)
         if delivery.delivered:
             alert.mark_delivered(delivery.channel, delivery.attempts, now, trace)
         else:
             alert.mark_failed(delivery.channel, delivery.attempts, delivery.error or "", now, trace)
         self.save_processed(alert, upstream=DISPATCHER, sequence=sequence)
 
-    def _deliver(self, alert: Alert) -> Delivery:
+    def _send_escalation(self, alert_id: UUID, sequence: int) -> None:
+        alert: Alert = self.repository.get(alert_id)
+        if alert.escalation_sent:
+            return
+        fallback = self.teams.teams[alert.team].fallback
+        key, kind = f"{alert.id}:escalation", f"escalated: {alert.kind}"
+        delivery = self._first_that_works([fallback], alert, key, kind)
+        trace, now = self._trace(alert), datetime.now(UTC)
+        if delivery.delivered:
+            alert.mark_escalation_sent(delivery.channel, delivery.attempts, now, trace)
+        else:
+            reason = delivery.error or ""
+            alert.mark_escalation_failed(delivery.channel, delivery.attempts, reason, now, trace)
+        self.save_processed(alert, upstream=DISPATCHER, sequence=sequence)
+
+    def _first_that_works(
+        self, channels: list[Channel], alert: Alert, key: str, kind: str
+    ) -> Delivery:
         message = {
             "alert_id": str(alert.id),
             "team": alert.team,
-            "kind": alert.kind,
+            "kind": kind,
             "order_reference": alert.order_reference,
             "link": alert.link,
         }
-        delivery = Delivery("none", 1, "the team has no channels")
-        for channel in self.teams.teams[alert.team].channels:
-            delivery = deliver(
-                channel,
-                message,
-                idempotency_key=str(alert.id),
-                secret=self.settings.webhook_secret.get_secret_value(),
-                attempts=self.settings.alert_delivery_attempts,
-                backoff_seconds=self.settings.alert_retry_base_seconds,
-                client=self._http,
-            )
+        delivery = Delivery("none", 0, "the team has no channels")
+        for channel in channels:
+            delivery = deliver(channel, message, key, self._transport)
             if delivery.delivered:
                 break
         return delivery
 
-    @cached_property
-    def _http(self) -> httpx.Client:
-        return httpx.Client(timeout=10.0)
+    def escalate_if_unacknowledged(self, alert_id: UUID) -> bool:
+        """Escalate a delivered alert nobody acknowledged in time; False if it is not due."""
+        alert: Alert = self.load(alert_id, NotFound(f"no alert {alert_id}"))
+        timeout = timedelta(seconds=self.settings.alert_ack_timeout_seconds)
+        try:
+            alert.escalate_if_unacknowledged(timeout, datetime.now(UTC), self._trace(alert))
+        except CommandRejected:
+            return False
+        self.save(alert)
+        return True
+
+    def acknowledge_alert(self, alert_id: UUID, trace: Trace) -> None:
+        alert: Alert = self.load(alert_id, NotFound(f"no alert {alert_id}"))
+        alert.acknowledge(datetime.now(UTC), trace)
+        self.save(alert)
 
     def get_alert(self, alert_id: UUID) -> dict[str, Any]:
         alert: Alert = self.load(alert_id, NotFound(f"no alert {alert_id}"))
@@ -116,4 +142,21 @@ class NotificationService(EventSourcedService):
             "kind": alert.kind,
             "order_reference": alert.order_reference,
             "status": alert.status.value,
+            "escalated_because": alert.escalated_because,
+            "acknowledged_by": alert.acknowledged_by,
         }
+
+    def _trace(self, alert: Alert) -> Trace:
+        return Trace(ACTOR, alert.correlation_id, alert.id)
+
+    @cached_property
+    def _transport(self) -> Transport:
+        return Transport(
+            http=httpx.Client(timeout=10.0),
+            secret=self.settings.webhook_secret.get_secret_value(),
+            smtp_host=self.settings.smtp_host,
+            smtp_port=self.settings.smtp_port,
+            sender=self.settings.smtp_sender,
+            attempts=self.settings.alert_delivery_attempts,
+            backoff_seconds=self.settings.alert_retry_base_seconds,
+        )

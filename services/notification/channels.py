@@ -1,16 +1,23 @@
-"""Delivering an alert over a team's channels: a signed webhook POST, retried with backoff."""
+"""Sending an alert over a channel: a signed webhook POST or an email, retried with backoff.
+
+The alert carries the least that lets a team act: what happened, the order reference, a
+link. An email's subject carries nothing about the case at all.
+"""
 
 import hashlib
 import hmac
 import json
+import smtplib
 import time
 from dataclasses import dataclass
+from email.message import EmailMessage
 
 import httpx
 
-from plumbing.teams import Channel
+from plumbing.teams import Channel, EmailChannel
 
 SIGNATURE_HEADER = "X-Civil-Orders-Signature"
+EMAIL_SUBJECT = "civil-orders: an alert for your team"
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -28,31 +35,75 @@ class Delivery:
         return self.error is None
 
 
-def deliver(
-    channel: Channel,
-    alert: dict[str, str],
-    idempotency_key: str,
-    secret: str,
-    attempts: int,
-    backoff_seconds: float,
-    client: httpx.Client,
-) -> Delivery:
-    """POST the alert; the idempotency key lets the receiver drop a copy after a crash."""
+@dataclass(frozen=True)
+class Transport:
+    """How to reach the channels: the webhook secret, the SMTP relay, and retry pacing."""
+
+    http: httpx.Client
+    secret: str
+    smtp_host: str
+    smtp_port: int
+    sender: str
+    attempts: int
+    backoff_seconds: float
+
+
+class DeliveryFailed(Exception):
+    pass
+
+
+def deliver(channel: Channel, alert: dict[str, str], key: str, transport: Transport) -> Delivery:
+    """Send, retrying with exponential backoff; the key lets a receiver drop a resent copy."""
+    error = "not attempted"
+    for attempt in range(1, transport.attempts + 1):
+        try:
+            _send(channel, alert, key, transport)
+            return Delivery(channel.describe(), attempt)
+        except DeliveryFailed as failure:
+            error = str(failure)
+        if attempt < transport.attempts:
+            time.sleep(transport.backoff_seconds * 2 ** (attempt - 1))
+    return Delivery(channel.describe(), transport.attempts, error)
+
+
+def _send(channel: Channel, alert: dict[str, str], key: str, transport: Transport) -> None:
+    if isinstance(channel, EmailChannel):
+        _email(channel, alert, key, transport)
+        return
     body = json.dumps(alert, sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
-        "Idempotency-Key": idempotency_key,
-        SIGNATURE_HEADER: sign(secret, body),
+        "Idempotency-Key": key,
+        SIGNATURE_HEADER: sign(transport.secret, body),
     }
-    error = "not attempted"
-    for attempt in range(1, attempts + 1):
-        try:
-            response = client.post(str(channel.url), content=body, headers=headers)
-            if response.is_success:
-                return Delivery(channel.kind, attempt)
-            error = f"HTTP {response.status_code}"
-        except httpx.HTTPError as failure:
-            error = f"{type(failure).__name__}: {failure}"
-        if attempt < attempts:
-            time.sleep(backoff_seconds * 2 ** (attempt - 1))
-    return Delivery(channel.kind, attempts, error)
+    try:
+        response = transport.http.post(str(channel.url), content=body, headers=headers)
+    except httpx.HTTPError as failure:
+        raise DeliveryFailed(f"{type(failure).__name__}: {failure}") from failure
+    if not response.is_success:
+        raise DeliveryFailed(f"HTTP {response.status_code}")
+
+
+def _email(channel: EmailChannel, alert: dict[str, str], key: str, transport: Transport) -> None:
+    message = EmailMessage()
+    message["From"] = transport.sender
+    message["To"] = channel.to
+    message["Subject"] = EMAIL_SUBJECT
+    message["Message-ID"] = f"<{key}@civil-orders>"
+    message["Idempotency-Key"] = key
+    message.set_content(
+        "\n".join(
+            [
+                f"What happened: {alert['kind']}",
+                f"Order reference: {alert['order_reference']}",
+                f"Open it: {alert['link']}",
+                "",
+                f"Alert {alert['alert_id']}. Please acknowledge it in civil-orders.",
+            ]
+        )
+    )
+    try:
+        with smtplib.SMTP(transport.smtp_host, transport.smtp_port, timeout=10) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as failure:
+        raise DeliveryFailed(f"SMTP: {failure}") from failure

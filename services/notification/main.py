@@ -1,27 +1,48 @@
-"""The notification service process: alert policies, the dispatcher, and alert lookups."""
+"""The notification service process: alert policies, the dispatcher, the inbox, escalation."""
 
-from typing import Any
+import asyncio
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+import asyncpg
+import structlog
+from fastapi import APIRouter, Depends, Request, status
 
 from plumbing.consumer import Consumers
-from plumbing.eventstore import hop
+from plumbing.eventstore import Trace, hop
 from plumbing.follower import LogFollower
+from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.application import OrderAllocatedV1
 from schemas.breach import BreachRecordedV1
 from services.notification.application import DISPATCHER, NotificationService
+from services.notification.inbox import due_for_escalation, inbox_projection, team_inbox
 from services.notification.wire import to_wire
 
 router = APIRouter(tags=["alerts"])
+Acting = Annotated[Trace, Depends(request_trace)]
+log = structlog.get_logger()
+
+
+def _service(request: Request) -> NotificationService:
+    return request.app.state.service
+
+
+@router.get("/teams/{team}/alerts")
+async def inbox(team: str, request: Request) -> list[dict[str, Any]]:
+    """The team's alert inbox, newest first: what was sent, when, and who acknowledged it."""
+    return await team_inbox(request.app.state.pool, team)
 
 
 @router.get("/alerts/{alert_id}")
 async def get_alert(alert_id: UUID, request: Request) -> dict[str, Any]:
-    service: NotificationService = request.app.state.service
-    return await hop(service.get_alert, alert_id)
+    return await hop(_service(request).get_alert, alert_id)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", status_code=status.HTTP_204_NO_CONTENT)
+async def acknowledge(alert_id: UUID, request: Request, trace: Acting) -> None:
+    await hop(_service(request).acknowledge_alert, alert_id, trace)
 
 
 def subscribe(consumers: Consumers, service: NotificationService, settings: Settings) -> None:
@@ -30,7 +51,24 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
 
 
 def followers(service: NotificationService, settings: Settings) -> list[LogFollower]:
-    return [LogFollower(service, DISPATCHER, service.when_alert_requested_deliver_it)]
+    return [
+        LogFollower(service, DISPATCHER, service.when_alert_raised_send_it),
+        inbox_projection(service),
+    ]
+
+
+async def escalate_unacknowledged(
+    service: NotificationService, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """A timer: every so often, escalate delivered alerts nobody acknowledged in time."""
+    while True:
+        await asyncio.sleep(settings.alert_ack_check_seconds)
+        try:
+            for alert_id in await due_for_escalation(pool, settings.alert_ack_timeout_seconds):
+                if await hop(service.escalate_if_unacknowledged, alert_id):
+                    log.info("alert escalated: not acknowledged in time", alert_id=str(alert_id))
+        except (OSError, asyncpg.PostgresError):
+            log.exception("could not look for unacknowledged alerts; will look again")
 
 
 definition = ServiceDefinition(
@@ -40,4 +78,5 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
     followers=followers,
+    tasks=lambda service, settings, pool: [escalate_unacknowledged(service, settings, pool)],
 )

@@ -1,11 +1,15 @@
-"""Alert events, published so auditors can replay what every team was told."""
+"""Alert events, published so auditors can replay what every team was told, and when."""
 
 from eventsourcing.domain import DomainEventProtocol
 
 from schemas.envelope import Envelope, Payload
 from schemas.notification import (
+    AlertAcknowledged,
+    AlertAcknowledgedV1,
     AlertDelivered,
     AlertDeliveredV1,
+    AlertEscalated,
+    AlertEscalatedV1,
     AlertFailed,
     AlertFailedV1,
     AlertRequested,
@@ -25,16 +29,26 @@ def to_wire(
             order_reference=event.order_reference,
             trigger_event_id=event.trigger_event_id,
         )
-    if isinstance(event, Alert.Delivered):
-        team = _team(service, event)
+    team = _team(service, event)
+    if isinstance(event, Alert.Delivered | Alert.EscalationSent):
         return AlertDeliveredV1, AlertDelivered(
-            team=team, channel=event.channel, attempts=event.attempts
+            team=team,
+            channel=event.channel,
+            attempts=event.attempts,
+            escalation=isinstance(event, Alert.EscalationSent),
         )
-    if isinstance(event, Alert.Failed):
-        team = _team(service, event)
+    if isinstance(event, Alert.Failed | Alert.EscalationFailed):
         return AlertFailedV1, AlertFailed(
-            team=team, channel=event.channel, attempts=event.attempts, reason=event.reason
+            team=team,
+            channel=event.channel,
+            attempts=event.attempts,
+            reason=event.reason,
+            escalation=isinstance(event, Alert.EscalationFailed),
         )
+    if isinstance(event, Alert.Escalated):
+        return AlertEscalatedV1, AlertEscalated(team=team, reason=event.reason)
+    if isinstance(event, Alert.Acknowledged):
+        return AlertAcknowledgedV1, AlertAcknowledged(team=team)
     return None
 
 

@@ -26,13 +26,13 @@ async def test_a_breach_reported_before_its_order_was_known_is_recorded_when_re_
     stack: Stack, client: Client
 ) -> None:
     people = Synthetic(seed=31)
-    application = await accept(client, (await refer(client, people, "south"))["id"])
+    application = await accept(client, (await refer(client, people, "north"))["id"])
     order_id = Order.create_id(UUID(application["id"]))
     reference = Order.reference_for(order_id, date.today())
 
     # the breach report arrives before the court's order is recorded: refused, kept
     before = {(d.service, d.id) for d in await client.dead_letters()}
-    await client.publish(people.breach("south", reference))
+    await client.publish(people.breach("north", reference))
     reason = await dead_lettered_after(client, before)
     assert f"no order with reference {reference!r}" in reason
     [letter] = [d for d in await client.dead_letters() if (d.service, d.id) not in before]

@@ -12,9 +12,9 @@ from civil_orders.synthetic import Synthetic
 async def test_the_demo_alerts_the_districts_own_team_once_for_the_order_and_once_for_the_breach(
     client: Client,
 ) -> None:
-    result = await run_demo(client, Console(quiet=True), district="south")
+    result = await run_demo(client, Console(quiet=True), district="north")
 
-    assert result.team == "mosovo-south"
+    assert result.team == "mosovo-north"
     assert [r["alert"]["kind"] for r in result.alerts] == ["order allocated", "breach"]
     assert all(r["alert"]["order_reference"] == result.order_reference for r in result.alerts)
     assert all(r["copies"] == 1 for r in result.alerts)

@@ -1,0 +1,107 @@
+"""The alert inbox read model: per team, what was sent, when, and who acknowledged it."""
+
+from typing import Any
+
+import asyncpg
+from eventsourcing.domain import DomainEventProtocol
+
+from plumbing.eventstore import EventSourcedService
+from plumbing.projection import LocalProjection
+from services.notification.domain import Alert
+
+DDL = """
+CREATE TABLE IF NOT EXISTS notification.alert_inbox (
+    alert_id uuid PRIMARY KEY,
+    team text NOT NULL,
+    kind text NOT NULL,
+    order_reference text NOT NULL,
+    link text NOT NULL,
+    status text NOT NULL,
+    requested_at timestamptz NOT NULL,
+    channel text,
+    attempts integer,
+    delivered_at timestamptz,
+    failure text,
+    escalated_at timestamptz,
+    escalation_reason text,
+    escalation text,
+    acknowledged_by text,
+    acknowledged_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS alert_inbox_by_team ON notification.alert_inbox (team, requested_at);
+"""
+
+
+def apply(cursor: Any, event: DomainEventProtocol) -> None:
+    alert_id = event.originator_id
+    if isinstance(event, Alert.Requested):
+        cursor.execute(
+            """INSERT INTO notification.alert_inbox
+               (alert_id, team, kind, order_reference, link, status, requested_at)
+               VALUES (%s, %s, %s, %s, %s, 'requested', %s) ON CONFLICT DO NOTHING""",
+            (alert_id, event.team, event.kind, event.order_reference, event.link, event.timestamp),
+        )
+    elif isinstance(event, Alert.Delivered):
+        _update(
+            cursor,
+            alert_id,
+            status="delivered",
+            channel=event.channel,
+            attempts=event.attempts,
+            delivered_at=event.at,
+        )
+    elif isinstance(event, Alert.Failed):
+        _update(
+            cursor,
+            alert_id,
+            status="failed",
+            channel=event.channel,
+            attempts=event.attempts,
+            failure=event.reason,
+        )
+    elif isinstance(event, Alert.Escalated):
+        _update(
+            cursor,
+            alert_id,
+            escalated_at=event.at,
+            escalation_reason=event.reason,
+            escalation="pending",
+        )
+    elif isinstance(event, Alert.EscalationSent):
+        _update(cursor, alert_id, escalation=f"sent by {event.channel}")
+    elif isinstance(event, Alert.EscalationFailed):
+        _update(cursor, alert_id, escalation=f"failed: {event.reason}")
+    elif isinstance(event, Alert.Acknowledged):
+        _update(cursor, alert_id, acknowledged_by=event.trace.actor, acknowledged_at=event.at)
+
+
+def _update(cursor: Any, alert_id: object, **columns: object) -> None:
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    cursor.execute(
+        f"UPDATE notification.alert_inbox SET {assignments} WHERE alert_id = %s",
+        (*columns.values(), alert_id),
+    )
+
+
+def inbox_projection(service: EventSourcedService) -> LocalProjection:
+    return LocalProjection(service, "alert-inbox", DDL, apply)
+
+
+async def team_inbox(pool: asyncpg.Pool, team: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT * FROM notification.alert_inbox WHERE team = $1 ORDER BY requested_at DESC",
+        team,
+    )
+    return [dict(row) for row in rows]
+
+
+async def due_for_escalation(pool: asyncpg.Pool, timeout_seconds: float) -> list[Any]:
+    """Delivered alerts nobody acknowledged in time and not yet escalated (the aggregate has
+    the last word: this view may lag a little)."""
+    rows = await pool.fetch(
+        """SELECT alert_id FROM notification.alert_inbox
+           WHERE status = 'delivered' AND acknowledged_at IS NULL AND escalated_at IS NULL
+             AND delivered_at < now() - make_interval(secs => $1)""",
+        timeout_seconds,
+    )
+    return [row["alert_id"] for row in rows]

@@ -1,0 +1,189 @@
+"""MOSOVO teams alerted: the right team only, by webhook or email, once, and escalated when
+delivery fails or nobody acknowledges."""
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+from civil_orders.client import Client, eventually
+from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.synthetic import Synthetic
+from services.notification.channels import EMAIL_SUBJECT
+
+
+async def order_in(client: Client, people: Synthetic, district: str) -> str:
+    """A granted order for a new synthetic subject in `district`; returns its reference."""
+    referral = await refer(client, people, district)
+    return await grant(client, (await accept(client, referral["id"]))["id"])
+
+
+async def inbox_entry(client: Client, team: str, reference: str, **expected: Any) -> dict[str, Any]:
+    """Waits until the notification service's inbox shows the alert as expected."""
+
+    async def attempt() -> dict[str, Any] | None:
+        rows = (await client.get("notification", f"/teams/{team}/alerts")).json()
+        for row in rows:
+            if row["order_reference"] == reference and all(
+                row[k] == v for k, v in expected.items()
+            ):
+                return dict(row)
+        return None
+
+    return await eventually(attempt, 30, f"{reference} in {team}'s inbox with {expected}")
+
+
+async def mail_for(
+    client: Client, address: str, reference: str, count: int
+) -> list[dict[str, Any]]:
+    async def attempt() -> list[dict[str, Any]] | None:
+        mine = [m for m in await client.mail(address) if reference in m["body"]]
+        return mine if len(mine) >= count else None
+
+    return await eventually(attempt, 30, f"{count} email(s) about {reference} to {address}")
+
+
+async def test_an_allocation_alert_reaches_the_right_team_and_only_that_team(
+    client: Client,
+) -> None:
+    reference = await order_in(client, Synthetic(seed=51), "west")
+
+    await alerts_for(client, "mosovo-east", reference, count=1)
+    entry = await inbox_entry(client, "mosovo-east", reference, status="delivered")
+    assert entry["kind"] == "order allocated"
+    for other in ("mosovo-north", "mosovo-south"):
+        assert not [a for a in await client.team_alerts(other) if reference in str(a)]
+        rows = (await client.get("notification", f"/teams/{other}/alerts")).json()
+        assert not [r for r in rows if r["order_reference"] == reference]
+
+
+async def test_a_team_alerted_by_email_gets_a_subject_that_says_nothing_about_the_case(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=52)
+    reference = await order_in(client, people, "south")
+
+    [email] = await mail_for(client, "mosovo-south@teams.example", reference, count=1)
+    assert email["subject"] == EMAIL_SUBJECT
+    assert "order allocated" in email["body"]
+    assert f"/orders/{reference}" in email["body"]
+    for given_or_family in ("Arlo", "Bryn", "Cass", "Dell", "Emrys", "Ashdown", "Dunmere"):
+        assert given_or_family not in email["subject"] + email["body"]
+
+
+async def test_a_repeat_breach_is_flagged_as_such_with_the_count(client: Client) -> None:
+    people = Synthetic(seed=53)
+    reference = await order_in(client, people, "north")
+    await team_managing(client, reference)
+
+    await client.publish(people.breach("north", reference))
+    await alerts_for(client, "mosovo-north", reference, count=2)
+    await client.publish(people.breach("north", reference))
+    alerts = await alerts_for(client, "mosovo-north", reference, count=3)
+
+    assert sorted(a["alert"]["kind"] for a in alerts) == [
+        "breach",
+        "order allocated",
+        "repeat breach (number 2)",
+    ]
+
+
+async def test_a_kafka_message_delivered_twice_produces_one_alert(client: Client) -> None:
+    reference = await order_in(client, Synthetic(seed=54), "north")
+    await alerts_for(client, "mosovo-north", reference, count=1)
+
+    # take the very bytes the application service published, and deliver them again
+    consumer = AIOKafkaConsumer(
+        "application.orders.v1",
+        bootstrap_servers=client.bootstrap_servers,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        allocated = None
+        while allocated is None:
+            batch = await consumer.getmany(timeout_ms=2000)
+            for records in batch.values():
+                for record in records:
+                    if b"OrderAllocated" in record.value and reference.encode() in record.value:
+                        allocated = record
+    finally:
+        await consumer.stop()
+    await client.publish_raw("application.orders.v1", allocated.value, key=allocated.key)
+    await client.publish_raw("application.orders.v1", allocated.value, key=allocated.key)
+    later = await order_in(client, Synthetic(seed=55), "north")  # same topic, after them
+    await alerts_for(client, "mosovo-north", later, count=1)
+
+    [received] = await alerts_for(client, "mosovo-north", reference, count=1)
+    assert received["copies"] == 1
+    rows = (await client.get("notification", "/teams/mosovo-north/alerts")).json()
+    assert len([r for r in rows if r["order_reference"] == reference]) == 1
+
+
+async def test_a_webhook_that_fails_three_times_then_succeeds_is_delivered_on_the_fourth(
+    client: Client,
+) -> None:
+    response = await client.http.post(
+        f"{client.urls['team-inbox']}/teams/mosovo-east/fail-next", json={"count": 3}
+    )
+    response.raise_for_status()
+
+    reference = await order_in(client, Synthetic(seed=56), "east")
+
+    [received] = await alerts_for(client, "mosovo-east", reference, count=1)
+    assert received["copies"] == 1
+    entry = await inbox_entry(client, "mosovo-east", reference, status="delivered")
+    assert entry["attempts"] == 4
+    assert entry["escalated_at"] is None or entry["escalation_reason"].startswith("not ack")
+
+
+async def test_a_webhook_that_never_answers_shows_failed_and_escalates_to_the_fallback(
+    client: Client,
+) -> None:
+    await client.http.post(
+        f"{client.urls['team-inbox']}/teams/mosovo-east/fail-next", json={"count": 4}
+    )
+
+    reference = await order_in(client, Synthetic(seed=57), "east")
+
+    entry = await inbox_entry(client, "mosovo-east", reference, status="failed")
+    assert entry["failure"] == "HTTP 503"
+    assert entry["escalation_reason"] == "delivery failed: HTTP 503"
+    [email] = await mail_for(client, "mosovo-east-duty@teams.example", reference, count=1)
+    assert "escalated: order allocated" in email["body"]
+    await inbox_entry(
+        client, "mosovo-east", reference, escalation="sent by email mosovo-east-duty@teams.example"
+    )
+
+
+async def test_an_unacknowledged_alert_is_escalated_once_and_an_acknowledged_one_is_not(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=58)
+    ignored = await order_in(client, people, "north")
+    seen = await order_in(client, people, "north")
+    acknowledged = await inbox_entry(client, "mosovo-north", seen, status="delivered")
+    response = await client.http.post(
+        f"{client.urls['notification']}/alerts/{acknowledged['alert_id']}/acknowledge",
+        headers={"X-Actor": "mosovo:officer-3"},
+    )
+    assert response.status_code == 204
+
+    await mail_for(client, "mosovo-north-duty@teams.example", ignored, count=1)
+    await asyncio.sleep(2)  # four more looks for unacknowledged alerts
+
+    assert (
+        len(
+            [
+                m
+                for m in await client.mail("mosovo-north-duty@teams.example")
+                if ignored in m["body"]
+            ]
+        )
+        == 1
+    )
+    assert not [
+        m for m in await client.mail("mosovo-north-duty@teams.example") if seen in m["body"]
+    ]
+    entry = await inbox_entry(client, "mosovo-north", seen, acknowledged_by="mosovo:officer-3")
+    assert entry["escalated_at"] is None
