@@ -51,9 +51,25 @@ class OrderAllocated(Payload):
     district: str
 
 
+class OrderReallocated(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    from_team: str = Field(examples=["mosovo-north"])
+    team: str = Field(description="The team that manages the order now.", examples=["mosovo-east"])
+    district: str = Field(description="The district the order was made in.")
+    reason: str = Field(examples=["subject moved to the east district"])
+
+
 class OrderAllocatedV1(Envelope):
     """An order's management was allocated to a district MOSOVO team."""
 
     event_type: Literal["OrderAllocated"] = "OrderAllocated"
     schema_version: Literal[1] = 1
     payload: OrderAllocated
+
+
+class OrderReallocatedV1(Envelope):
+    """An order's management moved to another MOSOVO team."""
+
+    event_type: Literal["OrderReallocated"] = "OrderReallocated"
+    schema_version: Literal[1] = 1
+    payload: OrderReallocated

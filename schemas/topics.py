@@ -7,7 +7,12 @@ from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter
 
-from schemas.application import ApplicationOpenedV1, OrderAllocatedV1, OrderGrantedV1
+from schemas.application import (
+    ApplicationOpenedV1,
+    OrderAllocatedV1,
+    OrderGrantedV1,
+    OrderReallocatedV1,
+)
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 from schemas.district import DistrictBreachReportV1, DistrictReferralV1
 from schemas.envelope import Envelope
@@ -69,7 +74,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(
         "application.orders.v1",
         "Orders granted and allocated to MOSOVO teams, from the application service.",
-        (OrderGrantedV1, OrderAllocatedV1),
+        (OrderGrantedV1, OrderAllocatedV1, OrderReallocatedV1),
     ),
     Topic(
         "breach.breaches.v1",

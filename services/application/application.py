@@ -22,6 +22,11 @@ class NoTeamForDistrict(CommandRejected):
         super().__init__(f"no MOSOVO team manages orders for district {district!r}")
 
 
+class UnknownTeam(CommandRejected):
+    def __init__(self, team: str) -> None:
+        super().__init__(f"the team directory has no team {team!r}")
+
+
 class ApplicationService(EventSourcedService):
     name = "application"
     value_types = (Subject, Term)
@@ -64,6 +69,13 @@ class ApplicationService(EventSourcedService):
         order.allocate(team, trace)
         self.save(application, order)
         return order.reference
+
+    def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:
+        if team not in self.teams.teams:
+            raise UnknownTeam(team)
+        order: Order = self.load(order_id, NotFound(f"no order {order_id}"))
+        order.reallocate(team, reason, trace)
+        self.save(order)
 
     def get_application(self, application_id: UUID) -> dict[str, Any]:
         application = self._get(application_id)

@@ -43,6 +43,16 @@ class ApplicationAlreadyDecided(CommandRejected):
         super().__init__("the application already has an outcome")
 
 
+class OrderNotYetAllocated(CommandRejected):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"order {reference} has not been allocated yet")
+
+
+class OrderAlreadyWithTeam(CommandRejected):
+    def __init__(self, reference: str, team: str) -> None:
+        super().__init__(f"order {reference} is already managed by {team}")
+
+
 class Application(Aggregate):
     class Opened(Aggregate.Created):
         referral_id: UUID
@@ -90,7 +100,7 @@ class Application(Aggregate):
     @event(OutcomeRecorded)
     def _outcome_recorded(self, outcome: Outcome, decided_on: date, trace: Trace) -> None:
         self.stage = Stage.DECIDED
-        self.outcome = outcome
+        self.outcome = Outcome(outcome)  # stored as its text
         self.decided_on = decided_on
 
     def grant_order(
@@ -135,6 +145,12 @@ class Order(Aggregate):
         team: str
         trace: Trace
 
+    class Reallocated(Aggregate.Event):
+        from_team: str
+        team: str
+        reason: str
+        trace: Trace
+
     @staticmethod
     def create_id(application_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:order/{application_id}")
@@ -170,6 +186,18 @@ class Order(Aggregate):
     def allocate(self, team: str, trace: Trace) -> None:
         self._allocated(team, trace)
 
+    def reallocate(self, team: str, reason: str, trace: Trace) -> None:
+        """Move management to another team, for example when the subject moves district."""
+        if self.team is None:
+            raise OrderNotYetAllocated(self.reference)
+        if team == self.team:
+            raise OrderAlreadyWithTeam(self.reference, team)
+        self._reallocated(self.team, team, reason, trace)
+
     @event(Allocated)
     def _allocated(self, team: str, trace: Trace) -> None:
+        self.team = team
+
+    @event(Reallocated)
+    def _reallocated(self, from_team: str, team: str, reason: str, trace: Trace) -> None:
         self.team = team

@@ -62,6 +62,16 @@ async def grant_order(
     return {"order_reference": reference}
 
 
+class Reallocate(BaseModel):
+    team: str = Field(min_length=1, description="Team id from the team directory.")
+    reason: str = Field(min_length=1, examples=["subject moved to the east district"])
+
+
+@router.post("/orders/{order_id}/reallocate", status_code=status.HTTP_204_NO_CONTENT)
+async def reallocate(order_id: UUID, body: Reallocate, request: Request, trace: Acting) -> None:
+    await hop(_service(request).reallocate_order, order_id, body.team, body.reason, trace)
+
+
 @router.get("/orders/{order_id}")
 async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
     return await hop(_service(request).get_order, order_id)

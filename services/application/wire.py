@@ -9,6 +9,8 @@ from schemas.application import (
     OrderAllocatedV1,
     OrderGranted,
     OrderGrantedV1,
+    OrderReallocated,
+    OrderReallocatedV1,
 )
 from schemas.common import OrderType
 from schemas.common import Term as WireTerm
@@ -46,5 +48,14 @@ def to_wire(
             order_reference=order.reference,
             team=event.team,
             district=order.district,
+        )
+    if isinstance(event, Order.Reallocated):
+        order = service.repository.get(event.originator_id, version=event.originator_version)
+        return OrderReallocatedV1, OrderReallocated(
+            order_reference=order.reference,
+            from_team=event.from_team,
+            team=event.team,
+            district=order.district,
+            reason=event.reason,
         )
     return None

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from plumbing.errors import NotFound
 from plumbing.eventstore import EventSourcedService, Trace
-from schemas.application import OrderAllocatedV1, OrderGrantedV1
+from schemas.application import OrderAllocatedV1, OrderGrantedV1, OrderReallocatedV1
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
 
@@ -38,6 +38,13 @@ class BreachService(EventSourcedService):
         self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
 
     def when_order_allocated_note_team(self, envelope: OrderAllocatedV1) -> None:
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        order = self._known_order(envelope.payload.order_reference)
+        order.allocate(envelope.payload.team, Trace.caused_by(envelope, "service:breach"))
+        self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_order_reallocated_note_team(self, envelope: OrderReallocatedV1) -> None:
         if self.already_processed(envelope.producer, envelope.sequence):
             return
         order = self._known_order(envelope.payload.order_reference)

@@ -238,5 +238,5 @@ class Breach(Aggregate):
     def _outcome_recorded(
         self, outcome: BreachOutcome, sentence: str | None, at: datetime, trace: Trace
     ) -> None:
-        self.outcome = outcome
+        self.outcome = BreachOutcome(outcome)  # stored as its text
         self.sentence = sentence

@@ -11,7 +11,7 @@ from eventsourcing.domain import DomainEventProtocol
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.teams import Channel, TeamDirectory
-from schemas.application import OrderAllocatedV1
+from schemas.application import OrderAllocatedV1, OrderReallocatedV1
 from schemas.breach import BreachRecordedV1
 from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
@@ -36,6 +36,11 @@ class NotificationService(EventSourcedService):
         allocated = envelope.payload
         self._request_alert(envelope, allocated.team, "order allocated", allocated.order_reference)
 
+    def when_order_reallocated_alert_new_team(self, envelope: OrderReallocatedV1) -> None:
+        moved = envelope.payload
+        kind = f"order reallocated to your team from {moved.from_team}"
+        self._request_alert(envelope, moved.team, kind, moved.order_reference)
+
     def when_breach_recorded_alert_team(self, envelope: BreachRecordedV1) -> None:
         breach = envelope.payload
         team = breach.team or self.teams.team_for_district(breach.district)
@@ -45,7 +50,11 @@ class NotificationService(EventSourcedService):
         self._request_alert(envelope, team, kind, breach.order_reference)
 
     def _request_alert(
-        self, envelope: OrderAllocatedV1 | BreachRecordedV1, team: str, kind: str, reference: str
+        self,
+        envelope: OrderAllocatedV1 | OrderReallocatedV1 | BreachRecordedV1,
+        team: str,
+        kind: str,
+        reference: str,
     ) -> None:
         alert_id = Alert.create_id(envelope.event_id)
         if alert_id in self.repository or self.already_processed(

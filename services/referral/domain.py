@@ -126,7 +126,7 @@ class Referral(Aggregate):
 
     @event(Declined)
     def _declined(self, reason: DeclineReason, detail: str, at: datetime, trace: Trace) -> None:
-        self.decline_reason = (reason, detail)
+        self.decline_reason = (DeclineReason(reason), detail)  # stored as its text
         self._move(Status.DECLINED, trace.actor, at)
 
     def _move(self, status: Status, actor: str, at: datetime) -> None:

@@ -187,3 +187,61 @@ async def test_an_unacknowledged_alert_is_escalated_once_and_an_acknowledged_one
     ]
     entry = await inbox_entry(client, "mosovo-north", seen, acknowledged_by="mosovo:officer-3")
     assert entry["escalated_at"] is None
+
+
+async def test_a_reallocated_order_alerts_its_new_team_and_its_breaches_go_there(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=59)
+    referral = await refer(client, people, "north")
+    application = await accept(client, referral["id"])
+    reference = await grant(client, application["id"])
+    order_id = (await client.get("application", f"/applications/{application['id']}")).json()[
+        "order_id"
+    ]
+
+    await client.command(
+        "application",
+        f"/orders/{order_id}/reallocate",
+        "caseworker:cw-1",
+        {"team": "mosovo-east", "reason": "subject moved to the east district"},
+    )
+
+    [moved] = await alerts_for(client, "mosovo-east", reference, count=1)
+    assert moved["alert"]["kind"] == "order reallocated to your team from mosovo-north"
+
+    async def known_to_east() -> bool:
+        return await team_managing(client, reference) == "mosovo-east"
+
+    await eventually(known_to_east, 30, "the breach service to see the reallocation")
+    await client.publish(people.breach("north", reference))
+    alerts = await alerts_for(client, "mosovo-east", reference, count=2)
+    assert sorted(a["alert"]["kind"] for a in alerts)[0] == "breach"
+
+
+async def test_a_breach_goes_on_to_its_outcome_and_keeps_it(client: Client) -> None:
+    people = Synthetic(seed=60)
+    reference = await order_in(client, people, "north")
+    await team_managing(client, reference)
+    recorded = await client.command(
+        "breach",
+        "/breaches",
+        "mosovo:officer-3",
+        people.breach("north", reference).payload.model_dump(mode="json"),
+    )
+    path = f"/breaches/{recorded['id']}/outcome"
+
+    await client.command("breach", path, "mosovo:officer-3", {"outcome": "charged"})
+    await client.command(
+        "breach", path, "legal-services:ls-1", {"outcome": "convicted", "sentence": "16 weeks"}
+    )
+    refused = await client.http.post(
+        f"{client.urls['breach']}{path}",
+        json={"outcome": "acquitted"},
+        headers={"X-Actor": "legal-services:ls-1"},
+    )
+
+    assert refused.status_code == 409
+    assert refused.json() == {"detail": "the breach already has its outcome: convicted"}
+    breach = (await client.get("breach", f"/breaches/{recorded['id']}")).json()
+    assert (breach["outcome"], breach["sentence"]) == ("convicted", "16 weeks")

@@ -8,6 +8,7 @@ from services.application.domain import (
     Application,
     ApplicationAlreadyDecided,
     Order,
+    OrderAlreadyWithTeam,
     Outcome,
     Subject,
     Term,
@@ -66,3 +67,23 @@ def test_an_allocated_order_names_its_team() -> None:
     [_, allocated] = order.collect_events()
     assert isinstance(allocated, Order.Allocated)
     assert order.team == "mosovo-north"
+
+
+def test_an_order_moves_to_another_team_with_the_reason_and_the_team_it_left() -> None:
+    order = opened().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
+    order.allocate("mosovo-north", LEGAL)
+
+    order.reallocate("mosovo-east", "subject moved to the east district", LEGAL)
+
+    [_, _, moved] = order.collect_events()
+    assert isinstance(moved, Order.Reallocated)
+    assert (moved.from_team, moved.team) == ("mosovo-north", "mosovo-east")
+    assert order.team == "mosovo-east"
+
+
+def test_an_order_is_not_reallocated_to_the_team_that_has_it() -> None:
+    order = opened().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
+    order.allocate("mosovo-north", LEGAL)
+
+    with pytest.raises(OrderAlreadyWithTeam):
+        order.reallocate("mosovo-north", "no change", LEGAL)
