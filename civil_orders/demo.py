@@ -42,9 +42,16 @@ async def accept(client: Client, referral_id: str) -> dict[str, Any]:
     return await client.found("application", f"/applications/by-referral/{referral_id}")
 
 
-async def grant(client: Client, application_id: str) -> str:
-    """Legal services record that the court granted a two-year SRO; returns its reference."""
-    made_on = date.today()
+async def grant(
+    client: Client,
+    application_id: str,
+    made_on: date | None = None,
+    ends_on: date | None = None,
+) -> str:
+    """Legal services record that the court granted the SRO (by default made today, for two
+    years); returns its reference."""
+    made_on = made_on or date.today()
+    ends_on = ends_on or made_on + timedelta(days=2 * 365 + 1)
     granted = await client.command(
         "application",
         f"/applications/{application_id}/grant",
@@ -52,7 +59,7 @@ async def grant(client: Client, application_id: str) -> str:
         {
             "court": "Northtown Magistrates' Court",
             "made_on": made_on.isoformat(),
-            "ends_on": (made_on + timedelta(days=2 * 365 + 1)).isoformat(),
+            "ends_on": ends_on.isoformat(),
             "terms": [{"kind": "prohibition", "wording": NO_UNSUPERVISED_CONTACT}],
         },
     )

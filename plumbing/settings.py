@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         gt=0,
         description="An alert not acknowledged this long after delivery is escalated, once.",
     )
+    renewal_review_months: int = Field(
+        default=3, ge=0, description="How many months before an order ends to raise its review."
+    )
+    order_calendar_check_seconds: float = Field(
+        default=3600, gt=0, description="How often to look for orders ending or due for review."
+    )
     alert_ack_check_seconds: float = Field(
         default=30, gt=0, description="How often to look for unacknowledged alerts."
     )

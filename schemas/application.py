@@ -73,3 +73,47 @@ class OrderReallocatedV1(Envelope):
     event_type: Literal["OrderReallocated"] = "OrderReallocated"
     schema_version: Literal[1] = 1
     payload: OrderReallocated
+
+
+class OrderVaried(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None = Field(description="The MOSOVO team managing the order.")
+    varied_on: date
+    ends_on: date | None = Field(description="Absent when the order runs until further order.")
+    terms: list[Term]
+
+
+class OrderVariedV1(Envelope):
+    """A court varied an order: these are its terms and end date now."""
+
+    event_type: Literal["OrderVaried"] = "OrderVaried"
+    schema_version: Literal[1] = 1
+    payload: OrderVaried
+
+
+class OrderRenewalReviewDue(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None
+    ends_on: date
+
+
+class OrderRenewalReviewDueV1(Envelope):
+    """An order ends soon (a configured number of months ahead): consider renewing it."""
+
+    event_type: Literal["OrderRenewalReviewDue"] = "OrderRenewalReviewDue"
+    schema_version: Literal[1] = 1
+    payload: OrderRenewalReviewDue
+
+
+class OrderExpired(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None
+    ended_on: date
+
+
+class OrderExpiredV1(Envelope):
+    """An order reached its end date and no longer has effect."""
+
+    event_type: Literal["OrderExpired"] = "OrderExpired"
+    schema_version: Literal[1] = 1
+    payload: OrderExpired

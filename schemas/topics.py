@@ -10,8 +10,11 @@ from pydantic import Field, TypeAdapter
 from schemas.application import (
     ApplicationOpenedV1,
     OrderAllocatedV1,
+    OrderExpiredV1,
     OrderGrantedV1,
     OrderReallocatedV1,
+    OrderRenewalReviewDueV1,
+    OrderVariedV1,
 )
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 from schemas.district import DistrictBreachReportV1, DistrictReferralV1
@@ -73,8 +76,15 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "application.orders.v1",
-        "Orders granted and allocated to MOSOVO teams, from the application service.",
-        (OrderGrantedV1, OrderAllocatedV1, OrderReallocatedV1),
+        "Orders granted, allocated, varied, due for review and expired: the application service.",
+        (
+            OrderGrantedV1,
+            OrderAllocatedV1,
+            OrderReallocatedV1,
+            OrderVariedV1,
+            OrderRenewalReviewDueV1,
+            OrderExpiredV1,
+        ),
     ),
     Topic(
         "breach.breaches.v1",

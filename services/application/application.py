@@ -1,15 +1,23 @@
 """The application service layer: applications opened from referrals, orders granted."""
 
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.teams import TeamDirectory
 from schemas.referral import ReferralAcceptedV1
-from services.application.domain import Application, Order, Subject, Term
+from services.application.domain import (
+    Application,
+    Order,
+    OrderNotDueForReview,
+    OrderNotDueToExpire,
+    Subject,
+    Term,
+)
 
 
 class ApplicationNotFound(NotFound):
@@ -73,9 +81,37 @@ class ApplicationService(EventSourcedService):
     def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:
         if team not in self.teams.teams:
             raise UnknownTeam(team)
-        order: Order = self.load(order_id, NotFound(f"no order {order_id}"))
+        order = self._order(order_id)
         order.reallocate(team, reason, trace)
         self.save(order)
+
+    def vary_order(
+        self,
+        order_id: UUID,
+        varied_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+    ) -> None:
+        order = self._order(order_id)
+        order.vary(varied_on, ends_on, terms, trace)
+        self.save(order)
+
+    def keep_order_calendar(self, order_id: UUID, today: date) -> list[str]:
+        """Raise what the calendar says is due for an order: its renewal review, its expiry.
+        Returns what was raised; nothing when it is not due (the aggregate decides)."""
+        order = self._order(order_id)
+        trace = Trace("service:application", uuid5(NAMESPACE_URL, f"calendar/{order_id}"))
+        raised = []
+        with suppress(OrderNotDueForReview):
+            order.flag_renewal_review(today, self.settings.renewal_review_months, trace)
+            raised.append("renewal review due")
+        with suppress(OrderNotDueToExpire):
+            order.expire(today, trace)
+            raised.append("expired")
+        if raised:
+            self.save(order)
+        return raised
 
     def get_application(self, application_id: UUID) -> dict[str, Any]:
         application = self._get(application_id)
@@ -90,7 +126,7 @@ class ApplicationService(EventSourcedService):
         }
 
     def get_order(self, order_id: UUID) -> dict[str, Any]:
-        order: Order = self.load(order_id, NotFound(f"no order {order_id}"))
+        order = self._order(order_id)
         return {
             "id": str(order.id),
             "reference": order.reference,
@@ -99,6 +135,7 @@ class ApplicationService(EventSourcedService):
             "team": order.team,
             "made_on": order.made_on.isoformat(),
             "ends_on": order.ends_on.isoformat() if order.ends_on else None,
+            "expired": order.expired,
         }
 
     def application_for_referral(self, referral_id: UUID) -> UUID:
@@ -106,6 +143,9 @@ class ApplicationService(EventSourcedService):
         if application_id not in self.repository:
             raise ApplicationNotFound(application_id)
         return application_id
+
+    def _order(self, order_id: UUID) -> Order:
+        return self.load(order_id, NotFound(f"no order {order_id}"))
 
     def _get(self, application_id: UUID) -> Application:
         return self.load(application_id, ApplicationNotFound(application_id))

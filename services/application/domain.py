@@ -53,6 +53,33 @@ class OrderAlreadyWithTeam(CommandRejected):
         super().__init__(f"order {reference} is already managed by {team}")
 
 
+class OrderNotInForce(CommandRejected):
+    def __init__(self, reference: str, day: date) -> None:
+        super().__init__(f"order {reference} is not in force on {day.isoformat()}")
+
+
+class OrderNotDueForReview(CommandRejected):
+    def __init__(self, reference: str, why: str) -> None:
+        super().__init__(f"order {reference} is not due for a renewal review: {why}")
+
+
+class OrderNotDueToExpire(CommandRejected):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"order {reference} is not due to expire")
+
+
+def months_earlier(day: date, months: int) -> date:
+    """The same day `months` months earlier, or the month's last day where it has none."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
 class Application(Aggregate):
     class Opened(Aggregate.Created):
         referral_id: UUID
@@ -151,6 +178,20 @@ class Order(Aggregate):
         reason: str
         trace: Trace
 
+    class Varied(Aggregate.Event):
+        varied_on: date
+        ends_on: date | None
+        terms: list[Term]
+        trace: Trace
+
+    class RenewalReviewDue(Aggregate.Event):
+        ends_on: date
+        trace: Trace
+
+    class Expired(Aggregate.Event):
+        ended_on: date
+        trace: Trace
+
     @staticmethod
     def create_id(application_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:order/{application_id}")
@@ -182,6 +223,8 @@ class Order(Aggregate):
         self.ends_on = ends_on
         self.terms = terms
         self.team: str | None = None
+        self.expired = False
+        self.renewal_review_for: date | None = None
 
     def allocate(self, team: str, trace: Trace) -> None:
         self._allocated(team, trace)
@@ -194,9 +237,49 @@ class Order(Aggregate):
             raise OrderAlreadyWithTeam(self.reference, team)
         self._reallocated(self.team, team, reason, trace)
 
+    def vary(self, varied_on: date, ends_on: date | None, terms: list[Term], trace: Trace) -> None:
+        """Record the court's variation: the terms and end date as the court now worded them."""
+        self._require_in_force(varied_on)
+        self._varied(varied_on, ends_on, terms, trace)
+
+    def flag_renewal_review(self, today: date, months_before: int, trace: Trace) -> None:
+        """Once for each end date: the order ends within `months_before` months, so it is time
+        to consider applying to renew it."""
+        if self.ends_on is None or self.expired:
+            raise OrderNotDueForReview(self.reference, "it has no end date, or has ended")
+        if self.renewal_review_for == self.ends_on:
+            raise OrderNotDueForReview(self.reference, "its review has been raised")
+        if today < months_earlier(self.ends_on, months_before):
+            raise OrderNotDueForReview(self.reference, f"it ends on {self.ends_on}")
+        self._renewal_review_due(self.ends_on, trace)
+
+    def expire(self, today: date, trace: Trace) -> None:
+        if self.expired or self.ends_on is None or today < self.ends_on:
+            raise OrderNotDueToExpire(self.reference)
+        self._expired(self.ends_on, trace)
+
+    def _require_in_force(self, day: date) -> None:
+        if self.expired or day < self.made_on:
+            raise OrderNotInForce(self.reference, day)
+
     @event(Allocated)
     def _allocated(self, team: str, trace: Trace) -> None:
         self.team = team
+
+    @event(Varied)
+    def _varied(
+        self, varied_on: date, ends_on: date | None, terms: list[Term], trace: Trace
+    ) -> None:
+        self.ends_on = ends_on
+        self.terms = terms
+
+    @event(RenewalReviewDue)
+    def _renewal_review_due(self, ends_on: date, trace: Trace) -> None:
+        self.renewal_review_for = ends_on
+
+    @event(Expired)
+    def _expired(self, ended_on: date, trace: Trace) -> None:
+        self.expired = True
 
     @event(Reallocated)
     def _reallocated(self, from_team: str, team: str, reason: str, trace: Trace) -> None:

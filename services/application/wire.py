@@ -7,10 +7,16 @@ from schemas.application import (
     ApplicationOpenedV1,
     OrderAllocated,
     OrderAllocatedV1,
+    OrderExpired,
+    OrderExpiredV1,
     OrderGranted,
     OrderGrantedV1,
     OrderReallocated,
     OrderReallocatedV1,
+    OrderRenewalReviewDue,
+    OrderRenewalReviewDueV1,
+    OrderVaried,
+    OrderVariedV1,
 )
 from schemas.common import OrderType
 from schemas.common import Term as WireTerm
@@ -57,5 +63,24 @@ def to_wire(
             team=event.team,
             district=order.district,
             reason=event.reason,
+        )
+    if isinstance(event, Order.Varied):
+        order = service.repository.get(event.originator_id, version=event.originator_version)
+        return OrderVariedV1, OrderVaried(
+            order_reference=order.reference,
+            team=order.team,
+            varied_on=event.varied_on,
+            ends_on=event.ends_on,
+            terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in event.terms],
+        )
+    if isinstance(event, Order.RenewalReviewDue):
+        order = service.repository.get(event.originator_id, version=event.originator_version)
+        return OrderRenewalReviewDueV1, OrderRenewalReviewDue(
+            order_reference=order.reference, team=order.team, ends_on=event.ends_on
+        )
+    if isinstance(event, Order.Expired):
+        order = service.repository.get(event.originator_id, version=event.originator_version)
+        return OrderExpiredV1, OrderExpired(
+            order_reference=order.reference, team=order.team, ended_on=event.ended_on
         )
     return None

@@ -6,7 +6,13 @@ from uuid import UUID
 
 from plumbing.errors import NotFound
 from plumbing.eventstore import EventSourcedService, Trace
-from schemas.application import OrderAllocatedV1, OrderGrantedV1, OrderReallocatedV1
+from schemas.application import (
+    OrderAllocatedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+    OrderReallocatedV1,
+    OrderVariedV1,
+)
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
 
@@ -49,6 +55,22 @@ class BreachService(EventSourcedService):
             return
         order = self._known_order(envelope.payload.order_reference)
         order.allocate(envelope.payload.team, Trace.caused_by(envelope, "service:breach"))
+        self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_order_varied_note_terms(self, envelope: OrderVariedV1) -> None:
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        varied = envelope.payload
+        order = self._known_order(varied.order_reference)
+        terms = [Term(t.kind, t.wording, t.until) for t in varied.terms]
+        order.vary(varied.ends_on, terms, Trace.caused_by(envelope, "service:breach"))
+        self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_order_expired_note_its_end(self, envelope: OrderExpiredV1) -> None:
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        order = self._known_order(envelope.payload.order_reference)
+        order.end(envelope.payload.ended_on, Trace.caused_by(envelope, "service:breach"))
         self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
 
     def record_breach(self, report: DistrictBreachReport, trace: Trace) -> UUID:

@@ -66,6 +66,15 @@ class KnownOrder(Aggregate):
         team: str
         trace: Trace
 
+    class Varied(Aggregate.Event):
+        ends_on: date | None
+        terms: list[Term]
+        trace: Trace
+
+    class Ended(Aggregate.Event):
+        ended_on: date
+        trace: Trace
+
     @staticmethod
     def create_id(reference: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:known-order/{reference}")
@@ -100,6 +109,21 @@ class KnownOrder(Aggregate):
     @event(Allocated)
     def _allocated(self, team: str, trace: Trace) -> None:
         self.team = team
+
+    def vary(self, ends_on: date | None, terms: list[Term], trace: Trace) -> None:
+        self._varied(ends_on, terms, trace)
+
+    def end(self, ended_on: date, trace: Trace) -> None:
+        self._ended(ended_on, trace)
+
+    @event(Varied)
+    def _varied(self, ends_on: date | None, terms: list[Term], trace: Trace) -> None:
+        self.ends_on = ends_on
+        self.terms = terms
+
+    @event(Ended)
+    def _ended(self, ended_on: date, trace: Trace) -> None:
+        self.ends_on = ended_on
 
     def in_force_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)

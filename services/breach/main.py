@@ -11,7 +11,13 @@ from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
-from schemas.application import OrderAllocatedV1, OrderGrantedV1, OrderReallocatedV1
+from schemas.application import (
+    OrderAllocatedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+    OrderReallocatedV1,
+    OrderVariedV1,
+)
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome
@@ -64,6 +70,8 @@ def subscribe(consumers: Consumers, service: BreachService, settings: Settings) 
     consumers.on(OrderGrantedV1, service.when_order_granted_register_it)
     consumers.on(OrderAllocatedV1, service.when_order_allocated_note_team)
     consumers.on(OrderReallocatedV1, service.when_order_reallocated_note_team)
+    consumers.on(OrderVariedV1, service.when_order_varied_note_terms)
+    consumers.on(OrderExpiredV1, service.when_order_expired_note_its_end)
     consumers.on(DistrictBreachReportV1, service.when_district_breach_reported_record_it)
 
 

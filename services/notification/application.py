@@ -11,8 +11,15 @@ from eventsourcing.domain import DomainEventProtocol
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.teams import Channel, TeamDirectory
-from schemas.application import OrderAllocatedV1, OrderReallocatedV1
+from schemas.application import (
+    OrderAllocatedV1,
+    OrderExpiredV1,
+    OrderReallocatedV1,
+    OrderRenewalReviewDueV1,
+    OrderVariedV1,
+)
 from schemas.breach import BreachRecordedV1
+from schemas.envelope import Envelope
 from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
 
@@ -41,6 +48,25 @@ class NotificationService(EventSourcedService):
         kind = f"order reallocated to your team from {moved.from_team}"
         self._request_alert(envelope, moved.team, kind, moved.order_reference)
 
+    def when_order_varied_alert_team(self, envelope: OrderVariedV1) -> None:
+        self._alert_managing_team(envelope, "order varied: its terms have changed")
+
+    def when_order_renewal_review_due_alert_team(self, envelope: OrderRenewalReviewDueV1) -> None:
+        ends_on = envelope.payload.ends_on.isoformat()
+        self._alert_managing_team(envelope, f"renewal review due: the order ends on {ends_on}")
+
+    def when_order_expired_alert_team(self, envelope: OrderExpiredV1) -> None:
+        ended_on = envelope.payload.ended_on.isoformat()
+        self._alert_managing_team(envelope, f"order expired on {ended_on}")
+
+    def _alert_managing_team(
+        self, envelope: OrderVariedV1 | OrderRenewalReviewDueV1 | OrderExpiredV1, kind: str
+    ) -> None:
+        order = envelope.payload
+        if order.team is None:
+            raise NoTeamToAlert(order.order_reference)
+        self._request_alert(envelope, order.team, kind, order.order_reference)
+
     def when_breach_recorded_alert_team(self, envelope: BreachRecordedV1) -> None:
         breach = envelope.payload
         team = breach.team or self.teams.team_for_district(breach.district)
@@ -51,7 +77,7 @@ class NotificationService(EventSourcedService):
 
     def _request_alert(
         self,
-        envelope: OrderAllocatedV1 | OrderReallocatedV1 | BreachRecordedV1,
+        envelope: Envelope,
         team: str,
         kind: str,
         reference: str,

@@ -14,7 +14,13 @@ from plumbing.follower import LogFollower
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
-from schemas.application import OrderAllocatedV1, OrderReallocatedV1
+from schemas.application import (
+    OrderAllocatedV1,
+    OrderExpiredV1,
+    OrderReallocatedV1,
+    OrderRenewalReviewDueV1,
+    OrderVariedV1,
+)
 from schemas.breach import BreachRecordedV1
 from services.notification.application import DISPATCHER, NotificationService
 from services.notification.inbox import due_for_escalation, inbox_projection, team_inbox
@@ -48,6 +54,9 @@ async def acknowledge(alert_id: UUID, request: Request, trace: Acting) -> None:
 def subscribe(consumers: Consumers, service: NotificationService, settings: Settings) -> None:
     consumers.on(OrderAllocatedV1, service.when_order_allocated_alert_team)
     consumers.on(OrderReallocatedV1, service.when_order_reallocated_alert_new_team)
+    consumers.on(OrderVariedV1, service.when_order_varied_alert_team)
+    consumers.on(OrderRenewalReviewDueV1, service.when_order_renewal_review_due_alert_team)
+    consumers.on(OrderExpiredV1, service.when_order_expired_alert_team)
     consumers.on(BreachRecordedV1, service.when_breach_recorded_alert_team)
 
 

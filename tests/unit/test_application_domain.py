@@ -9,9 +9,13 @@ from services.application.domain import (
     ApplicationAlreadyDecided,
     Order,
     OrderAlreadyWithTeam,
+    OrderNotDueForReview,
+    OrderNotDueToExpire,
+    OrderNotInForce,
     Outcome,
     Subject,
     Term,
+    months_earlier,
 )
 
 LEGAL = Trace("legal-services:ls-1", uuid4())
@@ -87,3 +91,66 @@ def test_an_order_is_not_reallocated_to_the_team_that_has_it() -> None:
 
     with pytest.raises(OrderAlreadyWithTeam):
         order.reallocate("mosovo-north", "no change", LEGAL)
+
+
+def granted(made_on: date, ends_on: date | None) -> Order:
+    order = opened().grant_order("Northtown MC", made_on, ends_on, [NO_CONTACT], LEGAL)
+    order.allocate("mosovo-north", LEGAL)
+    order.collect_events()
+    return order
+
+
+def test_a_renewal_review_is_raised_once_the_configured_months_before_the_end() -> None:
+    order = granted(date(2024, 6, 1), date(2026, 6, 1))
+
+    with pytest.raises(OrderNotDueForReview, match="it ends on 2026-06-01"):
+        order.flag_renewal_review(date(2026, 2, 28), 3, LEGAL)
+    order.flag_renewal_review(date(2026, 3, 1), 3, LEGAL)
+    with pytest.raises(OrderNotDueForReview, match="has been raised"):
+        order.flag_renewal_review(date(2026, 3, 2), 3, LEGAL)
+
+    [review] = order.collect_events()
+    assert isinstance(review, Order.RenewalReviewDue)
+    assert review.ends_on == date(2026, 6, 1)
+
+
+def test_a_variation_that_extends_an_order_brings_a_new_review_in_its_time() -> None:
+    order = granted(date(2024, 6, 1), date(2026, 6, 1))
+    order.flag_renewal_review(date(2026, 3, 1), 3, LEGAL)
+
+    order.vary(date(2026, 4, 1), date(2028, 6, 1), [NO_CONTACT], LEGAL)
+
+    with pytest.raises(OrderNotDueForReview):
+        order.flag_renewal_review(date(2026, 4, 2), 3, LEGAL)
+    order.flag_renewal_review(date(2028, 3, 1), 3, LEGAL)
+    assert order.renewal_review_for == date(2028, 6, 1)
+
+
+def test_an_order_expires_on_its_end_date_and_only_then() -> None:
+    order = granted(date(2024, 6, 1), date(2026, 6, 1))
+
+    with pytest.raises(OrderNotDueToExpire):
+        order.expire(date(2026, 5, 31), LEGAL)
+    order.expire(date(2026, 6, 1), LEGAL)
+
+    assert order.expired
+    with pytest.raises(OrderNotDueToExpire):
+        order.expire(date(2026, 6, 2), LEGAL)
+    with pytest.raises(OrderNotInForce):
+        order.vary(date(2026, 6, 3), None, [NO_CONTACT], LEGAL)
+
+
+def test_an_order_until_further_order_never_expires_or_comes_up_for_review() -> None:
+    order = granted(date(2024, 6, 1), None)
+
+    with pytest.raises(OrderNotDueToExpire):
+        order.expire(date(2090, 1, 1), LEGAL)
+    with pytest.raises(OrderNotDueForReview):
+        order.flag_renewal_review(date(2090, 1, 1), 3, LEGAL)
+
+
+def test_months_earlier_keeps_the_day_or_falls_back_to_the_months_last() -> None:
+    assert months_earlier(date(2026, 5, 31), 3) == date(2026, 2, 28)
+    assert months_earlier(date(2024, 5, 29), 3) == date(2024, 2, 29)
+    assert months_earlier(date(2026, 1, 15), 2) == date(2025, 11, 15)
+    assert months_earlier(date(2026, 1, 31), -1) == date(2026, 2, 28)

@@ -1,0 +1,75 @@
+"""Orders change and end: a variation, a renewal review coming due, an expiry, each reaching
+the team that manages the order, and the breach service's view of the order."""
+
+from datetime import UTC, datetime, timedelta
+
+from civil_orders.client import Client, eventually
+from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.synthetic import Synthetic
+
+
+async def order_for(client: Client, people: Synthetic, **dates: object) -> tuple[str, str]:
+    """A granted order in the north; returns (order id, reference)."""
+    application = await accept(client, (await refer(client, people, "north"))["id"])
+    reference = await grant(client, application["id"], **dates)  # type: ignore[arg-type]
+    opened = (await client.get("application", f"/applications/{application['id']}")).json()
+    return opened["order_id"], reference
+
+
+async def test_an_order_ending_within_the_review_period_raises_its_renewal_review(
+    client: Client,
+) -> None:
+    today = datetime.now(UTC).date()
+    _, reference = await order_for(
+        client,
+        Synthetic(seed=61),
+        made_on=today - timedelta(days=700),
+        ends_on=today + timedelta(days=20),
+    )
+
+    alerts = await alerts_for(client, "mosovo-north", reference, count=2)
+    kinds = sorted(a["alert"]["kind"] for a in alerts)
+    assert kinds == [
+        "order allocated",
+        f"renewal review due: the order ends on {(today + timedelta(days=20)).isoformat()}",
+    ]
+
+
+async def test_an_order_reaching_its_end_date_expires_and_breaches_after_it_are_refused(
+    client: Client,
+) -> None:
+    today = datetime.now(UTC).date()
+    people = Synthetic(seed=62)
+    order_id, reference = await order_for(
+        client, people, made_on=today - timedelta(days=731), ends_on=today
+    )
+
+    alerts = await alerts_for(client, "mosovo-north", reference, count=3)
+    assert f"order expired on {today.isoformat()}" in [a["alert"]["kind"] for a in alerts]
+    order = (await client.get("application", f"/orders/{order_id}")).json()
+    assert order["expired"] is True
+
+
+async def test_a_varied_order_alerts_its_team_and_the_breach_service_holds_the_new_terms(
+    client: Client,
+) -> None:
+    order_id, reference = await order_for(client, Synthetic(seed=63))
+    await team_managing(client, reference)
+    new_terms = [{"kind": "requirement", "wording": "To disclose every internet-capable device."}]
+
+    await client.command(
+        "application",
+        f"/orders/{order_id}/vary",
+        "legal-services:ls-1",
+        {"varied_on": datetime.now(UTC).date().isoformat(), "ends_on": None, "terms": new_terms},
+    )
+
+    alerts = await alerts_for(client, "mosovo-north", reference, count=2)
+    assert "order varied: its terms have changed" in [a["alert"]["kind"] for a in alerts]
+
+    async def breach_service_has_new_terms() -> dict[str, object] | None:
+        order = (await client.get("breach", f"/orders/{reference}")).json()
+        return order if order["terms"][0]["kind"] == "requirement" else None
+
+    order = await eventually(breach_service_has_new_terms, 30, "the varied terms")
+    assert order["ends_on"] is None
