@@ -5,10 +5,12 @@ committed and comes again; bad input and rejected commands go to the dead-letter
 the consumer carries on with the next message.
 """
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import structlog
+from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -46,6 +48,7 @@ class Consumers:
         self.dead_letters = dead_letters
         self._policies: dict[type[Envelope], Callable[[Any], object]] = {}
         self._topics: dict[str, Topic] = {}
+        self._subscriber: Any = None
 
     def on(self, event_type: type[E], policy: Callable[[E], object]) -> None:
         source = topic_of(event_type)
@@ -56,7 +59,7 @@ class Consumers:
         """Declare the single subscriber for every topic a policy listens to."""
         if not self._topics:
             return
-        self.broker.subscriber(
+        self._subscriber = self.broker.subscriber(
             *self._topics,
             group_id=self.group,
             auto_offset_reset="earliest",
@@ -66,7 +69,16 @@ class Consumers:
             decoder=_raw_body,
             title=f"{self.group}-policies",
             description=f"The {self.group} service's policies.",
-        )(self._consume)
+        )
+        self._subscriber(self._consume)
+
+    @property
+    def subscribed(self) -> bool:
+        return self._subscriber is not None
+
+    def consumer(self) -> AIOKafkaConsumer | None:
+        """The running Kafka consumer, if any (for readiness and lag)."""
+        return getattr(self._subscriber, "consumer", None)
 
     async def _consume(self, body: bytes, message: KafkaMessage) -> None:
         record = cast(ConsumerRecord, message.raw_message)
@@ -84,10 +96,19 @@ class Consumers:
             event_id=str(envelope.event_id),
             event_type=envelope.event_type,
         ):
+            started = time.perf_counter()
             try:
                 await hop(policy, envelope)
             except CommandRejected as rejection:
                 await self._dead_letter(record, f"{envelope.event_type} rejected: {rejection}")
+                return
+            log.info(
+                "event handled",
+                policy=policy.__name__,
+                producer=envelope.producer,
+                sequence=envelope.sequence,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         dead_letter_id = await self.dead_letters.record(record, reason)

@@ -64,6 +64,12 @@ class DeadLetters:
     async def setup(self) -> None:
         await self.pool.execute(_create_table(self.service))
 
+    async def outstanding(self) -> int:
+        count: int = await self.pool.fetchval(
+            f'SELECT count(*) FROM "{self.service}".dead_letters WHERE retried_at IS NULL'
+        )
+        return count
+
     async def record(self, record: ConsumerRecord, reason: str) -> int:
         headers = {k: v.decode(errors="replace") for k, v in record.headers}
         dead_letter_id: int = await self.pool.fetchval(

@@ -1,23 +1,59 @@
 """HTTP edges shared by the services: who is acting, and errors as clear responses."""
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import FastAPI, Header, Request
+import structlog
+from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import Trace
 
+CORRELATION_HEADER = "X-Correlation-Id"
+log = structlog.get_logger()
+
 
 def request_trace(
+    request: Request,
     x_actor: Annotated[
         str, Header(min_length=1, description="Who is acting, e.g. caseworker:cw-1")
     ],
-    x_correlation_id: Annotated[UUID | None, Header()] = None,
 ) -> Trace:
     """The acting user and correlation id of an HTTP command (sign-in comes with the web app)."""
-    return Trace(actor=x_actor, correlation_id=x_correlation_id or uuid4())
+    return Trace(actor=x_actor, correlation_id=request.state.correlation_id)
+
+
+def install_correlation(app: FastAPI) -> None:
+    """Every request gets a correlation id (the caller's X-Correlation-Id, or a new one),
+    carried into the events it causes and every log line written while handling it."""
+
+    @app.middleware("http")
+    async def correlate(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get(CORRELATION_HEADER)
+        try:
+            correlation_id = UUID(given) if given else uuid4()
+        except ValueError:
+            detail = f"{CORRELATION_HEADER} must be a UUID"
+            return JSONResponse({"detail": detail}, status_code=422)
+        request.state.correlation_id = correlation_id
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(correlation_id=str(correlation_id)):
+            response = await call_next(request)
+            if request.method != "GET":
+                log.info(
+                    "command handled",
+                    method=request.method,
+                    path=request.url.path,
+                    status=response.status_code,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+        response.headers[CORRELATION_HEADER] = str(correlation_id)
+        return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

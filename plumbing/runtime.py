@@ -19,13 +19,18 @@ from plumbing.consumer import Consumers
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import EventSourcedService, hop
 from plumbing.follower import LogFollower
-from plumbing.http import install_error_handlers
+from plumbing.http import install_correlation, install_error_handlers
 from plumbing.logs import configure_logging
+from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
 from plumbing.relay import OutboxRelay, ToWire, publisher
 from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
 log = structlog.get_logger()
+
+
+async def no_extra_metrics(pool: asyncpg.Pool) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class ServiceDefinition:
     tasks: Callable[[Any, Settings, asyncpg.Pool], list[Coroutine[Any, Any, None]]] = field(
         default=lambda service, settings, pool: []
     )
+    extra_metrics: ExtraMetrics = no_extra_metrics
 
 
 def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
@@ -50,6 +56,8 @@ def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
+        middlewares=[broker_middleware(client_id)],
+        logger=logging.getLogger("faststream"),  # through our JSON handler
         log_level=logging.DEBUG,
     )
 
@@ -68,6 +76,7 @@ async def ready(request: Request, response: Response) -> dict[str, Any]:
     checks = {
         "database": await _database_ok(state.pool),
         "broker": await state.broker.ping(timeout=2.0),
+        "consumer": state.consumers.consumer() is not None or not state.consumers.subscribed,
         "relay": state.relay.running(),
     }
     if not all(checks.values()):
@@ -108,9 +117,17 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             follower.start()
         tasks = [asyncio.create_task(t) for t in definition.tasks(service, config, pool)]
         app.state.__dict__.update(
-            service=service, settings=config, broker=broker, pool=pool, relay=relay
+            service=service,
+            settings=config,
+            broker=broker,
+            pool=pool,
+            relay=relay,
+            followers=followers,
+            consumers=consumers,
+            dead_letters=dead_letters,
+            extra_metrics=definition.extra_metrics,
         )
-        log.info("service started", http=f"{config.host}", topics="subscribed")
+        log.info("service started", followers=[f.name for f in followers])
         try:
             yield
         finally:
@@ -125,6 +142,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
 
     app = FastAPI(title=f"civil-orders {definition.name} service", lifespan=lifespan)
     install_error_handlers(app)
+    install_correlation(app)
     app.include_router(health)
+    app.include_router(metrics)
     app.include_router(definition.router)
     return app

@@ -4,6 +4,7 @@ from typing import Any
 
 import asyncpg
 from eventsourcing.domain import DomainEventProtocol
+from prometheus_client import Gauge
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.projection import LocalProjection
@@ -93,6 +94,28 @@ async def team_inbox(pool: asyncpg.Pool, team: str) -> list[dict[str, Any]]:
         team,
     )
     return [dict(row) for row in rows]
+
+
+ALERTS = Gauge("civil_orders_alerts", "Alerts by team and status.", ["team", "status"])
+UNACKNOWLEDGED = Gauge(
+    "civil_orders_alerts_unacknowledged",
+    "Alerts that reached a team (or its fallback) and nobody has acknowledged.",
+    ["team"],
+)
+
+
+async def alert_metrics(pool: asyncpg.Pool) -> None:
+    for row in await pool.fetch(
+        "SELECT team, status, count(*) AS alerts FROM notification.alert_inbox "
+        "GROUP BY team, status"
+    ):
+        ALERTS.labels(row["team"], row["status"]).set(row["alerts"])
+    for row in await pool.fetch(
+        """SELECT team, count(*) AS unacknowledged FROM notification.alert_inbox
+           WHERE acknowledged_at IS NULL AND (status = 'delivered' OR escalation LIKE 'sent%')
+           GROUP BY team"""
+    ):
+        UNACKNOWLEDGED.labels(row["team"]).set(row["unacknowledged"])
 
 
 async def due_for_escalation(pool: asyncpg.Pool, timeout_seconds: float) -> list[Any]:

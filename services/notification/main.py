@@ -23,7 +23,12 @@ from schemas.application import (
 )
 from schemas.breach import BreachRecordedV1
 from services.notification.application import DISPATCHER, NotificationService
-from services.notification.inbox import due_for_escalation, inbox_projection, team_inbox
+from services.notification.inbox import (
+    alert_metrics,
+    due_for_escalation,
+    inbox_projection,
+    team_inbox,
+)
 from services.notification.wire import to_wire
 
 router = APIRouter(tags=["alerts"])
@@ -88,5 +93,6 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
     followers=followers,
+    extra_metrics=alert_metrics,
     tasks=lambda service, settings, pool: [escalate_unacknowledged(service, settings, pool)],
 )
