@@ -115,6 +115,7 @@ class Stack:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     broker_process: subprocess.Popen[bytes] | None = None
     smtp: int = 0
+    usual_ports: bool = True
 
     def env(self) -> dict[str, str]:
         return {
@@ -129,13 +130,13 @@ class Stack:
     def smtp_port(self) -> int:
         """Where the team inbox takes email, and the notification service sends it."""
         if not self.smtp:
-            self.smtp = free_port(SMTP_PORT)
+            self.smtp = free_port(self._preferred(SMTP_PORT))
         return self.smtp
 
     def team_directory(self) -> Path:
         """The packaged synthetic team directory, its webhooks pointed at this stack's inbox."""
         path = self.data_dir / "teams.yaml"
-        inbox = f"127.0.0.1:{self.ports.setdefault('team-inbox', free_port(TEAM_INBOX_PORT))}"
+        inbox = f"127.0.0.1:{self._port('team-inbox')}"
         path.write_text((PACKAGED_CONFIG / "teams.yaml").read_text().replace(EMBEDDED_INBOX, inbox))
         return path
 
@@ -157,9 +158,7 @@ class Stack:
         (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
 
     def start(self, name: str, wait: bool = True) -> None:
-        port = self.ports.setdefault(
-            name, free_port(TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS[name])
-        )
+        port = self._port(name)
         log_file = self.data_dir / f"{name}.log"
         command = [sys.executable, "-m", "civil_orders", "serve", name, "--port", str(port)]
         self.processes[name] = subprocess.Popen(
@@ -167,6 +166,16 @@ class Stack:
         )
         if wait:
             self.wait_ready(name)
+
+    def _port(self, name: str) -> int:
+        if name not in self.ports:
+            default = TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS[name]
+            self.ports[name] = free_port(self._preferred(default))
+        return self.ports[name]
+
+    def _preferred(self, port: int) -> int:
+        """The usual port, or any free one (so that test stacks never compete for ports)."""
+        return port if self.usual_ports else 0
 
     def wait_ready(self, name: str, seconds: float = 60) -> None:
         process = self.processes[name]
@@ -216,14 +225,16 @@ class Stack:
 
 
 @contextmanager
-def infrastructure(data_dir: Path) -> Iterator[Stack]:
+def infrastructure(data_dir: Path, usual_ports: bool = True) -> Iterator[Stack]:
     """PostgreSQL and Kafka: external ones where the environment names them, else embedded."""
     database_url = os.environ.get("DATABASE_URL") or start_postgres(data_dir)
     broker_process = None
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
-        broker_process, bootstrap = start_tansu(data_dir)
-    stack = Stack(data_dir, database_url, bootstrap, broker_process=broker_process)
+        broker_process, bootstrap = start_tansu(data_dir, 9092 if usual_ports else 0)
+    stack = Stack(
+        data_dir, database_url, bootstrap, broker_process=broker_process, usual_ports=usual_ports
+    )
     try:
         yield stack
     finally:
@@ -231,13 +242,15 @@ def infrastructure(data_dir: Path) -> Iterator[Stack]:
 
 
 @contextmanager
-def running_stack(data_dir: Path, processes: tuple[str, ...] = PROCESSES) -> Iterator[Stack]:
+def running_stack(
+    data_dir: Path, processes: tuple[str, ...] = PROCESSES, usual_ports: bool = True
+) -> Iterator[Stack]:
     """The infrastructure, the topics, and every service process, ready."""
     import asyncio
 
     from plumbing.topics_admin import apply_topics
 
-    with infrastructure(data_dir) as stack:
+    with infrastructure(data_dir, usual_ports) as stack:
         asyncio.run(apply_topics(stack.bootstrap_servers))
         for name in processes:
             stack.start(name, wait=False)

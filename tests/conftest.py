@@ -66,7 +66,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as env:
         for name, value in FAST_ALERTS.items():
             env.setenv(name, value)
-        with containers_where_docker_runs(), running_stack(data_dir) as running:
+        with containers_where_docker_runs(), running_stack(data_dir, usual_ports=False) as running:
             yield running
 
 

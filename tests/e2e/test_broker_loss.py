@@ -14,7 +14,7 @@ from civil_orders.synthetic import Synthetic
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_stack(Path(tmp_path_factory.mktemp("broker-loss"))) as stack:
+    with running_stack(Path(tmp_path_factory.mktemp("broker-loss")), usual_ports=False) as stack:
         if stack.broker_process is None:
             pytest.skip("an external broker cannot be replaced by the tests")
         yield stack
