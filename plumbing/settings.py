@@ -18,6 +18,7 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         description="PostgreSQL URL; each service keeps its events in its own schema.",
+        json_schema_extra={"secret": True},
         examples=["postgresql://postgres@localhost:5432/civil_orders"],
     )
     kafka_bootstrap_servers: str = Field(
@@ -40,8 +41,10 @@ class Settings(BaseSettings):
         description="Base of links put in alerts (the web interface).",
     )
     smtp_host: str = Field(default="127.0.0.1", description="SMTP relay for email alerts.")
-    smtp_port: int = Field(default=8025, ge=1, le=65535)
-    smtp_sender: str = Field(default="civil-orders@force.example")
+    smtp_port: int = Field(default=8025, ge=1, le=65535, description="Port of the SMTP relay.")
+    smtp_sender: str = Field(
+        default="civil-orders@force.example", description="From address of email alerts."
+    )
     alert_delivery_attempts: int = Field(
         default=4, ge=1, description="Attempts per channel before an alert is recorded failed."
     )
@@ -70,6 +73,26 @@ class Settings(BaseSettings):
         if urlparse(value).scheme not in ("postgres", "postgresql"):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @classmethod
+    def reference(cls) -> list[dict[str, str]]:
+        """Every setting: its environment variable, default, whether secret, and meaning."""
+        rows = []
+        for name, field in cls.model_fields.items():
+            extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+            secret = field.annotation is SecretStr or bool(extra.get("secret"))
+            default = "(required)" if field.is_required() else str(field.default)
+            rows.append(
+                {
+                    "variable": name.upper(),
+                    "default": "(a development value)"
+                    if secret and not field.is_required()
+                    else default.replace(str(PACKAGED_CONFIG), "<package>/civil_orders/config"),
+                    "secret": "yes" if secret else "",
+                    "meaning": field.description or "",
+                }
+            )
+        return rows
 
     def postgres_env(self, schema: str) -> dict[str, str]:
         """The eventsourcing library's settings for a service's own schema."""
