@@ -63,3 +63,22 @@ def test_the_help_explains_the_tool_and_names_its_commands(stack: Stack) -> None
     for command in ("up", "demo", "bench", "schemas", "topics", "dlq"):
         assert command in shown.stdout
     assert "Sexual Risk Orders" in shown.stdout
+
+
+def test_a_service_started_without_its_settings_says_which_are_missing_or_wrong(
+    stack: Stack,
+) -> None:
+    env = {k: v for k, v in stack.env().items() if k != "DATABASE_URL"}
+    env["KAFKA_IDEMPOTENCE"] = "perhaps"
+    started = subprocess.run(
+        [sys.executable, "-m", "civil_orders", "serve", "referral"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert started.returncode == 2
+    assert "database_url" in started.stdout and "Field required" in started.stdout
+    assert "kafka_idempotence" in started.stdout
+    assert "Traceback" not in started.stdout + started.stderr
