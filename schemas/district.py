@@ -1,5 +1,7 @@
 """Events that district systems publish to civil-orders."""
 
+from datetime import date
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
@@ -52,3 +54,44 @@ class DistrictBreachReportV1(Envelope):
     event_type: Literal["DistrictBreachReport"] = "DistrictBreachReport"
     schema_version: Literal[1] = 1
     payload: DistrictBreachReport
+
+
+class VictimAgeBand(StrEnum):
+    UNDER_13 = "under 13"
+    AGED_13_TO_15 = "13 to 15"
+    AGED_16_TO_17 = "16 to 17"
+    ADULT = "adult"
+    UNKNOWN = "unknown"
+
+
+class DistrictDisposal(Payload):
+    district: str = Field(min_length=1, examples=["north"])
+    crime_reference: str = Field(min_length=1, examples=["CR/4411/25"])
+    outcome_code: str = Field(
+        pattern=r"^\d{1,2}[A-Z]?$",
+        description="Home Office crime outcome code, e.g. 15 (evidential difficulties).",
+        examples=["15"],
+    )
+    offence: str = Field(min_length=1, examples=["Sexual assault on a female aged 13 or over"])
+    offence_category: str = Field(
+        min_length=1,
+        description="The force's offence category, as the screening rules name them.",
+        examples=["sexual offence", "online child sexual abuse", "voyeurism"],
+    )
+    sexual_offence: bool
+    suspect_nominal_id: str | None = Field(
+        default=None, description="Absent when no suspect was identified (outcomes 14, 18)."
+    )
+    victim_age_band: VictimAgeBand
+    intelligence_flags: list[str] = Field(
+        default_factory=list, description="Intelligence markers held on the suspect."
+    )
+    disposed_on: date
+
+
+class DistrictDisposalV1(Envelope):
+    """A crime closed without a charge or caution, from a district's crime system."""
+
+    event_type: Literal["DistrictDisposal"] = "DistrictDisposal"
+    schema_version: Literal[1] = 1
+    payload: DistrictDisposal

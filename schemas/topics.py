@@ -17,7 +17,7 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
-from schemas.district import DistrictBreachReportV1, DistrictReferralV1
+from schemas.district import DistrictBreachReportV1, DistrictDisposalV1, DistrictReferralV1
 from schemas.envelope import Envelope
 from schemas.notification import (
     AlertAcknowledgedV1,
@@ -58,6 +58,11 @@ TOPICS: tuple[Topic, ...] = (
         "district.referrals.v1",
         "Referrals from district systems about people who may pose a risk of sexual harm.",
         (DistrictReferralV1,),
+    ),
+    Topic(
+        "district.disposals.v1",
+        "Crimes closed with a non-positive outcome, from district crime systems, for screening.",
+        (DistrictDisposalV1,),
     ),
     Topic(
         "district.breaches.v1",

@@ -1,0 +1,76 @@
+"""Screening non-positive disposals for suspects who may still pose a risk of sexual harm.
+
+The rules are data (a reviewed, versioned file); this module only applies them.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChildVictimRule(_Rule):
+    age_bands: frozenset[str]
+    weight: int = Field(ge=0)
+
+
+class RepeatSuspectRule(_Rule):
+    window_days: int = Field(ge=1)
+    weight: int = Field(ge=0)
+
+
+class IntelligenceRule(_Rule):
+    weight: int = Field(ge=0)
+
+
+class ScreeningRules(_Rule):
+    version: str = Field(min_length=1)
+    threshold: int = Field(ge=1)
+    outcome_codes: frozenset[str] = Field(min_length=1)
+    offence_categories: dict[str, int]
+    child_victim: ChildVictimRule
+    repeat_suspect: RepeatSuspectRule
+    intelligence_flag: IntelligenceRule
+
+
+@dataclass(frozen=True)
+class Disposal:
+    crime_reference: str
+    outcome_code: str
+    offence_category: str
+    victim_age_band: str
+    intelligence_flags: tuple[str, ...]
+    disposed_on: date
+
+
+@dataclass(frozen=True)
+class Screening:
+    score: int
+    fired: tuple[str, ...]
+    rules_version: str
+
+
+def screen(disposal: Disposal, earlier: list[date], rules: ScreeningRules) -> Screening | None:
+    """Score a disposal of an identified suspect; None when its outcome is not screened.
+    `earlier` holds the dates of the suspect's earlier non-positive disposals."""
+    if disposal.outcome_code not in rules.outcome_codes:
+        return None
+    fired: list[tuple[str, int]] = []
+    category_weight = rules.offence_categories.get(disposal.offence_category, 0)
+    if category_weight:
+        fired.append((f"offence category: {disposal.offence_category}", category_weight))
+    if disposal.victim_age_band in rules.child_victim.age_bands:
+        fired.append((f"child victim: {disposal.victim_age_band}", rules.child_victim.weight))
+    window = timedelta(days=rules.repeat_suspect.window_days)
+    recent = [d for d in earlier if timedelta(0) <= disposal.disposed_on - d <= window]
+    if recent:
+        label = f"repeat suspect: {len(recent)} earlier within {window.days} days"
+        fired.append((label, rules.repeat_suspect.weight))
+    if disposal.intelligence_flags:
+        label = f"intelligence: {', '.join(disposal.intelligence_flags)}"
+        fired.append((label, rules.intelligence_flag.weight))
+    return Screening(sum(w for _, w in fired), tuple(f for f, _ in fired), rules.version)
