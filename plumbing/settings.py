@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default=PACKAGED_CONFIG / "teams.yaml",
         description="YAML file of districts, their MOSOVO teams and the teams' alert channels.",
     )
+    screening_rules: Path = Field(
+        default=PACKAGED_CONFIG / "screening-rules.yaml",
+        description="YAML file of the versioned rules that screen non-positive disposals.",
+    )
     webhook_secret: SecretStr = Field(
         default=SecretStr("embedded-stack-webhook-secret"),
         description="Shared secret that signs webhook alerts (HMAC-SHA256).",

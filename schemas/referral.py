@@ -40,3 +40,20 @@ class ReferralAcceptedV1(Envelope):
     event_type: Literal["ReferralAccepted"] = "ReferralAccepted"
     schema_version: Literal[1] = 1
     payload: ReferralAccepted
+
+
+class ProactiveCandidateIdentified(Payload):
+    district: str = Field(examples=["north"])
+    crime_reference: str = Field(examples=["CR/4411/25"])
+    suspect_nominal_id: str = Field(examples=["N100234"])
+    score: int
+    rules_fired: list[str] = Field(examples=[["offence category: sexual offence"]])
+    rules_version: str = Field(description="Version of the screening rules that flagged it.")
+
+
+class ProactiveCandidateIdentifiedV1(Envelope):
+    """Screening flagged the suspect of a non-positive disposal for a caseworker to review."""
+
+    event_type: Literal["ProactiveCandidateIdentified"] = "ProactiveCandidateIdentified"
+    schema_version: Literal[1] = 1
+    payload: ProactiveCandidateIdentified

@@ -26,7 +26,11 @@ from schemas.notification import (
     AlertFailedV1,
     AlertRequestedV1,
 )
-from schemas.referral import ReferralAcceptedV1, ReferralReceivedV1
+from schemas.referral import (
+    ProactiveCandidateIdentifiedV1,
+    ReferralAcceptedV1,
+    ReferralReceivedV1,
+)
 
 DAY_MS = 24 * 60 * 60 * 1000
 
@@ -71,8 +75,8 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "referral.referrals.v1",
-        "Referral lifecycle events from the referral service.",
-        (ReferralReceivedV1, ReferralAcceptedV1),
+        "Referrals and proactive-scan candidates, from the referral service.",
+        (ReferralReceivedV1, ReferralAcceptedV1, ProactiveCandidateIdentifiedV1),
     ),
     Topic(
         "application.applications.v1",

@@ -1,13 +1,26 @@
 """The referral service layer: each method loads, calls one aggregate method, saves."""
 
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-from plumbing.errors import NotFound
+import yaml
+
+from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
-from schemas.district import DistrictReferral, DistrictReferralV1
-from services.referral.domain import DeclineReason, Referral, Subject
+from schemas.common import OrderSought
+from schemas.common import Subject as WireSubject
+from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
+from services.referral.domain import (
+    Candidate,
+    DeclineReason,
+    DismissalReason,
+    Referral,
+    Subject,
+    SuspectDisposals,
+)
+from services.referral.screening import Disposal, ScreeningRules, screen
 
 
 class ReferralNotFound(NotFound):
@@ -15,9 +28,114 @@ class ReferralNotFound(NotFound):
         super().__init__(f"no referral {referral_id}")
 
 
+class CandidateIsAnotherPerson(CommandRejected):
+    def __init__(self, flagged: str, given: str) -> None:
+        super().__init__(f"the candidate is nominal {flagged}, not {given}")
+
+
 class ReferralService(EventSourcedService):
     name = "referral"
     value_types = (Subject,)
+
+    @cached_property
+    def screening_rules(self) -> ScreeningRules:
+        return ScreeningRules.model_validate(
+            yaml.safe_load(self.settings.screening_rules.read_text())
+        )
+
+    def when_disposal_received_screen_it(self, envelope: DistrictDisposalV1) -> UUID | None:
+        """Screen a non-positive disposal of an identified suspect; a disposal seen before
+        (a rescan) changes nothing. Returns the candidate raised, if any."""
+        closed = envelope.payload
+        if closed.suspect_nominal_id is None:
+            return None
+        history = self._suspect_disposals(closed.suspect_nominal_id)
+        if history.has_seen(closed.crime_reference):
+            return None
+        disposal = Disposal(
+            crime_reference=closed.crime_reference,
+            outcome_code=closed.outcome_code,
+            offence_category=closed.offence_category,
+            victim_age_band=closed.victim_age_band.value,
+            intelligence_flags=tuple(closed.intelligence_flags),
+            disposed_on=closed.disposed_on,
+        )
+        screening = screen(disposal, history.earlier_dates(), self.screening_rules)
+        if screening is None:
+            return None
+        history.note(closed.crime_reference, closed.disposed_on)
+        if screening.score < self.screening_rules.threshold:
+            self.save(history)
+            return None
+        candidate = Candidate(
+            district=closed.district,
+            crime_reference=closed.crime_reference,
+            suspect_nominal_id=closed.suspect_nominal_id,
+            offence=closed.offence,
+            outcome_code=closed.outcome_code,
+            score=screening.score,
+            rules_fired=list(screening.fired),
+            rules_version=screening.rules_version,
+            trace=Trace.caused_by(envelope, "service:referral"),
+        )
+        self.save_new(candidate, history)
+        return candidate.id
+
+    def promote_candidate(
+        self,
+        candidate_id: UUID,
+        subject: WireSubject,
+        order_sought: OrderSought,
+        grounds: str,
+        trace: Trace,
+    ) -> UUID:
+        """A caseworker turns a candidate into a referral, with the subject's details."""
+        candidate: Candidate = self.load(candidate_id, NotFound(f"no candidate {candidate_id}"))
+        if subject.nominal_id != candidate.suspect_nominal_id:
+            raise CandidateIsAnotherPerson(candidate.suspect_nominal_id, subject.nominal_id)
+        referral = Referral(
+            district=candidate.district,
+            district_reference=f"SCAN-{candidate.crime_reference}",
+            source="proactive scan",
+            referring_officer=trace.actor,
+            subject=Subject(**subject.model_dump()),
+            order_sought=order_sought.value,
+            grounds=grounds,
+            crime_references=[candidate.crime_reference],
+            previous_convictions=[],
+            received_at=datetime.now(UTC),
+            trace=trace,
+        )
+        candidate.promote(referral.id, trace)
+        self.save(candidate, referral)
+        return referral.id
+
+    def dismiss_candidate(
+        self, candidate_id: UUID, reason: DismissalReason, detail: str, trace: Trace
+    ) -> None:
+        candidate: Candidate = self.load(candidate_id, NotFound(f"no candidate {candidate_id}"))
+        candidate.dismiss(reason, detail, trace)
+        self.save(candidate)
+
+    def get_candidate(self, candidate_id: UUID) -> dict[str, Any]:
+        candidate: Candidate = self.load(candidate_id, NotFound(f"no candidate {candidate_id}"))
+        return {
+            "id": str(candidate.id),
+            "district": candidate.district,
+            "crime_reference": candidate.crime_reference,
+            "suspect_nominal_id": candidate.suspect_nominal_id,
+            "score": candidate.score,
+            "rules_fired": candidate.rules_fired,
+            "rules_version": candidate.rules_version,
+            "status": candidate.status,
+            "referral_id": str(candidate.referral_id) if candidate.referral_id else None,
+        }
+
+    def _suspect_disposals(self, suspect_nominal_id: str) -> SuspectDisposals:
+        history_id = SuspectDisposals.create_id(suspect_nominal_id)
+        if history_id in self.repository:
+            return self.repository.get(history_id)
+        return SuspectDisposals(suspect_nominal_id=suspect_nominal_id)
 
     def receive_referral(self, referral: DistrictReferral, source: str, trace: Trace) -> UUID:
         """Record a referral; the same district reference again returns the same referral."""

@@ -132,3 +132,124 @@ class Referral(Aggregate):
     def _move(self, status: Status, actor: str, at: datetime) -> None:
         self.status = status
         self.history.append((status, actor, at))
+
+
+class DismissalReason(StrEnum):
+    RISK_ALREADY_MANAGED = "risk already managed"
+    INSUFFICIENT_GROUNDS = "insufficient grounds"
+    NOT_SEXUAL_IN_NATURE = "not sexual in nature"
+    SUSPECT_ELIMINATED = "suspect eliminated"
+    OTHER = "other"
+
+
+class CandidateAlreadyDecided(CommandRejected):
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the candidate has already been {status}")
+
+
+class SuspectDisposals(Aggregate):
+    """A suspect's non-positive disposals, each once, for the repeat-suspect rule."""
+
+    class Started(Aggregate.Created):
+        suspect_nominal_id: str
+
+    class DisposalNoted(Aggregate.Event):
+        crime_reference: str
+        disposed_on: date
+
+    @staticmethod
+    def create_id(suspect_nominal_id: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:suspect-disposals/{suspect_nominal_id}")
+
+    @event(Started)
+    def __init__(self, suspect_nominal_id: str) -> None:
+        self.suspect_nominal_id = suspect_nominal_id
+        self.disposals: dict[str, date] = {}
+
+    def has_seen(self, crime_reference: str) -> bool:
+        return crime_reference in self.disposals
+
+    def earlier_dates(self) -> list[date]:
+        return list(self.disposals.values())
+
+    def note(self, crime_reference: str, disposed_on: date) -> None:
+        if not self.has_seen(crime_reference):
+            self._noted(crime_reference, disposed_on)
+
+    @event(DisposalNoted)
+    def _noted(self, crime_reference: str, disposed_on: date) -> None:
+        self.disposals[crime_reference] = disposed_on
+
+
+class Candidate(Aggregate):
+    """A suspect the screening rules flagged, for a caseworker to promote or dismiss."""
+
+    class Identified(Aggregate.Created):
+        district: str
+        crime_reference: str
+        suspect_nominal_id: str
+        offence: str
+        outcome_code: str
+        score: int
+        rules_fired: list[str]
+        rules_version: str
+        trace: Trace
+
+    class Promoted(Aggregate.Event):
+        referral_id: UUID
+        trace: Trace
+
+    class Dismissed(Aggregate.Event):
+        reason: DismissalReason
+        detail: str
+        trace: Trace
+
+    @staticmethod
+    def create_id(district: str, crime_reference: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:candidate/{district}/{crime_reference}")
+
+    @event(Identified)
+    def __init__(
+        self,
+        district: str,
+        crime_reference: str,
+        suspect_nominal_id: str,
+        offence: str,
+        outcome_code: str,
+        score: int,
+        rules_fired: list[str],
+        rules_version: str,
+        trace: Trace,
+    ) -> None:
+        self.district = district
+        self.crime_reference = crime_reference
+        self.suspect_nominal_id = suspect_nominal_id
+        self.offence = offence
+        self.outcome_code = outcome_code
+        self.score = score
+        self.rules_fired = rules_fired
+        self.rules_version = rules_version
+        self.status = "identified"
+        self.referral_id: UUID | None = None
+
+    def promote(self, referral_id: UUID, trace: Trace) -> None:
+        self._require_undecided()
+        self._promoted(referral_id, trace)
+
+    def dismiss(self, reason: DismissalReason, detail: str, trace: Trace) -> None:
+        self._require_undecided()
+        self._dismissed(reason, detail, trace)
+
+    def _require_undecided(self) -> None:
+        if self.status != "identified":
+            raise CandidateAlreadyDecided(self.status)
+
+    @event(Promoted)
+    def _promoted(self, referral_id: UUID, trace: Trace) -> None:
+        self.status = "promoted"
+        self.referral_id = referral_id
+
+    @event(Dismissed)
+    def _dismissed(self, reason: DismissalReason, detail: str, trace: Trace) -> None:
+        self.status = "dismissed"
+        self.dismissal = (DismissalReason(reason), detail)  # stored as its text

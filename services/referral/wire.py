@@ -6,13 +6,15 @@ from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
 from schemas.envelope import Envelope, Payload
 from schemas.referral import (
+    ProactiveCandidateIdentified,
+    ProactiveCandidateIdentifiedV1,
     ReferralAccepted,
     ReferralAcceptedV1,
     ReferralReceived,
     ReferralReceivedV1,
 )
 from services.referral.application import ReferralService
-from services.referral.domain import Referral
+from services.referral.domain import Candidate, Referral
 
 
 def to_wire(
@@ -37,5 +39,14 @@ def to_wire(
             grounds=referral.grounds,
             crime_references=referral.crime_references,
             accepted_by=event.trace.actor,
+        )
+    if isinstance(event, Candidate.Identified):
+        return ProactiveCandidateIdentifiedV1, ProactiveCandidateIdentified(
+            district=event.district,
+            crime_reference=event.crime_reference,
+            suspect_nominal_id=event.suspect_nominal_id,
+            score=event.score,
+            rules_fired=event.rules_fired,
+            rules_version=event.rules_version,
         )
     return None

@@ -1,0 +1,66 @@
+"""The candidates read model: what proactive scanning flagged, for caseworkers to work."""
+
+from typing import Any
+
+import asyncpg
+from eventsourcing.domain import DomainEventProtocol
+
+from plumbing.eventstore import EventSourcedService
+from plumbing.projection import LocalProjection
+from services.referral.domain import Candidate
+
+DDL = """
+CREATE TABLE IF NOT EXISTS referral.candidates (
+    candidate_id uuid PRIMARY KEY,
+    district text NOT NULL,
+    crime_reference text NOT NULL,
+    suspect_nominal_id text NOT NULL,
+    score integer NOT NULL,
+    rules_fired text[] NOT NULL,
+    rules_version text NOT NULL,
+    status text NOT NULL,
+    identified_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS candidates_by_status ON referral.candidates (status, score DESC);
+"""
+
+
+def apply(cursor: Any, event: DomainEventProtocol) -> None:
+    if isinstance(event, Candidate.Identified):
+        cursor.execute(
+            """INSERT INTO referral.candidates VALUES
+               (%s, %s, %s, %s, %s, %s, %s, 'identified', %s) ON CONFLICT DO NOTHING""",
+            (
+                event.originator_id,
+                event.district,
+                event.crime_reference,
+                event.suspect_nominal_id,
+                event.score,
+                event.rules_fired,
+                event.rules_version,
+                event.timestamp,
+            ),
+        )
+    elif isinstance(event, Candidate.Promoted | Candidate.Dismissed):
+        status = "promoted" if isinstance(event, Candidate.Promoted) else "dismissed"
+        cursor.execute(
+            "UPDATE referral.candidates SET status = %s WHERE candidate_id = %s",
+            (status, event.originator_id),
+        )
+
+
+def candidates_projection(service: EventSourcedService) -> LocalProjection:
+    return LocalProjection(service, "candidates", DDL, apply)
+
+
+async def list_candidates(
+    pool: asyncpg.Pool, status: str | None, crime_reference: str | None
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT * FROM referral.candidates
+           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR crime_reference = $2)
+           ORDER BY score DESC, identified_at""",
+        status,
+        crime_reference,
+    )
+    return [dict(row) for row in rows]
