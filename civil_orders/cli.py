@@ -151,6 +151,45 @@ def bench(
 
 
 @app.command()
+def scan(
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from", exists=True, dir_okay=False, help="Disposals, as JSON lines or CSV."
+        ),
+    ],
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Screen a backlog of non-positive disposals for suspects who may still pose a risk.
+
+    Every row is checked first; bad rows are listed by line and left out. Scanning the same
+    disposals again raises no new candidates.
+    """
+    from civil_orders.client import Client
+    from civil_orders.scan import read_backlog
+    from civil_orders.scan import scan as run_scan
+    from civil_orders.stack import attached_or_running_stack
+
+    backlog = read_backlog(source)
+    for error in backlog.errors:
+        console.print(f"[red]{error}[/]")
+    with attached_or_running_stack(data_dir, console) as stack:
+
+        async def go() -> dict[str, int]:
+            async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                return await run_scan(client, backlog, source.name, console)
+
+        counts = asyncio.run(go())
+    console.print(
+        f"Screened {counts['disposals']} disposals: {counts['candidates']} candidate(s) for "
+        f"review (GET /candidates on the referral service)."
+    )
+    if backlog.errors:
+        console.print(f"[red]{len(backlog.errors)} row(s) were not scanned; see above.[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
 def serve(
     name: Annotated[
         str, typer.Argument(help="referral, application, breach, notification or team-inbox")

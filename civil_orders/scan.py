@@ -1,0 +1,107 @@
+"""Scanning a backlog of non-positive disposals: read a JSON-lines or CSV file, check every
+row, publish the good ones in date order onto district.disposals.v1, and wait while the
+referral service screens them."""
+
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_URL, uuid4, uuid5
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+
+from civil_orders.client import Client, eventually
+from plumbing.consumer import describe
+from schemas.district import DistrictDisposal, DistrictDisposalV1
+
+PROCESSED = re.compile(r"^civil_orders_received_processed_messages_total\{[^}]*\} (\S+)$", re.M)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    disposals: list[DistrictDisposal]
+    errors: list[str]
+
+
+def read_backlog(path: Path) -> Backlog:
+    """Every row of the file, checked: the good ones in date order, and what is wrong with
+    each of the others, by line."""
+    disposals, errors = [], []
+    for line, row in _rows(path):
+        try:
+            disposals.append(DistrictDisposal.model_validate(row))
+        except ValidationError as error:
+            errors.append(f"{path.name} line {line}: {describe(error)}")
+    return Backlog(sorted(disposals, key=lambda d: d.disposed_on), errors)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="") as rows:
+            for line, row in enumerate(csv.DictReader(rows), start=2):
+                flags = row.get("intelligence_flags") or ""
+                yield (
+                    line,
+                    {
+                        **{k: v for k, v in row.items() if v != ""},
+                        "intelligence_flags": [f for f in flags.split(";") if f],
+                    },
+                )
+        return
+    for line, text in enumerate(path.read_text().splitlines(), start=1):
+        if text.strip():
+            try:
+                yield line, json.loads(text)
+            except json.JSONDecodeError as error:
+                yield line, {"not JSON": str(error)}
+
+
+async def scan(client: Client, backlog: Backlog, source: str, console: Console) -> dict[str, int]:
+    """Publish the backlog, wait until it has all been screened, and count the candidates."""
+    processed_before = await _processed(client)
+    with Progress(console=console) as progress:
+        task = progress.add_task("publishing disposals", total=len(backlog.disposals))
+        for disposal in backlog.disposals:
+            await client.publish(_envelope(disposal, source))
+            progress.advance(task)
+        screening = progress.add_task("screening", total=len(backlog.disposals))
+
+        async def screened() -> bool:
+            done = await _processed(client) - processed_before
+            progress.update(screening, completed=min(done, len(backlog.disposals)))
+            return done >= len(backlog.disposals)
+
+        await eventually(screened, 60 + len(backlog.disposals) / 10, "the screening to finish")
+    references = {d.crime_reference for d in backlog.disposals}
+    flagged = [
+        c
+        for c in (await client.get("referral", "/candidates")).json()
+        if c["crime_reference"] in references
+    ]
+    return {"disposals": len(backlog.disposals), "candidates": len(flagged)}
+
+
+async def _processed(client: Client) -> float:
+    text = (await client.get("referral", "/metrics")).text
+    return sum(float(value) for value in PROCESSED.findall(text))
+
+
+def _envelope(disposal: DistrictDisposal, source: str) -> DistrictDisposalV1:
+    """Keyed by suspect, so each suspect's disposals are screened in date order."""
+    suspect = disposal.suspect_nominal_id or disposal.crime_reference
+    return DistrictDisposalV1(
+        event_id=uuid5(NAMESPACE_URL, f"civil-orders:disposal/{disposal.crime_reference}"),
+        occurred_at=datetime.now(UTC),
+        producer=f"scan:{source}",
+        aggregate_id=uuid5(NAMESPACE_URL, f"civil-orders:suspect/{suspect}"),
+        aggregate_version=1,
+        correlation_id=uuid4(),
+        actor=f"scan:{source}",
+        payload=disposal,
+    )
