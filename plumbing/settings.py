@@ -36,6 +36,16 @@ class Settings(BaseSettings):
         default=PACKAGED_CONFIG / "screening-rules.yaml",
         description="YAML file of the versioned rules that screen non-positive disposals.",
     )
+    caseworkers: list[str] = Field(
+        default=["caseworker:cw-1", "caseworker:cw-2"],
+        description="Civil order caseworkers who take accepted referrals (JSON list).",
+    )
+    triage_service_level_days: int = Field(
+        default=5, ge=1, description="Working days a referral may wait for triage."
+    )
+    referral_check_seconds: float = Field(
+        default=3600, gt=0, description="How often to look for referrals overdue for triage."
+    )
     webhook_secret: SecretStr = Field(
         default=SecretStr("embedded-stack-webhook-secret"),
         description="Shared secret that signs webhook alerts (HMAC-SHA256).",

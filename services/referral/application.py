@@ -20,6 +20,7 @@ from services.referral.domain import (
     Subject,
     SuspectDisposals,
 )
+from services.referral.queue import open_caseloads
 from services.referral.screening import Disposal, ScreeningRules, screen
 
 
@@ -168,10 +169,53 @@ class ReferralService(EventSourcedService):
         referral.start_review(datetime.now(UTC), trace)
         self.save(referral)
 
-    def accept_referral(self, referral_id: UUID, trace: Trace) -> None:
+    def accept_referral(
+        self, referral_id: UUID, trace: Trace, caseworker: str | None = None
+    ) -> str:
+        """Accept, and assign to `caseworker` or else to the one with the fewest open cases.
+        Returns the caseworker."""
         referral = self._get(referral_id)
-        referral.accept(datetime.now(UTC), trace)
+        now = datetime.now(UTC)
+        referral.accept(now, trace)
+        if caseworker is None:
+            caseworker, how = self._least_loaded_caseworker(), "least open caseload"
+        else:
+            caseworker, how = caseworker, "by hand"
+        referral.assign(caseworker, how, now, trace)
         self.save(referral)
+        return caseworker
+
+    def reassign_referral(
+        self, referral_id: UUID, caseworker: str, reason: str, trace: Trace
+    ) -> None:
+        referral = self._get(referral_id)
+        referral.reassign(caseworker, reason, datetime.now(UTC), trace)
+        self.save(referral)
+
+    def return_referral(self, referral_id: UUID, questions: list[str], trace: Trace) -> None:
+        referral = self._get(referral_id)
+        referral.return_for_information(questions, datetime.now(UTC), trace)
+        self.save(referral)
+
+    def resubmit_referral(self, referral_id: UUID, answers: str, trace: Trace) -> None:
+        referral = self._get(referral_id)
+        referral.resubmit(answers, datetime.now(UTC), trace)
+        self.save(referral)
+
+    def flag_if_overdue(self, referral_id: UUID) -> bool:
+        """Raise a TriageOverdue event if the referral has waited past the service level."""
+        referral = self._get(referral_id)
+        trace = Trace("service:referral", referral_id, referral_id)
+        try:
+            referral.flag_overdue(self.settings.triage_service_level_days, datetime.now(UTC), trace)
+        except CommandRejected:
+            return False
+        self.save(referral)
+        return True
+
+    def _least_loaded_caseworker(self) -> str:
+        loads = open_caseloads(self.process_recorder)
+        return min(self.settings.caseworkers, key=lambda c: loads.get(c, 0))
 
     def decline_referral(
         self, referral_id: UUID, reason: DeclineReason, detail: str, trace: Trace
@@ -196,6 +240,14 @@ class ReferralService(EventSourcedService):
             "status": referral.status.value,
             "order_sought": referral.order_sought,
             "subject_nominal_id": referral.subject.nominal_id,
+            "source": referral.source,
+            "caseworker": referral.caseworker,
+            "questions": referral.questions,
+            "received_at": referral.received_at.isoformat(),
+            "hours_in_each_state": {
+                state: round(hours, 2)
+                for state, hours in referral.time_in_each_state(datetime.now(UTC)).items()
+            },
             "history": [
                 {"status": s.value, "by": by, "at": at.isoformat()}
                 for s, by, at in referral.history

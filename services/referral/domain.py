@@ -14,8 +14,12 @@ from plumbing.eventstore import Trace
 class Status(StrEnum):
     RECEIVED = "received"
     UNDER_REVIEW = "under review"
+    RETURNED = "returned for information"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+
+
+AWAITING_TRIAGE = (Status.RECEIVED, Status.UNDER_REVIEW)
 
 
 class DeclineReason(StrEnum):
@@ -35,7 +39,36 @@ class Subject:
 
 class ReferralNotAwaitingTriage(CommandRejected):
     def __init__(self, status: Status) -> None:
-        super().__init__(f"the referral is {status}, so it cannot be triaged again")
+        super().__init__(f"the referral is {status}, so it cannot be triaged now")
+
+
+class ReferralNotReturned(CommandRejected):
+    def __init__(self, status: Status) -> None:
+        super().__init__(f"the referral is {status}, not returned for information")
+
+
+class ReferralNotAccepted(CommandRejected):
+    def __init__(self, status: Status) -> None:
+        super().__init__(f"the referral is {status}: only accepted referrals have a caseworker")
+
+
+class AlreadyAssigned(CommandRejected):
+    def __init__(self, caseworker: str) -> None:
+        super().__init__(f"the referral is already assigned to {caseworker}")
+
+
+class TriageNotOverdue(CommandRejected):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"triage is not overdue: {why}")
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Monday-to-Friday days after `start` up to and including `end`."""
+    days, day = 0, start
+    while day < end:
+        day = date.fromordinal(day.toordinal() + 1)
+        days += day.weekday() < 5
+    return days
 
 
 class Referral(Aggregate):
@@ -57,6 +90,34 @@ class Referral(Aggregate):
         trace: Trace
 
     class Accepted(Aggregate.Event):
+        at: datetime
+        trace: Trace
+
+    class ReturnedForInformation(Aggregate.Event):
+        questions: list[str]
+        at: datetime
+        trace: Trace
+
+    class Resubmitted(Aggregate.Event):
+        answers: str
+        at: datetime
+        trace: Trace
+
+    class Assigned(Aggregate.Event):
+        caseworker: str
+        how: str
+        at: datetime
+        trace: Trace
+
+    class Reassigned(Aggregate.Event):
+        from_caseworker: str
+        caseworker: str
+        reason: str
+        at: datetime
+        trace: Trace
+
+    class TriageOverdue(Aggregate.Event):
+        working_days: int
         at: datetime
         trace: Trace
 
@@ -96,6 +157,10 @@ class Referral(Aggregate):
         self.previous_convictions = previous_convictions
         self.received_at = received_at
         self.status = Status.RECEIVED
+        self.waiting_since = received_at
+        self.overdue_flagged_since: datetime | None = None
+        self.caseworker: str | None = None
+        self.questions: list[str] = []
         self.history: list[tuple[Status, str, datetime]] = [
             (Status.RECEIVED, trace.actor, received_at)
         ]
@@ -104,13 +169,60 @@ class Referral(Aggregate):
         self._require(Status.RECEIVED)
         self._review_started(at, trace)
 
+    def return_for_information(self, questions: list[str], at: datetime, trace: Trace) -> None:
+        """Send the referral back to the referrer with the caseworker's questions."""
+        self._require(*AWAITING_TRIAGE)
+        self._returned(questions, at, trace)
+
+    def resubmit(self, answers: str, at: datetime, trace: Trace) -> None:
+        """The referrer answers the questions; the referral waits for triage again."""
+        if self.status is not Status.RETURNED:
+            raise ReferralNotReturned(self.status)
+        self._resubmitted(answers, at, trace)
+
     def accept(self, at: datetime, trace: Trace) -> None:
-        self._require(Status.RECEIVED, Status.UNDER_REVIEW)
+        self._require(*AWAITING_TRIAGE)
         self._accepted(at, trace)
 
     def decline(self, reason: DeclineReason, detail: str, at: datetime, trace: Trace) -> None:
-        self._require(Status.RECEIVED, Status.UNDER_REVIEW)
+        self._require(*AWAITING_TRIAGE)
         self._declined(reason, detail, at, trace)
+
+    def assign(self, caseworker: str, how: str, at: datetime, trace: Trace) -> None:
+        if self.status is not Status.ACCEPTED:
+            raise ReferralNotAccepted(self.status)
+        if self.caseworker is not None:
+            raise AlreadyAssigned(self.caseworker)
+        self._assigned(caseworker, how, at, trace)
+
+    def reassign(self, caseworker: str, reason: str, at: datetime, trace: Trace) -> None:
+        if self.caseworker is None:
+            raise ReferralNotAccepted(self.status)
+        if caseworker == self.caseworker:
+            raise AlreadyAssigned(caseworker)
+        self._reassigned(self.caseworker, caseworker, reason, at, trace)
+
+    def flag_overdue(self, service_level_days: int, now: datetime, trace: Trace) -> None:
+        """Once for each wait: the referral has waited for triage longer than the service
+        level allows, in working days."""
+        if self.status not in AWAITING_TRIAGE:
+            raise TriageNotOverdue(f"the referral is {self.status}")
+        if self.overdue_flagged_since == self.waiting_since:
+            raise TriageNotOverdue("already flagged")
+        waited = working_days_between(self.waiting_since.date(), now.date())
+        if waited <= service_level_days:
+            raise TriageNotOverdue(f"waited {waited} of {service_level_days} working days")
+        self._triage_overdue(waited, now, trace)
+
+    def time_in_each_state(self, now: datetime) -> dict[str, float]:
+        """Hours spent in each state so far, the current one up to `now`."""
+        hours: dict[str, float] = {}
+        ends = [at for _, _, at in self.history[1:]] + [now]
+        for (state, _, started), ended in zip(self.history, ends, strict=True):
+            hours[state.value] = (
+                hours.get(state.value, 0.0) + (ended - started).total_seconds() / 3600
+            )
+        return hours
 
     def _require(self, *allowed: Status) -> None:
         if self.status not in allowed:
@@ -128,6 +240,31 @@ class Referral(Aggregate):
     def _declined(self, reason: DeclineReason, detail: str, at: datetime, trace: Trace) -> None:
         self.decline_reason = (DeclineReason(reason), detail)  # stored as its text
         self._move(Status.DECLINED, trace.actor, at)
+
+    @event(ReturnedForInformation)
+    def _returned(self, questions: list[str], at: datetime, trace: Trace) -> None:
+        self.questions = questions
+        self._move(Status.RETURNED, trace.actor, at)
+
+    @event(Resubmitted)
+    def _resubmitted(self, answers: str, at: datetime, trace: Trace) -> None:
+        self.answers = answers
+        self.waiting_since = at
+        self._move(Status.RECEIVED, trace.actor, at)
+
+    @event(Assigned)
+    def _assigned(self, caseworker: str, how: str, at: datetime, trace: Trace) -> None:
+        self.caseworker = caseworker
+
+    @event(Reassigned)
+    def _reassigned(
+        self, from_caseworker: str, caseworker: str, reason: str, at: datetime, trace: Trace
+    ) -> None:
+        self.caseworker = caseworker
+
+    @event(TriageOverdue)
+    def _triage_overdue(self, working_days: int, at: datetime, trace: Trace) -> None:
+        self.overdue_flagged_since = self.waiting_since
 
     def _move(self, status: Status, actor: str, at: datetime) -> None:
         self.status = status

@@ -1,8 +1,11 @@
 """The referral service process: HTTP intake and triage, and the district referral consumer."""
 
+import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
+import asyncpg
+import structlog
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
@@ -17,10 +20,12 @@ from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictRefer
 from services.referral.application import ReferralService
 from services.referral.candidates import candidates_projection, list_candidates
 from services.referral.domain import DeclineReason, DismissalReason
+from services.referral.queue import possibly_overdue, queue_projection, waiting
 from services.referral.wire import to_wire
 
 referrals = APIRouter(prefix="/referrals", tags=["referrals"])
 Acting = Annotated[Trace, Depends(request_trace)]
+log = structlog.get_logger()
 
 
 def _service(request: Request) -> ReferralService:
@@ -59,9 +64,57 @@ async def start_review(referral_id: UUID, request: Request, trace: Acting) -> No
     await hop(_service(request).start_review, referral_id, trace)
 
 
-@referrals.post("/{referral_id}/accept", status_code=status.HTTP_204_NO_CONTENT)
-async def accept(referral_id: UUID, request: Request, trace: Acting) -> None:
-    await hop(_service(request).accept_referral, referral_id, trace)
+class Accept(BaseModel):
+    caseworker: str | None = Field(
+        default=None, description="Assign by hand; if absent, to the least open caseload."
+    )
+
+
+class Reassign(BaseModel):
+    caseworker: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+
+
+class Return(BaseModel):
+    questions: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+
+class Resubmit(BaseModel):
+    answers: str = Field(min_length=1)
+
+
+@referrals.get("")
+async def queue(
+    request: Request, status: str | None = None, district: str | None = None
+) -> list[dict[str, Any]]:
+    """The referral queue, oldest first, with each referral's wait and whether it is overdue."""
+    return await waiting(request.app.state.pool, status, district)
+
+
+@referrals.post("/{referral_id}/accept")
+async def accept(
+    referral_id: UUID, request: Request, trace: Acting, body: Accept | None = None
+) -> dict[str, str]:
+    caseworker = body.caseworker if body else None
+    assigned = await hop(_service(request).accept_referral, referral_id, trace, caseworker)
+    return {"caseworker": assigned}
+
+
+@referrals.post("/{referral_id}/reassign", status_code=status.HTTP_204_NO_CONTENT)
+async def reassign(referral_id: UUID, body: Reassign, request: Request, trace: Acting) -> None:
+    await hop(_service(request).reassign_referral, referral_id, body.caseworker, body.reason, trace)
+
+
+@referrals.post("/{referral_id}/return", status_code=status.HTTP_204_NO_CONTENT)
+async def return_for_information(
+    referral_id: UUID, body: Return, request: Request, trace: Acting
+) -> None:
+    await hop(_service(request).return_referral, referral_id, body.questions, trace)
+
+
+@referrals.post("/{referral_id}/resubmit", status_code=status.HTTP_204_NO_CONTENT)
+async def resubmit(referral_id: UUID, body: Resubmit, request: Request, trace: Acting) -> None:
+    await hop(_service(request).resubmit_referral, referral_id, body.answers, trace)
 
 
 @referrals.post("/{referral_id}/decline", status_code=status.HTTP_204_NO_CONTENT)
@@ -121,6 +174,20 @@ def subscribe(consumers: Consumers, service: ReferralService, settings: Settings
     consumers.on(DistrictDisposalV1, service.when_disposal_received_screen_it)
 
 
+async def flag_overdue_referrals(
+    service: ReferralService, settings: Settings, pool: asyncpg.Pool
+) -> None:
+    """A timer: raise TriageOverdue for referrals waiting past the service level."""
+    while True:
+        try:
+            for referral_id in await possibly_overdue(pool, settings.triage_service_level_days):
+                if await hop(service.flag_if_overdue, referral_id):
+                    log.info("referral overdue for triage", referral_id=str(referral_id))
+        except (OSError, asyncpg.PostgresError):
+            log.exception("could not look for overdue referrals; will look again")
+        await asyncio.sleep(settings.referral_check_seconds)
+
+
 router = APIRouter()
 router.include_router(referrals)
 router.include_router(candidates)
@@ -131,5 +198,9 @@ definition = ServiceDefinition(
     to_wire=to_wire,
     router=router,
     subscribe=subscribe,
-    followers=lambda service, settings: [candidates_projection(service)],
+    followers=lambda service, settings: [
+        candidates_projection(service),
+        queue_projection(service),
+    ],
+    tasks=lambda service, settings, pool: [flag_overdue_referrals(service, settings, pool)],
 )

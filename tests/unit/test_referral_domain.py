@@ -1,19 +1,25 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 
 from plumbing.eventstore import Trace
 from services.referral.domain import (
+    AlreadyAssigned,
     DeclineReason,
     Referral,
+    ReferralNotAccepted,
     ReferralNotAwaitingTriage,
+    ReferralNotReturned,
     Status,
     Subject,
+    TriageNotOverdue,
+    working_days_between,
 )
 
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 CASEWORKER = Trace("caseworker:cw-1", uuid4())
+SERVICE = Trace("service:referral", uuid4())
 
 
 def received(reference: str = "NTH-1") -> Referral:
@@ -67,3 +73,72 @@ def test_a_declined_referral_keeps_its_reason() -> None:
 
     assert referral.status is Status.DECLINED
     assert referral.decline_reason == (DeclineReason.OUT_OF_FORCE_AREA, "lives in another force")
+
+
+def test_a_referral_returned_for_information_waits_for_triage_again_once_answered() -> None:
+    referral = received()
+    referral.return_for_information(["Which school was approached?"], AT, CASEWORKER)
+
+    with pytest.raises(ReferralNotAwaitingTriage, match="returned for information"):
+        referral.accept(AT, CASEWORKER)
+    later = AT + timedelta(days=3)
+    referral.resubmit("Northtown Primary, twice in May.", later, Trace("officer:pc-1", uuid4()))
+
+    assert referral.status is Status.RECEIVED
+    assert referral.waiting_since == later
+    assert referral.questions == ["Which school was approached?"]
+    referral.accept(later, CASEWORKER)
+
+
+def test_only_a_returned_referral_can_be_resubmitted() -> None:
+    with pytest.raises(ReferralNotReturned):
+        received().resubmit("answers", AT, CASEWORKER)
+
+
+def test_an_accepted_referral_is_assigned_once_and_reassignment_records_both_caseworkers() -> None:
+    referral = received()
+    with pytest.raises(ReferralNotAccepted):
+        referral.assign("caseworker:cw-1", "by hand", AT, CASEWORKER)
+    referral.accept(AT, CASEWORKER)
+    referral.assign("caseworker:cw-1", "least open caseload", AT, CASEWORKER)
+
+    with pytest.raises(AlreadyAssigned):
+        referral.assign("caseworker:cw-2", "by hand", AT, CASEWORKER)
+    referral.reassign("caseworker:cw-2", "cw-1 on leave", AT, CASEWORKER)
+
+    *_, reassigned = referral.collect_events()
+    assert isinstance(reassigned, Referral.Reassigned)
+    assert (reassigned.from_caseworker, reassigned.caseworker) == (
+        "caseworker:cw-1",
+        "caseworker:cw-2",
+    )
+
+
+def test_triage_is_overdue_after_the_service_level_in_working_days_and_flagged_once() -> None:
+    referral = received()  # Sunday 1 March 2026
+    friday = datetime(2026, 3, 6, 17, tzinfo=UTC)  # five working days later
+    monday = datetime(2026, 3, 9, 9, tzinfo=UTC)
+
+    with pytest.raises(TriageNotOverdue, match="waited 5 of 5 working days"):
+        referral.flag_overdue(5, friday, SERVICE)
+    referral.flag_overdue(5, monday, SERVICE)
+    with pytest.raises(TriageNotOverdue, match="already flagged"):
+        referral.flag_overdue(5, monday + timedelta(days=1), SERVICE)
+
+    *_, overdue = referral.collect_events()
+    assert isinstance(overdue, Referral.TriageOverdue)
+    assert overdue.working_days == 6
+
+
+def test_a_referral_knows_how_long_it_spent_in_each_state() -> None:
+    referral = received()
+    referral.start_review(AT + timedelta(hours=4), CASEWORKER)
+    referral.accept(AT + timedelta(hours=10), CASEWORKER)
+
+    hours = referral.time_in_each_state(AT + timedelta(hours=12))
+    assert hours == {"received": 4.0, "under review": 6.0, "accepted": 2.0}
+
+
+def test_working_days_skip_weekends() -> None:
+    assert working_days_between(date(2026, 3, 6), date(2026, 3, 9)) == 1  # Friday to Monday
+    assert working_days_between(date(2026, 3, 2), date(2026, 3, 2)) == 0

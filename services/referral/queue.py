@@ -1,0 +1,108 @@
+"""The referral queue read model: every referral's state, age, caseworker and service level."""
+
+from typing import Any
+
+import asyncpg
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.postgres import PostgresProcessRecorder
+
+from plumbing.eventstore import EventSourcedService
+from plumbing.projection import LocalProjection
+from services.referral.domain import Referral, Status
+
+DDL = """
+CREATE TABLE IF NOT EXISTS referral.queue (
+    referral_id uuid PRIMARY KEY,
+    district text NOT NULL,
+    district_reference text NOT NULL,
+    source text NOT NULL,
+    status text NOT NULL,
+    received_at timestamptz NOT NULL,
+    waiting_since timestamptz NOT NULL,
+    caseworker text,
+    overdue boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS queue_by_status ON referral.queue (status, waiting_since);
+"""
+
+
+def apply(cursor: Any, event: DomainEventProtocol) -> None:
+    referral_id = event.originator_id
+    if isinstance(event, Referral.Received):
+        cursor.execute(
+            """INSERT INTO referral.queue (referral_id, district, district_reference, source,
+                   status, received_at, waiting_since)
+               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            (
+                referral_id,
+                event.district,
+                event.district_reference,
+                event.source,
+                Status.RECEIVED.value,
+                event.received_at,
+                event.received_at,
+            ),
+        )
+        return
+    changes: dict[str, object] = {}
+    if isinstance(event, Referral.ReviewStarted):
+        changes = {"status": Status.UNDER_REVIEW.value}
+    elif isinstance(event, Referral.ReturnedForInformation):
+        changes = {"status": Status.RETURNED.value, "overdue": False}
+    elif isinstance(event, Referral.Resubmitted):
+        changes = {"status": Status.RECEIVED.value, "waiting_since": event.at}
+    elif isinstance(event, Referral.Accepted):
+        changes = {"status": Status.ACCEPTED.value, "overdue": False}
+    elif isinstance(event, Referral.Declined):
+        changes = {"status": Status.DECLINED.value, "overdue": False}
+    elif isinstance(event, Referral.Assigned | Referral.Reassigned):
+        changes = {"caseworker": event.caseworker}
+    elif isinstance(event, Referral.TriageOverdue):
+        changes = {"overdue": True}
+    if changes:
+        assignments = ", ".join(f"{column} = %s" for column in changes)
+        cursor.execute(
+            f"UPDATE referral.queue SET {assignments} WHERE referral_id = %s",
+            (*changes.values(), referral_id),
+        )
+
+
+def queue_projection(service: EventSourcedService) -> LocalProjection:
+    return LocalProjection(service, "queue", DDL, apply)
+
+
+def open_caseloads(recorder: PostgresProcessRecorder) -> dict[str, int]:
+    """Accepted referrals per caseworker, as the queue knows them."""
+    with recorder.datastore.transaction(commit=False) as cursor:
+        cursor.execute(
+            "SELECT caseworker, count(*) AS cases FROM referral.queue "
+            "WHERE status = 'accepted' AND caseworker IS NOT NULL GROUP BY caseworker"
+        )
+        return {row["caseworker"]: row["cases"] for row in cursor.fetchall()}
+
+
+async def waiting(
+    pool: asyncpg.Pool, status: str | None = None, district: str | None = None
+) -> list[dict[str, Any]]:
+    """The queue, oldest first: what a caseworker should look at next."""
+    rows = await pool.fetch(
+        """SELECT *, (extract(epoch FROM now() - waiting_since) / 3600)::float8 AS hours_waiting
+           FROM referral.queue
+           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR district = $2)
+           ORDER BY waiting_since""",
+        status,
+        district,
+    )
+    return [dict(row) for row in rows]
+
+
+async def possibly_overdue(pool: asyncpg.Pool, service_level_days: int) -> list[Any]:
+    """Referrals waiting for triage at least that many calendar days and not yet flagged
+    (working days are fewer; the aggregate decides)."""
+    rows = await pool.fetch(
+        """SELECT referral_id FROM referral.queue
+           WHERE status IN ('received', 'under review') AND NOT overdue
+             AND waiting_since < now() - make_interval(days => $1)""",
+        service_level_days,
+    )
+    return [row["referral_id"] for row in rows]

@@ -1,0 +1,93 @@
+"""A caseworker's triage: the queue by age, questions back to the referrer, assignment."""
+
+from collections import Counter
+
+from civil_orders.client import Client
+from civil_orders.demo import refer
+from civil_orders.synthetic import Synthetic
+
+CASEWORKER = "caseworker:cw-1"
+
+
+async def test_referrals_from_two_districts_wait_in_one_queue_oldest_first(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=81)
+    first = await refer(client, people, "north")
+    second = await refer(client, people, "south")
+
+    queue = (await client.get("referral", "/referrals?status=received")).json()
+    mine = [r for r in queue if r["referral_id"] in (first["id"], second["id"])]
+    assert [r["district"] for r in mine] == ["north", "south"]
+    assert all(r["overdue"] is False and r["hours_waiting"] >= 0 for r in mine)
+
+
+async def test_a_referral_returned_with_questions_is_resubmitted_and_triaged(
+    client: Client,
+) -> None:
+    referral = await refer(client, Synthetic(seed=82), "north")
+    path = f"/referrals/{referral['id']}"
+
+    await client.command("referral", f"{path}/review", CASEWORKER)
+    await client.command(
+        "referral", f"{path}/return", CASEWORKER, {"questions": ["Which school, and when?"]}
+    )
+    returned = (await client.get("referral", path)).json()
+    refused = await client.http.post(
+        f"{client.urls['referral']}{path}/accept", headers={"X-Actor": CASEWORKER}
+    )
+    await client.command(
+        "referral", f"{path}/resubmit", "officer:pc-1", {"answers": "Northtown Primary, May."}
+    )
+    accepted = await client.command("referral", f"{path}/accept", CASEWORKER)
+
+    assert returned["status"] == "returned for information"
+    assert returned["questions"] == ["Which school, and when?"]
+    assert refused.status_code == 409
+    final = (await client.get("referral", path)).json()
+    assert [h["status"] for h in final["history"]] == [
+        "received",
+        "under review",
+        "returned for information",
+        "received",
+        "accepted",
+    ]
+    assert final["caseworker"] == accepted["caseworker"]
+    assert set(final["hours_in_each_state"]) == {
+        "received",
+        "under review",
+        "returned for information",
+        "accepted",
+    }
+
+
+async def test_accepted_referrals_go_to_the_least_loaded_caseworker_or_the_one_named(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=83)
+    referrals = [await refer(client, people, "north") for _ in range(3)]
+
+    async def caseloads() -> Counter[str]:
+        queue = (await client.get("referral", "/referrals?status=accepted")).json()
+        return Counter(r["caseworker"] for r in queue)
+
+    before = await caseloads()
+    expected = min(["caseworker:cw-1", "caseworker:cw-2"], key=lambda c: before[c])
+    first = await client.command("referral", f"/referrals/{referrals[0]['id']}/accept", CASEWORKER)
+    by_hand = await client.command(
+        "referral",
+        f"/referrals/{referrals[1]['id']}/accept",
+        CASEWORKER,
+        {"caseworker": "caseworker:cw-2"},
+    )
+    await client.command(
+        "referral",
+        f"/referrals/{referrals[1]['id']}/reassign",
+        CASEWORKER,
+        {"caseworker": "caseworker:cw-1", "reason": "cw-2 on leave"},
+    )
+
+    assert first["caseworker"] == expected
+    assert by_hand["caseworker"] == "caseworker:cw-2"
+    moved = (await client.get("referral", f"/referrals/{referrals[1]['id']}")).json()
+    assert moved["caseworker"] == "caseworker:cw-1"
