@@ -21,6 +21,7 @@ from rich.table import Table
 
 from civil_orders.client import Client
 from civil_orders.demo import accept, grant, refer
+from civil_orders.scan import Backlog, scan
 from civil_orders.synthetic import DISTRICTS, Synthetic
 
 BASELINE_TOPIC = "bench.roundtrip.v1"
@@ -141,6 +142,48 @@ class _Inbox:
         if reference not in self.received:
             self.received[reference] = datetime.fromisoformat(at).timestamp()
             self.waiting.setdefault(reference, asyncio.Event()).set()
+
+
+async def run_scan_bench(client: Client, console: Console, disposals: int) -> None:
+    """Screening throughput of a disposal backlog, against consuming the same topic raw."""
+    backlog = Backlog(Synthetic(seed=98).disposals(disposals, suspects=disposals // 4), [])
+    began = time.perf_counter()
+    await scan(client, backlog, "bench", console)
+    screened = time.perf_counter() - began
+    raw = await raw_consume(client, "district.disposals.v1", disposals)
+    table = Table(title=f"scanning {disposals} disposals")
+    for column in ("measure", "disposals /s", "ratio to raw"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        "published and screened",
+        f"{disposals / screened:.0f}",
+        f"{raw / (disposals / screened):.0f}x slower",
+    )
+    table.add_row("raw consume, same topic", f"{raw:.0f}", "1x")
+    console.print(table)
+
+
+async def raw_consume(client: Client, topic: str, count: int) -> float:
+    """Messages per second a plain consumer reads from the start of `topic`."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=client.bootstrap_servers,
+        group_id=f"bench-{time.time_ns()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        await consumer.getmany(timeout_ms=5000, max_records=1)  # joined, and fetching
+        read, began = 1, time.perf_counter()
+        while read < count:
+            batch = await consumer.getmany(timeout_ms=2000)
+            if not batch:
+                break
+            read += sum(len(records) for records in batch.values())
+        return read / (time.perf_counter() - began)
+    finally:
+        await consumer.stop()
 
 
 def _report(console: Console, figures: dict[str, Figures], concurrency: int) -> None:

@@ -134,10 +134,14 @@ def demo(data_dir: DataDir = DEFAULT_DATA) -> None:
 def bench(
     referrals: Annotated[int, typer.Option("--referrals", "-n", min=1, help="How many.")] = 200,
     concurrency: Annotated[int, typer.Option(min=1, help="Cases in flight at once.")] = 16,
+    disposals: Annotated[
+        int, typer.Option(min=0, help="Also scan this many synthetic disposals (0: none).")
+    ] = 2000,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
-    """Push synthetic referrals through intake, application, order and alert; print figures."""
-    from civil_orders.bench import run_bench
+    """Push synthetic referrals through intake, application, order and alert, and scan a
+    synthetic disposal backlog; print throughput and latency beside raw broker figures."""
+    from civil_orders.bench import run_bench, run_scan_bench
     from civil_orders.client import Client
     from civil_orders.stack import attached_or_running_stack
 
@@ -146,6 +150,8 @@ def bench(
         async def go() -> None:
             async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
                 await run_bench(client, console, referrals, concurrency)
+                if disposals:
+                    await run_scan_bench(client, console, disposals)
 
         asyncio.run(go())
 

@@ -1,7 +1,7 @@
 """A client of the running services, as a district system or a member of staff would be."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import httpx
@@ -37,6 +37,21 @@ class Client:
             envelope.model_dump_json().encode(),
             key=str(envelope.aggregate_id).encode(),
         )
+
+    async def publish_all(self, envelopes: Iterable[Envelope]) -> AsyncIterator[None]:
+        """Publish many without waiting for each acknowledgement (the producer batches them);
+        yields as each is handed over, and returns once all are acknowledged."""
+        delivered = []
+        for envelope in envelopes:
+            delivered.append(
+                await self.producer.send(
+                    topic_of(type(envelope)).name,
+                    envelope.model_dump_json().encode(),
+                    key=str(envelope.aggregate_id).encode(),
+                )
+            )
+            yield
+        await asyncio.gather(*delivered)
 
     async def publish_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         await self.producer.send_and_wait(topic, value, key=key)

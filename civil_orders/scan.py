@@ -67,8 +67,7 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
     processed_before = await _processed(client)
     with Progress(console=console) as progress:
         task = progress.add_task("publishing disposals", total=len(backlog.disposals))
-        for disposal in backlog.disposals:
-            await client.publish(_envelope(disposal, source))
+        async for _ in client.publish_all(_envelope(d, source) for d in backlog.disposals):
             progress.advance(task)
         screening = progress.add_task("screening", total=len(backlog.disposals))
 

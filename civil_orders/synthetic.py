@@ -9,8 +9,10 @@ from schemas.common import OrderSought, Subject
 from schemas.district import (
     DistrictBreachReport,
     DistrictBreachReportV1,
+    DistrictDisposal,
     DistrictReferral,
     DistrictReferralV1,
+    VictimAgeBand,
 )
 from schemas.envelope import Envelope, Payload
 
@@ -48,6 +50,28 @@ class Synthetic:
             crime_references=[f"CR/{self.random.randint(100, 999)}/26"],
         )
         return _envelope(DistrictReferralV1, payload, district)
+
+    def disposals(self, count: int, suspects: int) -> list[DistrictDisposal]:
+        """A backlog of non-positive disposals over two years, shared among `suspects`."""
+        categories = ["sexual offence", "voyeurism", "exposure", "criminal damage", "theft"]
+        bands = list(VictimAgeBand)
+        backlog = []
+        for number in range(count):
+            category = self.random.choice(categories)
+            backlog.append(
+                DistrictDisposal(
+                    district=self.random.choice(DISTRICTS),
+                    crime_reference=f"CR/{self.run}/{number:06d}",
+                    outcome_code=self.random.choice(["1", "10", "14", "15", "16", "17", "18"]),
+                    offence=f"synthetic {category}",
+                    offence_category=category,
+                    sexual_offence=category in categories[:3],
+                    suspect_nominal_id=f"SYN{self.run}S{self.random.randrange(suspects):05d}",
+                    victim_age_band=self.random.choice(bands),
+                    disposed_on=date(2024, 1, 1) + timedelta(days=self.random.randrange(730)),
+                )
+            )
+        return sorted(backlog, key=lambda d: d.disposed_on)
 
     def breach(self, district: str, order_reference: str) -> DistrictBreachReportV1:
         self.counter += 1
