@@ -12,6 +12,7 @@ from schemas.envelope import Envelope, Payload
 
 class ApplicationOpened(Payload):
     referral_id: UUID
+    subject_nominal_id: str = Field(examples=["N100234"])
     district: str
     order_type: OrderType
 
@@ -107,6 +108,7 @@ class OrderRenewalReviewDueV1(Envelope):
 
 class OrderExpired(Payload):
     order_reference: str = Field(examples=["ORD-2026-000001"])
+    subject_nominal_id: str = Field(examples=["N100234"])
     team: str | None
     ended_on: date
 

@@ -31,6 +31,7 @@ def to_wire(
     if isinstance(event, Application.Opened):
         return ApplicationOpenedV1, ApplicationOpened(
             referral_id=event.referral_id,
+            subject_nominal_id=event.subject.nominal_id,
             district=event.district,
             order_type=OrderType(event.order_type),
         )
@@ -81,6 +82,9 @@ def to_wire(
     if isinstance(event, Order.Expired):
         order = service.repository.get(event.originator_id, version=event.originator_version)
         return OrderExpiredV1, OrderExpired(
-            order_reference=order.reference, team=order.team, ended_on=event.ended_on
+            order_reference=order.reference,
+            subject_nominal_id=order.subject_nominal_id,
+            team=order.team,
+            ended_on=event.ended_on,
         )
     return None

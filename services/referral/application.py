@@ -1,5 +1,6 @@
 """The referral service layer: each method loads, calls one aggregate method, saves."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -9,15 +10,18 @@ import yaml
 
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
+from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
+from schemas.envelope import Envelope
 from services.referral.domain import (
     Candidate,
     DeclineReason,
     DismissalReason,
     Referral,
     Subject,
+    SubjectRecord,
     SuspectDisposals,
 )
 from services.referral.queue import open_caseloads
@@ -79,6 +83,7 @@ class ReferralService(EventSourcedService):
             rules_version=screening.rules_version,
             trace=Trace.caused_by(envelope, "service:referral"),
         )
+        candidate.link_to_existing(self._subject_record(closed.suspect_nominal_id).links())
         self.save_new(candidate, history)
         return candidate.id
 
@@ -108,7 +113,10 @@ class ReferralService(EventSourcedService):
             trace=trace,
         )
         candidate.promote(referral.id, trace)
-        self.save(candidate, referral)
+        record = self._subject_record(candidate.suspect_nominal_id)
+        referral.link_to_existing(record.links())
+        record.open_referral(referral.id)
+        self.save(candidate, referral, record)
         return referral.id
 
     def dismiss_candidate(
@@ -130,7 +138,51 @@ class ReferralService(EventSourcedService):
             "rules_version": candidate.rules_version,
             "status": candidate.status,
             "referral_id": str(candidate.referral_id) if candidate.referral_id else None,
+            "links": candidate.links,
         }
+
+    def when_application_opened_note_it(self, envelope: ApplicationOpenedV1) -> None:
+        opened = envelope.payload
+        self._note_on_record(
+            envelope,
+            opened.subject_nominal_id,
+            lambda record: record.open_application(envelope.aggregate_id, opened.referral_id),
+        )
+
+    def when_order_granted_note_it(self, envelope: OrderGrantedV1) -> None:
+        granted = envelope.payload
+        self._note_on_record(
+            envelope,
+            granted.subject_nominal_id,
+            lambda record: record.order_made(granted.order_reference, granted.application_id),
+        )
+
+    def when_order_expired_note_it(self, envelope: OrderExpiredV1) -> None:
+        expired = envelope.payload
+        self._note_on_record(
+            envelope,
+            expired.subject_nominal_id,
+            lambda record: record.order_ended(expired.order_reference),
+        )
+
+    def open_casework(self, subject_nominal_id: str) -> list[str]:
+        """The subject's open referrals and applications and live orders, as references."""
+        return self._subject_record(subject_nominal_id).links()
+
+    def _note_on_record(
+        self, envelope: Envelope, subject_nominal_id: str, change: Callable[[SubjectRecord], None]
+    ) -> None:
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        record = self._subject_record(subject_nominal_id)
+        change(record)
+        self.save_processed(record, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
+        record_id = SubjectRecord.create_id(subject_nominal_id)
+        if record_id in self.repository:
+            return self.repository.get(record_id)
+        return SubjectRecord(subject_nominal_id=subject_nominal_id)
 
     def _suspect_disposals(self, suspect_nominal_id: str) -> SuspectDisposals:
         history_id = SuspectDisposals.create_id(suspect_nominal_id)
@@ -157,7 +209,10 @@ class ReferralService(EventSourcedService):
             received_at=datetime.now(UTC),
             trace=trace,
         )
-        self.save_new(aggregate)
+        record = self._subject_record(subject.nominal_id)
+        aggregate.link_to_existing(record.links())
+        record.open_referral(aggregate.id)
+        self.save_new(aggregate, record)
         return referral_id
 
     def when_district_referral_received_record_it(self, envelope: DistrictReferralV1) -> UUID:
@@ -222,7 +277,9 @@ class ReferralService(EventSourcedService):
     ) -> None:
         referral = self._get(referral_id)
         referral.decline(reason, detail, datetime.now(UTC), trace)
-        self.save(referral)
+        record = self._subject_record(referral.subject.nominal_id)
+        record.close_referral(referral.id)
+        self.save(referral, record)
 
     def referral_for(self, district: str, district_reference: str) -> UUID:
         referral_id = Referral.create_id(district, district_reference)
@@ -243,6 +300,7 @@ class ReferralService(EventSourcedService):
             "source": referral.source,
             "caseworker": referral.caseworker,
             "questions": referral.questions,
+            "links": referral.links,
             "received_at": referral.received_at.isoformat(),
             "hours_in_each_state": {
                 state: round(hours, 2)

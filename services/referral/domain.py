@@ -121,6 +121,9 @@ class Referral(Aggregate):
         at: datetime
         trace: Trace
 
+    class LinkedToExisting(Aggregate.Event):
+        links: list[str]
+
     class Declined(Aggregate.Event):
         reason: DeclineReason
         detail: str
@@ -161,6 +164,7 @@ class Referral(Aggregate):
         self.overdue_flagged_since: datetime | None = None
         self.caseworker: str | None = None
         self.questions: list[str] = []
+        self.links: list[str] = []
         self.history: list[tuple[Status, str, datetime]] = [
             (Status.RECEIVED, trace.actor, received_at)
         ]
@@ -213,6 +217,15 @@ class Referral(Aggregate):
         if waited <= service_level_days:
             raise TriageNotOverdue(f"waited {waited} of {service_level_days} working days")
         self._triage_overdue(waited, now, trace)
+
+    def link_to_existing(self, links: list[str]) -> None:
+        """Flag that the subject already has open casework or a live order."""
+        if links:
+            self._linked(links)
+
+    @event(LinkedToExisting)
+    def _linked(self, links: list[str]) -> None:
+        self.links = links
 
     def time_in_each_state(self, now: datetime) -> dict[str, float]:
         """Hours spent in each state so far, the current one up to `now`."""
@@ -341,6 +354,9 @@ class Candidate(Aggregate):
         detail: str
         trace: Trace
 
+    class LinkedToExisting(Aggregate.Event):
+        links: list[str]
+
     @staticmethod
     def create_id(district: str, crime_reference: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:candidate/{district}/{crime_reference}")
@@ -368,6 +384,16 @@ class Candidate(Aggregate):
         self.rules_version = rules_version
         self.status = "identified"
         self.referral_id: UUID | None = None
+        self.links: list[str] = []
+
+    def link_to_existing(self, links: list[str]) -> None:
+        """Flag that the suspect already has open casework or a live order."""
+        if links:
+            self._linked(links)
+
+    @event(LinkedToExisting)
+    def _linked(self, links: list[str]) -> None:
+        self.links = links
 
     def promote(self, referral_id: UUID, trace: Trace) -> None:
         self._require_undecided()
@@ -390,3 +416,90 @@ class Candidate(Aggregate):
     def _dismissed(self, reason: DismissalReason, detail: str, trace: Trace) -> None:
         self.status = "dismissed"
         self.dismissal = (DismissalReason(reason), detail)  # stored as its text
+
+
+class SubjectRecord(Aggregate):
+    """What is open for one subject: referrals, applications, live orders. A new referral or
+    candidate for the same person is linked to these rather than silently duplicated."""
+
+    class Started(Aggregate.Created):
+        subject_nominal_id: str
+
+    class ReferralOpened(Aggregate.Event):
+        referral_id: UUID
+
+    class ReferralClosed(Aggregate.Event):
+        referral_id: UUID
+
+    class ApplicationOpened(Aggregate.Event):
+        application_id: UUID
+        referral_id: UUID
+
+    class OrderLive(Aggregate.Event):
+        reference: str
+        application_id: UUID
+
+    class OrderEnded(Aggregate.Event):
+        reference: str
+
+    @staticmethod
+    def create_id(subject_nominal_id: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:subject-record/{subject_nominal_id}")
+
+    @event(Started)
+    def __init__(self, subject_nominal_id: str) -> None:
+        self.subject_nominal_id = subject_nominal_id
+        self.referrals: list[UUID] = []
+        self.applications: list[UUID] = []
+        self.orders: list[str] = []
+
+    def links(self) -> list[str]:
+        return [
+            *(f"open referral {r}" for r in self.referrals),
+            *(f"open application {a}" for a in self.applications),
+            *(f"live order {o}" for o in self.orders),
+        ]
+
+    def open_referral(self, referral_id: UUID) -> None:
+        if referral_id not in self.referrals:
+            self._referral_opened(referral_id)
+
+    def close_referral(self, referral_id: UUID) -> None:
+        if referral_id in self.referrals:
+            self._referral_closed(referral_id)
+
+    def open_application(self, application_id: UUID, referral_id: UUID) -> None:
+        if application_id not in self.applications:
+            self._application_opened(application_id, referral_id)
+
+    def order_made(self, reference: str, application_id: UUID) -> None:
+        if reference not in self.orders:
+            self._order_live(reference, application_id)
+
+    def order_ended(self, reference: str) -> None:
+        if reference in self.orders:
+            self._order_ended(reference)
+
+    @event(ReferralOpened)
+    def _referral_opened(self, referral_id: UUID) -> None:
+        self.referrals.append(referral_id)
+
+    @event(ReferralClosed)
+    def _referral_closed(self, referral_id: UUID) -> None:
+        self.referrals.remove(referral_id)
+
+    @event(ApplicationOpened)
+    def _application_opened(self, application_id: UUID, referral_id: UUID) -> None:
+        self.applications.append(application_id)
+        if referral_id in self.referrals:
+            self.referrals.remove(referral_id)
+
+    @event(OrderLive)
+    def _order_live(self, reference: str, application_id: UUID) -> None:
+        self.orders.append(reference)
+        if application_id in self.applications:
+            self.applications.remove(application_id)
+
+    @event(OrderEnded)
+    def _order_ended(self, reference: str) -> None:
+        self.orders.remove(reference)

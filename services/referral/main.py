@@ -14,6 +14,7 @@ from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
+from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
@@ -172,6 +173,9 @@ async def dismiss(candidate_id: UUID, body: Dismiss, request: Request, trace: Ac
 def subscribe(consumers: Consumers, service: ReferralService, settings: Settings) -> None:
     consumers.on(DistrictReferralV1, service.when_district_referral_received_record_it)
     consumers.on(DistrictDisposalV1, service.when_disposal_received_screen_it)
+    consumers.on(ApplicationOpenedV1, service.when_application_opened_note_it)
+    consumers.on(OrderGrantedV1, service.when_order_granted_note_it)
+    consumers.on(OrderExpiredV1, service.when_order_expired_note_it)
 
 
 async def flag_overdue_referrals(
@@ -188,7 +192,17 @@ async def flag_overdue_referrals(
         await asyncio.sleep(settings.referral_check_seconds)
 
 
+subjects = APIRouter(prefix="/subjects", tags=["subjects"])
+
+
+@subjects.get("/{nominal_id}/open-casework")
+async def open_casework(nominal_id: str, request: Request) -> dict[str, list[str]]:
+    """What is open for a person (by nominal id): referrals, applications, live orders."""
+    return {"links": await hop(_service(request).open_casework, nominal_id)}
+
+
 router = APIRouter()
+router.include_router(subjects)
 router.include_router(referrals)
 router.include_router(candidates)
 

@@ -2,8 +2,8 @@
 
 from collections import Counter
 
-from civil_orders.client import Client
-from civil_orders.demo import refer
+from civil_orders.client import Client, eventually
+from civil_orders.demo import accept, grant, refer
 from civil_orders.synthetic import Synthetic
 
 CASEWORKER = "caseworker:cw-1"
@@ -91,3 +91,46 @@ async def test_accepted_referrals_go_to_the_least_loaded_caseworker_or_the_one_n
     assert by_hand["caseworker"] == "caseworker:cw-2"
     moved = (await client.get("referral", f"/referrals/{referrals[1]['id']}")).json()
     assert moved["caseworker"] == "caseworker:cw-1"
+
+
+async def test_a_new_referral_for_someone_with_open_casework_or_a_live_order_is_linked_to_it(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=84)
+    first = people.referral("north")
+    await client.publish(first)
+    ref = first.payload.district_reference
+    recorded = await client.found("referral", f"/referrals/by-reference/north/{ref}")
+
+    # the same person, referred again by another district while the first is open
+    again = people.referral("south")
+    again = again.model_copy(
+        update={"payload": again.payload.model_copy(update={"subject": first.payload.subject})}
+    )
+    await client.publish(again)
+    second = await client.found(
+        "referral", f"/referrals/by-reference/south/{again.payload.district_reference}"
+    )
+    assert second["links"] == [f"open referral {recorded['id']}"]
+
+    # once the first becomes an order, a third referral is linked to the live order
+    application = await accept(client, recorded["id"])
+    reference = await grant(client, application["id"])
+    third = people.referral("east")
+    third = third.model_copy(
+        update={"payload": third.payload.model_copy(update={"subject": first.payload.subject})}
+    )
+
+    nominal = first.payload.subject.nominal_id
+
+    async def order_known() -> bool:
+        casework = await client.get("referral", f"/subjects/{nominal}/open-casework")
+        return f"live order {reference}" in casework.json()["links"]
+
+    await eventually(order_known, 30, "the referral service to know of the order")
+    await client.publish(third)
+    linked = await client.found(
+        "referral", f"/referrals/by-reference/east/{third.payload.district_reference}"
+    )
+    assert f"live order {reference}" in linked["links"]
+    assert f"open referral {second['id']}" in linked["links"]

@@ -13,6 +13,7 @@ from services.referral.domain import (
     ReferralNotReturned,
     Status,
     Subject,
+    SubjectRecord,
     TriageNotOverdue,
     working_days_between,
 )
@@ -142,3 +143,26 @@ def test_a_referral_knows_how_long_it_spent_in_each_state() -> None:
 def test_working_days_skip_weekends() -> None:
     assert working_days_between(date(2026, 3, 6), date(2026, 3, 9)) == 1  # Friday to Monday
     assert working_days_between(date(2026, 3, 2), date(2026, 3, 2)) == 0
+
+
+def test_a_subjects_record_follows_a_referral_into_an_application_and_an_order() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    referral_id, application_id = uuid4(), uuid4()
+
+    record.open_referral(referral_id)
+    assert record.links() == [f"open referral {referral_id}"]
+    record.open_application(application_id, referral_id)
+    assert record.links() == [f"open application {application_id}"]
+    record.order_made("ORD-2026-AAAA0001", application_id)
+    assert record.links() == ["live order ORD-2026-AAAA0001"]
+    record.order_ended("ORD-2026-AAAA0001")
+    assert record.links() == []
+
+
+def test_a_referral_for_a_subject_with_open_casework_is_flagged_with_it() -> None:
+    referral = received()
+    referral.link_to_existing(["live order ORD-2026-AAAA0001"])
+
+    [_, linked] = referral.collect_events()
+    assert isinstance(linked, Referral.LinkedToExisting)
+    assert referral.links == ["live order ORD-2026-AAAA0001"]
