@@ -72,9 +72,11 @@ class Client:
     async def get(self, service: str, path: str) -> httpx.Response:
         return await self.http.get(f"{self.urls[service]}{path}")
 
-    async def command(self, service: str, path: str, actor: str, body: Any = None) -> Any:
-        response = await self.http.post(
-            f"{self.urls[service]}{path}", json=body, headers={"X-Actor": actor}
+    async def command(
+        self, service: str, path: str, actor: str, body: Any = None, method: str = "POST"
+    ) -> Any:
+        response = await self.http.request(
+            method, f"{self.urls[service]}{path}", json=body, headers={"X-Actor": actor}
         )
         response.raise_for_status()
         return response.json() if response.content else None

@@ -15,6 +15,7 @@ from civil_orders.synthetic import Synthetic
 CASEWORKER = "caseworker:cw-demo"
 LEGAL = "legal-services:ls-demo"
 NO_UNSUPERVISED_CONTACT = "Not to have unsupervised contact with any child under 16."
+COURT = "Northtown Magistrates' Court"
 
 
 @dataclass
@@ -42,22 +43,82 @@ async def accept(client: Client, referral_id: str) -> dict[str, Any]:
     return await client.found("application", f"/applications/by-referral/{referral_id}")
 
 
+async def build_case(client: Client, application_id: str) -> None:
+    """A caseworker sets out the legal test for an SRO, proposes a term, adds the evidence
+    and the duration, and submits the application for quality assurance."""
+    path = f"/applications/{application_id}"
+    await client.command(
+        "application",
+        f"{path}/legal-test",
+        CASEWORKER,
+        {
+            "act_of_a_sexual_nature": "Synthetic: repeated sexualised messages to a 13-year-old.",
+            "necessity": "Synthetic: contact continued after warnings; children are at risk.",
+        },
+        method="PUT",
+    )
+    await client.command(
+        "application",
+        f"{path}/terms",
+        CASEWORKER,
+        {
+            "kind": "prohibition",
+            "wording": NO_UNSUPERVISED_CONTACT,
+            "necessary_and_proportionate": "Synthetic: the risk is to children he meets.",
+        },
+    )
+    await client.command(
+        "application",
+        f"{path}/evidence",
+        CASEWORKER,
+        {
+            "kind": "digital evidence",
+            "description": "Synthetic: message download from the child's phone.",
+            "source": "Digital forensics unit",
+            "dated": (date.today() - timedelta(days=30)).isoformat(),
+            "supports": ["act of a sexual nature", "necessity"],
+        },
+    )
+    await client.command(
+        "application", f"{path}/duration", CASEWORKER, {"until_further_order": True}, "PUT"
+    )
+    await client.command("application", f"{path}/submit-for-qa", CASEWORKER)
+
+
+async def to_court(client: Client, application_id: str, made_on: date) -> None:
+    """Quality assurance passes; legal services make the application and a hearing is listed."""
+    path = f"/applications/{application_id}"
+    checked = await client.command("application", f"{path}/quality-assurance", CASEWORKER)
+    assert checked["passed"], checked["missing"]
+    await client.command(
+        "application",
+        f"{path}/application-made",
+        LEGAL,
+        {"court": COURT, "made_on": made_on.isoformat()},
+    )
+    await client.command(
+        "application", f"{path}/hearing", LEGAL, {"hearing_on": made_on.isoformat()}
+    )
+
+
 async def grant(
     client: Client,
     application_id: str,
     made_on: date | None = None,
     ends_on: date | None = None,
 ) -> str:
-    """Legal services record that the court granted the SRO (by default made today, for two
-    years); returns its reference."""
+    """The case is built, passes quality assurance and goes to court, which grants the SRO
+    (by default made today, for two years); returns its reference."""
     made_on = made_on or date.today()
     ends_on = ends_on or made_on + timedelta(days=2 * 365 + 1)
+    await build_case(client, application_id)
+    await to_court(client, application_id, made_on)
     granted = await client.command(
         "application",
         f"/applications/{application_id}/grant",
         LEGAL,
         {
-            "court": "Northtown Magistrates' Court",
+            "court": COURT,
             "made_on": made_on.isoformat(),
             "ends_on": ends_on.isoformat(),
             "terms": [{"kind": "prohibition", "wording": NO_UNSUPERVISED_CONTACT}],
@@ -115,7 +176,7 @@ async def run_demo(client: Client, console: Console, district: str = "north") ->
         f"{application['id']} ({application['order_type']})",
     )
     reference = await grant(client, application["id"])
-    step("Court granted the order; legal services recorded it", reference)
+    step("Case built, quality-assured, taken to court; the court granted the order", reference)
     team = await team_managing(client, reference)
     alerts = await alerts_for(client, team, reference, count=1)
     step(f"MOSOVO team {team} alerted", _describe(alerts[-1]))

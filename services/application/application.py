@@ -1,5 +1,6 @@
 """The application service layer: applications opened from referrals, orders granted."""
 
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -10,6 +11,7 @@ from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.teams import TeamDirectory
 from schemas.referral import ReferralAcceptedV1
+from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
 from services.application.domain import (
     Application,
     Order,
@@ -37,7 +39,7 @@ class UnknownTeam(CommandRejected):
 
 class ApplicationService(EventSourcedService):
     name = "application"
-    value_types = (Subject, Term)
+    value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
 
     @cached_property
     def teams(self) -> TeamDirectory:
@@ -58,6 +60,54 @@ class ApplicationService(EventSourcedService):
             trace=Trace.caused_by(envelope, "service:application"),
         )
         self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.set_out_legal_test(test, trace))
+
+    def propose_term(self, application_id: UUID, term: ProposedTerm, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.propose_term(term, trace))
+
+    def add_evidence(self, application_id: UUID, item: EvidenceItem, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.add_evidence(item, trace))
+
+    def propose_duration(
+        self, application_id: UUID, ends_on: date | None, until_further_order: bool, trace: Trace
+    ) -> None:
+        self._change(
+            application_id, lambda a: a.propose_duration(ends_on, until_further_order, trace)
+        )
+
+    def submit_for_quality_assurance(self, application_id: UUID, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.submit_for_quality_assurance(trace))
+
+    def complete_quality_assurance(self, application_id: UUID, trace: Trace) -> list[str]:
+        """Run the checklist; returns what is missing (nothing: it went to legal services)."""
+        application = self._get(application_id)
+        missing = application.complete_quality_assurance(datetime.now(UTC).date(), trace)
+        self.save(application)
+        return missing
+
+    def return_to_drafting(self, application_id: UUID, comments: str, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.return_to_drafting(comments, trace))
+
+    def make_application(
+        self, application_id: UUID, court: str, made_on: date, trace: Trace
+    ) -> None:
+        self._change(application_id, lambda a: a.make_application(court, made_on, trace))
+
+    def list_hearing(self, application_id: UUID, hearing_on: date, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.list_hearing(hearing_on, trace))
+
+    def refuse(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.refuse(decided_on, reason, trace))
+
+    def withdraw(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.withdraw(decided_on, reason, trace))
+
+    def _change(self, application_id: UUID, command: Callable[[Application], None]) -> None:
+        application = self._get(application_id)
+        command(application)
+        self.save(application)
 
     def grant_order(
         self,
@@ -122,6 +172,14 @@ class ApplicationService(EventSourcedService):
             "order_type": application.order_type,
             "stage": application.stage.value,
             "outcome": application.outcome.value if application.outcome else None,
+            "outcome_reason": application.outcome_reason,
+            "legal_test": vars(application.legal_test) if application.legal_test else None,
+            "terms": [vars(t) for t in application.terms],
+            "evidence": [vars(e) for e in application.evidence],
+            "ends_on": application.ends_on,
+            "until_further_order": application.until_further_order,
+            "quality_assurance_missing": application.qa_failures,
+            "legal_services_comments": application.comments,
             "order_id": str(Order.create_id(application.id)) if application.outcome else None,
         }
 

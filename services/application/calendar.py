@@ -9,7 +9,8 @@ from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.projection import LocalProjection
-from services.application.domain import Order, months_earlier
+from services.application.domain import Order
+from services.application.domain_dates import months_earlier
 
 DDL = """
 CREATE TABLE IF NOT EXISTS application.order_calendar (

@@ -9,10 +9,21 @@ from eventsourcing.domain import Aggregate, event
 
 from plumbing.errors import CommandRejected
 from plumbing.eventstore import Trace
+from services.application.casework import (
+    EvidenceItem,
+    LegalTest,
+    ProposedTerm,
+    quality_checks,
+)
+from services.application.domain_dates import months_earlier
 
 
 class Stage(StrEnum):
     DRAFTING = "drafting"
+    QUALITY_ASSURANCE = "quality assurance"
+    WITH_LEGAL_SERVICES = "with legal services"
+    APPLIED_TO_COURT = "application made to court"
+    HEARING_LISTED = "hearing listed"
     DECIDED = "decided"
 
 
@@ -43,6 +54,17 @@ class ApplicationAlreadyDecided(CommandRejected):
         super().__init__("the application already has an outcome")
 
 
+class ApplicationNotAtStage(CommandRejected):
+    def __init__(self, stage: Stage, needed: tuple[Stage, ...]) -> None:
+        wanted = " or ".join(s.value for s in needed)
+        super().__init__(f"the application is at {stage.value}, not {wanted}")
+
+
+class ReasonRequired(CommandRejected):
+    def __init__(self, outcome: str) -> None:
+        super().__init__(f"a {outcome} application must keep its reason")
+
+
 class OrderNotYetAllocated(CommandRejected):
     def __init__(self, reference: str) -> None:
         super().__init__(f"order {reference} has not been allocated yet")
@@ -68,16 +90,13 @@ class OrderNotDueToExpire(CommandRejected):
         super().__init__(f"order {reference} is not due to expire")
 
 
-def months_earlier(day: date, months: int) -> date:
-    """The same day `months` months earlier, or the month's last day where it has none."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
+OPEN_STAGES = (
+    Stage.DRAFTING,
+    Stage.QUALITY_ASSURANCE,
+    Stage.WITH_LEGAL_SERVICES,
+    Stage.APPLIED_TO_COURT,
+    Stage.HEARING_LISTED,
+)
 
 
 class Application(Aggregate):
@@ -93,6 +112,47 @@ class Application(Aggregate):
     class OutcomeRecorded(Aggregate.Event):
         outcome: Outcome
         decided_on: date
+        reason: str | None
+        trace: Trace
+
+    class LegalTestSetOut(Aggregate.Event):
+        legal_test: LegalTest
+        trace: Trace
+
+    class TermProposed(Aggregate.Event):
+        term: ProposedTerm
+        trace: Trace
+
+    class EvidenceAdded(Aggregate.Event):
+        item: EvidenceItem
+        trace: Trace
+
+    class DurationProposed(Aggregate.Event):
+        ends_on: date | None
+        until_further_order: bool
+        trace: Trace
+
+    class SubmittedForQualityAssurance(Aggregate.Event):
+        trace: Trace
+
+    class QualityAssuranceFailed(Aggregate.Event):
+        missing: list[str]
+        trace: Trace
+
+    class QualityAssurancePassed(Aggregate.Event):
+        trace: Trace
+
+    class ReturnedByLegalServices(Aggregate.Event):
+        comments: str
+        trace: Trace
+
+    class ApplicationMade(Aggregate.Event):
+        court: str
+        made_on: date
+        trace: Trace
+
+    class HearingListed(Aggregate.Event):
+        hearing_on: date
         trace: Trace
 
     @staticmethod
@@ -118,17 +178,151 @@ class Application(Aggregate):
         self.opened_at = opened_at
         self.stage = Stage.DRAFTING
         self.outcome: Outcome | None = None
+        self.outcome_reason: str | None = None
+        self.legal_test: LegalTest | None = None
+        self.terms: list[ProposedTerm] = []
+        self.evidence: list[EvidenceItem] = []
+        self.ends_on: date | None = None
+        self.until_further_order = False
+        self.qa_failures: list[str] = []
+        self.comments: list[str] = []
 
-    def record_outcome(self, outcome: Outcome, decided_on: date, trace: Trace) -> None:
+    # Drafting: the caseworker builds the case.
+
+    def set_out_legal_test(self, legal_test: LegalTest, trace: Trace) -> None:
+        self._require(Stage.DRAFTING)
+        self._legal_test_set_out(legal_test, trace)
+
+    def propose_term(self, term: ProposedTerm, trace: Trace) -> None:
+        self._require(Stage.DRAFTING)
+        self._term_proposed(term, trace)
+
+    def add_evidence(self, item: EvidenceItem, trace: Trace) -> None:
+        self._require(Stage.DRAFTING)
+        self._evidence_added(item, trace)
+
+    def propose_duration(
+        self, ends_on: date | None, until_further_order: bool, trace: Trace
+    ) -> None:
+        self._require(Stage.DRAFTING)
+        self._duration_proposed(ends_on, until_further_order, trace)
+
+    # Quality assurance, then legal services, then the court.
+
+    def submit_for_quality_assurance(self, trace: Trace) -> None:
+        self._require(Stage.DRAFTING)
+        self._submitted(trace)
+
+    def complete_quality_assurance(self, today: date, trace: Trace) -> list[str]:
+        """Run the checklist: the application goes to legal services only if every check
+        passes; otherwise it goes back to drafting, with what is missing recorded."""
+        self._require(Stage.QUALITY_ASSURANCE)
+        missing = quality_checks(
+            self.order_type,
+            self.legal_test,
+            self.terms,
+            self.evidence,
+            self.ends_on,
+            self.until_further_order,
+            today,
+        )
+        if missing:
+            self._qa_failed(missing, trace)
+        else:
+            self._qa_passed(trace)
+        return missing
+
+    def return_to_drafting(self, comments: str, trace: Trace) -> None:
+        """Legal services send the application back with their comments."""
+        self._require(Stage.WITH_LEGAL_SERVICES)
+        self._returned(comments, trace)
+
+    def make_application(self, court: str, made_on: date, trace: Trace) -> None:
+        self._require(Stage.WITH_LEGAL_SERVICES)
+        self._application_made(court, made_on, trace)
+
+    def list_hearing(self, hearing_on: date, trace: Trace) -> None:
+        self._require(Stage.APPLIED_TO_COURT, Stage.HEARING_LISTED)
+        self._hearing_listed(hearing_on, trace)
+
+    def refuse(self, decided_on: date, reason: str, trace: Trace) -> None:
+        self._decide(Outcome.REFUSED, decided_on, reason, trace, Stage.HEARING_LISTED)
+
+    def withdraw(self, decided_on: date, reason: str, trace: Trace) -> None:
+        self._decide(Outcome.WITHDRAWN, decided_on, reason, trace, *OPEN_STAGES)
+
+    def _decide(
+        self, outcome: Outcome, on: date, reason: str | None, trace: Trace, *stages: Stage
+    ) -> None:
         if self.stage is Stage.DECIDED:
             raise ApplicationAlreadyDecided
-        self._outcome_recorded(outcome, decided_on, trace)
+        self._require(*stages)
+        if outcome in (Outcome.REFUSED, Outcome.WITHDRAWN) and not reason:
+            raise ReasonRequired(outcome.value)
+        self._outcome_recorded(outcome, on, reason, trace)
+
+    def _require(self, *stages: Stage) -> None:
+        if self.stage is Stage.DECIDED:
+            raise ApplicationAlreadyDecided
+        if self.stage not in stages:
+            raise ApplicationNotAtStage(self.stage, stages)
 
     @event(OutcomeRecorded)
-    def _outcome_recorded(self, outcome: Outcome, decided_on: date, trace: Trace) -> None:
+    def _outcome_recorded(
+        self, outcome: Outcome, decided_on: date, reason: str | None, trace: Trace
+    ) -> None:
         self.stage = Stage.DECIDED
         self.outcome = Outcome(outcome)  # stored as its text
+        self.outcome_reason = reason
         self.decided_on = decided_on
+
+    @event(LegalTestSetOut)
+    def _legal_test_set_out(self, legal_test: LegalTest, trace: Trace) -> None:
+        self.legal_test = legal_test
+
+    @event(TermProposed)
+    def _term_proposed(self, term: ProposedTerm, trace: Trace) -> None:
+        self.terms.append(term)
+
+    @event(EvidenceAdded)
+    def _evidence_added(self, item: EvidenceItem, trace: Trace) -> None:
+        self.evidence.append(item)
+
+    @event(DurationProposed)
+    def _duration_proposed(
+        self, ends_on: date | None, until_further_order: bool, trace: Trace
+    ) -> None:
+        self.ends_on = ends_on
+        self.until_further_order = until_further_order
+
+    @event(SubmittedForQualityAssurance)
+    def _submitted(self, trace: Trace) -> None:
+        self.stage = Stage.QUALITY_ASSURANCE
+
+    @event(QualityAssuranceFailed)
+    def _qa_failed(self, missing: list[str], trace: Trace) -> None:
+        self.stage = Stage.DRAFTING
+        self.qa_failures = missing
+
+    @event(QualityAssurancePassed)
+    def _qa_passed(self, trace: Trace) -> None:
+        self.stage = Stage.WITH_LEGAL_SERVICES
+        self.qa_failures = []
+
+    @event(ReturnedByLegalServices)
+    def _returned(self, comments: str, trace: Trace) -> None:
+        self.stage = Stage.DRAFTING
+        self.comments.append(comments)
+
+    @event(ApplicationMade)
+    def _application_made(self, court: str, made_on: date, trace: Trace) -> None:
+        self.stage = Stage.APPLIED_TO_COURT
+        self.court = court
+
+    @event(HearingListed)
+    def _hearing_listed(self, hearing_on: date, trace: Trace) -> None:
+        self.stage = Stage.HEARING_LISTED
+        self.hearing_on = hearing_on
 
     def grant_order(
         self,
@@ -140,7 +334,8 @@ class Application(Aggregate):
     ) -> "Order":
         """Record that the court granted the order sought, and create the order."""
         interim = self.order_type.startswith("interim")
-        self.record_outcome(Outcome.INTERIM_GRANTED if interim else Outcome.GRANTED, made_on, trace)
+        outcome = Outcome.INTERIM_GRANTED if interim else Outcome.GRANTED
+        self._decide(outcome, made_on, None, trace, Stage.HEARING_LISTED)
         return Order(
             application_id=self.id,
             order_type=self.order_type,

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
@@ -19,11 +19,19 @@ from schemas.common import Term as WireTerm
 from schemas.referral import ReferralAcceptedV1
 from services.application.application import ApplicationService
 from services.application.calendar import calendar_projection, orders_due
+from services.application.casework import (
+    Element,
+    EvidenceItem,
+    EvidenceKind,
+    LegalTest,
+    ProposedTerm,
+)
 from services.application.domain import Term
 from services.application.wire import to_wire
 
 router = APIRouter(tags=["applications"])
 Acting = Annotated[Trace, Depends(request_trace)]
+ApplicationId = Annotated[UUID, Path(alias="application_id")]
 log = structlog.get_logger()
 
 
@@ -48,6 +56,118 @@ async def application_for_referral(referral_id: UUID, request: Request) -> dict[
 @router.get("/applications/{application_id}")
 async def get_application(application_id: UUID, request: Request) -> dict[str, Any]:
     return await hop(_service(request).get_application, application_id)
+
+
+class LegalTestBody(BaseModel):
+    necessity: str = Field(
+        min_length=1,
+        description="Why an order is necessary to protect the public, children or vulnerable "
+        "adults from sexual harm from the defendant.",
+    )
+    act_of_a_sexual_nature: str | None = Field(default=None, description="SRO: the act relied on.")
+    qualifying_offence: str | None = Field(default=None, description="SHPO: the offence.")
+    conviction_or_caution: str | None = Field(default=None, description="SHPO: when and where.")
+    conduct_since: str | None = Field(default=None, description="SHPO: the conduct since.")
+
+
+class TermBody(BaseModel):
+    kind: str = Field(pattern="^(prohibition|requirement)$")
+    wording: str = Field(min_length=1)
+    necessary_and_proportionate: str = Field(description="Why this term, and why no less.")
+    until: date | None = None
+
+
+class EvidenceBody(BaseModel):
+    kind: EvidenceKind
+    description: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    dated: date
+    supports: list[Element] = Field(min_length=1)
+
+
+class DurationBody(BaseModel):
+    ends_on: date | None = None
+    until_further_order: bool = False
+
+
+class CommentsBody(BaseModel):
+    comments: str = Field(min_length=1)
+
+
+class ApplicationMadeBody(BaseModel):
+    court: str = Field(min_length=1)
+    made_on: date
+
+
+class HearingBody(BaseModel):
+    hearing_on: date
+
+
+class DecisionBody(BaseModel):
+    decided_on: date
+    reason: str = Field(min_length=1)
+
+
+Casework = Annotated[ApplicationService, Depends(_service)]
+NoContent = status.HTTP_204_NO_CONTENT
+
+
+@router.put("/applications/{application_id}/legal-test", status_code=NoContent)
+async def legal_test(id_: ApplicationId, body: LegalTestBody, s: Casework, trace: Acting) -> None:
+    await hop(s.set_out_legal_test, id_, LegalTest(**body.model_dump()), trace)
+
+
+@router.post("/applications/{application_id}/terms", status_code=NoContent)
+async def propose_term(id_: ApplicationId, body: TermBody, s: Casework, trace: Acting) -> None:
+    await hop(s.propose_term, id_, ProposedTerm(**body.model_dump()), trace)
+
+
+@router.post("/applications/{application_id}/evidence", status_code=NoContent)
+async def add_evidence(id_: ApplicationId, body: EvidenceBody, s: Casework, trace: Acting) -> None:
+    item = EvidenceItem(**{**body.model_dump(), "supports": tuple(body.supports)})
+    await hop(s.add_evidence, id_, item, trace)
+
+
+@router.put("/applications/{application_id}/duration", status_code=NoContent)
+async def duration(id_: ApplicationId, body: DurationBody, s: Casework, trace: Acting) -> None:
+    await hop(s.propose_duration, id_, body.ends_on, body.until_further_order, trace)
+
+
+@router.post("/applications/{application_id}/submit-for-qa", status_code=NoContent)
+async def submit_for_qa(id_: ApplicationId, s: Casework, trace: Acting) -> None:
+    await hop(s.submit_for_quality_assurance, id_, trace)
+
+
+@router.post("/applications/{application_id}/quality-assurance")
+async def quality_assurance(id_: ApplicationId, s: Casework, trace: Acting) -> dict[str, Any]:
+    """Run the checklist: passed goes to legal services; otherwise back to drafting."""
+    missing = await hop(s.complete_quality_assurance, id_, trace)
+    return {"passed": not missing, "missing": missing}
+
+
+@router.post("/applications/{application_id}/return", status_code=NoContent)
+async def legal_return(id_: ApplicationId, body: CommentsBody, s: Casework, trace: Acting) -> None:
+    await hop(s.return_to_drafting, id_, body.comments, trace)
+
+
+@router.post("/applications/{application_id}/application-made", status_code=NoContent)
+async def made(id_: ApplicationId, body: ApplicationMadeBody, s: Casework, trace: Acting) -> None:
+    await hop(s.make_application, id_, body.court, body.made_on, trace)
+
+
+@router.post("/applications/{application_id}/hearing", status_code=NoContent)
+async def hearing(id_: ApplicationId, body: HearingBody, s: Casework, trace: Acting) -> None:
+    await hop(s.list_hearing, id_, body.hearing_on, trace)
+
+
+@router.post("/applications/{application_id}/refuse", status_code=NoContent)
+async def refuse(id_: ApplicationId, body: DecisionBody, s: Casework, trace: Acting) -> None:
+    await hop(s.refuse, id_, body.decided_on, body.reason, trace)
+
+
+@router.post("/applications/{application_id}/withdraw", status_code=NoContent)
+async def withdraw(id_: ApplicationId, body: DecisionBody, s: Casework, trace: Acting) -> None:
+    await hop(s.withdraw, id_, body.decided_on, body.reason, trace)
 
 
 @router.post("/applications/{application_id}/grant", status_code=status.HTTP_201_CREATED)

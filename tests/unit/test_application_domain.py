@@ -4,15 +4,24 @@ from uuid import uuid4
 import pytest
 
 from plumbing.eventstore import Trace
+from services.application.casework import (
+    Element,
+    EvidenceItem,
+    EvidenceKind,
+    LegalTest,
+    ProposedTerm,
+)
 from services.application.domain import (
     Application,
     ApplicationAlreadyDecided,
+    ApplicationNotAtStage,
     Order,
     OrderAlreadyWithTeam,
     OrderNotDueForReview,
     OrderNotDueToExpire,
     OrderNotInForce,
     Outcome,
+    Stage,
     Subject,
     Term,
     months_earlier,
@@ -35,11 +44,11 @@ def opened(order_type: str = "SRO") -> Application:
 
 
 def test_a_granted_application_creates_an_order_with_a_reference() -> None:
-    application = opened()
+    application = at_hearing()
 
     order = application.grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
 
-    [_, outcome] = application.collect_events()
+    [outcome] = application.collect_events()
     [granted] = order.collect_events()
     assert isinstance(outcome, Application.OutcomeRecorded)
     assert isinstance(granted, Order.Granted)
@@ -50,14 +59,14 @@ def test_a_granted_application_creates_an_order_with_a_reference() -> None:
 
 
 def test_an_interim_application_is_granted_as_interim() -> None:
-    application = opened("interim SRO")
+    application = at_hearing("interim SRO")
     application.grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
 
     assert application.outcome is Outcome.INTERIM_GRANTED
 
 
 def test_an_application_is_decided_only_once() -> None:
-    application = opened()
+    application = at_hearing()
     application.grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
 
     with pytest.raises(ApplicationAlreadyDecided):
@@ -65,7 +74,7 @@ def test_an_application_is_decided_only_once() -> None:
 
 
 def test_an_allocated_order_names_its_team() -> None:
-    order = opened().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
+    order = at_hearing().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
     order.allocate("mosovo-north", LEGAL)
 
     [_, allocated] = order.collect_events()
@@ -74,7 +83,7 @@ def test_an_allocated_order_names_its_team() -> None:
 
 
 def test_an_order_moves_to_another_team_with_the_reason_and_the_team_it_left() -> None:
-    order = opened().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
+    order = at_hearing().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
     order.allocate("mosovo-north", LEGAL)
 
     order.reallocate("mosovo-east", "subject moved to the east district", LEGAL)
@@ -86,7 +95,7 @@ def test_an_order_moves_to_another_team_with_the_reason_and_the_team_it_left() -
 
 
 def test_an_order_is_not_reallocated_to_the_team_that_has_it() -> None:
-    order = opened().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
+    order = at_hearing().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
     order.allocate("mosovo-north", LEGAL)
 
     with pytest.raises(OrderAlreadyWithTeam):
@@ -94,7 +103,7 @@ def test_an_order_is_not_reallocated_to_the_team_that_has_it() -> None:
 
 
 def granted(made_on: date, ends_on: date | None) -> Order:
-    order = opened().grant_order("Northtown MC", made_on, ends_on, [NO_CONTACT], LEGAL)
+    order = at_hearing().grant_order("Northtown MC", made_on, ends_on, [NO_CONTACT], LEGAL)
     order.allocate("mosovo-north", LEGAL)
     order.collect_events()
     return order
@@ -154,3 +163,109 @@ def test_months_earlier_keeps_the_day_or_falls_back_to_the_months_last() -> None
     assert months_earlier(date(2024, 5, 29), 3) == date(2024, 2, 29)
     assert months_earlier(date(2026, 1, 15), 2) == date(2025, 11, 15)
     assert months_earlier(date(2026, 1, 31), -1) == date(2026, 2, 28)
+
+
+def test_quality_assurance_names_everything_missing_and_sends_the_case_back() -> None:
+    application = opened()
+    application.propose_term(
+        ProposedTerm("prohibition", "Not to behave inappropriately near children.", "", None),
+        LEGAL,
+    )
+    application.submit_for_quality_assurance(LEGAL)
+
+    missing = application.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+
+    assert missing == [
+        "the legal test has not been set out",
+        "no evidence supports the act of a sexual nature",
+        "no evidence supports the necessity",
+        "term 1 does not say why it is necessary and proportionate",
+        "term 1 is too vague to enforce: inappropriate",
+        "the draft order states no duration",
+    ]
+    assert application.stage is Stage.DRAFTING
+
+
+def test_a_complete_case_passes_quality_assurance_and_goes_to_legal_services() -> None:
+    application = complete_sro()
+    application.submit_for_quality_assurance(LEGAL)
+
+    assert application.complete_quality_assurance(date(2026, 6, 1), LEGAL) == []
+    assert application.stage is Stage.WITH_LEGAL_SERVICES
+
+
+def test_an_sro_shorter_than_two_years_or_an_shpo_shorter_than_five_fails() -> None:
+    sro = complete_sro()
+    sro.propose_duration(date(2028, 5, 31), False, LEGAL)
+    sro.submit_for_quality_assurance(LEGAL)
+
+    assert sro.complete_quality_assurance(date(2026, 6, 1), LEGAL) == [
+        "an SRO must last at least 2 years (to 2028-06-01 or later)"
+    ]
+
+
+def test_an_shpo_needs_its_qualifying_offence_and_the_conduct_since() -> None:
+    shpo = opened("SHPO")
+    shpo.set_out_legal_test(LegalTest(necessity="synthetic necessity"), LEGAL)
+    shpo.submit_for_quality_assurance(LEGAL)
+
+    missing = shpo.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+
+    assert missing[:2] == [
+        "the legal test does not state the qualifying offence",
+        "the legal test does not state the conduct since",
+    ]
+
+
+def test_legal_services_return_a_case_with_comments_and_a_refusal_keeps_its_reason() -> None:
+    application = complete_sro()
+    application.submit_for_quality_assurance(LEGAL)
+    application.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+
+    application.return_to_drafting("Add the school's statement.", LEGAL)
+    assert application.stage is Stage.DRAFTING
+    with pytest.raises(ApplicationNotAtStage):
+        application.make_application("Northtown MC", date(2026, 6, 2), LEGAL)
+
+    application.submit_for_quality_assurance(LEGAL)
+    application.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+    application.make_application("Northtown MC", date(2026, 6, 2), LEGAL)
+    application.list_hearing(date(2026, 7, 1), LEGAL)
+    application.refuse(date(2026, 7, 1), "Not satisfied the order is necessary.", LEGAL)
+
+    assert application.outcome is Outcome.REFUSED
+    assert application.outcome_reason == "Not satisfied the order is necessary."
+    assert application.comments == ["Add the school's statement."]
+
+
+def complete_sro(order_type: str = "SRO") -> Application:
+    application = opened(order_type)
+    application.set_out_legal_test(
+        LegalTest(necessity="synthetic necessity", act_of_a_sexual_nature="synthetic act"), LEGAL
+    )
+    application.propose_term(
+        ProposedTerm("prohibition", NO_CONTACT.wording, "synthetic justification", None), LEGAL
+    )
+    application.add_evidence(
+        EvidenceItem(
+            EvidenceKind.STATEMENT,
+            "synthetic statement",
+            "PC 1 (synthetic)",
+            date(2026, 5, 1),
+            (Element.ACT_OF_A_SEXUAL_NATURE, Element.NECESSITY),
+        ),
+        LEGAL,
+    )
+    application.propose_duration(None, True, LEGAL)
+    return application
+
+
+def at_hearing(order_type: str = "SRO") -> Application:
+    """A complete case that passed quality assurance and has a hearing listed."""
+    application = complete_sro(order_type)
+    application.submit_for_quality_assurance(LEGAL)
+    assert application.complete_quality_assurance(date(2026, 6, 1), LEGAL) == []
+    application.make_application("Northtown MC", date(2026, 6, 2), LEGAL)
+    application.list_hearing(date(2026, 7, 1), LEGAL)
+    application.collect_events()
+    return application
