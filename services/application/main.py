@@ -1,6 +1,5 @@
 """The application service process: HTTP casework commands and the accepted-referral consumer."""
 
-import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,6 +14,7 @@ from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
+from plumbing.timers import every
 from schemas.common import Term as WireTerm
 from schemas.referral import ReferralAcceptedV1
 from services.application.application import ApplicationService
@@ -221,17 +221,16 @@ def subscribe(consumers: Consumers, service: ApplicationService, settings: Setti
 async def keep_the_calendar(
     service: ApplicationService, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    """A timer: raise renewal reviews and expiries as orders reach them."""
-    while True:
-        try:
-            today = datetime.now(UTC).date()
-            for order_id in await orders_due(pool, today, settings.renewal_review_months):
-                raised = await hop(service.keep_order_calendar, order_id, today)
-                if raised:
-                    log.info("order calendar", order_id=str(order_id), raised=raised)
-        except (OSError, asyncpg.PostgresError):
-            log.exception("could not read the order calendar; will look again")
-        await asyncio.sleep(settings.order_calendar_check_seconds)
+    """Raise renewal reviews and expiries as orders reach them."""
+
+    async def tick() -> None:
+        today = datetime.now(UTC).date()
+        for order_id in await orders_due(pool, today, settings.renewal_review_months):
+            raised = await hop(service.keep_order_calendar, order_id, today)
+            if raised:
+                log.info("order calendar", order_id=str(order_id), raised=raised)
+
+    await every(settings.order_calendar_check_seconds, "order calendar", tick)
 
 
 definition = ServiceDefinition(

@@ -1,6 +1,5 @@
 """The notification service process: alert policies, the dispatcher, the inbox, escalation."""
 
-import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from plumbing.follower import LogFollower
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
+from plumbing.timers import every
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -75,15 +75,14 @@ def followers(service: NotificationService, settings: Settings) -> list[LogFollo
 async def escalate_unacknowledged(
     service: NotificationService, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    """A timer: every so often, escalate delivered alerts nobody acknowledged in time."""
-    while True:
-        await asyncio.sleep(settings.alert_ack_check_seconds)
-        try:
-            for alert_id in await due_for_escalation(pool, settings.alert_ack_timeout_seconds):
-                if await hop(service.escalate_if_unacknowledged, alert_id):
-                    log.info("alert escalated: not acknowledged in time", alert_id=str(alert_id))
-        except (OSError, asyncpg.PostgresError):
-            log.exception("could not look for unacknowledged alerts; will look again")
+    """Escalate delivered alerts nobody acknowledged in time."""
+
+    async def tick() -> None:
+        for alert_id in await due_for_escalation(pool, settings.alert_ack_timeout_seconds):
+            if await hop(service.escalate_if_unacknowledged, alert_id):
+                log.info("alert escalated: not acknowledged in time", alert_id=str(alert_id))
+
+    await every(settings.alert_ack_check_seconds, "unacknowledged alerts", tick)
 
 
 definition = ServiceDefinition(

@@ -1,6 +1,5 @@
 """The referral service process: HTTP intake and triage, and the district referral consumer."""
 
-import asyncio
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,6 +13,7 @@ from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
+from plumbing.timers import every
 from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
@@ -181,15 +181,14 @@ def subscribe(consumers: Consumers, service: ReferralService, settings: Settings
 async def flag_overdue_referrals(
     service: ReferralService, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    """A timer: raise TriageOverdue for referrals waiting past the service level."""
-    while True:
-        try:
-            for referral_id in await possibly_overdue(pool, settings.triage_service_level_days):
-                if await hop(service.flag_if_overdue, referral_id):
-                    log.info("referral overdue for triage", referral_id=str(referral_id))
-        except (OSError, asyncpg.PostgresError):
-            log.exception("could not look for overdue referrals; will look again")
-        await asyncio.sleep(settings.referral_check_seconds)
+    """Raise TriageOverdue for referrals waiting past the service level."""
+
+    async def tick() -> None:
+        for referral_id in await possibly_overdue(pool, settings.triage_service_level_days):
+            if await hop(service.flag_if_overdue, referral_id):
+                log.info("referral overdue for triage", referral_id=str(referral_id))
+
+    await every(settings.referral_check_seconds, "overdue referrals", tick)
 
 
 subjects = APIRouter(prefix="/subjects", tags=["subjects"])
