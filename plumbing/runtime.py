@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import structlog
@@ -27,6 +28,13 @@ from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
 log = structlog.get_logger()
+
+
+async def standard_uuids(connection: asyncpg.Connection) -> None:
+    """Read ids as the standard library's UUID, which the event store can record."""
+    await connection.set_type_codec(
+        "uuid", schema="pg_catalog", encoder=str, decoder=UUID, format="text"
+    )
 
 
 async def no_extra_metrics(pool: asyncpg.Pool) -> None:
@@ -99,7 +107,9 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         await apply_topics(config.kafka_bootstrap_servers)
         service = await hop(definition.application, config)
         broker = kafka_broker(config, definition.name)
-        pool = await asyncpg.create_pool(config.database_url, min_size=1, max_size=4)
+        pool = await asyncpg.create_pool(
+            config.database_url, min_size=1, max_size=4, init=standard_uuids
+        )
         dead_letters = DeadLetters(pool, broker, definition.name)
         await dead_letters.setup()
         consumers = Consumers(broker, definition.name, dead_letters)

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     renewal_review_months: int = Field(
         default=3, ge=0, description="How many months before an order ends to raise its review."
     )
+    complaint_time_limit_months: int = Field(
+        default=6, ge=1, description="Months after the matter relied on to complain to a court."
+    )
+    complaint_warning_days: int = Field(
+        default=28, ge=1, description="Days before the complaint deadline to warn the caseworker."
+    )
     order_calendar_check_seconds: float = Field(
         default=3600, gt=0, description="How often to look for orders ending or due for review."
     )

@@ -119,3 +119,18 @@ class OrderExpiredV1(Envelope):
     event_type: Literal["OrderExpired"] = "OrderExpired"
     schema_version: Literal[1] = 1
     payload: OrderExpired
+
+
+class ComplaintDeadlineApproaching(Payload):
+    application_id: UUID
+    district: str
+    deadline: date = Field(description="Last day to make the complaint to a magistrates' court.")
+    days_left: int
+
+
+class ComplaintDeadlineApproachingV1(Envelope):
+    """An application's complaint must reach the court soon, and has not yet."""
+
+    event_type: Literal["ComplaintDeadlineApproaching"] = "ComplaintDeadlineApproaching"
+    schema_version: Literal[1] = 1
+    payload: ComplaintDeadlineApproaching

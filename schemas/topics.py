@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter
 
 from schemas.application import (
     ApplicationOpenedV1,
+    ComplaintDeadlineApproachingV1,
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
@@ -81,7 +82,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic(
         "application.applications.v1",
         "Court application lifecycle events from the application service.",
-        (ApplicationOpenedV1,),
+        (ApplicationOpenedV1, ComplaintDeadlineApproachingV1),
     ),
     Topic(
         "application.orders.v1",

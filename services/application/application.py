@@ -14,6 +14,7 @@ from schemas.referral import ReferralAcceptedV1
 from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
 from services.application.domain import (
     Application,
+    NoDeadlineToWarnOf,
     Order,
     OrderNotDueForReview,
     OrderNotDueToExpire,
@@ -104,6 +105,25 @@ class ApplicationService(EventSourcedService):
     def withdraw(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
         self._change(application_id, lambda a: a.withdraw(decided_on, reason, trace))
 
+    def record_matter_date(self, application_id: UUID, matter_on: date, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.record_matter_relied_on(matter_on, trace))
+
+    def warn_if_deadline_near(self, application_id: UUID, today: date) -> bool:
+        """Raise the complaint-deadline warning if it is due; False if it is not."""
+        application = self._get(application_id)
+        trace = Trace("service:application", application_id, application_id)
+        try:
+            application.warn_of_complaint_deadline(
+                today,
+                self.settings.complaint_time_limit_months,
+                self.settings.complaint_warning_days,
+                trace,
+            )
+        except NoDeadlineToWarnOf:
+            return False
+        self.save(application)
+        return True
+
     def _change(self, application_id: UUID, command: Callable[[Application], None]) -> None:
         application = self._get(application_id)
         command(application)
@@ -180,6 +200,11 @@ class ApplicationService(EventSourcedService):
             "until_further_order": application.until_further_order,
             "quality_assurance_missing": application.qa_failures,
             "legal_services_comments": application.comments,
+            "matter_relied_on": application.matter_on,
+            "complaint_deadline": application.complaint_deadline(
+                self.settings.complaint_time_limit_months
+            ),
+            "deadline_warned_for": application.deadline_warned_for,
             "order_id": str(Order.create_id(application.id)) if application.outcome else None,
         }
 

@@ -60,6 +60,11 @@ class ApplicationNotAtStage(CommandRejected):
         super().__init__(f"the application is at {stage.value}, not {wanted}")
 
 
+class NoDeadlineToWarnOf(CommandRejected):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"no complaint deadline to warn of: {why}")
+
+
 class ReasonRequired(CommandRejected):
     def __init__(self, outcome: str) -> None:
         super().__init__(f"a {outcome} application must keep its reason")
@@ -97,6 +102,9 @@ OPEN_STAGES = (
     Stage.APPLIED_TO_COURT,
     Stage.HEARING_LISTED,
 )
+
+
+BEFORE_COURT = (Stage.DRAFTING, Stage.QUALITY_ASSURANCE, Stage.WITH_LEGAL_SERVICES)
 
 
 class Application(Aggregate):
@@ -155,6 +163,15 @@ class Application(Aggregate):
         hearing_on: date
         trace: Trace
 
+    class MatterDateRecorded(Aggregate.Event):
+        matter_on: date
+        trace: Trace
+
+    class ComplaintDeadlineApproaching(Aggregate.Event):
+        deadline: date
+        days_left: int
+        trace: Trace
+
     @staticmethod
     def create_id(referral_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:application/{referral_id}")
@@ -186,6 +203,8 @@ class Application(Aggregate):
         self.until_further_order = False
         self.qa_failures: list[str] = []
         self.comments: list[str] = []
+        self.matter_on: date | None = None
+        self.deadline_warned_for: date | None = None
 
     # Drafting: the caseworker builds the case.
 
@@ -206,6 +225,37 @@ class Application(Aggregate):
     ) -> None:
         self._require(Stage.DRAFTING)
         self._duration_proposed(ends_on, until_further_order, trace)
+
+    def record_matter_relied_on(self, matter_on: date, trace: Trace) -> None:
+        """The date of the matter relied on: the complaint's time limit runs from it."""
+        self._require(*OPEN_STAGES)
+        self._matter_date_recorded(matter_on, trace)
+
+    def complaint_deadline(self, limit_months: int) -> date | None:
+        return None if self.matter_on is None else months_earlier(self.matter_on, -limit_months)
+
+    def warn_of_complaint_deadline(
+        self, today: date, limit_months: int, warning_days: int, trace: Trace
+    ) -> None:
+        """Once for each deadline, while there is still time: the complaint must reach the
+        court by the deadline, and the application has not been made yet."""
+        deadline = self.complaint_deadline(limit_months)
+        if deadline is None or self.stage not in BEFORE_COURT:
+            raise NoDeadlineToWarnOf("no matter date, or the application is already made")
+        if self.deadline_warned_for == deadline:
+            raise NoDeadlineToWarnOf("already warned")
+        days_left = (deadline - today).days
+        if not 0 <= days_left <= warning_days:
+            raise NoDeadlineToWarnOf(f"{days_left} days left")
+        self._deadline_approaching(deadline, days_left, trace)
+
+    @event(MatterDateRecorded)
+    def _matter_date_recorded(self, matter_on: date, trace: Trace) -> None:
+        self.matter_on = matter_on
+
+    @event(ComplaintDeadlineApproaching)
+    def _deadline_approaching(self, deadline: date, days_left: int, trace: Trace) -> None:
+        self.deadline_warned_for = deadline
 
     # Quality assurance, then legal services, then the court.
 

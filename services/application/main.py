@@ -18,7 +18,7 @@ from plumbing.timers import every
 from schemas.common import Term as WireTerm
 from schemas.referral import ReferralAcceptedV1
 from services.application.application import ApplicationService
-from services.application.calendar import calendar_projection, orders_due
+from services.application.calendar import calendar_projection, deadlines_near, orders_due
 from services.application.casework import (
     Element,
     EvidenceItem,
@@ -70,6 +70,10 @@ class LegalTestBody(BaseModel):
     conduct_since: str | None = Field(default=None, description="SHPO: the conduct since.")
 
 
+class MatterDateBody(BaseModel):
+    matter_on: date = Field(description="When the matter relied on happened.")
+
+
 class TermBody(BaseModel):
     kind: str = Field(pattern="^(prohibition|requirement)$")
     wording: str = Field(min_length=1)
@@ -115,6 +119,11 @@ NoContent = status.HTTP_204_NO_CONTENT
 @router.put("/applications/{application_id}/legal-test", status_code=NoContent)
 async def legal_test(id_: ApplicationId, body: LegalTestBody, s: Casework, trace: Acting) -> None:
     await hop(s.set_out_legal_test, id_, LegalTest(**body.model_dump()), trace)
+
+
+@router.put("/applications/{application_id}/matter-date", status_code=NoContent)
+async def matter_date(id_: ApplicationId, body: MatterDateBody, s: Casework, trace: Acting) -> None:
+    await hop(s.record_matter_date, id_, body.matter_on, trace)
 
 
 @router.post("/applications/{application_id}/terms", status_code=NoContent)
@@ -221,7 +230,8 @@ def subscribe(consumers: Consumers, service: ApplicationService, settings: Setti
 async def keep_the_calendar(
     service: ApplicationService, settings: Settings, pool: asyncpg.Pool
 ) -> None:
-    """Raise renewal reviews and expiries as orders reach them."""
+    """Raise renewal reviews and expiries as orders reach them, and complaint-deadline
+    warnings while there is still time to act."""
 
     async def tick() -> None:
         today = datetime.now(UTC).date()
@@ -229,6 +239,10 @@ async def keep_the_calendar(
             raised = await hop(service.keep_order_calendar, order_id, today)
             if raised:
                 log.info("order calendar", order_id=str(order_id), raised=raised)
+        limit, warning = settings.complaint_time_limit_months, settings.complaint_warning_days
+        for application_id in await deadlines_near(pool, today, limit, warning):
+            if await hop(service.warn_if_deadline_near, application_id, today):
+                log.info("complaint deadline approaching", application_id=str(application_id))
 
     await every(settings.order_calendar_check_seconds, "order calendar", tick)
 

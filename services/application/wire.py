@@ -5,6 +5,8 @@ from eventsourcing.domain import DomainEventProtocol
 from schemas.application import (
     ApplicationOpened,
     ApplicationOpenedV1,
+    ComplaintDeadlineApproaching,
+    ComplaintDeadlineApproachingV1,
     OrderAllocated,
     OrderAllocatedV1,
     OrderExpired,
@@ -34,6 +36,14 @@ def to_wire(
             subject_nominal_id=event.subject.nominal_id,
             district=event.district,
             order_type=OrderType(event.order_type),
+        )
+    if isinstance(event, Application.ComplaintDeadlineApproaching):
+        application: Application = service.repository.get(event.originator_id, version=1)
+        return ComplaintDeadlineApproachingV1, ComplaintDeadlineApproaching(
+            application_id=event.originator_id,
+            district=application.district,
+            deadline=event.deadline,
+            days_left=event.days_left,
         )
     if isinstance(event, Order.Granted):
         order: Order = service.repository.get(event.originator_id, version=1)

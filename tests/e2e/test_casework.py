@@ -7,7 +7,7 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import CASEWORKER, LEGAL, accept, build_case, refer, to_court
 from civil_orders.synthetic import Synthetic
 from schemas.common import OrderSought
-from services.application.domain_dates import years_after
+from services.application.domain_dates import months_earlier, years_after
 
 
 async def test_a_case_failing_quality_assurance_says_what_is_missing_then_passes_when_fixed(
@@ -141,3 +141,27 @@ async def test_an_shpo_goes_from_referral_to_a_granted_order_allocated_to_its_te
 
     [email] = await eventually(allocation_email, 30, f"the allocation email for {reference}")
     assert "order allocated" in email["body"]
+
+
+async def test_a_complaint_deadline_near_at_hand_raises_a_warning_for_the_caseworker(
+    client: Client,
+) -> None:
+    application = await accept(client, (await refer(client, Synthetic(seed=94), "north"))["id"])
+    path = f"/applications/{application['id']}"
+    matter_on = months_earlier(date.today(), 6) + timedelta(days=10)  # about ten days left
+
+    await client.command(
+        "application",
+        f"{path}/matter-date",
+        CASEWORKER,
+        {"matter_on": matter_on.isoformat()},
+        "PUT",
+    )
+
+    async def warned() -> dict[str, object] | None:
+        shown = (await client.get("application", path)).json()
+        return shown if shown["deadline_warned_for"] else None
+
+    shown = await eventually(warned, 30, "the complaint-deadline warning")
+    assert shown["deadline_warned_for"] == shown["complaint_deadline"]
+    assert shown["complaint_deadline"] == months_earlier(matter_on, -6).isoformat()

@@ -15,6 +15,7 @@ from services.application.domain import (
     Application,
     ApplicationAlreadyDecided,
     ApplicationNotAtStage,
+    NoDeadlineToWarnOf,
     Order,
     OrderAlreadyWithTeam,
     OrderNotDueForReview,
@@ -269,3 +270,27 @@ def at_hearing(order_type: str = "SRO") -> Application:
     application.list_hearing(date(2026, 7, 1), LEGAL)
     application.collect_events()
     return application
+
+
+def test_the_complaint_deadline_is_warned_of_once_while_there_is_time_to_act() -> None:
+    application = opened()
+    application.record_matter_relied_on(date(2026, 1, 15), LEGAL)
+
+    assert application.complaint_deadline(6) == date(2026, 7, 15)
+    with pytest.raises(NoDeadlineToWarnOf, match="45 days left"):
+        application.warn_of_complaint_deadline(date(2026, 5, 31), 6, 28, LEGAL)
+    application.warn_of_complaint_deadline(date(2026, 6, 20), 6, 28, LEGAL)
+    with pytest.raises(NoDeadlineToWarnOf, match="already warned"):
+        application.warn_of_complaint_deadline(date(2026, 6, 21), 6, 28, LEGAL)
+
+    *_, warning = application.collect_events()
+    assert isinstance(warning, Application.ComplaintDeadlineApproaching)
+    assert (warning.deadline, warning.days_left) == (date(2026, 7, 15), 25)
+
+
+def test_no_deadline_warning_once_the_application_is_before_the_court() -> None:
+    application = at_hearing()
+    application.record_matter_relied_on(date(2026, 1, 15), LEGAL)
+
+    with pytest.raises(NoDeadlineToWarnOf, match="already made"):
+        application.warn_of_complaint_deadline(date(2026, 7, 1), 6, 28, LEGAL)
