@@ -29,6 +29,7 @@ class OrderGranted(Payload):
     order_reference: str = Field(examples=["ORD-2026-000001"])
     application_id: UUID
     order_type: OrderType
+    interim: bool = Field(description="An interim order, pending the main application.")
     subject_nominal_id: str = Field(examples=["N100234"])
     district: str
     court: str = Field(examples=["Northtown Magistrates' Court"])
@@ -109,12 +110,13 @@ class OrderRenewalReviewDueV1(Envelope):
 class OrderExpired(Payload):
     order_reference: str = Field(examples=["ORD-2026-000001"])
     subject_nominal_id: str = Field(examples=["N100234"])
+    reason: str = Field(examples=["it reached its end date", "replaced by ORD-2026-000002"])
     team: str | None
     ended_on: date
 
 
 class OrderExpiredV1(Envelope):
-    """An order reached its end date and no longer has effect."""
+    """An order no longer has effect: it reached its end date, or a new order replaced it."""
 
     event_type: Literal["OrderExpired"] = "OrderExpired"
     schema_version: Literal[1] = 1

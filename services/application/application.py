@@ -62,6 +62,25 @@ class ApplicationService(EventSourcedService):
         )
         self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)
 
+    def grant_interim_order(
+        self,
+        application_id: UUID,
+        court: str,
+        made_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+    ) -> str:
+        """The court's interim order, allocated like any other; the application goes on."""
+        application = self._get(application_id)
+        team = self.teams.team_for_district(application.district)
+        if team is None:
+            raise NoTeamForDistrict(application.district)
+        order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
+        order.allocate(team, trace)
+        self.save(application, order)
+        return order.reference
+
     def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
         self._change(application_id, lambda a: a.set_out_legal_test(test, trace))
 
@@ -145,7 +164,12 @@ class ApplicationService(EventSourcedService):
             raise NoTeamForDistrict(application.district)
         order = application.grant_order(court, made_on, ends_on, terms, trace)
         order.allocate(team, trace)
-        self.save(application, order)
+        replaced = []
+        if application.interim_order_id is not None:
+            interim = self._order(application.interim_order_id)
+            interim.replace_with(order.reference, made_on, trace)
+            replaced.append(interim)
+        self.save(application, order, *replaced)
         return order.reference
 
     def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:
@@ -206,6 +230,9 @@ class ApplicationService(EventSourcedService):
             ),
             "deadline_warned_for": application.deadline_warned_for,
             "order_id": str(Order.create_id(application.id)) if application.outcome else None,
+            "interim_order_id": str(application.interim_order_id)
+            if application.interim_order_id
+            else None,
         }
 
     def get_order(self, order_id: UUID) -> dict[str, Any]:
@@ -219,6 +246,7 @@ class ApplicationService(EventSourcedService):
             "made_on": order.made_on.isoformat(),
             "ends_on": order.ends_on.isoformat() if order.ends_on else None,
             "expired": order.expired,
+            "interim": order.interim,
         }
 
     def application_for_referral(self, referral_id: UUID) -> UUID:

@@ -60,6 +60,11 @@ class ApplicationNotAtStage(CommandRejected):
         super().__init__(f"the application is at {stage.value}, not {wanted}")
 
 
+class InterimOrderAlreadyMade(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("an interim order has already been made on this application")
+
+
 class NoDeadlineToWarnOf(CommandRejected):
     def __init__(self, why: str) -> None:
         super().__init__(f"no complaint deadline to warn of: {why}")
@@ -163,6 +168,11 @@ class Application(Aggregate):
         hearing_on: date
         trace: Trace
 
+    class InterimOrderGranted(Aggregate.Event):
+        order_id: UUID
+        made_on: date
+        trace: Trace
+
     class MatterDateRecorded(Aggregate.Event):
         matter_on: date
         trace: Trace
@@ -204,6 +214,7 @@ class Application(Aggregate):
         self.qa_failures: list[str] = []
         self.comments: list[str] = []
         self.matter_on: date | None = None
+        self.interim_order_id: UUID | None = None
         self.deadline_warned_for: date | None = None
 
     # Drafting: the caseworker builds the case.
@@ -386,9 +397,42 @@ class Application(Aggregate):
         interim = self.order_type.startswith("interim")
         outcome = Outcome.INTERIM_GRANTED if interim else Outcome.GRANTED
         self._decide(outcome, made_on, None, trace, Stage.HEARING_LISTED)
+        return self._order(court, made_on, ends_on, terms, trace, interim=interim)
+
+    def grant_interim_order(
+        self,
+        court: str,
+        made_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+    ) -> "Order":
+        """The court makes an interim order pending the main application, which goes on."""
+        self._require(Stage.APPLIED_TO_COURT, Stage.HEARING_LISTED)
+        if self.interim_order_id is not None:
+            raise InterimOrderAlreadyMade
+        order = self._order(court, made_on, ends_on, terms, trace, interim=True)
+        self._interim_granted(order.id, made_on, trace)
+        return order
+
+    @event(InterimOrderGranted)
+    def _interim_granted(self, order_id: UUID, made_on: date, trace: Trace) -> None:
+        self.interim_order_id = order_id
+
+    def _order(
+        self,
+        court: str,
+        made_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+        interim: bool,
+    ) -> "Order":
+        base = self.order_type.removeprefix("interim ")
         return Order(
             application_id=self.id,
-            order_type=self.order_type,
+            interim=interim,
+            order_type=f"interim {base}" if interim else base,
             subject_nominal_id=self.subject.nominal_id,
             district=self.district,
             court=court,
@@ -404,6 +448,7 @@ class Order(Aggregate):
 
     class Granted(Aggregate.Created):
         application_id: UUID
+        interim: bool
         order_type: str
         subject_nominal_id: str
         district: str
@@ -435,11 +480,13 @@ class Order(Aggregate):
 
     class Expired(Aggregate.Event):
         ended_on: date
+        reason: str
         trace: Trace
 
     @staticmethod
-    def create_id(application_id: UUID, **_: object) -> UUID:
-        return uuid5(NAMESPACE_URL, f"civil-orders:order/{application_id}")
+    def create_id(application_id: UUID, interim: bool = False, **_: object) -> UUID:
+        kind = "interim-order" if interim else "order"
+        return uuid5(NAMESPACE_URL, f"civil-orders:{kind}/{application_id}")
 
     @staticmethod
     def reference_for(order_id: UUID, made_on: date) -> str:
@@ -449,6 +496,7 @@ class Order(Aggregate):
     def __init__(
         self,
         application_id: UUID,
+        interim: bool,
         order_type: str,
         subject_nominal_id: str,
         district: str,
@@ -459,6 +507,7 @@ class Order(Aggregate):
         trace: Trace,
     ) -> None:
         self.application_id = application_id
+        self.interim = interim
         self.reference = self.reference_for(self.id, made_on)
         self.order_type = order_type
         self.subject_nominal_id = subject_nominal_id
@@ -501,7 +550,13 @@ class Order(Aggregate):
     def expire(self, today: date, trace: Trace) -> None:
         if self.expired or self.ends_on is None or today < self.ends_on:
             raise OrderNotDueToExpire(self.reference)
-        self._expired(self.ends_on, trace)
+        self._expired(self.ends_on, "it reached its end date", trace)
+
+    def replace_with(self, reference: str, on: date, trace: Trace) -> None:
+        """A new order against the same person replaces this one (an interim order, say)."""
+        if self.expired:
+            raise OrderNotInForce(self.reference, on)
+        self._expired(on, f"replaced by {reference}", trace)
 
     def _require_in_force(self, day: date) -> None:
         if self.expired or day < self.made_on:
@@ -523,8 +578,9 @@ class Order(Aggregate):
         self.renewal_review_for = ends_on
 
     @event(Expired)
-    def _expired(self, ended_on: date, trace: Trace) -> None:
+    def _expired(self, ended_on: date, reason: str, trace: Trace) -> None:
         self.expired = True
+        self.ends_on = ended_on
 
     @event(Reallocated)
     def _reallocated(self, from_team: str, team: str, reason: str, trace: Trace) -> None:

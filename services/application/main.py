@@ -218,6 +218,23 @@ async def vary(order_id: UUID, body: Vary, request: Request, trace: Acting) -> N
     await hop(_service(request).vary_order, order_id, body.varied_on, body.ends_on, terms, trace)
 
 
+@router.post("/applications/{application_id}/interim-order", status_code=status.HTTP_201_CREATED)
+async def grant_interim(
+    application_id: UUID, body: GrantOrder, request: Request, trace: Acting
+) -> dict[str, str]:
+    terms = [Term(t.kind, t.wording, t.until) for t in body.terms]
+    reference = await hop(
+        _service(request).grant_interim_order,
+        application_id,
+        body.court,
+        body.made_on,
+        body.ends_on,
+        terms,
+        trace,
+    )
+    return {"order_reference": reference}
+
+
 @router.get("/orders/{order_id}")
 async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
     return await hop(_service(request).get_order, order_id)

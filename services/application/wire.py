@@ -51,6 +51,7 @@ def to_wire(
             order_reference=order.reference,
             application_id=order.application_id,
             order_type=OrderType(order.order_type),
+            interim=order.interim,
             subject_nominal_id=order.subject_nominal_id,
             district=order.district,
             court=order.court,
@@ -96,5 +97,6 @@ def to_wire(
             subject_nominal_id=order.subject_nominal_id,
             team=order.team,
             ended_on=event.ended_on,
+            reason=event.reason,
         )
     return None

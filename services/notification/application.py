@@ -56,8 +56,9 @@ class NotificationService(EventSourcedService):
         self._alert_managing_team(envelope, f"renewal review due: the order ends on {ends_on}")
 
     def when_order_expired_alert_team(self, envelope: OrderExpiredV1) -> None:
-        ended_on = envelope.payload.ended_on.isoformat()
-        self._alert_managing_team(envelope, f"order expired on {ended_on}")
+        ended = envelope.payload
+        kind = f"order ended on {ended.ended_on.isoformat()}: {ended.reason}"
+        self._alert_managing_team(envelope, kind)
 
     def _alert_managing_team(
         self, envelope: OrderVariedV1 | OrderRenewalReviewDueV1 | OrderExpiredV1, kind: str

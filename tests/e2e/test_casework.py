@@ -4,7 +4,7 @@ to the court's decision, over HTTP on the real stack."""
 from datetime import date, timedelta
 
 from civil_orders.client import Client, eventually
-from civil_orders.demo import CASEWORKER, LEGAL, accept, build_case, refer, to_court
+from civil_orders.demo import CASEWORKER, LEGAL, accept, alerts_for, build_case, refer, to_court
 from civil_orders.synthetic import Synthetic
 from schemas.common import OrderSought
 from services.application.domain_dates import months_earlier, years_after
@@ -165,3 +165,29 @@ async def test_a_complaint_deadline_near_at_hand_raises_a_warning_for_the_casewo
     shown = await eventually(warned, 30, "the complaint-deadline warning")
     assert shown["deadline_warned_for"] == shown["complaint_deadline"]
     assert shown["complaint_deadline"] == months_earlier(matter_on, -6).isoformat()
+
+
+async def test_an_interim_order_is_followed_by_the_full_order_which_replaces_it(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=95)
+    application = await accept(client, (await refer(client, people, "north"))["id"])
+    await build_case(client, application["id"])
+    await to_court(client, application["id"], date.today())
+    path = f"/applications/{application['id']}"
+    terms = [{"kind": "prohibition", "wording": "Not to enter any school premises."}]
+    grant = {"court": "Northtown MC", "made_on": date.today().isoformat(), "terms": terms}
+
+    interim = await client.command(
+        "application", f"{path}/interim-order", LEGAL, {**grant, "ends_on": None}
+    )
+    full = await client.command("application", f"{path}/grant", LEGAL, {**grant, "ends_on": None})
+
+    alerts = await alerts_for(client, "mosovo-north", interim["order_reference"], count=2)
+    assert sorted(a["alert"]["kind"] for a in alerts) == [
+        "order allocated",
+        f"order ended on {date.today().isoformat()}: replaced by {full['order_reference']}",
+    ]
+    await alerts_for(client, "mosovo-north", full["order_reference"], count=1)
+    shown = (await client.get("application", path)).json()
+    assert shown["outcome"] == "granted" and shown["interim_order_id"]

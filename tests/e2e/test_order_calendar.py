@@ -45,7 +45,8 @@ async def test_an_order_reaching_its_end_date_expires_and_breaches_after_it_are_
     )
 
     alerts = await alerts_for(client, "mosovo-north", reference, count=3)
-    assert f"order expired on {today.isoformat()}" in [a["alert"]["kind"] for a in alerts]
+    ended = f"order ended on {today.isoformat()}: it reached its end date"
+    assert ended in [a["alert"]["kind"] for a in alerts]
     order = (await client.get("application", f"/orders/{order_id}")).json()
     assert order["expired"] is True
 

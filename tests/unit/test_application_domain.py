@@ -15,6 +15,7 @@ from services.application.domain import (
     Application,
     ApplicationAlreadyDecided,
     ApplicationNotAtStage,
+    InterimOrderAlreadyMade,
     NoDeadlineToWarnOf,
     Order,
     OrderAlreadyWithTeam,
@@ -294,3 +295,22 @@ def test_no_deadline_warning_once_the_application_is_before_the_court() -> None:
 
     with pytest.raises(NoDeadlineToWarnOf, match="already made"):
         application.warn_of_complaint_deadline(date(2026, 7, 1), 6, 28, LEGAL)
+
+
+def test_an_interim_order_pending_the_main_application_is_replaced_by_the_full_order() -> None:
+    application = at_hearing()
+
+    interim = application.grant_interim_order(
+        "Northtown MC", date(2026, 7, 1), date(2026, 10, 1), [NO_CONTACT], LEGAL
+    )
+    with pytest.raises(InterimOrderAlreadyMade):
+        application.grant_interim_order("Northtown MC", date(2026, 7, 2), None, [NO_CONTACT], LEGAL)
+    full = application.grant_order("Northtown MC", date(2026, 9, 1), None, [NO_CONTACT], LEGAL)
+    interim.replace_with(full.reference, date(2026, 9, 1), LEGAL)
+
+    assert (interim.order_type, interim.interim) == ("interim SRO", True)
+    assert (full.order_type, full.interim) == ("SRO", False)
+    assert interim.id != full.id
+    *_, ended = interim.collect_events()
+    assert isinstance(ended, Order.Expired)
+    assert ended.reason == f"replaced by {full.reference}"
