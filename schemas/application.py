@@ -136,3 +136,18 @@ class ComplaintDeadlineApproachingV1(Envelope):
     event_type: Literal["ComplaintDeadlineApproaching"] = "ComplaintDeadlineApproaching"
     schema_version: Literal[1] = 1
     payload: ComplaintDeadlineApproaching
+
+
+class OrderRenewed(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None
+    renewed_on: date
+    ends_on: date | None = Field(description="Absent when it now runs until further order.")
+
+
+class OrderRenewedV1(Envelope):
+    """A court renewed an order: it runs to a new end date."""
+
+    event_type: Literal["OrderRenewed"] = "OrderRenewed"
+    schema_version: Literal[1] = 1
+    payload: OrderRenewed

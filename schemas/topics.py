@@ -15,6 +15,7 @@ from schemas.application import (
     OrderGrantedV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
+    OrderRenewedV1,
     OrderVariedV1,
 )
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
@@ -92,6 +93,7 @@ TOPICS: tuple[Topic, ...] = (
             OrderAllocatedV1,
             OrderReallocatedV1,
             OrderVariedV1,
+            OrderRenewedV1,
             OrderRenewalReviewDueV1,
             OrderExpiredV1,
         ),

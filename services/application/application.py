@@ -191,6 +191,28 @@ class ApplicationService(EventSourcedService):
         order.vary(varied_on, ends_on, terms, trace)
         self.save(order)
 
+    def renew_order(
+        self, order_id: UUID, renewed_on: date, ends_on: date | None, trace: Trace
+    ) -> None:
+        order = self._order(order_id)
+        order.renew(renewed_on, ends_on, trace)
+        self.save(order)
+
+    def discharge_order(
+        self,
+        order_id: UUID,
+        discharged_on: date,
+        on_application_of: str,
+        police_consent: bool,
+        trace: Trace,
+    ) -> None:
+        order = self._order(order_id)
+        order.discharge(discharged_on, on_application_of, police_consent, trace)
+        self.save(order)
+
+    def adjourn(self, application_id: UUID, adjourned_to: date, reason: str, trace: Trace) -> None:
+        self._change(application_id, lambda a: a.adjourn(adjourned_to, reason, trace))
+
     def keep_order_calendar(self, order_id: UUID, today: date) -> list[str]:
         """Raise what the calendar says is due for an order: its renewal review, its expiry.
         Returns what was raised; nothing when it is not due (the aggregate decides)."""

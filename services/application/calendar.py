@@ -57,7 +57,7 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
                VALUES (%s, %s, %s) ON CONFLICT DO NOTHING""",
             (order_id, Order.reference_for(order_id, event.made_on), event.ends_on),
         )
-    elif isinstance(event, Order.Varied):
+    elif isinstance(event, Order.Varied | Order.Renewed):
         cursor.execute(
             "UPDATE application.order_calendar SET ends_on = %s WHERE order_id = %s",
             (event.ends_on, order_id),

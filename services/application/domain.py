@@ -10,12 +10,13 @@ from eventsourcing.domain import Aggregate, event
 from plumbing.errors import CommandRejected
 from plumbing.eventstore import Trace
 from services.application.casework import (
+    MINIMUM_YEARS,
     EvidenceItem,
     LegalTest,
     ProposedTerm,
     quality_checks,
 )
-from services.application.domain_dates import months_earlier
+from services.application.domain_dates import months_earlier, years_after
 
 
 class Stage(StrEnum):
@@ -58,6 +59,14 @@ class ApplicationNotAtStage(CommandRejected):
     def __init__(self, stage: Stage, needed: tuple[Stage, ...]) -> None:
         wanted = " or ".join(s.value for s in needed)
         super().__init__(f"the application is at {stage.value}, not {wanted}")
+
+
+class DischargeNeedsPoliceConsent(CommandRejected):
+    def __init__(self, reference: str, minimum: date) -> None:
+        super().__init__(
+            f"order {reference} cannot be discharged before {minimum.isoformat()} "
+            "on the defendant's application without police consent"
+        )
 
 
 class InterimOrderAlreadyMade(CommandRejected):
@@ -168,6 +177,11 @@ class Application(Aggregate):
         hearing_on: date
         trace: Trace
 
+    class Adjourned(Aggregate.Event):
+        adjourned_to: date
+        reason: str
+        trace: Trace
+
     class InterimOrderGranted(Aggregate.Event):
         order_id: UUID
         made_on: date
@@ -215,6 +229,7 @@ class Application(Aggregate):
         self.comments: list[str] = []
         self.matter_on: date | None = None
         self.interim_order_id: UUID | None = None
+        self.adjournments: list[tuple[date, str]] = []
         self.deadline_warned_for: date | None = None
 
     # Drafting: the caseworker builds the case.
@@ -305,6 +320,16 @@ class Application(Aggregate):
     def list_hearing(self, hearing_on: date, trace: Trace) -> None:
         self._require(Stage.APPLIED_TO_COURT, Stage.HEARING_LISTED)
         self._hearing_listed(hearing_on, trace)
+
+    def adjourn(self, adjourned_to: date, reason: str, trace: Trace) -> None:
+        """The court adjourned the hearing; the application waits for the new date."""
+        self._require(Stage.HEARING_LISTED)
+        self._adjourned(adjourned_to, reason, trace)
+
+    @event(Adjourned)
+    def _adjourned(self, adjourned_to: date, reason: str, trace: Trace) -> None:
+        self.hearing_on = adjourned_to
+        self.adjournments.append((adjourned_to, reason))
 
     def refuse(self, decided_on: date, reason: str, trace: Trace) -> None:
         self._decide(Outcome.REFUSED, decided_on, reason, trace, Stage.HEARING_LISTED)
@@ -483,6 +508,11 @@ class Order(Aggregate):
         reason: str
         trace: Trace
 
+    class Renewed(Aggregate.Event):
+        renewed_on: date
+        ends_on: date | None
+        trace: Trace
+
     @staticmethod
     def create_id(application_id: UUID, interim: bool = False, **_: object) -> UUID:
         kind = "interim-order" if interim else "order"
@@ -552,6 +582,26 @@ class Order(Aggregate):
             raise OrderNotDueToExpire(self.reference)
         self._expired(self.ends_on, "it reached its end date", trace)
 
+    def renew(self, renewed_on: date, ends_on: date | None, trace: Trace) -> None:
+        """The court renewed the order: it now runs to the new end date."""
+        self._require_in_force(renewed_on)
+        self._renewed(renewed_on, ends_on, trace)
+
+    def discharge(
+        self, discharged_on: date, on_application_of: str, police_consent: bool, trace: Trace
+    ) -> None:
+        """The court discharged the order. Within the statutory minimum period a defendant's
+        application needs the police's consent."""
+        self._require_in_force(discharged_on)
+        minimum = years_after(self.made_on, MINIMUM_YEARS[self.order_type.removeprefix("interim ")])
+        if on_application_of != "police" and discharged_on < minimum and not police_consent:
+            raise DischargeNeedsPoliceConsent(self.reference, minimum)
+        self._expired(
+            discharged_on,
+            f"discharged by the court on the {on_application_of}'s application",
+            trace,
+        )
+
     def replace_with(self, reference: str, on: date, trace: Trace) -> None:
         """A new order against the same person replaces this one (an interim order, say)."""
         if self.expired:
@@ -572,6 +622,10 @@ class Order(Aggregate):
     ) -> None:
         self.ends_on = ends_on
         self.terms = terms
+
+    @event(Renewed)
+    def _renewed(self, renewed_on: date, ends_on: date | None, trace: Trace) -> None:
+        self.ends_on = ends_on
 
     @event(RenewalReviewDue)
     def _renewal_review_due(self, ends_on: date, trace: Trace) -> None:

@@ -1,7 +1,7 @@
 """The application service process: HTTP casework commands and the accepted-referral consumer."""
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -233,6 +233,46 @@ async def grant_interim(
         trace,
     )
     return {"order_reference": reference}
+
+
+class RenewBody(BaseModel):
+    renewed_on: date
+    ends_on: date | None = Field(description="Absent: it now runs until further order.")
+
+
+class DischargeBody(BaseModel):
+    discharged_on: date
+    on_application_of: Literal["police", "defendant"]
+    police_consent: bool = Field(
+        default=False, description="Needed for a defendant's application within the minimum."
+    )
+
+
+class AdjournBody(BaseModel):
+    adjourned_to: date
+    reason: str = Field(min_length=1)
+
+
+@router.post("/orders/{order_id}/renew", status_code=NoContent)
+async def renew(order_id: UUID, body: RenewBody, s: Casework, trace: Acting) -> None:
+    await hop(s.renew_order, order_id, body.renewed_on, body.ends_on, trace)
+
+
+@router.post("/orders/{order_id}/discharge", status_code=NoContent)
+async def discharge(order_id: UUID, body: DischargeBody, s: Casework, trace: Acting) -> None:
+    await hop(
+        s.discharge_order,
+        order_id,
+        body.discharged_on,
+        body.on_application_of,
+        body.police_consent,
+        trace,
+    )
+
+
+@router.post("/applications/{application_id}/adjourn", status_code=NoContent)
+async def adjourn(id_: ApplicationId, body: AdjournBody, s: Casework, trace: Acting) -> None:
+    await hop(s.adjourn, id_, body.adjourned_to, body.reason, trace)
 
 
 @router.get("/orders/{order_id}")

@@ -17,6 +17,8 @@ from schemas.application import (
     OrderReallocatedV1,
     OrderRenewalReviewDue,
     OrderRenewalReviewDueV1,
+    OrderRenewed,
+    OrderRenewedV1,
     OrderVaried,
     OrderVariedV1,
 )
@@ -84,6 +86,14 @@ def to_wire(
             varied_on=event.varied_on,
             ends_on=event.ends_on,
             terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in event.terms],
+        )
+    if isinstance(event, Order.Renewed):
+        order = service.repository.get(event.originator_id, version=event.originator_version)
+        return OrderRenewedV1, OrderRenewed(
+            order_reference=order.reference,
+            team=order.team,
+            renewed_on=event.renewed_on,
+            ends_on=event.ends_on,
         )
     if isinstance(event, Order.RenewalReviewDue):
         order = service.repository.get(event.originator_id, version=event.originator_version)

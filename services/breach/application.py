@@ -11,6 +11,7 @@ from schemas.application import (
     OrderExpiredV1,
     OrderGrantedV1,
     OrderReallocatedV1,
+    OrderRenewedV1,
     OrderVariedV1,
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
@@ -64,6 +65,14 @@ class BreachService(EventSourcedService):
         order = self._known_order(varied.order_reference)
         terms = [Term(t.kind, t.wording, t.until) for t in varied.terms]
         order.vary(varied.ends_on, terms, Trace.caused_by(envelope, "service:breach"))
+        self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_order_renewed_note_its_end(self, envelope: OrderRenewedV1) -> None:
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        renewed = envelope.payload
+        order = self._known_order(renewed.order_reference)
+        order.vary(renewed.ends_on, order.terms, Trace.caused_by(envelope, "service:breach"))
         self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
 
     def when_order_expired_note_its_end(self, envelope: OrderExpiredV1) -> None:

@@ -16,6 +16,7 @@ from schemas.application import (
     OrderExpiredV1,
     OrderGrantedV1,
     OrderReallocatedV1,
+    OrderRenewedV1,
     OrderVariedV1,
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
@@ -72,6 +73,7 @@ def subscribe(consumers: Consumers, service: BreachService, settings: Settings) 
     consumers.on(OrderReallocatedV1, service.when_order_reallocated_note_team)
     consumers.on(OrderVariedV1, service.when_order_varied_note_terms)
     consumers.on(OrderExpiredV1, service.when_order_expired_note_its_end)
+    consumers.on(OrderRenewedV1, service.when_order_renewed_note_its_end)
     consumers.on(DistrictBreachReportV1, service.when_district_breach_reported_record_it)
 
 

@@ -16,6 +16,7 @@ from schemas.application import (
     OrderExpiredV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
+    OrderRenewedV1,
     OrderVariedV1,
 )
 from schemas.breach import BreachRecordedV1
@@ -55,13 +56,20 @@ class NotificationService(EventSourcedService):
         ends_on = envelope.payload.ends_on.isoformat()
         self._alert_managing_team(envelope, f"renewal review due: the order ends on {ends_on}")
 
+    def when_order_renewed_alert_team(self, envelope: OrderRenewedV1) -> None:
+        ends_on = envelope.payload.ends_on
+        until = ends_on.isoformat() if ends_on else "further order"
+        self._alert_managing_team(envelope, f"order renewed: it now runs until {until}")
+
     def when_order_expired_alert_team(self, envelope: OrderExpiredV1) -> None:
         ended = envelope.payload
         kind = f"order ended on {ended.ended_on.isoformat()}: {ended.reason}"
         self._alert_managing_team(envelope, kind)
 
     def _alert_managing_team(
-        self, envelope: OrderVariedV1 | OrderRenewalReviewDueV1 | OrderExpiredV1, kind: str
+        self,
+        envelope: OrderVariedV1 | OrderRenewedV1 | OrderRenewalReviewDueV1 | OrderExpiredV1,
+        kind: str,
     ) -> None:
         order = envelope.payload
         if order.team is None:

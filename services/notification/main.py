@@ -19,6 +19,7 @@ from schemas.application import (
     OrderExpiredV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
+    OrderRenewedV1,
     OrderVariedV1,
 )
 from schemas.breach import BreachRecordedV1
@@ -62,6 +63,7 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
     consumers.on(OrderVariedV1, service.when_order_varied_alert_team)
     consumers.on(OrderRenewalReviewDueV1, service.when_order_renewal_review_due_alert_team)
     consumers.on(OrderExpiredV1, service.when_order_expired_alert_team)
+    consumers.on(OrderRenewedV1, service.when_order_renewed_alert_team)
     consumers.on(BreachRecordedV1, service.when_breach_recorded_alert_team)
 
 

@@ -74,3 +74,28 @@ async def test_a_varied_order_alerts_its_team_and_the_breach_service_holds_the_n
 
     order = await eventually(breach_service_has_new_terms, 30, "the varied terms")
     assert order["ends_on"] is None
+
+
+async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refused(
+    client: Client,
+) -> None:
+    order_id, reference = await order_for(client, Synthetic(seed=64))
+    today = datetime.now(UTC).date()
+    new_end = (today + timedelta(days=3 * 365)).isoformat()
+
+    await client.command(
+        "application",
+        f"/orders/{order_id}/renew",
+        "legal-services:ls-1",
+        {"renewed_on": today.isoformat(), "ends_on": new_end},
+    )
+    refused = await client.http.post(
+        f"{client.urls['application']}/orders/{order_id}/discharge",
+        json={"discharged_on": today.isoformat(), "on_application_of": "defendant"},
+        headers={"X-Actor": "legal-services:ls-1"},
+    )
+
+    alerts = await alerts_for(client, "mosovo-north", reference, count=2)
+    assert f"order renewed: it now runs until {new_end}" in [a["alert"]["kind"] for a in alerts]
+    assert refused.status_code == 409
+    assert "without police consent" in refused.json()["detail"]

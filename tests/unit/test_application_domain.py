@@ -15,6 +15,7 @@ from services.application.domain import (
     Application,
     ApplicationAlreadyDecided,
     ApplicationNotAtStage,
+    DischargeNeedsPoliceConsent,
     InterimOrderAlreadyMade,
     NoDeadlineToWarnOf,
     Order,
@@ -314,3 +315,38 @@ def test_an_interim_order_pending_the_main_application_is_replaced_by_the_full_o
     *_, ended = interim.collect_events()
     assert isinstance(ended, Order.Expired)
     assert ended.reason == f"replaced by {full.reference}"
+
+
+def test_a_defendant_cannot_have_an_sro_discharged_within_two_years_without_police_consent() -> (
+    None
+):
+    order = granted(date(2026, 6, 1), None)
+
+    with pytest.raises(DischargeNeedsPoliceConsent, match="before 2028-06-01"):
+        order.discharge(date(2027, 6, 1), "defendant", False, LEGAL)
+    order.discharge(date(2027, 6, 1), "defendant", True, LEGAL)
+
+    [ended] = order.collect_events()
+    assert isinstance(ended, Order.Expired)
+    assert ended.reason == "discharged by the court on the defendant's application"
+    assert order.expired
+
+
+def test_a_renewed_order_runs_to_its_new_end_date() -> None:
+    order = granted(date(2024, 6, 1), date(2026, 6, 1))
+
+    order.renew(date(2026, 5, 1), date(2028, 6, 1), LEGAL)
+
+    assert order.ends_on == date(2028, 6, 1)
+    with pytest.raises(OrderNotDueToExpire):
+        order.expire(date(2026, 6, 1), LEGAL)
+
+
+def test_an_adjourned_hearing_waits_for_its_new_date() -> None:
+    application = at_hearing()
+
+    application.adjourn(date(2026, 8, 1), "defence asked for time", LEGAL)
+
+    assert application.stage is Stage.HEARING_LISTED
+    assert application.hearing_on == date(2026, 8, 1)
+    assert application.adjournments == [(date(2026, 8, 1), "defence asked for time")]
