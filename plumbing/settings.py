@@ -1,5 +1,6 @@
 """The one settings object, read from the environment and validated at start."""
 
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -86,6 +87,11 @@ class Settings(BaseSettings):
         default=30, gt=0, description="How often to look for unacknowledged alerts."
     )
     host: str = Field(default="127.0.0.1", description="Address service HTTP servers bind.")
+    clock_date: date | None = Field(
+        default=None,
+        description="Fix the date the calendar and checks use (tests and drills only); "
+        "unset: the real date.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -93,6 +99,10 @@ class Settings(BaseSettings):
         if urlparse(value).scheme not in ("postgres", "postgresql"):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    def current_date(self) -> date:
+        """The date deadlines, expiries and quality checks are judged against."""
+        return self.clock_date or datetime.now(UTC).date()
 
     @classmethod
     def reference(cls) -> list[dict[str, str]]:

@@ -103,7 +103,7 @@ class ApplicationService(EventSourcedService):
     def complete_quality_assurance(self, application_id: UUID, trace: Trace) -> list[str]:
         """Run the checklist; returns what is missing (nothing: it went to legal services)."""
         application = self._get(application_id)
-        missing = application.complete_quality_assurance(datetime.now(UTC).date(), trace)
+        missing = application.complete_quality_assurance(self.settings.current_date(), trace)
         self.save(application)
         return missing
 

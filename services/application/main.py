@@ -1,6 +1,6 @@
 """The application service process: HTTP casework commands and the accepted-referral consumer."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -291,7 +291,7 @@ async def keep_the_calendar(
     warnings while there is still time to act."""
 
     async def tick() -> None:
-        today = datetime.now(UTC).date()
+        today = settings.current_date()
         for order_id in await orders_due(pool, today, settings.renewal_review_months):
             raised = await hop(service.keep_order_calendar, order_id, today)
             if raised:

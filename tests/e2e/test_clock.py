@@ -1,0 +1,65 @@
+"""Expiry and renewal review fire from a controllable clock: a stack whose date is set two
+years ahead, with no waiting for real time to pass."""
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from civil_orders.client import Client
+from civil_orders.demo import accept, alerts_for, grant, refer
+from civil_orders.stack import Stack, running_stack
+from civil_orders.synthetic import Synthetic
+from services.application.domain_dates import years_after
+
+TODAY = date.today()
+TWO_YEARS_ON = years_after(TODAY, 2)
+
+
+@pytest.fixture(scope="module")
+def future_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CLOCK_DATE", TWO_YEARS_ON.isoformat())
+        env.setenv("ORDER_CALENDAR_CHECK_SECONDS", "0.5")
+        data_dir = Path(tmp_path_factory.mktemp("future"))
+        with running_stack(data_dir, usual_ports=False) as stack:
+            yield stack
+
+
+@pytest.fixture
+async def future_client(future_stack: Stack) -> AsyncIterator[Client]:
+    stack = future_stack
+    async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+        yield client
+
+
+async def test_on_its_end_date_an_order_expires_after_its_renewal_review(
+    future_client: Client,
+) -> None:
+    people = Synthetic(seed=101)
+    ending = await grant(
+        future_client,
+        (await accept(future_client, (await refer(future_client, people, "north"))["id"]))["id"],
+        made_on=TODAY,
+        ends_on=TWO_YEARS_ON,
+    )
+    later = await grant(
+        future_client,
+        (await accept(future_client, (await refer(future_client, people, "north"))["id"]))["id"],
+        made_on=TODAY,
+        ends_on=TWO_YEARS_ON + timedelta(days=40),
+    )
+
+    ended = await alerts_for(future_client, "mosovo-north", ending, count=3)
+    reviewed = await alerts_for(future_client, "mosovo-north", later, count=2)
+
+    assert sorted(a["alert"]["kind"] for a in ended) == [
+        "order allocated",
+        f"order ended on {TWO_YEARS_ON.isoformat()}: it reached its end date",
+        f"renewal review due: the order ends on {TWO_YEARS_ON.isoformat()}",
+    ]
+    review = (
+        f"renewal review due: the order ends on {(TWO_YEARS_ON + timedelta(days=40)).isoformat()}"
+    )
+    assert sorted(a["alert"]["kind"] for a in reviewed) == ["order allocated", review]
