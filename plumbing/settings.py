@@ -1,6 +1,6 @@
 """The one settings object, read from the environment and validated at start."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -102,7 +102,13 @@ class Settings(BaseSettings):
 
     def current_date(self) -> date:
         """The date deadlines, expiries and quality checks are judged against."""
-        return self.clock_date or datetime.now(UTC).date()
+        return self.current_time().date()
+
+    def current_time(self) -> datetime:
+        """Now, or noon on the fixed clock date."""
+        if self.clock_date is None:
+            return datetime.now(UTC)
+        return datetime.combine(self.clock_date, time(12), UTC)
 
     @classmethod
     def reference(cls) -> list[dict[str, str]]:

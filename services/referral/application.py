@@ -262,7 +262,9 @@ class ReferralService(EventSourcedService):
         referral = self._get(referral_id)
         trace = Trace("service:referral", referral_id, referral_id)
         try:
-            referral.flag_overdue(self.settings.triage_service_level_days, datetime.now(UTC), trace)
+            referral.flag_overdue(
+                self.settings.triage_service_level_days, self.settings.current_time(), trace
+            )
         except CommandRejected:
             return False
         self.save(referral)

@@ -184,7 +184,8 @@ async def flag_overdue_referrals(
     """Raise TriageOverdue for referrals waiting past the service level."""
 
     async def tick() -> None:
-        for referral_id in await possibly_overdue(pool, settings.triage_service_level_days):
+        now, days = settings.current_time(), settings.triage_service_level_days
+        for referral_id in await possibly_overdue(pool, days, now):
             if await hop(service.flag_if_overdue, referral_id):
                 log.info("referral overdue for triage", referral_id=str(referral_id))
 

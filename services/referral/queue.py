@@ -1,5 +1,6 @@
 """The referral queue read model: every referral's state, age, caseworker and service level."""
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -96,13 +97,14 @@ async def waiting(
     return [dict(row) for row in rows]
 
 
-async def possibly_overdue(pool: asyncpg.Pool, service_level_days: int) -> list[Any]:
+async def possibly_overdue(pool: asyncpg.Pool, service_level_days: int, now: datetime) -> list[Any]:
     """Referrals waiting for triage at least that many calendar days and not yet flagged
     (working days are fewer; the aggregate decides)."""
     rows = await pool.fetch(
         """SELECT referral_id FROM referral.queue
            WHERE status IN ('received', 'under review') AND NOT overdue
-             AND waiting_since < now() - make_interval(days => $1)""",
+             AND waiting_since < $2::timestamptz - make_interval(days => $1)""",
         service_level_days,
+        now,
     )
     return [row["referral_id"] for row in rows]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from civil_orders.client import Client
+from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, grant, refer
 from civil_orders.stack import Stack, running_stack
 from civil_orders.synthetic import Synthetic
@@ -22,6 +22,7 @@ def future_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CLOCK_DATE", TWO_YEARS_ON.isoformat())
         env.setenv("ORDER_CALENDAR_CHECK_SECONDS", "0.5")
+        env.setenv("REFERRAL_CHECK_SECONDS", "0.5")
         data_dir = Path(tmp_path_factory.mktemp("future"))
         with running_stack(data_dir, usual_ports=False) as stack:
             yield stack
@@ -63,3 +64,15 @@ async def test_on_its_end_date_an_order_expires_after_its_renewal_review(
         f"renewal review due: the order ends on {(TWO_YEARS_ON + timedelta(days=40)).isoformat()}"
     )
     assert sorted(a["alert"]["kind"] for a in reviewed) == ["order allocated", review]
+
+
+async def test_a_referral_left_untriaged_past_the_service_level_is_flagged_overdue(
+    future_client: Client,
+) -> None:
+    referral = await refer(future_client, Synthetic(seed=102), "north")
+
+    async def overdue() -> bool:
+        queue = (await future_client.get("referral", "/referrals?status=received")).json()
+        return any(r["referral_id"] == referral["id"] and r["overdue"] for r in queue)
+
+    await eventually(overdue, 30, "the referral to be flagged overdue for triage")
