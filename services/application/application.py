@@ -73,11 +73,8 @@ class ApplicationService(EventSourcedService):
     ) -> str:
         """The court's interim order, allocated like any other; the application goes on."""
         application = self._get(application_id)
-        team = self.teams.team_for_district(application.district)
-        if team is None:
-            raise NoTeamForDistrict(application.district)
         order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
-        order.allocate(team, trace)
+        order.allocate(self._team_for(application), trace)
         self.save(application, order)
         return order.reference
 
@@ -159,11 +156,8 @@ class ApplicationService(EventSourcedService):
     ) -> str:
         """Record the court's grant, create the order and allocate it to the district's team."""
         application = self._get(application_id)
-        team = self.teams.team_for_district(application.district)
-        if team is None:
-            raise NoTeamForDistrict(application.district)
         order = application.grant_order(court, made_on, ends_on, terms, trace)
-        order.allocate(team, trace)
+        order.allocate(self._team_for(application), trace)
         replaced = []
         if application.interim_order_id is not None:
             interim = self._order(application.interim_order_id)
@@ -276,6 +270,13 @@ class ApplicationService(EventSourcedService):
         if application_id not in self.repository:
             raise ApplicationNotFound(application_id)
         return application_id
+
+    def _team_for(self, application: Application) -> str:
+        """The MOSOVO team that manages orders in the application's district."""
+        team = self.teams.team_for_district(application.district)
+        if team is None:
+            raise NoTeamForDistrict(application.district)
+        return team
 
     def _order(self, order_id: UUID) -> Order:
         return self.load(order_id, NotFound(f"no order {order_id}"))

@@ -1,5 +1,6 @@
 """The application service process: HTTP casework commands and the accepted-referral consumer."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -179,21 +180,31 @@ async def withdraw(id_: ApplicationId, body: DecisionBody, s: Casework, trace: A
     await hop(s.withdraw, id_, body.decided_on, body.reason, trace)
 
 
+def _terms(terms: list[WireTerm]) -> list[Term]:
+    return [Term(t.kind, t.wording, t.until) for t in terms]
+
+
+async def _record_grant(
+    grant: Callable[..., str], application_id: UUID, body: GrantOrder, trace: Trace
+) -> dict[str, str]:
+    args = (application_id, body.court, body.made_on, body.ends_on, _terms(body.terms), trace)
+    return {"order_reference": await hop(grant, *args)}
+
+
 @router.post("/applications/{application_id}/grant", status_code=status.HTTP_201_CREATED)
 async def grant_order(
-    application_id: UUID, body: GrantOrder, request: Request, trace: Acting
+    id_: ApplicationId, body: GrantOrder, s: Casework, trace: Acting
 ) -> dict[str, str]:
-    terms = [Term(t.kind, t.wording, t.until) for t in body.terms]
-    reference = await hop(
-        _service(request).grant_order,
-        application_id,
-        body.court,
-        body.made_on,
-        body.ends_on,
-        terms,
-        trace,
-    )
-    return {"order_reference": reference}
+    """The court granted the order: it is created and allocated to the district's team."""
+    return await _record_grant(s.grant_order, id_, body, trace)
+
+
+@router.post("/applications/{application_id}/interim-order", status_code=status.HTTP_201_CREATED)
+async def grant_interim(
+    id_: ApplicationId, body: GrantOrder, s: Casework, trace: Acting
+) -> dict[str, str]:
+    """The court made an interim order pending the main application, which goes on."""
+    return await _record_grant(s.grant_interim_order, id_, body, trace)
 
 
 class Reallocate(BaseModel):
@@ -214,25 +225,8 @@ class Vary(BaseModel):
 
 @router.post("/orders/{order_id}/vary", status_code=status.HTTP_204_NO_CONTENT)
 async def vary(order_id: UUID, body: Vary, request: Request, trace: Acting) -> None:
-    terms = [Term(t.kind, t.wording, t.until) for t in body.terms]
-    await hop(_service(request).vary_order, order_id, body.varied_on, body.ends_on, terms, trace)
-
-
-@router.post("/applications/{application_id}/interim-order", status_code=status.HTTP_201_CREATED)
-async def grant_interim(
-    application_id: UUID, body: GrantOrder, request: Request, trace: Acting
-) -> dict[str, str]:
-    terms = [Term(t.kind, t.wording, t.until) for t in body.terms]
-    reference = await hop(
-        _service(request).grant_interim_order,
-        application_id,
-        body.court,
-        body.made_on,
-        body.ends_on,
-        terms,
-        trace,
-    )
-    return {"order_reference": reference}
+    service = _service(request)
+    await hop(service.vary_order, order_id, body.varied_on, body.ends_on, _terms(body.terms), trace)
 
 
 class RenewBody(BaseModel):
