@@ -158,9 +158,11 @@ class Stack:
         (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
 
     def start(self, name: str, wait: bool = True) -> None:
+        """Start a process; `NAME#2` starts a second replica of service NAME."""
         port = self._port(name)
         log_file = self.data_dir / f"{name}.log"
-        command = [sys.executable, "-m", "civil_orders", "serve", name, "--port", str(port)]
+        service = name.split("#")[0]
+        command = [sys.executable, "-m", "civil_orders", "serve", service, "--port", str(port)]
         self.processes[name] = subprocess.Popen(
             command, env=self.env(), stdout=log_file.open("ab"), stderr=subprocess.STDOUT
         )
@@ -169,7 +171,7 @@ class Stack:
 
     def _port(self, name: str) -> int:
         if name not in self.ports:
-            default = TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS[name]
+            default = TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS.get(name, 0)
             self.ports[name] = free_port(self._preferred(default))
         return self.ports[name]
 

@@ -140,16 +140,21 @@ class EventSourcedService(Application[UUID]):
         self._notify(recordings)
 
 
-def create_schema(settings: Settings, schema: str) -> None:
-    env = settings.postgres_env(schema)
-    with psycopg.connect(
+def connect(settings: Settings) -> psycopg.Connection[Any]:
+    """A connection of its own (autocommit), outside the event store's pool."""
+    env = settings.postgres_env("public")
+    return psycopg.connect(
         dbname=env["POSTGRES_DBNAME"],
         host=env["POSTGRES_HOST"],
         port=env["POSTGRES_PORT"],
         user=env["POSTGRES_USER"],
         password=env["POSTGRES_PASSWORD"],
         autocommit=True,
-    ) as conn:
+    )
+
+
+def create_schema(settings: Settings, schema: str) -> None:
+    with connect(settings) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 

@@ -5,12 +5,13 @@ sends on every insert, so a follower wakes when events are stored, not on a time
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import structlog
 from eventsourcing.domain import DomainEventProtocol
 
-from plumbing.eventstore import EventSourcedService
+from plumbing.eventstore import EventSourcedService, connect
 
 log = structlog.get_logger()
 
@@ -33,6 +34,7 @@ class LogFollower:
         self.retry_seconds = retry_seconds
         self._stopping = threading.Event()
         self._subscription: object | None = None
+        self.leading = False
         self._thread = threading.Thread(target=self._run, name=f"follow-{name}", daemon=True)
 
     def start(self) -> None:
@@ -57,12 +59,33 @@ class LogFollower:
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                self._follow()
+                with self._leadership() as leading:
+                    if leading:
+                        self._follow()
             except Exception:
                 log.exception(
                     "follower failed; resuming from its last position", follower=self.name
                 )
                 self._stopping.wait(self.retry_seconds)
+
+    @contextmanager
+    def _leadership(self) -> Iterator[bool]:
+        """Only one replica of a service follows its log at a time: the one holding this
+        follower's advisory lock. Another waits, and takes over when the lock is released
+        (PostgreSQL releases it when the holder's connection ends, however it ends)."""
+        key = f"civil-orders:{self.service.name}:{self.name}"
+        with connect(self.service.settings) as connection:
+            while not self._stopping.is_set():
+                row = connection.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (key,))
+                if row.fetchone() == (True,):
+                    self.leading = True
+                    try:
+                        yield True
+                    finally:
+                        self.leading = False
+                    return
+                self._stopping.wait(self.retry_seconds)
+            yield False
 
     def _follow(self) -> None:
         mapper = self.service.mapper

@@ -134,3 +134,21 @@ async def test_breaches_reported_while_the_breach_service_is_down_are_each_recor
         received = await alerts_for(client, "mosovo-north", reference, count=2)
         assert sorted(r["alert"]["kind"] for r in received) == ["breach", "order allocated"]
         assert all(r["copies"] == 1 for r in received)
+
+
+async def test_two_notifier_replicas_send_each_alert_once_and_one_carries_on_alone(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=28)
+    stack.start("notification#2")
+    try:
+        first = await granted_orders(client, people, 2)
+        stack.kill("notification")  # whichever was dispatching, one replica is left
+        second = await granted_orders(client, people, 2)
+        for reference in first + second:
+            [received] = await alerts_for(client, "mosovo-north", reference, count=1)
+            assert received["copies"] == 1
+    finally:
+        if "notification" not in stack.processes:
+            stack.start("notification")
+        stack.stop("notification#2")
