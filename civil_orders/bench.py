@@ -1,9 +1,10 @@
 """The benchmark: synthetic cases through intake, application, order and alert.
 
 Two latencies: from publishing the referral to the team receiving the order-allocated
-alert, a case's commands (accept, grant) issued as soon as the previous step is visible,
-as a caseworker with no backlog would; and from legal services recording the grant to the
-team's system receiving the alert (its own clock, the same machine's). The raw baseline
+alert, a case's commands (accept; build the case; quality assurance; court; grant) issued as
+soon as the previous step is visible, as a caseworker with no backlog would; and from legal
+services recording the grant to the team's system receiving the alert (its own clock, the
+same machine's). The raw baseline
 is a produce-then-consume round trip on the same broker, in the same run.
 """
 
@@ -11,7 +12,7 @@ import asyncio
 import statistics
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,7 +21,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from civil_orders.client import Client
-from civil_orders.demo import accept, grant, refer
+from civil_orders.demo import accept, build_case, court_grants, refer, to_court
 from civil_orders.scan import Backlog, scan
 from civil_orders.synthetic import DISTRICTS, Synthetic
 
@@ -59,8 +60,10 @@ async def run_bench(client: Client, console: Console, referrals: int, concurrenc
                 district = DISTRICTS[number % len(DISTRICTS)]
                 referral = await refer(client, people, district)
                 application = await accept(client, referral["id"])
+                await build_case(client, application["id"])
+                await to_court(client, application["id"], date.today())
                 granted_at = time.time()
-                reference = await grant(client, application["id"])
+                reference = await court_grants(client, application["id"], date.today())
                 received_at = await inbox.alerted(reference)
                 latencies.append(time.perf_counter() - started)
                 grant_to_alert.append(received_at - granted_at)

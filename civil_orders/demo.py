@@ -110,9 +110,17 @@ async def grant(
     """The case is built, passes quality assurance and goes to court, which grants the SRO
     (by default made today, for two years); returns its reference."""
     made_on = made_on or date.today()
-    ends_on = ends_on or made_on + timedelta(days=2 * 365 + 1)
     await build_case(client, application_id)
     await to_court(client, application_id, made_on)
+    return await court_grants(client, application_id, made_on, ends_on)
+
+
+async def court_grants(
+    client: Client, application_id: str, made_on: date, ends_on: date | None = None
+) -> str:
+    """Legal services record the court's grant of a case at its hearing; returns the order's
+    reference (by default, for two years)."""
+    ends_on = ends_on or made_on + timedelta(days=2 * 365 + 1)
     granted = await client.command(
         "application",
         f"/applications/{application_id}/grant",
