@@ -86,7 +86,7 @@ async def orders_due(pool: asyncpg.Pool, today: date, review_months: int) -> lis
              AND (ends_on <= $1
                   OR (ends_on <= $2 AND review_raised_for IS DISTINCT FROM ends_on))""",
         today,
-        _add_months(today, review_months),
+        months_earlier(today, -review_months),
     )
     return [row["order_id"] for row in rows]
 
@@ -107,7 +107,3 @@ async def deadlines_near(
         warning_days,
     )
     return [row["application_id"] for row in rows]
-
-
-def _add_months(day: date, months: int) -> date:
-    return months_earlier(day, -months)

@@ -63,14 +63,14 @@ def to_wire(
             terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in order.terms],
         )
     if isinstance(event, Order.Allocated):
-        order = service.repository.get(event.originator_id, version=event.originator_version)
+        order = _order_as_at(service, event)
         return OrderAllocatedV1, OrderAllocated(
             order_reference=order.reference,
             team=event.team,
             district=order.district,
         )
     if isinstance(event, Order.Reallocated):
-        order = service.repository.get(event.originator_id, version=event.originator_version)
+        order = _order_as_at(service, event)
         return OrderReallocatedV1, OrderReallocated(
             order_reference=order.reference,
             from_team=event.from_team,
@@ -79,7 +79,7 @@ def to_wire(
             reason=event.reason,
         )
     if isinstance(event, Order.Varied):
-        order = service.repository.get(event.originator_id, version=event.originator_version)
+        order = _order_as_at(service, event)
         return OrderVariedV1, OrderVaried(
             order_reference=order.reference,
             team=order.team,
@@ -88,7 +88,7 @@ def to_wire(
             terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in event.terms],
         )
     if isinstance(event, Order.Renewed):
-        order = service.repository.get(event.originator_id, version=event.originator_version)
+        order = _order_as_at(service, event)
         return OrderRenewedV1, OrderRenewed(
             order_reference=order.reference,
             team=order.team,
@@ -96,12 +96,12 @@ def to_wire(
             ends_on=event.ends_on,
         )
     if isinstance(event, Order.RenewalReviewDue):
-        order = service.repository.get(event.originator_id, version=event.originator_version)
+        order = _order_as_at(service, event)
         return OrderRenewalReviewDueV1, OrderRenewalReviewDue(
             order_reference=order.reference, team=order.team, ends_on=event.ends_on
         )
     if isinstance(event, Order.Expired):
-        order = service.repository.get(event.originator_id, version=event.originator_version)
+        order = _order_as_at(service, event)
         return OrderExpiredV1, OrderExpired(
             order_reference=order.reference,
             subject_nominal_id=order.subject_nominal_id,
@@ -110,3 +110,9 @@ def to_wire(
             reason=event.reason,
         )
     return None
+
+
+def _order_as_at(service: ApplicationService, event: DomainEventProtocol) -> Order:
+    """The order as it stood just after `event`."""
+    order: Order = service.repository.get(event.originator_id, version=event.originator_version)
+    return order
