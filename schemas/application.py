@@ -1,6 +1,7 @@
 """Events the application service publishes: applications and orders."""
 
 from datetime import date
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -23,6 +24,38 @@ class ApplicationOpenedV1(Envelope):
     event_type: Literal["ApplicationOpened"] = "ApplicationOpened"
     schema_version: Literal[1] = 1
     payload: ApplicationOpened
+
+
+class ApplicationStage(StrEnum):
+    DRAFTING = "drafting"
+    QUALITY_ASSURANCE = "quality assurance"
+    WITH_LEGAL_SERVICES = "with legal services"
+    APPLIED_TO_COURT = "application made to court"
+    HEARING_LISTED = "hearing listed"
+    DECIDED = "decided"
+
+
+class ApplicationStageChanged(Payload):
+    referral_id: UUID
+    district: str
+    stage: ApplicationStage
+    outcome: str | None = Field(
+        description="Once decided: granted, interim granted, refused or withdrawn.",
+        examples=["granted"],
+    )
+    decided_on: date | None = Field(description="When decided, the date of the decision.")
+    reason: str | None = Field(
+        description="Why: QA gaps, legal services' comments, a refusal or withdrawal reason.",
+        examples=["no evidence for the element: act done"],
+    )
+
+
+class ApplicationStageChangedV1(Envelope):
+    """An application moved on: to QA, back to drafting, to legal services, to court, decided."""
+
+    event_type: Literal["ApplicationStageChanged"] = "ApplicationStageChanged"
+    schema_version: Literal[1] = 1
+    payload: ApplicationStageChanged
 
 
 class OrderGranted(Payload):

@@ -1,5 +1,7 @@
 """Events the referral service publishes."""
 
+from datetime import date
+from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
@@ -14,6 +16,10 @@ class ReferralReceived(Payload):
     district_reference: str = Field(examples=["NTH-2026-0042"])
     source: str = Field(description="How it arrived: district system or staff form.")
     order_sought: OrderSought
+    referred_on: date = Field(
+        description="When the referral was made: by the district, or by a caseworker "
+        "promoting a proactive-scan candidate."
+    )
 
 
 class ReferralReceivedV1(Envelope):
@@ -22,6 +28,35 @@ class ReferralReceivedV1(Envelope):
     event_type: Literal["ReferralReceived"] = "ReferralReceived"
     schema_version: Literal[1] = 1
     payload: ReferralReceived
+
+
+class ReferralStatus(StrEnum):
+    RECEIVED = "received"
+    UNDER_REVIEW = "under review"
+    RETURNED = "returned for information"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class ReferralStatusChanged(Payload):
+    district: str = Field(examples=["north"])
+    status: ReferralStatus
+    caseworker: str | None = Field(
+        description="The caseworker the referral is with, once assigned.",
+        examples=["caseworker:cw-1"],
+    )
+    reason: str | None = Field(
+        description="Why, where the change has one: a decline or reassignment reason.",
+        examples=["does not meet the threshold"],
+    )
+
+
+class ReferralStatusChangedV1(Envelope):
+    """A referral moved through triage, or moved between caseworkers."""
+
+    event_type: Literal["ReferralStatusChanged"] = "ReferralStatusChanged"
+    schema_version: Literal[1] = 1
+    payload: ReferralStatusChanged
 
 
 class ReferralAccepted(Payload):

@@ -9,6 +9,7 @@ from pydantic import Field, TypeAdapter
 
 from schemas.application import (
     ApplicationOpenedV1,
+    ApplicationStageChangedV1,
     ComplaintDeadlineApproachingV1,
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -32,6 +33,7 @@ from schemas.referral import (
     ProactiveCandidateIdentifiedV1,
     ReferralAcceptedV1,
     ReferralReceivedV1,
+    ReferralStatusChangedV1,
 )
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -58,6 +60,10 @@ class Topic:
         """Validate raw message bytes as one of this topic's events."""
         return self._adapter.validate_json(raw)
 
+    def validate(self, data: object) -> Envelope:
+        """Validate decoded JSON as one of this topic's events."""
+        return self._adapter.validate_python(data)
+
 
 TOPICS: tuple[Topic, ...] = (
     Topic(
@@ -78,12 +84,17 @@ TOPICS: tuple[Topic, ...] = (
     Topic(
         "referral.referrals.v1",
         "Referrals and proactive-scan candidates, from the referral service.",
-        (ReferralReceivedV1, ReferralAcceptedV1, ProactiveCandidateIdentifiedV1),
+        (
+            ReferralReceivedV1,
+            ReferralStatusChangedV1,
+            ReferralAcceptedV1,
+            ProactiveCandidateIdentifiedV1,
+        ),
     ),
     Topic(
         "application.applications.v1",
         "Court application lifecycle events from the application service.",
-        (ApplicationOpenedV1, ComplaintDeadlineApproachingV1),
+        (ApplicationOpenedV1, ApplicationStageChangedV1, ComplaintDeadlineApproachingV1),
     ),
     Topic(
         "application.orders.v1",

@@ -5,6 +5,9 @@ from eventsourcing.domain import DomainEventProtocol
 from schemas.application import (
     ApplicationOpened,
     ApplicationOpenedV1,
+    ApplicationStage,
+    ApplicationStageChanged,
+    ApplicationStageChangedV1,
     ComplaintDeadlineApproaching,
     ComplaintDeadlineApproachingV1,
     OrderAllocated,
@@ -28,6 +31,44 @@ from schemas.envelope import Envelope, Payload
 from services.application.application import ApplicationService
 from services.application.domain import Application, Order
 
+STAGE_CHANGES = (
+    Application.SubmittedForQualityAssurance,
+    Application.QualityAssuranceFailed,
+    Application.QualityAssurancePassed,
+    Application.ReturnedByLegalServices,
+    Application.ApplicationMade,
+    Application.HearingListed,
+    Application.Adjourned,
+    Application.OutcomeRecorded,
+)
+
+
+def _stage_changed(service: ApplicationService, event: DomainEventProtocol) -> Payload:
+    application: Application = service.repository.get(
+        event.originator_id, version=event.originator_version
+    )
+    decided = isinstance(event, Application.OutcomeRecorded)
+    return ApplicationStageChanged(
+        referral_id=application.referral_id,
+        district=application.district,
+        stage=ApplicationStage(application.stage),
+        outcome=application.outcome if decided else None,
+        decided_on=application.decided_on if decided else None,
+        reason=_reason(event),
+    )
+
+
+def _reason(event: DomainEventProtocol) -> str | None:
+    if isinstance(event, Application.QualityAssuranceFailed):
+        return "; ".join(event.missing)
+    if isinstance(event, Application.ReturnedByLegalServices):
+        return event.comments
+    if isinstance(event, Application.Adjourned):
+        return f"adjourned to {event.adjourned_to}: {event.reason}"
+    if isinstance(event, Application.OutcomeRecorded):
+        return event.reason
+    return None
+
 
 def to_wire(
     service: ApplicationService, event: DomainEventProtocol
@@ -39,6 +80,8 @@ def to_wire(
             district=event.district,
             order_type=OrderType(event.order_type),
         )
+    if isinstance(event, STAGE_CHANGES):
+        return ApplicationStageChangedV1, _stage_changed(service, event)
     if isinstance(event, Application.ComplaintDeadlineApproaching):
         application: Application = service.repository.get(event.originator_id, version=1)
         return ComplaintDeadlineApproachingV1, ComplaintDeadlineApproaching(

@@ -1,7 +1,7 @@
 """The referral service layer: each method loads, calls one aggregate method, saves."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -23,6 +23,7 @@ from services.referral.domain import (
     Subject,
     SubjectRecord,
     SuspectDisposals,
+    referral_date,
 )
 from services.referral.queue import open_caseloads
 from services.referral.screening import Disposal, ScreeningRules, screen
@@ -94,11 +95,13 @@ class ReferralService(EventSourcedService):
         order_sought: OrderSought,
         grounds: str,
         trace: Trace,
+        referred_on: date | None = None,
     ) -> UUID:
         """A caseworker turns a candidate into a referral, with the subject's details."""
         candidate: Candidate = self.load(candidate_id, NotFound(f"no candidate {candidate_id}"))
         if subject.nominal_id != candidate.suspect_nominal_id:
             raise CandidateIsAnotherPerson(candidate.suspect_nominal_id, subject.nominal_id)
+        now = datetime.now(UTC)
         referral = Referral(
             district=candidate.district,
             district_reference=f"SCAN-{candidate.crime_reference}",
@@ -109,7 +112,8 @@ class ReferralService(EventSourcedService):
             grounds=grounds,
             crime_references=[candidate.crime_reference],
             previous_convictions=[],
-            received_at=datetime.now(UTC),
+            referred_on=referral_date(referred_on, now),
+            received_at=now,
             trace=trace,
         )
         candidate.promote(referral.id, trace)
@@ -190,12 +194,19 @@ class ReferralService(EventSourcedService):
             return self.repository.get(history_id)
         return SuspectDisposals(suspect_nominal_id=suspect_nominal_id)
 
-    def receive_referral(self, referral: DistrictReferral, source: str, trace: Trace) -> UUID:
+    def receive_referral(
+        self,
+        referral: DistrictReferral,
+        source: str,
+        trace: Trace,
+        referred_at: datetime | None = None,
+    ) -> UUID:
         """Record a referral; the same district reference again returns the same referral."""
         referral_id = Referral.create_id(referral.district, referral.district_reference)
         if self._exists(referral_id):
             return referral_id
         subject = Subject(**referral.subject.model_dump())
+        now = datetime.now(UTC)
         aggregate = Referral(
             district=referral.district,
             district_reference=referral.district_reference,
@@ -206,7 +217,8 @@ class ReferralService(EventSourcedService):
             grounds=referral.grounds,
             crime_references=list(referral.crime_references),
             previous_convictions=list(referral.previous_convictions),
-            received_at=datetime.now(UTC),
+            referred_on=referral_date(referred_at.date() if referred_at else None, now),
+            received_at=now,
             trace=trace,
         )
         record = self._subject_record(subject.nominal_id)
@@ -217,7 +229,9 @@ class ReferralService(EventSourcedService):
 
     def when_district_referral_received_record_it(self, envelope: DistrictReferralV1) -> UUID:
         trace = Trace.caused_by(envelope)
-        return self.receive_referral(envelope.payload, source=envelope.producer, trace=trace)
+        return self.receive_referral(
+            envelope.payload, envelope.producer, trace, referred_at=envelope.occurred_at
+        )
 
     def start_review(self, referral_id: UUID, trace: Trace) -> None:
         referral = self._get(referral_id)

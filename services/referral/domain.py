@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -57,6 +58,21 @@ class AlreadyAssigned(CommandRejected):
         super().__init__(f"the referral is already assigned to {caseworker}")
 
 
+class ReferralDatedAfterReceipt(CommandRejected):
+    def __init__(self, referred_on: date, received_on: date) -> None:
+        super().__init__(f"a referral made on {referred_on} cannot be received on {received_on}")
+
+
+def referral_date(referred_on: date | None, received_at: datetime) -> date:
+    """The day a referral was made: as its maker dates it (never after it arrived), or the
+    day it arrived."""
+    if referred_on is None:
+        return received_at.date()
+    if referred_on > received_at.date():
+        raise ReferralDatedAfterReceipt(referred_on, received_at.date())
+    return referred_on
+
+
 class TriageNotOverdue(CommandRejected):
     def __init__(self, why: str) -> None:
         super().__init__(f"triage is not overdue: {why}")
@@ -82,8 +98,15 @@ class Referral(Aggregate):
         grounds: str
         crime_references: list[str]
         previous_convictions: list[str]
+        referred_on: date
         received_at: datetime
         trace: Trace
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["referred_on"] = state["received_at"].date()
 
     class ReviewStarted(Aggregate.Event):
         at: datetime
@@ -146,6 +169,7 @@ class Referral(Aggregate):
         grounds: str,
         crime_references: list[str],
         previous_convictions: list[str],
+        referred_on: date,
         received_at: datetime,
         trace: Trace,
     ) -> None:
@@ -158,6 +182,7 @@ class Referral(Aggregate):
         self.grounds = grounds
         self.crime_references = crime_references
         self.previous_convictions = previous_convictions
+        self.referred_on = referred_on
         self.received_at = received_at
         self.status = Status.RECEIVED
         self.waiting_since = received_at

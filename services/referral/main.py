@@ -1,5 +1,6 @@
 """The referral service process: HTTP intake and triage, and the district referral consumer."""
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -130,6 +131,11 @@ class Promote(BaseModel):
     subject: WireSubject
     order_sought: OrderSought
     grounds: str = Field(min_length=1, description="Why the caseworker believes there is a risk.")
+    referred_on: date | None = Field(
+        default=None,
+        description="When the caseworker made the referral, if it is being recorded later "
+        "(e.g. from paper records); today when absent. Never after today.",
+    )
 
 
 class Dismiss(BaseModel):
@@ -161,6 +167,7 @@ async def promote(
         body.order_sought,
         body.grounds,
         trace,
+        body.referred_on,
     )
     return {"referral_id": str(referral_id)}
 

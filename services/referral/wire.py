@@ -12,9 +12,31 @@ from schemas.referral import (
     ReferralAcceptedV1,
     ReferralReceived,
     ReferralReceivedV1,
+    ReferralStatus,
+    ReferralStatusChanged,
+    ReferralStatusChangedV1,
 )
 from services.referral.application import ReferralService
 from services.referral.domain import Candidate, Referral
+
+STATUS_CHANGES = (
+    Referral.ReviewStarted,
+    Referral.ReturnedForInformation,
+    Referral.Resubmitted,
+    Referral.Assigned,
+    Referral.Reassigned,
+    Referral.Declined,
+)
+
+
+def _reason(event: DomainEventProtocol) -> str | None:
+    if isinstance(event, Referral.Declined):
+        return f"{event.reason}: {event.detail}"
+    if isinstance(event, Referral.Reassigned):
+        return event.reason
+    if isinstance(event, Referral.ReturnedForInformation):
+        return "; ".join(event.questions)
+    return None
 
 
 def to_wire(
@@ -26,6 +48,17 @@ def to_wire(
             district_reference=event.district_reference,
             source=event.source,
             order_sought=OrderSought(event.order_sought),
+            referred_on=event.referred_on,
+        )
+    if isinstance(event, STATUS_CHANGES):
+        changed: Referral = service.repository.get(
+            event.originator_id, version=event.originator_version
+        )
+        return ReferralStatusChangedV1, ReferralStatusChanged(
+            district=changed.district,
+            status=ReferralStatus(changed.status),
+            caseworker=changed.caseworker,
+            reason=_reason(event),
         )
     if isinstance(event, Referral.Accepted):
         referral: Referral = service.repository.get(

@@ -8,6 +8,7 @@ from services.referral.domain import (
     AlreadyAssigned,
     DeclineReason,
     Referral,
+    ReferralDatedAfterReceipt,
     ReferralNotAccepted,
     ReferralNotAwaitingTriage,
     ReferralNotReturned,
@@ -15,6 +16,7 @@ from services.referral.domain import (
     Subject,
     SubjectRecord,
     TriageNotOverdue,
+    referral_date,
     working_days_between,
 )
 
@@ -34,6 +36,7 @@ def received(reference: str = "NTH-1") -> Referral:
         grounds="synthetic grounds",
         crime_references=["CR/1/26"],
         previous_convictions=[],
+        referred_on=AT.date(),
         received_at=AT,
         trace=Trace("district-system:north", uuid4()),
     )
@@ -166,3 +169,16 @@ def test_a_referral_for_a_subject_with_open_casework_is_flagged_with_it() -> Non
     [_, linked] = referral.collect_events()
     assert isinstance(linked, Referral.LinkedToExisting)
     assert referral.links == ["live order ORD-2026-AAAA0001"]
+
+
+def test_a_referral_is_dated_the_day_it_arrives_unless_its_maker_dated_it_earlier() -> None:
+    assert referral_date(None, AT) == AT.date()
+    assert referral_date(date(2021, 7, 1), AT) == date(2021, 7, 1)
+    with pytest.raises(ReferralDatedAfterReceipt):
+        referral_date(AT.date() + timedelta(days=1), AT)
+
+
+def test_referrals_stored_before_they_carried_a_referral_date_read_as_made_on_arrival() -> None:
+    state: dict[str, object] = {"received_at": AT}
+    Referral.Received.upcast_v1_v2(state)
+    assert state["referred_on"] == AT.date()
