@@ -1,10 +1,12 @@
-"""The one consumer pattern: parse the envelope, hop into the service, dead-letter what fails.
+"""The one consumer pattern: parse the envelope, hop into the service (or await a read
+model's async policy), dead-letter what fails.
 
 Transient failures (database or broker unavailable) are raised, so the message is not
 committed and comes again; bad input and rejected commands go to the dead-letter path and
 the consumer carries on with the next message.
 """
 
+import inspect
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -98,7 +100,10 @@ class Consumers:
         ):
             started = time.perf_counter()
             try:
-                await hop(policy, envelope)
+                if inspect.iscoroutinefunction(policy):
+                    await policy(envelope)
+                else:
+                    await hop(policy, envelope)
             except CommandRejected as rejection:
                 await self._dead_letter(record, f"{envelope.event_type} rejected: {rejection}")
                 return

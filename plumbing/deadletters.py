@@ -39,6 +39,7 @@ class DeadLetter:
 
 def _create_table(schema: str) -> str:
     return f"""
+        CREATE SCHEMA IF NOT EXISTS "{schema}";
         CREATE TABLE IF NOT EXISTS "{schema}".dead_letters (
             id bigserial PRIMARY KEY,
             topic text NOT NULL,

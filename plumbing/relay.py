@@ -93,3 +93,26 @@ class OutboxRelay(LogFollower):
         if envelope is not None:
             self._publish(envelope)
         self.service.process_recorder.insert_tracking(Tracking(self.name, sequence))
+
+
+def feed_page(
+    service: EventSourcedService, to_wire: ToWire, after: int, limit: int
+) -> dict[str, Any]:
+    """The wire events stored after position `after`, as the relay publishes them: a replay
+    feed that needs no broker. `next` is where to continue; `head` the latest position."""
+    notifications = service.recorder.select_notifications(
+        start=after, limit=limit, inclusive_of_start=False
+    )
+    events = []
+    for notification in notifications:
+        event = service.mapper.to_domain_event(notification)
+        envelope = to_envelope(service, event, notification.id, to_wire)
+        if envelope is not None:
+            events.append(
+                {"topic": topic_of(type(envelope)).name, "event": envelope.model_dump(mode="json")}
+            )
+    return {
+        "events": events,
+        "next": notifications[-1].id if notifications else after,
+        "head": service.recorder.max_notification_id() or 0,
+    }

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Query, Request, Response
 from faststream.kafka import KafkaBroker
 
 from plumbing.consumer import Consumers
@@ -23,7 +23,8 @@ from plumbing.follower import LogFollower
 from plumbing.http import install_correlation, install_error_handlers
 from plumbing.logs import configure_logging
 from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
-from plumbing.relay import OutboxRelay, ToWire, publisher
+from plumbing.readmodel import Projection, subscribe_projections
+from plumbing.relay import OutboxRelay, ToWire, feed_page, publisher
 from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
@@ -41,12 +42,19 @@ async def no_extra_metrics(pool: asyncpg.Pool) -> None:
     return None
 
 
+def publishes_nothing(service: EventSourcedService, event: object) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
+    """A service: its event store (`application`, None for one that only reads events), how
+    its events go on the wire, its routes, policies, log followers and timers."""
+
     name: str
-    application: type[EventSourcedService]
-    to_wire: ToWire
+    application: type[EventSourcedService] | None
     router: APIRouter
+    to_wire: ToWire = publishes_nothing
     subscribe: Callable[[Consumers, Any, Settings], None] = lambda consumers, service, s: None
     followers: Callable[[Any, Settings], list[LogFollower]] = field(
         default=lambda service, settings: []
@@ -56,6 +64,8 @@ class ServiceDefinition:
         default=lambda service, settings, pool: []
     )
     extra_metrics: ExtraMetrics = no_extra_metrics
+    # read models of the events on the broker, each in its own schema
+    projections: tuple[Projection, ...] = ()
 
 
 def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
@@ -73,6 +83,19 @@ def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
 health = APIRouter(tags=["health"])
 
 
+feed = APIRouter(tags=["event feed"])
+
+
+@feed.get("/events")
+async def events(
+    request: Request, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
+) -> dict[str, Any]:
+    """This service's published events after a position, as the outbox relays them: for
+    replaying read models from the start without the broker."""
+    state = request.app.state
+    return await hop(feed_page, state.service, state.to_wire, after, limit)
+
+
 @health.get("/health/live")
 async def live() -> dict[str, str]:
     return {"status": "alive"}
@@ -85,7 +108,7 @@ async def ready(request: Request, response: Response) -> dict[str, Any]:
         "database": await _database_ok(state.pool),
         "broker": await state.broker.ping(timeout=2.0),
         "consumer": state.consumers.consumer() is not None or not state.consumers.subscribed,
-        "relay": state.relay.running(),
+        "followers": all(follower.running() for follower in state.followers),
     }
     if not all(checks.values()):
         response.status_code = 503
@@ -105,7 +128,9 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         config = settings or Settings()
         configure_logging(definition.name)
         await apply_topics(config.kafka_bootstrap_servers)
-        service = await hop(definition.application, config)
+        service = None
+        if definition.application is not None:
+            service = await hop(definition.application, config)
         broker = kafka_broker(config, definition.name)
         pool = await asyncpg.create_pool(
             config.database_url, min_size=1, max_size=4, init=standard_uuids
@@ -114,15 +139,21 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         await dead_letters.setup()
         consumers = Consumers(broker, definition.name, dead_letters)
         definition.subscribe(consumers, service, config)
+        for projection in definition.projections:
+            async with pool.acquire() as connection:
+                await projection.create(connection)
+        subscribe_projections(consumers, definition.projections, pool)
         consumers.subscribe()
         await broker.start()
-        relay = OutboxRelay(
-            service,
-            definition.to_wire,
-            publisher(broker, asyncio.get_running_loop()),
-            await cluster_id(config.kafka_bootstrap_servers),
-        )
-        followers = [relay, *definition.followers(service, config)]
+        followers = []
+        if service is not None:
+            relay = OutboxRelay(
+                service,
+                definition.to_wire,
+                publisher(broker, asyncio.get_running_loop()),
+                await cluster_id(config.kafka_bootstrap_servers),
+            )
+            followers = [relay, *definition.followers(service, config)]
         for follower in followers:
             follower.start()
         tasks = [asyncio.create_task(t) for t in definition.tasks(service, config, pool)]
@@ -131,7 +162,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             settings=config,
             broker=broker,
             pool=pool,
-            relay=relay,
+            to_wire=definition.to_wire,
             followers=followers,
             consumers=consumers,
             dead_letters=dead_letters,
@@ -147,7 +178,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
                 await hop(follower.stop)
             await broker.stop()
             await pool.close()
-            service.close()
+            if service is not None:
+                service.close()
             log.info("service stopped")
 
     app = FastAPI(title=f"civil-orders {definition.name} service", lifespan=lifespan)
@@ -155,5 +187,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
     install_correlation(app)
     app.include_router(health)
     app.include_router(metrics)
+    if definition.application is not None:
+        app.include_router(feed)
     app.include_router(definition.router)
     return app

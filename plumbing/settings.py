@@ -9,7 +9,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "civil_orders" / "config"
 
-SERVICE_PORTS = {"referral": 8101, "application": 8102, "breach": 8103, "notification": 8104}
+SERVICE_PORTS = {
+    "referral": 8101,
+    "application": 8102,
+    "breach": 8103,
+    "notification": 8104,
+    "readmodels": 8105,
+}
+# the services that keep their events, and publish them: the history everything replays
+EVENT_STORES = ("referral", "application", "breach", "notification")
 
 
 class Settings(BaseSettings):

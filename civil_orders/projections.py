@@ -1,0 +1,118 @@
+"""Rebuilding and verifying the read models from the services' event feeds."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import asyncpg
+import httpx
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+
+from plumbing.readmodel import Difference, Feed, Projection, Replay, compare, rebuild
+from plumbing.runtime import standard_uuids
+from plumbing.settings import EVENT_STORES
+from schemas.envelope import Envelope
+from schemas.topics import topic
+from services.readmodels.main import PROJECTIONS
+
+PAGE = 1000
+SETTLE_ATTEMPTS = 4
+SETTLE_SECONDS = 1.0
+
+
+def named(names: list[str]) -> tuple[Projection, ...]:
+    """The projections called `names` (all of them when empty); unknown names are an error."""
+    known = {projection.name: projection for projection in PROJECTIONS}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise KeyError(f"no projection named {', '.join(unknown)}; known: {', '.join(known)}")
+    return tuple(known[name] for name in names) if names else PROJECTIONS
+
+
+def http_feed(http: httpx.AsyncClient, urls: dict[str, str]) -> Feed:
+    async def feed(producer: str, after: int) -> tuple[list[Envelope], int, int]:
+        response = await http.get(
+            f"{urls[producer]}/events", params={"after": after, "limit": PAGE}
+        )
+        response.raise_for_status()
+        page = response.json()
+        envelopes = [topic(item["topic"]).validate(item["event"]) for item in page["events"]]
+        return envelopes, page["next"], page["head"]
+
+    return feed
+
+
+@asynccontextmanager
+async def replays(
+    database_url: str, urls: dict[str, str]
+) -> AsyncIterator[tuple[asyncpg.Connection, Callable[[], Replay]]]:
+    connection = await asyncpg.connect(database_url)
+    await standard_uuids(connection)
+    async with httpx.AsyncClient(timeout=60.0) as http:
+        feed = http_feed(http, urls)
+        try:
+            yield connection, lambda: Replay(feed, EVENT_STORES)
+        finally:
+            await connection.close()
+
+
+def _advancing(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def advance(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return advance
+
+
+def progress_bar(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+async def rebuild_projections(
+    database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
+) -> dict[str, int]:
+    """Rebuild each projection from the start of the history; returns events applied."""
+    applied = {}
+    async with replays(database_url, urls) as (connection, new_replay):
+        with progress_bar(console) as progress:
+            for projection in projections:
+                task = progress.add_task(f"rebuilding {projection.name}", total=None)
+                applied[projection.name] = await rebuild(
+                    connection, projection, new_replay(), _advancing(progress, task)
+                )
+    return applied
+
+
+async def verify_projections(
+    database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
+) -> list[Difference]:
+    """Replay the history beside each live projection and report every difference that
+    persists: the live projection may still be taking the newest events, so a difference is
+    checked again a few times before it is reported."""
+    differences: list[Difference] = []
+    async with replays(database_url, urls) as (connection, new_replay):
+        with progress_bar(console) as progress:
+            for projection in projections:
+                task = progress.add_task(f"replaying {projection.name}", total=None)
+                for attempt in range(SETTLE_ATTEMPTS):
+                    await asyncio.sleep(attempt * SETTLE_SECONDS)
+                    found = await compare(
+                        connection, projection, new_replay(), _advancing(progress, task)
+                    )
+                    if not found:
+                        break
+                differences += found
+    return differences

@@ -1,0 +1,113 @@
+"""The alert inbox across teams: what each MOSOVO team was sent, and who acknowledged it."""
+
+from collections.abc import Awaitable
+from typing import Any
+
+import asyncpg
+
+from plumbing.readmodel import Projection, update
+from schemas.notification import (
+    AlertAcknowledgedV1,
+    AlertDeliveredV1,
+    AlertEscalatedV1,
+    AlertFailedV1,
+    AlertRequestedV1,
+)
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.alerts (
+    alert_id uuid PRIMARY KEY,
+    team text NOT NULL,
+    kind text NOT NULL,
+    order_reference text NOT NULL,
+    requested_at timestamptz NOT NULL,
+    status text NOT NULL,
+    channel text,
+    attempts integer,
+    delivered_at timestamptz,
+    failure text,
+    escalated_at timestamptz,
+    escalation_reason text,
+    escalation text,
+    acknowledged_by text,
+    acknowledged_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS alerts_by_team ON {schema}.alerts (team, requested_at);
+"""
+
+
+def _alert(db: asyncpg.Connection, schema: str, key: Any, **columns: Any) -> Awaitable[None]:
+    return update(db, f"{schema}.alerts", ("alert_id", key), **columns)
+
+
+async def requested(db: asyncpg.Connection, schema: str, e: AlertRequestedV1) -> None:
+    p = e.payload
+    await db.execute(
+        f"""INSERT INTO {schema}.alerts (alert_id, team, kind, order_reference, requested_at,
+                status) VALUES ($1, $2, $3, $4, $5, 'requested') ON CONFLICT DO NOTHING""",
+        e.aggregate_id, p.team, p.kind, p.order_reference, e.occurred_at,
+    )  # fmt: skip
+
+
+async def delivered(db: asyncpg.Connection, schema: str, e: AlertDeliveredV1) -> None:
+    if e.payload.escalation:
+        await _alert(db, schema, e.aggregate_id, escalation=f"sent by {e.payload.channel}")
+        return
+    await _alert(
+        db,
+        schema,
+        e.aggregate_id,
+        status="delivered",
+        channel=e.payload.channel,
+        attempts=e.payload.attempts,
+        delivered_at=e.occurred_at,
+    )
+
+
+async def failed(db: asyncpg.Connection, schema: str, e: AlertFailedV1) -> None:
+    if e.payload.escalation:
+        await _alert(db, schema, e.aggregate_id, escalation=f"failed: {e.payload.reason}")
+        return
+    await _alert(
+        db,
+        schema,
+        e.aggregate_id,
+        status="failed",
+        channel=e.payload.channel,
+        attempts=e.payload.attempts,
+        failure=e.payload.reason,
+    )
+
+
+async def escalated(db: asyncpg.Connection, schema: str, e: AlertEscalatedV1) -> None:
+    await _alert(
+        db, schema, e.aggregate_id, escalated_at=e.occurred_at, escalation_reason=e.payload.reason
+    )
+
+
+async def acknowledged(db: asyncpg.Connection, schema: str, e: AlertAcknowledgedV1) -> None:
+    await _alert(db, schema, e.aggregate_id, acknowledged_by=e.actor, acknowledged_at=e.occurred_at)
+
+
+PROJECTION = Projection(
+    name="alerts",
+    description="Every team's alerts: delivery, escalation and acknowledgement.",
+    ddl=DDL,
+    handlers={
+        AlertRequestedV1: requested,
+        AlertDeliveredV1: delivered,
+        AlertFailedV1: failed,
+        AlertEscalatedV1: escalated,
+        AlertAcknowledgedV1: acknowledged,
+    },
+    tables=("alerts",),
+)
+
+
+async def get_alerts(pool: asyncpg.Pool, team: str | None = None) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT * FROM rm_alerts.alerts WHERE ($1::text IS NULL OR team = $1)
+           ORDER BY requested_at DESC""",
+        team,
+    )
+    return [dict(row) for row in rows]

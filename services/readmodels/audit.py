@@ -1,0 +1,102 @@
+"""The audit trail per case: every published event about a referral, the application it
+became, its orders, their breaches and alerts, in the order they happened."""
+
+import json
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from plumbing.readmodel import Projection
+from schemas.application import ApplicationOpenedV1, ApplicationStageChangedV1, OrderGrantedV1
+from schemas.envelope import Envelope
+from schemas.topics import TOPICS
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.events (
+    event_id uuid PRIMARY KEY,
+    producer text NOT NULL,
+    sequence bigint NOT NULL,
+    event_type text NOT NULL,
+    aggregate_id uuid NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    actor text NOT NULL,
+    correlation_id uuid NOT NULL,
+    causation_id uuid,
+    about text NOT NULL,
+    payload jsonb NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_about ON {schema}.events (about);
+-- what each key belongs to: an application to its referral, an order to its application
+CREATE TABLE IF NOT EXISTS {schema}.links (
+    key text PRIMARY KEY,
+    belongs_to text NOT NULL
+);
+"""
+
+
+def about(envelope: Envelope) -> str:
+    """The most specific case key an event names: the order reference for order, breach and
+    alert events, else its own aggregate."""
+    reference = getattr(envelope.payload, "order_reference", None)
+    return f"order:{reference}" if reference else f"aggregate:{envelope.aggregate_id}"
+
+
+async def record(db: asyncpg.Connection, schema: str, e: Envelope) -> None:
+    await db.execute(
+        f"""INSERT INTO {schema}.events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            ON CONFLICT DO NOTHING""",
+        e.event_id, e.producer, e.sequence, e.event_type, e.aggregate_id, e.occurred_at,
+        e.actor, e.correlation_id, e.causation_id, about(e), e.payload.model_dump_json(),
+    )  # fmt: skip
+    for key, belongs_to in links(e):
+        await db.execute(
+            f"INSERT INTO {schema}.links VALUES ($1, $2) ON CONFLICT DO NOTHING", key, belongs_to
+        )
+
+
+def links(e: Envelope) -> list[tuple[str, str]]:
+    if isinstance(e, ApplicationOpenedV1 | ApplicationStageChangedV1):
+        return [(f"aggregate:{e.aggregate_id}", f"aggregate:{e.payload.referral_id}")]
+    if isinstance(e, OrderGrantedV1):
+        return [
+            (f"order:{e.payload.order_reference}", f"aggregate:{e.aggregate_id}"),
+            (f"aggregate:{e.aggregate_id}", f"aggregate:{e.payload.application_id}"),
+        ]
+    return []
+
+
+PROJECTION = Projection(
+    name="audit",
+    description="Every published event, filed under the case it belongs to.",
+    ddl=DDL,
+    handlers={
+        event: record
+        for topic in TOPICS
+        if not topic.name.startswith("district.")  # the services' events, not their inputs
+        for event in topic.events
+    },
+    tables=("events", "links"),
+)
+
+
+async def get_case_events(pool: asyncpg.Pool, case: UUID | str) -> list[dict[str, Any]]:
+    """The events of the whole case that `case` (a referral, application or order id, or an
+    order reference) belongs to, oldest first."""
+    key = str(case) if str(case).startswith("ORD-") else None
+    rows = await pool.fetch(
+        """WITH RECURSIVE up(key) AS (
+               SELECT k FROM unnest(ARRAY[$1, 'aggregate:' || $2]) AS k WHERE k IS NOT NULL
+               UNION SELECT l.belongs_to FROM rm_audit.links l JOIN up ON l.key = up.key
+           ),
+           root AS (SELECT key FROM up WHERE key NOT IN (SELECT key FROM rm_audit.links)),
+           down(key) AS (
+               SELECT key FROM root
+               UNION SELECT l.key FROM rm_audit.links l JOIN down ON l.belongs_to = down.key
+           )
+           SELECT * FROM rm_audit.events WHERE about IN (SELECT key FROM down)
+           ORDER BY occurred_at, producer, sequence""",
+        f"order:{key}" if key else None,
+        None if key else str(case),
+    )
+    return [dict(row, payload=json.loads(row["payload"])) for row in rows]

@@ -1,0 +1,103 @@
+"""The breach register: breaches by order and subject, and who breaches again and again."""
+
+from typing import Any
+
+import asyncpg
+
+from plumbing.readmodel import Projection
+from schemas.application import OrderGrantedV1
+from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.breaches (
+    breach_id uuid PRIMARY KEY,
+    order_reference text NOT NULL,
+    district text NOT NULL,
+    team text,
+    report_reference text NOT NULL,
+    occurred_at timestamptz NOT NULL,
+    condition_breached text NOT NULL,
+    breach_number integer NOT NULL,
+    outcome text,
+    sentence text
+);
+CREATE INDEX IF NOT EXISTS breaches_by_order ON {schema}.breaches (order_reference);
+-- who each order is about, from the grant: breaches are counted against people
+CREATE TABLE IF NOT EXISTS {schema}.order_subjects (
+    order_reference text PRIMARY KEY,
+    subject_nominal_id text NOT NULL,
+    order_type text NOT NULL
+);
+"""
+
+
+async def recorded(db: asyncpg.Connection, schema: str, e: BreachRecordedV1) -> None:
+    p = e.payload
+    await db.execute(
+        f"""INSERT INTO {schema}.breaches (breach_id, order_reference, district, team,
+                report_reference, occurred_at, condition_breached, breach_number)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            ON CONFLICT (breach_id) DO NOTHING""",
+        e.aggregate_id, p.order_reference, p.district, p.team, p.report_reference,
+        p.occurred_at, p.condition_breached, p.breach_number,
+    )  # fmt: skip
+
+
+async def outcome(db: asyncpg.Connection, schema: str, e: BreachOutcomeRecordedV1) -> None:
+    await db.execute(
+        f"UPDATE {schema}.breaches SET outcome = $2, sentence = $3 WHERE breach_id = $1",
+        e.aggregate_id,
+        e.payload.outcome.value,
+        e.payload.sentence,
+    )
+
+
+async def order_granted(db: asyncpg.Connection, schema: str, e: OrderGrantedV1) -> None:
+    p = e.payload
+    await db.execute(
+        f"""INSERT INTO {schema}.order_subjects VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
+        p.order_reference,
+        p.subject_nominal_id,
+        p.order_type.value,
+    )
+
+
+PROJECTION = Projection(
+    name="breaches",
+    description="Breaches by order and subject, with their outcomes; repeat breachers.",
+    ddl=DDL,
+    handlers={
+        BreachRecordedV1: recorded,
+        BreachOutcomeRecordedV1: outcome,
+        OrderGrantedV1: order_granted,
+    },
+    tables=("breaches", "order_subjects"),
+)
+
+
+async def get_breaches(
+    pool: asyncpg.Pool, order_reference: str | None = None, team: str | None = None
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT b.*, s.subject_nominal_id, s.order_type
+           FROM rm_breaches.breaches b
+           LEFT JOIN rm_breaches.order_subjects s USING (order_reference)
+           WHERE ($1::text IS NULL OR b.order_reference = $1) AND ($2::text IS NULL OR team = $2)
+           ORDER BY b.occurred_at DESC""",
+        order_reference,
+        team,
+    )
+    return [dict(row) for row in rows]
+
+
+async def get_repeat_breachers(pool: asyncpg.Pool, at_least: int = 2) -> list[dict[str, Any]]:
+    """Subjects with `at_least` breaches across all their orders, most first."""
+    rows = await pool.fetch(
+        """SELECT s.subject_nominal_id, count(*) AS breaches,
+                  count(DISTINCT b.order_reference) AS orders, max(b.occurred_at) AS latest
+           FROM rm_breaches.breaches b JOIN rm_breaches.order_subjects s USING (order_reference)
+           GROUP BY s.subject_nominal_id HAVING count(*) >= $1
+           ORDER BY breaches DESC, s.subject_nominal_id""",
+        at_least,
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,82 @@
+"""The read-model service process: projections of every service's events, and their queries."""
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from plumbing.errors import NotFound
+from plumbing.runtime import ServiceDefinition
+from services.readmodels import alerts, audit, breaches, caseload, orders
+
+PROJECTIONS = (
+    caseload.PROJECTION,
+    orders.PROJECTION,
+    breaches.PROJECTION,
+    alerts.PROJECTION,
+    audit.PROJECTION,
+)
+
+router = APIRouter(tags=["read models"])
+
+
+@router.get("/caseload")
+async def caseload_now(
+    request: Request, caseworker: str | None = None, district: str | None = None
+) -> list[dict[str, Any]]:
+    """Open referrals and applications, oldest first, with their state and age in days."""
+    return await caseload.get_caseload(request.app.state.pool, caseworker, district)
+
+
+@router.get("/caseload/summary")
+async def caseload_summary(request: Request) -> list[dict[str, Any]]:
+    """Cases in each state, per caseworker and district, with the oldest's age."""
+    return await caseload.get_caseload_summary(request.app.state.pool)
+
+
+@router.get("/orders")
+async def order_register(
+    request: Request,
+    team: str | None = None,
+    district: str | None = None,
+    in_force: bool | None = Query(True, description="false: ended orders; omit for both."),
+    renewal_due: bool | None = None,
+) -> list[dict[str, Any]]:
+    """The order register, soonest-ending first."""
+    return await orders.get_orders(request.app.state.pool, team, district, in_force, renewal_due)
+
+
+@router.get("/breaches")
+async def breach_register(
+    request: Request, order_reference: str | None = None, team: str | None = None
+) -> list[dict[str, Any]]:
+    """Breaches, newest first, with the subject and type of the order breached."""
+    return await breaches.get_breaches(request.app.state.pool, order_reference, team)
+
+
+@router.get("/breaches/repeat-breachers")
+async def repeat_breachers(request: Request, at_least: int = Query(2, ge=1)) -> list[Any]:
+    return await breaches.get_repeat_breachers(request.app.state.pool, at_least)
+
+
+@router.get("/alerts")
+async def alert_inbox(request: Request, team: str | None = None) -> list[dict[str, Any]]:
+    """Alerts, newest first: delivery, escalation, acknowledgement."""
+    return await alerts.get_alerts(request.app.state.pool, team)
+
+
+@router.get("/cases/{case}/events")
+async def case_events(case: str, request: Request) -> list[dict[str, Any]]:
+    """Every published event of the case that a referral, application or order id, or an
+    order reference, belongs to; oldest first."""
+    found = await audit.get_case_events(request.app.state.pool, case)
+    if not found:
+        raise NotFound(f"no case is known by {case!r}")
+    return found
+
+
+definition = ServiceDefinition(
+    name="readmodels",
+    application=None,
+    router=router,
+    projections=PROJECTIONS,
+)

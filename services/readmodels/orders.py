@@ -1,0 +1,151 @@
+"""The order register: every order, live or ended, by district, team, type and end date."""
+
+import json
+from collections.abc import Awaitable
+from typing import Any
+
+import asyncpg
+
+from plumbing.readmodel import Projection, update
+from schemas.application import (
+    OrderAllocatedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+    OrderReallocatedV1,
+    OrderRenewalReviewDueV1,
+    OrderRenewedV1,
+    OrderVariedV1,
+)
+from schemas.common import Term
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {schema}.orders (
+    order_reference text PRIMARY KEY,
+    order_id uuid NOT NULL,
+    application_id uuid NOT NULL,
+    order_type text NOT NULL,
+    interim boolean NOT NULL,
+    subject_nominal_id text NOT NULL,
+    district text NOT NULL,
+    court text NOT NULL,
+    made_on date NOT NULL,
+    ends_on date,
+    terms jsonb NOT NULL,
+    team text,
+    in_force boolean NOT NULL DEFAULT true,
+    ended_on date,
+    end_reason text,
+    renewal_review_due boolean NOT NULL DEFAULT false,
+    varied_on date,
+    renewed_on date
+);
+CREATE INDEX IF NOT EXISTS orders_by_team ON {schema}.orders (team, in_force);
+"""
+
+
+def _terms(terms: list[Term]) -> str:
+    return json.dumps([term.model_dump(mode="json") for term in terms])
+
+
+def _order(db: asyncpg.Connection, schema: str, key: Any, **columns: Any) -> Awaitable[None]:
+    return update(db, f"{schema}.orders", ("order_reference", key), **columns)
+
+
+async def granted(db: asyncpg.Connection, schema: str, e: OrderGrantedV1) -> None:
+    p = e.payload
+    await db.execute(
+        f"""INSERT INTO {schema}.orders (order_reference, order_id, application_id, order_type,
+                interim, subject_nominal_id, district, court, made_on, ends_on, terms)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+            ON CONFLICT DO NOTHING""",
+        p.order_reference, e.aggregate_id, p.application_id, p.order_type.value, p.interim,
+        p.subject_nominal_id, p.district, p.court, p.made_on, p.ends_on, _terms(p.terms),
+    )  # fmt: skip
+
+
+async def allocated(db: asyncpg.Connection, schema: str, e: OrderAllocatedV1) -> None:
+    await _order(db, schema, e.payload.order_reference, team=e.payload.team)
+
+
+async def reallocated(db: asyncpg.Connection, schema: str, e: OrderReallocatedV1) -> None:
+    await _order(db, schema, e.payload.order_reference, team=e.payload.team)
+
+
+async def varied(db: asyncpg.Connection, schema: str, e: OrderVariedV1) -> None:
+    p = e.payload
+    await db.execute(
+        f"""UPDATE {schema}.orders SET ends_on = $2, terms = $3::jsonb, varied_on = $4,
+                renewal_review_due = false WHERE order_reference = $1""",
+        p.order_reference, p.ends_on, _terms(p.terms), p.varied_on,
+    )  # fmt: skip
+
+
+async def renewed(db: asyncpg.Connection, schema: str, e: OrderRenewedV1) -> None:
+    p = e.payload
+    await _order(
+        db,
+        schema,
+        p.order_reference,
+        ends_on=p.ends_on,
+        renewed_on=p.renewed_on,
+        renewal_review_due=False,
+    )
+
+
+async def review_due(db: asyncpg.Connection, schema: str, e: OrderRenewalReviewDueV1) -> None:
+    await _order(db, schema, e.payload.order_reference, renewal_review_due=True)
+
+
+async def expired(db: asyncpg.Connection, schema: str, e: OrderExpiredV1) -> None:
+    p = e.payload
+    await _order(
+        db,
+        schema,
+        p.order_reference,
+        in_force=False,
+        ended_on=p.ended_on,
+        end_reason=p.reason,
+        renewal_review_due=False,
+    )
+
+
+PROJECTION = Projection(
+    name="orders",
+    description="Every order, live or ended, by district, team, type and end date.",
+    ddl=DDL,
+    handlers={
+        OrderGrantedV1: granted,
+        OrderAllocatedV1: allocated,
+        OrderReallocatedV1: reallocated,
+        OrderVariedV1: varied,
+        OrderRenewedV1: renewed,
+        OrderRenewalReviewDueV1: review_due,
+        OrderExpiredV1: expired,
+    },
+    tables=("orders",),
+)
+
+
+async def get_orders(
+    pool: asyncpg.Pool,
+    team: str | None = None,
+    district: str | None = None,
+    in_force: bool | None = True,
+    renewal_due: bool | None = None,
+) -> list[dict[str, Any]]:
+    """The register, soonest-ending first."""
+    rows = await pool.fetch(
+        """SELECT order_reference, order_id, order_type, interim, district, team, court,
+                  made_on, ends_on, in_force, ended_on, end_reason, renewal_review_due,
+                  varied_on, renewed_on, terms
+           FROM rm_orders.orders
+           WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR district = $2)
+             AND ($3::boolean IS NULL OR in_force = $3)
+             AND ($4::boolean IS NULL OR renewal_review_due = $4)
+           ORDER BY ends_on NULLS LAST, order_reference""",
+        team,
+        district,
+        in_force,
+        renewal_due,
+    )
+    return [dict(row, terms=json.loads(row["terms"])) for row in rows]

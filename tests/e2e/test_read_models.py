@@ -1,0 +1,139 @@
+"""The read models: built live from the events on Kafka, and the same when rebuilt from the
+services' event history; a rebuild swaps in while the live ones keep serving."""
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+from rich.console import Console
+
+from civil_orders.client import Client, eventually
+from civil_orders.demo import CASEWORKER, accept, grant, refer, team_managing
+from civil_orders.projections import named, rebuild_projections, verify_projections
+from civil_orders.stack import Stack
+from civil_orders.synthetic import Synthetic
+
+QUIET = Console(quiet=True)
+
+
+async def mixed_history(client: Client) -> dict[str, Any]:
+    """An order granted, varied and breached; a referral declined; an application refused."""
+    people = Synthetic(seed=601)
+    referral = await refer(client, people, "north")
+    application = await accept(client, referral["id"])
+    reference = await grant(client, application["id"], made_on=date.today() - timedelta(days=3))
+    await team_managing(client, reference)
+    await client.publish(people.breach("north", reference))
+
+    declined = await refer(client, people, "east")
+    await client.command("referral", f"/referrals/{declined['id']}/review", CASEWORKER)
+    await client.command(
+        "referral",
+        f"/referrals/{declined['id']}/decline",
+        CASEWORKER,
+        {"reason": "insufficient evidence", "detail": "Synthetic: no act of a sexual nature."},
+    )
+    return {"referral": referral, "reference": reference, "declined": declined}
+
+
+def allocated(reference: str) -> Any:
+    return lambda rows: any(r["order_reference"] == reference and r["team"] for r in rows)
+
+
+async def live_shows(client: Client, path: str, check: Any, what: str) -> Any:
+    async def attempt() -> Any:
+        response = await client.get("readmodels", path)
+        body = response.json() if response.status_code == 200 else None
+        return body if body is not None and check(body) else None
+
+    return await eventually(attempt, 30, what)
+
+
+async def test_live_read_models_show_the_caseload_orders_breaches_alerts_and_case_trail(
+    client: Client,
+) -> None:
+    case = await mixed_history(client)
+    reference = case["reference"]
+
+    orders = await live_shows(client, "/orders", allocated(reference), "the order in the register")
+    breaches = await live_shows(
+        client, f"/breaches?order_reference={reference}", lambda rows: len(rows) == 1,
+        "the breach in the register",
+    )  # fmt: skip
+    declined = await live_shows(
+        client, "/caseload/summary", lambda rows: any(r["state"] == "declined" for r in rows),
+        "a declined referral in the caseload",
+    )  # fmt: skip
+    trail = await live_shows(
+        client, f"/cases/{reference}/events",
+        lambda rows: {"ReferralReceived", "OrderGranted", "BreachRecorded", "AlertRequested"}
+        <= {r["event_type"] for r in rows}, "the case's trail across services",
+    )  # fmt: skip
+
+    [order] = [o for o in orders if o["order_reference"] == reference]
+    assert (order["order_type"], order["district"], order["in_force"]) == ("SRO", "north", True)
+    assert breaches[0]["order_type"] == "SRO" and breaches[0]["subject_nominal_id"]
+    assert declined
+    producers = [event["producer"] for event in trail]
+    assert {"referral", "application", "breach", "notification"} <= set(producers)
+    times = [event["occurred_at"] for event in trail]
+    assert times == sorted(times)
+    assert trail[0]["event_type"] == "ReferralReceived"
+    assert (await client.get("readmodels", "/cases/ORD-0000-404/events")).status_code == 404
+
+
+async def test_every_projection_matches_a_rebuild_from_scratch_and_survives_a_swap(
+    client: Client, stack: Stack
+) -> None:
+    case = await mixed_history(client)
+    reference = case["reference"]
+    await live_shows(
+        client, f"/breaches?order_reference={reference}", lambda rows: len(rows) == 1,
+        "the breach in the register",
+    )  # fmt: skip
+
+    assert await verify_projections(stack.database_url, stack.urls(), named([]), QUIET) == []
+
+    # rebuild every projection while the live one is being read
+    reads = asyncio.create_task(read_continuously(client, reference))
+    applied = await rebuild_projections(stack.database_url, stack.urls(), named([]), QUIET)
+    served = await reads
+    assert all(count > 0 for count in applied.values()), applied
+    assert served and all(status == 200 for status in served)
+
+    assert await verify_projections(stack.database_url, stack.urls(), named([]), QUIET) == []
+    orders = (await client.get("readmodels", "/orders")).json()
+    assert reference in {o["order_reference"] for o in orders}
+
+
+async def read_continuously(client: Client, reference: str) -> list[int]:
+    statuses = []
+    for _ in range(20):
+        statuses.append((await client.get("readmodels", f"/cases/{reference}/events")).status_code)
+        await asyncio.sleep(0.05)
+    return statuses
+
+
+async def test_a_live_row_that_differs_from_the_history_is_reported(
+    client: Client, stack: Stack
+) -> None:
+    case = await mixed_history(client)
+    reference = case["reference"]
+    await live_shows(client, "/orders", allocated(reference), "the order in the register")
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        await connection.execute(
+            "UPDATE rm_orders.orders SET team = 'mosovo-nowhere' WHERE order_reference = $1",
+            reference,
+        )
+        [difference] = await verify_projections(
+            stack.database_url, stack.urls(), named(["orders"]), QUIET
+        )
+    finally:
+        await rebuild_projections(stack.database_url, stack.urls(), named(["orders"]), QUIET)
+        await connection.close()
+
+    assert (difference.projection, difference.table) == ("orders", "orders")
+    assert (difference.only_live, difference.only_rebuilt) == (1, 1)
+    assert difference.example and difference.example["team"] == "mosovo-nowhere"
