@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 
+from plumbing import chain
 from plumbing.errors import NotFound
 from plumbing.settings import Settings
 from schemas.envelope import Envelope
@@ -78,6 +79,8 @@ class EventSourcedService(Application[UUID]):
         self.settings = settings
         create_schema(settings, self.name)
         super().__init__(env=settings.postgres_env(schema=self.name))
+        with self.process_recorder.datastore.transaction(commit=True) as cursor:
+            chain.install(cursor, self.name, self.process_recorder.events_table_name)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

@@ -10,16 +10,7 @@ from civil_orders.demo import accept, alerts_for, dead_lettered_after, grant, re
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 from services.application.domain import Order
-
-
-def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "civil_orders", *args],
-        env=stack.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.commands import cli
 
 
 async def test_a_breach_reported_before_its_order_was_known_is_recorded_when_re_driven(
