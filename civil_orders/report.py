@@ -1,0 +1,478 @@
+"""The evaluation of the practice over a period, from the read models: referrals, conversion,
+orders obtained, time to order, breaches and how concentrated they are among subjects, live
+orders and renewals due; as an HTML document with charts and as one tidy CSV.
+
+Subjects appear by rank (subject 1 breached most), never by nominal: an evaluation is read
+and published far beyond the people who manage the orders.
+"""
+
+import csv
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from math import ceil
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import pygal
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
+from pygal.style import Style
+
+LOCAL_TIME = "Europe/London"  # a breach belongs to the day it happened in the force's area
+PROACTIVE = "proactive scan"
+FULL_ORDER_TYPES = ("SRO", "SHPO")
+ORDER_TYPES = (*FULL_ORDER_TYPES, "interim SRO", "interim SHPO")
+ALL = "all"
+SOURCE = f"CASE WHEN r.source = '{PROACTIVE}' THEN '{PROACTIVE}' ELSE 'district' END"
+SCOPE = f"CASE WHEN grouping(order_type) = 1 THEN '{ALL}' ELSE order_type END"
+
+Table = dict[str, dict[str, int]]  # row -> column -> count
+Figures = dict[str, float | None]  # measure -> value (None where it cannot be worked out)
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every figure for the period [start, end], with conversion counted up to `today`.
+
+    Keys of `conversion` are referral sources or 'all'; keys of `time_to_order`, `breaches`
+    and `breaches_per_subject` are order types or 'all'.
+    """
+
+    start: date
+    end: date
+    today: date
+    referrals: Table  # district -> source ('district' or 'proactive scan') -> referrals
+    conversion: dict[str, Figures]
+    orders: Table  # month (YYYY-MM) -> full order type -> orders made
+    interim_orders: dict[str, int]  # interim order type -> orders made
+    time_to_order: dict[str, Figures]  # days from referral to order: quartiles and extremes
+    breaches: dict[str, Figures]
+    breaches_per_subject: dict[str, list[int]]  # breaches of each subject, most first
+    live_orders: Table  # district -> order type -> orders in force now
+    renewals_due: Table  # district -> order type -> renewal reviews due now
+
+    @property
+    def orders_by_type(self) -> dict[str, int]:
+        return column_totals(self.orders)
+
+
+async def connect_and_evaluate(
+    database_url: str, start: date, end: date, today: date
+) -> Evaluation:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await evaluate(connection, start, end, today)
+    finally:
+        await connection.close()
+
+
+async def evaluate(
+    connection: asyncpg.Connection, start: date, end: date, today: date
+) -> Evaluation:
+    """Every figure from one snapshot of the read models."""
+    db = connection
+    async with db.transaction(isolation="repeatable_read", readonly=True):
+        live = await _live(db)
+        per_subject = await _breaches_per_subject(db, start, end)
+        return Evaluation(
+            start=start,
+            end=end,
+            today=today,
+            referrals=await _referrals(db, start, end),
+            conversion=await _conversion(db, start, end, today),
+            orders=await _orders_by_month(db, start, end),
+            interim_orders=await _interim_orders(db, start, end),
+            time_to_order=await _time_to_order(db, start, end),
+            breaches=await _breaches(db, start, end, per_subject),
+            breaches_per_subject=per_subject,
+            live_orders=_table(live, "district", "order_type", "live"),
+            renewals_due=_table(live, "district", "order_type", "due"),
+        )
+
+
+async def _referrals(db: asyncpg.Connection, start: date, end: date) -> Table:
+    rows = await db.fetch(
+        f"""SELECT coalesce(r.district, 'not recorded') AS district, {SOURCE} AS source,
+                   count(*) AS n
+            FROM rm_caseload.referrals r WHERE r.referred_on BETWEEN $1 AND $2
+            GROUP BY 1, 2 ORDER BY 1, 2""",
+        start, end,
+    )  # fmt: skip
+    return _table(rows, "district", "source", "n")
+
+
+async def _conversion(
+    db: asyncpg.Connection, start: date, end: date, today: date
+) -> dict[str, Figures]:
+    rows = await db.fetch(
+        f"""SELECT CASE WHEN grouping(source) = 1 THEN '{ALL}' ELSE source END AS source,
+                   count(*) AS referrals, count(*) FILTER (WHERE applied) AS applications,
+                   count(*) FILTER (WHERE ordered) AS orders,
+                   count(*) FILTER (WHERE status = 'declined') AS declined
+            FROM (SELECT {SOURCE} AS source, r.status,
+                    EXISTS (SELECT 1 FROM rm_caseload.applications a
+                            WHERE a.referral_id = r.referral_id AND (a.opened_at IS NULL
+                              OR (a.opened_at AT TIME ZONE '{LOCAL_TIME}')::date <= $3)
+                    ) AS applied,
+                    EXISTS (SELECT 1 FROM rm_caseload.applications a
+                            JOIN rm_orders.orders o USING (application_id)
+                            WHERE a.referral_id = r.referral_id AND NOT o.interim
+                              AND o.made_on <= $3) AS ordered
+                  FROM rm_caseload.referrals r WHERE r.referred_on BETWEEN $1 AND $2) x
+            GROUP BY ROLLUP (source) ORDER BY grouping(source), source""",
+        start, end, today,
+    )  # fmt: skip
+    return {row["source"]: _conversion_rates(dict(row)) for row in rows}
+
+
+def _conversion_rates(row: dict[str, Any]) -> Figures:
+    referrals, applications, orders = row["referrals"], row["applications"], row["orders"]
+    return {
+        "referrals received": referrals,
+        "became applications": applications,
+        "obtained a full order": orders,
+        "declined": row["declined"],
+        "share of referrals that became applications": share(applications, referrals),
+        "share of referrals that obtained a full order": share(orders, referrals),
+        "share of applications that obtained a full order": share(orders, applications),
+    }
+
+
+async def _orders_by_month(db: asyncpg.Connection, start: date, end: date) -> Table:
+    """Full orders made in each month of the period, every month and type shown."""
+    rows = await db.fetch(
+        """SELECT to_char(month, 'YYYY-MM') AS month, t.order_type, count(o.order_reference) AS n
+           FROM generate_series(date_trunc('month', $1::date::timestamp),
+                                date_trunc('month', $2::date::timestamp),
+                                interval '1 month') AS month
+           CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS t(order_type, position)
+           LEFT JOIN rm_orders.orders o ON o.order_type = t.order_type AND NOT o.interim
+                AND o.made_on BETWEEN $1 AND $2
+                AND date_trunc('month', o.made_on::timestamp) = month
+           GROUP BY month, t.order_type, t.position ORDER BY month, t.position""",
+        start, end, list(FULL_ORDER_TYPES),
+    )  # fmt: skip
+    return _table(rows, "month", "order_type", "n")
+
+
+async def _interim_orders(db: asyncpg.Connection, start: date, end: date) -> dict[str, int]:
+    rows = await db.fetch(
+        """SELECT order_type, count(*) AS n FROM rm_orders.orders
+           WHERE interim AND made_on BETWEEN $1 AND $2 GROUP BY 1 ORDER BY 1""",
+        start,
+        end,
+    )
+    return {row["order_type"]: row["n"] for row in rows}
+
+
+async def _time_to_order(db: asyncpg.Connection, start: date, end: date) -> dict[str, Figures]:
+    """Days from the referral to each full order made in the period; quartiles interpolated."""
+    rows = await db.fetch(
+        f"""SELECT {SCOPE} AS scope, count(*) AS orders, min(days) AS minimum,
+                   percentile_cont(0.25) WITHIN GROUP (ORDER BY days) AS lower_quartile,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY days) AS median,
+                   percentile_cont(0.75) WITHIN GROUP (ORDER BY days) AS upper_quartile,
+                   max(days) AS maximum
+            FROM (SELECT o.order_type, o.made_on - r.referred_on AS days
+                  FROM rm_orders.orders o
+                  JOIN rm_caseload.applications a USING (application_id)
+                  JOIN rm_caseload.referrals r ON r.referral_id = a.referral_id
+                  WHERE NOT o.interim AND o.made_on BETWEEN $1 AND $2) x
+            GROUP BY ROLLUP (order_type) ORDER BY grouping(order_type), order_type""",
+        start, end,
+    )  # fmt: skip
+    return _by_scope(
+        {
+            row["scope"]: {
+                "orders": row["orders"],
+                "fewest days": row["minimum"],
+                "lower quartile days": row["lower_quartile"],
+                "median days": row["median"],
+                "upper quartile days": row["upper_quartile"],
+                "most days": row["maximum"],
+            }
+            for row in rows
+        }
+    )
+
+
+BREACHES_IN_PERIOD = f"""
+    WITH b AS (
+        SELECT b.order_reference, s.subject_nominal_id AS subject,
+               coalesce(s.order_type, 'not known') AS order_type
+        FROM rm_breaches.breaches b LEFT JOIN rm_breaches.order_subjects s USING (order_reference)
+        WHERE (b.occurred_at AT TIME ZONE '{LOCAL_TIME}')::date BETWEEN $1 AND $2)
+"""
+
+
+async def _breaches(
+    db: asyncpg.Connection, start: date, end: date, per_subject: dict[str, list[int]]
+) -> dict[str, Figures]:
+    counts = await db.fetch(
+        f"""{BREACHES_IN_PERIOD}
+            SELECT {SCOPE} AS scope, count(*) AS breaches,
+                   count(DISTINCT order_reference) AS orders, count(DISTINCT subject) AS subjects
+            FROM b GROUP BY ROLLUP (order_type)""",
+        start, end,
+    )  # fmt: skip
+    in_force = await _orders_in_force_during(db, start, end)
+    top = {scope: counts[0] for scope, counts in per_subject.items()}
+    found = {row["scope"]: row for row in counts if row["breaches"]}
+    return _by_scope(
+        {
+            scope: _breach_figures(found.get(scope), in_force.get(scope, 0), top.get(scope, 0))
+            for scope in {*found, *in_force}
+        }
+    )
+
+
+def _breach_figures(counts: Any, in_force: int, top: int) -> Figures:
+    breaches = counts["breaches"] if counts else 0
+    return {
+        "breaches": breaches,
+        "orders in force during the period": in_force,
+        "breaches per order in force": share(breaches, in_force),
+        "orders with at least one breach": counts["orders"] if counts else 0,
+        "subjects with at least one breach": counts["subjects"] if counts else 0,
+        "breaches by the most-breaching subject": top,
+        "share of breaches by the most-breaching subject": share(top, breaches),
+    }
+
+
+async def _orders_in_force_during(db: asyncpg.Connection, start: date, end: date) -> dict[str, int]:
+    """Orders (interim ones under their own type) in force on any day of the period."""
+    rows = await db.fetch(
+        f"""SELECT {SCOPE} AS scope, count(*) AS n FROM rm_orders.orders
+            WHERE made_on <= $2 AND coalesce(ended_on, ends_on, 'infinity'::date) >= $1
+            GROUP BY ROLLUP (order_type)""",
+        start, end,
+    )  # fmt: skip
+    return {row["scope"]: row["n"] for row in rows if row["n"]}
+
+
+async def _breaches_per_subject(
+    db: asyncpg.Connection, start: date, end: date
+) -> dict[str, list[int]]:
+    rows = await db.fetch(
+        f"""{BREACHES_IN_PERIOD}
+            SELECT {SCOPE} AS scope, count(*) AS n FROM b WHERE subject IS NOT NULL
+            GROUP BY GROUPING SETS ((order_type, subject), (subject))
+            ORDER BY scope, n DESC""",
+        start, end,
+    )  # fmt: skip
+    ranked: dict[str, list[int]] = {}
+    for row in rows:
+        ranked.setdefault(row["scope"], []).append(row["n"])
+    return _by_scope(ranked)
+
+
+async def _live(db: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await db.fetch(
+        """SELECT district, order_type, count(*) AS live,
+                  count(*) FILTER (WHERE renewal_review_due) AS due
+           FROM rm_orders.orders WHERE in_force GROUP BY 1, 2 ORDER BY 1, 2"""
+    )
+
+
+def _table(rows: Sequence[Any], row: str, column: str, value: str) -> Table:
+    table: Table = {}
+    for record in rows:
+        table.setdefault(record[row], {})[record[column]] = record[value]
+    return table
+
+
+def _type_order(name: str) -> tuple[int, str]:
+    """Order types and sources in their usual order, anything unexpected next, 'all' last."""
+    known = (*ORDER_TYPES, "district", PROACTIVE)
+    rank = known.index(name) if name in known else len(known) + (name == ALL)
+    return rank, name
+
+
+def _by_scope(figures: dict[str, V]) -> dict[str, V]:
+    return {scope: figures[scope] for scope in sorted(figures, key=_type_order)}
+
+
+def share(part: float, whole: float | None) -> float | None:
+    return part / whole if whole else None
+
+
+def columns_of(table: Table) -> list[str]:
+    return sorted({column for cells in table.values() for column in cells}, key=_type_order)
+
+
+def row_totals(table: Table) -> dict[str, int]:
+    return {row: sum(cells.values()) for row, cells in table.items()}
+
+
+def column_totals(table: Table) -> dict[str, int]:
+    return {c: sum(cells.get(c, 0) for cells in table.values()) for c in columns_of(table)}
+
+
+# --- the CSV: one row per figure -------------------------------------------------------------
+
+PIVOTS = (  # section, measure, attribute, row dimension, column dimension
+    ("referrals", "referrals received", "referrals", "district", "source"),
+    ("orders", "full orders obtained", "orders", "month", "type"),
+    ("live orders", "orders in force", "live_orders", "district", "type"),
+    ("renewals due", "renewal reviews due", "renewals_due", "district", "type"),
+)
+CSV_COLUMNS = ("section", "measure", "dimension", "value")
+
+
+def figures(evaluation: Evaluation) -> Iterator[tuple[str, str, str, str]]:
+    """Every figure the HTML shows, as (section, measure, dimension, value)."""
+    for measure, day in (("from", evaluation.start), ("to", evaluation.end)):
+        yield "period", measure, "", day.isoformat()
+    yield "period", "as of", "", evaluation.today.isoformat()
+    for section, measure, attribute, row_name, column_name in PIVOTS:
+        cells = _pivot_cells(getattr(evaluation, attribute), row_name, column_name)
+        yield from ((section, measure, dimension, str(n)) for dimension, n in cells)
+    yield from _scoped(evaluation.conversion, "conversion", "source")
+    yield from _scoped(evaluation.time_to_order, "time from referral to order", "type")
+    yield from _scoped(evaluation.breaches, "breaches", "type")
+    for interim_type, count in evaluation.interim_orders.items():
+        yield "interim orders", "interim orders made", f"type={interim_type}", str(count)
+    for scope, counts in evaluation.breaches_per_subject.items():
+        for rank, count in enumerate(counts, start=1):
+            yield "breaches per subject", "breaches", f"type={scope}; subject={rank}", str(count)
+
+
+def _scoped(
+    scoped: dict[str, Figures], section: str, dimension: str
+) -> Iterator[tuple[str, str, str, str]]:
+    for scope, values in scoped.items():
+        for measure, value in values.items():
+            yield section, measure, f"{dimension}={scope}", number(value)
+
+
+def _pivot_cells(table: Table, row_name: str, column_name: str) -> Iterator[tuple[str, int]]:
+    columns = columns_of(table)
+    for row, cells in table.items():
+        for column in columns:
+            yield f"{row_name}={row}; {column_name}={column}", cells.get(column, 0)
+        yield f"{row_name}={row}", sum(cells.values())
+    for column, total in column_totals(table).items():
+        yield f"{column_name}={column}", total
+    yield ALL, sum(row_totals(table).values())
+
+
+def number(value: float | None, places: int = 4) -> str:
+    """A figure as text: whole numbers without a decimal point, others rounded."""
+    if value is None:
+        return ""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.{places}f}".rstrip("0")
+
+
+def write_csv(evaluation: Evaluation, path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(figures(evaluation))
+
+
+# --- the HTML document, with charts ----------------------------------------------------------
+
+CHART_STYLE = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#111111",
+    foreground_strong="#111111",
+    foreground_subtle="#595959",
+    opacity="1",
+    opacity_hover="0.85",
+    colors=("#1f4e79", "#b35900", "#2e7d32", "#6a1b9a", "#8b1a1a"),
+    font_family="system-ui, Arial, sans-serif",
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=14,
+    value_font_size=13,
+)
+
+
+def chart(
+    label_id: str, labels: list[str], series: dict[str, list[int]], stacked: bool = True
+) -> Markup:
+    """An inline SVG bar chart, labelled by the element `label_id` (its caption)."""
+    kind = pygal.StackedBar if stacked else pygal.Bar
+    highest = max([sum(v) for v in zip(*series.values(), strict=True)] or [0])
+    step = max(1, ceil(highest / 8))
+    drawing = kind(
+        style=CHART_STYLE,
+        js=[],
+        disable_xml_declaration=True,
+        width=900,
+        height=380,
+        legend_at_bottom=True,
+        x_label_rotation=60 if len(labels) > 12 else 0,
+        y_labels=list(range(0, highest + step + 1, step)),
+        print_values=False,
+        show_legend=len(series) > 1,
+    )
+    drawing.x_labels = labels
+    for name, values in series.items():
+        drawing.add(name, values)
+    svg = drawing.render(is_unicode=True)
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-labelledby="{label_id}" ', 1))
+
+
+def _pivot_chart(label_id: str, table: Table) -> Markup:
+    columns = columns_of(table)
+    series = {c: [cells.get(c, 0) for cells in table.values()] for c in columns}
+    return chart(label_id, list(table), series)
+
+
+def _charts(evaluation: Evaluation) -> dict[str, Markup]:
+    """The charts there is something to draw for, by what they show."""
+    charts = {
+        name: _pivot_chart(f"caption-{name}", table)
+        for name, table in (("referrals", evaluation.referrals), ("orders", evaluation.orders))
+        if table
+    }
+    for scope, counts in evaluation.breaches_per_subject.items():
+        labels = [f"subject {rank}" for rank in range(1, len(counts) + 1)]
+        charts[scope] = chart(f"caption-{slug(scope)}", labels, {"breaches": counts}, False)
+    return charts
+
+
+def slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower())
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def figure(value: float | None, places: int = 1) -> str:
+    return "—" if value is None else number(value, places)
+
+
+def shown(value: float | None, measure: str) -> str:
+    """A figure as the HTML shows it: shares as percentages, ratios to two places."""
+    if measure.startswith("share"):
+        return percent(value)
+    return figure(value, 2 if " per " in measure else 1)
+
+
+def render_html(evaluation: Evaluation) -> str:
+    environment = Environment(loader=PackageLoader("civil_orders", "templates"), autoescape=True)
+    environment.filters.update(percent=percent, figure=figure, shown=shown, slug=slug)
+    environment.globals.update(
+        columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL
+    )
+    template = environment.get_template("report.html")
+    return template.render(e=evaluation, charts=_charts(evaluation))
+
+
+def export(evaluation: Evaluation, folder: Path) -> tuple[Path, Path]:
+    """Write `evaluation-<from>-<to>.html` and `.csv` into `folder`; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"evaluation-{evaluation.start.isoformat()}-{evaluation.end.isoformat()}"
+    html, table = folder / f"{stem}.html", folder / f"{stem}.csv"
+    html.write_text(render_html(evaluation), encoding="utf-8")
+    write_csv(evaluation, table)
+    return html, table

@@ -1,0 +1,345 @@
+"""The evaluation report, run on a fictional history shaped like the practice's published
+figures: 34 SROs obtained between July 2020 and August 2023; 14 SRO breaches, 8 of them by one
+subject. The history goes into a database of its own on the test server, never the shared
+read models."""
+
+import csv
+import json
+import re
+import secrets
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from typer.testing import CliRunner
+
+from civil_orders.cli import app
+from civil_orders.report import Evaluation, connect_and_evaluate, render_html, write_csv
+from civil_orders.stack import Stack
+from services.readmodels import breaches, caseload, orders
+
+START, END, TODAY = date(2020, 7, 1), date(2023, 8, 31), date(2024, 6, 30)
+DISTRICTS = ("north", "south", "east", "west")
+
+
+def month(first: date, months: int, day: int = 10) -> date:
+    years, index = divmod(first.month - 1 + months, 12)
+    return date(first.year + years, index + 1, day)
+
+
+@dataclass
+class History:
+    """Rows for the read-model tables, written the way the projections would have."""
+
+    referrals: list[tuple[Any, ...]] = field(default_factory=list)
+    applications: list[tuple[Any, ...]] = field(default_factory=list)
+    orders: list[tuple[Any, ...]] = field(default_factory=list)
+    subjects: list[tuple[str, str, str]] = field(default_factory=list)
+    breaches: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def referral(self, referred_on: date, district: str, source: str, status: str) -> uuid.UUID:
+        referral_id = uuid.uuid4()
+        at = datetime(referred_on.year, referred_on.month, referred_on.day, 9, tzinfo=UTC)
+        self.referrals.append((referral_id, district, source, referred_on, at, status))
+        return referral_id
+
+    def application(self, referral_id: uuid.UUID, district: str, opened: date, outcome: str) -> Any:
+        application_id = uuid.uuid4()
+        at = datetime(opened.year, opened.month, opened.day, 9, tzinfo=UTC)
+        self.applications.append((application_id, referral_id, district, at, outcome))
+        return application_id
+
+    def order(
+        self, application_id: Any, district: str, order_type: str, made_on: date, **state: Any
+    ) -> str:
+        reference = f"ORD-{made_on.year}-{len(self.orders) + 1:04d}"
+        subject = state.get("subject", f"NOM-FICT-{len(self.orders) + 1:04d}")
+        in_force, due = state.get("in_force", True), state.get("renewal_due", False)
+        ends_on, ended_on = state.get("ends_on"), state.get("ended_on")
+        self.orders.append(
+            (reference, application_id, order_type, order_type.startswith("interim"), subject,
+             district, made_on, ends_on, in_force, ended_on, due)
+        )  # fmt: skip
+        self.subjects.append((reference, subject, order_type))
+        return reference
+
+    def case(self, referred_on: date, n: int, order_type: str, made_on: date, **state: Any) -> Any:
+        """A referral that became an application and a full order."""
+        district, source = DISTRICTS[n % 4], "proactive scan" if n % 4 == 1 else "staff form"
+        referral_id = self.referral(referred_on, district, source, "accepted")
+        opened = referred_on + timedelta(days=20)
+        application_id = self.application(referral_id, district, opened, "granted")
+        return application_id, self.order(application_id, district, order_type, made_on, **state)
+
+    def breach(self, reference: str, occurred_at: datetime) -> None:
+        number = sum(1 for b in self.breaches if b[1] == reference) + 1
+        self.breaches.append((uuid.uuid4(), reference, occurred_at, number))
+
+
+def at(day: date, hour: int = 12, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+def published_history() -> History:
+    history = History()
+    # 34 full SROs, one a month from July 2020 to April 2023; SRO i took 100 + 10 i days from
+    # referral, so the median is 265 days. Every third has ended; every fourth was proactive.
+    # The first five were referred before the period: 29 of their referrals fall inside it.
+    sros = []
+    for i in range(34):
+        made_on = month(START, i)
+        ended = {"in_force": False, "ended_on": made_on + timedelta(days=731)} if i % 3 == 0 else {}
+        _, reference = history.case(
+            made_on - timedelta(days=100 + 10 * i), i, "SRO", made_on,
+            ends_on=made_on + timedelta(days=731), renewal_due=i == 1, **ended,
+        )  # fmt: skip
+        sros.append(reference)
+    # An interim SRO in the tenth SRO's application, made before the full order.
+    interim_application = history.applications[10][0]
+    interim = history.order(
+        interim_application, "east", "interim SRO", month(START, 8), subject="NOM-FICT-0011",
+        in_force=False, ended_on=month(START, 10),
+    )  # fmt: skip
+    # Three SHPOs in the period, of 400, 410 and 420 days; the first referred before it.
+    shpos = [
+        history.case(made_on - timedelta(days=days), 2, "SHPO", made_on, renewal_due=days == 400)[1]
+        for made_on, days in ((date(2021, 3, 10), 400), (date(2022, 3, 10), 410),
+                              (date(2023, 3, 10), 420))
+    ]  # fmt: skip
+    # Orders outside the period: an SRO from 2019 (in force into it, then ended), an SRO made
+    # after it from a referral inside it, and an SHPO made after `TODAY`.
+    older = history.case(
+        date(2019, 6, 1), 0, "SRO", date(2019, 11, 20), ends_on=date(2021, 11, 20),
+        in_force=False, ended_on=date(2021, 11, 20),
+    )[1]  # fmt: skip
+    history.case(date(2023, 6, 1), 3, "SRO", date(2023, 10, 2))
+    history.case(date(2023, 8, 1), 0, "SHPO", date(2024, 8, 1))
+    # Referrals that got no order: an application refused, four declined (one proactive), one
+    # declined the day before the period, one still under review on its last day.
+    refused = history.referral(date(2022, 2, 2), "south", "district:south", "accepted")
+    history.application(refused, "south", date(2022, 2, 20), "refused")
+    for day in (date(2021, 1, 5), date(2021, 9, 9), date(2022, 11, 11)):
+        history.referral(day, "west", "district:west", "declined")
+    history.referral(date(2022, 6, 6), "north", "proactive scan", "declined")
+    history.referral(date(2020, 6, 30), "north", "staff form", "declined")
+    history.referral(END, "east", "staff form", "under review")
+    # 14 SRO breaches in the period: 8 by one subject, 2 by another, 4 by four more, one of
+    # them of the 2019 SRO on the period's first morning (UK time; still 30 June in UTC).
+    for k in range(8):
+        history.breach(sros[5], at(month(START, 6 + k, 3)))
+    for k in range(2):
+        history.breach(sros[7], at(month(START, 9 + k, 4)))
+    for reference in (sros[8], sros[9], sros[12]):
+        history.breach(reference, at(month(START, 14, 5)))
+    history.breach(older, at(date(2020, 6, 30), 23, 30))
+    # Not SRO breaches in the period: two of an SHPO, one of the interim SRO; and outside it,
+    # the 2019 SRO in March 2020 and the most-breaching subject just after midnight UK time.
+    history.breach(shpos[0], at(date(2021, 6, 1)))
+    history.breach(shpos[0], at(date(2021, 7, 1)))
+    history.breach(interim, at(month(START, 9, 1)))
+    history.breach(older, at(date(2020, 3, 1)))
+    history.breach(sros[5], at(END, 23, 30))
+    return history
+
+
+async def write(connection: asyncpg.Connection, history: History) -> None:
+    for projection in (caseload.PROJECTION, orders.PROJECTION, breaches.PROJECTION):
+        await projection.create(connection)
+    await connection.executemany(
+        """INSERT INTO rm_caseload.referrals (referral_id, district, source, order_sought,
+               referred_on, received_at, status, status_since)
+           VALUES ($1, $2, $3, 'SRO', $4, $5, $6, $5)""",
+        history.referrals,
+    )
+    await connection.executemany(
+        """INSERT INTO rm_caseload.applications (application_id, referral_id, district,
+               order_type, opened_at, stage, stage_since, outcome)
+           VALUES ($1, $2, $3, 'SRO', $4, 'decided', $4, $5)""",
+        history.applications,
+    )
+    await connection.executemany(
+        """INSERT INTO rm_orders.orders (order_reference, order_id, application_id, order_type,
+               interim, subject_nominal_id, district, court, made_on, ends_on, terms, in_force,
+               ended_on, renewal_review_due)
+           VALUES ($1, gen_random_uuid(), $2, $3, $4, $5, $6, 'Fictional Magistrates', $7, $8,
+                   $9::jsonb, $10, $11, $12)""",
+        [(*row[:8], json.dumps([]), *row[8:]) for row in history.orders],
+    )
+    await connection.executemany(
+        "INSERT INTO rm_breaches.order_subjects VALUES ($1, $2, $3)", history.subjects
+    )
+    await connection.executemany(
+        """INSERT INTO rm_breaches.breaches (breach_id, order_reference, district,
+               report_reference, occurred_at, condition_breached, breach_number)
+           VALUES ($1, $2, 'north', 'RPT-FICT', $3, 'prohibition 1', $4)""",
+        history.breaches,
+    )
+
+
+@pytest.fixture(scope="module")
+async def history_database(stack: Stack) -> AsyncIterator[str]:
+    """A fresh database on the stack's server holding the published-figures history."""
+    name = f"report_{secrets.token_hex(6)}"
+    server = await asyncpg.connect(stack.database_url)
+    await server.execute(f"CREATE DATABASE {name}")
+    url = urlsplit(stack.database_url)._replace(path=f"/{name}").geturl()
+    try:
+        connection = await asyncpg.connect(url)
+        try:
+            await write(connection, published_history())
+        finally:
+            await connection.close()
+        yield url
+    finally:
+        await server.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await server.close()
+
+
+@pytest.fixture(scope="module")
+async def evaluation(history_database: str) -> Evaluation:
+    return await connect_and_evaluate(history_database, START, END, TODAY)
+
+
+async def test_the_evaluation_reproduces_the_published_figures(evaluation: Evaluation) -> None:
+    sro = evaluation.breaches["SRO"]
+    assert evaluation.orders_by_type == {"SRO": 34, "SHPO": 3}
+    assert evaluation.interim_orders == {"interim SRO": 1}
+    assert sro["breaches"] == 14
+    assert sro["breaches by the most-breaching subject"] == 8
+    assert sro["share of breaches by the most-breaching subject"] == pytest.approx(8 / 14)
+    assert evaluation.breaches_per_subject["SRO"] == [8, 2, 1, 1, 1, 1]
+    assert (sro["orders with at least one breach"], sro["subjects with at least one breach"]) == (
+        6,
+        6,
+    )
+    # 34 SROs made in the period and the 2019 one, in force into it
+    assert sro["orders in force during the period"] == 35
+    assert sro["breaches per order in force"] == pytest.approx(14 / 35)
+
+
+async def test_the_evaluation_counts_other_orders_breaches_apart(evaluation: Evaluation) -> None:
+    assert evaluation.breaches["SHPO"]["breaches"] == 2
+    assert evaluation.breaches["interim SRO"]["breaches"] == 1
+    everything = evaluation.breaches["all"]
+    assert everything["breaches"] == 17
+    assert everything["subjects with at least one breach"] == 8
+    assert everything["share of breaches by the most-breaching subject"] == pytest.approx(8 / 17)
+
+
+async def test_the_evaluation_counts_conversion_and_time_to_order(evaluation: Evaluation) -> None:
+    conversion = {
+        source: (f["referrals received"], f["became applications"], f["obtained a full order"],
+                 f["declined"])
+        for source, f in evaluation.conversion.items()
+    }  # fmt: skip
+    # 29 SROs, 2 SHPOs, the SRO made after the period, the SHPO made after TODAY, the refusal,
+    # four declined, one under review
+    assert conversion == {
+        "district": (30, 26, 24, 3),
+        "proactive scan": (9, 8, 8, 1),
+        "all": (39, 34, 32, 4),
+    }
+    assert evaluation.referrals["north"]["proactive scan"] == 1
+    assert sum(sum(row.values()) for row in evaluation.referrals.values()) == 39
+    days = evaluation.time_to_order
+    assert (days["SRO"]["orders"], days["SRO"]["median days"]) == (34, 265)
+    assert (days["SRO"]["lower quartile days"], days["SRO"]["upper quartile days"]) == (
+        182.5,
+        347.5,
+    )
+    assert (days["SRO"]["fewest days"], days["SRO"]["most days"]) == (100, 430)
+    assert (days["SHPO"]["median days"], days["all"]["median days"]) == (410, 280)
+
+
+async def test_the_evaluation_counts_orders_by_month_and_live_orders(
+    evaluation: Evaluation,
+) -> None:
+    assert len(evaluation.orders) == 38  # July 2020 to August 2023
+    assert evaluation.orders["2020-07"] == {"SRO": 1, "SHPO": 0}
+    assert evaluation.orders["2021-03"] == {"SRO": 1, "SHPO": 1}
+    assert evaluation.orders["2023-08"] == {"SRO": 0, "SHPO": 0}
+    live = {
+        t: sum(row.get(t, 0) for row in evaluation.live_orders.values()) for t in ("SRO", "SHPO")
+    }
+    due = sum(sum(row.values()) for row in evaluation.renewals_due.values())
+    # 22 of the 34 (every third ended), the SRO made after the period; all four SHPOs
+    assert (live, due) == ({"SRO": 23, "SHPO": 4}, 2)
+
+
+def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Evaluation) -> None:
+    html = render_html(evaluation)
+
+    assert re.search(r"<strong>34</strong> SROs obtained", html)
+    assert re.search(r"<strong>14</strong> SRO breaches,\s*<strong>8</strong> of them", html)
+    assert re.search(r'<th scope="row">SRO</th><td class="n">34</td>', html)
+    # the median row of the days from referral to order: SRO, SHPO, all
+    assert re.search(r'<th scope="row">median days</th>\s*<td class="n">265</td>'
+                     r'<td class="n">410</td><td class="n">280</td>', html)  # fmt: skip
+    # a chart each for referrals, orders by month, and breaches per subject of each order type
+    assert html.count("<svg") == 6
+    for label in re.findall(r'<svg role="img" aria-labelledby="([^"]+)"', html):
+        assert f'id="{label}"' in html
+    assert "<script src" not in html and "http://kozea" not in html
+    assert all("scope=" in th for th in re.findall(r"<th(?:\s[^>]*)?>", html))
+    assert html.count("<table>") == html.count("<caption>")
+
+
+def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) -> None:
+    path = tmp_path / "evaluation.csv"
+    write_csv(evaluation, path)
+
+    with path.open(newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    value = {(r["section"], r["measure"], r["dimension"]): r["value"] for r in rows}
+    assert len(value) == len(rows)  # one row per figure
+    assert value["orders", "full orders obtained", "type=SRO"] == "34"
+    assert value["orders", "full orders obtained", "month=2021-03; type=SHPO"] == "1"
+    assert value["breaches", "breaches", "type=SRO"] == "14"
+    assert value["breaches", "breaches by the most-breaching subject", "type=SRO"] == "8"
+    assert value["breaches per subject", "breaches", "type=SRO; subject=1"] == "8"
+    assert value["time from referral to order", "median days", "type=SRO"] == "265"
+    assert value["conversion", "obtained a full order", "source=all"] == "32"
+    assert value["referrals", "referrals received", "all"] == "39"
+    assert value["live orders", "orders in force", "type=SRO"] == "23"
+    assert value["period", "from", ""] == "2020-07-01"
+
+
+def test_the_report_command_writes_the_html_and_csv(history_database: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["report", "--from", "2020-07-01", "--to", "2023-08-31", "--out", str(tmp_path),
+         "--database-url", history_database],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    html = tmp_path / "evaluation-2020-07-01-2023-08-31.html"
+    table = tmp_path / "evaluation-2020-07-01-2023-08-31.csv"
+    assert "<svg" in html.read_text(encoding="utf-8")
+    assert "type=SRO" in table.read_text(encoding="utf-8")
+    assert "SROs obtained" in result.output and "8 by one subject" in result.output
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["report", "--from", "2023-08-31", "--to", "2020-07-01", "--out", str(tmp_path),
+         "--database-url", "postgresql://nobody@127.0.0.1:9/none"],
+    )  # fmt: skip
+
+    assert result.exit_code == 2
+    assert "must not end before it starts" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+async def test_a_period_with_nothing_in_it_still_reports(history_database: str) -> None:
+    empty = await connect_and_evaluate(history_database, date(2010, 1, 1), date(2010, 3, 31), TODAY)
+
+    assert empty.orders_by_type == {"SRO": 0, "SHPO": 0}
+    assert empty.breaches == {} and empty.referrals == {}
+    assert "No referrals were received in the period." in render_html(empty)
