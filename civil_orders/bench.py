@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
@@ -22,8 +23,11 @@ from rich.table import Table
 
 from civil_orders.client import Client
 from civil_orders.demo import accept, build_case, court_grants, refer, to_court
+from civil_orders.projections import named, rebuild_projections
 from civil_orders.scan import Backlog, scan
 from civil_orders.synthetic import DISTRICTS, Synthetic
+from plumbing.chain import events_table
+from plumbing.settings import EVENT_STORES
 
 BASELINE_TOPIC = "bench.roundtrip.v1"
 
@@ -204,3 +208,39 @@ def _report(console: Console, figures: dict[str, Figures], concurrency: int) -> 
         )
     console.print(table)
     console.print(f"mean {statistics.mean(cases.latencies) * 1000:.0f} ms per case, end to end")
+
+
+async def run_rebuild_bench(client: Client, urls: dict[str, str], console: Console) -> None:
+    """Projection rebuild rate (events of the history per second, each projection replaying
+    it whole) against a raw read of the same event tables, in the same run."""
+    history, raw_seconds = await raw_event_read(client.database_url)
+    rates = []
+    for projection in named([]):
+        began = time.perf_counter()
+        await rebuild_projections(client.database_url, urls, (projection,), Console(quiet=True))
+        rates.append((projection.name, history / (time.perf_counter() - began)))
+    raw = history / raw_seconds
+    table = Table(title=f"rebuilding read models from {history} stored events")
+    for column in ("projection", "events /s", "ratio to raw read"):
+        table.add_column(column, justify="right")
+    for name, rate in rates:
+        table.add_row(name, f"{rate:.0f}", f"{raw / rate:.0f}x slower")
+    table.add_row("raw read of the event tables", f"{raw:.0f}", "1x")
+    console.print(table)
+
+
+async def raw_event_read(database_url: str) -> tuple[int, float]:
+    """Every stored event of every service, read plainly in log order: (events, seconds)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        began, count = time.perf_counter(), 0
+        for service in EVENT_STORES:
+            async with connection.transaction():
+                cursor = connection.cursor(
+                    f"SELECT * FROM {service}.{events_table(service)} ORDER BY notification_id"
+                )
+                async for _ in cursor:
+                    count += 1
+        return count, time.perf_counter() - began
+    finally:
+        await connection.close()

@@ -5,8 +5,9 @@ import importlib
 import json
 import signal
 import time
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -15,6 +16,10 @@ from rich.table import Table
 
 from plumbing.settings import SERVICE_PORTS
 
+if TYPE_CHECKING:
+    from civil_orders.report import Evaluation
+    from plumbing.readmodel import Projection
+
 app = typer.Typer(
     help=(
         "civil-orders: casework for Sexual Risk Orders (SROs) and Sexual Harm Prevention "
@@ -22,7 +27,7 @@ app = typer.Typer(
         "District referrals become court applications; granted orders are allocated to the "
         "district MOSOVO team, which is alerted, and alerted again on every breach. Every step "
         "is an event in PostgreSQL that auditors can replay; Kafka carries events between the "
-        "four services.\n\n"
+        "five services.\n\n"
         "Start with [bold]civil-orders demo[/] (everything embedded, nothing to install), or "
         "[bold]civil-orders up[/] to keep the stack running."
     ),
@@ -42,6 +47,20 @@ dlq_app = typer.Typer(
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
+audit_app = typer.Typer(
+    help="What happened to a case, and what the system knew when.", no_args_is_help=True
+)
+app.add_typer(audit_app, name="audit")
+verify_app = typer.Typer(
+    help="Check the event history: hash chains, and read models against a replay.",
+    no_args_is_help=True,
+)
+app.add_typer(verify_app, name="verify")
+projections_app = typer.Typer(
+    help="The read models: caseload, order register, breach register, alerts, audit trail.",
+    no_args_is_help=True,
+)
+app.add_typer(projections_app, name="projections")
 console = Console()
 
 DataDir = Annotated[
@@ -55,7 +74,7 @@ DEFAULT_DATA = Path(".civil-orders")
 
 @app.command()
 def up(data_dir: DataDir = DEFAULT_DATA) -> None:
-    """Start PostgreSQL, Kafka, the four services and the team inbox; Ctrl-C stops them all.
+    """Start PostgreSQL, Kafka, the five services and the team inbox; Ctrl-C stops them all.
 
     DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
     """
@@ -137,11 +156,15 @@ def bench(
     disposals: Annotated[
         int, typer.Option(min=0, help="Also scan this many synthetic disposals (0: none).")
     ] = 2000,
+    rebuild: Annotated[
+        bool, typer.Option(help="Also rebuild every read model from the history.")
+    ] = True,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
     """Push synthetic referrals through intake, application, order and alert, and scan a
-    synthetic disposal backlog; print throughput and latency beside raw broker figures."""
-    from civil_orders.bench import run_bench, run_scan_bench
+    synthetic disposal backlog, and rebuild the read models; print throughput and latency
+    beside raw figures from the same run (broker round trip, raw consume, raw table read)."""
+    from civil_orders.bench import run_bench, run_rebuild_bench, run_scan_bench
     from civil_orders.client import Client
     from civil_orders.stack import attached_or_running_stack
 
@@ -152,6 +175,8 @@ def bench(
                 await run_bench(client, console, referrals, concurrency)
                 if disposals:
                     await run_scan_bench(client, console, disposals)
+                if rebuild:
+                    await run_rebuild_bench(client, stack.urls(), console)
 
         asyncio.run(go())
 
@@ -293,6 +318,72 @@ def topics_manifest(
 
 DatabaseUrl = Annotated[str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.")]
 
+ProjectionNames = Annotated[
+    list[str] | None,
+    typer.Argument(help="Which projections (see `projections list`); none: --all."),
+]
+
+
+def _projections(names: list[str] | None, all_: bool) -> tuple["Projection", ...]:
+    from civil_orders.projections import named
+
+    if not names and not all_:
+        raise typer.BadParameter("name the projections, or say --all", param_hint="NAMES")
+    try:
+        return named(names or [])
+    except KeyError as error:
+        raise typer.BadParameter(str(error.args[0]), param_hint="NAMES") from None
+
+
+@verify_app.command("chains")
+def verify_chains(database_url: DatabaseUrl) -> None:
+    """Recompute each service's hash chain of stored events and report the first break.
+
+    Reads only: a role with USAGE on the service schemas and SELECT on their tables will do.
+    Exits 1 when any chain is broken.
+    """
+    from plumbing.chain import verify
+
+    reports = verify(database_url)
+    table = Table(title="Event store hash chains")
+    for column in ("service", "events checked", "status"):
+        table.add_column(column, overflow="fold")
+    for report in reports:
+        status = "[green]intact[/]" if report.intact else f"[red]{report.describe()}[/]"
+        table.add_row(report.service, str(report.events_checked), status)
+    console.print(table)
+    if not all(report.intact for report in reports):
+        raise typer.Exit(1)
+
+
+@verify_app.command("readmodels")
+def verify_readmodels(
+    names: ProjectionNames = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every projection.")] = False,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Replay the event history beside each live read model and report every difference.
+
+    The history comes from the services' event stores, through their event feeds. Exits 1 on
+    any difference."""
+    from civil_orders.projections import verify_projections
+    from civil_orders.stack import attached_or_running_stack
+
+    projections = _projections(names, all_)
+    with attached_or_running_stack(data_dir, console) as stack:
+        differences = asyncio.run(
+            verify_projections(stack.database_url, stack.urls(), projections, console)
+        )
+    for difference in differences:
+        console.print(
+            f"[red]{difference.projection}.{difference.table}: {difference.only_live} row(s) "
+            f"only in the live model, {difference.only_rebuilt} only in the replay; "
+            f"e.g. {difference.example}[/]"
+        )
+    if differences:
+        raise typer.Exit(1)
+    console.print(f"[green]{len(projections)} read model(s) match a replay of the history.[/]")
+
 
 @dlq_app.command("list")
 def dlq_list(
@@ -338,3 +429,196 @@ def dlq_retry(
 
     for letter_id, outcome in asyncio.run(redrive(database_url, bootstrap_servers, service, ids)):
         console.print(f"{service} #{letter_id}: {outcome}")
+
+
+@audit_app.command("case")
+def audit_case(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="A referral, application or order id, or an order reference (ORD-2026-…)."
+        ),
+    ],
+    database_url: DatabaseUrl,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Show only what the system knew then: an ISO 8601 time, or a date (the end "
+            "of that day, UTC).",
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Also write <ref>.jsonl and <ref>.html here."),
+    ] = None,
+) -> None:
+    """Every event of a case in every service, in time order, with who did it, when and under
+    which correlation; then each of its records as it stood."""
+    from rich.markup import escape
+
+    from civil_orders.audit import CaseNotFound, consult, parse_as_of
+    from civil_orders.audit_report import export as write_export
+    from civil_orders.audit_report import show
+
+    try:
+        moment = parse_as_of(as_of) if as_of else None
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--as-of") from None
+    try:
+        history = consult(database_url, ref, moment)
+    except CaseNotFound as error:
+        console.print(f"[red]{escape(str(error))}[/]")
+        raise typer.Exit(1) from None
+    show(history, console)
+    if export:
+        for path in write_export(history, export):
+            console.print(f"wrote {path}")
+
+
+@projections_app.command("list")
+def projections_list() -> None:
+    """The projections, what each holds, and its schema."""
+    from civil_orders.projections import named
+
+    table = Table(title="read models (served by the readmodels service)")
+    for column in ("name", "schema", "tables", "what it holds"):
+        table.add_column(column)
+    for projection in named([]):
+        table.add_row(
+            projection.name,
+            projection.schema,
+            ", ".join(projection.tables),
+            projection.description,
+        )
+    console.print(table)
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(
+    names: ProjectionNames = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every projection.")] = False,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Rebuild projections from the start of the event history, beside the live ones, then
+    swap them in. The live projections keep serving throughout."""
+    from civil_orders.projections import rebuild_projections
+    from civil_orders.stack import attached_or_running_stack
+
+    projections = _projections(names, all_)
+    with attached_or_running_stack(data_dir, console) as stack:
+        started = time.perf_counter()
+        applied = asyncio.run(
+            rebuild_projections(stack.database_url, stack.urls(), projections, console)
+        )
+        seconds = time.perf_counter() - started
+    for name, events in applied.items():
+        console.print(f"{name}: rebuilt from {events} events and swapped in")
+    console.print(f"done in {seconds:.1f} s")
+
+
+@app.command()
+def seed(
+    years: Annotated[int, typer.Option(min=1, max=20, help="Years of history to make.")] = 3,
+    force_size: Annotated[
+        str, typer.Option(help="small (about 12 referrals a year) or large (about 40).")
+    ] = "small",
+    published: Annotated[
+        bool,
+        typer.Option(
+            help="Instead, the history of the practice's published figures: 34 SROs from "
+            "July 2020 to August 2023, 14 breaches of them, 8 by one subject."
+        ),
+    ] = False,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Make a plausible multi-year history through the real services, with fictional people:
+    for demos, the evaluation report and benchmarks. Business dates (referral, court order,
+    breach) are back-dated; recording times are now."""
+    from datetime import date
+
+    from civil_orders.client import Client
+    from civil_orders.seed import REFERRALS_PER_YEAR, plan_history, plan_published
+    from civil_orders.seed import seed as run_seed
+    from civil_orders.stack import attached_or_running_stack
+
+    if force_size not in REFERRALS_PER_YEAR:
+        raise typer.BadParameter("small or large", param_hint="--force-size")
+    plans = plan_published() if published else plan_history(years, force_size, date.today())
+    with attached_or_running_stack(data_dir, console) as stack:
+
+        async def go() -> dict[str, int]:
+            async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                return await run_seed(client, plans, console)
+
+        counts = asyncio.run(go())
+    console.print(
+        f"Seeded {len(plans)} cases: "
+        + ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    )
+
+
+@app.command()
+def report(
+    start: Annotated[
+        datetime,
+        typer.Option(
+            "--from", formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="First day of the period."
+        ),
+    ],
+    end: Annotated[
+        datetime,
+        typer.Option(
+            "--to",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Last day of the period (included).",
+        ),
+    ],
+    out: Annotated[Path, typer.Option(file_okay=False, help="Folder to write into.")] = Path(
+        "reports"
+    ),
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DATABASE_URL",
+            help="PostgreSQL URL (default: the running embedded stack, or one started for it).",
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """The evaluation for a period: referrals, conversion, orders obtained, time to order,
+    breaches and how concentrated they are, live orders and renewals due.
+
+    Writes evaluation-<from>-<to>.html (with charts) and .csv (every figure, one a row).
+    """
+    from civil_orders.report import connect_and_evaluate, export
+    from civil_orders.stack import attached_or_running_stack
+
+    if start > end:
+        problem = f"{start:%Y-%m-%d} is after {end:%Y-%m-%d}"
+        raise typer.BadParameter(
+            f"the period must not end before it starts ({problem})", param_hint="--from/--to"
+        )
+    period = (start.date(), end.date(), datetime.now().date())
+    if database_url:
+        evaluation = asyncio.run(connect_and_evaluate(database_url, *period))
+    else:
+        with attached_or_running_stack(data_dir, console) as stack:
+            evaluation = asyncio.run(connect_and_evaluate(stack.database_url, *period))
+    _print_evaluation(evaluation)
+    for path in export(evaluation, out):
+        console.print(f"wrote {path}")
+
+
+def _print_evaluation(evaluation: "Evaluation") -> None:
+    table = Table(title=f"Evaluation {evaluation.start} to {evaluation.end}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for order_type, count in evaluation.orders_by_type.items():
+        table.add_row(f"{order_type}s obtained", str(count))
+    for scope, figures in evaluation.breaches.items():
+        share = figures["share of breaches by the most-breaching subject"]
+        top = f" ({figures['breaches by the most-breaching subject']} by one subject, {share:.0%})"
+        table.add_row(f"breaches ({scope})", f"{figures['breaches']}{top if share else ''}")
+    console.print(table)

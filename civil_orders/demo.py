@@ -43,19 +43,30 @@ async def accept(client: Client, referral_id: str) -> dict[str, Any]:
     return await client.found("application", f"/applications/by-referral/{referral_id}")
 
 
-async def build_case(client: Client, application_id: str) -> None:
-    """A caseworker sets out the legal test for an SRO, proposes a term, adds the evidence
-    and the duration, and submits the application for quality assurance."""
+LEGAL_TESTS = {
+    "SRO": {
+        "act_of_a_sexual_nature": "Synthetic: repeated sexualised messages to a 13-year-old.",
+        "necessity": "Synthetic: contact continued after warnings; children are at risk.",
+    },
+    "SHPO": {
+        "qualifying_offence": "Synthetic: sexual assault (Schedule 3).",
+        "conviction_or_caution": "Synthetic: convicted at Northtown Crown Court, 2019.",
+        "conduct_since": "Synthetic: loitering at a school gate.",
+        "necessity": "Synthetic: the conduct shows a continuing risk to children.",
+    },
+}
+ELEMENTS = {
+    "SRO": ["act of a sexual nature", "necessity"],
+    "SHPO": ["qualifying offence", "conduct since", "necessity"],
+}
+
+
+async def build_case(client: Client, application_id: str, order_type: str = "SRO") -> None:
+    """A caseworker sets out the legal test for an SRO or SHPO, proposes a term, adds the
+    evidence and the duration, and submits the application for quality assurance."""
     path = f"/applications/{application_id}"
     await client.command(
-        "application",
-        f"{path}/legal-test",
-        CASEWORKER,
-        {
-            "act_of_a_sexual_nature": "Synthetic: repeated sexualised messages to a 13-year-old.",
-            "necessity": "Synthetic: contact continued after warnings; children are at risk.",
-        },
-        method="PUT",
+        "application", f"{path}/legal-test", CASEWORKER, LEGAL_TESTS[order_type], method="PUT"
     )
     await client.command(
         "application",
@@ -76,7 +87,7 @@ async def build_case(client: Client, application_id: str) -> None:
             "description": "Synthetic: message download from the child's phone.",
             "source": "Digital forensics unit",
             "dated": (date.today() - timedelta(days=30)).isoformat(),
-            "supports": ["act of a sexual nature", "necessity"],
+            "supports": ELEMENTS[order_type],
         },
     )
     await client.command(

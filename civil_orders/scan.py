@@ -67,7 +67,7 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
     processed_before = await _processed(client)
     with Progress(console=console) as progress:
         task = progress.add_task("publishing disposals", total=len(backlog.disposals))
-        async for _ in client.publish_all(_envelope(d, source) for d in backlog.disposals):
+        async for _ in client.publish_all(disposal_envelope(d, source) for d in backlog.disposals):
             progress.advance(task)
         screening = progress.add_task("screening", total=len(backlog.disposals))
 
@@ -91,7 +91,7 @@ async def _processed(client: Client) -> float:
     return sum(float(value) for value in PROCESSED.findall(text))
 
 
-def _envelope(disposal: DistrictDisposal, source: str) -> DistrictDisposalV1:
+def disposal_envelope(disposal: DistrictDisposal, source: str) -> DistrictDisposalV1:
     """Keyed by suspect, so each suspect's disposals are screened in date order."""
     suspect = disposal.suspect_nominal_id or disposal.crime_reference
     return DistrictDisposalV1(

@@ -290,7 +290,7 @@ def attached_or_running_stack(data_dir: Path, console: Console) -> Iterator[Stac
         console.print(f"Using the stack running from {data_dir}")
         yield attached
         return
-    with console.status("Starting PostgreSQL, Kafka and the four services..."):
+    with console.status("Starting PostgreSQL, Kafka and the services..."):
         context = running_stack(data_dir)
         stack = context.__enter__()
     console.print(f"Stack ready: PostgreSQL {stack.database_url}, Kafka {stack.bootstrap_servers}")

@@ -37,7 +37,13 @@ class Synthetic:
             date_of_birth=born,
         )
 
-    def referral(self, district: str | None = None) -> DistrictReferralV1:
+    def referral(
+        self,
+        district: str | None = None,
+        order_sought: OrderSought = OrderSought.SRO,
+        referred_at: datetime | None = None,
+    ) -> DistrictReferralV1:
+        """A district's referral, made now or (for a history) at `referred_at`."""
         district = district or self.random.choice(DISTRICTS)
         self.counter += 1
         payload = DistrictReferral(
@@ -45,11 +51,11 @@ class Synthetic:
             district_reference=f"{district[:3].upper()}-{self.run}-{self.counter:05d}",
             referring_officer=f"PC {self.random.randint(1000, 9999)} (synthetic)",
             subject=self.subject(),
-            order_sought=OrderSought.SRO,
+            order_sought=order_sought,
             grounds="Synthetic grounds: repeated approaches to children near a school.",
             crime_references=[f"CR/{self.random.randint(100, 999)}/26"],
         )
-        return _envelope(DistrictReferralV1, payload, district)
+        return _envelope(DistrictReferralV1, payload, district, referred_at)
 
     def disposals(self, count: int, suspects: int) -> list[DistrictDisposal]:
         """A backlog of non-positive disposals over two years, shared among `suspects`."""
@@ -73,13 +79,15 @@ class Synthetic:
             )
         return sorted(backlog, key=lambda d: d.disposed_on)
 
-    def breach(self, district: str, order_reference: str) -> DistrictBreachReportV1:
+    def breach(
+        self, district: str, order_reference: str, occurred_at: datetime | None = None
+    ) -> DistrictBreachReportV1:
         self.counter += 1
         payload = DistrictBreachReport(
             district=district,
             report_reference=f"{district[:3].upper()}-BR-{self.run}-{self.counter:05d}",
             order_reference=order_reference,
-            occurred_at=datetime.now(UTC) - timedelta(hours=2),
+            occurred_at=occurred_at or datetime.now(UTC) - timedelta(hours=2),
             location="Synthetic Park, Northtown",
             condition_breached="Not to have unsupervised contact with any child under 16.",
             how_detected="home visit",
@@ -91,11 +99,11 @@ class Synthetic:
 E = TypeVar("E", bound=Envelope)
 
 
-def _envelope(cls: type[E], payload: Payload, district: str) -> E:
+def _envelope(cls: type[E], payload: Payload, district: str, at: datetime | None = None) -> E:
     """District systems key their events by district, so each district's arrive in order."""
     return cls(  # type: ignore[call-arg]  # the subclass fixes type and version
         event_id=uuid4(),
-        occurred_at=datetime.now(UTC),
+        occurred_at=at or datetime.now(UTC),
         producer=f"district:{district}",
         aggregate_id=uuid5(NAMESPACE_URL, f"civil-orders:district/{district}"),
         aggregate_version=1,

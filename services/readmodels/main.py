@@ -38,10 +38,11 @@ async def order_register(
     request: Request,
     team: str | None = None,
     district: str | None = None,
-    in_force: bool | None = Query(True, description="false: ended orders; omit for both."),
+    include_ended: bool = Query(False, description="Also orders no longer in force."),
     renewal_due: bool | None = None,
 ) -> list[dict[str, Any]]:
     """The order register, soonest-ending first."""
+    in_force = None if include_ended else True
     return await orders.get_orders(request.app.state.pool, team, district, in_force, renewal_due)
 
 
