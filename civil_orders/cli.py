@@ -161,9 +161,11 @@ def bench(
     ] = True,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
-    """Push synthetic referrals through intake, application, order and alert, and scan a
-    synthetic disposal backlog, and rebuild the read models; print throughput and latency
-    beside raw figures from the same run (broker round trip, raw consume, raw table read)."""
+    """Measure throughput and latency, each beside a raw baseline from the same run.
+
+    Synthetic referrals go through intake, application, order and alert (against a broker
+    round trip); a disposal backlog is scanned (against a raw consume); the read models are
+    rebuilt (against a raw read of the event tables)."""
     from civil_orders.bench import run_bench, run_rebuild_bench, run_scan_bench
     from civil_orders.client import Client
     from civil_orders.stack import attached_or_running_stack
