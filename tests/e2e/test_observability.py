@@ -33,7 +33,7 @@ async def test_every_service_is_live_and_ready_with_each_check_named(client: Cli
         ready = (await client.get(service, "/health/ready")).json()
         assert ready == {
             "status": "ready",
-            "checks": {"database": True, "broker": True, "consumer": True, "relay": True},
+            "checks": {"database": True, "broker": True, "consumer": True, "followers": True},
         }
 
 
