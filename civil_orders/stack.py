@@ -124,6 +124,8 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "TEAM_DIRECTORY": str(self.team_directory()),
             "SMTP_PORT": str(self.smtp_port()),
+            "SERVICE_URLS": json.dumps({name: self.url(name) for name in SERVICE_PORTS}),
+            "PUBLIC_BASE_URL": self.url("web"),
             "PYTHONUNBUFFERED": "1",
         }
 
@@ -141,7 +143,7 @@ class Stack:
         return path
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+        return f"http://127.0.0.1:{self._port(name)}"
 
     def urls(self) -> dict[str, str]:
         return {name: self.url(name) for name in self.ports}

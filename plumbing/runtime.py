@@ -66,6 +66,8 @@ class ServiceDefinition:
     extra_metrics: ExtraMetrics = no_extra_metrics
     # read models of the events on the broker, each in its own schema
     projections: tuple[Projection, ...] = ()
+    # anything else the routes need, built from the settings at start (kept on app.state)
+    state: Callable[[Settings], dict[str, Any]] = field(default=lambda settings: {})
 
 
 def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
@@ -167,6 +169,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             consumers=consumers,
             dead_letters=dead_letters,
             extra_metrics=definition.extra_metrics,
+            **definition.state(config),
         )
         log.info("service started", followers=[f.name for f in followers])
         try:

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "civil_orders" / "config"
 
 SERVICE_PORTS = {
+    "web": 8100,
     "referral": 8101,
     "application": 8102,
     "breach": 8103,
@@ -17,7 +18,7 @@ SERVICE_PORTS = {
     "readmodels": 8105,
 }
 # the services that keep their events, and publish them: the history everything replays
-EVENT_STORES = ("referral", "application", "breach", "notification")
+EVENT_STORES = ("referral", "application", "breach", "notification", "web")
 
 
 class Settings(BaseSettings):
@@ -95,6 +96,41 @@ class Settings(BaseSettings):
         default=30, gt=0, description="How often to look for unacknowledged alerts."
     )
     host: str = Field(default="127.0.0.1", description="Address service HTTP servers bind.")
+    service_urls: dict[str, str] = Field(
+        default={name: f"http://127.0.0.1:{port}" for name, port in SERVICE_PORTS.items()},
+        description="Where the web app reaches each service (JSON object of name to URL).",
+    )
+    staff_directory: Path = Field(
+        default=PACKAGED_CONFIG / "users.yaml",
+        description="YAML file of the synthetic staff the local issuer signs in.",
+    )
+    auth_issuer: str = Field(
+        default="civil-orders-local",
+        description="Issuer (iss) of the sign-in tokens the web app accepts.",
+        examples=["https://login.force.example/realms/civil-orders"],
+    )
+    auth_audience: str = Field(
+        default="civil-orders", description="Audience (aud) the tokens must name."
+    )
+    auth_algorithm: str = Field(
+        default="HS256",
+        pattern="^(HS256|HS384|HS512|RS256|RS384|RS512|ES256|ES384|EdDSA)$",
+        description="Signature algorithm of the tokens (RS256 for most OIDC providers).",
+    )
+    auth_key: SecretStr = Field(
+        default=SecretStr("embedded-stack-local-issuer-key-change-me-in-production"),
+        description="The issuer's public key (PEM) for RS/ES algorithms; the shared secret "
+        "for HS ones, which the local issuer also signs with.",
+        json_schema_extra={"secret": True},
+    )
+    auth_token_minutes: int = Field(
+        default=8 * 60, ge=1, description="How long a token from the local issuer lasts."
+    )
+    local_sign_in: bool = Field(
+        default=True,
+        description="Offer the local issuer's sign-in page (the synthetic staff); turn off "
+        "where the force's identity provider issues tokens.",
+    )
     clock_date: date | None = Field(
         default=None,
         description="Fix the date the calendar and checks use (tests and drills only); "

@@ -1,9 +1,13 @@
 """The read-model service process: projections of every service's events, and their queries."""
 
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
 
+from civil_orders.report import evaluate, render_html
 from plumbing.errors import NotFound
 from plumbing.runtime import ServiceDefinition
 from services.readmodels import alerts, audit, breaches, caseload, orders
@@ -73,6 +77,23 @@ async def case_events(case: str, request: Request) -> list[dict[str, Any]]:
     if not found:
         raise NotFound(f"no case is known by {case!r}")
     return found
+
+
+@router.get("/evaluation")
+async def evaluation(request: Request, start: date, end: date) -> Any:
+    """The practice's figures for a period (the same as `civil-orders report`)."""
+    async with request.app.state.pool.acquire() as connection:
+        return asdict(
+            await evaluate(connection, start, end, request.app.state.settings.current_date())
+        )
+
+
+@router.get("/evaluation.html", response_class=HTMLResponse)
+async def evaluation_page(request: Request, start: date, end: date) -> str:
+    """The same figures as a self-contained HTML document with charts."""
+    async with request.app.state.pool.acquire() as connection:
+        today = request.app.state.settings.current_date()
+        return render_html(await evaluate(connection, start, end, today))
 
 
 definition = ServiceDefinition(

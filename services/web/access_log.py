@@ -1,0 +1,68 @@
+"""The access log as auditors query it: who looked at which case, when, and why; and every
+change to whether the log is kept. Written only by its projection of the web app's events."""
+
+from typing import Any
+
+import asyncpg
+from eventsourcing.domain import DomainEventProtocol
+
+from plumbing.eventstore import EventSourcedService
+from plumbing.projection import LocalProjection
+from services.web.domain import AccessLogPolicy, AccessRecorded
+
+DDL = """
+CREATE TABLE IF NOT EXISTS web.access_log (
+    event_id text PRIMARY KEY,
+    at timestamptz NOT NULL,
+    username text NOT NULL,
+    role text NOT NULL,
+    actor text NOT NULL,
+    case_key text,
+    what text NOT NULL,
+    purpose text NOT NULL,
+    exported boolean NOT NULL,
+    correlation_id uuid NOT NULL
+);
+CREATE INDEX IF NOT EXISTS access_log_by_case ON web.access_log (case_key, at);
+"""
+POLICY = "access log policy"
+
+
+def apply(cursor: Any, event: DomainEventProtocol) -> None:
+    row: tuple[str, str, str, str | None, str, str, bool]
+    if isinstance(event, AccessRecorded.Recorded):
+        row = (event.username, event.role, event.trace.actor, event.case, event.what,
+               event.purpose, event.exported)  # fmt: skip
+    elif isinstance(event, AccessLogPolicy.Configured | AccessLogPolicy.Changed):
+        what = f"logging turned {'on' if event.logging else 'off'}"
+        row = ("", "", event.trace.actor, None, f"{POLICY}: {what}", event.reason, False)
+    else:
+        return
+    cursor.execute(
+        """INSERT INTO web.access_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT DO NOTHING""",
+        (f"{event.originator_id}/{event.originator_version}", event.at, *row,
+         event.trace.correlation_id),
+    )  # fmt: skip
+
+
+def access_log_projection(service: EventSourcedService) -> LocalProjection:
+    return LocalProjection(service, "access-log", DDL, apply)
+
+
+async def get_access_log(
+    pool: asyncpg.Pool, case: str | None = None, username: str | None = None, limit: int = 500
+) -> list[dict[str, Any]]:
+    """Newest first: every consultation (of one case, or by one person) and policy change."""
+    rows = await pool.fetch(
+        """SELECT at, username, role, actor, case_key AS case, what, purpose, exported,
+                  correlation_id
+           FROM web.access_log
+           WHERE ($1::text IS NULL OR case_key = $1 OR case_key IS NULL)
+             AND ($2::text IS NULL OR username = $2)
+           ORDER BY at DESC LIMIT $3""",
+        case,
+        username,
+        limit,
+    )
+    return [dict(row) for row in rows]

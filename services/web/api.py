@@ -1,0 +1,312 @@
+"""The HTTP API people's tools use: every command and query, each checked for role and scope.
+
+Commands go to the service that owns them; queries read the read models. Request bodies
+are passed on as given and validated by the owning service, whose refusal (status, field,
+reason) comes back unchanged. Every read of one case's personal data needs a stated purpose
+and is recorded in the access log before the data is returned.
+"""
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Query, Request, status
+
+from plumbing.eventstore import Trace, hop
+from services.web.auth import READERS, Forbidden, Role, User, allow
+
+router = APIRouter(prefix="/api")
+
+Purpose = Annotated[
+    str,
+    Query(
+        min_length=3,
+        max_length=200,
+        description="Why you are looking at this case: recorded in the access log.",
+        examples=["preparing the application for court"],
+    ),
+]
+Command = Annotated[
+    dict[str, Any],
+    Body(description="As the owning service's API documents it; it validates the fields."),
+]
+OptionalCommand = Annotated[dict[str, Any] | None, Body()]
+
+REFERRER, CASEWORKER, LEGAL = Role.DISTRICT_REFERRER, Role.CASEWORKER, Role.LEGAL_SERVICES
+MOSOVO, MANAGER, AUDITOR = Role.MOSOVO_OFFICER, Role.MANAGER, Role.AUDITOR
+
+Caseworker = Annotated[User, allow(CASEWORKER)]
+Legal = Annotated[User, allow(LEGAL)]
+Casework = Annotated[User, allow(CASEWORKER, LEGAL)]
+Reader = Annotated[User, allow(*READERS)]
+ReaderOrReferrer = Annotated[User, allow(*READERS, REFERRER)]
+ReaderOrMosovo = Annotated[User, allow(*READERS, MOSOVO)]
+Mosovo = Annotated[User, allow(MOSOVO)]
+Oversight = Annotated[User, allow(MANAGER, AUDITOR)]
+
+
+async def call(request: Request, user: User, service: str, method: str, path: str,
+               body: Any = None, **params: Any) -> Any:  # fmt: skip
+    return await request.app.state.backend.call(request, user, service, method, path, body, params)
+
+
+async def record_access(
+    request: Request, user: User, case: str, what: str, purpose: str, exported: bool = False
+) -> None:
+    trace = Trace(user.actor, request.state.correlation_id)
+    service = request.app.state.service
+    await hop(service.record_access, user.username, user.role.value, case, what, purpose, trace,
+              exported)  # fmt: skip
+
+
+def in_district(user: User, district: str | None) -> None:
+    if user.role is REFERRER and district != user.district:
+        raise Forbidden(f"a district referrer sees only {user.district} district's referrals")
+
+
+def in_team(user: User, team: str | None) -> None:
+    if user.role is MOSOVO and team != user.team:
+        raise Forbidden(f"a MOSOVO officer sees only {user.team}'s orders, breaches and alerts")
+
+
+# Referrals ------------------------------------------------------------------------------
+
+
+@router.post("/referrals", status_code=status.HTTP_201_CREATED, tags=["referrals"])
+async def submit_referral(
+    request: Request, body: Command, user: Annotated[User, allow(REFERRER, CASEWORKER)]
+) -> Any:
+    """Refer a person (a district referrer, for their own district only)."""
+    in_district(user, body.get("district"))
+    return await call(request, user, "referral", "POST", "/referrals", body)
+
+
+@router.get("/referrals", tags=["referrals"])
+async def referral_queue(
+    request: Request,
+    user: Annotated[User, allow(CASEWORKER, MANAGER, AUDITOR, REFERRER)],
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    district: str | None = None,
+) -> Any:
+    """The referral queue, oldest first (a referrer's own district only)."""
+    if user.role is REFERRER:
+        district = user.district
+    return await call(request, user, "referral", "GET", "/referrals",
+                      status=status_, district=district)  # fmt: skip
+
+
+@router.get("/referrals/{referral_id}", tags=["referrals"])
+async def get_referral(
+    request: Request, referral_id: UUID, purpose: Purpose, user: ReaderOrReferrer
+) -> Any:
+    referral = await call(request, user, "referral", "GET", f"/referrals/{referral_id}")
+    in_district(user, referral.get("district"))
+    await record_access(request, user, str(referral_id), "referral", purpose)
+    return referral
+
+
+@router.post("/referrals/{referral_id}/review", status_code=204, tags=["referrals"])
+async def review(request: Request, referral_id: UUID, user: Caseworker) -> None:
+    await call(request, user, "referral", "POST", f"/referrals/{referral_id}/review")
+
+
+@router.post("/referrals/{referral_id}/accept", tags=["referrals"])
+async def accept(
+    request: Request, referral_id: UUID, user: Caseworker, body: OptionalCommand = None
+) -> Any:
+    return await call(request, user, "referral", "POST", f"/referrals/{referral_id}/accept", body)
+
+
+@router.post("/referrals/{referral_id}/resubmit", status_code=204, tags=["referrals"])
+async def resubmit(
+    request: Request,
+    referral_id: UUID,
+    body: Command,
+    user: Annotated[User, allow(REFERRER, CASEWORKER)],
+) -> None:
+    """Answer a caseworker's questions (a referrer, for their own district's referral)."""
+    if user.role is REFERRER:
+        referral = await call(request, user, "referral", "GET", f"/referrals/{referral_id}")
+        in_district(user, referral.get("district"))
+    await call(request, user, "referral", "POST", f"/referrals/{referral_id}/resubmit", body)
+
+
+@router.post("/referrals/{referral_id}/{decision}", status_code=204, tags=["referrals"])
+async def triage(
+    request: Request,
+    referral_id: UUID,
+    decision: Literal["reassign", "return", "decline"],
+    body: Command,
+    user: Caseworker,
+) -> None:
+    """Reassign, return to the referrer with questions, or decline with a reason."""
+    await call(request, user, "referral", "POST", f"/referrals/{referral_id}/{decision}", body)
+
+
+# Proactive scanning -------------------------------------------------------------------
+
+
+@router.get("/candidates", tags=["proactive scanning"])
+async def candidates(
+    request: Request,
+    user: Annotated[User, allow(CASEWORKER, MANAGER, AUDITOR)],
+    status_: Annotated[str | None, Query(alias="status")] = None,
+) -> Any:
+    return await call(request, user, "referral", "GET", "/candidates", status=status_)
+
+
+@router.post("/candidates/{candidate_id}/{decision}", tags=["proactive scanning"])
+async def decide_candidate(
+    request: Request,
+    candidate_id: UUID,
+    decision: Literal["promote", "dismiss"],
+    body: Command,
+    user: Caseworker,
+) -> Any:
+    """Promote a screened candidate to a referral, or dismiss it with a reason."""
+    path = f"/candidates/{candidate_id}/{decision}"
+    return await call(request, user, "referral", "POST", path, body)
+
+
+# Applications -------------------------------------------------------------------------
+
+CaseworkStep = Literal[
+    "legal-test", "matter-date", "terms", "evidence", "duration", "submit-for-qa",
+    "quality-assurance",
+]  # fmt: skip
+CourtStep = Literal[
+    "return", "application-made", "hearing", "adjourn", "grant", "interim-order", "refuse"
+]
+
+
+@router.get("/applications/by-referral/{referral_id}", tags=["applications"])
+async def application_for_referral(
+    request: Request, referral_id: UUID, purpose: Purpose, user: Reader
+) -> Any:
+    path = f"/applications/by-referral/{referral_id}"
+    application = await call(request, user, "application", "GET", path)
+    await record_access(request, user, str(referral_id), "application", purpose)
+    return application
+
+
+@router.get("/applications/{application_id}", tags=["applications"])
+async def get_application(
+    request: Request, application_id: UUID, purpose: Purpose, user: Reader
+) -> Any:
+    application = await call(request, user, "application", "GET", f"/applications/{application_id}")
+    await record_access(request, user, str(application_id), "application", purpose)
+    return application
+
+
+@router.api_route("/applications/{application_id}/casework/{step}", methods=["POST", "PUT"],
+                  tags=["applications"])  # fmt: skip
+async def casework(
+    request: Request,
+    application_id: UUID,
+    step: CaseworkStep,
+    user: Caseworker,
+    body: OptionalCommand = None,
+) -> Any:
+    """The caseworker's steps: the legal test, the matter date, terms, evidence, duration,
+    submitting for quality assurance, and running the quality-assurance check."""
+    method = "PUT" if step in ("legal-test", "matter-date", "duration") else "POST"
+    path = f"/applications/{application_id}/{step}"
+    return await call(request, user, "application", method, path, body)
+
+
+@router.post("/applications/{application_id}/court/{step}", tags=["applications"])
+async def court(
+    request: Request,
+    application_id: UUID,
+    step: CourtStep,
+    body: Command,
+    user: Legal,
+) -> Any:
+    """Legal services' steps: return to the caseworker, make the application, list the
+    hearing, adjourn, and record the court's grant, interim order or refusal."""
+    path = f"/applications/{application_id}/{step}"
+    return await call(request, user, "application", "POST", path, body)
+
+
+@router.post("/applications/{application_id}/withdraw", status_code=204, tags=["applications"])
+async def withdraw(request: Request, application_id: UUID, body: Command, user: Casework) -> None:
+    path = f"/applications/{application_id}/withdraw"
+    await call(request, user, "application", "POST", path, body)
+
+
+# Orders, breaches and alerts ----------------------------------------------------------
+
+
+@router.get("/orders", tags=["orders"])
+async def order_register(
+    request: Request,
+    user: ReaderOrMosovo,
+    district: str | None = None,
+    include_ended: bool = False,
+    renewal_due: bool | None = None,
+) -> Any:
+    """The order register (a MOSOVO officer's own team's orders only)."""
+    return await call(request, user, "readmodels", "GET", "/orders",
+                      team=user.team if user.role is MOSOVO else None, district=district,
+                      include_ended=include_ended, renewal_due=renewal_due)  # fmt: skip
+
+
+@router.get("/orders/{order_id}", tags=["orders"])
+async def get_order(
+    request: Request, order_id: UUID, purpose: Purpose, user: ReaderOrMosovo
+) -> Any:
+    order = await call(request, user, "application", "GET", f"/orders/{order_id}")
+    in_team(user, order.get("team"))
+    await record_access(request, user, order.get("reference", str(order_id)), "order", purpose)
+    return order
+
+
+@router.post("/orders/{order_id}/{change}", status_code=204, tags=["orders"])
+async def change_order(
+    request: Request,
+    order_id: UUID,
+    change: Literal["reallocate", "vary", "renew", "discharge"],
+    body: Command,
+    user: Casework,
+) -> None:
+    """Record the court's variation, renewal or discharge, or move the order to another team."""
+    await call(request, user, "application", "POST", f"/orders/{order_id}/{change}", body)
+
+
+@router.get("/breaches", tags=["breaches"])
+async def breach_register(
+    request: Request, user: ReaderOrMosovo, order_reference: str | None = None
+) -> Any:
+    """Breaches, newest first (a MOSOVO officer's own team's only)."""
+    team = user.team if user.role is MOSOVO else None
+    return await call(request, user, "readmodels", "GET", "/breaches",
+                      order_reference=order_reference, team=team)  # fmt: skip
+
+
+@router.post("/breaches", status_code=status.HTTP_201_CREATED, tags=["breaches"])
+async def report_breach(request: Request, body: Command, user: Mosovo) -> Any:
+    """Report a breach of one of your team's orders."""
+    reference = str(body.get("order_reference", ""))
+    order = await call(request, user, "breach", "GET", f"/orders/{reference}")
+    in_team(user, order.get("team"))
+    return await call(request, user, "breach", "POST", "/breaches", body)
+
+
+@router.post("/breaches/{breach_id}/outcome", status_code=204, tags=["breaches"])
+async def breach_outcome(request: Request, breach_id: UUID, body: Command, user: Mosovo) -> None:
+    breach = await call(request, user, "breach", "GET", f"/breaches/{breach_id}")
+    in_team(user, breach.get("team"))
+    await call(request, user, "breach", "POST", f"/breaches/{breach_id}/outcome", body)
+
+
+@router.get("/alerts", tags=["alerts"])
+async def alerts(request: Request, user: Annotated[User, allow(MOSOVO, MANAGER, AUDITOR)]) -> Any:
+    """Alerts, newest first (a MOSOVO officer's own team's only)."""
+    team = user.team if user.role is MOSOVO else None
+    return await call(request, user, "readmodels", "GET", "/alerts", team=team)
+
+
+@router.post("/alerts/{alert_id}/acknowledge", status_code=204, tags=["alerts"])
+async def acknowledge(request: Request, alert_id: UUID, user: Mosovo) -> None:
+    alert = await call(request, user, "notification", "GET", f"/alerts/{alert_id}")
+    in_team(user, alert.get("team"))
+    await call(request, user, "notification", "POST", f"/alerts/{alert_id}/acknowledge")

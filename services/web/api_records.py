@@ -1,0 +1,135 @@
+"""The API's reading side beyond single cases: caseload, case history, the access log, the
+evaluation; signing in with the local issuer; the administrator's configuration."""
+
+from datetime import date
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
+
+from plumbing.eventstore import Trace, hop
+from services.web.access_log import get_access_log
+from services.web.api import (
+    AUDITOR,
+    CASEWORKER,
+    LEGAL,
+    MANAGER,
+    Oversight,
+    Purpose,
+    call,
+    record_access,
+)
+from services.web.auth import Role, SignedIn, User, allow, issue_token
+
+router = APIRouter(prefix="/api")
+Administrator = Annotated[User, allow(Role.ADMINISTRATOR)]
+
+
+class SignIn(BaseModel):
+    username: str = Field(min_length=1, examples=["cw-1"])
+
+
+@router.post("/token", tags=["sign-in"])
+async def local_token(request: Request, body: SignIn) -> dict[str, str]:
+    """The local issuer (embedded stack and tests only): a bearer token for one of the
+    synthetic staff. Where the force's identity provider issues tokens this is switched off."""
+    settings = request.app.state.settings
+    if not settings.local_sign_in:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "sign in with the force's identity provider")
+    user = request.app.state.users.get(body.username)
+    if user is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"no such user {body.username!r}")
+    return {"access_token": issue_token(settings, user), "token_type": "bearer"}
+
+
+@router.get("/me", tags=["sign-in"])
+async def me(user: SignedIn) -> dict[str, Any]:
+    return {**user.claims(), "actor": user.actor}
+
+
+@router.get("/caseload", tags=["caseload"])
+async def caseload(
+    request: Request,
+    user: Annotated[User, allow(CASEWORKER, LEGAL, MANAGER, AUDITOR)],
+    caseworker: str | None = None,
+    district: str | None = None,
+) -> Any:
+    """Open referrals and applications, oldest first, with their state and age."""
+    return await call(request, user, "readmodels", "GET", "/caseload",
+                      caseworker=caseworker, district=district)  # fmt: skip
+
+
+@router.get("/caseload/summary", tags=["caseload"])
+async def caseload_summary(
+    request: Request, user: Annotated[User, allow(CASEWORKER, MANAGER, AUDITOR)]
+) -> Any:
+    return await call(request, user, "readmodels", "GET", "/caseload/summary")
+
+
+@router.get("/cases/{case}/events", tags=["audit"])
+async def case_events(request: Request, case: str, purpose: Purpose, user: Oversight) -> Any:
+    """Every published event of the case, oldest first (an auditor's or manager's view)."""
+    events = await call(request, user, "readmodels", "GET", f"/cases/{case}/events")
+    await record_access(request, user, case, "case history", purpose)
+    return events
+
+
+@router.get("/access-log", tags=["audit"])
+async def access_log(
+    request: Request,
+    user: Annotated[User, allow(AUDITOR)],
+    case: str | None = None,
+    username: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[dict[str, Any]]:
+    """Who looked at which case's personal data, when and why; and every change to whether
+    looks are logged. Auditors only; nobody can change it."""
+    return await get_access_log(request.app.state.pool, case, username, limit)
+
+
+@router.get("/evaluation", tags=["evaluation"])
+async def evaluation(
+    request: Request,
+    user: Oversight,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+) -> Any:
+    """The practice's figures for a period: referrals, conversion, orders, breaches."""
+    if start > end:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "'from' is after 'to'")
+    return await call(request, user, "readmodels", "GET", "/evaluation",
+                      start=start.isoformat(), end=end.isoformat())  # fmt: skip
+
+
+class AccessLogChange(BaseModel):
+    logging: bool = Field(description="Whether looks at personal data are recorded.")
+    reason: str = Field(min_length=5, description="Why: recorded with the change.")
+
+
+@router.put("/admin/access-log", status_code=204, tags=["administration"])
+async def configure_access_log(
+    request: Request, body: Annotated[AccessLogChange, Body()], user: Administrator
+) -> None:
+    """Change whether looks are logged: itself recorded, with who and why, for auditors."""
+    trace = Trace(user.actor, request.state.correlation_id)
+    await hop(request.app.state.service.configure_access_log, body.logging, body.reason, trace)
+
+
+@router.get("/admin/access-log", tags=["administration"])
+async def access_log_policy(
+    request: Request, user: Annotated[User, allow(Role.ADMINISTRATOR, AUDITOR)]
+) -> dict[str, Any]:
+    return await hop(request.app.state.service.get_access_log_policy)
+
+
+@router.get("/admin/teams", tags=["administration"])
+async def team_directory(request: Request, user: Administrator) -> Any:
+    """The districts, their MOSOVO teams and the teams' alert channels."""
+    return yaml.safe_load(request.app.state.settings.team_directory.read_text())
+
+
+@router.get("/admin/screening-rules", tags=["administration"])
+async def screening_rules(request: Request, user: Administrator) -> Any:
+    """The versioned rules that screen non-positive disposals."""
+    return yaml.safe_load(request.app.state.settings.screening_rules.read_text())

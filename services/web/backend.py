@@ -1,0 +1,63 @@
+"""The web app's calls to the services that own each command and query."""
+
+from typing import Any
+
+import httpx
+from fastapi import HTTPException, Request, status
+
+from services.web.auth import User
+
+
+class Backend:
+    """Calls a service as the signed-in user (X-Actor), under the request's correlation id.
+    A service's refusal comes back as it was given (status and detail); a service that is
+    down or failing is a 503 or 502 naming it, never its stack trace."""
+
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+        self.http = httpx.AsyncClient(timeout=30.0)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def call(
+        self,
+        request: Request,
+        user: User,
+        service: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        headers = {
+            "X-Actor": user.actor,
+            "X-Correlation-Id": str(request.state.correlation_id),
+        }
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = await self.http.request(
+                method, f"{self.urls[service]}{path}", json=body, params=query, headers=headers
+            )
+        except httpx.HTTPError:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, f"the {service} service is not answering"
+            ) from None
+        if response.status_code >= 500:
+            raise HTTPException(
+                status.HTTP_502_BAD_GATEWAY, f"the {service} service failed; try again later"
+            )
+        if response.status_code >= 400:
+            raise HTTPException(response.status_code, _detail(response))
+        if not response.content:
+            return None
+        if response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return response.text
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail", response.text)
+    except ValueError:
+        return response.text

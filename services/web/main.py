@@ -1,0 +1,34 @@
+"""The web app process: the HTTP API and the web interface people use, and the access log."""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from plumbing.runtime import ServiceDefinition
+from plumbing.settings import Settings
+from services.web import api, api_records, pages
+from services.web.access_log import access_log_projection
+from services.web.application import WebService
+from services.web.auth import load_users
+from services.web.backend import Backend
+
+router = APIRouter()
+router.include_router(api.router)
+router.include_router(api_records.router)
+router.include_router(pages.router)
+
+
+def state(settings: Settings) -> dict[str, Any]:
+    return {
+        "backend": Backend(settings.service_urls),
+        "users": load_users(settings.staff_directory),
+    }
+
+
+definition = ServiceDefinition(
+    name="web",
+    application=WebService,
+    router=router,
+    followers=lambda service, settings: [access_log_projection(service)],
+    state=state,
+)
