@@ -27,9 +27,10 @@ app = typer.Typer(
         "District referrals become court applications; granted orders are allocated to the "
         "district MOSOVO team, which is alerted, and alerted again on every breach. Every step "
         "is an event in PostgreSQL that auditors can replay; Kafka carries events between the "
-        "five services.\n\n"
+        "services.\n\n"
         "Start with [bold]civil-orders demo[/] (everything embedded, nothing to install), or "
-        "[bold]civil-orders up[/] to keep the stack running."
+        "[bold]civil-orders up[/] to keep the stack running and work in the browser at the "
+        "address it prints, signed in as any of the synthetic force's staff."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -74,7 +75,7 @@ DEFAULT_DATA = Path(".civil-orders")
 
 @app.command()
 def up(data_dir: DataDir = DEFAULT_DATA) -> None:
-    """Start PostgreSQL, Kafka, the five services and the team inbox; Ctrl-C stops them all.
+    """Start PostgreSQL, Kafka, the services, the web app and the team inbox; Ctrl-C stops them all.
 
     DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
     """
