@@ -75,7 +75,7 @@ DEFAULT_DATA = Path(".civil-orders")
 
 @app.command()
 def up(data_dir: DataDir = DEFAULT_DATA) -> None:
-    """Start PostgreSQL, Kafka, the services, the web app and the team inbox; Ctrl-C stops them all.
+    """Start PostgreSQL, Kafka, every service, the web app and the team inbox; Ctrl-C stops all.
 
     DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
     """
