@@ -116,6 +116,5 @@ class Consumers:
             )
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
-        reason = reason.replace("\x00", "\\x00")  # a PostgreSQL text column cannot hold NUL
         dead_letter_id = await self.dead_letters.record(record, reason)
         log.warning("message dead-lettered", reason=reason, dead_letter_id=dead_letter_id)

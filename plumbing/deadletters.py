@@ -37,6 +37,10 @@ class DeadLetter:
         }
 
 
+def storable_text(value: str) -> str:
+    return value.replace("\x00", "\\x00")
+
+
 def _create_table(schema: str) -> str:
     return f"""
         CREATE SCHEMA IF NOT EXISTS "{schema}";
@@ -72,7 +76,12 @@ class DeadLetters:
         return count
 
     async def record(self, record: ConsumerRecord, reason: str) -> int:
-        headers = {k: v.decode(errors="replace") for k, v in record.headers}
+        """Keep the message's bytes as they came; its headers and the reason, which may quote
+        it, as text PostgreSQL can hold (no NUL characters)."""
+        headers = {
+            storable_text(k): storable_text(v.decode(errors="replace")) for k, v in record.headers
+        }
+        reason = storable_text(reason)
         dead_letter_id: int = await self.pool.fetchval(
             f"""INSERT INTO "{self.service}".dead_letters
                 (topic, partition, "offset", key, value, headers, reason)

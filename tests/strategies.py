@@ -1,0 +1,177 @@
+"""Hypothesis strategies for the wire contracts: valid events derived from each model's fields
+and their constraints, garbage, and valid messages with one thing wrong."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta, timezone
+from enum import Enum
+from types import NoneType, UnionType
+from typing import Any, Literal, Union, cast, get_args, get_origin
+from uuid import UUID
+
+from annotated_types import Ge, MinLen
+from hypothesis import strategies as st
+from pydantic import AwareDatetime, BaseModel, ValidationError
+
+from schemas.envelope import Envelope
+from schemas.topics import Topic
+
+Path = tuple[str | int, ...]
+
+json_values: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+_offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+_SCALARS: dict[object, st.SearchStrategy[Any]] = {
+    NoneType: st.none(),
+    bool: st.booleans(),
+    UUID: st.uuids(),
+    date: st.dates(),
+    AwareDatetime: st.datetimes(timezones=_offsets),
+}
+
+
+def models(model: type[BaseModel]) -> st.SearchStrategy[Any]:
+    """Valid instances of `model`, optional fields sometimes left to their defaults."""
+    values = {name: _values(f.annotation, f.metadata) for name, f in model.model_fields.items()}
+    optional = {name for name, field in model.model_fields.items() if not field.is_required()}
+    return st.fixed_dictionaries(
+        {name: strategy for name, strategy in values.items() if name not in optional},
+        optional={name: values[name] for name in optional},
+    ).map(lambda kwargs: model(**kwargs))
+
+
+def _values(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return st.sampled_from(args)
+    if origin in (Union, UnionType):
+        return st.one_of(*(_values(arg, metadata) for arg in args))
+    if origin is list:
+        return st.lists(_values(args[0], []), max_size=3)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return models(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return st.sampled_from(annotation)
+    if annotation is str:
+        return _text(metadata)
+    if annotation is int:
+        ge = next((m.ge for m in metadata if isinstance(m, Ge)), None)
+        return st.integers(min_value=cast(int | None, ge))
+    return _SCALARS[annotation]
+
+
+def _text(metadata: list[Any]) -> st.SearchStrategy[str]:
+    for constraint in metadata:
+        if getattr(constraint, "pattern", None):
+            return st.from_regex(constraint.pattern, fullmatch=True)
+    min_size = next((m.min_length for m in metadata if isinstance(m, MinLen)), 0)
+    return st.text(min_size=min_size, max_size=12)
+
+
+def as_bytes(value: object) -> bytes:
+    return json.dumps(value).encode()
+
+
+def envelope_shaped(topic: Topic) -> st.SearchStrategy[bytes]:
+    """JSON objects with the envelope's and payloads' keys, and anything at all as values."""
+    envelope_keys = set(Envelope.model_fields)
+    payload_keys = {key for event in topic.events for key in _payload_model(event).model_fields}
+    tags = st.sampled_from([event.type_name() for event in topic.events])
+    anything = dict.fromkeys(envelope_keys - {"event_type"}, json_values)
+    payloads = st.fixed_dictionaries({}, optional=dict.fromkeys(payload_keys, json_values))
+    return st.fixed_dictionaries(
+        {"event_type": tags | json_values}, optional={**anything, "payload": payloads}
+    ).map(as_bytes)
+
+
+def garbage(topic: Topic) -> st.SearchStrategy[bytes]:
+    """Bytes that are not a valid message on `topic`: noise, JSON, or nearly an event."""
+    candidates = (
+        st.binary(max_size=40)
+        | json_values.map(as_bytes)
+        | envelope_shaped(topic)
+        | st.sampled_from(topic.events).flatmap(broken).map(lambda bad: as_bytes(bad.message))
+    )
+    return candidates.filter(lambda raw: _refused(topic, raw))
+
+
+def _refused(topic: Topic, raw: bytes) -> bool:
+    try:
+        topic.parse(raw)
+    except ValidationError:
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class Broken:
+    """A valid message as JSON with one thing wrong, and the path of the field at fault."""
+
+    message: dict[str, Any]
+    path: Path
+    how: str
+
+
+@st.composite
+def broken(draw: st.DrawFn, event: type[Envelope]) -> Broken:
+    """A valid `event` with one field of a wrong type, one required field removed, or one
+    field the contract does not know, at any depth."""
+    message = draw(models(event)).model_dump(mode="json")
+    at, model, data = draw(st.sampled_from(list(_objects(event, message))))
+    how = draw(st.sampled_from(["wrong type", "removed", "unknown field"]))
+    if how == "unknown field":
+        name = draw(st.text(min_size=1, max_size=8).filter(lambda n: n not in model.model_fields))
+        data[name] = draw(json_values)
+    elif how == "removed":
+        name = draw(st.sampled_from([n for n, f in model.model_fields.items() if f.is_required()]))
+        del data[name]
+    else:
+        name = draw(st.sampled_from(list(model.model_fields)))
+        data[name] = draw(_wrong_for(data[name]))
+    return Broken(message, (*at, name), how)
+
+
+def _objects(
+    model: type[BaseModel], data: dict[str, Any], at: Path = ()
+) -> Iterator[tuple[Path, type[BaseModel], dict[str, Any]]]:
+    """Every JSON object in a dumped model, with its path and the model it stands for."""
+    yield at, model, data
+    for name, field in model.model_fields.items():
+        nested, value = _model_in(field.annotation), data[name]
+        if nested is None or value is None:
+            continue
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from _objects(nested, item, (*at, name, index))
+        else:
+            yield from _objects(nested, value, (*at, name))
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next(filter(None, map(_model_in, get_args(annotation))), None)
+
+
+def _payload_model(event: type[Envelope]) -> type[BaseModel]:
+    payload = _model_in(event.model_fields["payload"].annotation)
+    assert payload is not None
+    return payload
+
+
+def _wrong_for(value: object) -> st.SearchStrategy[Any]:
+    """JSON that no field holding `value` accepts, even in pydantic's lax mode."""
+    objects = st.dictionaries(st.text(max_size=5), json_values, max_size=2)
+    scalars = st.text(max_size=5) | st.integers() | st.booleans()
+    if isinstance(value, dict):
+        return st.lists(json_values, max_size=2) | scalars
+    if isinstance(value, list):
+        return objects | scalars
+    return objects | st.lists(json_values, max_size=2)
