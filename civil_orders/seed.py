@@ -23,7 +23,7 @@ from civil_orders.synthetic import DISTRICTS, Synthetic
 from schemas.common import OrderSought
 from schemas.district import DistrictDisposal, VictimAgeBand
 
-Outcome = Literal["declined", "withdrawn", "refused", "granted"]
+Outcome = Literal["open", "declined", "withdrawn", "refused", "granted"]
 REFERRALS_PER_YEAR = {"small": 12, "large": 40}
 
 
@@ -74,7 +74,10 @@ def plan_history(years: int, force_size: str, today: date, seed: int = 7) -> lis
             plans += _not_granted(rng, referred_on, 1, count=1)
             continue
         order_type: Literal["SRO", "SHPO"] = "SHPO" if rng.random() < 0.25 else "SRO"
-        made_on = min(referred_on + timedelta(days=rng.randrange(50, 200)), today)
+        made_on = referred_on + timedelta(days=rng.randrange(50, 200))
+        if made_on >= today:  # still being prepared
+            plans.append(CasePlan(rng.choice(DISTRICTS), False, order_type, referred_on, "open"))
+            continue
         plan = _granted(rng, order_type, made_on, years=5 if order_type == "SHPO" else 2)
         plan = CasePlan(**{**plan.__dict__, "referred_on": referred_on})
         in_force_days = (min(plan.ends_on or today, today) - made_on).days
@@ -155,6 +158,8 @@ async def drive(client: Client, people: Synthetic, plan: CasePlan) -> None:
     await client.command("referral", f"/referrals/{referral_id}/accept", CASEWORKER)
     application = await client.found("application", f"/applications/by-referral/{referral_id}")
     await build_case(client, application["id"], plan.order_type)
+    if plan.outcome == "open":
+        return
     assert plan.made_on is not None
     decide = _decision(client, application["id"], plan.made_on)
     if plan.outcome == "withdrawn":

@@ -4,7 +4,7 @@ reaches the read models intact."""
 from datetime import date
 
 from civil_orders.client import Client, eventually
-from civil_orders.seed import plan_history, plan_published, seed
+from civil_orders.seed import plan_published, seed
 from tests.e2e.test_read_models import QUIET
 
 WINDOW = (date(2020, 7, 1), date(2023, 8, 31))
@@ -38,13 +38,3 @@ async def test_the_published_history_is_made_through_the_services(client: Client
             by_subject.get(breach["subject_nominal_id"], 0) + 1
         )
     assert max(by_subject.values()) == 8
-
-
-def test_a_history_of_a_larger_force_has_more_referrals_and_stays_in_the_past() -> None:
-    today = date(2026, 11, 25)
-    small, large = plan_history(3, "small", today), plan_history(3, "large", today)
-    assert len(small) == 36 and len(large) == 120
-    for plan in large:
-        assert plan.referred_on < today
-        assert all(plan.made_on and plan.made_on < b < today for b in plan.breaches)
-        assert {p.outcome for p in large} == {"declined", "withdrawn", "refused", "granted"}

@@ -1,0 +1,15 @@
+"""The plans a seeded history is made from: plausible, and never in the future."""
+
+from datetime import date
+
+from civil_orders.seed import plan_history
+
+
+def test_a_history_of_a_larger_force_has_more_referrals_and_stays_in_the_past() -> None:
+    today = date(2026, 11, 25)
+    small, large = plan_history(3, "small", today), plan_history(3, "large", today)
+    assert len(small) == 36 and len(large) == 120
+    for plan in large:
+        assert plan.referred_on < today
+        assert all(plan.made_on and plan.made_on < b < today for b in plan.breaches)
+    assert {p.outcome for p in large} == {"open", "declined", "withdrawn", "refused", "granted"}
