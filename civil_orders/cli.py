@@ -116,6 +116,8 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
 
 
 def _print_stack(stack: object) -> None:
+    from rich.panel import Panel
+
     from civil_orders.stack import Stack
 
     assert isinstance(stack, Stack)
@@ -125,9 +127,19 @@ def _print_stack(stack: object) -> None:
     table.add_row("PostgreSQL", stack.database_url)
     table.add_row("Kafka", stack.bootstrap_servers)
     for name in stack.ports:
-        table.add_row(name, f"{stack.url(name)}  (API docs: {stack.url(name)}/docs)")
+        style = "bold green" if name == "web" else None
+        table.add_row(name, f"{stack.url(name)}  (API docs: {stack.url(name)}/docs)", style=style)
     table.add_row("logs", str(stack.data_dir))
     console.print(table)
+    console.print(
+        Panel(
+            f"[bold]Open [link={stack.url('web')}]{stack.url('web')}[/link] and sign in[/]\n"
+            "as any of the synthetic force's staff, stating the purpose of your session.",
+            title="The web interface",
+            border_style="green",
+            expand=False,
+        )
+    )
 
 
 @app.command()

@@ -7,6 +7,7 @@ and is recorded in the access log before the data is returned.
 """
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Query, Request, status
@@ -34,14 +35,26 @@ OptionalCommand = Annotated[dict[str, Any] | None, Body()]
 REFERRER, CASEWORKER, LEGAL = Role.DISTRICT_REFERRER, Role.CASEWORKER, Role.LEGAL_SERVICES
 MOSOVO, MANAGER, AUDITOR = Role.MOSOVO_OFFICER, Role.MANAGER, Role.AUDITOR
 
+# Who may do what: the API's routes and the web pages (and their links) use the same groups.
+REFERRERS = (REFERRER, CASEWORKER)
+TRIAGERS = (CASEWORKER, MANAGER, AUDITOR)
+QUEUE_READERS = (*TRIAGERS, REFERRER)
+ORDER_READERS = (*READERS, MOSOVO)
+ALERT_READERS = (MOSOVO, MANAGER, AUDITOR)
+OVERSIGHT = (MANAGER, AUDITOR)
+
 Caseworker = Annotated[User, allow(CASEWORKER)]
 Legal = Annotated[User, allow(LEGAL)]
 Casework = Annotated[User, allow(CASEWORKER, LEGAL)]
 Reader = Annotated[User, allow(*READERS)]
 ReaderOrReferrer = Annotated[User, allow(*READERS, REFERRER)]
-ReaderOrMosovo = Annotated[User, allow(*READERS, MOSOVO)]
+ReaderOrMosovo = Annotated[User, allow(*ORDER_READERS)]
 Mosovo = Annotated[User, allow(MOSOVO)]
-Oversight = Annotated[User, allow(MANAGER, AUDITOR)]
+Oversight = Annotated[User, allow(*OVERSIGHT)]
+Referrer = Annotated[User, allow(*REFERRERS)]
+Triager = Annotated[User, allow(*TRIAGERS)]
+QueueReader = Annotated[User, allow(*QUEUE_READERS)]
+AlertReader = Annotated[User, allow(*ALERT_READERS)]
 
 
 async def call(request: Request, user: User, service: str, method: str, path: str,
@@ -68,13 +81,21 @@ def in_team(user: User, team: str | None) -> None:
         raise Forbidden(f"a MOSOVO officer sees only {user.team}'s orders, breaches and alerts")
 
 
+def own_district(user: User, district: str | None) -> str | None:
+    """The district a list is narrowed to: a referrer's own, whatever they asked for."""
+    return user.district if user.role is REFERRER else district
+
+
+def own_team(user: User) -> str | None:
+    """The team a list is narrowed to: a MOSOVO officer's own; everyone else sees all."""
+    return user.team if user.role is MOSOVO else None
+
+
 # Referrals ------------------------------------------------------------------------------
 
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, tags=["referrals"])
-async def submit_referral(
-    request: Request, body: Command, user: Annotated[User, allow(REFERRER, CASEWORKER)]
-) -> Any:
+async def submit_referral(request: Request, body: Command, user: Referrer) -> Any:
     """Refer a person (a district referrer, for their own district only)."""
     in_district(user, body.get("district"))
     return await call(request, user, "referral", "POST", "/referrals", body)
@@ -83,15 +104,13 @@ async def submit_referral(
 @router.get("/referrals", tags=["referrals"])
 async def referral_queue(
     request: Request,
-    user: Annotated[User, allow(CASEWORKER, MANAGER, AUDITOR, REFERRER)],
+    user: QueueReader,
     status_: Annotated[str | None, Query(alias="status")] = None,
     district: str | None = None,
 ) -> Any:
     """The referral queue, oldest first (a referrer's own district only)."""
-    if user.role is REFERRER:
-        district = user.district
     return await call(request, user, "referral", "GET", "/referrals",
-                      status=status_, district=district)  # fmt: skip
+                      status=status_, district=own_district(user, district))  # fmt: skip
 
 
 @router.get("/referrals/{referral_id}", tags=["referrals"])
@@ -121,7 +140,7 @@ async def resubmit(
     request: Request,
     referral_id: UUID,
     body: Command,
-    user: Annotated[User, allow(REFERRER, CASEWORKER)],
+    user: Referrer,
 ) -> None:
     """Answer a caseworker's questions (a referrer, for their own district's referral)."""
     if user.role is REFERRER:
@@ -148,7 +167,7 @@ async def triage(
 @router.get("/candidates", tags=["proactive scanning"])
 async def candidates(
     request: Request,
-    user: Annotated[User, allow(CASEWORKER, MANAGER, AUDITOR)],
+    user: Triager,
     status_: Annotated[str | None, Query(alias="status")] = None,
 ) -> Any:
     return await call(request, user, "referral", "GET", "/candidates", status=status_)
@@ -197,8 +216,7 @@ async def get_application(
     return application
 
 
-@router.api_route("/applications/{application_id}/casework/{step}", methods=["POST", "PUT"],
-                  tags=["applications"])  # fmt: skip
+@router.post("/applications/{application_id}/casework/{step}", tags=["applications"])
 async def casework(
     request: Request,
     application_id: UUID,
@@ -246,7 +264,7 @@ async def order_register(
 ) -> Any:
     """The order register (a MOSOVO officer's own team's orders only)."""
     return await call(request, user, "readmodels", "GET", "/orders",
-                      team=user.team if user.role is MOSOVO else None, district=district,
+                      team=own_team(user), district=district,
                       include_ended=include_ended, renewal_due=renewal_due)  # fmt: skip
 
 
@@ -277,16 +295,15 @@ async def breach_register(
     request: Request, user: ReaderOrMosovo, order_reference: str | None = None
 ) -> Any:
     """Breaches, newest first (a MOSOVO officer's own team's only)."""
-    team = user.team if user.role is MOSOVO else None
     return await call(request, user, "readmodels", "GET", "/breaches",
-                      order_reference=order_reference, team=team)  # fmt: skip
+                      order_reference=order_reference, team=own_team(user))  # fmt: skip
 
 
 @router.post("/breaches", status_code=status.HTTP_201_CREATED, tags=["breaches"])
 async def report_breach(request: Request, body: Command, user: Mosovo) -> Any:
     """Report a breach of one of your team's orders."""
     reference = str(body.get("order_reference", ""))
-    order = await call(request, user, "breach", "GET", f"/orders/{reference}")
+    order = await call(request, user, "breach", "GET", f"/orders/{quote(reference, safe='')}")
     in_team(user, order.get("team"))
     return await call(request, user, "breach", "POST", "/breaches", body)
 
@@ -299,10 +316,9 @@ async def breach_outcome(request: Request, breach_id: UUID, body: Command, user:
 
 
 @router.get("/alerts", tags=["alerts"])
-async def alerts(request: Request, user: Annotated[User, allow(MOSOVO, MANAGER, AUDITOR)]) -> Any:
+async def alerts(request: Request, user: AlertReader) -> Any:
     """Alerts, newest first (a MOSOVO officer's own team's only)."""
-    team = user.team if user.role is MOSOVO else None
-    return await call(request, user, "readmodels", "GET", "/alerts", team=team)
+    return await call(request, user, "readmodels", "GET", "/alerts", team=own_team(user))
 
 
 @router.post("/alerts/{alert_id}/acknowledge", status_code=204, tags=["alerts"])

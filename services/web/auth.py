@@ -142,13 +142,18 @@ def current_user(request: Request) -> User:
 SignedIn = Annotated[User, Depends(current_user)]
 
 
+def require_role(user: User, roles: tuple[Role, ...]) -> User:
+    """`user`, if their role is one of `roles`; otherwise refused with 403."""
+    if user.role not in roles:
+        allowed = ", ".join(role.value for role in roles)
+        raise Forbidden(f"a {user.role.value} may not do this (only: {allowed})")
+    return user
+
+
 def allow(*roles: Role) -> Any:
     """A dependency that admits only `roles`, and refuses everyone else with 403."""
 
     def admitted(user: SignedIn) -> User:
-        if user.role not in roles:
-            allowed = ", ".join(role.value for role in roles)
-            raise Forbidden(f"a {user.role.value} may not do this (only: {allowed})")
-        return user
+        return require_role(user, roles)
 
     return Depends(admitted)

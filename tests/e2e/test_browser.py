@@ -1,0 +1,217 @@
+"""The web interface in a real browser: staff sign in, take a referral to a granted order, the
+managing MOSOVO team acknowledges its alert, and others are refused what they may not see.
+
+The tests run in order and share one case: the first makes the order the others look for.
+A screenshot of each key step goes to test-artifacts/screenshots/.
+"""
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+
+from civil_orders.stack import Stack
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+COURT = "Northtown Magistrates' Court"
+PURPOSE = "preparing an application for court"
+
+
+@pytest.fixture(scope="module")
+async def browser(chromium: str) -> AsyncIterator[Browser]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, headless=True)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture(scope="module")
+def case() -> dict[str, str]:
+    """What the first test made, for the others: the order's reference and its alert."""
+    return {}
+
+
+@asynccontextmanager
+async def signed_in(browser: Browser, base: str, username: str) -> AsyncIterator[Page]:
+    """A browser session of one of the synthetic staff, signed in with a purpose."""
+    context = await browser.new_context(base_url=base)
+    context.set_default_timeout(10_000)
+    page = await context.new_page()
+    try:
+        await page.goto("/")
+        await expect(page).to_have_url(re.compile(r"/sign-in\?next="))
+        await page.get_by_label("Who you are").select_option(username)
+        await page.get_by_label("Purpose of this session").select_option(PURPOSE)
+        await page.get_by_label("In your own words").fill("synthetic browser test")
+        await page.get_by_role("button", name="Sign in").click()
+        await expect(page.get_by_role("status")).to_contain_text("Signed in as")
+        yield page
+    finally:
+        await context.close()
+
+
+async def shot(page: Page, name: str) -> None:
+    await page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+async def shown_after_reloads(page: Page, target: Locator, seconds: float = 20) -> None:
+    """Reload until `target` is on the page: read models follow the services' events."""
+    for _ in range(int(seconds * 2)):
+        if await target.count():
+            return
+        await page.wait_for_timeout(500)
+        await page.reload()
+    await expect(target.first).to_be_visible()
+
+
+def nav(page: Page, name: str) -> Locator:
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name)
+
+
+async def said(page: Page, text: str | re.Pattern[str]) -> None:
+    await expect(page.get_by_role("status")).to_contain_text(text)
+
+
+@pytest.mark.timeout(900)  # its setup may install Chromium first
+async def test_a_referral_becomes_a_granted_order_through_the_web_interface(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    base, reference = stack.url("web"), f"NTH-WEB-{uuid4().hex[:6].upper()}"
+
+    # A north district referrer refers a synthetic person.
+    async with signed_in(browser, base, "ref-north") as page:
+        await nav(page, "Refer a person").click()
+        await page.get_by_label("Your district’s reference").fill(reference)
+        await page.get_by_label("Order sought").select_option("SRO")
+        await page.get_by_label("Grounds").fill("Synthetic: sexualised messages to a child.")
+        await page.get_by_label("Nominal id").fill(f"N{uuid4().int % 10**6:06d}")
+        await page.get_by_label("Full name").fill("Robin Example")
+        await page.get_by_label("Date of birth").fill("1984-05-17")
+        await shot(page, "01-referral-form")
+        await page.get_by_role("button", name="Send the referral").click()
+        await said(page, f"Referral {reference} sent")
+
+    # A caseworker reviews and accepts it from the queue, and opens its application.
+    async with signed_in(browser, base, "cw-1") as page:
+        await page.goto("/queue")
+        review = page.get_by_role("button", name=f"Start review of {reference}")
+        await shown_after_reloads(page, review)
+        await shot(page, "02-queue")
+        await review.click()
+        await said(page, f"Review of {reference} started")
+        await page.get_by_role("button", name=f"Accept {reference} and take it").click()
+        await said(page, f"{reference} accepted")
+        opening = page.get_by_role("link", name=f"Open SRO application for {reference}")
+        await shown_after_reloads(page, opening)
+        await opening.click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("SRO application")
+
+        # The case is built: legal test, a term, evidence, duration; then QA.
+        test = page.get_by_role("region", name="Set out the legal test")
+        await test.get_by_label("Act of a sexual nature").fill("Synthetic: messages to a child.")
+        await test.get_by_label("Necessity").fill("Synthetic: contact continued after warnings.")
+        await test.get_by_role("button", name="Save the legal test").click()
+        await said(page, "Legal test saved")
+        term = page.get_by_role("region", name="Propose a term")
+        await term.get_by_label("Wording").fill("Not to have unsupervised contact with a child.")
+        await term.get_by_label("Why it is necessary").fill("Synthetic: the risk is to children.")
+        await term.get_by_role("button", name="Add the term").click()
+        await said(page, "Term added")
+        evidence = page.get_by_role("region", name="Add evidence")
+        await evidence.get_by_label("Kind of evidence").select_option("digital evidence")
+        await evidence.get_by_label("Description").fill("Synthetic: message download.")
+        await evidence.get_by_label("Source").fill("Digital forensics unit")
+        await evidence.get_by_label("Dated").fill((date.today() - timedelta(days=30)).isoformat())
+        await evidence.get_by_label("act of a sexual nature").check()
+        await evidence.get_by_label("necessity").check()
+        await evidence.get_by_role("button", name="Add to the bundle").click()
+        await said(page, "Evidence added")
+        await page.get_by_label("Until further order").check()
+        await page.get_by_role("button", name="Save the duration").click()
+        await said(page, "Duration saved")
+        await shot(page, "03-application-built")
+        await page.get_by_role("button", name="Submit for quality assurance").click()
+        await said(page, "Submitted for quality assurance")
+        await page.get_by_role("button", name="Run quality assurance").click()
+        await said(page, "Quality assurance passed")
+        await shot(page, "04-quality-assurance-passed")
+        application = page.url
+
+    # Legal services make the application, list the hearing and record the grant.
+    async with signed_in(browser, base, "ls-1") as page:
+        await page.goto(application)
+        made = page.get_by_role("region", name="Make the application to the court")
+        await made.get_by_label("Court", exact=True).fill(COURT)
+        await made.get_by_role("button", name="Record the application").click()
+        await said(page, "Application to the court recorded")
+        await page.get_by_label("Hearing on").fill(date.today().isoformat())
+        await page.get_by_role("button", name="List the hearing").click()
+        await said(page, "Hearing listed")
+        grant = page.get_by_role("region", name="The court granted the order")
+        await grant.get_by_label("Court", exact=True).fill(COURT)
+        ends = date.today() + timedelta(days=2 * 365 + 1)
+        await grant.get_by_label("Ends on").fill(ends.isoformat())
+        await grant.get_by_role("button", name="Record the grant").click()
+        await said(page, "The court granted order ORD-")
+        await shot(page, "05-order-granted")
+        found = re.search(r"ORD-[\w-]+", await page.get_by_role("status").inner_text())
+        assert found is not None
+        case["order"] = found.group(0)
+
+        # The order is in the register.
+        await nav(page, "Order register").click()
+        await shown_after_reloads(page, page.get_by_role("link", name=case["order"]))
+        await shot(page, "06-order-register")
+
+
+async def test_the_managing_mosovo_team_acknowledges_the_orders_alert(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    assert case, "needs the order the first test granted"
+    async with signed_in(browser, stack.url("web"), "mosovo-north-1") as page:
+        await nav(page, "Alerts").click()
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=case["order"]))
+        # it can be acknowledged once it has reached the team
+        await shown_after_reloads(page, row.filter(has_text=re.compile("delivered|Escalated")))
+        case["alert"] = str(await row.first.get_attribute("id")).removeprefix("alert-")
+        await shot(page, "07-alert-inbox")
+        await row.get_by_role("button", name=f"Acknowledge the alert about {case['order']}").click()
+        await said(page, f"Alert about {case['order']} acknowledged")
+        await shown_after_reloads(page, row.filter(has_text="Acknowledged by DC Avery Example"))
+        await expect(row.get_by_role("button")).to_have_count(0)
+        await shot(page, "08-alert-acknowledged")
+
+
+async def test_other_teams_and_roles_are_refused_what_they_may_not_see(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    assert "alert" in case, "needs the alert the earlier tests found"
+    base = stack.url("web")
+    async with signed_in(browser, base, "mosovo-east-1") as page:
+        await nav(page, "Alerts").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Alerts for mosovo-east")
+        await expect(page.get_by_text(case["order"])).to_have_count(0)
+        await shot(page, "09-other-team-alerts")
+        await page.goto("/orders")
+        await expect(page.get_by_text(case["order"])).to_have_count(0)
+        await page.goto(f"/orders/{case['order']}")
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+        refused = await page.request.post(f"{base}/alerts/{case['alert']}/acknowledge")
+        assert refused.status == 403
+        assert "sees only mosovo-east" in await refused.text()
+
+    async with signed_in(browser, base, "ref-north") as page:
+        await expect(nav(page, "Referral queue")).to_have_count(0)
+        response = await page.goto("/queue")
+        assert response is not None and response.status == 403
+        await expect(page.get_by_role("heading", level=1)).to_have_text("You may not do this")
+        await expect(page.get_by_role("main")).to_contain_text(
+            "A district referrer may not open the referral queue"
+        )
+        await shot(page, "10-referrer-refused-the-queue")
