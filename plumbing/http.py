@@ -1,7 +1,8 @@
 """HTTP edges shared by the services: who is acting, and errors as clear responses."""
 
+import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Annotated
 from uuid import UUID, uuid4
 
@@ -13,6 +14,7 @@ from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import Trace
 
 CORRELATION_HEADER = "X-Correlation-Id"
+NUL = "\x00"
 log = structlog.get_logger()
 
 
@@ -54,6 +56,56 @@ def install_correlation(app: FastAPI) -> None:
                 )
         response.headers[CORRELATION_HEADER] = str(correlation_id)
         return response
+
+
+def install_text_guard(app: FastAPI) -> None:
+    """PostgreSQL text cannot hold NUL characters, so a request carrying one in its path,
+    query or JSON body is refused as invalid: stored, it would stop every projection of it."""
+
+    @app.middleware("http")
+    async def refuse_nul(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        query = request.query_params.multi_items()
+        where = _nul_in(request.scope["path"], query, await request.body())
+        if where is None:
+            return await call_next(request)
+        error = {"type": "string_nul", "loc": where, "msg": "Text must not contain NUL (\\x00)"}
+        return JSONResponse({"detail": [error]}, status_code=422)
+
+
+Location = list[str | int]
+
+
+def _nul_in(path: str, query: list[tuple[str, str]], body: bytes) -> Location | None:
+    if NUL in path:
+        return ["path"]
+    for key, value in query:
+        if NUL in key + value:
+            return ["query", key]
+    if b"\\u0000" not in body:  # how JSON writes NUL; then look where, if it is JSON at all
+        return None
+    try:
+        return _nul_at(json.loads(body), ["body"])
+    except ValueError:
+        return None  # the route's own validation refuses it
+
+
+def _nul_at(value: object, loc: Location) -> Location | None:
+    if isinstance(value, str):
+        return loc if NUL in value else None
+    items: Iterable[tuple[str | int, object]]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = [*loc, key] if NUL in str(key) else _nul_at(item, [*loc, key])
+        if found:
+            return found
+    return None
 
 
 def install_error_handlers(app: FastAPI) -> None:

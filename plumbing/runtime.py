@@ -20,7 +20,7 @@ from plumbing.consumer import Consumers
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import EventSourcedService, hop
 from plumbing.follower import LogFollower
-from plumbing.http import install_correlation, install_error_handlers
+from plumbing.http import install_correlation, install_error_handlers, install_text_guard
 from plumbing.logs import configure_logging
 from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
 from plumbing.readmodel import Projection, subscribe_projections
@@ -187,6 +187,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
 
     app = FastAPI(title=f"civil-orders {definition.name} service", lifespan=lifespan)
     install_error_handlers(app)
+    install_text_guard(app)  # inside the correlation middleware, which logs its refusals
     install_correlation(app)
     app.include_router(health)
     app.include_router(metrics)

@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -21,6 +21,12 @@ PROJECTIONS = (
 )
 
 router = APIRouter(tags=["read models"])
+# A day of an evaluation period. Bounded, because the figures go month by month, and asyncpg
+# sends the first and last days Python knows (0001-01-01, 9999-12-31) as -infinity and infinity.
+Day = Annotated[
+    date,
+    Query(ge=date(1900, 1, 1), le=date(2199, 12, 31), description="From 1900 to 2199."),
+]
 
 
 @router.get("/caseload")
@@ -80,7 +86,7 @@ async def case_events(case: str, request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/evaluation")
-async def evaluation(request: Request, start: date, end: date) -> Any:
+async def evaluation(request: Request, start: Day, end: Day) -> Any:
     """The practice's figures for a period (the same as `civil-orders report`)."""
     async with request.app.state.pool.acquire() as connection:
         return asdict(
@@ -89,7 +95,7 @@ async def evaluation(request: Request, start: date, end: date) -> Any:
 
 
 @router.get("/evaluation.html", response_class=HTMLResponse)
-async def evaluation_page(request: Request, start: date, end: date) -> str:
+async def evaluation_page(request: Request, start: Day, end: Day) -> str:
     """The same figures as a self-contained HTML document with charts."""
     async with request.app.state.pool.acquire() as connection:
         today = request.app.state.settings.current_date()

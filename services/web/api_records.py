@@ -3,9 +3,11 @@ evaluation; signing in with the local issuer; the administrator's configuration.
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import yaml
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from plumbing.eventstore import Trace, hop
@@ -70,7 +72,8 @@ async def caseload_summary(
 @router.get("/cases/{case}/events", tags=["audit"])
 async def case_events(request: Request, case: str, purpose: Purpose, user: Oversight) -> Any:
     """Every published event of the case, oldest first (an auditor's or manager's view)."""
-    events = await call(request, user, "readmodels", "GET", f"/cases/{case}/events")
+    path = f"/cases/{quote(case, safe='')}/events"  # a segment, whatever it holds
+    events = await call(request, user, "readmodels", "GET", path)
     await record_access(request, user, case, "case history", purpose)
     return events
 
@@ -97,7 +100,8 @@ async def evaluation(
 ) -> Any:
     """The practice's figures for a period: referrals, conversion, orders, breaches."""
     if start > end:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "'from' is after 'to'")
+        error = {"type": "value_error", "loc": ["query", "to"], "msg": "'from' is after 'to'"}
+        raise RequestValidationError([error])  # a 422 shaped as the schema documents it
     return await call(request, user, "readmodels", "GET", "/evaluation",
                       start=start.isoformat(), end=end.isoformat())  # fmt: skip
 
