@@ -1,20 +1,32 @@
 """The envelope every cross-service event travels in."""
 
+from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
-class Payload(BaseModel):
-    """Base for event payloads: frozen, and unknown fields are an error."""
+class Contract(BaseModel):
+    """Frozen; unknown fields are an error; text holds no NUL character (PostgreSQL's text
+    cannot store one, so a consumer could never record it)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain a NUL character")
+        return value
 
-class Envelope(BaseModel):
+
+class Payload(Contract):
+    """Base for event payloads."""
+
+
+class Envelope(Contract):
     """Metadata common to every event; subclasses fix `event_type` and `payload`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_id: UUID = Field(description="Unique id of this event.")
     event_type: str = Field(description="Name of the event, past tense.")

@@ -72,7 +72,9 @@ def _text(metadata: list[Any]) -> st.SearchStrategy[str]:
         if getattr(constraint, "pattern", None):
             return st.from_regex(constraint.pattern, fullmatch=True)
     min_size = next((m.min_length for m in metadata if isinstance(m, MinLen)), 0)
-    return st.text(min_size=min_size, max_size=12)
+    return st.text(
+        st.characters(codec="utf-8", exclude_characters="\x00"), min_size=min_size, max_size=12
+    )
 
 
 def as_bytes(value: object) -> bytes:

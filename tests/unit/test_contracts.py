@@ -39,6 +39,16 @@ def test_an_order_sought_outside_the_list_is_refused() -> None:
         topic("district.referrals.v1").parse(_json(message))
 
 
+def test_text_with_a_nul_character_is_refused_because_no_consumer_could_store_it() -> None:
+    message = valid_referral()
+    message["payload"]["grounds"] = "before\x00after"  # type: ignore[index]
+    message["payload"]["crime_references"] = ["CR/1/26", "CR/\x00"]  # type: ignore[index]
+
+    with pytest.raises(ValidationError, match="NUL") as refused:
+        topic("district.referrals.v1").parse(_json(message))
+    assert {e["loc"][-1] for e in refused.value.errors()} == {"grounds", "crime_references"}
+
+
 def test_a_topic_parses_each_of_its_event_types_by_name() -> None:
     parsed = topic("district.referrals.v1").parse(_json(valid_referral()))
 
