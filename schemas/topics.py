@@ -20,6 +20,7 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
+from schemas.configuration import ScreeningRulesPublishedV1, TeamDirectoryPublishedV1
 from schemas.district import DistrictBreachReportV1, DistrictDisposalV1, DistrictReferralV1
 from schemas.envelope import Envelope
 from schemas.notification import (
@@ -113,6 +114,13 @@ TOPICS: tuple[Topic, ...] = (
         "breach.breaches.v1",
         "Breaches recorded against live orders, from the breach service.",
         (BreachRecordedV1, BreachOutcomeRecordedV1),
+    ),
+    Topic(
+        "web.configuration.v1",
+        "Configuration the administrator published: the team directory, the screening rules.",
+        (TeamDirectoryPublishedV1, ScreeningRulesPublishedV1),
+        partitions=1,
+        retention_ms=-1,
     ),
     Topic(
         "notification.alerts.v1",

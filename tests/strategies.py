@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta, timezone
 from enum import Enum
 from types import NoneType, UnionType
-from typing import Any, Literal, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 from uuid import UUID
 
 from annotated_types import Ge, MinLen
 from hypothesis import strategies as st
-from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic import AwareDatetime, BaseModel, HttpUrl, ValidationError
 
 from schemas.envelope import Envelope
 from schemas.topics import Topic
@@ -49,12 +49,22 @@ def models(model: type[BaseModel]) -> st.SearchStrategy[Any]:
 
 def _values(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
     origin, args = get_origin(annotation), get_args(annotation)
+    least = next((m.min_length for m in metadata if isinstance(m, MinLen)), 0)
+    if origin is Annotated:
+        return _values(args[0], [*metadata, *args[1:]])
     if origin is Literal:
         return st.sampled_from(args)
     if origin in (Union, UnionType):
         return st.one_of(*(_values(arg, metadata) for arg in args))
     if origin is list:
-        return st.lists(_values(args[0], []), max_size=3)
+        return st.lists(_values(args[0], []), min_size=least, max_size=max(3, least))
+    if origin is frozenset:
+        return st.frozensets(_values(args[0], []), min_size=least, max_size=max(3, least))
+    if origin is dict:
+        keys, values = _values(args[0], []), _values(args[1], [])
+        return st.dictionaries(keys, values, min_size=least, max_size=max(2, least))
+    if annotation is HttpUrl:
+        return st.sampled_from(["https://teams.example/alerts", "http://127.0.0.1:8109/x"])
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return models(annotation)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
@@ -147,13 +157,22 @@ def _objects(
     yield at, model, data
     for name, field in model.model_fields.items():
         nested, value = _model_in(field.annotation), data[name]
-        if nested is None or value is None:
-            continue
+        if nested is None or value is None or _models_in(field.annotation) > 1:
+            continue  # a union of models: which one a value stands for is the value's to say
         if isinstance(value, list):
             for index, item in enumerate(value):
                 yield from _objects(nested, item, (*at, name, index))
+        elif get_origin(field.annotation) is dict:
+            for key, item in value.items():
+                yield from _objects(nested, item, (*at, name, key))
         else:
             yield from _objects(nested, value, (*at, name))
+
+
+def _models_in(annotation: Any) -> int:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return 1
+    return sum(map(_models_in, get_args(annotation)))
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

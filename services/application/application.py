@@ -3,13 +3,13 @@
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, date, datetime
-from functools import cached_property
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
-from plumbing.teams import TeamDirectory
+from schemas.configuration import TeamDirectory, TeamDirectoryPublishedV1
 from schemas.referral import ReferralAcceptedV1
 from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
 from services.application.domain import (
@@ -42,9 +42,14 @@ class ApplicationService(EventSourcedService):
     name = "application"
     value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
 
-    @cached_property
+    @property
     def teams(self) -> TeamDirectory:
-        return TeamDirectory.load(self.settings.team_directory)
+        return team_directory(self)
+
+    def when_team_directory_published_adopt_it(self, envelope: TeamDirectoryPublishedV1) -> None:
+        published = envelope.payload
+        document = published.directory.model_dump(mode="json")
+        adopt(self, TEAM_DIRECTORY, document, published.reason, envelope)
 
     def when_referral_accepted_open_application(self, envelope: ReferralAcceptedV1) -> None:
         if self.already_processed(envelope.producer, envelope.sequence):

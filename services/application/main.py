@@ -17,6 +17,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.common import Term as WireTerm
+from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.referral import ReferralAcceptedV1
 from services.application.application import ApplicationService
 from services.application.calendar import calendar_projection, deadlines_near, orders_due
@@ -276,6 +277,7 @@ async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
 
 def subscribe(consumers: Consumers, service: ApplicationService, settings: Settings) -> None:
     consumers.on(ReferralAcceptedV1, service.when_referral_accepted_open_application)
+    consumers.on(TeamDirectoryPublishedV1, service.when_team_directory_published_adopt_it)
 
 
 async def keep_the_calendar(

@@ -8,9 +8,9 @@ from uuid import UUID
 import httpx
 from eventsourcing.domain import DomainEventProtocol
 
+from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
-from plumbing.teams import Channel, TeamDirectory
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -20,6 +20,7 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.breach import BreachRecordedV1
+from schemas.configuration import Channel, TeamDirectory, TeamDirectoryPublishedV1
 from schemas.envelope import Envelope
 from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
@@ -36,9 +37,14 @@ class NoTeamToAlert(CommandRejected):
 class NotificationService(EventSourcedService):
     name = "notification"
 
-    @cached_property
+    @property
     def teams(self) -> TeamDirectory:
-        return TeamDirectory.load(self.settings.team_directory)
+        return team_directory(self)
+
+    def when_team_directory_published_adopt_it(self, envelope: TeamDirectoryPublishedV1) -> None:
+        published = envelope.payload
+        document = published.directory.model_dump(mode="json")
+        adopt(self, TEAM_DIRECTORY, document, published.reason, envelope)
 
     def when_order_allocated_alert_team(self, envelope: OrderAllocatedV1) -> None:
         allocated = envelope.payload

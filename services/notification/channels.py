@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 import httpx
 
-from plumbing.teams import Channel, EmailChannel
+from schemas.configuration import Channel, EmailChannel
 
 SIGNATURE_HEADER = "X-Civil-Orders-Signature"
 EMAIL_SUBJECT = "civil-orders: an alert for your team"

@@ -23,6 +23,7 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.breach import BreachRecordedV1
+from schemas.configuration import TeamDirectoryPublishedV1
 from services.notification.application import DISPATCHER, NotificationService
 from services.notification.inbox import (
     alert_metrics,
@@ -65,6 +66,7 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
     consumers.on(OrderExpiredV1, service.when_order_expired_alert_team)
     consumers.on(OrderRenewedV1, service.when_order_renewed_alert_team)
     consumers.on(BreachRecordedV1, service.when_breach_recorded_alert_team)
+    consumers.on(TeamDirectoryPublishedV1, service.when_team_directory_published_adopt_it)
 
 
 def followers(service: NotificationService, settings: Settings) -> list[LogFollower]:

@@ -29,6 +29,8 @@ def to_wire(
             order_reference=event.order_reference,
             trigger_event_id=event.trigger_event_id,
         )
+    if not isinstance(event, Alert.Event):
+        return None  # e.g. the team directory adopted: the notifier's own business
     team = _team(service, event)
     if isinstance(event, Alert.Delivered | Alert.EscalationSent):
         return AlertDeliveredV1, AlertDelivered(

@@ -2,17 +2,16 @@
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import cached_property
 from typing import Any
 from uuid import UUID
 
-import yaml
-
+from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
+from schemas.configuration import ScreeningRules, ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.envelope import Envelope
 from services.referral.domain import (
@@ -26,7 +25,7 @@ from services.referral.domain import (
     referral_date,
 )
 from services.referral.queue import open_caseloads
-from services.referral.screening import Disposal, ScreeningRules, screen
+from services.referral.screening import Disposal, screen
 
 
 class ReferralNotFound(NotFound):
@@ -43,11 +42,16 @@ class ReferralService(EventSourcedService):
     name = "referral"
     value_types = (Subject,)
 
-    @cached_property
+    @property
     def screening_rules(self) -> ScreeningRules:
-        return ScreeningRules.model_validate(
-            yaml.safe_load(self.settings.screening_rules.read_text())
-        )
+        return screening_rules(self)
+
+    def when_screening_rules_published_adopt_them(
+        self, envelope: ScreeningRulesPublishedV1
+    ) -> None:
+        published = envelope.payload
+        document = published.rules.model_dump(mode="json")
+        adopt(self, SCREENING_RULES, document, published.reason, envelope)
 
     def when_disposal_received_screen_it(self, envelope: DistrictDisposalV1) -> UUID | None:
         """Screen a non-positive disposal of an identified suspect; a disposal seen before
@@ -66,11 +70,12 @@ class ReferralService(EventSourcedService):
             intelligence_flags=tuple(closed.intelligence_flags),
             disposed_on=closed.disposed_on,
         )
-        screening = screen(disposal, history.earlier_dates(), self.screening_rules)
+        rules = self.screening_rules
+        screening = screen(disposal, history.earlier_dates(), rules)
         if screening is None:
             return None
         history.note(closed.crime_reference, closed.disposed_on)
-        if screening.score < self.screening_rules.threshold:
+        if screening.score < rules.threshold:
             self.save(history)
             return None
         candidate = Candidate(

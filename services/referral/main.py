@@ -18,6 +18,7 @@ from plumbing.timers import every
 from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
+from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from services.referral.application import ReferralService
 from services.referral.candidates import candidates_projection, list_candidates
@@ -180,6 +181,7 @@ async def dismiss(candidate_id: UUID, body: Dismiss, request: Request, trace: Ac
 def subscribe(consumers: Consumers, service: ReferralService, settings: Settings) -> None:
     consumers.on(DistrictReferralV1, service.when_district_referral_received_record_it)
     consumers.on(DistrictDisposalV1, service.when_disposal_received_screen_it)
+    consumers.on(ScreeningRulesPublishedV1, service.when_screening_rules_published_adopt_them)
     consumers.on(ApplicationOpenedV1, service.when_application_opened_note_it)
     consumers.on(OrderGrantedV1, service.when_order_granted_note_it)
     consumers.on(OrderExpiredV1, service.when_order_expired_note_it)

@@ -6,35 +6,7 @@ The rules are data (a reviewed, versioned file); this module only applies them.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class _Rule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ChildVictimRule(_Rule):
-    age_bands: frozenset[str]
-    weight: int = Field(ge=0)
-
-
-class RepeatSuspectRule(_Rule):
-    window_days: int = Field(ge=1)
-    weight: int = Field(ge=0)
-
-
-class IntelligenceRule(_Rule):
-    weight: int = Field(ge=0)
-
-
-class ScreeningRules(_Rule):
-    version: str = Field(min_length=1)
-    threshold: int = Field(ge=1)
-    outcome_codes: frozenset[str] = Field(min_length=1)
-    offence_categories: dict[str, int]
-    child_victim: ChildVictimRule
-    repeat_suspect: RepeatSuspectRule
-    intelligence_flag: IntelligenceRule
+from schemas.configuration import ScreeningRules
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,18 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import yaml
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from plumbing.configuration import (
+    SCREENING_RULES,
+    TEAM_DIRECTORY,
+    screening_rules,
+    team_directory,
+)
 from plumbing.eventstore import Trace, hop
+from schemas.configuration import ScreeningRules, TeamDirectory
 from services.web.access_log import get_access_log
 from services.web.api import (
     AUDITOR,
@@ -128,12 +134,52 @@ async def access_log_policy(
 
 
 @router.get("/admin/teams", tags=["administration"])
-async def team_directory(request: Request, user: Administrator) -> Any:
-    """The districts, their MOSOVO teams and the teams' alert channels."""
-    return yaml.safe_load(request.app.state.settings.team_directory.read_text())
+async def team_directory_in_force(request: Request, user: Administrator) -> Any:
+    """The districts, their MOSOVO teams and the teams' alert channels, as now in force."""
+    directory = await hop(team_directory, request.app.state.service)
+    return directory.model_dump(mode="json")
+
+
+class TeamDirectoryChange(BaseModel):
+    directory: TeamDirectory
+    reason: str = Field(min_length=5, description="Why: recorded, and sent with the change.")
+
+
+@router.put("/admin/teams", status_code=204, tags=["administration"])
+async def publish_team_directory(
+    request: Request, body: TeamDirectoryChange, user: Administrator
+) -> None:
+    """Publish a new version of the team directory (its `version` must change). The
+    application and notification services adopt it from the event: new orders are allocated,
+    and alerts sent, by it."""
+    document = body.directory.model_dump(mode="json")
+    await publish(request, user, TEAM_DIRECTORY, document, body.reason)
 
 
 @router.get("/admin/screening-rules", tags=["administration"])
-async def screening_rules(request: Request, user: Administrator) -> Any:
-    """The versioned rules that screen non-positive disposals."""
-    return yaml.safe_load(request.app.state.settings.screening_rules.read_text())
+async def screening_rules_in_force(request: Request, user: Administrator) -> Any:
+    """The versioned rules that screen non-positive disposals, as now in force."""
+    rules = await hop(screening_rules, request.app.state.service)
+    return rules.model_dump(mode="json")
+
+
+class ScreeningRulesChange(BaseModel):
+    rules: ScreeningRules
+    reason: str = Field(min_length=5, description="Why: recorded, and sent with the change.")
+
+
+@router.put("/admin/screening-rules", status_code=204, tags=["administration"])
+async def publish_screening_rules(
+    request: Request, body: ScreeningRulesChange, user: Administrator
+) -> None:
+    """Publish a new version of the screening rules (its `version` must change); the referral
+    service screens every disposal after it by them."""
+    document = body.rules.model_dump(mode="json")
+    await publish(request, user, SCREENING_RULES, document, body.reason)
+
+
+async def publish(
+    request: Request, user: User, kind: str, document: dict[str, Any], reason: str
+) -> None:
+    trace = Trace(user.actor, request.state.correlation_id)
+    await hop(request.app.state.service.publish_configuration, kind, document, reason, trace)

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from plumbing.configuration import set_configuration
 from plumbing.eventstore import EventSourcedService, Trace
 from services.web.domain import AccessLogPolicy, AccessRecorded
 
@@ -53,6 +54,13 @@ class WebService(EventSourcedService):
         else:
             policy = AccessLogPolicy.configure(logging, reason, now, trace)
         self.save(policy)
+
+    def publish_configuration(
+        self, kind: str, document: dict[str, Any], reason: str, trace: Trace
+    ) -> None:
+        """Put a new version of the team directory or screening rules in force; the services
+        that use it adopt it from the event."""
+        self.save(set_configuration(self, kind, document, reason, trace))
 
     def get_access_log_policy(self) -> dict[str, Any]:
         return {"logging": self.logging()}

@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote, unquote
 from uuid import UUID
 
-import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -26,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
+from plumbing.configuration import team_directory
 from services.web import api, api_records
 from services.web.auth import (
     SESSION_COOKIE,
@@ -411,8 +411,8 @@ async def triage(
 def districts(request: Request, user: User) -> list[str]:
     if user.district:
         return [user.district]
-    directory = yaml.safe_load(request.app.state.settings.team_directory.read_text())
-    return sorted({d for team in directory["teams"].values() for d in team["districts"]})
+    directory = team_directory(request.app.state.service)
+    return sorted({d for team in directory.teams.values() for d in team.districts})
 
 
 def referral_page(request: Request, user: User, problem: Problem | None = None) -> Response:

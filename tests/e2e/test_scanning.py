@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from civil_orders.client import Client
 from civil_orders.stack import Stack
+from tests.web import as_
 
 
 def backlog(run: str) -> list[dict[str, object]]:
@@ -80,7 +81,9 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
         "offence category: exposure",
         "repeat suspect: 1 earlier within 730 days",
     ]
-    assert {c["rules_version"] for c in candidates.values()} == {"2026-11-01"}
+    admin = await as_(client, "admin-1")
+    in_force = (await admin.request("GET", "/api/admin/screening-rules")).json()["version"]
+    assert {c["rules_version"] for c in candidates.values()} == {in_force}
 
     again = scan(stack, path)
 

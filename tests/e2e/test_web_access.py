@@ -4,7 +4,6 @@ every look at a case's personal data is in the access log with its purpose."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 
@@ -12,35 +11,9 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, grant, refer, team_managing
 from civil_orders.synthetic import Synthetic
 from plumbing.settings import Settings
+from tests.web import as_
 
 PURPOSE = {"purpose": "testing the access log"}
-
-
-class Web:
-    """The web API as one signed-in person uses it."""
-
-    def __init__(self, client: Client, username: str) -> None:
-        self.client, self.username = client, username
-        self.url = client.urls["web"]
-        self.token = ""
-
-    async def sign_in(self) -> "Web":
-        response = await self.client.http.post(
-            f"{self.url}/api/token", json={"username": self.username}
-        )
-        response.raise_for_status()
-        self.token = response.json()["access_token"]
-        return self
-
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return await self.client.http.request(
-            method, f"{self.url}{path}", headers=headers, **kwargs
-        )
-
-
-async def as_(client: Client, username: str) -> Web:
-    return await Web(client, username).sign_in()
 
 
 async def test_a_referrer_refers_for_their_own_district_only(client: Client) -> None:

@@ -14,8 +14,8 @@ import yaml
 from civil_orders.cli import app
 from plumbing.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_STORED, FOLLOWER_LAG
 from plumbing.settings import SERVICE_PORTS, Settings
-from plumbing.teams import TeamDirectory
 from plumbing.topics_admin import strimzi_manifests
+from schemas.configuration import TeamDirectory
 from services.notification.inbox import ALERTS, UNACKNOWLEDGED
 
 ROOT = Path(__file__).parents[2]

@@ -4,7 +4,8 @@ from pathlib import Path
 import yaml
 
 from plumbing.settings import PACKAGED_CONFIG
-from services.referral.screening import Disposal, ScreeningRules, screen
+from schemas.configuration import ScreeningRules
+from services.referral.screening import Disposal, screen
 
 RULES = ScreeningRules.model_validate(
     yaml.safe_load(Path(PACKAGED_CONFIG, "screening-rules.yaml").read_text())
