@@ -161,6 +161,18 @@ def create_schema(settings: Settings, schema: str) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
 
 
+CONFLICT_ATTEMPTS = 3
+
+
 async def hop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """The single hop from async edges into the synchronous event store."""
+    """The single hop from async edges into the synchronous event store.
+
+    A command that lost a race to change the same aggregate (optimistic concurrency: another
+    request, a timer or a policy saved it first) is run again on the fresh state; each
+    service method loads, decides and saves, so running it again is safe."""
+    for _ in range(CONFLICT_ATTEMPTS - 1):
+        try:
+            return await asyncio.to_thread(function, *args, **kwargs)
+        except IntegrityError:
+            continue
     return await asyncio.to_thread(function, *args, **kwargs)

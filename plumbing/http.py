@@ -7,6 +7,7 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 import structlog
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 
@@ -109,6 +110,11 @@ def _nul_at(value: object, loc: Location) -> Location | None:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(IntegrityError)
+    async def conflicted(request: Request, error: IntegrityError) -> JSONResponse:
+        detail = "the record was changed by someone else at the same moment; try again"
+        return JSONResponse({"detail": detail}, status_code=409)
+
     @app.exception_handler(CommandRejected)
     async def rejected(request: Request, error: CommandRejected) -> JSONResponse:
         status = 404 if isinstance(error, NotFound) else 409
