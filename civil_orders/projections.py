@@ -1,6 +1,5 @@
 """Rebuilding and verifying the read models from the services' event feeds."""
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -24,8 +23,6 @@ from schemas.topics import topic
 from services.readmodels.main import PROJECTIONS
 
 PAGE = 1000
-SETTLE_ATTEMPTS = 4
-SETTLE_SECONDS = 1.0
 
 
 def named(names: list[str]) -> tuple[Projection, ...]:
@@ -99,20 +96,13 @@ async def rebuild_projections(
 async def verify_projections(
     database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
 ) -> list[Difference]:
-    """Replay the history beside each live projection and report every difference that
-    persists: the live projection may still be taking the newest events, so a difference is
-    checked again a few times before it is reported."""
+    """Replay the history beside each live projection and report every difference."""
     differences: list[Difference] = []
     async with replays(database_url, urls) as (connection, new_replay):
         with progress_bar(console) as progress:
             for projection in projections:
                 task = progress.add_task(f"replaying {projection.name}", total=None)
-                for attempt in range(SETTLE_ATTEMPTS):
-                    await asyncio.sleep(attempt * SETTLE_SECONDS)
-                    found = await compare(
-                        connection, projection, new_replay(), _advancing(progress, task)
-                    )
-                    if not found:
-                        break
-                differences += found
+                differences += await compare(
+                    connection, projection, new_replay(), _advancing(progress, task)
+                )
     return differences
