@@ -13,20 +13,24 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 from urllib.parse import quote, unquote
 from uuid import UUID
 
+import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from plumbing.configuration import team_directory
+from plumbing.errors import CommandRejected, NotFound
 from services.web import api, api_records
+from services.web.access_log import POLICY
 from services.web.auth import (
     SESSION_COOKIE,
     Forbidden,
@@ -52,19 +56,23 @@ PURPOSES = (
 )
 LEGAL_STAGES = ("with legal services", "application made to court", "hearing listed")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
-def when(value: str | None) -> str:
-    """An ISO date-time as people read it: 1 Mar 2026 14:05 UTC."""
+def when(value: str | datetime | None, seconds: bool = False) -> str:
+    """An ISO date-time as people read it: 1 Mar 2026 14:05 UTC (or 14:05:09 UTC)."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value).astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y %H:%M} UTC"
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    moment = moment.astimezone(UTC)
+    clock = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
+    return f"{moment.day} {moment:%b %Y} {clock} UTC"
 
 
 templates.env.filters["when"] = when
+templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,10 @@ LINKS = (
          api.ALERT_READERS),
     Link("/evaluation", "Evaluation", "Referrals, orders and breaches over a period, with "
          "charts.", api.OVERSIGHT),
+    Link("/access-log", "Access log", "Who looked at which case’s personal data, when and why; "
+         "and every change to whether looks are logged.", (api.AUDITOR,)),
+    Link("/admin", "Administration", "The team directory, the screening rules and the access "
+         "log’s setting now in force; publish new versions of them.", (Role.ADMINISTRATOR,)),
 )  # fmt: skip
 
 
@@ -168,6 +180,9 @@ async def attempt(form: str, values: FormData, command: Awaitable[T]) -> T | Pro
         if error.status_code in (status.HTTP_401_UNAUTHORIZED, status.HTTP_403_FORBIDDEN):
             raise
         return Problem(form, readable(error.detail), values, error.status_code)
+    except CommandRejected as error:  # refused by this app's own service, as the API answers
+        code = 404 if isinstance(error, NotFound) else 409
+        return Problem(form, str(error), values, code)
 
 
 def refusal(request: Request, code: int, why: str, what: str) -> Response:
@@ -695,6 +710,136 @@ async def evaluation_document(
     document = await api.call(request, user, "readmodels", "GET", "/evaluation.html",
                               start=start.isoformat(), end=end.isoformat())  # fmt: skip
     return HTMLResponse(str(document))
+
+
+# Administration: the configuration in force, and new versions of it ---------------------
+
+ADMIN = "/admin"
+
+
+class Dumper(yaml.SafeDumper):
+    """YAML as the packaged files are written: a list of plain values on one line."""
+
+    def represent_values(self, data: list[Any]) -> yaml.SequenceNode:
+        flow = all(not isinstance(item, dict | list) for item in data)
+        return self.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+Dumper.add_representer(list, Dumper.represent_values)
+
+
+def as_yaml(document: Any) -> str:
+    return yaml.dump(document, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def from_yaml(value: str) -> Any:
+    """A document typed into a form; unreadable YAML is refused, saying where."""
+    try:
+        return yaml.safe_load(value)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        why = error.problem or error.context or "it is not YAML"
+        raise HTTPException(422, f"the YAML could not be read{where}: {why}") from None
+    except yaml.YAMLError as error:
+        raise HTTPException(422, f"the YAML could not be read: {error}") from None
+
+
+def validated(model: type[M], body: dict[str, Any]) -> M:
+    """A form's fields as the API route's body, refused field by field as the API does."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        errors = error.errors(include_url=False, include_context=False, include_input=False)
+        raise HTTPException(422, list(errors)) from None
+
+
+async def admin_page(request: Request, user: User, problem: Problem | None = None) -> Response:
+    teams = await api_records.team_directory_in_force(request, user)
+    rules = await api_records.screening_rules_in_force(request, user)
+    policy = await api_records.access_log_policy(request, user)
+    return render(request, user, "admin.html", problem.status if problem else 200,
+                  title="Administration", teams=teams, rules=rules, logging=policy["logging"],
+                  documents={"teams": as_yaml(teams), "screening-rules": as_yaml(rules)},
+                  problem=problem)  # fmt: skip
+
+
+@pages.get(ADMIN, summary="administer the configuration")
+async def administration(request: Request, user: api_records.Administrator) -> Response:
+    return await admin_page(request, user)
+
+
+async def publishing(
+    request: Request, user: User, form: str, command: Callable[[FormData], Awaitable[str]]
+) -> Response:
+    """A publishing form's command; its refusal is shown next to it, with what was typed."""
+    values = await request.form()
+    outcome = await attempt(form, values, command(values))
+    if isinstance(outcome, Problem):
+        return await admin_page(request, user, outcome)
+    return done(ADMIN, outcome)
+
+
+@pages.post(f"{ADMIN}/teams", summary="publish the team directory")
+async def publish_teams(request: Request, user: api_records.Administrator) -> Response:
+    async def publish(form: FormData) -> str:
+        document = from_yaml(text(form, "document"))
+        body = validated(api_records.TeamDirectoryChange,
+                         {"directory": document, "reason": text(form, "reason")})  # fmt: skip
+        await api_records.publish_team_directory(request, body, user)
+        return (f"Team directory version {body.directory.version} published: new orders are "
+                "allocated, and alerts sent, by it.")  # fmt: skip
+
+    return await publishing(request, user, "teams", publish)
+
+
+@pages.post(f"{ADMIN}/screening-rules", summary="publish the screening rules")
+async def publish_rules(request: Request, user: api_records.Administrator) -> Response:
+    async def publish(form: FormData) -> str:
+        document = from_yaml(text(form, "document"))
+        body = validated(api_records.ScreeningRulesChange,
+                         {"rules": document, "reason": text(form, "reason")})  # fmt: skip
+        await api_records.publish_screening_rules(request, body, user)
+        return (f"Screening rules version {body.rules.version} published: the referral service "
+                "screens disposals by them from now on.")  # fmt: skip
+
+    return await publishing(request, user, "screening-rules", publish)
+
+
+@pages.post(f"{ADMIN}/access-log", summary="change whether looks are logged")
+async def configure_access_log(request: Request, user: api_records.Administrator) -> Response:
+    async def configure(form: FormData) -> str:
+        body = validated(api_records.AccessLogChange, filled(form))
+        await api_records.configure_access_log(request, body, user)
+        state = "on" if body.logging else "off"
+        return f"Access logging turned {state}; the change is in the access log, with your reason."
+
+    return await publishing(request, user, "access-log", configure)
+
+
+# The access log, for auditors -----------------------------------------------------------
+
+LOG_ROWS = 500
+
+
+def route_check(route: Callable[..., Any]) -> Any:
+    """The role check of an API route (its `user` dependency), where no alias names it."""
+    return get_type_hints(route, include_extras=True)["user"].__metadata__[0]
+
+
+AccessLogReader = Annotated[User, route_check(api_records.access_log)]
+
+
+@pages.get("/access-log", summary="read the access log")
+async def access_log(
+    request: Request, user: AccessLogReader, case: str = "", username: str = ""
+) -> Response:
+    case, username = case.strip(), username.strip()
+    rows = await api_records.access_log(request, user, case or None, username or None, LOG_ROWS)
+    policy = await api_records.access_log_policy(request, user)
+    return render(request, user, "access_log.html", title="Access log", rows=rows, case=case,
+                  username=username, logging=policy["logging"], limit=LOG_ROWS,
+                  policy_prefix=POLICY)  # fmt: skip
 
 
 router.include_router(pages)

@@ -13,6 +13,7 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+import yaml
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from civil_orders.stack import Stack
@@ -215,3 +216,135 @@ async def test_other_teams_and_roles_are_refused_what_they_may_not_see(
             "A district referrer may not open the referral queue"
         )
         await shot(page, "10-referrer-refused-the-queue")
+
+
+def with_line(document: str, key: str, value: str) -> str:
+    """A YAML document with its top-level `key: ...` line set to `key: value`."""
+    return re.sub(rf"^{key}: .*$", f"{key}: {value}", document, count=1, flags=re.M)
+
+
+async def publish_rules(page: Page, document: str, reason: str) -> Locator:
+    """Fill in the screening rules form and send it from the keyboard; the form's region."""
+    form = page.get_by_role("region", name="Publish a new version of the screening rules")
+    await form.get_by_label("The screening rules, as YAML").fill(document)
+    reason_field = form.get_by_label("Why: recorded, and sent with the change")
+    await reason_field.fill(reason)
+    await reason_field.press("Enter")
+    return form
+
+
+async def test_the_administrator_publishes_new_screening_rules_in_the_browser(
+    stack: Stack, browser: Browser
+) -> None:
+    async with signed_in(browser, stack.url("web"), "admin-1") as page:
+        await page.get_by_role("link", name="Screening rules", exact=True).click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Administration")
+        await expect(page.get_by_role("table", name="Weights")).to_be_visible()
+        await shot(page, "11-administration")
+        form = page.get_by_role("region", name="Publish a new version of the screening rules")
+        original = await form.get_by_label("The screening rules, as YAML").input_value()
+        rules = yaml.safe_load(original)
+        version = f"{rules['version']}-web-{uuid4().hex[:6]}"
+
+        # Only the version and the threshold change.
+        stricter = with_line(original, "version", f"'{version}'")
+        stricter = with_line(stricter, "threshold", str(rules["threshold"] + 1))
+        await publish_rules(page, stricter, "synthetic browser test: a stricter threshold")
+        await said(page, f"Screening rules version {version} published")
+        heading = page.get_by_role("heading", name=f"Screening rules, version {version}")
+        await expect(heading).to_be_visible()
+        threshold = page.locator("dl.facts dt:text-is('Threshold') + dd")
+        await expect(threshold).to_have_text(str(rules["threshold"] + 1))
+        await shot(page, "12-screening-rules-published")
+
+        # The original rules go back under a newer version, for the other tests.
+        restored = with_line(original, "version", f"'{version}-restored'")
+        await publish_rules(page, restored, "synthetic browser test: put back after the test")
+        await said(page, f"Screening rules version {version}-restored published")
+        await expect(threshold).to_have_text(str(rules["threshold"]))
+
+        # Access logging, already on, is confirmed on: the auditor sees the policy change.
+        logging = page.get_by_role("region", name="Turn access logging on or off")
+        await logging.get_by_label("On: record each look").check()
+        await logging.get_by_label("Why: recorded in the access log").fill(
+            "synthetic browser test: logging stays on"
+        )
+        await logging.get_by_role("button", name="Change the setting").click()
+        await said(page, "Access logging turned on")
+        await shot(page, "13-access-logging-confirmed")
+
+
+async def test_a_bad_screening_rules_document_is_shown_with_why_and_kept(
+    stack: Stack, browser: Browser
+) -> None:
+    async with signed_in(browser, stack.url("web"), "admin-1") as page:
+        await nav(page, "Administration").click()
+        form = page.get_by_role("region", name="Publish a new version of the screening rules")
+        document = form.get_by_label("The screening rules, as YAML")
+        current = await document.input_value()
+
+        # Unreadable YAML: refused, saying where, with the text kept to correct.
+        broken = with_line(current, "threshold", "[4")
+        await publish_rules(page, broken, "synthetic browser test: a typing slip")
+        await expect(form.get_by_role("alert")).to_contain_text("YAML could not be read at line")
+        await expect(document).to_have_value(broken)
+        await expect(page.get_by_role("status")).to_have_text("")
+        await shot(page, "14-bad-yaml-refused")
+
+        # A threshold out of range, and a version already in force, are refused readably.
+        await publish_rules(page, with_line(current, "threshold", "0"), "synthetic: too low")
+        await expect(form.get_by_role("alert")).to_contain_text(
+            "rules threshold: Input should be greater than or equal to 1"
+        )
+        await publish_rules(page, current, "synthetic: the same version again")
+        await expect(form.get_by_role("alert")).to_contain_text("already at version")
+        await shot(page, "15-unchanged-version-refused")
+
+
+async def test_the_auditor_reads_the_access_log_and_narrows_it_to_one_case(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    assert case, "needs the case the first test made"
+    async with signed_in(browser, stack.url("web"), "aud-1") as page:
+        await nav(page, "Access log").click()
+        # legal services' look at the first test's application, with its purpose
+        rows = page.get_by_role("row")
+        looked = rows.filter(has_text="Jordan Example").filter(has_text="synthetic browser test")
+        await shown_after_reloads(page, looked)
+        await shot(page, "16-access-log")
+        application = await looked.first.get_by_role("link").inner_text()
+        link = looked.first.get_by_role("link", name=application)
+        await expect(link).to_have_attribute("href", f"/cases/{application}")
+
+        await page.get_by_label("Case", exact=True).fill(application)
+        await page.get_by_role("button", name="Show entries").click()
+        await expect(page).to_have_url(re.compile(rf"/access-log\?case={application}"))
+        await expect(page.get_by_role("main")).to_contain_text(f"Entries about {application}")
+        entries = page.locator("tbody tr")
+        await expect(entries.filter(has_text="Casey Example")).not_to_have_count(0)
+        await expect(entries.filter(has_text="Jordan Example")).not_to_have_count(0)
+        # policy changes are kept with every case's entries, marked as such
+        policy = entries.filter(has_text="Policy change").filter(has_text="Rory Example")
+        await expect(policy.filter(has_text="logging stays on")).not_to_have_count(0)
+        for entry in await entries.all():
+            assert (await entry.locator("td").nth(2).inner_text()) in (application, "every case")
+        await shot(page, "17-access-log-one-case")
+
+
+async def test_a_caseworker_is_refused_administration_and_the_access_log(
+    stack: Stack, browser: Browser
+) -> None:
+    base = stack.url("web")
+    async with signed_in(browser, base, "cw-1") as page:
+        await expect(nav(page, "Administration")).to_have_count(0)
+        await expect(nav(page, "Access log")).to_have_count(0)
+        for path, what in (("/admin", "administer the configuration"),
+                           ("/access-log", "read the access log")):  # fmt: skip
+            response = await page.goto(path)
+            assert response is not None and response.status == 403
+            await expect(page.get_by_role("heading", level=1)).to_have_text("You may not do this")
+            await expect(page.get_by_role("main")).to_contain_text(f"A caseworker may not {what}")
+        await shot(page, "18-caseworker-refused-the-access-log")
+        sent: dict[str, str | float | bool] = {"document": "version: '1'", "reason": "not mine"}
+        refused = await page.request.post(f"{base}/admin/screening-rules", form=sent)
+        assert refused.status == 403
