@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer
 
 from schemas.envelope import Envelope, Payload
 
@@ -56,12 +56,16 @@ class TeamDirectory(BaseModel):
         return None
 
 
+# A set of codes, always written in the same (sorted) order: the same rules, the same bytes.
+Codes = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]
+
+
 class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class ChildVictimRule(_Rule):
-    age_bands: frozenset[str]
+    age_bands: Codes
     weight: int = Field(ge=0)
 
 
@@ -77,7 +81,7 @@ class IntelligenceRule(_Rule):
 class ScreeningRules(_Rule):
     version: str = Field(min_length=1)
     threshold: int = Field(ge=1)
-    outcome_codes: frozenset[str] = Field(min_length=1)
+    outcome_codes: Codes = Field(min_length=1)
     offence_categories: dict[str, int]
     child_victim: ChildVictimRule
     repeat_suspect: RepeatSuspectRule

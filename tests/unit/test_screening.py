@@ -57,3 +57,11 @@ def test_an_offence_outside_the_categories_scores_only_what_else_fired() -> None
 
     assert screening is not None
     assert (screening.score, screening.fired) == (2, ("intelligence: sexual risk",))
+
+
+def test_the_same_rules_are_always_written_as_the_same_bytes_whatever_the_order_given() -> None:
+    document = RULES.model_dump(mode="json")
+    shuffled = {**document, "outcome_codes": list(reversed(document["outcome_codes"]))}
+
+    assert ScreeningRules.model_validate(shuffled).model_dump_json() == RULES.model_dump_json()
+    assert document["outcome_codes"] == sorted(document["outcome_codes"])
