@@ -160,6 +160,10 @@ def demo(data_dir: DataDir = DEFAULT_DATA) -> None:
 
         asyncio.run(go())
     console.print("[bold green]Demo complete.[/]")
+    console.print(
+        "To work as the synthetic staff in the browser: [bold]civil-orders up[/], then open the "
+        "address it prints. [bold]civil-orders seed --years 3[/] gives it a history."
+    )
 
 
 @app.command()
