@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 from typing import Any
 
+from eventsourcing.application import AggregateNotFoundError
+
 from plumbing.configuration import set_configuration
 from plumbing.eventstore import EventSourcedService, Trace
 from services.web.domain import AccessLogPolicy, AccessRecorded
@@ -39,21 +41,25 @@ class WebService(EventSourcedService):
         return True
 
     def logging(self) -> bool:
-        policy_id = AccessLogPolicy.create_id()
-        if policy_id not in self.repository:
-            return True
-        policy: AccessLogPolicy = self.repository.get(policy_id)
-        return policy.logging
+        policy = self._policy()
+        return policy is None or policy.logging
 
     def configure_access_log(self, logging: bool, reason: str, trace: Trace) -> None:
         now = datetime.now(UTC)
-        policy_id = AccessLogPolicy.create_id()
-        if policy_id in self.repository:
-            policy: AccessLogPolicy = self.repository.get(policy_id)
-            policy.change(logging, reason, now, trace)
-        else:
+        policy = self._policy()
+        if policy is None:
             policy = AccessLogPolicy.configure(logging, reason, now, trace)
+        else:
+            policy.change(logging, reason, now, trace)
         self.save(policy)
+
+    def _policy(self) -> AccessLogPolicy | None:
+        """The recorded policy, if anyone has ever set one (logging is on until then)."""
+        try:
+            policy: AccessLogPolicy = self.repository.get(AccessLogPolicy.create_id())
+        except AggregateNotFoundError:
+            return None
+        return policy
 
     def publish_configuration(
         self, kind: str, document: dict[str, Any], reason: str, trace: Trace

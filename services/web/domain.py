@@ -19,6 +19,12 @@ class ReasonRequired(CommandRejected):
         super().__init__("a change to the access log's configuration needs a reason")
 
 
+def _given(reason: str) -> str:
+    if not reason.strip():
+        raise ReasonRequired
+    return reason
+
+
 class AccessRecorded(Aggregate):
     """One consultation or disclosure of a case's personal data."""
 
@@ -74,18 +80,14 @@ class AccessLogPolicy(Aggregate):
 
     @classmethod
     def configure(cls, logging: bool, reason: str, at: datetime, trace: Trace) -> "AccessLogPolicy":
-        if not reason.strip():
-            raise ReasonRequired
-        return cls(logging=logging, reason=reason, at=at, trace=trace)
+        return cls(logging=logging, reason=_given(reason), at=at, trace=trace)
 
     @event(Configured)
     def __init__(self, logging: bool, reason: str, at: datetime, trace: Trace) -> None:
         self.logging = logging
 
     def change(self, logging: bool, reason: str, at: datetime, trace: Trace) -> None:
-        if not reason.strip():
-            raise ReasonRequired
-        self._changed(logging, reason, at, trace)
+        self._changed(logging, _given(reason), at, trace)
 
     @event(Changed)
     def _changed(self, logging: bool, reason: str, at: datetime, trace: Trace) -> None:
