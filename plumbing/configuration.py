@@ -2,10 +2,13 @@
 or the screening rules through the web app; each service that uses it adopts it from the
 event into its own store. Until a version is published, the settings' files are the first."""
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import yaml
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from plumbing.errors import CommandRejected
@@ -80,10 +83,17 @@ def adopt(service: EventSourcedService, kind: str, document: dict[str, Any],
     service.save_processed(configuration, upstream=envelope.producer, sequence=envelope.sequence)
 
 
-def _document(service: EventSourcedService, kind: str, path: Any) -> Any:
-    configuration_id = Configuration.create_id(kind)
-    if configuration_id in service.repository:
-        return service.repository.get(configuration_id).document
+def _document(service: EventSourcedService, kind: str, path: Path) -> Any:
+    """The last published version (one read of the service's store), else the file's."""
+    try:
+        return service.repository.get(Configuration.create_id(kind)).document
+    except AggregateNotFoundError:
+        return _file(path)
+
+
+@cache
+def _file(path: Path) -> Any:
+    """The settings' file, read once per process (as before anything was published)."""
     return yaml.safe_load(path.read_text())
 
 

@@ -218,18 +218,21 @@ async def compare(
 async def _bring_live_to(
     connection: asyncpg.Connection, projection: Projection, scratch: str, feed: Feed
 ) -> None:
-    """Apply to the live tables each event the scratch replay holds and they do not."""
-    missing = await connection.fetch(
+    """Apply to the live tables each event the scratch replay holds and they do not, reading
+    each page of the feed once for all the missing events it holds."""
+    rows = await connection.fetch(
         f"""SELECT producer, sequence FROM {scratch}.processed
-            EXCEPT SELECT producer, sequence FROM {projection.schema}.processed
-            ORDER BY producer, sequence"""
+            EXCEPT SELECT producer, sequence FROM {projection.schema}.processed"""
     )
-    for producer, sequence in missing:
+    missing = {(row["producer"], row["sequence"]) for row in rows}
+    for producer, sequence in sorted(missing):
+        if (producer, sequence) not in missing:
+            continue  # applied from an earlier page
         envelopes, _, _ = await feed(producer, sequence - 1)
         for envelope in envelopes:
-            if envelope.sequence == sequence:
+            if (envelope.producer, envelope.sequence) in missing:
                 await projection.apply_in(connection, projection.schema, envelope)
-                break
+                missing.discard((envelope.producer, envelope.sequence))
 
 
 async def _compare_table(
