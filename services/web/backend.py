@@ -15,10 +15,7 @@ class Backend:
 
     def __init__(self, urls: dict[str, str]) -> None:
         self.urls = urls
-        self.http = httpx.AsyncClient(timeout=30.0)
-
-    async def close(self) -> None:
-        await self.http.aclose()
+        self.http = httpx.AsyncClient(timeout=30.0)  # pooled for the life of the process
 
     async def call(
         self,
