@@ -1,14 +1,16 @@
-"""The one consumer pattern: parse the envelope, hop into the service (or await a read
-model's async policy), dead-letter what fails.
+"""The one consumer pattern: take what a fetch returns as a batch, parse each envelope, run
+the policies of the whole batch in one hop into the service (or await a read model's batch
+handler), dead-letter what fails, then commit the batch's offsets once.
 
-Transient failures (database or broker unavailable) are raised, so the message is not
-committed and comes again; bad input and rejected commands go to the dead-letter path and
-the consumer carries on with the next message.
+Transient failures (database or broker unavailable) are raised, so the batch is not
+committed and comes again (every policy is idempotent); bad input and rejected commands go
+to the dead-letter path and the rest of the batch is applied.
 """
 
-import inspect
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import structlog
@@ -27,6 +29,10 @@ from schemas.topics import Topic, topic_of
 
 log = structlog.get_logger()
 E = TypeVar("E", bound=Envelope)
+Policy = Callable[[Any], object]
+# Runs each policy on its event, in order; returns the rejected events with the reason.
+Runner = Callable[[Sequence[tuple[Policy, Envelope]]], list[tuple[Envelope, str]]]
+BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
 
 
 def describe(error: ValidationError) -> str:
@@ -36,7 +42,29 @@ def describe(error: ValidationError) -> str:
     )
 
 
-async def _raw_body(message: StreamMessage[object]) -> bytes:
+def one_at_a_time(work: Sequence[tuple[Policy, Envelope]]) -> list[tuple[Envelope, str]]:
+    """The runner for policies that keep no store of their own."""
+    rejected = []
+    for policy, envelope in work:
+        try:
+            policy(envelope)
+        except CommandRejected as rejection:
+            rejected.append((envelope, str(rejection)))
+    return rejected
+
+
+@dataclass(frozen=True)
+class Fetching:
+    """How a consumer fetches: the broker answers a fetch as soon as it has data or after
+    `fetch_max_wait_ms`; a batch holds at most `max_records`; with nothing fetched the
+    consumer looks again after `poll_ms`."""
+
+    fetch_max_wait_ms: int = 10
+    max_records: int = 500
+    poll_ms: int = 5
+
+
+async def _raw_bodies(message: StreamMessage[object]) -> object:
     return message.body
 
 
@@ -44,18 +72,38 @@ class Consumers:
     """A service's one consumer: its policies, registered one event type at a time, under the
     service's consumer group. Events of other types on the same topics are passed over."""
 
-    def __init__(self, broker: KafkaBroker, group: str, dead_letters: DeadLetters) -> None:
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        group: str,
+        dead_letters: DeadLetters,
+        run: Runner = one_at_a_time,
+        fetching: Fetching = Fetching(),
+    ) -> None:
         self.broker = broker
         self.group = group
         self.dead_letters = dead_letters
-        self._policies: dict[type[Envelope], Callable[[Any], object]] = {}
+        self.run = run
+        self.fetching = fetching
+        self._policies: dict[type[Envelope], Policy] = {}
+        self._handlers: dict[type[Envelope], BatchHandler] = {}
         self._topics: dict[str, Topic] = {}
         self._subscriber: Any = None
 
     def on(self, event_type: type[E], policy: Callable[[E], object]) -> None:
+        """Run `policy` (synchronous; it may use the service's store) on each event."""
+        self._listen(event_type)
+        self._policies[event_type] = policy
+
+    def on_batch(self, event_types: Iterable[type[Envelope]], handler: BatchHandler) -> None:
+        """Await `handler` once per fetched batch with its events of these types, in order."""
+        for event_type in event_types:
+            self._listen(event_type)
+            self._handlers[event_type] = handler
+
+    def _listen(self, event_type: type[Envelope]) -> None:
         source = topic_of(event_type)
         self._topics[source.name] = source
-        self._policies[event_type] = policy
 
     def subscribe(self) -> None:
         """Declare the single subscriber for every topic a policy listens to."""
@@ -63,12 +111,16 @@ class Consumers:
             return
         self._subscriber = self.broker.subscriber(
             *self._topics,
+            batch=True,
+            max_records=self.fetching.max_records,
+            batch_timeout_ms=self.fetching.poll_ms,
+            fetch_max_wait_ms=self.fetching.fetch_max_wait_ms,
             group_id=self.group,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             session_timeout_ms=6000,
             heartbeat_interval_ms=1000,
-            decoder=_raw_body,
+            decoder=_raw_bodies,
             title=f"{self.group}-policies",
             description=f"The {self.group} service's policies.",
         )
@@ -82,38 +134,59 @@ class Consumers:
         """The running Kafka consumer, if any (for readiness and lag)."""
         return getattr(self._subscriber, "consumer", None)
 
-    async def _consume(self, body: bytes, message: KafkaMessage) -> None:
-        record = cast(ConsumerRecord, message.raw_message)
+    async def _consume(self, bodies: list[bytes], message: KafkaMessage) -> None:
+        started = time.perf_counter()
+        records = cast(tuple[ConsumerRecord, ...], message.raw_message)
+        work: list[tuple[Policy, Envelope]] = []
+        batches: dict[BatchHandler, list[Envelope]] = {}
+        origin: dict[int, ConsumerRecord] = {}
+        for record in records:
+            envelope = await self._parse(record)
+            if envelope is None:
+                continue
+            origin[id(envelope)] = record
+            if (policy := self._policies.get(type(envelope))) is not None:
+                work.append((policy, envelope))
+            elif (handler := self._handlers.get(type(envelope))) is not None:
+                batches.setdefault(handler, []).append(envelope)
+        rejected = await hop(self.run, work) if work else []
+        for handler, envelopes in batches.items():
+            await handler(envelopes)
+        for envelope, reason in rejected:
+            await self._dead_letter(
+                origin[id(envelope)], f"{envelope.event_type} rejected: {reason}"
+            )
+        self._log(work, batches, started)
+
+    async def _parse(self, record: ConsumerRecord) -> Envelope | None:
         source = self._topics[record.topic]
         try:
-            envelope = source.parse(body)
+            return source.parse(record.value or b"")
         except ValidationError as error:
             await self._dead_letter(record, f"invalid {source.name} message: {describe(error)}")
+            return None
+
+    @staticmethod
+    def _log(
+        work: list[tuple[Policy, Envelope]],
+        batches: dict[BatchHandler, list[Envelope]],
+        started: float,
+    ) -> None:
+        handled = [envelope for _, envelope in work]
+        handled += [envelope for envelopes in batches.values() for envelope in envelopes]
+        if not handled:
             return
-        policy = self._policies.get(type(envelope))
-        if policy is None:
-            return
-        with structlog.contextvars.bound_contextvars(
-            correlation_id=str(envelope.correlation_id),
-            event_id=str(envelope.event_id),
-            event_type=envelope.event_type,
-        ):
-            started = time.perf_counter()
-            try:
-                if inspect.iscoroutinefunction(policy):
-                    await policy(envelope)
-                else:
-                    await hop(policy, envelope)
-            except CommandRejected as rejection:
-                await self._dead_letter(record, f"{envelope.event_type} rejected: {rejection}")
-                return
+        ms = round((time.perf_counter() - started) * 1000, 1)
+        for envelope in handled:
             log.info(
                 "event handled",
-                policy=policy.__name__,
+                correlation_id=str(envelope.correlation_id),
+                event_id=str(envelope.event_id),
+                event_type=envelope.event_type,
                 producer=envelope.producer,
                 sequence=envelope.sequence,
-                ms=round((time.perf_counter() - started) * 1000, 1),
             )
+        log.info("batch handled", events=dict(Counter(e.event_type for e in handled)), ms=ms)
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         dead_letter_id = await self.dead_letters.record(record, reason)

@@ -2,13 +2,21 @@
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, ClassVar, ParamSpec, TypeVar
 from uuid import UUID
 
 import psycopg
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Recording,
+    Repository,
+)
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -16,13 +24,13 @@ from eventsourcing.persistence import (
     Tracking,
     Transcoding,
 )
-from eventsourcing.postgres import PostgresProcessRecorder
 from psycopg import sql
 
-from plumbing import chain
-from plumbing.errors import NotFound
+from plumbing import chain, outbox
+from plumbing.errors import CommandRejected, NotFound
+from plumbing.outbox import OutboxRecorder
 from plumbing.settings import Settings
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, Payload
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -70,20 +78,87 @@ def dataclass_transcoding(cls: type) -> Transcoding:
     return _AsDict()
 
 
+Position = tuple[str, int]  # (upstream, sequence)
+Policy = Callable[[Any], object]
+
+
+class UnitOfWork:
+    """What the policies of one batch of upstream events changed, saved at the end in one
+    transaction with every upstream position. Aggregates loaded in the batch are kept, so a
+    later event of the batch sees what an earlier one changed."""
+
+    def __init__(self, batch: set[Position], processed: set[Position]) -> None:
+        self.batch = batch
+        self.processed = processed  # of the batch's positions, those recorded before it
+        self.loaded: dict[UUID, Any] = {}
+        self.changes: ProcessingEvent[UUID] = ProcessingEvent()
+        self.trackings: list[Tracking] = []
+
+    def collect(self, aggregates: Sequence[Any], position: Position | None = None) -> None:
+        self.changes.collect_events(*aggregates)
+        for aggregate in aggregates:
+            self.loaded[aggregate.id] = aggregate
+        if position is not None:
+            self.trackings.append(Tracking(*position))
+            self.processed.add(position)
+
+    def dirty(self) -> bool:
+        """Whether a loaded aggregate holds changes nobody saved (a policy that failed)."""
+        return any(aggregate.pending_events for aggregate in self.loaded.values())
+
+
+class Rollback(Exception):
+    """A unit of work that cannot be committed as a whole."""
+
+
+class BatchRepository(Repository[UUID]):
+    """The library's repository, which inside a unit of work hands out the unit's own copy
+    of each aggregate (the latest version only; an older one is read from the store)."""
+
+    def __init__(self, units: threading.local, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.units = units
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        unit: UnitOfWork | None = getattr(self.units, "current", None)
+        if unit is None or version is not None:
+            return super().get(aggregate_id, version=version, **kwargs)
+        if aggregate_id not in unit.loaded:
+            unit.loaded[aggregate_id] = super().get(aggregate_id, **kwargs)
+        return unit.loaded[aggregate_id]
+
+
 class EventSourcedService(Application[UUID]):
-    """One per bounded context. Events live in the service's own PostgreSQL schema."""
+    """One per bounded context. Events live in the service's own PostgreSQL schema, each
+    with its wire message (`to_wire`) in the outbox beside them."""
 
     value_types: ClassVar[tuple[type, ...]] = ()
 
+    @staticmethod
+    def to_wire(
+        event: DomainEventProtocol, aggregate: Any
+    ) -> tuple[type[Envelope], Payload] | None:
+        """The wire event of a stored event (None: private to the service); see `ToWire`."""
+        return None
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._units = threading.local()
         create_schema(settings, self.name)
-        super().__init__(env=settings.postgres_env(schema=self.name))
+        env = settings.postgres_env(schema=self.name)
+        env["PROCESS_RECORDER_TOPIC"] = f"{OutboxRecorder.__module__}:{OutboxRecorder.__name__}"
+        super().__init__(env=env)
         with self.process_recorder.datastore.transaction(commit=True) as cursor:
             chain.install(cursor, self.name, self.process_recorder.events_table_name)
+        outbox.install(
+            self.process_recorder, self.name, type(self).to_wire, self.mapper.to_domain_event
+        )
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
+
+    def construct_repository(self) -> Repository[UUID]:
+        return BatchRepository(self._units, event_store=self.events, snapshot_store=self.snapshots)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -92,9 +167,13 @@ class EventSourcedService(Application[UUID]):
             transcoder.register(dataclass_transcoding(value_type))
 
     @property
-    def process_recorder(self) -> PostgresProcessRecorder:
-        assert isinstance(self.recorder, PostgresProcessRecorder)
+    def process_recorder(self) -> OutboxRecorder:
+        assert isinstance(self.recorder, OutboxRecorder)
         return self.recorder
+
+    @property
+    def _unit(self) -> UnitOfWork | None:
+        return getattr(self._units, "current", None)
 
     def load(self, aggregate_id: UUID, missing: NotFound | None = None) -> Any:
         """The aggregate with this id, or `missing` raised (naming the id by default)."""
@@ -102,6 +181,14 @@ class EventSourcedService(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing or NotFound(f"nothing has id {aggregate_id}") from None
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save what changed; inside a unit of work, when the unit is committed."""
+        unit = self._unit
+        if unit is None:
+            return super().save(*objs, **kwargs)
+        unit.collect(objs)
+        return []
 
     def save_new(self, aggregate: Any, *others: Any) -> None:
         """Save a new aggregate whose id derives from a business key, with what changed beside
@@ -117,30 +204,110 @@ class EventSourcedService(Application[UUID]):
         log, so a later position may be recorded before an earlier one: no max() here."""
         if sequence is None:
             return False
+        unit = self._unit
+        if unit is not None and (upstream, sequence) in unit.batch:
+            return (upstream, sequence) in unit.processed
+        return bool(self.recorded_positions([(upstream, sequence)]))
+
+    def recorded_positions(self, positions: Sequence[Position]) -> set[Position]:
+        """Which of these upstream positions are recorded, in one read."""
+        if not positions:
+            return set()
         recorder = self.process_recorder
         statement = sql.SQL(
-            "SELECT 1 FROM {}.{} WHERE application_name = %s AND notification_id = %s"
+            "SELECT application_name, notification_id FROM {}.{} WHERE"
+            " (application_name, notification_id) IN (SELECT * FROM unnest(%s::text[], %s::int8[]))"
         ).format(sql.Identifier(self.name), sql.Identifier(recorder.tracking_table_name))
+        upstreams, sequences = zip(*positions, strict=True)
         with recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(statement, (upstream, sequence))
-            return cursor.fetchone() is not None
+            cursor.execute(statement, (list(upstreams), list(sequences)))
+            return {(row["application_name"], row["notification_id"]) for row in cursor}
 
     def save_processed(self, *aggregates: Any, upstream: str, sequence: int | None) -> None:
         """Save aggregates with the upstream position they react to, in one transaction.
 
         A redelivered upstream event fails the tracking insert and changes nothing.
         """
-        tracking = Tracking(upstream, sequence) if sequence is not None else None
-        processing_event = ProcessingEvent[UUID](tracking=tracking)
+        unit = self._unit
+        if unit is not None:
+            unit.collect(aggregates, (upstream, sequence) if sequence is not None else None)
+            return
+        processing_event = ProcessingEvent[UUID](
+            tracking=Tracking(upstream, sequence) if sequence is not None else None
+        )
         processing_event.collect_events(*aggregates)
         try:
-            recordings = self._record(processing_event)  # as the library's own processes do
+            self._write(processing_event)
         except IntegrityError:
             if not self.already_processed(upstream, sequence):
                 raise
-            return
+
+    def _write(self, processing_event: ProcessingEvent[UUID], **kwargs: Any) -> None:
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)  # as the library's own processes do
         self._take_snapshots(processing_event)
         self._notify(recordings)
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Record the events with their wire messages, made from the aggregates as they stood
+        just after each event (the library calls this for every save)."""
+        wired, _ = outbox.wire_all(
+            type(self).to_wire,
+            processing_event.events,
+            processing_event.aggregates,
+            self._state_before,
+        )
+        processing_event.saved_kwargs.update(outbox=wired, producer=self.name)
+        return super()._record(processing_event)
+
+    def _state_before(self, event: DomainEventProtocol) -> Any:
+        if event.originator_version == 1:
+            return None
+        return self.repository.get(event.originator_id, version=event.originator_version - 1)
+
+    def process_batch(self, work: Sequence[tuple[Policy, Envelope]]) -> list[tuple[Envelope, str]]:
+        """Run each policy on its upstream event, in order, and save every change with every
+        upstream position in one transaction. A command a policy's aggregate rejects is
+        returned with its reason (for the dead letters) and the rest go on. Where the batch
+        cannot be saved as a whole (a concurrent change to the same aggregate, a policy that
+        failed half-way), each event is processed on its own, as if it came alone."""
+        positions = [(e.producer, e.sequence) for _, e in work if e.sequence is not None]
+        unit = UnitOfWork(set(positions), self.recorded_positions(positions))
+        self._units.current = unit
+        try:
+            rejected = [r for policy, e in work if (r := self._in_unit(unit, policy, e))]
+            self._write(unit.changes, trackings=unit.trackings)
+            return rejected
+        except (Rollback, IntegrityError):
+            pass
+        finally:
+            self._units.current = None
+        return [r for policy, e in work if (r := self._alone(policy, e))]
+
+    @staticmethod
+    def _in_unit(
+        unit: UnitOfWork, policy: Policy, envelope: Envelope
+    ) -> tuple[Envelope, str] | None:
+        events_before = len(unit.changes.events)
+        try:
+            policy(envelope)
+        except CommandRejected as rejection:
+            if unit.dirty() or len(unit.changes.events) != events_before:
+                raise Rollback from rejection
+            return envelope, str(rejection)
+        return None
+
+    def _alone(self, policy: Policy, envelope: Envelope) -> tuple[Envelope, str] | None:
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                policy(envelope)
+                return None
+            except CommandRejected as rejection:
+                return envelope, str(rejection)
+            except IntegrityError:
+                if attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+        return None
 
 
 def connect(settings: Settings) -> psycopg.Connection[Any]:

@@ -1,39 +1,55 @@
-"""Following a service's own notification log: the outbox relay and other local reactions.
+"""Following a service's own log in batches: the outbox relay and other local reactions.
 
-The eventsourcing library's Postgres subscription LISTENs for the NOTIFY its recorder
-sends on every insert, so a follower wakes when events are stored, not on a timer.
+The event store NOTIFYs a channel in every transaction that stores events; a follower
+LISTENs on it, so it wakes when events are stored, not on a timer, and then reads everything
+stored since its position, a page at a time.
 """
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
+import psycopg
 import structlog
 from eventsourcing.domain import DomainEventProtocol
+from psycopg import sql
 
 from plumbing.eventstore import EventSourcedService, connect
 
 log = structlog.get_logger()
 
-Handle = Callable[[DomainEventProtocol, int], None]
+T = TypeVar("T")
+# A page of what the log holds after a position (up to a limit), each item with its position.
+Read = Callable[[int, int], Sequence[tuple[T, int]]]
+Handle = Callable[[Sequence[tuple[T, int]]], None]
 
 
-class LogFollower:
-    """Hands each stored event to `handle`, in notification order, on its own thread.
+class Follower(Generic[T]):
+    """Hands what the service's log holds after its position to `handle`, a page at a time,
+    in log order, on its own thread.
 
-    `handle` records its own position (a tracking record named `name`), so a restart
-    resumes after the last event it finished. A failing `handle` is retried, never skipped.
+    `handle` records the position of the page's last item (a tracking record named `name`)
+    in the transaction that does its work, so a restart resumes after the last page it
+    finished. A failing `handle` is retried, never skipped.
     """
 
     def __init__(
-        self, service: EventSourcedService, name: str, handle: Handle, retry_seconds: float = 1.0
+        self,
+        service: EventSourcedService,
+        name: str,
+        read: Read[T],
+        handle: Handle[T],
+        page: int = 500,
+        retry_seconds: float = 1.0,
     ) -> None:
         self.service = service
         self.name = name
+        self.read = read
         self.handle = handle
+        self.page = page
         self.retry_seconds = retry_seconds
         self._stopping = threading.Event()
-        self._subscription: object | None = None
         self.leading = False
         self._thread = threading.Thread(target=self._run, name=f"follow-{name}", daemon=True)
 
@@ -42,9 +58,6 @@ class LogFollower:
 
     def stop(self) -> None:
         self._stopping.set()
-        subscription = self._subscription
-        if subscription is not None:
-            subscription.stop()  # type: ignore[attr-defined]
         self._thread.join(timeout=10)
 
     def running(self) -> bool:
@@ -53,15 +66,19 @@ class LogFollower:
     def position(self) -> int:
         return self.service.process_recorder.max_tracking_id(self.name) or 0
 
+    def head(self) -> int:
+        """The position of the newest item this follower will be handed."""
+        return self.service.recorder.max_notification_id() or 0
+
     def lag(self) -> int:
-        return (self.service.recorder.max_notification_id() or 0) - self.position()
+        return max(0, self.head() - self.position())
 
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
-                with self._leadership() as leading:
-                    if leading:
-                        self._follow()
+                with self._leadership() as connection:
+                    if connection is not None:
+                        self._follow(connection)
             except Exception:
                 log.exception(
                     "follower failed; resuming from its last position", follower=self.name
@@ -69,7 +86,7 @@ class LogFollower:
                 self._stopping.wait(self.retry_seconds)
 
     @contextmanager
-    def _leadership(self) -> Iterator[bool]:
+    def _leadership(self) -> Iterator[psycopg.Connection[Any] | None]:
         """Only one replica of a service follows its log at a time: the one holding this
         follower's advisory lock. Another waits, and takes over when the lock is released
         (PostgreSQL releases it when the holder's connection ends, however it ends)."""
@@ -80,18 +97,50 @@ class LogFollower:
                 if row.fetchone() == (True,):
                     self.leading = True
                     try:
-                        yield True
+                        yield connection
                     finally:
                         self.leading = False
                     return
                 self._stopping.wait(self.retry_seconds)
-            yield False
+            yield None
 
-    def _follow(self) -> None:
-        mapper = self.service.mapper
-        with self.service.recorder.subscribe(gt=self.position() or None) as subscription:
-            self._subscription = subscription
-            if self._stopping.is_set():
-                return
-            for notification in subscription:
-                self.handle(mapper.to_domain_event(notification), notification.id)
+    def _follow(self, connection: psycopg.Connection[Any]) -> None:
+        channel = self.service.process_recorder.channel_name
+        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        position = self.position()
+        while not self._stopping.is_set():
+            page = self.read(position, self.page)
+            if page:
+                self.handle(page)
+                position = page[-1][1]
+                continue
+            for _ in connection.notifies(timeout=0.5, stop_after=1):
+                pass  # woken by a store; what it stored is read above
+
+
+def events_after(service: EventSourcedService) -> Read[DomainEventProtocol]:
+    """The service's stored events after a position, as domain events."""
+
+    def read(position: int, limit: int) -> list[tuple[DomainEventProtocol, int]]:
+        notifications = service.recorder.select_notifications(
+            position, limit, inclusive_of_start=False
+        )
+        return [(service.mapper.to_domain_event(n), n.id) for n in notifications]
+
+    return read
+
+
+def each_event(
+    react: Callable[[DomainEventProtocol, int], None],
+) -> Handle[DomainEventProtocol]:
+    """A handler that reacts to the events of a page one at a time (`react` records its own
+    position, as when it sends something out before recording that it did)."""
+
+    def handle(page: Sequence[tuple[DomainEventProtocol, int]]) -> None:
+        for event, position in page:
+            react(event, position)
+
+    return handle
+
+
+LogFollower = Follower[DomainEventProtocol]

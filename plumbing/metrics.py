@@ -14,7 +14,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
 
 from plumbing.eventstore import hop
-from plumbing.follower import LogFollower
+from plumbing.follower import Follower
 
 EVENTS_STORED = Gauge(
     "civil_orders_events_stored", "Events in the service's own event store.", ["service"]
@@ -52,7 +52,7 @@ async def refresh(state: Any) -> None:
     stored = await hop(state.service.recorder.max_notification_id) or 0
     EVENTS_STORED.labels(service).set(stored)
     for follower in state.followers:
-        follower_metrics(service, follower, stored, await hop(follower.position))
+        follower_metrics(service, follower, await hop(follower.position), await hop(follower.lag))
     consumer = state.consumers.consumer()
     if consumer is not None:
         for partition in consumer.assignment():
@@ -64,9 +64,9 @@ async def refresh(state: Any) -> None:
     await state.extra_metrics(state.pool)
 
 
-def follower_metrics(service: str, follower: LogFollower, stored: int, position: int) -> None:
+def follower_metrics(service: str, follower: Follower[Any], position: int, lag: int) -> None:
     FOLLOWER_POSITION.labels(service, follower.name).set(position)
-    FOLLOWER_LAG.labels(service, follower.name).set(stored - position)
+    FOLLOWER_LAG.labels(service, follower.name).set(lag)
 
 
 metrics = APIRouter(tags=["operations"])

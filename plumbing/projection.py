@@ -1,23 +1,24 @@
-"""Read models of a service's own events, each updated in one transaction with its position."""
+"""Read models of a service's own events, each updated a page at a time with its position."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
 from plumbing.eventstore import EventSourcedService
-from plumbing.follower import LogFollower
+from plumbing.follower import LogFollower, events_after
 
 Apply = Callable[[Any, DomainEventProtocol], None]
 
 
 class LocalProjection(LogFollower):
-    """Follows the service's log and applies each event to tables `ddl` creates; the tables
-    are written only here, and can be dropped and rebuilt by replay."""
+    """Follows the service's log and applies each page of events to tables `ddl` creates, in
+    one transaction with the page's position; the tables are written only here, and can be
+    dropped and rebuilt by replay."""
 
     def __init__(self, service: EventSourcedService, name: str, ddl: str, apply: Apply) -> None:
-        super().__init__(service, f"projection:{name}", self._project)
+        super().__init__(service, f"projection:{name}", events_after(service), self._project)
         self.ddl = ddl
         self.apply = apply
 
@@ -26,9 +27,9 @@ class LocalProjection(LogFollower):
             cursor.execute(self.ddl)
         super().start()
 
-    def _project(self, event: DomainEventProtocol, sequence: int) -> None:
+    def _project(self, page: Sequence[tuple[DomainEventProtocol, int]]) -> None:
         recorder = self.service.process_recorder
         with recorder.datastore.transaction(commit=True) as cursor:
-            self.apply(cursor, event)
-            # the library's own way to record a position inside a transaction of ours
-            recorder._insert_tracking(cursor, Tracking(self.name, sequence))
+            for event, _ in page:
+                self.apply(cursor, event)
+            recorder.track(cursor, Tracking(self.name, page[-1][1]))

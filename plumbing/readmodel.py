@@ -6,7 +6,6 @@ the change. A rebuild replays the services' event feeds into a fresh schema, the
 the projection's lock so the live consumer waits, catches up and swaps it in.
 """
 
-from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,13 +51,6 @@ class Projection:
             await connection.execute(self.ddl.format(schema=schema))
             await connection.execute(PROCESSED.format(schema=schema))
 
-    async def apply(self, connection: asyncpg.Connection, envelope: Envelope) -> bool:
-        """Apply one event to the live tables, unless already applied. A rebuild holding the
-        lock exclusively makes this wait until the rebuilt tables are in place."""
-        async with connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock_shared(hashtext($1))", self.lock)
-            return await self.apply_in(connection, self.schema, envelope)
-
     async def apply_in(
         self, connection: asyncpg.Connection, schema: str, envelope: Envelope
     ) -> bool:
@@ -88,23 +80,22 @@ async def update(db: asyncpg.Connection, table: str, key: tuple[str, Any], **col
 def subscribe_projections(
     consumers: Consumers, projections: tuple[Projection, ...], pool: asyncpg.Pool
 ) -> None:
-    """One policy per event type, applying it to every projection that takes it."""
-    interested: dict[type[Envelope], list[Projection]] = defaultdict(list)
-    for projection in projections:
-        for event_type in projection.handlers:
-            interested[event_type].append(projection)
-    for event_type, applying in interested.items():
-        consumers.on(event_type, _project(applying, pool))
+    """Each fetched batch applied to every projection that takes its events, in one
+    transaction holding each projection's lock shared (a rebuild's swap waits for it)."""
+    if not projections:
+        return
 
-
-def _project(projections: list[Projection], pool: asyncpg.Pool) -> Callable[[Any], Any]:
-    async def project(envelope: Envelope) -> None:
-        async with pool.acquire() as connection:
+    async def project(envelopes: list[Envelope]) -> None:
+        async with pool.acquire() as connection, connection.transaction():
             for projection in projections:
-                await projection.apply(connection, envelope)
+                await connection.execute(
+                    "SELECT pg_advisory_xact_lock_shared(hashtext($1))", projection.lock
+                )
+            for envelope in envelopes:
+                for projection in projections:
+                    await projection.apply_in(connection, projection.schema, envelope)
 
-    project.__name__ = f"project_into_{'_'.join(p.name for p in projections)}"
-    return project
+    consumers.on_batch({t for p in projections for t in p.handlers}, project)
 
 
 # A service's published history after a position: (envelopes, next position, head).

@@ -16,15 +16,15 @@ import structlog
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from faststream.kafka import KafkaBroker
 
-from plumbing.consumer import Consumers
+from plumbing.consumer import Consumers, Fetching, one_at_a_time
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import EventSourcedService, hop
-from plumbing.follower import LogFollower
+from plumbing.follower import Follower, LogFollower
 from plumbing.http import install_correlation, install_error_handlers, install_text_guard
 from plumbing.logs import configure_logging
 from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
 from plumbing.readmodel import Projection, subscribe_projections
-from plumbing.relay import OutboxRelay, ToWire, feed_page, publisher
+from plumbing.relay import OutboxRelay, publisher
 from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
@@ -42,19 +42,14 @@ async def no_extra_metrics(pool: asyncpg.Pool) -> None:
     return None
 
 
-def publishes_nothing(service: EventSourcedService, event: object) -> None:
-    return None
-
-
 @dataclass(frozen=True)
 class ServiceDefinition:
-    """A service: its event store (`application`, None for one that only reads events), how
-    its events go on the wire, its routes, policies, log followers and timers."""
+    """A service: its event store (`application`, None for one that only reads events; it
+    says how its events go on the wire), its routes, policies, log followers and timers."""
 
     name: str
     application: type[EventSourcedService] | None
     router: APIRouter
-    to_wire: ToWire = publishes_nothing
     subscribe: Callable[[Consumers, Any, Settings], None] = lambda consumers, service, s: None
     followers: Callable[[Any, Settings], list[LogFollower]] = field(
         default=lambda service, settings: []
@@ -74,7 +69,8 @@ def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
-        acks="all",
+        acks=settings.kafka_acks,
+        linger_ms=settings.kafka_linger_ms,
         enable_idempotence=settings.kafka_idempotence,
         middlewares=[broker_middleware(client_id)],
         logger=logging.getLogger("faststream"),  # through our JSON handler
@@ -88,14 +84,27 @@ health = APIRouter(tags=["health"])
 feed = APIRouter(tags=["event feed"])
 
 
-@feed.get("/events")
+@feed.get("/events", response_class=Response)
 async def events(
     request: Request, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
-) -> dict[str, Any]:
+) -> Response:
     """This service's published events after a position, as the outbox relays them: for
-    replaying read models from the start without the broker."""
+    replaying read models from the start without the broker. `{"events": [{"topic",
+    "event"}], "next": where to continue, "head": the newest position}`."""
     state = request.app.state
-    return await hop(feed_page, state.service, state.to_wire, after, limit)
+    outbox = f'"{state.service.name}".outbox'
+    async with state.pool.acquire() as connection, connection.transaction():
+        rows = await connection.fetch(
+            f"""SELECT notification_id, topic, value FROM {outbox}
+                WHERE notification_id > $1 ORDER BY notification_id LIMIT $2""",
+            after,
+            limit,
+        )
+        head = await connection.fetchval(f"SELECT coalesce(max(notification_id), 0) FROM {outbox}")
+    page = b",".join(b'{"topic":"%s","event":%s}' % (r["topic"].encode(), r["value"]) for r in rows)
+    position = rows[-1]["notification_id"] if rows else after
+    body = b'{"events":[%s],"next":%d,"head":%d}' % (page, position, head)
+    return Response(body, media_type="application/json")
 
 
 @health.get("/health/live")
@@ -139,7 +148,11 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         )
         dead_letters = DeadLetters(pool, broker, definition.name)
         await dead_letters.setup()
-        consumers = Consumers(broker, definition.name, dead_letters)
+        fetching = Fetching(
+            config.kafka_fetch_max_wait_ms, config.kafka_max_batch, config.kafka_poll_ms
+        )
+        run = service.process_batch if service is not None else one_at_a_time
+        consumers = Consumers(broker, definition.name, dead_letters, run, fetching)
         definition.subscribe(consumers, service, config)
         for projection in definition.projections:
             async with pool.acquire() as connection:
@@ -147,13 +160,13 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         subscribe_projections(consumers, definition.projections, pool)
         consumers.subscribe()
         await broker.start()
-        followers = []
+        followers: list[Follower[Any]] = []
         if service is not None:
             relay = OutboxRelay(
                 service,
-                definition.to_wire,
                 publisher(broker, asyncio.get_running_loop()),
                 await cluster_id(config.kafka_bootstrap_servers),
+                config.relay_batch,
             )
             followers = [relay, *definition.followers(service, config)]
         for follower in followers:
@@ -164,7 +177,6 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             settings=config,
             broker=broker,
             pool=pool,
-            to_wire=definition.to_wire,
             followers=followers,
             consumers=consumers,
             dead_letters=dead_letters,

@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlparse
 
 from pydantic import Field, SecretStr, field_validator
@@ -37,6 +38,43 @@ class Settings(BaseSettings):
     kafka_idempotence: bool = Field(
         default=False,
         description="Idempotent producers (set true on real Apache Kafka; Tansu refuses them).",
+    )
+    kafka_acks: Literal["all", "1", "0"] = Field(
+        default="all",
+        description="Acknowledgements a producer waits for: all in-sync replicas, the leader "
+        "alone, or none (loses events when a broker fails; for drills only).",
+    )
+    kafka_linger_ms: int = Field(
+        default=0,
+        ge=0,
+        le=1000,
+        description="How long a producer waits to fill a batch. The relay already sends "
+        "everything ready at once, so 0 costs nothing in throughput.",
+    )
+    kafka_fetch_max_wait_ms: int = Field(
+        default=10,
+        ge=1,
+        le=5000,
+        description="Longest a consumer's fetch waits at the broker for data: the worst "
+        "delay a lone event adds per hop. Lower is quicker and polls more.",
+    )
+    kafka_poll_ms: int = Field(
+        default=5,
+        ge=1,
+        le=5000,
+        description="With nothing fetched, how long a consumer waits before looking again.",
+    )
+    kafka_max_batch: int = Field(
+        default=500,
+        ge=1,
+        le=10000,
+        description="Most events a consumer applies in one transaction (one offset commit).",
+    )
+    relay_batch: int = Field(
+        default=1000,
+        ge=1,
+        le=10000,
+        description="Most events the outbox relay publishes before recording its position.",
     )
     team_directory: Path = Field(
         default=PACKAGED_CONFIG / "teams.yaml",

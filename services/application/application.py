@@ -21,6 +21,7 @@ from services.application.domain import (
     Subject,
     Term,
 )
+from services.application.wire import to_wire
 
 
 class ApplicationNotFound(NotFound):
@@ -40,6 +41,7 @@ class UnknownTeam(CommandRejected):
 
 class ApplicationService(EventSourcedService):
     name = "application"
+    to_wire = staticmethod(to_wire)
     value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
 
     @property

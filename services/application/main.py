@@ -29,7 +29,6 @@ from services.application.casework import (
     ProposedTerm,
 )
 from services.application.domain import Term
-from services.application.wire import to_wire
 
 router = APIRouter(tags=["applications"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -303,7 +302,6 @@ async def keep_the_calendar(
 definition = ServiceDefinition(
     name="application",
     application=ApplicationService,
-    to_wire=to_wire,
     router=router,
     subscribe=subscribe,
     followers=lambda service, settings: [calendar_projection(service)],

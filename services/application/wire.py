@@ -1,5 +1,7 @@
 """Which application-service events other services see, and in what shape."""
 
+from typing import Any
+
 from eventsourcing.domain import DomainEventProtocol
 
 from schemas.application import (
@@ -28,7 +30,6 @@ from schemas.application import (
 from schemas.common import OrderType
 from schemas.common import Term as WireTerm
 from schemas.envelope import Envelope, Payload
-from services.application.application import ApplicationService
 from services.application.domain import Application, Order
 
 STAGE_CHANGES = (
@@ -43,10 +44,7 @@ STAGE_CHANGES = (
 )
 
 
-def _stage_changed(service: ApplicationService, event: DomainEventProtocol) -> Payload:
-    application: Application = service.repository.get(
-        event.originator_id, version=event.originator_version
-    )
+def _stage_changed(event: DomainEventProtocol, application: Application) -> Payload:
     decided = isinstance(event, Application.OutcomeRecorded)
     return ApplicationStageChanged(
         referral_id=application.referral_id,
@@ -70,9 +68,8 @@ def _reason(event: DomainEventProtocol) -> str | None:
     return None
 
 
-def to_wire(
-    service: ApplicationService, event: DomainEventProtocol
-) -> tuple[type[Envelope], Payload] | None:
+def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
+    """The wire event of a stored event, made from its aggregate as it stood just after it."""
     if isinstance(event, Application.Opened):
         return ApplicationOpenedV1, ApplicationOpened(
             referral_id=event.referral_id,
@@ -81,9 +78,9 @@ def to_wire(
             order_type=OrderType(event.order_type),
         )
     if isinstance(event, STAGE_CHANGES):
-        return ApplicationStageChangedV1, _stage_changed(service, event)
+        return ApplicationStageChangedV1, _stage_changed(event, aggregate)
     if isinstance(event, Application.ComplaintDeadlineApproaching):
-        application: Application = service.repository.get(event.originator_id, version=1)
+        application: Application = aggregate
         return ComplaintDeadlineApproachingV1, ComplaintDeadlineApproaching(
             application_id=event.originator_id,
             district=application.district,
@@ -91,7 +88,7 @@ def to_wire(
             days_left=event.days_left,
         )
     if isinstance(event, Order.Granted):
-        order: Order = service.repository.get(event.originator_id, version=1)
+        order: Order = aggregate
         return OrderGrantedV1, OrderGranted(
             order_reference=order.reference,
             application_id=order.application_id,
@@ -106,14 +103,14 @@ def to_wire(
             terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in order.terms],
         )
     if isinstance(event, Order.Allocated):
-        order = _order_as_at(service, event)
+        order = aggregate
         return OrderAllocatedV1, OrderAllocated(
             order_reference=order.reference,
             team=event.team,
             district=order.district,
         )
     if isinstance(event, Order.Reallocated):
-        order = _order_as_at(service, event)
+        order = aggregate
         return OrderReallocatedV1, OrderReallocated(
             order_reference=order.reference,
             from_team=event.from_team,
@@ -122,7 +119,7 @@ def to_wire(
             reason=event.reason,
         )
     if isinstance(event, Order.Varied):
-        order = _order_as_at(service, event)
+        order = aggregate
         return OrderVariedV1, OrderVaried(
             order_reference=order.reference,
             team=order.team,
@@ -131,7 +128,7 @@ def to_wire(
             terms=[WireTerm(kind=t.kind, wording=t.wording, until=t.until) for t in event.terms],
         )
     if isinstance(event, Order.Renewed):
-        order = _order_as_at(service, event)
+        order = aggregate
         return OrderRenewedV1, OrderRenewed(
             order_reference=order.reference,
             team=order.team,
@@ -139,12 +136,12 @@ def to_wire(
             ends_on=event.ends_on,
         )
     if isinstance(event, Order.RenewalReviewDue):
-        order = _order_as_at(service, event)
+        order = aggregate
         return OrderRenewalReviewDueV1, OrderRenewalReviewDue(
             order_reference=order.reference, team=order.team, ends_on=event.ends_on
         )
     if isinstance(event, Order.Expired):
-        order = _order_as_at(service, event)
+        order = aggregate
         return OrderExpiredV1, OrderExpired(
             order_reference=order.reference,
             subject_nominal_id=order.subject_nominal_id,
@@ -153,9 +150,3 @@ def to_wire(
             reason=event.reason,
         )
     return None
-
-
-def _order_as_at(service: ApplicationService, event: DomainEventProtocol) -> Order:
-    """The order as it stood just after `event`."""
-    order: Order = service.repository.get(event.originator_id, version=event.originator_version)
-    return order

@@ -16,6 +16,7 @@ from schemas.application import (
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
+from services.breach.wire import to_wire
 
 
 class UnknownOrder(NotFound):
@@ -25,6 +26,7 @@ class UnknownOrder(NotFound):
 
 class BreachService(EventSourcedService):
     name = "breach"
+    to_wire = staticmethod(to_wire)
     value_types = (Term,)
 
     def when_order_granted_register_it(self, envelope: OrderGrantedV1) -> None:

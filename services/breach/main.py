@@ -22,7 +22,6 @@ from schemas.application import (
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome
-from services.breach.wire import to_wire
 
 router = APIRouter(tags=["breaches"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -80,7 +79,6 @@ def subscribe(consumers: Consumers, service: BreachService, settings: Settings) 
 definition = ServiceDefinition(
     name="breach",
     application=BreachService,
-    to_wire=to_wire,
     router=router,
     subscribe=subscribe,
 )

@@ -1,5 +1,7 @@
 """Which breach-service events other services see, and in what shape."""
 
+from typing import Any
+
 from eventsourcing.domain import DomainEventProtocol
 
 from schemas.breach import (
@@ -10,15 +12,13 @@ from schemas.breach import (
     BreachRecordedV1,
 )
 from schemas.envelope import Envelope, Payload
-from services.breach.application import BreachService
 from services.breach.domain import Breach
 
 
-def to_wire(
-    service: BreachService, event: DomainEventProtocol
-) -> tuple[type[Envelope], Payload] | None:
+def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
+    """The wire event of a stored event, made from its aggregate as it stood just after it."""
     if isinstance(event, Breach.Recorded):
-        breach: Breach = service.repository.get(event.originator_id, version=1)
+        breach: Breach = aggregate
         return BreachRecordedV1, BreachRecorded(
             order_id=breach.order_id,
             order_reference=breach.order_reference,
@@ -31,7 +31,7 @@ def to_wire(
             repeat=breach.repeat,
         )
     if isinstance(event, Breach.OutcomeRecorded):
-        recorded: Breach = service.repository.get(event.originator_id, version=1)
+        recorded: Breach = aggregate
         return BreachOutcomeRecordedV1, BreachOutcomeRecorded(
             order_reference=recorded.order_reference,
             outcome=BreachOutcome(event.outcome),

@@ -24,6 +24,7 @@ from schemas.configuration import Channel, TeamDirectory, TeamDirectoryPublished
 from schemas.envelope import Envelope
 from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
+from services.notification.wire import to_wire
 
 DISPATCHER = "dispatch:alerts"
 ACTOR = "service:notification"
@@ -36,6 +37,7 @@ class NoTeamToAlert(CommandRejected):
 
 class NotificationService(EventSourcedService):
     name = "notification"
+    to_wire = staticmethod(to_wire)
 
     @property
     def teams(self) -> TeamDirectory:

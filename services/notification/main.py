@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, status
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
-from plumbing.follower import LogFollower
+from plumbing.follower import LogFollower, each_event, events_after
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
@@ -31,7 +31,6 @@ from services.notification.inbox import (
     inbox_projection,
     team_inbox,
 )
-from services.notification.wire import to_wire
 
 router = APIRouter(tags=["alerts"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -71,7 +70,12 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
 
 def followers(service: NotificationService, settings: Settings) -> list[LogFollower]:
     return [
-        LogFollower(service, DISPATCHER, service.when_alert_raised_send_it),
+        LogFollower(
+            service,
+            DISPATCHER,
+            events_after(service),
+            each_event(service.when_alert_raised_send_it),
+        ),
         inbox_projection(service),
     ]
 
@@ -92,7 +96,6 @@ async def escalate_unacknowledged(
 definition = ServiceDefinition(
     name="notification",
     application=NotificationService,
-    to_wire=to_wire,
     router=router,
     subscribe=subscribe,
     followers=followers,

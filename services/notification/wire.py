@@ -1,5 +1,7 @@
 """Alert events, published so auditors can replay what every team was told, and when."""
 
+from typing import Any, cast
+
 from eventsourcing.domain import DomainEventProtocol
 
 from schemas.envelope import Envelope, Payload
@@ -15,13 +17,11 @@ from schemas.notification import (
     AlertRequested,
     AlertRequestedV1,
 )
-from services.notification.application import NotificationService
 from services.notification.domain import Alert
 
 
-def to_wire(
-    service: NotificationService, event: DomainEventProtocol
-) -> tuple[type[Envelope], Payload] | None:
+def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
+    """The wire event of a stored event, made from its aggregate as it stood just after it."""
     if isinstance(event, Alert.Requested):
         return AlertRequestedV1, AlertRequested(
             team=event.team,
@@ -31,7 +31,7 @@ def to_wire(
         )
     if not isinstance(event, Alert.Event):
         return None  # e.g. the team directory adopted: the notifier's own business
-    team = _team(service, event)
+    team = cast(Alert, aggregate).team
     if isinstance(event, Alert.Delivered | Alert.EscalationSent):
         return AlertDeliveredV1, AlertDelivered(
             team=team,
@@ -52,8 +52,3 @@ def to_wire(
     if isinstance(event, Alert.Acknowledged):
         return AlertAcknowledgedV1, AlertAcknowledged(team=team)
     return None
-
-
-def _team(service: NotificationService, event: DomainEventProtocol) -> str:
-    alert: Alert = service.repository.get(event.originator_id, version=1)
-    return alert.team

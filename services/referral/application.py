@@ -26,6 +26,7 @@ from services.referral.domain import (
 )
 from services.referral.queue import open_caseloads
 from services.referral.screening import Disposal, screen
+from services.referral.wire import to_wire
 
 
 class ReferralNotFound(NotFound):
@@ -40,6 +41,7 @@ class CandidateIsAnotherPerson(CommandRejected):
 
 class ReferralService(EventSourcedService):
     name = "referral"
+    to_wire = staticmethod(to_wire)
     value_types = (Subject,)
 
     @property

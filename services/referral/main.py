@@ -24,7 +24,6 @@ from services.referral.application import ReferralService
 from services.referral.candidates import candidates_projection, list_candidates
 from services.referral.domain import DeclineReason, DismissalReason
 from services.referral.queue import possibly_overdue, queue_projection, waiting
-from services.referral.wire import to_wire
 
 referrals = APIRouter(prefix="/referrals", tags=["referrals"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -218,7 +217,6 @@ router.include_router(candidates)
 definition = ServiceDefinition(
     name="referral",
     application=ReferralService,
-    to_wire=to_wire,
     router=router,
     subscribe=subscribe,
     followers=lambda service, settings: [

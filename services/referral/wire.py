@@ -1,5 +1,7 @@
 """Which referral events other services see, and in what shape."""
 
+from typing import Any
+
 from eventsourcing.domain import DomainEventProtocol
 
 from schemas.common import OrderSought
@@ -16,7 +18,6 @@ from schemas.referral import (
     ReferralStatusChanged,
     ReferralStatusChangedV1,
 )
-from services.referral.application import ReferralService
 from services.referral.domain import Candidate, Referral
 
 STATUS_CHANGES = (
@@ -39,9 +40,8 @@ def _reason(event: DomainEventProtocol) -> str | None:
     return None
 
 
-def to_wire(
-    service: ReferralService, event: DomainEventProtocol
-) -> tuple[type[Envelope], Payload] | None:
+def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
+    """The wire event of a stored event, made from its aggregate as it stood just after it."""
     if isinstance(event, Referral.Received):
         return ReferralReceivedV1, ReferralReceived(
             district=event.district,
@@ -51,9 +51,7 @@ def to_wire(
             referred_on=event.referred_on,
         )
     if isinstance(event, STATUS_CHANGES):
-        changed: Referral = service.repository.get(
-            event.originator_id, version=event.originator_version
-        )
+        changed: Referral = aggregate
         return ReferralStatusChangedV1, ReferralStatusChanged(
             district=changed.district,
             status=ReferralStatus(changed.status),
@@ -61,9 +59,7 @@ def to_wire(
             reason=_reason(event),
         )
     if isinstance(event, Referral.Accepted):
-        referral: Referral = service.repository.get(
-            event.originator_id, version=event.originator_version
-        )
+        referral: Referral = aggregate
         return ReferralAcceptedV1, ReferralAccepted(
             referral_id=referral.id,
             district=referral.district,

@@ -8,10 +8,12 @@ from eventsourcing.application import AggregateNotFoundError
 from plumbing.configuration import set_configuration
 from plumbing.eventstore import EventSourcedService, Trace
 from services.web.domain import AccessLogPolicy, AccessRecorded
+from services.web.wire import to_wire
 
 
 class WebService(EventSourcedService):
     name = "web"
+    to_wire = staticmethod(to_wire)
 
     def record_access(
         self,

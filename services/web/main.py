@@ -11,7 +11,6 @@ from services.web.access_log import access_log_projection
 from services.web.application import WebService
 from services.web.auth import load_users
 from services.web.backend import Backend
-from services.web.wire import to_wire
 
 router = APIRouter()
 router.include_router(api.router)
@@ -29,7 +28,6 @@ def state(settings: Settings) -> dict[str, Any]:
 definition = ServiceDefinition(
     name="web",
     application=WebService,
-    to_wire=to_wire,
     router=router,
     followers=lambda service, settings: [access_log_projection(service)],
     state=state,

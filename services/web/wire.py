@@ -1,5 +1,7 @@
 """Which web-app events other services see: the configuration the administrator publishes."""
 
+from typing import Any
+
 from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.configuration import TEAM_DIRECTORY, Configuration
@@ -12,17 +14,13 @@ from schemas.configuration import (
     TeamDirectoryPublishedV1,
 )
 from schemas.envelope import Envelope, Payload
-from services.web.application import WebService
 
 
-def to_wire(
-    service: WebService, event: DomainEventProtocol
-) -> tuple[type[Envelope], Payload] | None:
+def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
+    """The wire event of a stored event, made from its aggregate as it stood just after it."""
     if not isinstance(event, Configuration.Set | Configuration.Changed):
         return None
-    published: Configuration = service.repository.get(
-        event.originator_id, version=event.originator_version
-    )
+    published: Configuration = aggregate
     if published.kind == TEAM_DIRECTORY:
         directory = TeamDirectory.model_validate(published.document)
         return TeamDirectoryPublishedV1, TeamDirectoryPublished(

@@ -1,0 +1,221 @@
+"""The transactional outbox: each stored event's wire message, made once, as it is stored.
+
+A service's events reach other services only as wire messages made from its own event log.
+The message is made when the events are saved, from the event and the aggregate as it stood
+just after it, and written in the same transaction to the `outbox` table, numbered by the
+event's position in the log. The relay publishes ready messages from there and the `/events`
+feed serves them, so nothing re-reads an aggregate to publish it.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import DomainEvent, DomainEventProtocol
+from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.postgres import PostgresProcessRecorder
+from psycopg import Cursor, sql
+from psycopg.rows import DictRow
+
+from schemas.envelope import Envelope, Payload
+from schemas.topics import topic_of
+
+# Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
+# class and payload, or None to keep the event private to the service.
+ToWire = Callable[[DomainEventProtocol, Any], tuple[type[Envelope], Payload] | None]
+
+
+def event_id(originator_id: UUID, version: int) -> UUID:
+    """A stable id for a stored event, the same on every republish."""
+    return uuid5(NAMESPACE_URL, f"civil-orders:event/{originator_id}/{version}")
+
+
+@dataclass(frozen=True)
+class Wired:
+    """A stored event's wire message before the log has given it a position."""
+
+    event: DomainEventProtocol
+    envelope_class: type[Envelope]
+    payload: Payload
+
+    def envelope(self, producer: str, sequence: int) -> Envelope:
+        event = self.event
+        trace = event.trace  # type: ignore[attr-defined]
+        return self.envelope_class(  # type: ignore[call-arg]  # the subclass fixes the type
+            event_id=event_id(event.originator_id, event.originator_version),
+            occurred_at=cast(DomainEvent, event).timestamp,
+            producer=producer,
+            aggregate_id=event.originator_id,
+            aggregate_version=event.originator_version,
+            sequence=sequence,
+            correlation_id=trace.correlation_id,
+            causation_id=trace.causation_id,
+            actor=trace.actor,
+            payload=self.payload,
+        )
+
+
+@dataclass(frozen=True)
+class Message:
+    """A ready wire message: what the relay publishes and the feed serves."""
+
+    sequence: int
+    topic: str
+    key: bytes
+    event_type: str
+    correlation_id: str
+    value: bytes
+
+
+def wire_all(
+    to_wire: ToWire,
+    events: Sequence[DomainEventProtocol],
+    latest: Mapping[UUID, Any],
+    before: Callable[[DomainEventProtocol], Any],
+) -> tuple[list[Wired | None], dict[UUID, Any]]:
+    """The wire message of each event (None for private ones), each made from its aggregate
+    as it stood just after it, and the aggregates as they stand after all of them.
+
+    An aggregate with one event among `events` is taken from `latest` as it is; one with
+    several is replayed from `before(its first event)`, its state just before that event
+    (None for an event that creates it)."""
+    counts = Counter(event.originator_id for event in events)
+    current: dict[UUID, Any] = {}
+    wired: list[Wired | None] = []
+    for event in events:
+        key = event.originator_id
+        if counts[key] == 1 and key in latest:
+            current[key] = latest[key]
+        else:
+            state = current[key] if key in current else before(event)
+            current[key] = cast(Any, event).mutate(state)
+        mapped = to_wire(event, current[key])
+        wired.append(Wired(event, *mapped) if mapped else None)
+    return wired, current
+
+
+OUTBOX = """
+CREATE TABLE IF NOT EXISTS {schema}.outbox (
+    notification_id bigint PRIMARY KEY,
+    topic text NOT NULL,
+    key bytea NOT NULL,
+    event_type text NOT NULL,
+    correlation_id text NOT NULL,
+    value bytea NOT NULL
+)"""
+
+
+class OutboxRecorder(PostgresProcessRecorder):
+    """The library's process recorder, which also writes the saved events' wire messages
+    (`outbox=`, one per stored event or None) and any number of upstream positions
+    (`trackings=`, for a batch) in the same transaction as the events."""
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        for tracking in kwargs.get("trackings", ()):
+            self._insert_tracking(curs, tracking)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        wired: Sequence[Wired | None] = kwargs.get("outbox", ())
+        producer: str = kwargs.get("producer", "")
+        if notification_ids and wired:
+            rows = [
+                _row(w.envelope(producer, n))
+                for w, n in zip(wired, notification_ids, strict=True)
+                if w is not None
+            ]
+            if rows:
+                curs.executemany(self._insert_outbox, rows)
+        return notification_ids
+
+    @property
+    def _insert_outbox(self) -> sql.Composed:
+        return sql.SQL(
+            "INSERT INTO {}.outbox (notification_id, topic, key, event_type, correlation_id,"
+            " value) VALUES (%s, %s, %s, %s, %s, %s)"
+        ).format(sql.Identifier(self.datastore.schema))
+
+    def select_messages(self, after: int, limit: int) -> list[Message]:
+        """Ready wire messages after log position `after`, in log order."""
+        statement = sql.SQL(
+            "SELECT notification_id, topic, key, event_type, correlation_id, value"
+            " FROM {}.outbox WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(sql.Identifier(self.datastore.schema))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (after, limit), prepare=True)
+            return [
+                Message(
+                    row["notification_id"],
+                    row["topic"],
+                    bytes(row["key"]),
+                    row["event_type"],
+                    row["correlation_id"],
+                    bytes(row["value"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def max_message_id(self) -> int:
+        statement = sql.SQL("SELECT max(notification_id) FROM {}.outbox").format(
+            sql.Identifier(self.datastore.schema)
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement)
+            row = curs.fetchone()
+            return (row["max"] if row else None) or 0
+
+    def track(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
+        """Record a position inside a transaction of the caller's."""
+        self._insert_tracking(curs, tracking)
+
+
+def _row(envelope: Envelope) -> tuple[int, str, bytes, str, str, bytes]:
+    assert envelope.sequence is not None
+    return (
+        envelope.sequence,
+        topic_of(type(envelope)).name,
+        str(envelope.aggregate_id).encode(),
+        envelope.event_type,
+        str(envelope.correlation_id),
+        envelope.model_dump_json().encode(),
+    )
+
+
+def install(
+    recorder: OutboxRecorder,
+    producer: str,
+    to_wire: ToWire,
+    to_domain_event: Callable[[Any], DomainEventProtocol],
+) -> None:
+    """Create the outbox; where events were stored before it existed, make their messages
+    now, in log order, in the same transaction (so a crash leaves no half-filled outbox)."""
+    schema = sql.Identifier(recorder.datastore.schema)
+    with recorder.datastore.transaction(commit=True) as curs:
+        curs.execute("SELECT to_regclass(%s) AS found", (f"{recorder.datastore.schema}.outbox",))
+        row = curs.fetchone()
+        if row is not None and row["found"] is not None:
+            return
+        curs.execute(sql.SQL(OUTBOX).format(schema=schema))
+        states: dict[UUID, Any] = {}
+        after, page = 0, 1000
+        while notifications := recorder.select_notifications(after, page, inclusive_of_start=False):
+            events = [to_domain_event(n) for n in notifications]
+            wired, after_page = wire_all(
+                to_wire, events, {}, lambda event: states.get(event.originator_id)
+            )
+            states.update(after_page)
+            rows = [
+                _row(w.envelope(producer, n.id))
+                for w, n in zip(wired, notifications, strict=True)
+                if w is not None
+            ]
+            if rows:
+                curs.executemany(recorder._insert_outbox, rows)
+            after = notifications[-1].id
