@@ -159,14 +159,18 @@ class Stack:
         }
         (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
 
-    def start(self, name: str, wait: bool = True) -> None:
-        """Start a process; `NAME#2` starts a second replica of service NAME."""
+    def start(self, name: str, wait: bool = True, **env: str) -> None:
+        """Start a process (with `env` added to its environment); `NAME#2` starts a second
+        replica of service NAME."""
         port = self._port(name)
         log_file = self.data_dir / f"{name}.log"
         service = name.split("#")[0]
         command = [sys.executable, "-m", "civil_orders", "serve", service, "--port", str(port)]
         self.processes[name] = subprocess.Popen(
-            command, env=self.env(), stdout=log_file.open("ab"), stderr=subprocess.STDOUT
+            command,
+            env=self.env() | env,
+            stdout=log_file.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         if wait:
             self.wait_ready(name)

@@ -1,0 +1,88 @@
+"""The outbox relay dies after publishing a batch and before recording its position: started
+again, it publishes the batch again, and every event takes effect once, in order."""
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from aiokafka import AIOKafkaConsumer
+
+from civil_orders.client import Client
+from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.stack import Stack
+from civil_orders.synthetic import Synthetic
+from plumbing.relay import FAILPOINT
+from plumbing.topics_admin import cluster_id
+from schemas.application import OrderAllocatedV1, OrderGrantedV1
+from schemas.topics import topic_of
+
+ORDERS = 3
+
+
+@contextmanager
+def holding(database_url: str, lock: str) -> Iterator[None]:
+    """Hold a follower's leadership lock, so no replica of its service runs it meanwhile."""
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
+        yield
+
+
+async def published(bootstrap_servers: str, topic: str, references: list[str]) -> Counter[str]:
+    """How many times each event about these orders is on `topic`, by event type."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=f"relay-crash-{time.time_ns()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    copies: Counter[str] = Counter()
+    try:
+        while batch := await consumer.getmany(timeout_ms=2000):
+            for records in batch.values():
+                for record in records:
+                    text = (record.value or b"").decode()
+                    for reference in references:
+                        if reference in text:
+                            kind = dict(record.headers)["event_type"].decode()
+                            copies[f"{kind} {reference}"] += 1
+    finally:
+        await consumer.stop()
+    return copies
+
+
+async def test_a_relay_killed_between_publishing_a_batch_and_recording_it_delivers_once_in_order(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=31)
+    referrals = [await refer(client, people, "north") for _ in range(ORDERS)]
+    applications = [await accept(client, referral["id"]) for referral in referrals]
+    before = {(d.service, d.id) for d in await client.dead_letters()}
+    relay = f"civil-orders:application:outbox:{await cluster_id(stack.bootstrap_servers)}"
+
+    stack.kill("application")
+    with holding(stack.database_url, relay):
+        # the orders are granted while no relay may publish them
+        stack.start("application")
+        references = [await grant(client, a["id"]) for a in applications]
+        stack.kill("application")
+        stack.start("application", **{FAILPOINT: "relay:published"})
+    # the lock is free: the relay publishes everything stored, then dies before recording it
+    crashed = stack.processes.pop("application")
+    assert crashed.wait(timeout=60) == 70
+    stack.start("application")  # and publishes the same batch again
+
+    for reference in references:
+        [received] = await alerts_for(client, "mosovo-north", reference, count=1)
+        assert received["copies"] == 1
+        # the breach service took the grant before the allocation, or it would have refused it
+        assert await team_managing(client, reference) == "mosovo-north"
+    assert {(d.service, d.id) for d in await client.dead_letters()} == before
+    orders = topic_of(OrderGrantedV1).name
+    assert topic_of(OrderAllocatedV1).name == orders
+    copies = await published(stack.bootstrap_servers, orders, references)
+    kinds = ("OrderGranted", "OrderAllocated")
+    assert copies == {f"{kind} {reference}": 2 for reference in references for kind in kinds}
