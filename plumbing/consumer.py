@@ -135,14 +135,20 @@ class Consumers:
         return getattr(self._subscriber, "consumer", None)
 
     async def _consume(self, bodies: list[bytes], message: KafkaMessage) -> None:
+        """Effects first (one transaction), then the dead letters, then the offsets: a batch
+        that fails half-way comes again whole, and its effects are not applied twice."""
         started = time.perf_counter()
         records = cast(tuple[ConsumerRecord, ...], message.raw_message)
         work: list[tuple[Policy, Envelope]] = []
         batches: dict[BatchHandler, list[Envelope]] = {}
+        refused: list[tuple[ConsumerRecord, str]] = []
         origin: dict[int, ConsumerRecord] = {}
         for record in records:
-            envelope = await self._parse(record)
-            if envelope is None:
+            source = self._topics[record.topic]
+            try:
+                envelope = source.parse(record.value or b"")
+            except ValidationError as error:
+                refused.append((record, f"invalid {source.name} message: {describe(error)}"))
                 continue
             origin[id(envelope)] = record
             if (policy := self._policies.get(type(envelope))) is not None:
@@ -152,19 +158,10 @@ class Consumers:
         rejected = await hop(self.run, work) if work else []
         for handler, envelopes in batches.items():
             await handler(envelopes)
-        for envelope, reason in rejected:
-            await self._dead_letter(
-                origin[id(envelope)], f"{envelope.event_type} rejected: {reason}"
-            )
+        refused += [(origin[id(e)], f"{e.event_type} rejected: {why}") for e, why in rejected]
+        for record, reason in refused:
+            await self._dead_letter(record, reason)
         self._log(work, batches, started)
-
-    async def _parse(self, record: ConsumerRecord) -> Envelope | None:
-        source = self._topics[record.topic]
-        try:
-            return source.parse(record.value or b"")
-        except ValidationError as error:
-            await self._dead_letter(record, f"invalid {source.name} message: {describe(error)}")
-            return None
 
     @staticmethod
     def _log(

@@ -113,9 +113,9 @@ class Follower(Generic[T]):
             if page:
                 self.handle(page)
                 position = page[-1][1]
-                continue
-            for _ in connection.notifies(timeout=0.5, stop_after=1):
-                pass  # woken by a store; what it stored is read above
+            if len(page) < self.page:  # all read: wait for a store to say it stored more
+                for _ in connection.notifies(timeout=0.5, stop_after=1):
+                    pass
 
 
 def events_after(service: EventSourcedService) -> Read[DomainEventProtocol]:

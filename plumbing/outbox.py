@@ -171,6 +171,24 @@ class OutboxRecorder(PostgresProcessRecorder):
             row = curs.fetchone()
             return (row["max"] if row else None) or 0
 
+    def select_histories(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """Every stored event of these aggregates, in one read, by aggregate and version."""
+        statement = sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (list(originator_ids),))
+            return [
+                StoredEvent(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
     def track(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
         """Record a position inside a transaction of the caller's."""
         self._insert_tracking(curs, tracking)

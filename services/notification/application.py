@@ -43,6 +43,9 @@ class NotificationService(EventSourcedService):
     def teams(self) -> TeamDirectory:
         return team_directory(self)
 
+    def will_load(self, envelope: Envelope) -> list[UUID]:
+        return [Alert.create_id(envelope.event_id)]
+
     def when_team_directory_published_adopt_it(self, envelope: TeamDirectoryPublishedV1) -> None:
         published = envelope.payload
         document = published.directory.model_dump(mode="json")

@@ -55,6 +55,12 @@ class ReferralService(EventSourcedService):
         document = published.rules.model_dump(mode="json")
         adopt(self, SCREENING_RULES, document, published.reason, envelope)
 
+    def will_load(self, envelope: Envelope) -> list[UUID]:
+        if isinstance(envelope, DistrictDisposalV1) and envelope.payload.suspect_nominal_id:
+            nominal = envelope.payload.suspect_nominal_id
+            return [SuspectDisposals.create_id(nominal), SubjectRecord.create_id(nominal)]
+        return []
+
     def when_disposal_received_screen_it(self, envelope: DistrictDisposalV1) -> UUID | None:
         """Screen a non-positive disposal of an identified suspect; a disposal seen before
         (a rescan) changes nothing. Returns the candidate raised, if any."""

@@ -73,3 +73,34 @@ async def test_a_message_the_domain_refuses_is_dead_lettered_with_the_domains_re
     assert reason == (
         "DistrictReferral rejected: the referral is accepted, so it cannot be triaged again"
     )
+
+
+def referral(reference: str) -> bytes:
+    message = valid_referral()
+    message["payload"]["district_reference"] = reference  # type: ignore[index]
+    return json.dumps(message).encode()
+
+
+async def test_in_a_batch_bad_and_refused_messages_are_dead_lettered_and_the_rest_applied() -> None:
+    received: list[str] = []
+
+    def policy(event: DistrictReferralV1) -> None:
+        if event.payload.district_reference == "NTH-REFUSED":
+            raise CommandRejected("the district has withdrawn this referral")
+        received.append(event.payload.district_reference)
+
+    broker, dead_letters = consumers_with(policy)
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish_batch(
+            referral("NTH-1"),
+            b"not json",
+            referral("NTH-REFUSED"),
+            referral("NTH-2"),
+            topic="district.referrals.v1",
+        )
+
+    assert received == ["NTH-1", "NTH-2"]
+    [(_, garbage, invalid), (_, _, refused)] = dead_letters.letters
+    assert garbage == b"not json" and invalid.startswith("invalid district.referrals.v1")
+    assert refused == "DistrictReferral rejected: the district has withdrawn this referral"
