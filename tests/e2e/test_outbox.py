@@ -1,0 +1,35 @@
+"""A service whose events were stored before it had an outbox makes their wire messages from
+its history on start, the same as those made when the events were saved."""
+
+import psycopg
+
+from civil_orders.client import Client
+from civil_orders.demo import accept, grant, refer
+from civil_orders.stack import Stack
+from civil_orders.synthetic import Synthetic
+
+
+async def feed(client: Client, service: str) -> list[dict[str, object]]:
+    events, after = [], 0
+    while page := (await client.get(service, f"/events?after={after}&limit=5000")).json()["events"]:
+        events += page
+        after = page[-1]["event"]["sequence"]
+    return events
+
+
+async def test_an_outbox_made_from_the_history_equals_the_one_made_as_events_were_saved(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=32)
+    application = await accept(client, (await refer(client, people, "east"))["id"])
+    await grant(client, application["id"])  # several events of one aggregate in one save
+    saved = await feed(client, "application")
+    assert {"OrderGranted", "OrderAllocated"} <= {e["event"]["event_type"] for e in saved}
+
+    stack.stop("application")
+    with psycopg.connect(stack.database_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE application.outbox")
+    stack.start("application")
+
+    remade = await feed(client, "application")
+    assert remade[: len(saved)] == saved  # (a timer may have stored more since)
