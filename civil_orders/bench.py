@@ -608,12 +608,15 @@ async def raw_event_read(database_url: str) -> tuple[int, float]:
 
 
 class Database:
-    """The bench's own connection: counts of stored events and of transactions."""
+    """The bench's own connection: counts of stored events and of transactions. Each of its
+    statements is a transaction of its own, which it counts, so that its own are left out of
+    the transactions it reports."""
 
     RECEIVED = get_topic(Referral.Received)
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
+        self.statements = 0
 
     @classmethod
     async def connect(cls, database_url: str) -> "Database":
@@ -622,28 +625,29 @@ class Database:
     async def close(self) -> None:
         await self.connection.close()
 
+    async def _value(self, query: str, *args: object) -> Any:
+        self.statements += 1
+        return await self.connection.fetchval(query, *args)
+
     async def version(self) -> str:
-        return str(await self.connection.fetchval("SHOW server_version"))
+        return str(await self._value("SHOW server_version"))
 
     async def settled_transactions(self, console: Console) -> int:
-        """Transactions committed or rolled back in this database, once every backend has
-        flushed its statistics. Each statement here is a transaction of its own, so each
-        reads the statistics afresh."""
+        """Transactions committed or rolled back in this database by everyone but the bench,
+        once every backend has flushed its statistics (a statement of its own, so it reads
+        them afresh)."""
         with console.status("letting PostgreSQL's statistics settle"):
             await asyncio.sleep(STATISTICS_SETTLE_SECONDS)
-        return int(
-            await self.connection.fetchval(
-                "SELECT xact_commit + xact_rollback FROM pg_stat_database "
-                "WHERE datname = current_database()"
-            )
+        own = self.statements
+        total = await self._value(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
         )
+        return int(total) - own
 
     async def last_event(self, service: str) -> int:
-        return int(
-            await self.connection.fetchval(
-                f"SELECT coalesce(max(notification_id), 0) FROM {service}.{events_table(service)}"
-            )
-        )
+        table = f"{service}.{events_table(service)}"
+        return int(await self._value(f"SELECT coalesce(max(notification_id), 0) FROM {table}"))
 
     async def event_marks(self) -> dict[str, int]:
         return {service: await self.last_event(service) for service in EVENT_STORES}
@@ -652,18 +656,17 @@ class Database:
         """Events every service stored after `marks`."""
         total = 0
         for service, mark in marks.items():
-            total += await self.connection.fetchval(
-                f"SELECT count(*) FROM {service}.{events_table(service)} "
-                "WHERE notification_id > $1",
-                mark,
+            table = f"{service}.{events_table(service)}"
+            total += await self._value(
+                f"SELECT count(*) FROM {table} WHERE notification_id > $1", mark
             )
         return total
 
     async def referrals_received_since(self, mark: int) -> int:
+        table = f"referral.{events_table('referral')}"
         return int(
-            await self.connection.fetchval(
-                f"SELECT count(*) FROM referral.{events_table('referral')} "
-                "WHERE notification_id > $1 AND topic = $2",
+            await self._value(
+                f"SELECT count(*) FROM {table} WHERE notification_id > $1 AND topic = $2",
                 mark,
                 self.RECEIVED,
             )
