@@ -145,12 +145,14 @@ def _target_cell(figure: Figure) -> str:
 
 
 def _shown(number: float) -> str:
-    """Three significant figures, without an exponent for large numbers."""
+    """Whole numbers from 100 up; below, three significant figures, never with an exponent."""
     if math.isnan(number):
         return "–"
-    if abs(number) >= 1000:
+    if abs(number) < 100:
+        number = float(f"{number:.3g}")
+    if abs(number) >= 100 or number == 0:
         return f"{number:,.0f}"
-    return f"{number:.3g}"
+    return f"{number:.{2 - math.floor(math.log10(abs(number)))}f}"
 
 
 def _number(value: float) -> float | None:
