@@ -1,122 +1,172 @@
-"""The benchmark: synthetic cases through intake, application, order and alert.
+"""The benchmark: issue 12's figures, each beside a baseline measured in the same run.
 
-Two latencies: from publishing the referral to the team receiving the order-allocated
-alert, a case's commands (accept; build the case; quality assurance; court; grant) issued as
-soon as the previous step is visible, as a caseworker with no backlog would; and from legal
-services recording the grant to the team's system receiving the alert (its own clock, the
-same machine's). The raw baseline
-is a produce-then-consume round trip on the same broker, in the same run.
+Areas, in the order they run (the stack is let catch up between them, so that no area pays
+for work an earlier one left behind):
+- end to end: cases driven many at once (a caseworker with no backlog issues each command as
+  soon as the previous step shows), with their stored events per second and database
+  transactions per case, beside the eventsourcing library's own in-process System doing
+  referral → order → alert on the same PostgreSQL (`civil_orders/peer.py`);
+- latency: from legal services recording the grant to the team's webhook receiving the
+  alert, and from publishing the referral to the alert, with many cases in flight and with
+  one, beside a raw broker round trip;
+- bulk intake: district referrals published at once until all are recorded, beside a raw
+  produce-and-consume of the same messages;
+- screening: disposals published until the referral service has committed every one, beside
+  a raw consume of the same topic;
+- rebuild: the read models rebuilt from the history, beside a raw read of the event tables.
 """
 
 import asyncio
-import statistics
+import math
+import os
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+import psycopg
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
+from civil_orders.bench_figures import PERCENTILES, Area, Figure, LatencyArea, Report, Target
+from civil_orders.bench_probes import (
+    POLL_SECONDS,
+    Database,
+    Latencies,
+    broker_round_trip,
+    caught_up,
+    committed_offsets,
+    looked_too_soon,
+    raw_consume,
+    raw_event_read,
+    raw_produce_consume,
+    until_done,
+)
 from civil_orders.client import Client
 from civil_orders.demo import accept, build_case, court_grants, refer, to_court
+from civil_orders.peer import Peer, PeerRun
 from civil_orders.projections import named, rebuild_projections
-from civil_orders.scan import Backlog, scan
+from civil_orders.scan import disposal_envelope
 from civil_orders.synthetic import DISTRICTS, Synthetic
-from plumbing.chain import events_table
-from plumbing.settings import EVENT_STORES
+from schemas.topics import topic
 
-BASELINE_TOPIC = "bench.roundtrip.v1"
+REFERRALS = "district.referrals.v1"
+DISPOSALS = "district.disposals.v1"
+SCREENING_GROUP = "referral"  # the referral service's consumer group screens disposals
+ROUND_TRIPS = 500
+ISSUE_CONCURRENCY = 16  # the cases in flight issue 12's many-in-flight target is stated for
 
 
 @dataclass(frozen=True)
-class Figures:
-    count: int
+class Plan:
+    cases: int
+    concurrency: int
+    single: int
+    peer: int
+    bulk: int
+    disposals: int
+    rebuild: bool
+
+    def parameters(self) -> dict[str, Any]:
+        return {
+            "cases": self.cases,
+            "concurrency": self.concurrency,
+            "single_cases": self.single,
+            "peer_cases": self.peer,
+            "bulk_referrals": self.bulk,
+            "disposals": self.disposals,
+            "rebuild": self.rebuild,
+            "round_trips": ROUND_TRIPS,
+            "cores": os.cpu_count(),
+            "psycopg_impl": psycopg.pq.__impl__,
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+
+
+async def run_bench(client: Client, urls: dict[str, str], console: Console, plan: Plan) -> Report:
+    """Measure every area the plan asks for, printing each area's table as it is done."""
+    database = await Database.connect(client.database_url)
+    report = Report(plan.parameters() | {"postgres_version": await database.version()})
+
+    def done(area: Area) -> None:
+        report.areas.append(area)
+        console.print(area.table())
+
+    try:
+        raw = await broker_round_trip(client, ROUND_TRIPS)
+        await caught_up(client, console)
+        measured = await end_to_end(client, database, console, plan)
+        report.details |= measured.details()
+        done(measured.area(plan.concurrency))
+        single = None
+        if plan.single:
+            await caught_up(client, console)
+            single = await run_cases(client, console, plan.single, 1)
+        done(latency_area(raw, single, measured.run, plan.concurrency))
+        if plan.bulk:
+            await caught_up(client, console)
+            done(await bulk_intake(client, database, console, plan.bulk))
+        if plan.disposals:
+            await caught_up(client, console)
+            done(await screening(client, console, plan.disposals))
+        if plan.rebuild:
+            await caught_up(client, console)
+            done(await rebuild(client, urls, console, report.details))
+    finally:
+        await database.close()
+    return report
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    cases: int
     seconds: float
-    latencies: list[float]
-
-    @property
-    def throughput(self) -> float:
-        return self.count / self.seconds
-
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+    referral_to_alert: Latencies
+    grant_to_alert: Latencies
 
 
-async def run_bench(client: Client, console: Console, referrals: int, concurrency: int) -> None:
-    baseline = await broker_round_trip(client, referrals)
+async def run_cases(client: Client, console: Console, cases: int, concurrency: int) -> CaseRun:
+    """Referral to application to grant to alert, `concurrency` cases at a time."""
     people = Synthetic(seed=99)
     inbox = _Inbox(client)
     gate = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
+    referral_to_alert: list[float] = []
     grant_to_alert: list[float] = []
 
     with Progress(console=console) as progress:
-        task = progress.add_task("cases to alert", total=referrals)
+        task = progress.add_task(f"cases to alert, {concurrency} in flight", total=cases)
 
         async def one(number: int) -> None:
             async with gate:
                 started = time.perf_counter()
-                district = DISTRICTS[number % len(DISTRICTS)]
-                referral = await refer(client, people, district)
+                referral = await refer(client, people, DISTRICTS[number % len(DISTRICTS)])
                 application = await accept(client, referral["id"])
                 await build_case(client, application["id"])
                 await to_court(client, application["id"], date.today())
                 granted_at = time.time()
                 reference = await court_grants(client, application["id"], date.today())
                 received_at = await inbox.alerted(reference)
-                latencies.append(time.perf_counter() - started)
+                referral_to_alert.append(time.perf_counter() - started)
                 grant_to_alert.append(received_at - granted_at)
                 progress.advance(task)
 
         began = time.perf_counter()
         poller = asyncio.create_task(inbox.poll())
-        await asyncio.gather(*(one(n) for n in range(referrals)))
-        elapsed = time.perf_counter() - began
-        poller.cancel()
-
-    figures = {
-        "referral to alert": Figures(referrals, elapsed, latencies),
-        "order granted to alert": Figures(referrals, elapsed, grant_to_alert),
-        "raw broker round trip": baseline,
-    }
-    _report(console, figures, concurrency)
-
-
-async def broker_round_trip(client: Client, count: int) -> Figures:
-    """Publish and consume `count` small messages one at a time, on the same broker."""
-    bootstrap = client.bootstrap_servers
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        if BASELINE_TOPIC not in await admin.list_topics():
-            await admin.create_topics([NewTopic(BASELINE_TOPIC, 1, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    consumer = AIOKafkaConsumer(
-        BASELINE_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="latest"
-    )
-    await producer.start()
-    await consumer.start()
-    await producer.send_and_wait(BASELINE_TOPIC, b"warm-up")
-    await consumer.getone()
-    latencies = []
-    began = time.perf_counter()
-    try:
-        for _ in range(count):
-            started = time.perf_counter()
-            await producer.send_and_wait(BASELINE_TOPIC, b"x" * 512)
-            await consumer.getone()
-            latencies.append(time.perf_counter() - started)
-    finally:
-        await consumer.stop()
-        await producer.stop()
-    return Figures(count, time.perf_counter() - began, latencies)
+        every_case: asyncio.Future[Any] = asyncio.gather(*(one(n) for n in range(cases)))
+        try:
+            await asyncio.wait([every_case, poller], return_when=asyncio.FIRST_COMPLETED)
+            if poller.done():
+                every_case.cancel()
+                poller.result()  # raises what stopped the inbox from being watched
+            await every_case
+        finally:
+            poller.cancel()
+        seconds = time.perf_counter() - began
+    return CaseRun(cases, seconds, Latencies(referral_to_alert), Latencies(grant_to_alert))
 
 
 class _Inbox:
@@ -143,7 +193,7 @@ class _Inbox:
             for email in await self.client.mail(self.MAILBOX):
                 reference = email["body"].split("Order reference: ")[1].split()[0]
                 self._arrived(reference, email["received_at"])
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(POLL_SECONDS)
 
     def _arrived(self, reference: str, at: str) -> None:
         if reference not in self.received:
@@ -151,96 +201,226 @@ class _Inbox:
             self.waiting.setdefault(reference, asyncio.Event()).set()
 
 
-async def run_scan_bench(client: Client, console: Console, disposals: int) -> None:
-    """Screening throughput of a disposal backlog, against consuming the same topic raw."""
-    backlog = Backlog(Synthetic(seed=98).disposals(disposals, suspects=disposals // 4), [])
-    began = time.perf_counter()
-    await scan(client, backlog, "bench", console)
-    screened = time.perf_counter() - began
-    raw = await raw_consume(client, "district.disposals.v1", disposals)
-    table = Table(title=f"scanning {disposals} disposals")
-    for column in ("measure", "disposals /s", "ratio to raw"):
-        table.add_column(column, justify="right")
-    table.add_row(
-        "published and screened",
-        f"{disposals / screened:.0f}",
-        f"{raw / (disposals / screened):.0f}x slower",
-    )
-    table.add_row("raw consume, same topic", f"{raw:.0f}", "1x")
-    console.print(table)
+# --- end to end ----------------------------------------------------------------------------
 
 
-async def raw_consume(client: Client, topic: str, count: int) -> float:
-    """Messages per second a plain consumer reads from the start of `topic`."""
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=client.bootstrap_servers,
-        group_id=f"bench-{time.time_ns()}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        await consumer.getmany(timeout_ms=5000, max_records=1)  # joined, and fetching
-        read, began = 1, time.perf_counter()
-        while read < count:
-            batch = await consumer.getmany(timeout_ms=2000)
-            if not batch:
-                break
-            read += sum(len(records) for records in batch.values())
-        return read / (time.perf_counter() - began)
-    finally:
-        await consumer.stop()
+@dataclass(frozen=True)
+class Counted:
+    """What a run of cases stored, and the database transactions it took."""
+
+    cases: int
+    seconds: float
+    stored_events: int
+    transactions: int
 
 
-def _report(console: Console, figures: dict[str, Figures], concurrency: int) -> None:
-    cases = figures["referral to alert"]
-    table = Table(title=f"{cases.count} cases, {concurrency} in flight")
-    for column in ("measure", "throughput /s", "p50 ms", "p95 ms", "p99 ms", "p50 / raw p50"):
-        table.add_column(column, justify="right")
-    raw_p50 = figures["raw broker round trip"].percentile(50)
-    for name, measured in figures.items():
-        table.add_row(
-            name,
-            f"{measured.throughput:.1f}",
-            *(f"{measured.percentile(p) * 1000:.1f}" for p in (50, 95, 99)),
-            f"{measured.percentile(50) / raw_p50:.0f}x",
+@dataclass(frozen=True)
+class EndToEnd:
+    run: CaseRun
+    civil_orders: Counted
+    peer: Counted | None
+    polls: int
+
+    def details(self) -> dict[str, float]:
+        counted: dict[str, float] = {
+            "cases_seconds": self.run.seconds,
+            "stored_events": self.civil_orders.stored_events,
+            "transactions": self.civil_orders.transactions,
+            "polls_not_yet_found": self.polls,
+        }
+        if self.peer is not None:
+            counted |= {
+                "peer_seconds": self.peer.seconds,
+                "peer_stored_events": self.peer.stored_events,
+                "peer_transactions": self.peer.transactions,
+            }
+        return counted
+
+    def area(self, concurrency: int) -> Area:
+        ours, peer = self.civil_orders, self.peer or Counted(0, math.nan, 0, 0)
+        how_many = f"{peer.cases} cases one at a time" if self.peer else "not run (--peer 0)"
+        area = Area(
+            f"end to end: {ours.cases} cases, {concurrency} in flight",
+            "the peer: the eventsourcing library's in-process System doing referral → order "
+            f"→ alert on the same PostgreSQL, {how_many}, same run",
         )
-    console.print(table)
-    console.print(f"mean {statistics.mean(cases.latencies) * 1000:.0f} ms per case, end to end")
+        area.figures["cases_per_s"] = Figure(
+            "cases /s", ours.cases / ours.seconds, "/s", peer.cases / peer.seconds
+        )
+        area.figures["stored_events_per_s"] = Figure(
+            "stored events /s (peer: steps /s)",
+            ours.stored_events / ours.seconds,
+            "/s",
+            peer.stored_events / peer.seconds,
+            Target(1, of_ratio=True),
+        )
+        area.figures["transactions_per_case"] = Figure(
+            "transactions per case",
+            ours.transactions / ours.cases,
+            "",
+            peer.transactions / peer.cases if peer.cases else math.nan,
+            Target(60, at_most=True),
+        )
+        return area
 
 
-async def run_rebuild_bench(client: Client, urls: dict[str, str], console: Console) -> None:
-    """Projection rebuild rate (events of the history per second, each projection replaying
-    it whole) against a raw read of the same event tables, in the same run."""
-    history, raw_seconds = await raw_event_read(client.database_url)
-    rates = []
-    for projection in named([]):
-        began = time.perf_counter()
-        await rebuild_projections(client.database_url, urls, (projection,), Console(quiet=True))
-        rates.append((projection.name, history / (time.perf_counter() - began)))
-    raw = history / raw_seconds
-    table = Table(title=f"rebuilding read models from {history} stored events")
-    for column in ("projection", "events /s", "ratio to raw read"):
-        table.add_column(column, justify="right")
-    for name, rate in rates:
-        table.add_row(name, f"{rate:.0f}", f"{raw / rate:.0f}x slower")
-    table.add_row("raw read of the event tables", f"{raw:.0f}", "1x")
-    console.print(table)
-
-
-async def raw_event_read(database_url: str) -> tuple[int, float]:
-    """Every stored event of every service, read plainly in log order: (events, seconds)."""
-    connection = await asyncpg.connect(database_url)
+async def end_to_end(client: Client, database: Database, console: Console, plan: Plan) -> EndToEnd:
+    """Cases at `plan.concurrency` in flight, counting the events they stored and the database
+    transactions they took; then the peer's cases, counted the same way."""
+    peer = Peer(client.database_url) if plan.peer else None
+    if peer is not None:
+        await asyncio.to_thread(peer.start)  # its tables are made before counting begins
     try:
-        began, count = time.perf_counter(), 0
-        for service in EVENT_STORES:
-            async with connection.transaction():
-                cursor = connection.cursor(
-                    f"SELECT * FROM {service}.{events_table(service)} ORDER BY notification_id"
-                )
-                async for _ in cursor:
-                    count += 1
-        return count, time.perf_counter() - began
+        before = await database.settled_transactions(console)
+        marks = await database.event_marks()
+        with looked_too_soon(client.http) as polls:
+            run = await run_cases(client, console, plan.cases, plan.concurrency)
+        stored = await database.stored_since(marks)
+        after = await database.settled_transactions(console)
+        ours = Counted(run.cases, run.seconds, stored, after - before - polls.count)
+        peer_counted = None
+        if peer is not None:
+            peer_run = await run_peer(peer, plan.peer, console)
+            transactions = await database.settled_transactions(console) - after
+            peer_counted = Counted(
+                peer_run.cases, peer_run.seconds, peer_run.stored_events, transactions
+            )
     finally:
-        await connection.close()
+        if peer is not None:
+            await asyncio.to_thread(peer.stop)
+    return EndToEnd(run, ours, peer_counted, polls.count)
+
+
+async def run_peer(peer: Peer, cases: int, console: Console) -> PeerRun:
+    with Progress(console=console) as progress:
+        task = progress.add_task("the peer's cases, one at a time", total=cases)
+        return await asyncio.to_thread(peer.run, cases, lambda: progress.advance(task))
+
+
+# --- latency -------------------------------------------------------------------------------
+
+
+def latency_area(raw: Latencies, single: CaseRun | None, many: CaseRun, concurrency: int) -> Area:
+    area = LatencyArea(
+        "latency",
+        "a raw broker round trip (produce one message, then consume it), same percentile, same run",
+        baseline_label="raw broker round trip",
+    )
+    targets = {("grant_to_alert", "1", 50): 25, ("grant_to_alert", "1", 99): 100}
+    if concurrency == ISSUE_CONCURRENCY:
+        targets[("grant_to_alert", "n", 99)] = 250
+    runs = [("n", concurrency, many)] + ([("1", 1, single)] if single else [])
+    for measure, label in (
+        ("grant_to_alert", "granted → alert"),
+        ("referral_to_alert", "referral → alert"),
+    ):
+        for key, in_flight, run in runs:
+            latencies: Latencies = getattr(run, measure)
+            figures = {}
+            for p in PERCENTILES:
+                bound = targets.get((measure, key, p))
+                target = Target(bound, at_most=True) if bound else None
+                figures[p] = Figure(label, latencies.ms(p), "ms", raw.ms(p), target)
+            area.add_row(f"{measure}_{key}_in_flight", f"{label}, {in_flight} in flight", figures)
+    return area
+
+
+# --- bulk intake ---------------------------------------------------------------------------
+
+
+async def bulk_intake(client: Client, database: Database, console: Console, count: int) -> Area:
+    """`count` district referrals published at once, until the referral service has recorded
+    them all; the baseline moves the same messages through a scratch topic and nothing else."""
+    people = Synthetic(seed=97)
+    referrals = [people.referral(DISTRICTS[n % len(DISTRICTS)]) for n in range(count)]
+    messages = [(str(r.aggregate_id).encode(), r.model_dump_json().encode()) for r in referrals]
+    raw = await raw_produce_consume(client, messages, topic(REFERRALS).partitions)
+    mark = await database.last_event("referral")
+    with Progress(console=console) as progress:
+        publishing = progress.add_task("publishing referrals", total=count)
+        recording = progress.add_task("recording referrals", total=count)
+        began = time.perf_counter()
+        async for _ in client.publish_all(referrals):
+            progress.advance(publishing)
+        finished = await until_done(
+            lambda: database.referrals_received_since(mark), count, progress, recording
+        )
+    area = Area(
+        f"bulk intake: {count:,} district referrals published at once",
+        "a raw produce and consume of the same messages on a scratch topic, same run",
+    )
+    area.figures["intake_referrals_per_s"] = Figure(
+        "referrals recorded /s", count / (finished - began), "/s", raw, Target(2000)
+    )
+    return area
+
+
+# --- screening -----------------------------------------------------------------------------
+
+
+async def screening(client: Client, console: Console, count: int) -> Area:
+    """Disposals published at once, until the referral service has screened and committed
+    every one; the baseline is a plain consumer reading the same topic."""
+    backlog = Synthetic(seed=98).disposals(count, suspects=max(1, count // 4))
+    async with committed_offsets(client.bootstrap_servers, SCREENING_GROUP, DISPOSALS) as group:
+        with Progress(console=console) as progress:
+            publishing = progress.add_task("publishing disposals", total=count)
+            screened = progress.add_task("screening disposals", total=count)
+            began = time.perf_counter()
+            async for _ in client.publish_all(disposal_envelope(d, "bench") for d in backlog):
+                progress.advance(publishing)
+            ends = await group.end_offsets()
+
+            async def done() -> int:
+                return count - await group.behind(ends)
+
+            finished = await until_done(done, count, progress, screened)
+    raw = await raw_consume(client, DISPOSALS, count)
+    area = Area(
+        f"screening: {count:,} disposals published at once",
+        "a plain consumer reading the same topic from its start, same run",
+    )
+    area.figures["screening_disposals_per_s"] = Figure(
+        "disposals screened /s", count / (finished - began), "/s", raw, Target(10_000)
+    )
+    return area
+
+
+# --- rebuild -------------------------------------------------------------------------------
+
+
+async def rebuild(
+    client: Client, urls: dict[str, str], console: Console, details: dict[str, float]
+) -> Area:
+    """Each projection rebuilt alone, then every read model in one call, in events of the
+    history per second; the baseline reads the same event tables plainly."""
+    history, raw_seconds = await raw_event_read(client.database_url)
+    details["history_events"] = history
+    raw = history / raw_seconds
+    area = Area(
+        f"rebuilding the read models from {history:,} stored events",
+        "a plain read of every service's event table in log order, same run",
+    )
+    for projection in named([]):
+        with console.status(f"rebuilding {projection.name}"):
+            seconds = await _timed(
+                rebuild_projections(client.database_url, urls, (projection,), Console(quiet=True))
+            )
+        area.figures[f"rebuild_{projection.name}_events_per_s"] = Figure(
+            f"{projection.name} alone", history / seconds, "/s", raw
+        )
+    seconds = await _timed(rebuild_projections(client.database_url, urls, named([]), console))
+    area.figures["rebuild_all_events_per_s"] = Figure(
+        "every read model, one call",
+        history / seconds,
+        "/s",
+        raw,
+        Target(0.3, of_ratio=True),
+    )
+    return area
+
+
+async def _timed(work: Awaitable[object]) -> float:
+    began = time.perf_counter()
+    await work
+    return time.perf_counter() - began

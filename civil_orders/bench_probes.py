@@ -1,0 +1,327 @@
+"""How the benchmark measures: raw baselines on the same broker and database, counts of what
+the stack stored and of the database transactions it took, and waits for it to finish or
+catch up."""
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from eventsourcing.utils import get_topic
+from rich.console import Console
+from rich.progress import Progress, TaskID
+
+from civil_orders.client import Client
+from plumbing.chain import events_table
+from plumbing.settings import EVENT_STORES, SERVICE_PORTS
+from schemas.topics import topic
+from services.referral.domain import Referral
+
+ROUND_TRIP_TOPIC = "bench.roundtrip.v1"
+INTAKE_TOPIC = "bench.intake.v1"
+
+
+# PostgreSQL (15 and later) flushes a busy backend's statistics at most once a second and an
+# idle one's within 10 s, so counters read 11 s after the work stopped include all of it.
+STATISTICS_SETTLE_SECONDS = 11
+STALL_SECONDS = 60  # give up waiting when nothing has moved for this long
+POLL_SECONDS = 0.02
+# longer than a consumer's fetch wait (500 ms), so that a message on its way shows
+STEADY_SECONDS = 1.5
+CONSUMER_LAG = "civil_orders_consumer_lag"
+LAGS = (CONSUMER_LAG, "civil_orders_follower_lag")
+GAUGE = re.compile(r"^((?:civil_orders_events_stored|civil_orders_\w+_lag)\{[^}]*\}) (\S+)$", re.M)
+
+
+@dataclass(frozen=True)
+class Latencies:
+    seconds: list[float]
+
+    def ms(self, p: float) -> float:
+        ordered = sorted(self.seconds)
+        return 1000 * ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+class _Polls:
+    count = 0
+
+
+@contextmanager
+def looked_too_soon(http: httpx.AsyncClient) -> Iterator[_Polls]:
+    """Counts the bench's reads that found nothing yet. Waiting for a step to show, the bench
+    looks every 50 ms, and each look costs one database transaction in the service it asks:
+    the bench's cost, not the case's, so it is left out of the transactions per case."""
+    polls = _Polls()
+
+    async def seen(response: httpx.Response) -> None:
+        if response.request.method == "GET" and response.status_code == 404:
+            polls.count += 1
+
+    hooks = http.event_hooks
+    http.event_hooks = {**hooks, "response": [*hooks["response"], seen]}
+    try:
+        yield polls
+    finally:
+        http.event_hooks = hooks
+
+
+async def broker_round_trip(client: Client, count: int) -> Latencies:
+    """Publish and consume `count` small messages one at a time, on the same broker."""
+    await ensure_topic(client.bootstrap_servers, ROUND_TRIP_TOPIC, 1)
+    consumer = AIOKafkaConsumer(
+        ROUND_TRIP_TOPIC, bootstrap_servers=client.bootstrap_servers, auto_offset_reset="latest"
+    )
+    await consumer.start()
+    try:
+        await client.publish_raw(ROUND_TRIP_TOPIC, b"warm-up")
+        await consumer.getone()
+        latencies = []
+        for _ in range(count):
+            started = time.perf_counter()
+            await client.publish_raw(ROUND_TRIP_TOPIC, b"x" * 512)
+            await consumer.getone()
+            latencies.append(time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+    return Latencies(latencies)
+
+
+async def ensure_topic(bootstrap_servers: str, name: str, partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        if name not in await admin.list_topics():
+            await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
+
+
+async def raw_produce_consume(
+    client: Client, messages: list[tuple[bytes, bytes]], partitions: int
+) -> float:
+    """Messages per second from handing them all to the producer to a plain consumer having
+    read them all, on a scratch topic with as many partitions."""
+    await ensure_topic(client.bootstrap_servers, INTAKE_TOPIC, partitions)
+    consumer = AIOKafkaConsumer(bootstrap_servers=client.bootstrap_servers)
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(INTAKE_TOPIC, p) for p in range(partitions)]
+        consumer.assign(assigned)
+        await consumer.seek_to_end(*assigned)
+        for partition in assigned:
+            await consumer.position(partition)  # settled now, not once messages arrive
+
+        async def read_all() -> float:
+            read = 0
+            while read < len(messages):
+                batches = await consumer.getmany(timeout_ms=STALL_SECONDS * 1000)
+                if not batches:
+                    raise TimeoutError(f"the scratch topic gave {read} of {len(messages)}")
+                read += sum(len(records) for records in batches.values())
+            return time.perf_counter()
+
+        reading = asyncio.create_task(read_all())
+        began = time.perf_counter()
+        sent = [await client.producer.send(INTAKE_TOPIC, v, key=k) for k, v in messages]
+        await asyncio.gather(*sent)
+        return len(messages) / (await reading - began)
+    finally:
+        await consumer.stop()
+
+
+class _GroupOffsets:
+    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        self.consumer = consumer
+        self.partitions = partitions
+
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        return dict(await self.consumer.end_offsets(self.partitions))
+
+    async def behind(self, ends: dict[TopicPartition, int]) -> int:
+        """Messages before `ends` the group has not yet committed."""
+        committed = [await self.consumer.committed(p) or 0 for p in self.partitions]
+        return sum(max(0, ends[p] - c) for p, c in zip(self.partitions, committed, strict=True))
+
+
+@asynccontextmanager
+async def committed_offsets(
+    bootstrap_servers: str, group: str, topic_name: str
+) -> AsyncIterator[_GroupOffsets]:
+    """Reads how far `group` has committed on a topic, without joining the group (the consumer
+    never subscribes, so it takes no partitions from the service)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic_name, p) for p in range(topic(topic_name).partitions)]
+        yield _GroupOffsets(consumer, partitions)
+    finally:
+        await consumer.stop()
+
+
+async def raw_consume(client: Client, topic_name: str, count: int) -> float:
+    """Messages per second a plain consumer reads from the start of `topic_name`."""
+    consumer = AIOKafkaConsumer(
+        topic_name,
+        bootstrap_servers=client.bootstrap_servers,
+        group_id=f"bench-{time.time_ns()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        await consumer.getmany(timeout_ms=5000, max_records=1)  # joined, and fetching
+        read, began = 1, time.perf_counter()
+        while read < count:
+            batch = await consumer.getmany(timeout_ms=2000)
+            if not batch:
+                break
+            read += sum(len(records) for records in batch.values())
+        return read / (time.perf_counter() - began)
+    finally:
+        await consumer.stop()
+
+
+async def raw_event_read(database_url: str) -> tuple[int, float]:
+    """Every stored event of every service, read plainly in log order: (events, seconds)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        began, count = time.perf_counter(), 0
+        for service in EVENT_STORES:
+            async with connection.transaction():
+                cursor = connection.cursor(
+                    f"SELECT * FROM {service}.{events_table(service)} ORDER BY notification_id"
+                )
+                async for _ in cursor:
+                    count += 1
+        return count, time.perf_counter() - began
+    finally:
+        await connection.close()
+
+
+class Database:
+    """The bench's own connection: counts of stored events and of transactions. Each of its
+    statements is a transaction of its own, which it counts, so that its own are left out of
+    the transactions it reports."""
+
+    RECEIVED = get_topic(Referral.Received)
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+        self.statements = 0
+
+    @classmethod
+    async def connect(cls, database_url: str) -> "Database":
+        return cls(await asyncpg.connect(database_url))
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    async def _value(self, query: str, *args: object) -> Any:
+        self.statements += 1
+        return await self.connection.fetchval(query, *args)
+
+    async def version(self) -> str:
+        return str(await self._value("SHOW server_version"))
+
+    async def settled_transactions(self, console: Console) -> int:
+        """Transactions committed or rolled back in this database by everyone but the bench,
+        once every backend has flushed its statistics (a statement of its own, so it reads
+        them afresh)."""
+        with console.status("letting PostgreSQL's statistics settle"):
+            await asyncio.sleep(STATISTICS_SETTLE_SECONDS)
+        own = self.statements
+        total = await self._value(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()"
+        )
+        return int(total) - own
+
+    async def last_event(self, service: str) -> int:
+        table = f"{service}.{events_table(service)}"
+        return int(await self._value(f"SELECT coalesce(max(notification_id), 0) FROM {table}"))
+
+    async def event_marks(self) -> dict[str, int]:
+        return {service: await self.last_event(service) for service in EVENT_STORES}
+
+    async def stored_since(self, marks: dict[str, int]) -> int:
+        """Events every service stored after `marks`."""
+        total = 0
+        for service, mark in marks.items():
+            table = f"{service}.{events_table(service)}"
+            total += await self._value(
+                f"SELECT count(*) FROM {table} WHERE notification_id > $1", mark
+            )
+        return total
+
+    async def referrals_received_since(self, mark: int) -> int:
+        table = f"referral.{events_table('referral')}"
+        return int(
+            await self._value(
+                f"SELECT count(*) FROM {table} WHERE notification_id > $1 AND topic = $2",
+                mark,
+                self.RECEIVED,
+            )
+        )
+
+
+async def until_done(
+    done: Callable[[], Awaitable[int]], total: int, progress: Progress, task: TaskID
+) -> float:
+    """Polls `done` until it reaches `total`, and returns when it did (perf_counter); gives up
+    when it has not moved for STALL_SECONDS."""
+    last, moved_at = -1, time.perf_counter()
+    while True:
+        count = await done()
+        now = time.perf_counter()
+        progress.update(task, completed=min(count, total))
+        if count >= total:
+            return now
+        if count != last:
+            last, moved_at = count, now
+        elif now - moved_at > STALL_SECONDS:
+            raise TimeoutError(f"stuck at {count} of {total} for {STALL_SECONDS} s")
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def caught_up(client: Client, console: Console) -> None:
+    """Waits until every service has consumed all its messages and nothing its gauges show
+    (events stored, follower and consumer lags) has moved for STEADY_SECONDS. Not until every
+    lag is zero: a follower records its position only with an event it acts on, so its lag
+    rests at the events it passed over (the alert dispatcher's at its own last Delivered)."""
+    previous: dict[str, float] = {}
+    steady_since = moved_at = time.perf_counter()
+    least = float("inf")
+    with console.status("waiting for the stack to catch up") as status:
+        while True:
+            gauges = await stack_gauges(client)
+            now = time.perf_counter()
+            unconsumed = sum(v for k, v in gauges.items() if k.startswith(CONSUMER_LAG))
+            if gauges != previous:
+                previous, steady_since = gauges, now
+            elif unconsumed == 0 and now - steady_since >= STEADY_SECONDS:
+                return
+            lag = sum(v for k, v in gauges.items() if k.startswith(LAGS))
+            if lag < least:
+                least, moved_at = lag, now
+            elif now - moved_at > STALL_SECONDS:
+                raise TimeoutError(f"the stack stayed {lag:,.0f} behind for {STALL_SECONDS} s")
+            status.update(f"waiting for the stack to catch up: {lag:,.0f} behind")
+            await asyncio.sleep(POLL_SECONDS * 10)
+
+
+async def stack_gauges(client: Client) -> dict[str, float]:
+    """Every service's gauges of events stored and of lag, by name and labels."""
+    gauges: dict[str, float] = {}
+    for service in SERVICE_PORTS:
+        response = await client.get(service, "/metrics")
+        gauges |= {key: float(value) for key, value in GAUGE.findall(response.text)}
+    return gauges
