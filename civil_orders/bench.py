@@ -31,29 +31,24 @@ from rich.progress import Progress
 
 from civil_orders.bench_figures import PERCENTILES, Area, Figure, LatencyArea, Report, Target
 from civil_orders.bench_probes import (
-    POLL_SECONDS,
     Database,
     Latencies,
     broker_round_trip,
     caught_up,
-    committed_offsets,
     looked_too_soon,
     raw_consume,
     raw_event_read,
     raw_produce_consume,
-    until_done,
 )
-from civil_orders.client import Client
+from civil_orders.client import POLL_SECONDS, Client, until_done
 from civil_orders.demo import accept, build_case, court_grants, refer, to_court
 from civil_orders.peer import Peer, PeerRun
 from civil_orders.projections import named, rebuild_projections
-from civil_orders.scan import disposal_envelope
+from civil_orders.scan import DISPOSALS, Backlog, scan
 from civil_orders.synthetic import DISTRICTS, Synthetic
 from schemas.topics import topic
 
 REFERRALS = "district.referrals.v1"
-DISPOSALS = "district.disposals.v1"
-SCREENING_GROUP = "referral"  # the referral service's consumer group screens disposals
 ROUND_TRIPS = 500
 ISSUE_CONCURRENCY = 16  # the cases in flight issue 12's many-in-flight target is stated for
 
@@ -359,29 +354,18 @@ async def bulk_intake(client: Client, database: Database, console: Console, coun
 
 
 async def screening(client: Client, console: Console, count: int) -> Area:
-    """Disposals published at once, until the referral service has screened and committed
-    every one; the baseline is a plain consumer reading the same topic."""
-    backlog = Synthetic(seed=98).disposals(count, suspects=max(1, count // 4))
-    async with committed_offsets(client.bootstrap_servers, SCREENING_GROUP, DISPOSALS) as group:
-        with Progress(console=console) as progress:
-            publishing = progress.add_task("publishing disposals", total=count)
-            screened = progress.add_task("screening disposals", total=count)
-            began = time.perf_counter()
-            async for _ in client.publish_all(disposal_envelope(d, "bench") for d in backlog):
-                progress.advance(publishing)
-            ends = await group.end_offsets()
-
-            async def done() -> int:
-                return count - await group.behind(ends)
-
-            finished = await until_done(done, count, progress, screened)
+    """A backlog scanned as `civil-orders scan` does (published at once, then waited for until
+    the referral service has screened and committed every disposal); the baseline is a plain
+    consumer reading the same topic."""
+    backlog = Backlog(Synthetic(seed=98).disposals(count, suspects=max(1, count // 4)), [])
+    seconds = await _timed(scan(client, backlog, "bench", console))
     raw = await raw_consume(client, DISPOSALS, count)
     area = Area(
         f"screening: {count:,} disposals published at once",
         "a plain consumer reading the same topic from its start, same run",
     )
     area.figures["screening_disposals_per_s"] = Figure(
-        "disposals screened /s", count / (finished - began), "/s", raw, Target(10_000)
+        "disposals screened /s", count / seconds, "/s", raw, Target(10_000)
     )
     return area
 

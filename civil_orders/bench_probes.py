@@ -5,8 +5,8 @@ catch up."""
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,12 +16,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from eventsourcing.utils import get_topic
 from rich.console import Console
-from rich.progress import Progress, TaskID
 
-from civil_orders.client import Client
+from civil_orders.client import POLL_SECONDS, STALL_SECONDS, Client
 from plumbing.chain import events_table
 from plumbing.settings import EVENT_STORES, SERVICE_PORTS
-from schemas.topics import topic
 from services.referral.domain import Referral
 
 ROUND_TRIP_TOPIC = "bench.roundtrip.v1"
@@ -31,8 +29,6 @@ INTAKE_TOPIC = "bench.intake.v1"
 # PostgreSQL (15 and later) flushes a busy backend's statistics at most once a second and an
 # idle one's within 10 s, so counters read 11 s after the work stopped include all of it.
 STATISTICS_SETTLE_SECONDS = 11
-STALL_SECONDS = 60  # give up waiting when nothing has moved for this long
-POLL_SECONDS = 0.02
 # longer than a consumer's fetch wait (500 ms), so that a message on its way shows
 STEADY_SECONDS = 1.5
 CONSUMER_LAG = "civil_orders_consumer_lag"
@@ -132,37 +128,6 @@ async def raw_produce_consume(
         sent = [await client.producer.send(INTAKE_TOPIC, v, key=k) for k, v in messages]
         await asyncio.gather(*sent)
         return len(messages) / (await reading - began)
-    finally:
-        await consumer.stop()
-
-
-class _GroupOffsets:
-    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
-        self.consumer = consumer
-        self.partitions = partitions
-
-    async def end_offsets(self) -> dict[TopicPartition, int]:
-        return dict(await self.consumer.end_offsets(self.partitions))
-
-    async def behind(self, ends: dict[TopicPartition, int]) -> int:
-        """Messages before `ends` the group has not yet committed."""
-        committed = [await self.consumer.committed(p) or 0 for p in self.partitions]
-        return sum(max(0, ends[p] - c) for p, c in zip(self.partitions, committed, strict=True))
-
-
-@asynccontextmanager
-async def committed_offsets(
-    bootstrap_servers: str, group: str, topic_name: str
-) -> AsyncIterator[_GroupOffsets]:
-    """Reads how far `group` has committed on a topic, without joining the group (the consumer
-    never subscribes, so it takes no partitions from the service)."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic_name, p) for p in range(topic(topic_name).partitions)]
-        yield _GroupOffsets(consumer, partitions)
     finally:
         await consumer.stop()
 
@@ -271,25 +236,6 @@ class Database:
                 self.RECEIVED,
             )
         )
-
-
-async def until_done(
-    done: Callable[[], Awaitable[int]], total: int, progress: Progress, task: TaskID
-) -> float:
-    """Polls `done` until it reaches `total`, and returns when it did (perf_counter); gives up
-    when it has not moved for STALL_SECONDS."""
-    last, moved_at = -1, time.perf_counter()
-    while True:
-        count = await done()
-        now = time.perf_counter()
-        progress.update(task, completed=min(count, total))
-        if count >= total:
-            return now
-        if count != last:
-            last, moved_at = count, now
-        elif now - moved_at > STALL_SECONDS:
-            raise TimeoutError(f"stuck at {count} of {total} for {STALL_SECONDS} s")
-        await asyncio.sleep(POLL_SECONDS)
 
 
 async def caught_up(client: Client, console: Console) -> None:

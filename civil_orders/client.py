@@ -1,17 +1,22 @@
 """A client of the running services, as a district system or a member of staff would be."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from rich.progress import Progress, TaskID
 
 from plumbing.deadletters import DeadLetter, connect_and_list
 from schemas.envelope import Envelope
-from schemas.topics import topic_of
+from schemas.topics import topic, topic_of
 
 T = TypeVar("T")
+STALL_SECONDS = 60  # give up waiting when nothing has moved for this long
+POLL_SECONDS = 0.02
 
 
 class Client:
@@ -100,3 +105,53 @@ async def eventually(attempt: Callable[[], Awaitable[T | None]], seconds: float,
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"gave up waiting for {what} after {seconds:.0f}s")
         await asyncio.sleep(0.05)
+
+
+class _GroupOffsets:
+    def __init__(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        self.consumer = consumer
+        self.partitions = partitions
+
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        return dict(await self.consumer.end_offsets(self.partitions))
+
+    async def behind(self, ends: dict[TopicPartition, int]) -> int:
+        """Messages before `ends` the group has not yet committed."""
+        committed = [await self.consumer.committed(p) or 0 for p in self.partitions]
+        return sum(max(0, ends[p] - c) for p, c in zip(self.partitions, committed, strict=True))
+
+
+@asynccontextmanager
+async def committed_offsets(
+    bootstrap_servers: str, group: str, topic_name: str
+) -> AsyncIterator[_GroupOffsets]:
+    """Reads how far `group` has committed on a topic, without joining the group (the consumer
+    never subscribes, so it takes no partitions from the service)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic_name, p) for p in range(topic(topic_name).partitions)]
+        yield _GroupOffsets(consumer, partitions)
+    finally:
+        await consumer.stop()
+
+
+async def until_done(
+    done: Callable[[], Awaitable[int]], total: int, progress: Progress, task: TaskID
+) -> float:
+    """Polls `done` until it reaches `total`, and returns when it did (perf_counter); gives up
+    when it has not moved for STALL_SECONDS."""
+    last, moved_at = -1, time.perf_counter()
+    while True:
+        count = await done()
+        now = time.perf_counter()
+        progress.update(task, completed=min(count, total))
+        if count >= total:
+            return now
+        if count != last:
+            last, moved_at = count, now
+        elif now - moved_at > STALL_SECONDS:
+            raise TimeoutError(f"stuck at {count} of {total} for {STALL_SECONDS} s")
+        await asyncio.sleep(POLL_SECONDS)

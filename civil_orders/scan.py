@@ -4,7 +4,6 @@ referral service screens them."""
 
 import csv
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,11 +15,13 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
-from civil_orders.client import Client, eventually
+from civil_orders.client import Client, committed_offsets, until_done
 from plumbing.consumer import describe
 from schemas.district import DistrictDisposal, DistrictDisposalV1
+from schemas.topics import topic_of
 
-PROCESSED = re.compile(r"^civil_orders_received_processed_messages_total\{[^}]*\} (\S+)$", re.M)
+DISPOSALS = topic_of(DistrictDisposalV1).name
+SCREENER = "referral"  # the consumer group that screens disposals: the referral service's
 
 
 @dataclass(frozen=True)
@@ -63,32 +64,30 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 async def scan(client: Client, backlog: Backlog, source: str, console: Console) -> dict[str, int]:
-    """Publish the backlog, wait until it has all been screened, and count the candidates."""
-    processed_before = await _processed(client)
-    with Progress(console=console) as progress:
-        task = progress.add_task("publishing disposals", total=len(backlog.disposals))
-        async for _ in client.publish_all(disposal_envelope(d, source) for d in backlog.disposals):
-            progress.advance(task)
-        screening = progress.add_task("screening", total=len(backlog.disposals))
+    """Publish the backlog, wait until the referral service has screened every disposal (its
+    consumer group has committed past them), and count the candidates."""
+    count = len(backlog.disposals)
+    async with committed_offsets(client.bootstrap_servers, SCREENER, DISPOSALS) as screener:
+        with Progress(console=console) as progress:
+            task = progress.add_task("publishing disposals", total=count)
+            async for _ in client.publish_all(
+                disposal_envelope(d, source) for d in backlog.disposals
+            ):
+                progress.advance(task)
+            published = await screener.end_offsets()
+            screening = progress.add_task("screening", total=count)
 
-        async def screened() -> bool:
-            done = await _processed(client) - processed_before
-            progress.update(screening, completed=min(done, len(backlog.disposals)))
-            return done >= len(backlog.disposals)
+            async def screened() -> int:
+                return count - await screener.behind(published)
 
-        await eventually(screened, 60 + len(backlog.disposals) / 10, "the screening to finish")
+            await until_done(screened, count, progress, screening)
     references = {d.crime_reference for d in backlog.disposals}
     flagged = [
         c
         for c in (await client.get("referral", "/candidates")).json()
         if c["crime_reference"] in references
     ]
-    return {"disposals": len(backlog.disposals), "candidates": len(flagged)}
-
-
-async def _processed(client: Client) -> float:
-    text = (await client.get("referral", "/metrics")).text
-    return sum(float(value) for value in PROCESSED.findall(text))
+    return {"disposals": count, "candidates": len(flagged)}
 
 
 def disposal_envelope(disposal: DistrictDisposal, source: str) -> DistrictDisposalV1:
