@@ -14,8 +14,9 @@ from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import DomainEvent, DomainEventProtocol
-from eventsourcing.persistence import StoredEvent, Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresProcessRecorder
+from eventsourcing.utils import retry
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
@@ -110,7 +111,22 @@ CREATE TABLE IF NOT EXISTS {schema}.outbox (
 class OutboxRecorder(PostgresProcessRecorder):
     """The library's process recorder, which also writes the saved events' wire messages
     (`outbox=`, one per stored event or None) and any number of upstream positions
-    (`trackings=`, for a batch) in the same transaction as the events."""
+    (`trackings=`, for a batch) in the same transaction as the events.
+
+    It records without psycopg's pipeline mode, which the library uses here: a pipeline
+    holding a large insert (a batch of a few hundred events) stalled for good, the server
+    waiting to read the rest of it and the client waiting for its results."""
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return None
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
