@@ -60,8 +60,8 @@ async def test_a_new_team_directory_allocates_new_orders_by_it(client: Client, a
         reference = await grant(client, application["id"])
 
         async def team() -> str | None:
-            orders = (await client.get("readmodels", "/orders")).json()
-            found = [o["team"] for o in orders if o["order_reference"] == reference]
+            path = f"/orders?order_reference={reference}"
+            found = [o["team"] for o in (await client.get("readmodels", path)).json()]
             return found[0] if found and found[0] else None
 
         return (
