@@ -120,12 +120,10 @@ async def referral_queue(
     page: Paged,
     status_: Annotated[str | None, Query(alias="status")] = None,
     district: str | None = None,
-    referral_id: Annotated[list[UUID] | None, Query(description="Only these referrals.")] = None,
 ) -> Any:
     """The referral queue, oldest first (a referrer's own district only); a page at a time."""
-    district = own_district(user, district)
     return await call_page(request, user, page, "referral", "/referrals",
-                           status=status_, district=district, referral_id=referral_id)  # fmt: skip
+                           status=status_, district=own_district(user, district))  # fmt: skip
 
 
 @router.get("/referrals/{referral_id}", tags=["referrals"])

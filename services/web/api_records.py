@@ -65,12 +65,11 @@ async def caseload(
     page: Paged,
     caseworker: str | None = None,
     district: str | None = None,
-    state: Annotated[list[str] | None, Query(description="Only cases in these states.")] = None,
 ) -> Any:
     """Open referrals and applications, oldest first, with their state and age; a page at a
     time."""
     return await call_page(request, user, page, "readmodels", "/caseload",
-                           caseworker=caseworker, district=district, state=state)  # fmt: skip
+                           caseworker=caseworker, district=district)  # fmt: skip
 
 
 @router.get("/caseload/summary", tags=["caseload"])

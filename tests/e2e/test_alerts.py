@@ -94,7 +94,7 @@ async def test_a_repeat_breach_is_flagged_as_such_with_the_count(client: Client)
 async def test_inboxes_are_read_a_page_at_a_time_and_a_poller_asks_only_for_what_is_new(
     client: Client,
 ) -> None:
-    people = Synthetic(seed=56)
+    people = Synthetic(seed=65)
     reference = await order_in(client, people, "north")
     await team_managing(client, reference)
     [allocated] = await alerts_for(client, "mosovo-north", reference, count=1)

@@ -18,10 +18,9 @@ router = page_router()
 async def home(request: Request, user: SignedIn) -> Response:
     context: dict[str, Any] = {}
     first = ForwardedPage()
-    if user.role is api.LEGAL:
-        stages = list(LEGAL_STAGES)
-        context["applications"] = await api_records.caseload(
-            request, user, first, None, None, stages
+    if user.role is api.LEGAL:  # the caseload in the stages legal services work
+        context["applications"] = await api.call_page(
+            request, user, first, "readmodels", "/caseload", state=list(LEGAL_STAGES)
         )
     elif user.role is api.CASEWORKER:
         context["mine"] = await api_records.caseload(request, user, first, user.actor)

@@ -26,6 +26,12 @@ def queue_row(case: dict[str, Any], waiting: dict[str, Any] | None, level: int) 
     return {**case, "state": state, "awaiting": awaiting, "days": int(days), "over_level": over}
 
 
+async def referrals_in_queue(request: Request, user: User, ids: list[UUID]) -> Any:
+    """These referrals as the referral service's queue has them now (a triager's look)."""
+    return await api.call_page(request, user, ForwardedPage(), "referral", "/referrals",
+                               referral_id=ids)  # fmt: skip
+
+
 async def queue_page(
     request: Request, user: User, problem: Problem | None = None, cursor: str | None = None
 ) -> Response:
@@ -35,9 +41,7 @@ async def queue_page(
     page = ForwardedPage(cursor=cursor)
     cases = await api_records.caseload(request, user, page)
     ids = [UUID(str(case["referral_id"])) for case in cases]
-    queued = (
-        await api.referral_queue(request, user, ForwardedPage(), referral_id=ids) if ids else []
-    )
+    queued = await referrals_in_queue(request, user, ids) if ids else []
     waiting = {str(r["referral_id"]): r for r in queued}
     rows = [queue_row(c, waiting.get(str(c["referral_id"])), level) for c in cases]
     can_triage, reasons = user.role is api.CASEWORKER, []
@@ -79,7 +83,7 @@ async def triage(
         return await queue_page(request, user, outcome)
 
     async def shown() -> bool:
-        rows = await api.referral_queue(request, user, ForwardedPage(), referral_id=[referral_id])
+        rows = await referrals_in_queue(request, user, [referral_id])
         after = {"review": "under review", "accept": "accepted", "decline": "declined"}[action]
         return any(r["referral_id"] == str(referral_id) and r["status"] == after for r in rows)
 
