@@ -274,6 +274,11 @@ def _open_to_read(service: type[S], settings: Settings) -> S:
     without creating the schema or its tables: an auditor's database role may only read."""
     store = service.__new__(service)
     store.settings = settings
-    env = {**settings.postgres_env(service.name), "CREATE_TABLE": "n", "POSTGRES_POOL_SIZE": "1"}
+    env = {
+        **settings.postgres_env(service.name),
+        "CREATE_TABLE": "n",
+        "POSTGRES_POOL_SIZE": "1",
+        "IS_SNAPSHOTTING_ENABLED": "n",  # every state rebuilt from the hash-chained events
+    }
     LibraryApplication.__init__(store, env=env)
     return store

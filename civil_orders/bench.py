@@ -20,7 +20,7 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -174,6 +174,7 @@ class _Inbox:
         self.client = client
         self.received: dict[str, float] = {}
         self.waiting: dict[str, asyncio.Event] = {}
+        self.seen: dict[str, int] = {}  # the last position read, per team inbox or mailbox
 
     async def alerted(self, reference: str) -> float:
         """Waits for the order-allocated alert about `reference`; returns when it arrived."""
@@ -181,14 +182,24 @@ class _Inbox:
         return self.received[reference]
 
     async def poll(self) -> None:
+        """Reads only what arrived since the last look, so a poll costs the same however many
+        alerts the run has sent."""
         while True:
             for team in self.WEBHOOK_TEAMS:
-                for received in await self.client.team_alerts(team):
+                for received in await self._new(team, self.client.team_alerts):
                     self._arrived(received["alert"]["order_reference"], received["received_at"])
-            for email in await self.client.mail(self.MAILBOX):
+            for email in await self._new(self.MAILBOX, self.client.mail):
                 reference = email["body"].split("Order reference: ")[1].split()[0]
                 self._arrived(reference, email["received_at"])
             await asyncio.sleep(POLL_SECONDS)
+
+    async def _new(
+        self, inbox: str, read: Callable[[str, int], Awaitable[list[dict[str, Any]]]]
+    ) -> list[dict[str, Any]]:
+        arrived = await read(inbox, self.seen.get(inbox, 0))
+        if arrived:
+            self.seen[inbox] = arrived[-1]["position"]
+        return arrived
 
     def _arrived(self, reference: str, at: str) -> None:
         if reference not in self.received:

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.progress import Progress, TaskID
 
 from plumbing.deadletters import DeadLetter, connect_and_list
+from plumbing.paging import MAX_LIMIT, NEXT_CURSOR
 from schemas.envelope import Envelope
 from schemas.topics import topic, topic_of
 
@@ -64,18 +65,43 @@ class Client:
     async def dead_letters(self) -> list[DeadLetter]:
         return await connect_and_list(self.database_url, include_retried=True)
 
-    async def team_alerts(self, team: str) -> list[dict[str, Any]]:
-        response = await self.get("team-inbox", f"/teams/{team}/alerts")
+    async def team_alerts(
+        self, team: str, after: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """What the team's webhook received, in arrival order, each with its `position`: those
+        after position `after` (a poller passes the last it saw), else the latest."""
+        return await self._arrived(f"/teams/{team}/alerts", after, limit)
+
+    async def mail(
+        self, address: str, after: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The email sent to `address`, as `team_alerts` lists a webhook's."""
+        return await self._arrived(f"/mail/{address}", after, limit)
+
+    async def _arrived(self, path: str, after: int | None, limit: int | None) -> list[Any]:
+        params = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}
+        response = await self.get("team-inbox", path, params)
         response.raise_for_status()
         return list(response.json())
 
-    async def mail(self, address: str) -> list[dict[str, Any]]:
-        response = await self.get("team-inbox", f"/mail/{address}")
-        response.raise_for_status()
-        return list(response.json())
+    async def get(
+        self, service: str, path: str, params: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        return await self.http.get(f"{self.urls[service]}{path}", params=params)
 
-    async def get(self, service: str, path: str) -> httpx.Response:
-        return await self.http.get(f"{self.urls[service]}{path}")
+    async def every(
+        self, service: str, path: str, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every row of a paged list, following its cursors page by page."""
+        rows: list[dict[str, Any]] = []
+        query = {**(params or {}), "limit": MAX_LIMIT}
+        while True:
+            response = await self.get(service, path, query)
+            response.raise_for_status()
+            rows.extend(response.json())
+            if NEXT_CURSOR not in response.headers:
+                return rows
+            query["cursor"] = response.headers[NEXT_CURSOR]
 
     async def command(
         self, service: str, path: str, actor: str, body: Any = None, method: str = "POST"

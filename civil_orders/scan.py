@@ -84,7 +84,7 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
     references = {d.crime_reference for d in backlog.disposals}
     flagged = [
         c
-        for c in (await client.get("referral", "/candidates")).json()
+        for c in await client.every("referral", "/candidates")
         if c["crime_reference"] in references
     ]
     return {"disposals": count, "candidates": len(flagged)}

@@ -4,6 +4,9 @@ Webhooks: it checks each alert's signature, drops a second copy by its idempoten
 (counting it), and lists what each team received. Email: a real SMTP server (aiosmtpd) on
 SMTP_PORT keeps every message by recipient. A test may ask it to fail a team's next few
 webhook deliveries, to see retries at work.
+
+Each inbox lists in arrival order, each entry with its `position` (1, 2, ...): a poller asks
+for what arrived `after` the last position it saw; without `after`, the last `limit` arrived.
 """
 
 import hmac
@@ -13,9 +16,10 @@ from typing import Annotated, Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi import FastAPI, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from plumbing.paging import DEFAULT_LIMIT, Limit
 from plumbing.settings import Settings
 from services.notification.channels import SIGNATURE_HEADER, sign
 
@@ -29,8 +33,10 @@ class Mailboxes:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         message = message_from_bytes(envelope.original_content or b"")
         for recipient in envelope.rcpt_tos:
-            self.by_recipient.setdefault(recipient, []).append(
+            mailbox = self.by_recipient.setdefault(recipient, [])
+            mailbox.append(
                 {
+                    "position": len(mailbox) + 1,
                     "from": envelope.mail_from,
                     "subject": message["Subject"],
                     "message_id": message["Message-ID"],
@@ -46,10 +52,23 @@ class FailNext(BaseModel):
     count: int = Field(ge=0, description="How many of the team's next webhooks to refuse.")
 
 
+After = Annotated[
+    int | None,
+    Query(ge=0, description="Only what arrived after this position; absent: the last `limit`."),
+]
+
+
+def arrived(entries: list[dict[str, Any]], after: int | None, limit: int) -> list[dict[str, Any]]:
+    """Entries in arrival order: the `limit` after position `after`, else the last `limit`."""
+    start = max(len(entries) - limit, 0) if after is None else after
+    return entries[start : start + limit]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     config = settings or Settings()
     secret = config.webhook_secret.get_secret_value()
-    received: dict[str, dict[str, dict[str, Any]]] = {}
+    received: dict[str, list[dict[str, Any]]] = {}
+    by_key: dict[str, dict[str, dict[str, Any]]] = {}
     failures_to_come: dict[str, int] = {}
     mailboxes = Mailboxes()
     smtp = Controller(mailboxes, hostname=config.smtp_host, port=config.smtp_port)
@@ -72,29 +91,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if failures_to_come.get(team, 0) > 0:
             failures_to_come[team] -= 1
             raise HTTPException(503, "the team's system is unavailable (as asked)")
-        inbox = received.setdefault(team, {})
-        if idempotency_key in inbox:
-            inbox[idempotency_key]["copies"] += 1
+        inbox, seen = received.setdefault(team, []), by_key.setdefault(team, {})
+        if idempotency_key in seen:
+            seen[idempotency_key]["copies"] += 1
             return {"status": "duplicate dropped"}
-        inbox[idempotency_key] = {
+        seen[idempotency_key] = {
+            "position": len(inbox) + 1,
             "idempotency_key": idempotency_key,
             "received_at": datetime.now(UTC).isoformat(),
             "copies": 1,
             "alert": await request.json(),
         }
+        inbox.append(seen[idempotency_key])
         return {"status": "accepted"}
 
     @app.get("/teams/{team}/alerts")
-    async def listing(team: str) -> list[dict[str, Any]]:
-        return list(received.get(team, {}).values())
+    async def listing(team: str, after: After = None, limit: Limit = DEFAULT_LIMIT) -> list[Any]:
+        """What the team received, in arrival order (a second copy counted, not listed)."""
+        return arrived(received.get(team, []), after, limit)
 
     @app.post("/teams/{team}/fail-next", status_code=204)
     async def fail_next(team: str, body: FailNext) -> None:
         failures_to_come[team] = body.count
 
     @app.get("/mail/{address}")
-    async def mail(address: str) -> list[dict[str, Any]]:
-        return mailboxes.by_recipient.get(address, [])
+    async def mail(address: str, after: After = None, limit: Limit = DEFAULT_LIMIT) -> list[Any]:
+        """The messages sent to `address`, in arrival order."""
+        return arrived(mailboxes.by_recipient.get(address, []), after, limit)
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:

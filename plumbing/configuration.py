@@ -2,14 +2,15 @@
 or the screening rules through the web app; each service that uses it adopts it from the
 event into its own store. Until a version is published, the settings' files are the first."""
 
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
+from weakref import WeakKeyDictionary
 
 import yaml
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate, event
+from pydantic import BaseModel
 
 from plumbing.errors import CommandRejected
 from plumbing.eventstore import EventSourcedService, Trace
@@ -17,6 +18,7 @@ from schemas.configuration import ScreeningRules, TeamDirectory
 from schemas.envelope import Envelope
 
 TEAM_DIRECTORY, SCREENING_RULES = "team directory", "screening rules"
+M = TypeVar("M", bound=BaseModel)
 
 
 class VersionUnchanged(CommandRejected):
@@ -83,27 +85,45 @@ def adopt(service: EventSourcedService, kind: str, document: dict[str, Any],
     service.save_processed(configuration, upstream=envelope.producer, sequence=envelope.sequence)
 
 
-def _document(service: EventSourcedService, kind: str, path: Path) -> Any:
-    """The last published version (one read of the service's store), else the file's."""
-    try:
-        return service.repository.get(Configuration.create_id(kind)).document
-    except AggregateNotFoundError:
-        return _file(path)
+@dataclass(frozen=True)
+class _Version:
+    """A version of one kind of configuration, validated: `number` is the Configuration
+    aggregate's version it came from, 0 for the settings' file."""
+
+    number: int
+    model: BaseModel
 
 
-@cache
-def _file(path: Path) -> Any:
-    """The settings' file, read once per process (as before anything was published)."""
-    return yaml.safe_load(path.read_text())
+# Per service and kind, the version last validated. Only adopt() (a published version) writes
+# a Configuration, and another replica of the service may be the one that did: so each read
+# asks the store only for a newer event of that one aggregate, a primary-key range that is
+# empty until a new version lands. A TTL would save that lookup but let a replica allocate or
+# alert by the old version after its peer adopted the new one.
+_IN_FORCE: WeakKeyDictionary[EventSourcedService, dict[str, _Version]] = WeakKeyDictionary()
+
+
+def _in_force(service: EventSourcedService, kind: str, path: Path, schema: type[M]) -> M:
+    """The last published version of `kind`, else the settings' file, validated once each."""
+    known = _IN_FORCE.setdefault(service, {})
+    cached = known.get(kind)
+    gt = cached.number if cached else None
+    newest = list(service.events.get(Configuration.create_id(kind), gt=gt, desc=True, limit=1))
+    if newest:
+        [event] = newest
+        assert isinstance(event, Configuration.Set | Configuration.Changed)
+        cached = _Version(event.originator_version, schema.model_validate(event.document))
+    elif cached is None:
+        cached = _Version(0, schema.model_validate(yaml.safe_load(path.read_text())))
+    known[kind] = cached
+    assert isinstance(cached.model, schema)
+    return cached.model
 
 
 def team_directory(service: EventSourcedService) -> TeamDirectory:
     """The team directory in force: the last published version, else the settings' file."""
-    document = _document(service, TEAM_DIRECTORY, service.settings.team_directory)
-    return TeamDirectory.model_validate(document)
+    return _in_force(service, TEAM_DIRECTORY, service.settings.team_directory, TeamDirectory)
 
 
 def screening_rules(service: EventSourcedService) -> ScreeningRules:
     """The screening rules in force: the last published version, else the settings' file."""
-    document = _document(service, SCREENING_RULES, service.settings.screening_rules)
-    return ScreeningRules.model_validate(document)
+    return _in_force(service, SCREENING_RULES, service.settings.screening_rules, ScreeningRules)

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.snapshots import every_interval
 from schemas.configuration import TeamDirectory, TeamDirectoryPublishedV1
 from schemas.referral import ReferralAcceptedV1
 from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
@@ -43,6 +44,7 @@ class ApplicationService(EventSourcedService):
     name = "application"
     to_wire = staticmethod(to_wire)
     value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
+    snapshotting_intervals = every_interval(Order)
 
     @property
     def teams(self) -> TeamDirectory:

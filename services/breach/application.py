@@ -6,6 +6,7 @@ from uuid import UUID
 
 from plumbing.errors import NotFound
 from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.snapshots import every_interval
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -28,6 +29,7 @@ class BreachService(EventSourcedService):
     name = "breach"
     to_wire = staticmethod(to_wire)
     value_types = (Term,)
+    snapshotting_intervals = every_interval(SubjectBreaches, KnownOrder)
 
     def when_order_granted_register_it(self, envelope: OrderGrantedV1) -> None:
         if self.already_processed(envelope.producer, envelope.sequence):

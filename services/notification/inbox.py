@@ -1,6 +1,8 @@
 """The alert inbox read model: per team, what was sent, when, and who acknowledged it."""
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.domain import DomainEventProtocol
@@ -88,11 +90,24 @@ def inbox_projection(service: EventSourcedService) -> LocalProjection:
     return LocalProjection(service, "alert-inbox", DDL, apply)
 
 
-async def team_inbox(pool: asyncpg.Pool, team: str) -> list[dict[str, Any]]:
+InboxKey = tuple[datetime, UUID]
+
+
+def inbox_key(row: dict[str, Any]) -> InboxKey:
+    return row["requested_at"], row["alert_id"]
+
+
+async def team_inbox(
+    pool: asyncpg.Pool, team: str, after: InboxKey | None, limit: int
+) -> list[dict[str, Any]]:
+    """The team's alerts, newest first, from just after (older than) the `after` alert."""
+    requested_at, alert_id = after or (None, None)
     rows = await pool.fetch(
-        "SELECT * FROM notification.alert_inbox WHERE team = $1 ORDER BY requested_at DESC",
-        team,
-    )
+        """SELECT * FROM notification.alert_inbox WHERE team = $1
+             AND ($2::timestamptz IS NULL OR (requested_at, alert_id) < ($2, $3::uuid))
+           ORDER BY requested_at DESC, alert_id DESC LIMIT $4""",
+        team, requested_at, alert_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]
 
 

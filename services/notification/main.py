@@ -11,6 +11,7 @@ from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
 from plumbing.follower import LogFollower, each_event, events_after
 from plumbing.http import request_trace
+from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
@@ -26,8 +27,10 @@ from schemas.breach import BreachRecordedV1
 from schemas.configuration import TeamDirectoryPublishedV1
 from services.notification.application import DISPATCHER, NotificationService
 from services.notification.inbox import (
+    InboxKey,
     alert_metrics,
     due_for_escalation,
+    inbox_key,
     inbox_projection,
     team_inbox,
 )
@@ -42,9 +45,13 @@ def _service(request: Request) -> NotificationService:
 
 
 @router.get("/teams/{team}/alerts")
-async def inbox(team: str, request: Request) -> list[dict[str, Any]]:
-    """The team's alert inbox, newest first: what was sent, when, and who acknowledged it."""
-    return await team_inbox(request.app.state.pool, team)
+async def inbox(
+    team: str, request: Request, page: Annotated[Page[InboxKey], paged(InboxKey)]
+) -> list[dict[str, Any]]:
+    """The team's alert inbox, newest first: what was sent, when, and who acknowledged it;
+    a page at a time."""
+    rows = await team_inbox(request.app.state.pool, team, page.after, page.fetch)
+    return page.of(rows, inbox_key)
 
 
 @router.get("/alerts/{alert_id}")

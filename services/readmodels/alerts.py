@@ -1,7 +1,9 @@
 """The alert inbox across teams: what each MOSOVO team was sent, and who acknowledged it."""
 
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -33,6 +35,7 @@ CREATE TABLE IF NOT EXISTS {schema}.alerts (
     acknowledged_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS alerts_by_team ON {schema}.alerts (team, requested_at);
+CREATE INDEX IF NOT EXISTS alerts_by_time ON {schema}.alerts (requested_at, alert_id);
 """
 
 
@@ -104,10 +107,22 @@ PROJECTION = Projection(
 )
 
 
-async def get_alerts(pool: asyncpg.Pool, team: str | None = None) -> list[dict[str, Any]]:
+AlertKey = tuple[datetime, UUID]
+
+
+def alert_key(row: dict[str, Any]) -> AlertKey:
+    return row["requested_at"], row["alert_id"]
+
+
+async def get_alerts(
+    pool: asyncpg.Pool, team: str | None, after: AlertKey | None, limit: int
+) -> list[dict[str, Any]]:
+    """Newest first, from just after (older than) the `after` alert."""
+    requested_at, alert_id = after or (None, None)
     rows = await pool.fetch(
         """SELECT * FROM rm_alerts.alerts WHERE ($1::text IS NULL OR team = $1)
-           ORDER BY requested_at DESC""",
-        team,
-    )
+             AND ($2::timestamptz IS NULL OR (requested_at, alert_id) < ($2, $3::uuid))
+           ORDER BY requested_at DESC, alert_id DESC LIMIT $4""",
+        team, requested_at, alert_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]

@@ -2,11 +2,13 @@
 became, its orders, their breaches and alerts, in the order they happened."""
 
 import json
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from plumbing.paging import Count
 from plumbing.readmodel import Projection
 from schemas.application import ApplicationOpenedV1, ApplicationStageChangedV1, OrderGrantedV1
 from schemas.envelope import Envelope
@@ -80,10 +82,20 @@ PROJECTION = Projection(
 )
 
 
-async def get_case_events(pool: asyncpg.Pool, case: UUID | str) -> list[dict[str, Any]]:
+EventKey = tuple[datetime, str, Count]
+
+
+def event_key(row: dict[str, Any]) -> EventKey:
+    return row["occurred_at"], row["producer"], row["sequence"]
+
+
+async def get_case_events(
+    pool: asyncpg.Pool, case: UUID | str, after: EventKey | None, limit: int
+) -> list[dict[str, Any]]:
     """The events of the whole case that `case` (a referral, application or order id, or an
-    order reference) belongs to, oldest first."""
+    order reference) belongs to, oldest first, from just after the `after` event."""
     key = str(case) if str(case).startswith("ORD-") else None
+    occurred_at, producer, sequence = after or (None, None, None)
     rows = await pool.fetch(
         """WITH RECURSIVE up(key) AS (
                SELECT k FROM unnest(ARRAY[$1, 'aggregate:' || $2]) AS k WHERE k IS NOT NULL
@@ -95,8 +107,10 @@ async def get_case_events(pool: asyncpg.Pool, case: UUID | str) -> list[dict[str
                UNION SELECT l.key FROM rm_audit.links l JOIN down ON l.belongs_to = down.key
            )
            SELECT * FROM rm_audit.events WHERE about IN (SELECT key FROM down)
-           ORDER BY occurred_at, producer, sequence""",
-        f"order:{key}" if key else None,
-        None if key else str(case),
-    )
+             AND ($3::timestamptz IS NULL
+                  OR (occurred_at, producer, sequence) > ($3, $4::text, $5::bigint))
+           ORDER BY occurred_at, producer, sequence LIMIT $6""",
+        f"order:{key}" if key else None, None if key else str(case),
+        occurred_at, producer, sequence, limit,
+    )  # fmt: skip
     return [dict(row, payload=json.loads(row["payload"])) for row in rows]

@@ -1,9 +1,12 @@
 """The breach register: breaches by order and subject, and who breaches again and again."""
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
+from plumbing.paging import Count
 from plumbing.readmodel import Projection
 from schemas.application import OrderGrantedV1
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
@@ -22,6 +25,7 @@ CREATE TABLE IF NOT EXISTS {schema}.breaches (
     sentence text
 );
 CREATE INDEX IF NOT EXISTS breaches_by_order ON {schema}.breaches (order_reference);
+CREATE INDEX IF NOT EXISTS breaches_by_time ON {schema}.breaches (occurred_at, breach_id);
 -- who each order is about, from the grant: breaches are counted against people
 CREATE TABLE IF NOT EXISTS {schema}.order_subjects (
     order_reference text PRIMARY KEY,
@@ -75,29 +79,53 @@ PROJECTION = Projection(
 )
 
 
+BreachKey = tuple[datetime, UUID]
+
+
+def breach_key(row: dict[str, Any]) -> BreachKey:
+    return row["occurred_at"], row["breach_id"]
+
+
 async def get_breaches(
-    pool: asyncpg.Pool, order_reference: str | None = None, team: str | None = None
+    pool: asyncpg.Pool,
+    order_reference: str | None,
+    team: str | None,
+    after: BreachKey | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
+    """Newest first, from just after (older than) the `after` breach."""
+    occurred_at, breach_id = after or (None, None)
     rows = await pool.fetch(
         """SELECT b.*, s.subject_nominal_id, s.order_type
            FROM rm_breaches.breaches b
            LEFT JOIN rm_breaches.order_subjects s USING (order_reference)
            WHERE ($1::text IS NULL OR b.order_reference = $1) AND ($2::text IS NULL OR team = $2)
-           ORDER BY b.occurred_at DESC""",
-        order_reference,
-        team,
-    )
+             AND ($3::timestamptz IS NULL OR (b.occurred_at, b.breach_id) < ($3, $4::uuid))
+           ORDER BY b.occurred_at DESC, b.breach_id DESC LIMIT $5""",
+        order_reference, team, occurred_at, breach_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]
 
 
-async def get_repeat_breachers(pool: asyncpg.Pool, at_least: int = 2) -> list[dict[str, Any]]:
+BreacherKey = tuple[Count, str]
+
+
+def breacher_key(row: dict[str, Any]) -> BreacherKey:
+    return row["breaches"], row["subject_nominal_id"]
+
+
+async def get_repeat_breachers(
+    pool: asyncpg.Pool, at_least: int, after: BreacherKey | None, limit: int
+) -> list[dict[str, Any]]:
     """Subjects with `at_least` breaches across all their orders, most first."""
+    breaches, subject = after or (None, None)
     rows = await pool.fetch(
         """SELECT s.subject_nominal_id, count(*) AS breaches,
                   count(DISTINCT b.order_reference) AS orders, max(b.occurred_at) AS latest
            FROM rm_breaches.breaches b JOIN rm_breaches.order_subjects s USING (order_reference)
            GROUP BY s.subject_nominal_id HAVING count(*) >= $1
-           ORDER BY breaches DESC, s.subject_nominal_id""",
-        at_least,
-    )
+             AND ($2::bigint IS NULL OR (-count(*), s.subject_nominal_id) > (-$2, $3::text))
+           ORDER BY breaches DESC, s.subject_nominal_id LIMIT $4""",
+        at_least, breaches, subject, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]

@@ -1,6 +1,8 @@
 """The caseload: referrals and applications by state, caseworker, district and age."""
 
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -109,13 +111,30 @@ PROJECTION = Projection(
 )
 
 
+# A referral whose Received event has not arrived yet (topics interleave) has neither date:
+# it sorts last, where asyncpg's date.max and datetime.max are PostgreSQL's 'infinity'.
+CaseKey = tuple[date, datetime, UUID]
+NOT_YET = datetime.max.replace(tzinfo=UTC)
+
+
+def case_key(row: dict[str, Any]) -> CaseKey:
+    return row["referred_on"] or date.max, row["received_at"] or NOT_YET, row["referral_id"]
+
+
 async def get_caseload(
-    pool: asyncpg.Pool, caseworker: str | None = None, district: str | None = None
+    pool: asyncpg.Pool,
+    caseworker: str | None,
+    district: str | None,
+    states: list[str] | None,
+    after: CaseKey | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """Open cases, oldest first: a referral awaiting triage, or the application it became."""
+    """Open cases, oldest first: a referral awaiting triage, or the application it became;
+    from just after the `after` case."""
+    referred_on, received_at, referral_id = after or (None, None, None)
     rows = await pool.fetch(
         """SELECT r.referral_id, r.district, r.district_reference, r.source, r.referred_on,
-                  r.caseworker, a.application_id, a.order_type,
+                  r.received_at, r.caseworker, a.application_id, a.order_type,
                   coalesce(a.stage, r.status) AS state,
                   coalesce(a.stage_since, r.status_since) AS since,
                   current_date - r.referred_on AS age_days
@@ -124,10 +143,15 @@ async def get_caseload(
            WHERE coalesce(a.stage, r.status) NOT IN ('decided', 'declined')
              AND ($1::text IS NULL OR r.caseworker = $1)
              AND ($2::text IS NULL OR r.district = $2)
-           ORDER BY r.referred_on, r.received_at""",
-        caseworker,
-        district,
-    )
+             AND ($3::text[] IS NULL OR coalesce(a.stage, r.status) = ANY($3))
+             AND ($4::date IS NULL OR (coalesce(r.referred_on, 'infinity'::date),
+                  coalesce(r.received_at, 'infinity'::timestamptz), r.referral_id)
+                  > ($4, $5::timestamptz, $6::uuid))
+           ORDER BY coalesce(r.referred_on, 'infinity'::date),
+                    coalesce(r.received_at, 'infinity'::timestamptz), r.referral_id
+           LIMIT $7""",
+        caseworker, district, states, referred_on, received_at, referral_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from civil_orders.report import evaluate, render_html
 from plumbing.errors import NotFound
+from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
 from services.readmodels import alerts, audit, breaches, caseload, orders
 
@@ -31,10 +32,18 @@ Day = Annotated[
 
 @router.get("/caseload")
 async def caseload_now(
-    request: Request, caseworker: str | None = None, district: str | None = None
+    request: Request,
+    page: Annotated[Page[caseload.CaseKey], paged(caseload.CaseKey)],
+    caseworker: str | None = None,
+    district: str | None = None,
+    state: Annotated[list[str] | None, Query(description="Only cases in these states.")] = None,
 ) -> list[dict[str, Any]]:
-    """Open referrals and applications, oldest first, with their state and age in days."""
-    return await caseload.get_caseload(request.app.state.pool, caseworker, district)
+    """Open referrals and applications, oldest first, with their state and age in days;
+    a page at a time."""
+    pool = request.app.state.pool
+    which = (caseworker, district, state)
+    rows = await caseload.get_caseload(pool, *which, page.after, page.fetch)
+    return page.of(rows, caseload.case_key)
 
 
 @router.get("/caseload/summary")
@@ -46,43 +55,69 @@ async def caseload_summary(request: Request) -> list[dict[str, Any]]:
 @router.get("/orders")
 async def order_register(
     request: Request,
+    page: Annotated[Page[orders.OrderKey], paged(orders.OrderKey)],
     team: str | None = None,
     district: str | None = None,
     include_ended: bool = Query(False, description="Also orders no longer in force."),
     renewal_due: bool | None = None,
+    order_reference: str | None = Query(None, description="Only this order."),
 ) -> list[dict[str, Any]]:
-    """The order register, soonest-ending first."""
+    """The order register, soonest-ending first (orders until further order last); a page
+    at a time."""
     in_force = None if include_ended else True
-    return await orders.get_orders(request.app.state.pool, team, district, in_force, renewal_due)
+    which = orders.OrderFilter(team, district, in_force, renewal_due, order_reference)
+    rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch)
+    return page.of(rows, orders.order_key)
 
 
 @router.get("/breaches")
 async def breach_register(
-    request: Request, order_reference: str | None = None, team: str | None = None
+    request: Request,
+    page: Annotated[Page[breaches.BreachKey], paged(breaches.BreachKey)],
+    order_reference: str | None = None,
+    team: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Breaches, newest first, with the subject and type of the order breached."""
-    return await breaches.get_breaches(request.app.state.pool, order_reference, team)
+    """Breaches, newest first, with the subject and type of the order breached; a page at
+    a time."""
+    pool = request.app.state.pool
+    rows = await breaches.get_breaches(pool, order_reference, team, page.after, page.fetch)
+    return page.of(rows, breaches.breach_key)
 
 
 @router.get("/breaches/repeat-breachers")
-async def repeat_breachers(request: Request, at_least: int = Query(2, ge=1)) -> list[Any]:
-    return await breaches.get_repeat_breachers(request.app.state.pool, at_least)
+async def repeat_breachers(
+    request: Request,
+    page: Annotated[Page[breaches.BreacherKey], paged(breaches.BreacherKey)],
+    at_least: int = Query(2, ge=1),
+) -> list[Any]:
+    """Subjects with at least `at_least` breaches across their orders, most first; a page
+    at a time."""
+    pool = request.app.state.pool
+    rows = await breaches.get_repeat_breachers(pool, at_least, page.after, page.fetch)
+    return page.of(rows, breaches.breacher_key)
 
 
 @router.get("/alerts")
-async def alert_inbox(request: Request, team: str | None = None) -> list[dict[str, Any]]:
-    """Alerts, newest first: delivery, escalation, acknowledgement."""
-    return await alerts.get_alerts(request.app.state.pool, team)
+async def alert_inbox(
+    request: Request,
+    page: Annotated[Page[alerts.AlertKey], paged(alerts.AlertKey)],
+    team: str | None = None,
+) -> list[dict[str, Any]]:
+    """Alerts, newest first: delivery, escalation, acknowledgement; a page at a time."""
+    rows = await alerts.get_alerts(request.app.state.pool, team, page.after, page.fetch)
+    return page.of(rows, alerts.alert_key)
 
 
 @router.get("/cases/{case}/events")
-async def case_events(case: str, request: Request) -> list[dict[str, Any]]:
+async def case_events(
+    case: str, request: Request, page: Annotated[Page[audit.EventKey], paged(audit.EventKey)]
+) -> list[dict[str, Any]]:
     """Every published event of the case that a referral, application or order id, or an
-    order reference, belongs to; oldest first."""
-    found = await audit.get_case_events(request.app.state.pool, case)
-    if not found:
+    order reference, belongs to; oldest first, a page at a time."""
+    found = await audit.get_case_events(request.app.state.pool, case, page.after, page.fetch)
+    if not found and page.after is None:
         raise NotFound(f"no case is known by {case!r}")
-    return found
+    return page.of(found, audit.event_key)
 
 
 @router.get("/evaluation")

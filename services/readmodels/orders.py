@@ -2,6 +2,8 @@
 
 import json
 from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -40,6 +42,8 @@ CREATE TABLE IF NOT EXISTS {schema}.orders (
     renewed_on date
 );
 CREATE INDEX IF NOT EXISTS orders_by_team ON {schema}.orders (team, in_force);
+CREATE INDEX IF NOT EXISTS orders_by_end
+    ON {schema}.orders ((coalesce(ends_on, 'infinity'::date)), order_reference);
 """
 
 
@@ -126,14 +130,29 @@ PROJECTION = Projection(
 )
 
 
+@dataclass(frozen=True)
+class OrderFilter:
+    team: str | None = None
+    district: str | None = None
+    in_force: bool | None = True
+    renewal_due: bool | None = None
+    order_reference: str | None = None
+
+
+# Orders until further order (no end date) come last: asyncpg's date.max is PostgreSQL's
+# 'infinity', so the key of such an order is its place in the sort.
+OrderKey = tuple[date, str]
+
+
+def order_key(row: dict[str, Any]) -> OrderKey:
+    return row["ends_on"] or date.max, row["order_reference"]
+
+
 async def get_orders(
-    pool: asyncpg.Pool,
-    team: str | None = None,
-    district: str | None = None,
-    in_force: bool | None = True,
-    renewal_due: bool | None = None,
+    pool: asyncpg.Pool, which: OrderFilter, after: OrderKey | None, limit: int
 ) -> list[dict[str, Any]]:
-    """The register, soonest-ending first."""
+    """The register, soonest-ending first, from just after the `after` order."""
+    ends_on, reference = after or (None, None)
     rows = await pool.fetch(
         """SELECT order_reference, order_id, order_type, interim, district, team, court,
                   made_on, ends_on, in_force, ended_on, end_reason, renewal_review_due,
@@ -142,10 +161,11 @@ async def get_orders(
            WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR district = $2)
              AND ($3::boolean IS NULL OR in_force = $3)
              AND ($4::boolean IS NULL OR renewal_review_due = $4)
-           ORDER BY ends_on NULLS LAST, order_reference""",
-        team,
-        district,
-        in_force,
-        renewal_due,
-    )
+             AND ($5::text IS NULL OR order_reference = $5)
+             AND ($6::date IS NULL
+                  OR (coalesce(ends_on, 'infinity'::date), order_reference) > ($6, $7::text))
+           ORDER BY coalesce(ends_on, 'infinity'::date), order_reference LIMIT $8""",
+        which.team, which.district, which.in_force, which.renewal_due, which.order_reference,
+        ends_on, reference, limit,
+    )  # fmt: skip
     return [dict(row, terms=json.loads(row["terms"])) for row in rows]

@@ -8,6 +8,7 @@ from uuid import UUID
 from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.snapshots import every_interval
 from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
@@ -43,6 +44,7 @@ class ReferralService(EventSourcedService):
     name = "referral"
     to_wire = staticmethod(to_wire)
     value_types = (Subject,)
+    snapshotting_intervals = every_interval(SuspectDisposals, SubjectRecord)
 
     @property
     def screening_rules(self) -> ScreeningRules:

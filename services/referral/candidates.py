@@ -1,11 +1,14 @@
 """The candidates read model: what proactive scanning flagged, for caseworkers to work."""
 
+from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.eventstore import EventSourcedService
+from plumbing.paging import Int4
 from plumbing.projection import LocalProjection
 from services.referral.domain import Candidate
 
@@ -22,6 +25,8 @@ CREATE TABLE IF NOT EXISTS referral.candidates (
     identified_at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS candidates_by_status ON referral.candidates (status, score DESC);
+CREATE INDEX IF NOT EXISTS candidates_by_score
+    ON referral.candidates (score DESC, identified_at, candidate_id);
 """
 
 
@@ -53,14 +58,28 @@ def candidates_projection(service: EventSourcedService) -> LocalProjection:
     return LocalProjection(service, "candidates", DDL, apply)
 
 
+CandidateKey = tuple[Int4, datetime, UUID]
+
+
+def candidate_key(row: dict[str, Any]) -> CandidateKey:
+    return row["score"], row["identified_at"], row["candidate_id"]
+
+
 async def list_candidates(
-    pool: asyncpg.Pool, status: str | None, crime_reference: str | None
+    pool: asyncpg.Pool,
+    status: str | None,
+    crime_reference: str | None,
+    after: CandidateKey | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
+    """Highest score first, then first identified; from just after the `after` candidate."""
+    score, identified_at, candidate_id = after or (None, None, None)
     rows = await pool.fetch(
         """SELECT * FROM referral.candidates
            WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR crime_reference = $2)
-           ORDER BY score DESC, identified_at""",
-        status,
-        crime_reference,
-    )
+             AND ($3::integer IS NULL OR score < $3
+                  OR score = $3 AND (identified_at, candidate_id) > ($4::timestamptz, $5::uuid))
+           ORDER BY score DESC, identified_at, candidate_id LIMIT $6""",
+        status, crime_reference, score, identified_at, candidate_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]

@@ -6,12 +6,13 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import Trace, hop
 from plumbing.http import request_trace
+from plumbing.paging import MAX_LIMIT, Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
@@ -21,9 +22,20 @@ from schemas.common import Subject as WireSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from services.referral.application import ReferralService
-from services.referral.candidates import candidates_projection, list_candidates
+from services.referral.candidates import (
+    CandidateKey,
+    candidate_key,
+    candidates_projection,
+    list_candidates,
+)
 from services.referral.domain import DeclineReason, DismissalReason
-from services.referral.queue import possibly_overdue, queue_projection, waiting
+from services.referral.queue import (
+    QueueKey,
+    possibly_overdue,
+    queue_key,
+    queue_projection,
+    waiting,
+)
 
 referrals = APIRouter(prefix="/referrals", tags=["referrals"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -87,10 +99,19 @@ class Resubmit(BaseModel):
 
 @referrals.get("")
 async def queue(
-    request: Request, status: str | None = None, district: str | None = None
+    request: Request,
+    page: Annotated[Page[QueueKey], paged(QueueKey)],
+    status: str | None = None,
+    district: str | None = None,
+    referral_id: Annotated[
+        list[UUID] | None, Query(max_length=MAX_LIMIT, description="Only these referrals.")
+    ] = None,
 ) -> list[dict[str, Any]]:
-    """The referral queue, oldest first, with each referral's wait and whether it is overdue."""
-    return await waiting(request.app.state.pool, status, district)
+    """The referral queue, oldest first, with each referral's wait and whether it is overdue;
+    a page at a time."""
+    which = (status, district, referral_id)
+    rows = await waiting(request.app.state.pool, *which, page.after, page.fetch)
+    return page.of(rows, queue_key)
 
 
 @referrals.post("/{referral_id}/accept")
@@ -145,10 +166,15 @@ class Dismiss(BaseModel):
 
 @candidates.get("")
 async def list_of_candidates(
-    request: Request, status: str | None = None, crime_reference: str | None = None
+    request: Request,
+    page: Annotated[Page[CandidateKey], paged(CandidateKey)],
+    status: str | None = None,
+    crime_reference: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Candidates flagged by screening, highest score first."""
-    return await list_candidates(request.app.state.pool, status, crime_reference)
+    """Candidates flagged by screening, highest score first; a page at a time."""
+    pool = request.app.state.pool
+    rows = await list_candidates(pool, status, crime_reference, page.after, page.fetch)
+    return page.of(rows, candidate_key)
 
 
 @candidates.get("/{candidate_id}")

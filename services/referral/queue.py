@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from eventsourcing.domain import DomainEventProtocol
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS referral.queue (
     overdue boolean NOT NULL DEFAULT false
 );
 CREATE INDEX IF NOT EXISTS queue_by_status ON referral.queue (status, waiting_since);
+CREATE INDEX IF NOT EXISTS queue_by_wait ON referral.queue (waiting_since, referral_id);
 """
 
 
@@ -82,18 +84,33 @@ def open_caseloads(recorder: PostgresProcessRecorder) -> dict[str, int]:
         return {row["caseworker"]: row["cases"] for row in cursor.fetchall()}
 
 
+QueueKey = tuple[datetime, UUID]
+
+
+def queue_key(row: dict[str, Any]) -> QueueKey:
+    return row["waiting_since"], row["referral_id"]
+
+
 async def waiting(
-    pool: asyncpg.Pool, status: str | None = None, district: str | None = None
+    pool: asyncpg.Pool,
+    status: str | None,
+    district: str | None,
+    referral_ids: list[UUID] | None,
+    after: QueueKey | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """The queue, oldest first: what a caseworker should look at next."""
+    """The queue, oldest first: what a caseworker should look at next; from just after the
+    `after` referral."""
+    waiting_since, referral_id = after or (None, None)
     rows = await pool.fetch(
         """SELECT *, (extract(epoch FROM now() - waiting_since) / 3600)::float8 AS hours_waiting
            FROM referral.queue
            WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR district = $2)
-           ORDER BY waiting_since""",
-        status,
-        district,
-    )
+             AND ($3::uuid[] IS NULL OR referral_id = ANY($3))
+             AND ($4::timestamptz IS NULL OR (waiting_since, referral_id) > ($4, $5::uuid))
+           ORDER BY waiting_since, referral_id LIMIT $6""",
+        status, district, referral_ids, waiting_since, referral_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]
 
 

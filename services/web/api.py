@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from plumbing.eventstore import Trace, hop
+from plumbing.paging import ForwardedPage, forwarded_page
 from services.web.auth import READERS, Forbidden, Role, User, allow
 
 router = APIRouter(prefix="/api")
@@ -62,6 +63,17 @@ async def call(request: Request, user: User, service: str, method: str, path: st
     return await request.app.state.backend.call(request, user, service, method, path, body, params)
 
 
+Paged = Annotated[ForwardedPage, Depends(forwarded_page)]
+
+
+async def call_page(
+    request: Request, user: User, page: ForwardedPage, service: str, path: str, **params: Any
+) -> Any:
+    """One page of a list another service keeps; the next page's cursor comes back as the
+    X-Next-Cursor header of this app's response too."""
+    return await request.app.state.backend.page(request, user, service, path, page, params)
+
+
 async def record_access(
     request: Request, user: User, case: str, what: str, purpose: str, exported: bool = False
 ) -> None:
@@ -105,12 +117,13 @@ async def submit_referral(request: Request, body: Command, user: Referrer) -> An
 async def referral_queue(
     request: Request,
     user: QueueReader,
+    page: Paged,
     status_: Annotated[str | None, Query(alias="status")] = None,
     district: str | None = None,
 ) -> Any:
-    """The referral queue, oldest first (a referrer's own district only)."""
-    return await call(request, user, "referral", "GET", "/referrals",
-                      status=status_, district=own_district(user, district))  # fmt: skip
+    """The referral queue, oldest first (a referrer's own district only); a page at a time."""
+    return await call_page(request, user, page, "referral", "/referrals",
+                           status=status_, district=own_district(user, district))  # fmt: skip
 
 
 @router.get("/referrals/{referral_id}", tags=["referrals"])
@@ -168,9 +181,11 @@ async def triage(
 async def candidates(
     request: Request,
     user: Triager,
+    page: Paged,
     status_: Annotated[str | None, Query(alias="status")] = None,
 ) -> Any:
-    return await call(request, user, "referral", "GET", "/candidates", status=status_)
+    """Candidates flagged by screening, highest score first; a page at a time."""
+    return await call_page(request, user, page, "referral", "/candidates", status=status_)
 
 
 @router.post("/candidates/{candidate_id}/{decision}", tags=["proactive scanning"])
@@ -258,14 +273,17 @@ async def withdraw(request: Request, application_id: UUID, body: Command, user: 
 async def order_register(
     request: Request,
     user: ReaderOrMosovo,
+    page: Paged,
     district: str | None = None,
     include_ended: bool = False,
     renewal_due: bool | None = None,
+    order_reference: str | None = None,
 ) -> Any:
-    """The order register (a MOSOVO officer's own team's orders only)."""
-    return await call(request, user, "readmodels", "GET", "/orders",
-                      team=own_team(user), district=district,
-                      include_ended=include_ended, renewal_due=renewal_due)  # fmt: skip
+    """The order register, soonest-ending first (a MOSOVO officer's own team's orders only);
+    a page at a time."""
+    return await call_page(request, user, page, "readmodels", "/orders",
+                           team=own_team(user), district=district, include_ended=include_ended,
+                           renewal_due=renewal_due, order_reference=order_reference)  # fmt: skip
 
 
 @router.get("/orders/{order_id}", tags=["orders"])
@@ -292,11 +310,11 @@ async def change_order(
 
 @router.get("/breaches", tags=["breaches"])
 async def breach_register(
-    request: Request, user: ReaderOrMosovo, order_reference: str | None = None
+    request: Request, user: ReaderOrMosovo, page: Paged, order_reference: str | None = None
 ) -> Any:
-    """Breaches, newest first (a MOSOVO officer's own team's only)."""
-    return await call(request, user, "readmodels", "GET", "/breaches",
-                      order_reference=order_reference, team=own_team(user))  # fmt: skip
+    """Breaches, newest first (a MOSOVO officer's own team's only); a page at a time."""
+    return await call_page(request, user, page, "readmodels", "/breaches",
+                           order_reference=order_reference, team=own_team(user))  # fmt: skip
 
 
 @router.post("/breaches", status_code=status.HTTP_201_CREATED, tags=["breaches"])
@@ -316,9 +334,11 @@ async def breach_outcome(request: Request, breach_id: UUID, body: Command, user:
 
 
 @router.get("/alerts", tags=["alerts"])
-async def alerts(request: Request, user: AlertReader) -> Any:
-    """Alerts, newest first (a MOSOVO officer's own team's only)."""
-    return await call(request, user, "readmodels", "GET", "/alerts", team=own_team(user))
+async def alerts(request: Request, user: AlertReader, page: Paged, team: str | None = None) -> Any:
+    """Alerts, newest first, of one team or all (a MOSOVO officer's own team's only); a page
+    at a time."""
+    return await call_page(request, user, page, "readmodels", "/alerts",
+                           team=own_team(user) or team)  # fmt: skip
 
 
 @router.post("/alerts/{alert_id}/acknowledge", status_code=204, tags=["alerts"])

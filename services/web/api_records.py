@@ -24,8 +24,10 @@ from services.web.api import (
     LEGAL,
     MANAGER,
     Oversight,
+    Paged,
     Purpose,
     call,
+    call_page,
     record_access,
 )
 from services.web.auth import Role, SignedIn, User, allow, issue_token
@@ -60,12 +62,14 @@ async def me(user: SignedIn) -> dict[str, Any]:
 async def caseload(
     request: Request,
     user: Annotated[User, allow(CASEWORKER, LEGAL, MANAGER, AUDITOR)],
+    page: Paged,
     caseworker: str | None = None,
     district: str | None = None,
 ) -> Any:
-    """Open referrals and applications, oldest first, with their state and age."""
-    return await call(request, user, "readmodels", "GET", "/caseload",
-                      caseworker=caseworker, district=district)  # fmt: skip
+    """Open referrals and applications, oldest first, with their state and age; a page at a
+    time."""
+    return await call_page(request, user, page, "readmodels", "/caseload",
+                           caseworker=caseworker, district=district)  # fmt: skip
 
 
 @router.get("/caseload/summary", tags=["caseload"])
@@ -76,10 +80,13 @@ async def caseload_summary(
 
 
 @router.get("/cases/{case}/events", tags=["audit"])
-async def case_events(request: Request, case: str, purpose: Purpose, user: Oversight) -> Any:
-    """Every published event of the case, oldest first (an auditor's or manager's view)."""
+async def case_events(
+    request: Request, case: str, purpose: Purpose, user: Oversight, page: Paged
+) -> Any:
+    """Every published event of the case, oldest first (an auditor's or manager's view); a
+    page at a time, each page a look recorded in the access log."""
     path = f"/cases/{quote(case, safe='')}/events"  # a segment, whatever it holds
-    events = await call(request, user, "readmodels", "GET", path)
+    events = await call_page(request, user, page, "readmodels", path)
     await record_access(request, user, case, "case history", purpose)
     return events
 

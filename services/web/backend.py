@@ -5,6 +5,7 @@ from typing import Any
 import httpx
 from fastapi import HTTPException, Request, status
 
+from plumbing.paging import NEXT_CURSOR, ForwardedPage
 from services.web.auth import User
 
 
@@ -27,6 +28,28 @@ class Backend:
         body: Any = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
+        return _body(await self._send(request, user, service, method, path, body, params))
+
+    async def page(
+        self, request: Request, user: User, service: str, path: str, page: ForwardedPage,
+        params: dict[str, Any],
+    ) -> Any:  # fmt: skip
+        """A page of a list the service keeps, its next page's cursor passed back in `page`."""
+        query = {**params, **page.params}
+        response = await self._send(request, user, service, "GET", path, None, query)
+        page.pass_back(response.headers.get(NEXT_CURSOR))
+        return _body(response)
+
+    async def _send(
+        self,
+        request: Request,
+        user: User,
+        service: str,
+        method: str,
+        path: str,
+        body: Any,
+        params: dict[str, Any] | None,
+    ) -> httpx.Response:
         headers = {
             "X-Actor": user.actor,
             "X-Correlation-Id": str(request.state.correlation_id),
@@ -46,11 +69,15 @@ class Backend:
             )
         if response.status_code >= 400:
             raise HTTPException(response.status_code, _detail(response))
-        if not response.content:
-            return None
-        if response.headers.get("content-type", "").startswith("application/json"):
-            return response.json()
-        return response.text
+        return response
+
+
+def _body(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    if response.headers.get("content-type", "").startswith("application/json"):
+        return response.json()
+    return response.text
 
 
 def _detail(response: httpx.Response) -> Any:

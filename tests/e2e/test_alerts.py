@@ -2,6 +2,7 @@
 delivery fails or nobody acknowledges."""
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -9,7 +10,9 @@ from aiokafka import AIOKafkaConsumer
 from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
 from civil_orders.synthetic import Synthetic
+from plumbing.paging import NEXT_CURSOR as NEXT
 from services.notification.channels import EMAIL_SUBJECT
+from tests.web import as_
 
 
 async def order_in(client: Client, people: Synthetic, district: str) -> str:
@@ -88,6 +91,50 @@ async def test_a_repeat_breach_is_flagged_as_such_with_the_count(client: Client)
     ]
 
 
+async def test_inboxes_are_read_a_page_at_a_time_and_a_poller_asks_only_for_what_is_new(
+    client: Client,
+) -> None:
+    people = Synthetic(seed=65)
+    reference = await order_in(client, people, "north")
+    await team_managing(client, reference)
+    [allocated] = await alerts_for(client, "mosovo-north", reference, count=1)
+
+    # A poller of the team's own system remembers the last position it saw...
+    await client.publish(people.breach("north", reference))
+    await alerts_for(client, "mosovo-north", reference, count=2)
+    since = await client.team_alerts("mosovo-north", after=allocated["position"])
+    assert all(a["position"] > allocated["position"] for a in since)
+    assert [a["alert"]["kind"] for a in since if a["alert"]["order_reference"] == reference] == [
+        "breach"
+    ]
+
+    # ...and the notification service's inbox, newest first, pages by cursor.
+    inbox = "/teams/mosovo-north/alerts"
+    await inbox_entry(client, "mosovo-north", reference, kind="breach")
+    first = await client.get("notification", inbox, {"limit": 1})
+    second = await client.get("notification", inbox, {"limit": 1, "cursor": first.headers[NEXT]})
+    [newer], [older] = first.json(), second.json()
+    assert datetime.fromisoformat(older["requested_at"]) <= datetime.fromisoformat(
+        newer["requested_at"]
+    )
+    assert older["alert_id"] != newer["alert_id"]
+
+    # The web app's API passes pages on, and a bad cursor or limit back as the 422 it is.
+    officer = await as_(client, "mosovo-north-1")
+    page = await officer.request("GET", "/api/alerts", params={"limit": 1})
+    after = await officer.request(
+        "GET", "/api/alerts", params={"limit": 1, "cursor": page.headers[NEXT]}
+    )
+    assert page.json()[0]["alert_id"] != after.json()[0]["alert_id"]
+    for bad in ({"limit": 0}, {"limit": 100_000}, {"cursor": "yesterday"}):
+        for refused in (
+            await client.get("notification", inbox, bad),
+            await officer.request("GET", "/api/alerts", params=bad),
+        ):
+            assert refused.status_code == 422, (bad, refused.text)
+            assert [*bad][0] in str(refused.json()["detail"])
+
+
 async def test_a_kafka_message_delivered_twice_produces_one_alert(client: Client) -> None:
     reference = await order_in(client, Synthetic(seed=54), "north")
     await alerts_for(client, "mosovo-north", reference, count=1)
@@ -146,9 +193,10 @@ async def test_a_webhook_that_never_answers_shows_failed_and_escalates_to_the_fa
 
     reference = await order_in(client, Synthetic(seed=57), "east")
 
-    entry = await inbox_entry(client, "mosovo-east", reference, status="failed")
+    # the inbox applies the alert's Failed and Escalated events one after the other
+    failed = {"status": "failed", "escalation_reason": "delivery failed: HTTP 503"}
+    entry = await inbox_entry(client, "mosovo-east", reference, **failed)
     assert entry["failure"] == "HTTP 503"
-    assert entry["escalation_reason"] == "delivery failed: HTTP 503"
     [email] = await mail_for(client, "mosovo-east-duty@teams.example", reference, count=1)
     assert "escalated: order allocated" in email["body"]
     await inbox_entry(

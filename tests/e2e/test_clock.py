@@ -72,7 +72,8 @@ async def test_a_referral_left_untriaged_past_the_service_level_is_flagged_overd
     referral = await refer(future_client, Synthetic(seed=102), "north")
 
     async def overdue() -> bool:
-        queue = (await future_client.get("referral", "/referrals?status=received")).json()
-        return any(r["referral_id"] == referral["id"] and r["overdue"] for r in queue)
+        path = f"/referrals?status=received&referral_id={referral['id']}"
+        queue = (await future_client.get("referral", path)).json()
+        return any(r["overdue"] for r in queue)
 
     await eventually(overdue, 30, "the referral to be flagged overdue for triage")

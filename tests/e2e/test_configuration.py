@@ -3,15 +3,21 @@ app; the services adopt each new version from its event and work by it."""
 
 import copy
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, grant, refer
 from civil_orders.scan import disposal_envelope
+from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
+from plumbing.eventstore import EventSourcedService
+from plumbing.settings import Settings
+from schemas.configuration import TeamDirectory, TeamDirectoryPublished, TeamDirectoryPublishedV1
 from schemas.district import DistrictDisposal, VictimAgeBand
 from tests.web import Web, as_
 
@@ -54,8 +60,8 @@ async def test_a_new_team_directory_allocates_new_orders_by_it(client: Client, a
         reference = await grant(client, application["id"])
 
         async def team() -> str | None:
-            orders = (await client.get("readmodels", "/orders")).json()
-            found = [o["team"] for o in orders if o["order_reference"] == reference]
+            path = f"/orders?order_reference={reference}"
+            found = [o["team"] for o in (await client.get("readmodels", path)).json()]
             return found[0] if found and found[0] else None
 
         return (
@@ -125,3 +131,37 @@ async def test_only_an_administrator_publishes_and_a_bad_or_unchanged_version_is
     assert "channels" in str(invalid.json()["detail"])
     assert unchanged.status_code == 409
     assert "already at version" in unchanged.json()["detail"]
+
+
+class Replica(EventSourcedService):
+    """A service of the test's own, in a schema beside the stack's, to run two replicas of."""
+
+    name = "configuration_replicas"
+
+
+def test_a_replica_works_by_the_version_its_peer_adopted_and_validates_each_version_once(
+    stack: Stack,
+) -> None:
+    settings = Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
+    adopting, other = Replica(settings), Replica(settings)
+    try:
+        before = team_directory(other)
+        assert team_directory(other) is before  # validated once, not on every read
+
+        moved = before.model_copy(update={"version": _next(before.version)})
+        adopt(adopting, TEAM_DIRECTORY, moved.model_dump(mode="json"), "test", published(moved))
+
+        now = team_directory(other)
+        assert now == moved
+        assert team_directory(other) is now
+    finally:
+        adopting.close()
+        other.close()
+
+
+def published(directory: TeamDirectory) -> TeamDirectoryPublishedV1:
+    return TeamDirectoryPublishedV1(
+        event_id=uuid4(), occurred_at=datetime.now(UTC), producer="web", aggregate_id=uuid4(),
+        aggregate_version=1, correlation_id=uuid4(), actor="administrator:admin-1",
+        payload=TeamDirectoryPublished(directory=directory, reason="a test of replicas"),
+    )  # fmt: skip

@@ -73,7 +73,7 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     assert "Screened 7 disposals: 3 candidate(s)" in first.stdout
     candidates = {
         c["crime_reference"].rsplit("/", 1)[1]: c
-        for c in (await client.get("referral", "/candidates")).json()
+        for c in await client.every("referral", "/candidates")
         if f"/{run}/" in c["crime_reference"]
     }
     assert set(candidates) == {"A1", "B2", "E1"}
@@ -90,7 +90,7 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     assert "Screened 7 disposals: 3 candidate(s)" in again.stdout
     rescanned = [
         c
-        for c in (await client.get("referral", "/candidates")).json()
+        for c in await client.every("referral", "/candidates")
         if f"/{run}/" in c["crime_reference"]
     ]
     assert len(rescanned) == 3
@@ -105,7 +105,7 @@ async def test_a_caseworker_promotes_one_candidate_to_a_referral_and_dismisses_a
     scan(stack, path)
     rows = [
         c
-        for c in (await client.get("referral", "/candidates?status=identified")).json()
+        for c in await client.every("referral", "/candidates", {"status": "identified"})
         if f"/{run}/" in c["crime_reference"]
     ]
     [first] = rows

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from plumbing.paging import ForwardedPage
 from services.web import api
 from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, Role, User, current_user
 
@@ -86,6 +87,7 @@ def render(
             "here": request.url.path,
             "person": lambda actor: person(request, actor),
             "problem": None,
+            "next_page": None,
             **context,
         },
         status_code=status_code,
@@ -93,6 +95,14 @@ def render(
     if message:
         response.delete_cookie(STATUS_COOKIE, httponly=True, samesite="strict")
     return response
+
+
+def next_page(request: Request, page: ForwardedPage) -> str | None:
+    """The address of the page after this one (the same query, the next cursor), if any."""
+    if page.next_cursor is None:
+        return None
+    url = request.url.include_query_params(cursor=page.next_cursor)
+    return f"{url.path}?{url.query}"
 
 
 def person(request: Request, actor: str | None) -> str:

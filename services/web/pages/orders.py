@@ -4,9 +4,12 @@ from uuid import UUID
 
 from fastapi import HTTPException, Request, Response
 
+from plumbing.configuration import team_directory
+from plumbing.eventstore import hop
+from plumbing.paging import Cursor, ForwardedPage
 from services.web import api
 from services.web.auth import User
-from services.web.pages.common import Purpose, done, page_router, render
+from services.web.pages.common import Purpose, done, next_page, page_router, render
 from services.web.pages.forms import Problem, attempt, caught_up, text
 
 router = page_router()
@@ -18,11 +21,14 @@ async def orders(
     user: api.ReaderOrMosovo,
     include_ended: bool = False,
     renewal_due: bool = False,
+    cursor: Cursor = None,
 ) -> Response:
-    rows = await api.order_register(request, user, None, include_ended, renewal_due or None)
+    page = ForwardedPage(cursor=cursor)
+    rows = await api.order_register(request, user, page, None, include_ended, renewal_due or None)
+    due = await api.order_register(request, user, ForwardedPage(), None, False, True)
     return render(request, user, "orders.html", title="Order register", rows=rows,
-                  include_ended=include_ended, renewal_due=renewal_due,
-                  due=[r for r in rows if r["renewal_review_due"]],
+                  include_ended=include_ended, renewal_due=renewal_due, due=due,
+                  next_page=next_page(request, page),
                   oversight=user.role in api.OVERSIGHT)  # fmt: skip
 
 
@@ -30,8 +36,8 @@ async def orders(
 async def order(
     request: Request, reference: str, user: api.ReaderOrMosovo, purpose: Purpose
 ) -> Response:
-    register = await api.order_register(request, user, None, True, None)
-    row = next((r for r in register if r["order_reference"] == reference), None)
+    found = await api.order_register(request, user, ForwardedPage(), None, True, None, reference)
+    row = found[0] if found else None
     if row is None:
         raise HTTPException(404, f"{reference} is not in the order register you can see")
     detail = await api.get_order(request, UUID(str(row["order_id"])), purpose, user)
@@ -40,19 +46,26 @@ async def order(
 
 
 async def alerts_page(
-    request: Request, user: User, team: str | None = None, problem: Problem | None = None
+    request: Request,
+    user: User,
+    team: str | None = None,
+    problem: Problem | None = None,
+    cursor: str | None = None,
 ) -> Response:
-    rows = await api.alerts(request, user)
-    teams = sorted({row["team"] for row in rows})
-    shown = [row for row in rows if not team or row["team"] == team]
+    page = ForwardedPage(cursor=cursor)
+    rows = await api.alerts(request, user, page, team)
+    directory = await hop(team_directory, request.app.state.service)
     return render(request, user, "alerts.html", problem.status if problem else 200,
-                  title="Alerts", rows=shown, teams=teams, team=team, problem=problem,
-                  can_acknowledge=user.role is api.MOSOVO)  # fmt: skip
+                  title="Alerts", rows=rows, teams=sorted(directory.teams), team=team,
+                  problem=problem, can_acknowledge=user.role is api.MOSOVO,
+                  next_page=next_page(request, page))  # fmt: skip
 
 
 @router.get("/alerts", summary="read the alert inbox")
-async def alerts(request: Request, user: api.AlertReader, team: str | None = None) -> Response:
-    return await alerts_page(request, user, team)
+async def alerts(
+    request: Request, user: api.AlertReader, team: str | None = None, cursor: Cursor = None
+) -> Response:
+    return await alerts_page(request, user, team, None, cursor)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", summary="acknowledge alerts")
@@ -63,8 +76,8 @@ async def acknowledge(request: Request, alert_id: UUID, user: api.Mosovo) -> Res
     if isinstance(outcome, Problem):
         return await alerts_page(request, user, None, outcome)
 
-    async def shown() -> bool:
-        rows = await api.alerts(request, user)
+    async def shown() -> bool:  # the newest page: where a team's alerts are acknowledged
+        rows = await api.alerts(request, user, ForwardedPage())
         return any(r["alert_id"] == str(alert_id) and r["acknowledged_by"] for r in rows)
 
     await caught_up(shown)

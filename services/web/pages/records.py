@@ -10,10 +10,11 @@ from fastapi import HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
+from plumbing.paging import Cursor, ForwardedPage
 from services.web import api, api_records
 from services.web.access_log import POLICY
 from services.web.auth import User
-from services.web.pages.common import Purpose, page_router, render
+from services.web.pages.common import Purpose, next_page, page_router, render
 
 router = page_router()
 
@@ -26,11 +27,12 @@ async def find_case(request: Request, user: api.Oversight, ref: str = "") -> Res
 
 @router.get("/cases/{case}", summary="read a case's history")
 async def case_history(
-    request: Request, case: str, user: api.Oversight, purpose: Purpose
+    request: Request, case: str, user: api.Oversight, purpose: Purpose, cursor: Cursor = None
 ) -> Response:
-    events = await api_records.case_events(request, case, purpose, user)
+    page = ForwardedPage(cursor=cursor)
+    events = await api_records.case_events(request, case, purpose, user, page)
     return render(request, user, "case.html", title=f"History of {case}", case=case,
-                  events=events)  # fmt: skip
+                  events=events, next_page=next_page(request, page))  # fmt: skip
 
 
 def embedded(document: str) -> Markup:

@@ -8,9 +8,10 @@ from fastapi import Request, Response
 from starlette.datastructures import FormData
 
 from plumbing.configuration import team_directory
+from plumbing.paging import Cursor, ForwardedPage
 from services.web import api, api_records
 from services.web.auth import User
-from services.web.pages.common import done, page_router, person, render
+from services.web.pages.common import done, next_page, page_router, person, render
 from services.web.pages.forms import Problem, attempt, caught_up, lines, service_enum, text
 
 router = page_router()
@@ -25,27 +26,36 @@ def queue_row(case: dict[str, Any], waiting: dict[str, Any] | None, level: int) 
     return {**case, "state": state, "awaiting": awaiting, "days": int(days), "over_level": over}
 
 
-async def queue_page(request: Request, user: User, problem: Problem | None = None) -> Response:
+async def referrals_in_queue(request: Request, user: User, ids: list[UUID]) -> Any:
+    """These referrals as the referral service's queue has them now (a triager's look)."""
+    return await api.call_page(request, user, ForwardedPage(), "referral", "/referrals",
+                               referral_id=ids)  # fmt: skip
+
+
+async def queue_page(
+    request: Request, user: User, problem: Problem | None = None, cursor: str | None = None
+) -> Response:
+    """A page of the caseload, each referral with the referral service's fresher triage state
+    (the read models follow it a moment behind)."""
     level = request.app.state.settings.triage_service_level_days
-    cases = await api_records.caseload(request, user, None, None)
-    queued = await api.referral_queue(request, user, None, None)
+    page = ForwardedPage(cursor=cursor)
+    cases = await api_records.caseload(request, user, page)
+    ids = [UUID(str(case["referral_id"])) for case in cases]
+    queued = await referrals_in_queue(request, user, ids) if ids else []
     waiting = {str(r["referral_id"]): r for r in queued}
-    known = {str(case["referral_id"]) for case in cases}
-    newest = [{**r, "state": r["status"]} for key, r in waiting.items() if key not in known
-              and r["status"] in ("received", "under review")]  # fmt: skip
-    rows = [queue_row(c, waiting.get(str(c["referral_id"])), level) for c in [*cases, *newest]]
+    rows = [queue_row(c, waiting.get(str(c["referral_id"])), level) for c in cases]
     can_triage, reasons = user.role is api.CASEWORKER, []
     if can_triage:
         reasons = await service_enum(request, user, "referral", "DeclineReason")
     return render(request, user, "queue.html", problem.status if problem else 200,
                   title="Referral queue", rows=rows, level=level, reasons=reasons,
                   can_triage=can_triage, overdue=[r for r in rows if r["over_level"]],
-                  problem=problem)  # fmt: skip
+                  problem=problem, next_page=next_page(request, page))  # fmt: skip
 
 
 @router.get("/queue", summary="open the referral queue")
-async def queue(request: Request, user: api.Triager) -> Response:
-    return await queue_page(request, user)
+async def queue(request: Request, user: api.Triager, cursor: Cursor = None) -> Response:
+    return await queue_page(request, user, None, cursor)
 
 
 @router.post("/queue/{referral_id}/{action}", summary="triage referrals")
@@ -73,7 +83,7 @@ async def triage(
         return await queue_page(request, user, outcome)
 
     async def shown() -> bool:
-        rows = await api.referral_queue(request, user, None, None)
+        rows = await referrals_in_queue(request, user, [referral_id])
         after = {"review": "under review", "accept": "accepted", "decline": "declined"}[action]
         return any(r["referral_id"] == str(referral_id) and r["status"] == after for r in rows)
 

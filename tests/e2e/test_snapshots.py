@@ -1,0 +1,59 @@
+"""An aggregate whose stream has no last event loads from its newest snapshot and the events
+after it; the hash chain and the auditor's replay read the events alone."""
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from civil_orders.audit import _open_to_read
+from civil_orders.stack import Stack
+from plumbing.chain import verify
+from plumbing.settings import Settings
+from plumbing.snapshots import INTERVAL
+from services.breach.application import BreachService
+from services.breach.domain import SubjectBreaches
+
+
+class Breaches(BreachService):
+    """The breach service's store and snapshotting, in a schema of the test's own."""
+
+    name = "snapshot_breach"
+
+
+def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_events_after_it(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
+    service, audit = Breaches(settings), _open_to_read(Breaches, settings)
+    try:
+        # One breach at a time, as the service counts them: version 2 * INTERVAL + 3.
+        history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
+        for _ in range(2 * INTERVAL + 2):
+            history.count_breach(uuid4())
+            service.save(history)
+
+        assert service.snapshots is not None
+        [snapshot] = service.snapshots.get(history.id, desc=True, limit=1)
+        assert snapshot.originator_version == 2 * INTERVAL
+
+        reads: list[dict[str, Any]] = []
+        events = service.repository.event_store
+        get = events.get
+
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            reads.append(kwargs)
+            return get(*args, **kwargs)
+
+        monkeypatch.setattr(events, "get", reading)
+        loaded: SubjectBreaches = service.repository.get(history.id)
+        assert loaded.count == 2 * INTERVAL + 2
+        assert [read["gt"] for read in reads] == [2 * INTERVAL]  # only the 3 events after it
+
+        assert audit.snapshots is None  # the auditor rebuilds from the events alone
+        assert audit.repository.get(history.id).count == loaded.count
+        [chain] = verify(stack.database_url, [service.name])
+        assert chain.intact and chain.events_checked >= 2 * INTERVAL + 3
+    finally:
+        service.close()
+        audit.close()
