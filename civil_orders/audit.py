@@ -5,16 +5,14 @@ from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application as LibraryApplication
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from plumbing.errors import NotFound
-from plumbing.eventstore import EventSourcedService
 from plumbing.settings import Settings
 from services.application.application import ApplicationService
 from services.application.domain import Application, Order
@@ -29,7 +27,6 @@ SERVICES = (ReferralService, ApplicationService, BreachService, NotificationServ
 SERVICE_ORDER = [service.name for service in SERVICES]
 NOT_FIELDS = {"originator_id", "originator_version", "originator_topic", "timestamp", "trace"}
 PAGE = 500
-S = TypeVar("S", bound=EventSourcedService)
 
 
 class CaseNotFound(NotFound):
@@ -208,7 +205,7 @@ class EventStores:
 
     def __init__(self, database_url: str) -> None:
         settings = Settings(database_url=database_url, kafka_bootstrap_servers="(not used)")
-        self.services = {service.name: _open_to_read(service, settings) for service in SERVICES}
+        self.services = {service.name: service(settings, read_only=True) for service in SERVICES}
 
     def __enter__(self) -> "EventStores":
         return self
@@ -267,18 +264,3 @@ class EventStores:
         repository = self.services[last.service].repository
         aggregate: Any = repository.get(last.aggregate_id, version=last.version)
         return {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
-
-
-def _open_to_read(service: type[S], settings: Settings) -> S:
-    """A service's Application over its own schema, as its constructor would make it but
-    without creating the schema or its tables: an auditor's database role may only read."""
-    store = service.__new__(service)
-    store.settings = settings
-    env = {
-        **settings.postgres_env(service.name),
-        "CREATE_TABLE": "n",
-        "POSTGRES_POOL_SIZE": "1",
-        "IS_SNAPSHOTTING_ENABLED": "n",  # every state rebuilt from the hash-chained events
-    }
-    LibraryApplication.__init__(store, env=env)
-    return store

@@ -144,12 +144,19 @@ class EventSourcedService(Application[UUID]):
         """The wire event of a stored event (None: private to the service); see `ToWire`."""
         return None
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, read_only: bool = False) -> None:
+        """Open the service's store, creating its schema, tables, hash chain and outbox; or,
+        `read_only`, as an auditor reads it: nothing created (a role that may only read will
+        do) and every state rebuilt from the hash-chained events alone (no snapshots)."""
         self.settings = settings
         self._units = threading.local()
-        create_schema(settings, self.name)
         env = settings.postgres_env(schema=self.name)
         env["PROCESS_RECORDER_TOPIC"] = f"{OutboxRecorder.__module__}:{OutboxRecorder.__name__}"
+        if read_only:
+            env |= {"CREATE_TABLE": "n", "POSTGRES_POOL_SIZE": "1", "IS_SNAPSHOTTING_ENABLED": "n"}
+            super().__init__(env=env)
+            return
+        create_schema(settings, self.name)
         super().__init__(env=env)
         with self.process_recorder.datastore.transaction(commit=True) as cursor:
             chain.install(cursor, self.name, self.process_recorder.events_table_name)

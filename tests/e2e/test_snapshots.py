@@ -6,7 +6,6 @@ from uuid import uuid4
 
 import pytest
 
-from civil_orders.audit import _open_to_read
 from civil_orders.stack import Stack
 from plumbing.chain import verify
 from plumbing.settings import Settings
@@ -25,7 +24,7 @@ def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_event
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
-    service, audit = Breaches(settings), _open_to_read(Breaches, settings)
+    service, audit = Breaches(settings), Breaches(settings, read_only=True)
     try:
         # One breach at a time, as the service counts them: version 2 * INTERVAL + 3.
         history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
