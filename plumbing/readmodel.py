@@ -2,21 +2,22 @@
 
 Each projection keeps its tables in a PostgreSQL schema of its own, with a `processed` table
 of the (producer, sequence) positions it has applied, written in the same transaction as
-the change. A rebuild replays the services' event feeds into a fresh schema, then, holding
-the projection's lock so the live consumer waits, catches up and swaps it in.
+the change. Handlers are pure: each maps one event to the writes that apply it, so a batch
+of events is written together, a statement for many rows (`_write_in_order`). A rebuild
+replays the services' event feeds into a fresh schema, then, holding the projection's lock
+so the live consumer waits, catches up and swaps it in.
 """
 
-from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
 from plumbing.consumer import Consumers
 from schemas.envelope import Envelope
-
-Handler = Callable[[asyncpg.Connection, str, Any], Awaitable[None]]
 
 PROCESSED = """
 CREATE TABLE IF NOT EXISTS {schema}.processed (
@@ -25,6 +26,24 @@ CREATE TABLE IF NOT EXISTS {schema}.processed (
     PRIMARY KEY (producer, sequence)
 );
 """
+
+FIRST_TIME = """
+INSERT INTO {schema}.processed SELECT * FROM unnest($1::text[], $2::bigint[])
+ON CONFLICT DO NOTHING RETURNING producer, sequence
+"""
+
+
+@dataclass(frozen=True)
+class Write:
+    """One statement a handler asks for: SQL naming its tables `{schema}.table`, and the
+    values of its parameters."""
+
+    sql: str
+    args: tuple[Any, ...]
+
+
+# Maps one event to the writes that apply it, in order; reads nothing.
+Handler = Callable[[Any], list[Write]]
 
 
 @dataclass(frozen=True)
@@ -62,26 +81,68 @@ class Projection:
     async def apply_in(
         self, connection: asyncpg.Connection, schema: str, envelope: Envelope
     ) -> bool:
-        handler = self.handlers.get(type(envelope))
-        if handler is None:
-            return False
-        first_time = await connection.fetchval(
-            f"""INSERT INTO {schema}.processed (producer, sequence) VALUES ($1, $2)
-                ON CONFLICT DO NOTHING RETURNING true""",
-            envelope.producer,
-            envelope.sequence,
-        )
-        if first_time:
-            await handler(connection, schema, envelope)
-        return bool(first_time)
+        return await self.apply_many(connection, schema, [envelope]) == 1
+
+    async def apply_many(
+        self, connection: asyncpg.Connection, schema: str, envelopes: Sequence[Envelope]
+    ) -> int:
+        """Apply to `schema`, within the caller's transaction, each of `envelopes` that this
+        projection takes and has not applied yet; returns how many were applied."""
+        taken = [envelope for envelope in envelopes if type(envelope) in self.handlers]
+        fresh = await _first_time(connection, schema, taken)
+        writes = ((e.aggregate_id, self.handlers[type(e)](e)) for e in fresh)
+        await _write_in_order(connection, schema, writes)
+        return len(fresh)
 
 
-async def update(db: asyncpg.Connection, table: str, key: tuple[str, Any], **columns: Any) -> None:
+async def _first_time(
+    connection: asyncpg.Connection, schema: str, envelopes: list[Envelope]
+) -> list[Envelope]:
+    """Record `envelopes` as processed in `schema`, in one statement; returns those it had
+    not processed before, each once."""
+    if not envelopes:
+        return []
+    rows = await connection.fetch(
+        FIRST_TIME.format(schema=schema),
+        [envelope.producer for envelope in envelopes],
+        [envelope.sequence for envelope in envelopes],
+    )
+    new = {(row["producer"], row["sequence"]) for row in rows}
+    fresh = []
+    for envelope in envelopes:
+        if (envelope.producer, envelope.sequence) in new:
+            new.remove((envelope.producer, envelope.sequence))  # a later copy is not new
+            fresh.append(envelope)
+    return fresh
+
+
+async def _write_in_order(
+    connection: asyncpg.Connection, schema: str, writes: Iterable[tuple[UUID, list[Write]]]
+) -> None:
+    """Run the writes of each aggregate's events in their order. Handlers rely on no order
+    across aggregates (Kafka keeps none), so the n-th write of every aggregate is one step,
+    and a step runs each statement once for all its rows."""
+    steps: list[dict[str, list[tuple[Any, ...]]]] = []
+    written: Counter[UUID] = Counter()
+    for aggregate, aggregate_writes in writes:
+        for write in aggregate_writes:
+            step = written[aggregate]
+            written[aggregate] += 1
+            if step == len(steps):
+                steps.append(defaultdict(list))
+            steps[step][write.sql].append(write.args)
+    for statements in steps:
+        for sql, rows in statements.items():
+            await connection.executemany(sql.format(schema=schema), rows)
+
+
+def update(table: str, key: tuple[str, Any], **columns: Any) -> Write:
     """Set `columns` on the row of `table` whose key column has the key's value."""
     key_column, key_value = key
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=2))
-    await db.execute(
-        f"UPDATE {table} SET {assignments} WHERE {key_column} = $1", key_value, *columns.values()
+    return Write(
+        f"UPDATE {table} SET {assignments} WHERE {key_column} = $1",
+        (key_value, *columns.values()),
     )
 
 
@@ -153,8 +214,7 @@ async def replay_into(
     applied = 0
     async for batch in replay.batches():
         async with connection.transaction():
-            for envelope in batch:
-                applied += await projection.apply_in(connection, schema, envelope)
+            applied += await projection.apply_many(connection, schema, batch)
         progress(replay.read, replay.total)
     return applied
 
