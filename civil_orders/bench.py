@@ -211,21 +211,17 @@ def _report(console: Console, figures: dict[str, Figures], concurrency: int) -> 
 
 
 async def run_rebuild_bench(client: Client, urls: dict[str, str], console: Console) -> None:
-    """Projection rebuild rate (events of the history per second, each projection replaying
-    it whole) against a raw read of the same event tables, in the same run."""
+    """The rate of rebuilding every read model from the history in one pass (events of the
+    history per second) against a raw read of the same event tables, in the same run."""
     history, raw_seconds = await raw_event_read(client.database_url)
-    rates = []
-    for projection in named([]):
-        began = time.perf_counter()
-        await rebuild_projections(client.database_url, urls, (projection,), Console(quiet=True))
-        rates.append((projection.name, history / (time.perf_counter() - began)))
-    raw = history / raw_seconds
+    began = time.perf_counter()
+    await rebuild_projections(client.database_url, urls, named([]), Console(quiet=True))
+    rate, raw = history / (time.perf_counter() - began), history / raw_seconds
     table = Table(title=f"rebuilding read models from {history} stored events")
-    for column in ("projection", "events /s", "ratio to raw read"):
+    for column in ("measure", "events /s", "share of raw read"):
         table.add_column(column, justify="right")
-    for name, rate in rates:
-        table.add_row(name, f"{rate:.0f}", f"{raw / rate:.0f}x slower")
-    table.add_row("raw read of the event tables", f"{raw:.0f}", "1x")
+    table.add_row("rebuild every read model, one pass", f"{rate:.0f}", f"{rate / raw:.1%}")
+    table.add_row("raw read of the event tables", f"{raw:.0f}", "100%")
     console.print(table)
 
 

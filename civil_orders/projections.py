@@ -15,7 +15,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from plumbing.readmodel import Difference, Feed, Projection, Replay, compare, rebuild
+from plumbing.readmodel import Projection
+from plumbing.rebuild import Difference, Feed, Replay, compare, rebuild
 from plumbing.runtime import standard_uuids
 from plumbing.settings import EVENT_STORES
 from schemas.envelope import Envelope
@@ -48,17 +49,17 @@ def http_feed(http: httpx.AsyncClient, urls: dict[str, str]) -> Feed:
 
 
 @asynccontextmanager
-async def replays(
+async def replaying(
     database_url: str, urls: dict[str, str]
-) -> AsyncIterator[tuple[asyncpg.Connection, Callable[[], Replay]]]:
+) -> AsyncIterator[tuple[asyncpg.Connection, Replay]]:
+    """A connection to the read models' database, and a replay of every service's feed."""
     connection = await asyncpg.connect(database_url)
     await standard_uuids(connection)
-    async with httpx.AsyncClient(timeout=60.0) as http:
-        feed = http_feed(http, urls)
-        try:
-            yield connection, lambda: Replay(feed, EVENT_STORES)
-        finally:
-            await connection.close()
+    try:
+        async with httpx.AsyncClient(timeout=60.0) as http:
+            yield connection, Replay(http_feed(http, urls), EVENT_STORES)
+    finally:
+        await connection.close()
 
 
 def _advancing(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
@@ -81,28 +82,24 @@ def progress_bar(console: Console) -> Progress:
 async def rebuild_projections(
     database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
 ) -> dict[str, int]:
-    """Rebuild each projection from the start of the history; returns events applied."""
-    applied = {}
-    async with replays(database_url, urls) as (connection, new_replay):
+    """Rebuild the projections from the start of the history, reading it once for all;
+    returns the events applied, by projection."""
+    async with replaying(database_url, urls) as (connection, replay):
         with progress_bar(console) as progress:
-            for projection in projections:
-                task = progress.add_task(f"rebuilding {projection.name}", total=None)
-                applied[projection.name] = await rebuild(
-                    connection, projection, new_replay(), _advancing(progress, task)
-                )
-    return applied
+            task = progress.add_task(f"rebuilding {_names(projections)}", total=None)
+            return await rebuild(connection, projections, replay, _advancing(progress, task))
 
 
 async def verify_projections(
     database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
 ) -> list[Difference]:
-    """Replay the history beside each live projection and report every difference."""
-    differences: list[Difference] = []
-    async with replays(database_url, urls) as (connection, new_replay):
+    """Replay the history beside the live projections, reading it once for all, and report
+    every difference."""
+    async with replaying(database_url, urls) as (connection, replay):
         with progress_bar(console) as progress:
-            for projection in projections:
-                task = progress.add_task(f"replaying {projection.name}", total=None)
-                differences += await compare(
-                    connection, projection, new_replay(), _advancing(progress, task)
-                )
-    return differences
+            task = progress.add_task(f"replaying {_names(projections)}", total=None)
+            return await compare(connection, projections, replay, _advancing(progress, task))
+
+
+def _names(projections: tuple[Projection, ...]) -> str:
+    return ", ".join(projection.name for projection in projections)
