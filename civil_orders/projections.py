@@ -1,10 +1,14 @@
 """Rebuilding and verifying the read models from the services' event feeds."""
 
+import operator
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import cache, reduce
+from typing import Annotated, Any
 
 import asyncpg
 import httpx
+from pydantic import Field, TypeAdapter, create_model
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,10 +24,10 @@ from plumbing.rebuild import Difference, Feed, Replay, compare, rebuild
 from plumbing.runtime import standard_uuids
 from plumbing.settings import EVENT_STORES
 from schemas.envelope import Envelope
-from schemas.topics import topic
+from schemas.topics import TOPICS
 from services.readmodels.main import PROJECTIONS
 
-PAGE = 1000
+PAGE = 5000  # the most the feed gives at once
 
 
 def named(names: list[str]) -> tuple[Projection, ...]:
@@ -35,15 +39,32 @@ def named(names: list[str]) -> tuple[Projection, ...]:
     return tuple(known[name] for name in names) if names else PROJECTIONS
 
 
+@cache
+def _feed_page() -> TypeAdapter[Any]:
+    """A page of a service's feed, each event validated as the type its `event_type` names."""
+    any_event: Any = Annotated[
+        reduce(operator.or_, (event for topic in TOPICS for event in topic.events)),
+        Field(discriminator="event_type"),
+    ]
+    item = create_model("FeedItem", topic=(str, ...), event=(any_event, ...))
+    return TypeAdapter(
+        create_model("FeedPage", events=(list[item], ...), next=(int, ...), head=(int, ...))
+    )
+
+
+def parse_page(body: bytes) -> tuple[list[Envelope], int, int]:
+    """A feed page's bytes as (envelopes, next position, head), validated in one call."""
+    page = _feed_page().validate_json(body)
+    return [item.event for item in page.events], page.next, page.head
+
+
 def http_feed(http: httpx.AsyncClient, urls: dict[str, str]) -> Feed:
     async def feed(producer: str, after: int) -> tuple[list[Envelope], int, int]:
         response = await http.get(
             f"{urls[producer]}/events", params={"after": after, "limit": PAGE}
         )
         response.raise_for_status()
-        page = response.json()
-        envelopes = [topic(item["topic"]).validate(item["event"]) for item in page["events"]]
-        return envelopes, page["next"], page["head"]
+        return parse_page(response.content)
 
     return feed
 
