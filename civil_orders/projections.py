@@ -21,7 +21,6 @@ from rich.progress import (
 
 from plumbing.readmodel import Projection
 from plumbing.rebuild import Difference, Feed, Replay, compare, rebuild
-from plumbing.runtime import standard_uuids
 from plumbing.settings import EVENT_STORES
 from schemas.envelope import Envelope
 from schemas.topics import TOPICS
@@ -73,9 +72,9 @@ def http_feed(http: httpx.AsyncClient, urls: dict[str, str]) -> Feed:
 async def replaying(
     database_url: str, urls: dict[str, str]
 ) -> AsyncIterator[tuple[asyncpg.Connection, Replay]]:
-    """A connection to the read models' database, and a replay of every service's feed."""
+    """A connection to the read models' database (sending ids in binary, not as text), and a
+    replay of every service's feed."""
     connection = await asyncpg.connect(database_url)
-    await standard_uuids(connection)
     try:
         async with httpx.AsyncClient(timeout=60.0) as http:
             yield connection, Replay(http_feed(http, urls), EVENT_STORES)
