@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS {schema}.links (
 def about(envelope: Envelope) -> str:
     """The most specific case key an event names: the order reference for order, breach and
     alert events, else its own aggregate."""
-    reference = getattr(envelope.payload, "order_reference", None)
+    # the payload's fields: asking a pydantic model for one it lacks raises, which is slow
+    reference = vars(envelope.payload).get("order_reference")
     return f"order:{reference}" if reference else f"aggregate:{envelope.aggregate_id}"
 
 
