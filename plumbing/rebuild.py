@@ -6,6 +6,7 @@ one projection at a time, holding its lock so its live consumer waits: what arri
 meanwhile is applied, and the rebuilt schema is swapped in, or compared with the live one.
 """
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -42,14 +43,20 @@ class Replay:
         return replay
 
     async def batches(self) -> AsyncIterator[list[Envelope]]:
+        """Every feed's pages in turn, each read while the one before it is applied."""
         for producer in self.producers:
-            while True:
-                envelopes, position, head = await self.feed(producer, self.positions[producer])
-                self.heads[producer] = head
-                if position == self.positions[producer]:
-                    break
-                self.positions[producer] = position
-                yield envelopes
+            page = asyncio.ensure_future(self.feed(producer, self.positions[producer]))
+            try:
+                while True:
+                    envelopes, position, head = await page
+                    self.heads[producer] = head
+                    if position == self.positions[producer]:
+                        break
+                    self.positions[producer] = position
+                    page = asyncio.ensure_future(self.feed(producer, position))
+                    yield envelopes
+            finally:
+                page.cancel()
 
     @property
     def read(self) -> int:
