@@ -10,7 +10,7 @@ and verifying by replay are in `plumbing.rebuild`.
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -32,8 +32,7 @@ ON CONFLICT DO NOTHING RETURNING producer, sequence
 """
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(NamedTuple):
     """One statement a handler asks for: SQL naming its tables `{schema}.table`, and the
     values of its parameters."""
 
