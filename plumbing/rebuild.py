@@ -88,7 +88,7 @@ async def drop(connection: asyncpg.Connection, schema: str) -> None:
     await connection.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-async def fresh_schemas(
+async def _fresh_schemas(
     connection: asyncpg.Connection, projections: Sequence[Projection], suffix: str
 ) -> list[Target]:
     """Each projection's tables, empty, in a schema named after its own with `suffix`."""
@@ -112,7 +112,7 @@ async def rebuild(
 ) -> dict[str, int]:
     """Rebuild the projections from the start of the history beside their live tables, in
     one pass, then swap each in; returns the events applied, by projection."""
-    building = await fresh_schemas(connection, projections, "next")
+    building = await _fresh_schemas(connection, projections, "next")
     applied = await replay_into(connection, building, replay, progress)
     for projection, schema in building:
         async with connection.transaction():
@@ -149,7 +149,7 @@ async def compare(
     """Replay the history into scratch schemas, in one pass, and compare every table of each
     projection with the live one."""
     try:
-        scratches = await fresh_schemas(connection, projections, "verify")
+        scratches = await _fresh_schemas(connection, projections, "verify")
         await replay_into(connection, scratches, replay, progress)
         differences = []
         for projection, scratch in scratches:
