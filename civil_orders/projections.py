@@ -1,10 +1,14 @@
 """Rebuilding and verifying the read models from the services' event feeds."""
 
+import operator
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import cache, reduce
+from typing import Annotated, Any
 
 import asyncpg
 import httpx
+from pydantic import Field, TypeAdapter, create_model
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,14 +19,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from plumbing.readmodel import Difference, Feed, Projection, Replay, compare, rebuild
-from plumbing.runtime import standard_uuids
+from plumbing.readmodel import Projection
+from plumbing.rebuild import Difference, Feed, Replay, compare, rebuild
 from plumbing.settings import EVENT_STORES
 from schemas.envelope import Envelope
-from schemas.topics import topic
+from schemas.topics import TOPICS
 from services.readmodels.main import PROJECTIONS
 
-PAGE = 1000
+PAGE = 5000  # the most the feed gives at once
 
 
 def named(names: list[str]) -> tuple[Projection, ...]:
@@ -34,31 +38,48 @@ def named(names: list[str]) -> tuple[Projection, ...]:
     return tuple(known[name] for name in names) if names else PROJECTIONS
 
 
+@cache
+def _feed_page() -> TypeAdapter[Any]:
+    """A page of a service's feed, each event validated as the type its `event_type` names."""
+    any_event: Any = Annotated[
+        reduce(operator.or_, (event for topic in TOPICS for event in topic.events)),
+        Field(discriminator="event_type"),
+    ]
+    item = create_model("FeedItem", topic=(str, ...), event=(any_event, ...))
+    return TypeAdapter(
+        create_model("FeedPage", events=(list[item], ...), next=(int, ...), head=(int, ...))
+    )
+
+
+def parse_page(body: bytes) -> tuple[list[Envelope], int, int]:
+    """A feed page's bytes as (envelopes, next position, head), validated in one call."""
+    page = _feed_page().validate_json(body)
+    return [item.event for item in page.events], page.next, page.head
+
+
 def http_feed(http: httpx.AsyncClient, urls: dict[str, str]) -> Feed:
     async def feed(producer: str, after: int) -> tuple[list[Envelope], int, int]:
         response = await http.get(
             f"{urls[producer]}/events", params={"after": after, "limit": PAGE}
         )
         response.raise_for_status()
-        page = response.json()
-        envelopes = [topic(item["topic"]).validate(item["event"]) for item in page["events"]]
-        return envelopes, page["next"], page["head"]
+        return parse_page(response.content)
 
     return feed
 
 
 @asynccontextmanager
-async def replays(
+async def replaying(
     database_url: str, urls: dict[str, str]
-) -> AsyncIterator[tuple[asyncpg.Connection, Callable[[], Replay]]]:
+) -> AsyncIterator[tuple[asyncpg.Connection, Replay]]:
+    """A connection to the read models' database (sending ids in binary, not as text), and a
+    replay of every service's feed."""
     connection = await asyncpg.connect(database_url)
-    await standard_uuids(connection)
-    async with httpx.AsyncClient(timeout=60.0) as http:
-        feed = http_feed(http, urls)
-        try:
-            yield connection, lambda: Replay(feed, EVENT_STORES)
-        finally:
-            await connection.close()
+    try:
+        async with httpx.AsyncClient(timeout=60.0) as http:
+            yield connection, Replay(http_feed(http, urls), EVENT_STORES)
+    finally:
+        await connection.close()
 
 
 def _advancing(progress: Progress, task: TaskID) -> Callable[[int, int], None]:
@@ -81,28 +102,24 @@ def progress_bar(console: Console) -> Progress:
 async def rebuild_projections(
     database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
 ) -> dict[str, int]:
-    """Rebuild each projection from the start of the history; returns events applied."""
-    applied = {}
-    async with replays(database_url, urls) as (connection, new_replay):
+    """Rebuild the projections from the start of the history, reading it once for all;
+    returns the events applied, by projection."""
+    async with replaying(database_url, urls) as (connection, replay):
         with progress_bar(console) as progress:
-            for projection in projections:
-                task = progress.add_task(f"rebuilding {projection.name}", total=None)
-                applied[projection.name] = await rebuild(
-                    connection, projection, new_replay(), _advancing(progress, task)
-                )
-    return applied
+            task = progress.add_task(f"rebuilding {_names(projections)}", total=None)
+            return await rebuild(connection, projections, replay, _advancing(progress, task))
 
 
 async def verify_projections(
     database_url: str, urls: dict[str, str], projections: tuple[Projection, ...], console: Console
 ) -> list[Difference]:
-    """Replay the history beside each live projection and report every difference."""
-    differences: list[Difference] = []
-    async with replays(database_url, urls) as (connection, new_replay):
+    """Replay the history beside the live projections, reading it once for all, and report
+    every difference."""
+    async with replaying(database_url, urls) as (connection, replay):
         with progress_bar(console) as progress:
-            for projection in projections:
-                task = progress.add_task(f"replaying {projection.name}", total=None)
-                differences += await compare(
-                    connection, projection, new_replay(), _advancing(progress, task)
-                )
-    return differences
+            task = progress.add_task(f"replaying {_names(projections)}", total=None)
+            return await compare(connection, projections, replay, _advancing(progress, task))
+
+
+def _names(projections: tuple[Projection, ...]) -> str:
+    return ", ".join(projection.name for projection in projections)

@@ -82,11 +82,14 @@ health = APIRouter(tags=["health"])
 
 
 feed = APIRouter(tags=["event feed"])
+POSITION_MAX = 2**63 - 1  # a position is a PostgreSQL bigint
 
 
 @feed.get("/events", response_class=Response)
 async def events(
-    request: Request, after: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
+    request: Request,
+    after: int = Query(0, ge=0, le=POSITION_MAX),
+    limit: int = Query(500, ge=1, le=5000),
 ) -> Response:
     """This service's published events after a position, as the outbox relays them: for
     replaying read models from the start without the broker. `{"events": [{"topic",

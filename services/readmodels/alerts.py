@@ -1,13 +1,12 @@
 """The alert inbox across teams: what each MOSOVO team was sent, and who acknowledged it."""
 
-from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from plumbing.readmodel import Projection, update
+from plumbing.readmodel import Projection, Write, update
 from schemas.notification import (
     AlertAcknowledgedV1,
     AlertDeliveredV1,
@@ -39,26 +38,23 @@ CREATE INDEX IF NOT EXISTS alerts_by_time ON {schema}.alerts (requested_at, aler
 """
 
 
-def _alert(db: asyncpg.Connection, schema: str, key: Any, **columns: Any) -> Awaitable[None]:
-    return update(db, f"{schema}.alerts", ("alert_id", key), **columns)
+def _alert(key: Any, **columns: Any) -> list[Write]:
+    return [update("{schema}.alerts", ("alert_id", key), **columns)]
 
 
-async def requested(db: asyncpg.Connection, schema: str, e: AlertRequestedV1) -> None:
+def requested(e: AlertRequestedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.alerts (alert_id, team, kind, order_reference, requested_at,
-                status) VALUES ($1, $2, $3, $4, $5, 'requested') ON CONFLICT DO NOTHING""",
-        e.aggregate_id, p.team, p.kind, p.order_reference, e.occurred_at,
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.alerts (alert_id, team, kind, order_reference, requested_at,
+               status) VALUES ($1, $2, $3, $4, $5, 'requested') ON CONFLICT DO NOTHING""",
+        (e.aggregate_id, p.team, p.kind, p.order_reference, e.occurred_at),
+    )]  # fmt: skip
 
 
-async def delivered(db: asyncpg.Connection, schema: str, e: AlertDeliveredV1) -> None:
+def delivered(e: AlertDeliveredV1) -> list[Write]:
     if e.payload.escalation:
-        await _alert(db, schema, e.aggregate_id, escalation=f"sent by {e.payload.channel}")
-        return
-    await _alert(
-        db,
-        schema,
+        return _alert(e.aggregate_id, escalation=f"sent by {e.payload.channel}")
+    return _alert(
         e.aggregate_id,
         status="delivered",
         channel=e.payload.channel,
@@ -67,13 +63,10 @@ async def delivered(db: asyncpg.Connection, schema: str, e: AlertDeliveredV1) ->
     )
 
 
-async def failed(db: asyncpg.Connection, schema: str, e: AlertFailedV1) -> None:
+def failed(e: AlertFailedV1) -> list[Write]:
     if e.payload.escalation:
-        await _alert(db, schema, e.aggregate_id, escalation=f"failed: {e.payload.reason}")
-        return
-    await _alert(
-        db,
-        schema,
+        return _alert(e.aggregate_id, escalation=f"failed: {e.payload.reason}")
+    return _alert(
         e.aggregate_id,
         status="failed",
         channel=e.payload.channel,
@@ -82,14 +75,12 @@ async def failed(db: asyncpg.Connection, schema: str, e: AlertFailedV1) -> None:
     )
 
 
-async def escalated(db: asyncpg.Connection, schema: str, e: AlertEscalatedV1) -> None:
-    await _alert(
-        db, schema, e.aggregate_id, escalated_at=e.occurred_at, escalation_reason=e.payload.reason
-    )
+def escalated(e: AlertEscalatedV1) -> list[Write]:
+    return _alert(e.aggregate_id, escalated_at=e.occurred_at, escalation_reason=e.payload.reason)
 
 
-async def acknowledged(db: asyncpg.Connection, schema: str, e: AlertAcknowledgedV1) -> None:
-    await _alert(db, schema, e.aggregate_id, acknowledged_by=e.actor, acknowledged_at=e.occurred_at)
+def acknowledged(e: AlertAcknowledgedV1) -> list[Write]:
+    return _alert(e.aggregate_id, acknowledged_by=e.actor, acknowledged_at=e.occurred_at)
 
 
 PROJECTION = Projection(

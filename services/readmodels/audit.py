@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.paging import Count
-from plumbing.readmodel import Projection
+from plumbing.readmodel import Projection, Write
 from schemas.application import ApplicationOpenedV1, ApplicationStageChangedV1, OrderGrantedV1
 from schemas.envelope import Envelope
 from schemas.topics import TOPICS
@@ -40,21 +40,22 @@ CREATE TABLE IF NOT EXISTS {schema}.links (
 def about(envelope: Envelope) -> str:
     """The most specific case key an event names: the order reference for order, breach and
     alert events, else its own aggregate."""
-    reference = getattr(envelope.payload, "order_reference", None)
+    # the payload's fields: asking a pydantic model for one it lacks raises, which is slow
+    reference = vars(envelope.payload).get("order_reference")
     return f"order:{reference}" if reference else f"aggregate:{envelope.aggregate_id}"
 
 
-async def record(db: asyncpg.Connection, schema: str, e: Envelope) -> None:
-    await db.execute(
-        f"""INSERT INTO {schema}.events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            ON CONFLICT DO NOTHING""",
-        e.event_id, e.producer, e.sequence, e.event_type, e.aggregate_id, e.occurred_at,
-        e.actor, e.correlation_id, e.causation_id, about(e), e.payload.model_dump_json(),
+def record(e: Envelope) -> list[Write]:
+    event = Write(
+        """INSERT INTO {schema}.events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT DO NOTHING""",
+        (e.event_id, e.producer, e.sequence, e.event_type, e.aggregate_id, e.occurred_at,
+         e.actor, e.correlation_id, e.causation_id, about(e), e.payload.model_dump_json()),
     )  # fmt: skip
-    for key, belongs_to in links(e):
-        await db.execute(
-            f"INSERT INTO {schema}.links VALUES ($1, $2) ON CONFLICT DO NOTHING", key, belongs_to
-        )
+    return [event] + [
+        Write("INSERT INTO {schema}.links VALUES ($1, $2) ON CONFLICT DO NOTHING", link)
+        for link in links(e)
+    ]
 
 
 def links(e: Envelope) -> list[tuple[str, str]]:

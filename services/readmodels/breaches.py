@@ -7,7 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.paging import Count
-from plumbing.readmodel import Projection
+from plumbing.readmodel import Projection, Write
 from schemas.application import OrderGrantedV1
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 
@@ -35,35 +35,31 @@ CREATE TABLE IF NOT EXISTS {schema}.order_subjects (
 """
 
 
-async def recorded(db: asyncpg.Connection, schema: str, e: BreachRecordedV1) -> None:
+def recorded(e: BreachRecordedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.breaches (breach_id, order_reference, district, team,
-                report_reference, occurred_at, condition_breached, breach_number)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (breach_id) DO NOTHING""",
-        e.aggregate_id, p.order_reference, p.district, p.team, p.report_reference,
-        p.occurred_at, p.condition_breached, p.breach_number,
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.breaches (breach_id, order_reference, district, team,
+               report_reference, occurred_at, condition_breached, breach_number)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (breach_id) DO NOTHING""",
+        (e.aggregate_id, p.order_reference, p.district, p.team, p.report_reference,
+         p.occurred_at, p.condition_breached, p.breach_number),
+    )]  # fmt: skip
 
 
-async def outcome(db: asyncpg.Connection, schema: str, e: BreachOutcomeRecordedV1) -> None:
-    await db.execute(
-        f"UPDATE {schema}.breaches SET outcome = $2, sentence = $3 WHERE breach_id = $1",
-        e.aggregate_id,
-        e.payload.outcome.value,
-        e.payload.sentence,
-    )
+def outcome(e: BreachOutcomeRecordedV1) -> list[Write]:
+    return [Write(
+        "UPDATE {schema}.breaches SET outcome = $2, sentence = $3 WHERE breach_id = $1",
+        (e.aggregate_id, e.payload.outcome.value, e.payload.sentence),
+    )]  # fmt: skip
 
 
-async def order_granted(db: asyncpg.Connection, schema: str, e: OrderGrantedV1) -> None:
+def order_granted(e: OrderGrantedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.order_subjects VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""",
-        p.order_reference,
-        p.subject_nominal_id,
-        p.order_type.value,
-    )
+    return [Write(
+        "INSERT INTO {schema}.order_subjects VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        (p.order_reference, p.subject_nominal_id, p.order_type.value),
+    )]  # fmt: skip
 
 
 PROJECTION = Projection(

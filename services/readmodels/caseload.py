@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from plumbing.readmodel import Projection
+from plumbing.readmodel import Projection, Write
 from schemas.application import ApplicationOpenedV1, ApplicationStageChangedV1
 from schemas.referral import ReferralAcceptedV1, ReferralReceivedV1, ReferralStatusChangedV1
 
@@ -40,60 +40,56 @@ CREATE INDEX IF NOT EXISTS applications_by_referral ON {schema}.applications (re
 """
 
 
-async def referral_received(db: asyncpg.Connection, schema: str, e: ReferralReceivedV1) -> None:
+def referral_received(e: ReferralReceivedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.referrals AS r (referral_id, district, district_reference,
-                source, order_sought, referred_on, received_at, status, status_since)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $7)
-            ON CONFLICT (referral_id) DO UPDATE SET district = $2, district_reference = $3,
-                source = $4, order_sought = $5, referred_on = $6, received_at = $7""",
-        e.aggregate_id, p.district, p.district_reference, p.source, p.order_sought.value,
-        p.referred_on, e.occurred_at,
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.referrals AS r (referral_id, district, district_reference,
+               source, order_sought, referred_on, received_at, status, status_since)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 'received', $7)
+           ON CONFLICT (referral_id) DO UPDATE SET district = $2, district_reference = $3,
+               source = $4, order_sought = $5, referred_on = $6, received_at = $7""",
+        (e.aggregate_id, p.district, p.district_reference, p.source, p.order_sought.value,
+         p.referred_on, e.occurred_at),
+    )]  # fmt: skip
 
 
-async def referral_status(
-    db: asyncpg.Connection, schema: str, e: ReferralStatusChangedV1 | ReferralAcceptedV1
-) -> None:
+def referral_status(e: ReferralStatusChangedV1 | ReferralAcceptedV1) -> list[Write]:
     if isinstance(e, ReferralAcceptedV1):
         status, caseworker, reason = "accepted", None, None
     else:
         status, caseworker, reason = e.payload.status.value, e.payload.caseworker, e.payload.reason
-    await db.execute(
-        f"""INSERT INTO {schema}.referrals AS r (referral_id, district, status, status_since,
-                caseworker, reason)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (referral_id) DO UPDATE SET status = $3, status_since = $4,
-                caseworker = coalesce($5, r.caseworker), reason = $6""",
-        e.aggregate_id, e.payload.district, status, e.occurred_at, caseworker, reason,
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.referrals AS r (referral_id, district, status, status_since,
+               caseworker, reason)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (referral_id) DO UPDATE SET status = $3, status_since = $4,
+               caseworker = coalesce($5, r.caseworker), reason = $6""",
+        (e.aggregate_id, e.payload.district, status, e.occurred_at, caseworker, reason),
+    )]  # fmt: skip
 
 
-async def application_opened(db: asyncpg.Connection, schema: str, e: ApplicationOpenedV1) -> None:
+def application_opened(e: ApplicationOpenedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.applications AS a (application_id, referral_id, district,
-                order_type, opened_at, stage, stage_since)
-            VALUES ($1, $2, $3, $4, $5, 'drafting', $5)
-            ON CONFLICT (application_id) DO UPDATE SET order_type = $4, opened_at = $5""",
-        e.aggregate_id, p.referral_id, p.district, p.order_type.value, e.occurred_at,
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.applications AS a (application_id, referral_id, district,
+               order_type, opened_at, stage, stage_since)
+           VALUES ($1, $2, $3, $4, $5, 'drafting', $5)
+           ON CONFLICT (application_id) DO UPDATE SET order_type = $4, opened_at = $5""",
+        (e.aggregate_id, p.referral_id, p.district, p.order_type.value, e.occurred_at),
+    )]  # fmt: skip
 
 
-async def application_stage(
-    db: asyncpg.Connection, schema: str, e: ApplicationStageChangedV1
-) -> None:
+def application_stage(e: ApplicationStageChangedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.applications (application_id, referral_id, district, stage,
-                stage_since, outcome, decided_on, reason)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (application_id) DO UPDATE SET stage = $4, stage_since = $5,
-                outcome = $6, decided_on = $7, reason = $8""",
-        e.aggregate_id, p.referral_id, p.district, p.stage.value, e.occurred_at, p.outcome,
-        p.decided_on, p.reason,
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.applications (application_id, referral_id, district, stage,
+               stage_since, outcome, decided_on, reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (application_id) DO UPDATE SET stage = $4, stage_since = $5,
+               outcome = $6, decided_on = $7, reason = $8""",
+        (e.aggregate_id, p.referral_id, p.district, p.stage.value, e.occurred_at, p.outcome,
+         p.decided_on, p.reason),
+    )]  # fmt: skip
 
 
 PROJECTION = Projection(

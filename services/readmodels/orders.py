@@ -1,14 +1,13 @@
 """The order register: every order, live or ended, by district, team, type and end date."""
 
 import json
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import asyncpg
 
-from plumbing.readmodel import Projection, update
+from plumbing.readmodel import Projection, Write, update
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -51,60 +50,53 @@ def _terms(terms: list[Term]) -> str:
     return json.dumps([term.model_dump(mode="json") for term in terms])
 
 
-def _order(db: asyncpg.Connection, schema: str, key: Any, **columns: Any) -> Awaitable[None]:
-    return update(db, f"{schema}.orders", ("order_reference", key), **columns)
+def _order(key: str, **columns: Any) -> list[Write]:
+    return [update("{schema}.orders", ("order_reference", key), **columns)]
 
 
-async def granted(db: asyncpg.Connection, schema: str, e: OrderGrantedV1) -> None:
+def granted(e: OrderGrantedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""INSERT INTO {schema}.orders (order_reference, order_id, application_id, order_type,
-                interim, subject_nominal_id, district, court, made_on, ends_on, terms)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
-            ON CONFLICT DO NOTHING""",
-        p.order_reference, e.aggregate_id, p.application_id, p.order_type.value, p.interim,
-        p.subject_nominal_id, p.district, p.court, p.made_on, p.ends_on, _terms(p.terms),
-    )  # fmt: skip
+    return [Write(
+        """INSERT INTO {schema}.orders (order_reference, order_id, application_id, order_type,
+               interim, subject_nominal_id, district, court, made_on, ends_on, terms)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+           ON CONFLICT DO NOTHING""",
+        (p.order_reference, e.aggregate_id, p.application_id, p.order_type.value, p.interim,
+         p.subject_nominal_id, p.district, p.court, p.made_on, p.ends_on, _terms(p.terms)),
+    )]  # fmt: skip
 
 
-async def allocated(db: asyncpg.Connection, schema: str, e: OrderAllocatedV1) -> None:
-    await _order(db, schema, e.payload.order_reference, team=e.payload.team)
+def allocated(e: OrderAllocatedV1) -> list[Write]:
+    return _order(e.payload.order_reference, team=e.payload.team)
 
 
-async def reallocated(db: asyncpg.Connection, schema: str, e: OrderReallocatedV1) -> None:
-    await _order(db, schema, e.payload.order_reference, team=e.payload.team)
+def reallocated(e: OrderReallocatedV1) -> list[Write]:
+    return _order(e.payload.order_reference, team=e.payload.team)
 
 
-async def varied(db: asyncpg.Connection, schema: str, e: OrderVariedV1) -> None:
+def varied(e: OrderVariedV1) -> list[Write]:
     p = e.payload
-    await db.execute(
-        f"""UPDATE {schema}.orders SET ends_on = $2, terms = $3::jsonb, varied_on = $4,
-                renewal_review_due = false WHERE order_reference = $1""",
-        p.order_reference, p.ends_on, _terms(p.terms), p.varied_on,
-    )  # fmt: skip
+    return [Write(
+        """UPDATE {schema}.orders SET ends_on = $2, terms = $3::jsonb, varied_on = $4,
+               renewal_review_due = false WHERE order_reference = $1""",
+        (p.order_reference, p.ends_on, _terms(p.terms), p.varied_on),
+    )]  # fmt: skip
 
 
-async def renewed(db: asyncpg.Connection, schema: str, e: OrderRenewedV1) -> None:
+def renewed(e: OrderRenewedV1) -> list[Write]:
     p = e.payload
-    await _order(
-        db,
-        schema,
-        p.order_reference,
-        ends_on=p.ends_on,
-        renewed_on=p.renewed_on,
-        renewal_review_due=False,
+    return _order(
+        p.order_reference, ends_on=p.ends_on, renewed_on=p.renewed_on, renewal_review_due=False
     )
 
 
-async def review_due(db: asyncpg.Connection, schema: str, e: OrderRenewalReviewDueV1) -> None:
-    await _order(db, schema, e.payload.order_reference, renewal_review_due=True)
+def review_due(e: OrderRenewalReviewDueV1) -> list[Write]:
+    return _order(e.payload.order_reference, renewal_review_due=True)
 
 
-async def expired(db: asyncpg.Connection, schema: str, e: OrderExpiredV1) -> None:
+def expired(e: OrderExpiredV1) -> list[Write]:
     p = e.payload
-    await _order(
-        db,
-        schema,
+    return _order(
         p.order_reference,
         in_force=False,
         ended_on=p.ended_on,

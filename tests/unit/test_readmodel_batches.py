@@ -1,0 +1,114 @@
+"""A projection applying a batch: each event once, each aggregate's writes in order, each
+statement sent once for many rows. The database is a recording stand-in."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schemas.notification import (
+    AlertAcknowledged,
+    AlertAcknowledgedV1,
+    AlertEscalated,
+    AlertEscalatedV1,
+)
+from services.readmodels.alerts import PROJECTION as ALERTS
+
+
+class RecordingConnection:
+    """Answers the processed-positions insert as if `seen` were already recorded."""
+
+    def __init__(self, seen: frozenset[tuple[str, int]] = frozenset()) -> None:
+        self.seen = seen
+        self.statements: list[tuple[str, list[tuple[Any, ...]]]] = []
+
+    async def fetch(self, sql: str, producers: list[str], sequences: list[int]) -> list[Any]:
+        return [
+            {"producer": producer, "sequence": sequence}
+            for producer, sequence in dict.fromkeys(zip(producers, sequences, strict=True))
+            if (producer, sequence) not in self.seen
+        ]
+
+    async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        self.statements.append((sql, list(rows)))
+
+
+def acknowledged(alert: UUID, sequence: int, by: str) -> AlertAcknowledgedV1:
+    return AlertAcknowledgedV1.model_construct(
+        producer="notification",
+        sequence=sequence,
+        aggregate_id=alert,
+        actor=by,
+        occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+        payload=AlertAcknowledged.model_construct(),
+    )
+
+
+def escalated(alert: UUID, sequence: int, reason: str) -> AlertEscalatedV1:
+    return AlertEscalatedV1.model_construct(
+        producer="notification",
+        sequence=sequence,
+        aggregate_id=alert,
+        occurred_at=datetime(2026, 3, 1, tzinfo=UTC),
+        payload=AlertEscalated.model_construct(reason=reason),
+    )
+
+
+def apply(connection: RecordingConnection, events: list[Any]) -> int:
+    return asyncio.run(ALERTS.apply_many(connection, "rm_alerts", events))  # type: ignore[arg-type]
+
+
+def test_an_event_already_processed_or_repeated_in_the_batch_is_applied_once() -> None:
+    alert = uuid4()
+    connection = RecordingConnection(seen={("notification", 1)})
+
+    applied = apply(
+        connection,
+        [
+            acknowledged(alert, 1, "old"),
+            acknowledged(alert, 2, "new"),
+            acknowledged(alert, 2, "new"),
+        ],
+    )
+
+    assert applied == 1
+    [(_, rows)] = connection.statements
+    assert [row[1] for row in rows] == ["new"]
+
+
+# (alert, escalated or acknowledged): the list's order is the order they happened in
+histories = st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=40)
+
+
+Event = AlertAcknowledgedV1 | AlertEscalatedV1
+
+
+def said(event: Event) -> str:
+    """Who acknowledged, or why it escalated: what the event's write carries as text."""
+    return event.actor if isinstance(event, AlertAcknowledgedV1) else event.payload.reason
+
+
+@given(histories)
+def test_each_aggregates_writes_keep_their_order_and_a_statement_goes_once_a_step(
+    history: list[tuple[int, bool]],
+) -> None:
+    alerts = [uuid4() for _ in range(4)]
+    events: list[Event] = [
+        (escalated if escalates else acknowledged)(alerts[alert], sequence, f"said-{sequence}")
+        for sequence, (alert, escalates) in enumerate(history, start=1)
+    ]
+    connection = RecordingConnection()
+
+    assert apply(connection, events) == len(events)
+
+    rows = [row for _, statement_rows in connection.statements for row in statement_rows]
+    for alert in alerts:
+        texts = [
+            value for row in rows if row[0] == alert for value in row if isinstance(value, str)
+        ]
+        assert texts == [said(event) for event in events if event.aggregate_id == alert]
+    steps = max((sum(a == alert for a, _ in history) for alert in range(4)), default=0)
+    assert len(connection.statements) <= 2 * steps  # each step, at most its two statements
