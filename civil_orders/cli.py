@@ -72,6 +72,7 @@ DataDir = Annotated[
     ),
 ]
 DEFAULT_DATA = Path(".civil-orders")
+KEEP_ALIVE_SECONDS = 75
 
 
 @app.command()
@@ -318,7 +319,15 @@ def serve(
         server, default_port = create_app(definition, settings), SERVICE_PORTS[name]
     else:
         raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
-    uvicorn.run(server, host=settings.host, port=port or default_port, log_level="warning")
+    uvicorn.run(
+        server,
+        host=settings.host,
+        port=port or default_port,
+        log_level="warning",
+        # longer than a client keeps an idle pooled connection (httpx: 5 s), so a server never
+        # closes one just as a client sends on it ("server disconnected without a response")
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
 
 
 @app.command("settings")
