@@ -121,9 +121,15 @@ def _in_force(service: EventSourcedService, kind: str, path: Path, schema: type[
 
 def team_directory(service: EventSourcedService) -> TeamDirectory:
     """The team directory in force: the last published version, else the settings' file."""
-    return _in_force(service, TEAM_DIRECTORY, service.settings.team_directory, TeamDirectory)
+    path = service.settings.team_directory
+    return service.once_per_batch(
+        TEAM_DIRECTORY, lambda: _in_force(service, TEAM_DIRECTORY, path, TeamDirectory)
+    )
 
 
 def screening_rules(service: EventSourcedService) -> ScreeningRules:
     """The screening rules in force: the last published version, else the settings' file."""
-    return _in_force(service, SCREENING_RULES, service.settings.screening_rules, ScreeningRules)
+    path = service.settings.screening_rules
+    return service.once_per_batch(
+        SCREENING_RULES, lambda: _in_force(service, SCREENING_RULES, path, ScreeningRules)
+    )

@@ -92,6 +92,7 @@ class UnitOfWork:
         self.processed = processed  # of the batch's positions, those recorded before it
         self.loaded: dict[UUID, Any] = {}
         self.absent: set[UUID] = set()  # known not to exist before the batch
+        self.memo: dict[str, Any] = {}
         self.changes: ProcessingEvent[UUID] = ProcessingEvent()
         self.trackings: list[Tracking] = []
 
@@ -184,6 +185,16 @@ class EventSourcedService(Application[UUID]):
     @property
     def _unit(self) -> UnitOfWork | None:
         return getattr(self._units, "current", None)
+
+    def once_per_batch(self, key: str, compute: Callable[[], R]) -> R:
+        """`compute()`, once for a whole batch of upstream events (each time outside one):
+        for what no event of a batch changes for the others, such as the configuration."""
+        unit = self._unit
+        if unit is None:
+            return compute()
+        if key not in unit.memo:
+            unit.memo[key] = compute()
+        return cast(R, unit.memo[key])
 
     def will_load(self, envelope: Envelope) -> Iterable[UUID]:
         """The aggregates a policy will load for this upstream event, read for a whole batch

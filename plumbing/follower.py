@@ -12,7 +12,8 @@ from typing import Any, Generic, TypeVar
 
 import psycopg
 import structlog
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
+from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from plumbing.eventstore import EventSourcedService, connect
@@ -118,12 +119,19 @@ class Follower(Generic[T]):
                     pass
 
 
-def events_after(service: EventSourcedService) -> Read[DomainEventProtocol]:
-    """The service's stored events after a position, as domain events."""
+def events_after(service: EventSourcedService, *aggregates: type) -> Read[DomainEventProtocol]:
+    """The service's stored events after a position, as domain events: only those of these
+    aggregate classes (selected in the query, so the rest are never read or decoded)."""
+    topics = [
+        get_topic(kind)
+        for aggregate in aggregates
+        for kind in vars(aggregate).values()
+        if isinstance(kind, type) and issubclass(kind, CanMutateAggregate)
+    ]
 
     def read(position: int, limit: int) -> list[tuple[DomainEventProtocol, int]]:
         notifications = service.recorder.select_notifications(
-            position, limit, inclusive_of_start=False
+            position, limit, topics=topics, inclusive_of_start=False
         )
         return [(service.mapper.to_domain_event(n), n.id) for n in notifications]
 

@@ -17,8 +17,11 @@ class LocalProjection(LogFollower):
     one transaction with the page's position; the tables are written only here, and can be
     dropped and rebuilt by replay."""
 
-    def __init__(self, service: EventSourcedService, name: str, ddl: str, apply: Apply) -> None:
-        super().__init__(service, f"projection:{name}", events_after(service), self._project)
+    def __init__(
+        self, service: EventSourcedService, name: str, ddl: str, apply: Apply, *of: type
+    ) -> None:
+        """`apply` is handed the events of the aggregate classes `of`, and no others."""
+        super().__init__(service, f"projection:{name}", events_after(service, *of), self._project)
         self.ddl = ddl
         self.apply = apply
 

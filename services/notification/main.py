@@ -26,6 +26,7 @@ from schemas.application import (
 from schemas.breach import BreachRecordedV1
 from schemas.configuration import TeamDirectoryPublishedV1
 from services.notification.application import DISPATCHER, NotificationService
+from services.notification.domain import Alert
 from services.notification.inbox import (
     InboxKey,
     alert_metrics,
@@ -80,7 +81,7 @@ def followers(service: NotificationService, settings: Settings) -> list[LogFollo
         LogFollower(
             service,
             DISPATCHER,
-            events_after(service),
+            events_after(service, Alert),
             each_event(service.when_alert_raised_send_it),
         ),
         inbox_projection(service),

@@ -58,6 +58,12 @@ class ReferralService(EventSourcedService):
         adopt(self, SCREENING_RULES, document, published.reason, envelope)
 
     def will_load(self, envelope: Envelope) -> list[UUID]:
+        if isinstance(envelope, DistrictReferralV1):
+            referred = envelope.payload
+            return [
+                Referral.create_id(referred.district, referred.district_reference),
+                SubjectRecord.create_id(referred.subject.nominal_id),
+            ]
         if isinstance(envelope, DistrictDisposalV1) and envelope.payload.suspect_nominal_id:
             nominal = envelope.payload.suspect_nominal_id
             return [SuspectDisposals.create_id(nominal), SubjectRecord.create_id(nominal)]

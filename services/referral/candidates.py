@@ -55,7 +55,7 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
 
 
 def candidates_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection(service, "candidates", DDL, apply)
+    return LocalProjection(service, "candidates", DDL, apply, Candidate)
 
 
 CandidateKey = tuple[Int4, datetime, UUID]
