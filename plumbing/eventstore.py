@@ -293,11 +293,12 @@ class EventSourcedService(Application[UUID]):
         just after each event (the library calls this for every save)."""
         wired, _ = outbox.wire_all(
             type(self).to_wire,
+            self.name,
             processing_event.events,
             processing_event.aggregates,
             self._state_before,
         )
-        processing_event.saved_kwargs.update(outbox=wired, producer=self.name)
+        processing_event.saved_kwargs.update(outbox=wired)
         return super()._record(processing_event)
 
     def _state_before(self, event: DomainEventProtocol) -> Any:

@@ -34,31 +34,6 @@ def event_id(originator_id: UUID, version: int) -> UUID:
 
 
 @dataclass(frozen=True)
-class Wired:
-    """A stored event's wire message before the log has given it a position."""
-
-    event: DomainEventProtocol
-    envelope_class: type[Envelope]
-    payload: Payload
-
-    def envelope(self, producer: str, sequence: int) -> Envelope:
-        event = self.event
-        trace = event.trace  # type: ignore[attr-defined]
-        return self.envelope_class(  # type: ignore[call-arg]  # the subclass fixes the type
-            event_id=event_id(event.originator_id, event.originator_version),
-            occurred_at=cast(DomainEvent, event).timestamp,
-            producer=producer,
-            aggregate_id=event.originator_id,
-            aggregate_version=event.originator_version,
-            sequence=sequence,
-            correlation_id=trace.correlation_id,
-            causation_id=trace.causation_id,
-            actor=trace.actor,
-            payload=self.payload,
-        )
-
-
-@dataclass(frozen=True)
 class Message:
     """A ready wire message: what the relay publishes and the feed serves."""
 
@@ -69,9 +44,58 @@ class Message:
     correlation_id: str
     value: bytes
 
+    def row(self) -> tuple[int, str, bytes, str, str, bytes]:
+        return self.sequence, self.topic, self.key, self.event_type, self.correlation_id, self.value
+
+
+# The envelope is made and serialised before the event is stored, with this in place of the
+# position the log gives it; storing fills it in. (The events table is locked while events are
+# stored, and nothing slow should happen under that lock.)
+PENDING = 999_999_999_999_999_999
+_PENDING = b'"sequence":%d' % PENDING
+
+
+@dataclass(frozen=True)
+class Wired:
+    """A stored event's wire message, ready but for its position in the log."""
+
+    topic: str
+    key: bytes
+    event_type: str
+    correlation_id: str
+    template: bytes
+
+    @classmethod
+    def of(
+        cls, event: DomainEventProtocol, kind: type[Envelope], payload: Payload, producer: str
+    ) -> "Wired":
+        trace = event.trace  # type: ignore[attr-defined]
+        envelope = kind(  # type: ignore[call-arg]  # the subclass fixes the type
+            event_id=event_id(event.originator_id, event.originator_version),
+            occurred_at=cast(DomainEvent, event).timestamp,
+            producer=producer,
+            aggregate_id=event.originator_id,
+            aggregate_version=event.originator_version,
+            sequence=PENDING,
+            correlation_id=trace.correlation_id,
+            causation_id=trace.causation_id,
+            actor=trace.actor,
+            payload=payload,
+        )
+        value = envelope.model_dump_json().encode()
+        assert value.count(_PENDING) == 1, "the position must be fillable"
+        topic = topic_of(kind).name
+        key = str(event.originator_id).encode()
+        return cls(topic, key, envelope.event_type, str(trace.correlation_id), value)
+
+    def at(self, sequence: int) -> Message:
+        value = self.template.replace(_PENDING, b'"sequence":%d' % sequence)
+        return Message(sequence, self.topic, self.key, self.event_type, self.correlation_id, value)
+
 
 def wire_all(
     to_wire: ToWire,
+    producer: str,
     events: Sequence[DomainEventProtocol],
     latest: Mapping[UUID, Any],
     before: Callable[[DomainEventProtocol], Any],
@@ -93,7 +117,7 @@ def wire_all(
             state = current[key] if key in current else before(event)
             current[key] = cast(Any, event).mutate(state)
         mapped = to_wire(event, current[key])
-        wired.append(Wired(event, *mapped) if mapped else None)
+        wired.append(Wired.of(event, *mapped, producer) if mapped else None)
     return wired, current
 
 
@@ -166,12 +190,9 @@ class OutboxRecorder(PostgresProcessRecorder):
     ) -> Sequence[int] | None:
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         wired: Sequence[Wired | None] = kwargs.get("outbox", ())
-        producer: str = kwargs.get("producer", "")
         if notification_ids and wired:
             rows = [
-                _row(w.envelope(producer, n))
-                for w, n in zip(wired, notification_ids, strict=True)
-                if w is not None
+                w.at(n).row() for w, n in zip(wired, notification_ids, strict=True) if w is not None
             ]
             if rows:
                 curs.executemany(self._insert_outbox, rows)
@@ -236,18 +257,6 @@ class OutboxRecorder(PostgresProcessRecorder):
         self._insert_tracking(curs, tracking)
 
 
-def _row(envelope: Envelope) -> tuple[int, str, bytes, str, str, bytes]:
-    assert envelope.sequence is not None
-    return (
-        envelope.sequence,
-        topic_of(type(envelope)).name,
-        str(envelope.aggregate_id).encode(),
-        envelope.event_type,
-        str(envelope.correlation_id),
-        envelope.model_dump_json().encode(),
-    )
-
-
 def install(
     recorder: OutboxRecorder,
     producer: str,
@@ -268,13 +277,11 @@ def install(
         while notifications := recorder.select_notifications(after, page, inclusive_of_start=False):
             events = [to_domain_event(n) for n in notifications]
             wired, after_page = wire_all(
-                to_wire, events, {}, lambda event: states.get(event.originator_id)
+                to_wire, producer, events, {}, lambda event: states.get(event.originator_id)
             )
             states.update(after_page)
             rows = [
-                _row(w.envelope(producer, n.id))
-                for w, n in zip(wired, notifications, strict=True)
-                if w is not None
+                w.at(n.id).row() for w, n in zip(wired, notifications, strict=True) if w is not None
             ]
             if rows:
                 curs.executemany(recorder._insert_outbox, rows)
