@@ -59,7 +59,7 @@ class Fetching:
     `fetch_max_wait_ms`; a batch holds at most `max_records`; with nothing fetched the
     consumer looks again after `poll_ms`."""
 
-    fetch_max_wait_ms: int = 10
+    fetch_max_wait_ms: int = 50
     max_records: int = 500
     poll_ms: int = 5
 
