@@ -23,13 +23,12 @@ from pydantic import ValidationError
 
 from plumbing.deadletters import DeadLetters
 from plumbing.errors import CommandRejected
-from plumbing.eventstore import hop
+from plumbing.eventstore import Policy, hop
 from schemas.envelope import Envelope
 from schemas.topics import Topic, topic_of
 
 log = structlog.get_logger()
 E = TypeVar("E", bound=Envelope)
-Policy = Callable[[Any], object]
 # Runs each policy on its event, in order; returns the rejected events with the reason.
 Runner = Callable[[Sequence[tuple[Policy, Envelope]]], list[tuple[Envelope, str]]]
 BatchHandler = Callable[[list[Envelope]], Awaitable[None]]

@@ -10,6 +10,7 @@ feed serves them, so nothing re-reads an aggregate to publish it.
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -177,7 +178,7 @@ class OutboxRecorder(PostgresProcessRecorder):
             ),
         )
 
-    @property
+    @cached_property
     def _insert_columns(self) -> sql.Composed:
         return sql.SQL(
             "INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
@@ -191,14 +192,18 @@ class OutboxRecorder(PostgresProcessRecorder):
         notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         wired: Sequence[Wired | None] = kwargs.get("outbox", ())
         if notification_ids and wired:
-            rows = [
-                w.at(n).row() for w, n in zip(wired, notification_ids, strict=True) if w is not None
-            ]
-            if rows:
-                curs.executemany(self._insert_outbox, rows)
+            self.write_outbox(curs, wired, notification_ids)
         return notification_ids
 
-    @property
+    def write_outbox(
+        self, curs: Cursor[DictRow], wired: Sequence[Wired | None], positions: Sequence[int]
+    ) -> None:
+        """Write each event's message (None: a private event) at its position in the log."""
+        rows = [w.at(n).row() for w, n in zip(wired, positions, strict=True) if w is not None]
+        if rows:
+            curs.executemany(self._insert_outbox, rows)
+
+    @cached_property
     def _insert_outbox(self) -> sql.Composed:
         return sql.SQL(
             "INSERT INTO {}.outbox (notification_id, topic, key, event_type, correlation_id,"
@@ -280,9 +285,5 @@ def install(
                 to_wire, producer, events, {}, lambda event: states.get(event.originator_id)
             )
             states.update(after_page)
-            rows = [
-                w.at(n.id).row() for w, n in zip(wired, notifications, strict=True) if w is not None
-            ]
-            if rows:
-                curs.executemany(recorder._insert_outbox, rows)
+            recorder.write_outbox(curs, wired, [n.id for n in notifications])
             after = notifications[-1].id
