@@ -170,6 +170,21 @@ async def alerts_for(
     return await eventually(attempt, seconds, f"{count} alert(s) for {reference} at {team}")
 
 
+async def inbox_entry(client: Client, team: str, reference: str, **expected: Any) -> dict[str, Any]:
+    """Waits until the notification service's inbox shows the alert as expected."""
+
+    async def attempt() -> dict[str, Any] | None:
+        rows = (await client.get("notification", f"/teams/{team}/alerts")).json()
+        for row in rows:
+            if row["order_reference"] == reference and all(
+                row[k] == v for k, v in expected.items()
+            ):
+                return dict(row)
+        return None
+
+    return await eventually(attempt, 30, f"{reference} in {team}'s inbox with {expected}")
+
+
 async def dead_lettered_after(client: Client, before: set[tuple[str, int]]) -> str:
     """Waits for a dead letter not in `before`; returns its reason."""
 

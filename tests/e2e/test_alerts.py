@@ -8,7 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 
 from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.demo import accept, alerts_for, grant, inbox_entry, refer, team_managing
 from civil_orders.synthetic import Synthetic
 from plumbing.paging import NEXT_CURSOR as NEXT
 from services.notification.channels import EMAIL_SUBJECT
@@ -19,21 +19,6 @@ async def order_in(client: Client, people: Synthetic, district: str) -> str:
     """A granted order for a new synthetic subject in `district`; returns its reference."""
     referral = await refer(client, people, district)
     return await grant(client, (await accept(client, referral["id"]))["id"])
-
-
-async def inbox_entry(client: Client, team: str, reference: str, **expected: Any) -> dict[str, Any]:
-    """Waits until the notification service's inbox shows the alert as expected."""
-
-    async def attempt() -> dict[str, Any] | None:
-        rows = (await client.get("notification", f"/teams/{team}/alerts")).json()
-        for row in rows:
-            if row["order_reference"] == reference and all(
-                row[k] == v for k, v in expected.items()
-            ):
-                return dict(row)
-        return None
-
-    return await eventually(attempt, 30, f"{reference} in {team}'s inbox with {expected}")
 
 
 async def mail_for(
