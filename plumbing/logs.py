@@ -6,24 +6,33 @@ correlation id. Log what happened and to which ids, never a person's details.
 
 import logging
 import sys
-from typing import Any
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
 
 import structlog
 
 NOISY = ("aiokafka", "faststream", "uvicorn.access", "httpx", "mail.log")
 
 
-def configure_logging(service: str, level: int = logging.INFO) -> None:
+def _stamped(service: str) -> list[Any]:
     def add_service(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
         event.setdefault("service", service)
         return event
 
-    shared: list[Any] = [
+    return [
         structlog.contextvars.merge_contextvars,
         add_service,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+
+
+def configure_logging(service: str, level: int = logging.INFO) -> None:
+    """Every log line of this process a JSON object on stderr: our own, the libraries' (run
+    uvicorn with `log_config=None` so its loggers come here too), and an uncaught exception's
+    traceback."""
+    shared = _stamped(service)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -46,3 +55,25 @@ def configure_logging(service: str, level: int = logging.INFO) -> None:
     root.setLevel(level)
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+    def log_uncaught(
+        kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+    ) -> None:
+        structlog.get_logger().critical("process failed", exc_info=(kind, error, traceback))
+
+    sys.excepthook = log_uncaught
+
+
+def file_logger(path: Path, service: str) -> structlog.typing.FilteringBoundLogger:
+    """JSON lines appended to `path`, for a process that is not itself a service: the
+    supervisor, and the lines it relays from the broker's own output."""
+    file: TextIO = path.open("a", buffering=1)  # a line at a time, so `tail -f` follows
+    return structlog.wrap_logger(
+        structlog.WriteLogger(file),
+        processors=[
+            *_stamped(service)[1:],
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )

@@ -2,14 +2,18 @@
 
 import asyncio
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
+import structlog
 from eventsourcing.persistence import Tracking
 from faststream.kafka import KafkaBroker
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.follower import Follower
 from plumbing.outbox import Message
+from plumbing.topics_admin import apply_topics, cluster_id
+
+log = structlog.get_logger()
 
 Publish = Callable[[Sequence[Message]], None]
 
@@ -74,3 +78,31 @@ class OutboxRelay(Follower[Message]):
         if os.environ.get(FAILPOINT) == "relay:published":
             os._exit(70)
         self.service.process_recorder.insert_tracking(Tracking(self.name, page[-1][1]))
+
+
+async def follow_the_cluster(
+    bootstrap_servers: str,
+    seen: str,
+    every_seconds: float,
+    on_new_cluster: Callable[[str], Awaitable[None]],
+) -> None:
+    """Asks the broker its cluster id every so often. A cluster not seen before (a broker that
+    lost its data: the embedded one after any restart, a real one after a disaster) gets the
+    declared topics, then `on_new_cluster` (consumers join it afresh; the relay sends it the
+    whole history again, which they take as they did the first time: once)."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            now = await asyncio.wait_for(cluster_id(bootstrap_servers), every_seconds + 5)
+        except Exception:  # the broker is away; ask again later
+            continue
+        if now == seen:
+            continue
+        log.warning("the broker is a new Kafka cluster", was=seen, now=now)
+        try:
+            await apply_topics(bootstrap_servers)
+            await on_new_cluster(now)
+        except Exception:  # it went away again: all of it again, next time
+            log.exception("could not set up the new cluster; trying again", cluster=now)
+            continue
+        seen = now

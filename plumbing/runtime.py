@@ -16,15 +16,14 @@ import structlog
 from fastapi import APIRouter, FastAPI, Query, Request, Response
 from faststream.kafka import KafkaBroker
 
-from plumbing.consumer import Consumers, Fetching, one_at_a_time
+from plumbing.consumer import Consumers, Fetching, consumer_group, one_at_a_time
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import EventSourcedService, hop
 from plumbing.follower import Follower, LogFollower
 from plumbing.http import install_correlation, install_error_handlers, install_text_guard
-from plumbing.logs import configure_logging
 from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
 from plumbing.readmodel import Projection, subscribe_projections
-from plumbing.relay import OutboxRelay, publisher
+from plumbing.relay import OutboxRelay, follow_the_cluster, publisher
 from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
@@ -140,7 +139,6 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         config = settings or Settings()
-        configure_logging(definition.name)
         await apply_topics(config.kafka_bootstrap_servers)
         service = None
         if definition.application is not None:
@@ -155,7 +153,9 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             config.kafka_fetch_max_wait_ms, config.kafka_max_batch, config.kafka_poll_ms
         )
         run = service.process_batch if service is not None else one_at_a_time
-        consumers = Consumers(broker, definition.name, dead_letters, run, fetching)
+        cluster = await cluster_id(config.kafka_bootstrap_servers)
+        group = consumer_group(definition.name, cluster)
+        consumers = Consumers(broker, group, dead_letters, run, fetching)
         definition.subscribe(consumers, service, config)
         for projection in definition.projections:
             async with pool.acquire() as connection:
@@ -164,17 +164,24 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         consumers.subscribe()
         await broker.start()
         followers: list[Follower[Any]] = []
+        publish = publisher(broker, asyncio.get_running_loop())
         if service is not None:
-            relay = OutboxRelay(
-                service,
-                publisher(broker, asyncio.get_running_loop()),
-                await cluster_id(config.kafka_bootstrap_servers),
-                config.relay_batch,
-            )
+            relay = OutboxRelay(service, publish, cluster, config.relay_batch)
             followers = [relay, *definition.followers(service, config)]
         for follower in followers:
             follower.start()
-        tasks = [asyncio.create_task(t) for t in definition.tasks(service, config, pool)]
+
+        async def move_to(new_cluster: str) -> None:
+            await consumers.rejoin(consumer_group(definition.name, new_cluster))
+            if service is not None:  # followers[0] is its relay
+                await hop(followers[0].stop)
+                followers[0] = OutboxRelay(service, publish, new_cluster, config.relay_batch)
+                followers[0].start()
+
+        watch = follow_the_cluster(
+            config.kafka_bootstrap_servers, cluster, config.kafka_cluster_check_seconds, move_to
+        )
+        tasks = [asyncio.create_task(t) for t in [watch, *definition.tasks(service, config, pool)]]
         app.state.__dict__.update(
             service=service,
             settings=config,

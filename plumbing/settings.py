@@ -72,6 +72,13 @@ class Settings(BaseSettings):
         le=10000,
         description="Most events a consumer applies in one transaction (one offset commit).",
     )
+    kafka_cluster_check_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often a service asks the broker its cluster id: on a new cluster (a "
+        "broker that lost its data) it declares the topics and sends the whole history again.",
+    )
     relay_batch: int = Field(
         default=1000,
         ge=1,
