@@ -23,7 +23,7 @@ GENERATED = (
 def routes_of(router: APIRouter) -> dict[tuple[str, str], type]:
     """Every (method, path template) the app answers, with its kind of route."""
     return {
-        (method, route.path): type(route.original_route)
+        (method, str(route.path)): type(route.original_route)
         for route in iter_route_contexts(router.routes)
         for method in route.methods or ()
         if method != "HEAD"  # a GET's
