@@ -9,7 +9,7 @@ everyone else on all cases; a route that reads or changes one case refuses anoth
 The whole app checks each request against the table before anything else of its route runs
 (`admit`), so a route the table does not name is refused: a new route is used by nobody
 until it is declared here. The README's role table is made from this one
-(`civil-orders access --markdown`).
+(`civil-orders access`).
 """
 
 from enum import StrEnum
@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 
 from services.web.auth import Forbidden, NotSignedIn, Role, User, current_user
 
-Route = tuple[str, str]  # (method, path template)
+Route = str  # method and path template: "GET /api/orders/{order_id}"
 
 
 class Scope(StrEnum):
@@ -49,93 +49,105 @@ ALERT_READERS = (MOSOVO, MANAGER, AUDITOR)
 OVERSIGHT = (MANAGER, AUDITOR)
 
 PUBLIC: dict[Route, str] = {
-    ("GET", "/health/live"): "the orchestrator's liveness probe",
-    ("GET", "/health/ready"): "the orchestrator's readiness probe",
-    ("GET", "/metrics"): "Prometheus scrapes it: counts and lags, no case data",
-    ("GET", "/openapi.json"): "the API's description; no data",
-    ("GET", "/docs"): "the API's description; no data",
-    ("GET", "/docs/oauth2-redirect"): "the API's description; no data",
-    ("GET", "/redoc"): "the API's description; no data",
-    ("POST", "/api/token"): "signing in with the local issuer (switched off in production)",
-    ("GET", "/sign-in"): "signing in",
-    ("POST", "/sign-in"): "signing in",
-    ("GET", "/sign-out"): "signing out",
-    ("POST", "/sign-out"): "signing out",
+    "GET /health/live": "the orchestrator's liveness probe",
+    "GET /health/ready": "the orchestrator's readiness probe",
+    "GET /metrics": "Prometheus scrapes it: counts and lags, no case data",
+    "GET /openapi.json": "the API's description; no data",
+    "GET /docs": "the API's description; no data",
+    "GET /docs/oauth2-redirect": "the API's description; no data",
+    "GET /redoc": "the API's description; no data",
+    "POST /api/token": "signing in with the local issuer (switched off in production)",
+    "GET /sign-in": "signing in",
+    "POST /sign-in": "signing in",
+    "GET /sign-out": "signing out",
+    "POST /sign-out": "signing out",
 }
 
-GRANTED: dict[Route, tuple[Role, ...]] = {
+API: dict[Route, tuple[Role, ...]] = {
     # the event feed: tools inside the cluster replay it (a rebuild), people use the API
-    ("GET", "/events"): (SERVICE,),
-    ("GET", "/api/me"): PEOPLE,
+    "GET /events": (SERVICE,),
+    "GET /api/me": PEOPLE,
     # referrals: made by district referrers; a caseworker's own come from scanning
-    ("POST", "/api/referrals"): (REFERRER,),
-    ("GET", "/api/referrals"): (*TRIAGERS, REFERRER),
-    ("GET", "/api/referrals/{referral_id}"): (*READERS, REFERRER),
-    ("POST", "/api/referrals/{referral_id}/review"): (CASEWORKER,),
-    ("POST", "/api/referrals/{referral_id}/accept"): (CASEWORKER,),
-    ("POST", "/api/referrals/{referral_id}/resubmit"): (REFERRER,),
-    ("POST", "/api/referrals/{referral_id}/{decision}"): (CASEWORKER,),
-    ("GET", "/api/candidates"): TRIAGERS,
-    ("POST", "/api/candidates/{candidate_id}/{decision}"): (CASEWORKER,),
+    "POST /api/referrals": (REFERRER,),
+    "GET /api/referrals": (*TRIAGERS, REFERRER),
+    "GET /api/referrals/{referral_id}": (*READERS, REFERRER),
+    "POST /api/referrals/{referral_id}/review": (CASEWORKER,),
+    "POST /api/referrals/{referral_id}/accept": (CASEWORKER,),
+    "POST /api/referrals/{referral_id}/resubmit": (REFERRER,),
+    "POST /api/referrals/{referral_id}/{decision}": (CASEWORKER,),
+    "GET /api/candidates": TRIAGERS,
+    "POST /api/candidates/{candidate_id}/{decision}": (CASEWORKER,),
     # applications: built by caseworkers, taken to court by legal services
-    ("GET", "/api/applications/by-referral/{referral_id}"): READERS,
-    ("GET", "/api/applications/{application_id}"): READERS,
-    ("POST", "/api/applications/{application_id}/casework/{step}"): (CASEWORKER,),
-    ("POST", "/api/applications/{application_id}/court/{step}"): (LEGAL,),
-    ("POST", "/api/applications/{application_id}/withdraw"): (CASEWORKER, LEGAL),
+    "GET /api/applications/by-referral/{referral_id}": READERS,
+    "GET /api/applications/{application_id}": READERS,
+    "POST /api/applications/{application_id}/casework/{step}": (CASEWORKER,),
+    "POST /api/applications/{application_id}/court/{step}": (LEGAL,),
+    "POST /api/applications/{application_id}/withdraw": (CASEWORKER, LEGAL),
     # orders: the ViSOR unit's caseworkers move them between teams; variation, renewal and
     # discharge are applications to the court, which legal services make
-    ("GET", "/api/orders"): ORDER_READERS,
-    ("GET", "/api/orders/{order_id}"): ORDER_READERS,
-    ("POST", "/api/orders/{order_id}/reallocate"): (CASEWORKER,),
-    ("POST", "/api/orders/{order_id}/{change}"): (LEGAL,),
-    ("GET", "/api/breaches"): ORDER_READERS,
-    ("POST", "/api/breaches"): (MOSOVO,),
-    ("POST", "/api/breaches/{breach_id}/outcome"): (MOSOVO,),
-    ("GET", "/api/alerts"): ALERT_READERS,
-    ("POST", "/api/alerts/{alert_id}/acknowledge"): (MOSOVO,),
+    "GET /api/orders": ORDER_READERS,
+    "GET /api/orders/{order_id}": ORDER_READERS,
+    "POST /api/orders/{order_id}/reallocate": (CASEWORKER,),
+    "POST /api/orders/{order_id}/{change}": (LEGAL,),
+    "GET /api/breaches": ORDER_READERS,
+    "POST /api/breaches": (MOSOVO,),
+    "POST /api/breaches/{breach_id}/outcome": (MOSOVO,),
+    "GET /api/alerts": ALERT_READERS,
+    "POST /api/alerts/{alert_id}/acknowledge": (MOSOVO,),
     # oversight and audit
-    ("GET", "/api/caseload"): READERS,
-    ("GET", "/api/caseload/summary"): TRIAGERS,
-    ("GET", "/api/cases/{case}/events"): OVERSIGHT,
-    ("GET", "/api/evaluation"): OVERSIGHT,
-    ("GET", "/api/access-log"): (AUDITOR,),
+    "GET /api/caseload": READERS,
+    "GET /api/caseload/summary": TRIAGERS,
+    "GET /api/cases/{case}/events": OVERSIGHT,
+    "GET /api/evaluation": OVERSIGHT,
+    "GET /api/access-log": (AUDITOR,),
     # administration: configuration, never case data
-    ("GET", "/api/admin/access-log"): (ADMINISTRATOR, AUDITOR),
-    ("PUT", "/api/admin/access-log"): (ADMINISTRATOR,),
-    ("GET", "/api/admin/teams"): (ADMINISTRATOR,),
-    ("PUT", "/api/admin/teams"): (ADMINISTRATOR,),
-    ("GET", "/api/admin/screening-rules"): (ADMINISTRATOR,),
-    ("PUT", "/api/admin/screening-rules"): (ADMINISTRATOR,),
-    # the web interface's pages, each admitting the roles of the API routes it stands on
-    ("GET", "/"): PEOPLE,
-    ("GET", "/queue"): TRIAGERS,
-    ("POST", "/queue/{referral_id}/{action}"): (CASEWORKER,),
-    ("GET", "/referrals/new"): (REFERRER,),
-    ("POST", "/referrals/new"): (REFERRER,),
-    ("GET", "/applications/{application_id}"): READERS,
-    ("POST", "/applications/{application_id}/casework/{step}"): (CASEWORKER,),
-    ("POST", "/applications/{application_id}/court/{step}"): (LEGAL,),
-    ("GET", "/orders"): ORDER_READERS,
-    ("GET", "/orders/{reference}"): ORDER_READERS,
-    ("GET", "/alerts"): ALERT_READERS,
-    ("POST", "/alerts/{alert_id}/acknowledge"): (MOSOVO,),
-    ("GET", "/cases"): OVERSIGHT,
-    ("GET", "/cases/{case}"): OVERSIGHT,
-    ("GET", "/evaluation"): OVERSIGHT,
-    ("GET", "/evaluation/report"): OVERSIGHT,
-    ("GET", "/access-log"): (AUDITOR,),
-    ("GET", "/admin"): (ADMINISTRATOR,),
-    ("POST", "/admin/teams"): (ADMINISTRATOR,),
-    ("POST", "/admin/screening-rules"): (ADMINISTRATOR,),
-    ("POST", "/admin/access-log"): (ADMINISTRATOR,),
+    "GET /api/admin/access-log": (ADMINISTRATOR, AUDITOR),
+    "PUT /api/admin/access-log": (ADMINISTRATOR,),
+    "GET /api/admin/teams": (ADMINISTRATOR,),
+    "PUT /api/admin/teams": (ADMINISTRATOR,),
+    "GET /api/admin/screening-rules": (ADMINISTRATOR,),
+    "PUT /api/admin/screening-rules": (ADMINISTRATOR,),
+}
+
+# The web interface's pages, each admitting the roles of the API route it stands on
+PAGES: dict[Route, Route] = {
+    "GET /": "GET /api/me",
+    "POST /queue/{referral_id}/{action}": "POST /api/referrals/{referral_id}/review",
+    "GET /referrals/new": "POST /api/referrals",
+    "POST /referrals/new": "POST /api/referrals",
+    "GET /applications/{application_id}": "GET /api/applications/{application_id}",
+    "POST /applications/{application_id}/casework/{step}":
+        "POST /api/applications/{application_id}/casework/{step}",
+    "POST /applications/{application_id}/court/{step}":
+        "POST /api/applications/{application_id}/court/{step}",
+    "GET /orders": "GET /api/orders",
+    "GET /orders/{reference}": "GET /api/orders/{order_id}",
+    "GET /alerts": "GET /api/alerts",
+    "POST /alerts/{alert_id}/acknowledge": "POST /api/alerts/{alert_id}/acknowledge",
+    "GET /cases": "GET /api/cases/{case}/events",
+    "GET /cases/{case}": "GET /api/cases/{case}/events",
+    "GET /evaluation": "GET /api/evaluation",
+    "GET /evaluation/report": "GET /api/evaluation",
+    "GET /access-log": "GET /api/access-log",
+    "GET /admin": "GET /api/admin/teams",
+    "POST /admin/teams": "PUT /api/admin/teams",
+    "POST /admin/screening-rules": "PUT /api/admin/screening-rules",
+    "POST /admin/access-log": "PUT /api/admin/access-log",
+}  # fmt: skip
+
+GRANTED: dict[Route, tuple[Role, ...]] = {
+    **API,
+    # the queue, with its service levels, is the triagers' (a referrer sees their own referrals
+    # on the home page)
+    "GET /queue": TRIAGERS,
+    **{page: API[route] for page, route in PAGES.items()},
 }
 
 
 def route_of(request: Request) -> Route:
     """The request's route as the table names it (a HEAD is its GET's)."""
     method = "GET" if request.method == "HEAD" else request.method
-    return method, request.scope["route"].path
+    return f"{method} {request.scope['route'].path}"
 
 
 def admit(request: Request) -> User | None:
@@ -147,7 +159,7 @@ def admit(request: Request) -> User | None:
         return None
     roles = GRANTED.get(route)
     if roles is None:
-        raise Forbidden(f"{' '.join(route)} is not in the access table, so nobody may use it")
+        raise Forbidden(f"{route} is not in the access table, so nobody may use it")
     user = current_user(request)
     if user.role not in roles:
         allowed = ", ".join(role.value for role in roles)
@@ -164,10 +176,10 @@ def admitted(user: Annotated[User | None, Depends(admit)]) -> User:
 Admitted = Annotated[User, Depends(admitted)]
 
 
-def may(user: User | None, method: str, path: str) -> bool:
+def may(user: User | None, route: Route) -> bool:
     """Whether the table admits `user` to a route: pages show only the links and forms their
     reader may use."""
-    return user is not None and user.role in GRANTED.get((method, path), ())
+    return user is not None and user.role in GRANTED.get(route, ())
 
 
 # Scope ---------------------------------------------------------------------------------
@@ -203,11 +215,10 @@ def markdown(staff: dict[str, User]) -> str:
     lines = table("role", "synthetic users", "scope")
     lines += [row(r.value, ", ".join(users[r]) or "(the tools)", scope_of(r)) for r in Role]
     lines += ["", *table("route", *(role.value for role in Role))]
-    for (method, path), roles in GRANTED.items():
-        cells = (scope_of(role) if role in roles else "" for role in Role)
-        lines.append(row(f"`{method} {path}`", *cells))
+    for route, roles in GRANTED.items():
+        lines.append(row(f"`{route}`", *(scope_of(r) if r in roles else "" for r in Role)))
     lines += ["", *table("public route", "why")]
-    lines += [row(f"`{method} {path}`", why) for (method, path), why in PUBLIC.items()]
+    lines += [row(f"`{route}`", why) for route, why in PUBLIC.items()]
     return "\n".join(lines) + "\n"
 
 

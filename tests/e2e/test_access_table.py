@@ -112,12 +112,15 @@ class Route:
     page: bool  # a page takes a form, and sends the signed-out to the sign-in page
     choices: dict[str, str]  # a path parameter of fixed values: the first of them
 
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
     @property
     def public(self) -> bool:
-        return (self.method, self.path) in PUBLIC
+        return str(self) in PUBLIC
 
     def admits(self, role: Role) -> bool:
-        return role in GRANTED.get((self.method, self.path), ())
+        return role in GRANTED.get(str(self), ())
 
     async def request(self, web: httpx.AsyncClient, case: Case, token: str) -> httpx.Response:
         """One request naming `case`; a command's body names its district and order too."""
@@ -177,10 +180,10 @@ async def token_of(stack: Stack, role: Role, web: httpx.AsyncClient) -> str:
 
 
 def test_the_walk_covers_the_web_apps_openapi_and_every_route_in_the_table(stack: Stack) -> None:
-    walked = {(route.method, route.path) for route in ROUTES}
+    walked = {str(route) for route in ROUTES}
     described = httpx.get(f"{stack.url('web')}/openapi.json").json()["paths"]
 
-    assert {(m.upper(), p) for p, ops in described.items() for m in ops} <= walked
+    assert {f"{m.upper()} {p}" for p, ops in described.items() for m in ops} <= walked
     assert walked == set(PUBLIC) | set(GRANTED)
 
 
@@ -195,7 +198,7 @@ async def test_without_a_valid_token_only_the_public_routes_answer(
             response = await route.request(web, own, token)
             refused = response.status_code in (401, 403)
             if (route.public and refused) or not (route.public or signed_out(response)):
-                wrong.append(f"{route.method} {route.path}: {response.status_code}")
+                wrong.append(f"{route}: {response.status_code}")
 
     assert wrong == []
 
@@ -211,7 +214,7 @@ async def test_each_role_gets_through_only_what_the_table_admits_and_only_in_its
         token = await token_of(stack, role, web)
         for route in ROUTES:
             response = await route.request(web, own, token)
-            what = f"{route.method} {route.path}: {response.status_code}"
+            what = f"{route}: {response.status_code}"
             if route.public and (response.status_code in (401, 403) or response.is_server_error):
                 wrong.append(f"{what}, though public")
             elif not route.public and not route.admits(role) and response.status_code != 403:

@@ -36,7 +36,7 @@ async def application_page(
 ) -> Response:
     application = await api.get_application(request, application_id, purpose, user)
     choices: dict[str, list[str]] = {"kinds": [], "elements": []}
-    can_casework = may(user, "POST", "/applications/{application_id}/casework/{step}")
+    can_casework = may(user, "POST /applications/{application_id}/casework/{step}")
     if can_casework and application["stage"] == "drafting":
         choices = {
             "kinds": await service_enum(request, user, "application", "EvidenceKind"),

@@ -64,7 +64,7 @@ LINKS = (
 
 
 def links_for(user: User | None) -> list[Link]:
-    return [link for link in LINKS if may(user, "GET", link.path)]
+    return [link for link in LINKS if may(user, f"GET {link.path}")]
 
 
 # Rendering, status messages and refusals ---------------------------------------------
@@ -85,7 +85,7 @@ def render(
             "message": message,
             "here": request.url.path,
             "person": lambda actor: person(request, actor),
-            "may": lambda method, path: may(user, method, path),  # shows what the table allows
+            "may": lambda route: may(user, route),  # shows what the table allows
             "problem": None,
             "next_page": None,
             **context,

@@ -45,7 +45,7 @@ async def queue_page(
     queued = await referrals_in_queue(request, user, ids) if ids else []
     waiting = {str(r["referral_id"]): r for r in queued}
     rows = [queue_row(c, waiting.get(str(c["referral_id"])), level) for c in cases]
-    can_triage, reasons = may(user, "POST", "/queue/{referral_id}/{action}"), []
+    can_triage, reasons = may(user, "POST /queue/{referral_id}/{action}"), []
     if can_triage:
         reasons = await service_enum(request, user, "referral", "DeclineReason")
     return render(request, user, "queue.html", problem.status if problem else 200,
