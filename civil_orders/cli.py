@@ -365,6 +365,17 @@ def settings_reference(
     console.print(table)
 
 
+@app.command("access")
+def access_reference() -> None:
+    """Who may use each route of the web app, and over which cases: the README's role table,
+    made from the web app's access table (services/web/access.py), as Markdown."""
+    from plumbing.settings import PACKAGED_CONFIG
+    from services.web.access import markdown
+    from services.web.auth import load_users
+
+    print(markdown(load_users(PACKAGED_CONFIG / "users.yaml")), end="")
+
+
 @schemas_app.command("export")
 def schemas_export(
     out: Annotated[Path, typer.Option(help="Folder to write into.")] = Path("schemas/generated"),

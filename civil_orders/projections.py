@@ -21,10 +21,11 @@ from rich.progress import (
 
 from plumbing.readmodel import Projection
 from plumbing.rebuild import Difference, Feed, Replay, compare, rebuild
-from plumbing.settings import EVENT_STORES
+from plumbing.settings import EVENT_STORES, Settings
 from schemas.envelope import Envelope
 from schemas.topics import TOPICS
 from services.readmodels.main import PROJECTIONS
+from services.web.auth import service_token
 
 PAGE = 5000  # the most the feed gives at once
 
@@ -73,10 +74,13 @@ async def replaying(
     database_url: str, urls: dict[str, str]
 ) -> AsyncIterator[tuple[asyncpg.Connection, Replay]]:
     """A connection to the read models' database (sending ids in binary, not as text), and a
-    replay of every service's feed."""
+    replay of every service's feed, read as the tools' service account (the web app's feed
+    admits no one else)."""
+    settings = Settings(database_url=database_url, kafka_bootstrap_servers="(not used)")
+    signed = {"Authorization": f"Bearer {service_token(settings)}"}
     connection = await asyncpg.connect(database_url)
     try:
-        async with httpx.AsyncClient(timeout=60.0) as http:
+        async with httpx.AsyncClient(timeout=60.0, headers=signed) as http:
             yield connection, Replay(http_feed(http, urls), EVENT_STORES)
     finally:
         await connection.close()

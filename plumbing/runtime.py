@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from faststream.kafka import KafkaBroker
 
 from plumbing.consumer import Consumers, Fetching, consumer_group, one_at_a_time
@@ -62,6 +62,8 @@ class ServiceDefinition:
     projections: tuple[Projection, ...] = ()
     # anything else the routes need, built from the settings at start (kept on app.state)
     state: Callable[[Settings], dict[str, Any]] = field(default=lambda settings: {})
+    # a dependency every route of the app runs first (the web app's access check)
+    guard: Callable[..., Any] | None = None
 
 
 def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
@@ -207,7 +209,10 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
                 service.close()
             log.info("service stopped")
 
-    app = FastAPI(title=f"civil-orders {definition.name} service", lifespan=lifespan)
+    guards = [Depends(definition.guard)] if definition.guard else None
+    app = FastAPI(
+        title=f"civil-orders {definition.name} service", lifespan=lifespan, dependencies=guards
+    )
     install_error_handlers(app)
     install_text_guard(app)  # inside the correlation middleware, which logs its refusals
     install_correlation(app)

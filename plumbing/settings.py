@@ -178,6 +178,13 @@ class Settings(BaseSettings):
         description="Offer the local issuer's sign-in page (the synthetic staff); turn off "
         "where the force's identity provider issues tokens.",
     )
+    service_token: SecretStr | None = Field(
+        default=None,
+        description="The tools' bearer token for the web app's event feed: their service "
+        "account's, from the force's identity provider (role `service account`). Unset: they "
+        "sign one with `AUTH_KEY`, which only the local issuer's shared secret allows.",
+        json_schema_extra={"secret": True},
+    )
     clock_date: date | None = Field(
         default=None,
         description="Fix the date the calendar and checks use (tests and drills only); "
@@ -213,7 +220,7 @@ class Settings(BaseSettings):
                 {
                     "variable": name.upper(),
                     "default": "(a development value)"
-                    if secret and not field.is_required()
+                    if secret and field.default is not None and not field.is_required()
                     else default.replace(str(PACKAGED_CONFIG), "<package>/civil_orders/config"),
                     "secret": "yes" if secret else "",
                     "meaning": field.description or "",

@@ -1,4 +1,5 @@
-"""The HTTP API people's tools use: every command and query, each checked for role and scope.
+"""The HTTP API people's tools use: every command and query, each admitted by the access
+table (`access`) and kept to the user's scope.
 
 Commands go to the service that owns them; queries read the read models. Request bodies
 are passed on as given and validated by the owning service, whose refusal (status, field,
@@ -14,7 +15,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from plumbing.eventstore import Trace, hop
 from plumbing.paging import ForwardedPage, forwarded_page
-from services.web.auth import READERS, Forbidden, Role, User, allow
+from services.web.access import Admitted, in_district, in_team, own_district, own_team
+from services.web.auth import User
 
 router = APIRouter(prefix="/api")
 
@@ -32,30 +34,6 @@ Command = Annotated[
     Body(description="As the owning service's API documents it; it validates the fields."),
 ]
 OptionalCommand = Annotated[dict[str, Any] | None, Body()]
-
-REFERRER, CASEWORKER, LEGAL = Role.DISTRICT_REFERRER, Role.CASEWORKER, Role.LEGAL_SERVICES
-MOSOVO, MANAGER, AUDITOR = Role.MOSOVO_OFFICER, Role.MANAGER, Role.AUDITOR
-
-# Who may do what: the API's routes and the web pages (and their links) use the same groups.
-REFERRERS = (REFERRER, CASEWORKER)
-TRIAGERS = (CASEWORKER, MANAGER, AUDITOR)
-QUEUE_READERS = (*TRIAGERS, REFERRER)
-ORDER_READERS = (*READERS, MOSOVO)
-ALERT_READERS = (MOSOVO, MANAGER, AUDITOR)
-OVERSIGHT = (MANAGER, AUDITOR)
-
-Caseworker = Annotated[User, allow(CASEWORKER)]
-Legal = Annotated[User, allow(LEGAL)]
-Casework = Annotated[User, allow(CASEWORKER, LEGAL)]
-Reader = Annotated[User, allow(*READERS)]
-ReaderOrReferrer = Annotated[User, allow(*READERS, REFERRER)]
-ReaderOrMosovo = Annotated[User, allow(*ORDER_READERS)]
-Mosovo = Annotated[User, allow(MOSOVO)]
-Oversight = Annotated[User, allow(*OVERSIGHT)]
-Referrer = Annotated[User, allow(*REFERRERS)]
-Triager = Annotated[User, allow(*TRIAGERS)]
-QueueReader = Annotated[User, allow(*QUEUE_READERS)]
-AlertReader = Annotated[User, allow(*ALERT_READERS)]
 
 
 async def call(request: Request, user: User, service: str, method: str, path: str,
@@ -83,31 +61,11 @@ async def record_access(
               exported)  # fmt: skip
 
 
-def in_district(user: User, district: str | None) -> None:
-    if user.role is REFERRER and district != user.district:
-        raise Forbidden(f"a district referrer sees only {user.district} district's referrals")
-
-
-def in_team(user: User, team: str | None) -> None:
-    if user.role is MOSOVO and team != user.team:
-        raise Forbidden(f"a MOSOVO officer sees only {user.team}'s orders, breaches and alerts")
-
-
-def own_district(user: User, district: str | None) -> str | None:
-    """The district a list is narrowed to: a referrer's own, whatever they asked for."""
-    return user.district if user.role is REFERRER else district
-
-
-def own_team(user: User) -> str | None:
-    """The team a list is narrowed to: a MOSOVO officer's own; everyone else sees all."""
-    return user.team if user.role is MOSOVO else None
-
-
 # Referrals ------------------------------------------------------------------------------
 
 
 @router.post("/referrals", status_code=status.HTTP_201_CREATED, tags=["referrals"])
-async def submit_referral(request: Request, body: Command, user: Referrer) -> Any:
+async def submit_referral(request: Request, body: Command, user: Admitted) -> Any:
     """Refer a person (a district referrer, for their own district only)."""
     in_district(user, body.get("district"))
     return await call(request, user, "referral", "POST", "/referrals", body)
@@ -116,7 +74,7 @@ async def submit_referral(request: Request, body: Command, user: Referrer) -> An
 @router.get("/referrals", tags=["referrals"])
 async def referral_queue(
     request: Request,
-    user: QueueReader,
+    user: Admitted,
     page: Paged,
     status_: Annotated[str | None, Query(alias="status")] = None,
     district: str | None = None,
@@ -128,7 +86,7 @@ async def referral_queue(
 
 @router.get("/referrals/{referral_id}", tags=["referrals"])
 async def get_referral(
-    request: Request, referral_id: UUID, purpose: Purpose, user: ReaderOrReferrer
+    request: Request, referral_id: UUID, purpose: Purpose, user: Admitted
 ) -> Any:
     referral = await call(request, user, "referral", "GET", f"/referrals/{referral_id}")
     in_district(user, referral.get("district"))
@@ -137,13 +95,13 @@ async def get_referral(
 
 
 @router.post("/referrals/{referral_id}/review", status_code=204, tags=["referrals"])
-async def review(request: Request, referral_id: UUID, user: Caseworker) -> None:
+async def review(request: Request, referral_id: UUID, user: Admitted) -> None:
     await call(request, user, "referral", "POST", f"/referrals/{referral_id}/review")
 
 
 @router.post("/referrals/{referral_id}/accept", tags=["referrals"])
 async def accept(
-    request: Request, referral_id: UUID, user: Caseworker, body: OptionalCommand = None
+    request: Request, referral_id: UUID, user: Admitted, body: OptionalCommand = None
 ) -> Any:
     return await call(request, user, "referral", "POST", f"/referrals/{referral_id}/accept", body)
 
@@ -153,12 +111,11 @@ async def resubmit(
     request: Request,
     referral_id: UUID,
     body: Command,
-    user: Referrer,
+    user: Admitted,
 ) -> None:
     """Answer a caseworker's questions (a referrer, for their own district's referral)."""
-    if user.role is REFERRER:
-        referral = await call(request, user, "referral", "GET", f"/referrals/{referral_id}")
-        in_district(user, referral.get("district"))
+    referral = await call(request, user, "referral", "GET", f"/referrals/{referral_id}")
+    in_district(user, referral.get("district"))
     await call(request, user, "referral", "POST", f"/referrals/{referral_id}/resubmit", body)
 
 
@@ -168,7 +125,7 @@ async def triage(
     referral_id: UUID,
     decision: Literal["reassign", "return", "decline"],
     body: Command,
-    user: Caseworker,
+    user: Admitted,
 ) -> None:
     """Reassign, return to the referrer with questions, or decline with a reason."""
     await call(request, user, "referral", "POST", f"/referrals/{referral_id}/{decision}", body)
@@ -180,7 +137,7 @@ async def triage(
 @router.get("/candidates", tags=["proactive scanning"])
 async def candidates(
     request: Request,
-    user: Triager,
+    user: Admitted,
     page: Paged,
     status_: Annotated[str | None, Query(alias="status")] = None,
 ) -> Any:
@@ -194,7 +151,7 @@ async def decide_candidate(
     candidate_id: UUID,
     decision: Literal["promote", "dismiss"],
     body: Command,
-    user: Caseworker,
+    user: Admitted,
 ) -> Any:
     """Promote a screened candidate to a referral, or dismiss it with a reason."""
     path = f"/candidates/{candidate_id}/{decision}"
@@ -214,7 +171,7 @@ CourtStep = Literal[
 
 @router.get("/applications/by-referral/{referral_id}", tags=["applications"])
 async def application_for_referral(
-    request: Request, referral_id: UUID, purpose: Purpose, user: Reader
+    request: Request, referral_id: UUID, purpose: Purpose, user: Admitted
 ) -> Any:
     path = f"/applications/by-referral/{referral_id}"
     application = await call(request, user, "application", "GET", path)
@@ -224,7 +181,7 @@ async def application_for_referral(
 
 @router.get("/applications/{application_id}", tags=["applications"])
 async def get_application(
-    request: Request, application_id: UUID, purpose: Purpose, user: Reader
+    request: Request, application_id: UUID, purpose: Purpose, user: Admitted
 ) -> Any:
     application = await call(request, user, "application", "GET", f"/applications/{application_id}")
     await record_access(request, user, str(application_id), "application", purpose)
@@ -236,7 +193,7 @@ async def casework(
     request: Request,
     application_id: UUID,
     step: CaseworkStep,
-    user: Caseworker,
+    user: Admitted,
     body: OptionalCommand = None,
 ) -> Any:
     """The caseworker's steps: the legal test, the matter date, terms, evidence, duration,
@@ -252,7 +209,7 @@ async def court(
     application_id: UUID,
     step: CourtStep,
     body: Command,
-    user: Legal,
+    user: Admitted,
 ) -> Any:
     """Legal services' steps: return to the caseworker, make the application, list the
     hearing, adjourn, and record the court's grant, interim order or refusal."""
@@ -261,7 +218,7 @@ async def court(
 
 
 @router.post("/applications/{application_id}/withdraw", status_code=204, tags=["applications"])
-async def withdraw(request: Request, application_id: UUID, body: Command, user: Casework) -> None:
+async def withdraw(request: Request, application_id: UUID, body: Command, user: Admitted) -> None:
     path = f"/applications/{application_id}/withdraw"
     await call(request, user, "application", "POST", path, body)
 
@@ -272,7 +229,7 @@ async def withdraw(request: Request, application_id: UUID, body: Command, user: 
 @router.get("/orders", tags=["orders"])
 async def order_register(
     request: Request,
-    user: ReaderOrMosovo,
+    user: Admitted,
     page: Paged,
     district: str | None = None,
     include_ended: bool = False,
@@ -287,30 +244,34 @@ async def order_register(
 
 
 @router.get("/orders/{order_id}", tags=["orders"])
-async def get_order(
-    request: Request, order_id: UUID, purpose: Purpose, user: ReaderOrMosovo
-) -> Any:
+async def get_order(request: Request, order_id: UUID, purpose: Purpose, user: Admitted) -> Any:
     order = await call(request, user, "application", "GET", f"/orders/{order_id}")
     in_team(user, order.get("team"))
     await record_access(request, user, order.get("reference", str(order_id)), "order", purpose)
     return order
 
 
+@router.post("/orders/{order_id}/reallocate", status_code=204, tags=["orders"])
+async def reallocate_order(request: Request, order_id: UUID, body: Command, user: Admitted) -> None:
+    """Move the order to another MOSOVO team."""
+    await call(request, user, "application", "POST", f"/orders/{order_id}/reallocate", body)
+
+
 @router.post("/orders/{order_id}/{change}", status_code=204, tags=["orders"])
 async def change_order(
     request: Request,
     order_id: UUID,
-    change: Literal["reallocate", "vary", "renew", "discharge"],
+    change: Literal["vary", "renew", "discharge"],
     body: Command,
-    user: Casework,
+    user: Admitted,
 ) -> None:
-    """Record the court's variation, renewal or discharge, or move the order to another team."""
+    """Record the court's variation, renewal or discharge of the order."""
     await call(request, user, "application", "POST", f"/orders/{order_id}/{change}", body)
 
 
 @router.get("/breaches", tags=["breaches"])
 async def breach_register(
-    request: Request, user: ReaderOrMosovo, page: Paged, order_reference: str | None = None
+    request: Request, user: Admitted, page: Paged, order_reference: str | None = None
 ) -> Any:
     """Breaches, newest first (a MOSOVO officer's own team's only); a page at a time."""
     return await call_page(request, user, page, "readmodels", "/breaches",
@@ -318,7 +279,7 @@ async def breach_register(
 
 
 @router.post("/breaches", status_code=status.HTTP_201_CREATED, tags=["breaches"])
-async def report_breach(request: Request, body: Command, user: Mosovo) -> Any:
+async def report_breach(request: Request, body: Command, user: Admitted) -> Any:
     """Report a breach of one of your team's orders."""
     reference = str(body.get("order_reference", ""))
     order = await call(request, user, "breach", "GET", f"/orders/{quote(reference, safe='')}")
@@ -327,22 +288,22 @@ async def report_breach(request: Request, body: Command, user: Mosovo) -> Any:
 
 
 @router.post("/breaches/{breach_id}/outcome", status_code=204, tags=["breaches"])
-async def breach_outcome(request: Request, breach_id: UUID, body: Command, user: Mosovo) -> None:
+async def breach_outcome(request: Request, breach_id: UUID, body: Command, user: Admitted) -> None:
     breach = await call(request, user, "breach", "GET", f"/breaches/{breach_id}")
     in_team(user, breach.get("team"))
     await call(request, user, "breach", "POST", f"/breaches/{breach_id}/outcome", body)
 
 
 @router.get("/alerts", tags=["alerts"])
-async def alerts(request: Request, user: AlertReader, page: Paged, team: str | None = None) -> Any:
+async def alerts(request: Request, user: Admitted, page: Paged, team: str | None = None) -> Any:
     """Alerts, newest first, of one team or all (a MOSOVO officer's own team's only); a page
     at a time."""
     return await call_page(request, user, page, "readmodels", "/alerts",
-                           team=own_team(user) or team)  # fmt: skip
+                           team=own_team(user, team))  # fmt: skip
 
 
 @router.post("/alerts/{alert_id}/acknowledge", status_code=204, tags=["alerts"])
-async def acknowledge(request: Request, alert_id: UUID, user: Mosovo) -> None:
+async def acknowledge(request: Request, alert_id: UUID, user: Admitted) -> None:
     alert = await call(request, user, "notification", "GET", f"/alerts/{alert_id}")
     in_team(user, alert.get("team"))
     await call(request, user, "notification", "POST", f"/alerts/{alert_id}/acknowledge")

@@ -17,23 +17,12 @@ from plumbing.configuration import (
 )
 from plumbing.eventstore import Trace, hop
 from schemas.configuration import ScreeningRules, TeamDirectory
+from services.web.access import Admitted
 from services.web.access_log import get_access_log
-from services.web.api import (
-    AUDITOR,
-    CASEWORKER,
-    LEGAL,
-    MANAGER,
-    Oversight,
-    Paged,
-    Purpose,
-    call,
-    call_page,
-    record_access,
-)
-from services.web.auth import Role, SignedIn, User, allow, issue_token
+from services.web.api import Paged, Purpose, call, call_page, record_access
+from services.web.auth import User, issue_token
 
 router = APIRouter(prefix="/api")
-Administrator = Annotated[User, allow(Role.ADMINISTRATOR)]
 
 
 class SignIn(BaseModel):
@@ -54,14 +43,14 @@ async def local_token(request: Request, body: SignIn) -> dict[str, str]:
 
 
 @router.get("/me", tags=["sign-in"])
-async def me(user: SignedIn) -> dict[str, Any]:
+async def me(user: Admitted) -> dict[str, Any]:
     return {**user.claims(), "actor": user.actor}
 
 
 @router.get("/caseload", tags=["caseload"])
 async def caseload(
     request: Request,
-    user: Annotated[User, allow(CASEWORKER, LEGAL, MANAGER, AUDITOR)],
+    user: Admitted,
     page: Paged,
     caseworker: str | None = None,
     district: str | None = None,
@@ -73,15 +62,13 @@ async def caseload(
 
 
 @router.get("/caseload/summary", tags=["caseload"])
-async def caseload_summary(
-    request: Request, user: Annotated[User, allow(CASEWORKER, MANAGER, AUDITOR)]
-) -> Any:
+async def caseload_summary(request: Request, user: Admitted) -> Any:
     return await call(request, user, "readmodels", "GET", "/caseload/summary")
 
 
 @router.get("/cases/{case}/events", tags=["audit"])
 async def case_events(
-    request: Request, case: str, purpose: Purpose, user: Oversight, page: Paged
+    request: Request, case: str, purpose: Purpose, user: Admitted, page: Paged
 ) -> Any:
     """Every published event of the case, oldest first (an auditor's or manager's view); a
     page at a time, each page a look recorded in the access log."""
@@ -94,7 +81,7 @@ async def case_events(
 @router.get("/access-log", tags=["audit"])
 async def access_log(
     request: Request,
-    user: Annotated[User, allow(AUDITOR)],
+    user: Admitted,
     case: str | None = None,
     username: str | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
@@ -107,7 +94,7 @@ async def access_log(
 @router.get("/evaluation", tags=["evaluation"])
 async def evaluation(
     request: Request,
-    user: Oversight,
+    user: Admitted,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
 ) -> Any:
@@ -126,7 +113,7 @@ class AccessLogChange(BaseModel):
 
 @router.put("/admin/access-log", status_code=204, tags=["administration"])
 async def configure_access_log(
-    request: Request, body: Annotated[AccessLogChange, Body()], user: Administrator
+    request: Request, body: Annotated[AccessLogChange, Body()], user: Admitted
 ) -> None:
     """Change whether looks are logged: itself recorded, with who and why, for auditors."""
     trace = Trace(user.actor, request.state.correlation_id)
@@ -134,14 +121,12 @@ async def configure_access_log(
 
 
 @router.get("/admin/access-log", tags=["administration"])
-async def access_log_policy(
-    request: Request, user: Annotated[User, allow(Role.ADMINISTRATOR, AUDITOR)]
-) -> dict[str, Any]:
+async def access_log_policy(request: Request, user: Admitted) -> dict[str, Any]:
     return await hop(request.app.state.service.get_access_log_policy)
 
 
 @router.get("/admin/teams", tags=["administration"])
-async def team_directory_in_force(request: Request, user: Administrator) -> Any:
+async def team_directory_in_force(request: Request, user: Admitted) -> Any:
     """The districts, their MOSOVO teams and the teams' alert channels, as now in force."""
     directory = await hop(team_directory, request.app.state.service)
     return directory.model_dump(mode="json")
@@ -154,7 +139,7 @@ class TeamDirectoryChange(BaseModel):
 
 @router.put("/admin/teams", status_code=204, tags=["administration"])
 async def publish_team_directory(
-    request: Request, body: TeamDirectoryChange, user: Administrator
+    request: Request, body: TeamDirectoryChange, user: Admitted
 ) -> None:
     """Publish a new version of the team directory (its `version` must change). The
     application and notification services adopt it from the event: new orders are allocated,
@@ -164,7 +149,7 @@ async def publish_team_directory(
 
 
 @router.get("/admin/screening-rules", tags=["administration"])
-async def screening_rules_in_force(request: Request, user: Administrator) -> Any:
+async def screening_rules_in_force(request: Request, user: Admitted) -> Any:
     """The versioned rules that screen non-positive disposals, as now in force."""
     rules = await hop(screening_rules, request.app.state.service)
     return rules.model_dump(mode="json")
@@ -177,7 +162,7 @@ class ScreeningRulesChange(BaseModel):
 
 @router.put("/admin/screening-rules", status_code=204, tags=["administration"])
 async def publish_screening_rules(
-    request: Request, body: ScreeningRulesChange, user: Administrator
+    request: Request, body: ScreeningRulesChange, user: Admitted
 ) -> None:
     """Publish a new version of the screening rules (its `version` must change); the referral
     service screens every disposal after it by them."""

@@ -2,18 +2,19 @@
 
 Tokens come from the force's identity provider (the `AUTH_*` settings name its issuer,
 audience, key and algorithm) or, on the embedded stack, from the local issuer, which signs
-in the synthetic staff of `civil_orders/config/users.yaml`.
+in the synthetic staff of `civil_orders/config/users.yaml`. What each role may use is the
+access table's (`services/web/access.py`).
 """
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import jwt
 import yaml
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, status
 
 from plumbing.settings import Settings
 
@@ -28,15 +29,8 @@ class Role(StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
-
-
-# who may read case data at all; each route narrows further
-READERS = (
-    Role.CASEWORKER,
-    Role.LEGAL_SERVICES,
-    Role.MANAGER,
-    Role.AUDITOR,
-)
+    # not a person: a tool inside the cluster (a rebuild of the read models) reading events
+    SERVICE_ACCOUNT = "service account"
 
 
 @dataclass(frozen=True)
@@ -127,6 +121,18 @@ def read_token(settings: Settings, token: str) -> User:
         raise NotSignedIn(f"the token's role {claims.get('role')!r} is not one of ours") from None
 
 
+# the tools' own identity (`civil-orders projections rebuild`, `verify readmodels`)
+TOOLS = User("civil-orders-tools", "civil-orders tools", Role.SERVICE_ACCOUNT)
+
+
+def service_token(settings: Settings) -> str:
+    """The tools' bearer token: the identity provider's, where `SERVICE_TOKEN` holds one for
+    their service account; otherwise one the local issuer signs."""
+    if settings.service_token is not None:
+        return settings.service_token.get_secret_value()
+    return issue_token(settings, TOOLS)
+
+
 def current_user(request: Request) -> User:
     """The bearer token's user, or the signed-in browser session's."""
     header = request.headers.get("Authorization", "")
@@ -137,23 +143,3 @@ def current_user(request: Request) -> User:
         raise NotSignedIn("send an Authorization: Bearer token, or sign in")
     settings: Settings = request.app.state.settings
     return read_token(settings, token)
-
-
-SignedIn = Annotated[User, Depends(current_user)]
-
-
-def require_role(user: User, roles: tuple[Role, ...]) -> User:
-    """`user`, if their role is one of `roles`; otherwise refused with 403."""
-    if user.role not in roles:
-        allowed = ", ".join(role.value for role in roles)
-        raise Forbidden(f"a {user.role.value} may not do this (only: {allowed})")
-    return user
-
-
-def allow(*roles: Role) -> Any:
-    """A dependency that admits only `roles`, and refuses everyone else with 403."""
-
-    def admitted(user: SignedIn) -> User:
-        return require_role(user, roles)
-
-    return Depends(admitted)

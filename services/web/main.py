@@ -1,4 +1,7 @@
-"""The web app process: the HTTP API and the web interface people use, and the access log."""
+"""The web app process: the HTTP API and the web interface people use, and the access log.
+
+Every route, its event feed and health checks too, is checked against the access table
+(`access.admit`) before it runs."""
 
 from typing import Any
 
@@ -7,6 +10,7 @@ from fastapi import APIRouter
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from services.web import api, api_records, pages
+from services.web.access import admit
 from services.web.access_log import access_log_projection
 from services.web.application import WebService
 from services.web.auth import load_users
@@ -31,4 +35,5 @@ definition = ServiceDefinition(
     router=router,
     followers=lambda service, settings: [access_log_projection(service)],
     state=state,
+    guard=admit,
 )

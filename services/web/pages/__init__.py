@@ -1,9 +1,10 @@
 """The web interface: server-rendered pages over the same API.
 
-Each page admits the roles of the API route it stands on (the same aliases from `api`) and
-calls that route's own function, so the scope rules (a referrer's district, a MOSOVO
-officer's team) and the access log are the API's. Commands are forms that POST and
-redirect back with a status message; a service's refusal is shown next to its form.
+Each page is in the access table (`access`) beside the API routes it stands on, admitting
+their roles, and calls those routes' own functions, so the scope rules (a referrer's
+district, a MOSOVO officer's team) and the access log are the API's. Commands are forms
+that POST and redirect back with a status message; a service's refusal is shown next to
+its form.
 """
 
 from services.web.pages import admin, applications, home, orders, records, referrals, signin

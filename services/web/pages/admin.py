@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from services.web import api_records
+from services.web.access import Admitted
 from services.web.auth import User
 from services.web.pages.common import done, page_router, render
 from services.web.pages.forms import Problem, attempt, filled, text
@@ -66,7 +67,7 @@ async def admin_page(request: Request, user: User, problem: Problem | None = Non
 
 
 @router.get(ADMIN, summary="administer the configuration")
-async def administration(request: Request, user: api_records.Administrator) -> Response:
+async def administration(request: Request, user: Admitted) -> Response:
     return await admin_page(request, user)
 
 
@@ -82,7 +83,7 @@ async def publishing(
 
 
 @router.post(f"{ADMIN}/teams", summary="publish the team directory")
-async def publish_teams(request: Request, user: api_records.Administrator) -> Response:
+async def publish_teams(request: Request, user: Admitted) -> Response:
     async def publish(form: FormData) -> str:
         document = from_yaml(text(form, "document"))
         body = validated(api_records.TeamDirectoryChange,
@@ -95,7 +96,7 @@ async def publish_teams(request: Request, user: api_records.Administrator) -> Re
 
 
 @router.post(f"{ADMIN}/screening-rules", summary="publish the screening rules")
-async def publish_rules(request: Request, user: api_records.Administrator) -> Response:
+async def publish_rules(request: Request, user: Admitted) -> Response:
     async def publish(form: FormData) -> str:
         document = from_yaml(text(form, "document"))
         body = validated(api_records.ScreeningRulesChange,
@@ -108,7 +109,7 @@ async def publish_rules(request: Request, user: api_records.Administrator) -> Re
 
 
 @router.post(f"{ADMIN}/access-log", summary="change whether looks are logged")
-async def configure_access_log(request: Request, user: api_records.Administrator) -> Response:
+async def configure_access_log(request: Request, user: Admitted) -> Response:
     async def configure(form: FormData) -> str:
         body = validated(api_records.AccessLogChange, filled(form))
         await api_records.configure_access_log(request, body, user)

@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from starlette.datastructures import FormData
 
 from services.web import api
+from services.web.access import Admitted, may
 from services.web.auth import User
 from services.web.pages.common import Purpose, done, page_router, render
 from services.web.pages.forms import Problem, attempt, filled, service_enum, text
@@ -35,7 +36,8 @@ async def application_page(
 ) -> Response:
     application = await api.get_application(request, application_id, purpose, user)
     choices: dict[str, list[str]] = {"kinds": [], "elements": []}
-    if user.role is api.CASEWORKER and application["stage"] == "drafting":
+    can_casework = may(user, "POST /applications/{application_id}/casework/{step}")
+    if can_casework and application["stage"] == "drafting":
         choices = {
             "kinds": await service_enum(request, user, "application", "EvidenceKind"),
             "elements": await service_enum(request, user, "application", "Element"),
@@ -43,13 +45,12 @@ async def application_page(
     return render(request, user, "application.html", problem.status if problem else 200,
                   title=f"{application['order_type']} application", a=application,
                   problem=problem, today=request.app.state.settings.current_date(),
-                  can_casework=user.role is api.CASEWORKER, can_court=user.role is api.LEGAL,
-                  oversight=user.role in api.OVERSIGHT, **choices)  # fmt: skip
+                  can_casework=can_casework, **choices)  # fmt: skip
 
 
 @router.get("/applications/{application_id}", summary="read an application")
 async def application(
-    request: Request, application_id: UUID, user: api.Reader, purpose: Purpose
+    request: Request, application_id: UUID, user: Admitted, purpose: Purpose
 ) -> Response:
     return await application_page(request, user, application_id, purpose)
 
@@ -70,7 +71,7 @@ async def casework(
     request: Request,
     application_id: UUID,
     step: api.CaseworkStep,
-    user: api.Caseworker,
+    user: Admitted,
     purpose: Purpose,
 ) -> Response:
     form = await request.form()
@@ -107,7 +108,7 @@ async def court(
     request: Request,
     application_id: UUID,
     step: Literal["return", "application-made", "hearing", "grant", "refuse"],
-    user: api.Legal,
+    user: Admitted,
     purpose: Purpose,
 ) -> Response:
     form = await request.form()

@@ -15,8 +15,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from plumbing.paging import ForwardedPage
-from services.web import api
-from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, Role, User, current_user
+from services.web.access import may
+from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, User, current_user
 
 PURPOSE_COOKIE = "civil_orders_purpose"
 STATUS_COOKIE = "civil_orders_status"
@@ -40,32 +40,31 @@ templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
 
 @dataclass(frozen=True)
 class Link:
+    """A page in the layout's menu, shown to those the access table admits to it."""
+
     path: str
     label: str
     about: str
-    roles: tuple[Role, ...]
 
 
 LINKS = (
     Link("/queue", "Referral queue", "Referrals and applications, oldest first, with service "
-         "levels; review, accept or decline referrals.", api.TRIAGERS),
+         "levels; review, accept or decline referrals."),
     Link("/referrals/new", "Refer a person", "Refer someone you believe poses a risk of sexual "
-         "harm.", api.REFERRERS),
-    Link("/orders", "Order register", "Orders in force, with renewal reviews due.",
-         api.ORDER_READERS),
-    Link("/alerts", "Alerts", "Alerts sent to MOSOVO teams, and who acknowledged them.",
-         api.ALERT_READERS),
+         "harm."),
+    Link("/orders", "Order register", "Orders in force, with renewal reviews due."),
+    Link("/alerts", "Alerts", "Alerts sent to MOSOVO teams, and who acknowledged them."),
     Link("/evaluation", "Evaluation", "Referrals, orders and breaches over a period, with "
-         "charts.", api.OVERSIGHT),
+         "charts."),
     Link("/access-log", "Access log", "Who looked at which case’s personal data, when and why; "
-         "and every change to whether looks are logged.", (api.AUDITOR,)),
+         "and every change to whether looks are logged."),
     Link("/admin", "Administration", "The team directory, the screening rules and the access "
-         "log’s setting now in force; publish new versions of them.", (Role.ADMINISTRATOR,)),
+         "log’s setting now in force; publish new versions of them."),
 )  # fmt: skip
 
 
 def links_for(user: User | None) -> list[Link]:
-    return [link for link in LINKS if user is not None and user.role in link.roles]
+    return [link for link in LINKS if may(user, f"GET {link.path}")]
 
 
 # Rendering, status messages and refusals ---------------------------------------------
@@ -86,6 +85,7 @@ def render(
             "message": message,
             "here": request.url.path,
             "person": lambda actor: person(request, actor),
+            "may": lambda route: may(user, route),  # shows what the table allows
             "problem": None,
             "next_page": None,
             **context,

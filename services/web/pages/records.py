@@ -1,9 +1,8 @@
 """Oversight and audit: a case's history, the evaluation, and the access log."""
 
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Annotated, Any, get_type_hints
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import HTTPException, Query, Request, Response, status
@@ -12,22 +11,22 @@ from markupsafe import Markup
 
 from plumbing.paging import Cursor, ForwardedPage
 from services.web import api, api_records
+from services.web.access import Admitted
 from services.web.access_log import POLICY
-from services.web.auth import User
 from services.web.pages.common import Purpose, next_page, page_router, render
 
 router = page_router()
 
 
 @router.get("/cases", summary="look up a case")
-async def find_case(request: Request, user: api.Oversight, ref: str = "") -> Response:
+async def find_case(request: Request, user: Admitted, ref: str = "") -> Response:
     where = f"/cases/{quote(ref.strip(), safe='')}" if ref.strip() else "/"
     return RedirectResponse(where, status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/cases/{case}", summary="read a case's history")
 async def case_history(
-    request: Request, case: str, user: api.Oversight, purpose: Purpose, cursor: Cursor = None
+    request: Request, case: str, user: Admitted, purpose: Purpose, cursor: Cursor = None
 ) -> Response:
     page = ForwardedPage(cursor=cursor)
     events = await api_records.case_events(request, case, purpose, user, page)
@@ -55,7 +54,7 @@ def period(request: Request, start: date | None, end: date | None) -> tuple[date
 @router.get("/evaluation", summary="read the evaluation")
 async def evaluation(
     request: Request,
-    user: api.Oversight,
+    user: Admitted,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> Response:
@@ -75,7 +74,7 @@ async def evaluation(
 @router.get("/evaluation/report", summary="read the evaluation")
 async def evaluation_document(
     request: Request,
-    user: api.Oversight,
+    user: Admitted,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> Response:
@@ -91,17 +90,9 @@ async def evaluation_document(
 LOG_ROWS = 500
 
 
-def route_check(route: Callable[..., Any]) -> Any:
-    """The role check of an API route (its `user` dependency), where no alias names it."""
-    return get_type_hints(route, include_extras=True)["user"].__metadata__[0]
-
-
-AccessLogReader = Annotated[User, route_check(api_records.access_log)]
-
-
 @router.get("/access-log", summary="read the access log")
 async def access_log(
-    request: Request, user: AccessLogReader, case: str = "", username: str = ""
+    request: Request, user: Admitted, case: str = "", username: str = ""
 ) -> Response:
     case, username = case.strip(), username.strip()
     rows = await api_records.access_log(request, user, case or None, username or None, LOG_ROWS)

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from plumbing.configuration import team_directory
 from plumbing.paging import Cursor, ForwardedPage
 from services.web import api, api_records
+from services.web.access import Admitted, may
 from services.web.auth import User
 from services.web.pages.common import done, next_page, page_router, person, render
 from services.web.pages.forms import Problem, attempt, caught_up, lines, service_enum, text
@@ -44,7 +45,7 @@ async def queue_page(
     queued = await referrals_in_queue(request, user, ids) if ids else []
     waiting = {str(r["referral_id"]): r for r in queued}
     rows = [queue_row(c, waiting.get(str(c["referral_id"])), level) for c in cases]
-    can_triage, reasons = user.role is api.CASEWORKER, []
+    can_triage, reasons = may(user, "POST /queue/{referral_id}/{action}"), []
     if can_triage:
         reasons = await service_enum(request, user, "referral", "DeclineReason")
     return render(request, user, "queue.html", problem.status if problem else 200,
@@ -54,7 +55,7 @@ async def queue_page(
 
 
 @router.get("/queue", summary="open the referral queue")
-async def queue(request: Request, user: api.Triager, cursor: Cursor = None) -> Response:
+async def queue(request: Request, user: Admitted, cursor: Cursor = None) -> Response:
     return await queue_page(request, user, None, cursor)
 
 
@@ -63,7 +64,7 @@ async def triage(
     request: Request,
     referral_id: UUID,
     action: Literal["review", "accept", "decline"],
-    user: api.Caseworker,
+    user: Admitted,
 ) -> Response:
     form = await request.form()
     reference = text(form, "reference") or str(referral_id)
@@ -127,16 +128,15 @@ def referral_body(form: FormData) -> dict[str, Any]:
 
 
 @router.get("/referrals/new", summary="refer a person")
-async def referral_form(request: Request, user: api.Referrer) -> Response:
+async def referral_form(request: Request, user: Admitted) -> Response:
     return referral_page(request, user)
 
 
 @router.post("/referrals/new", summary="refer a person")
-async def refer(request: Request, user: api.Referrer) -> Response:
+async def refer(request: Request, user: Admitted) -> Response:
     form = await request.form()
     body = referral_body(form)
     outcome = await attempt("referral", form, api.submit_referral(request, body, user))
     if isinstance(outcome, Problem):
         return referral_page(request, user, outcome)
-    back = "/queue" if user.role is api.CASEWORKER else "/"
-    return done(back, f"Referral {body['district_reference']} sent; recorded as {outcome['id']}.")
+    return done("/", f"Referral {body['district_reference']} sent; recorded as {outcome['id']}.")
