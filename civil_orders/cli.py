@@ -3,6 +3,7 @@
 import asyncio
 import importlib
 import json
+import logging
 import signal
 import time
 from datetime import datetime
@@ -19,6 +20,7 @@ from plumbing.settings import SERVICE_PORTS
 if TYPE_CHECKING:
     from civil_orders.bench_figures import Report
     from civil_orders.report import Evaluation
+    from civil_orders.soak import SoakResult
     from plumbing.readmodel import Projection
 
 app = typer.Typer(
@@ -83,7 +85,7 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
     DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
     """
     from civil_orders.stack import StackError, running_stack
-    from civil_orders.supervisor import Supervisor
+    from civil_orders.supervisor import supervised
 
     stopping = False
 
@@ -99,17 +101,16 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
     except StackError as error:
         console.print(f"[red]Could not start the stack:[/] {error}")
         raise typer.Exit(1) from None
-    supervisor = Supervisor(stack, lambda said: console.print(f"[yellow]{said}")).start()
     try:
-        _print_stack(stack)
-        stack.describe()
-        console.print("Running. [bold]Ctrl-C[/] stops everything.")
-        while not stopping and supervisor.running():
-            time.sleep(0.5)
+        with supervised(stack, lambda said: console.print(f"[yellow]{said}")) as supervisor:
+            _print_stack(stack)
+            stack.describe()
+            console.print("Running. [bold]Ctrl-C[/] stops everything.")
+            while not stopping and supervisor.running():
+                time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        supervisor.stop()
         with console.status("Stopping..."):
             context.__exit__(None, None, None)
         console.print("Stopped.")
@@ -252,6 +253,55 @@ def bench(
     if json_path is not None:
         json_path.write_text(json.dumps(report.as_json(), indent=2) + "\n")
         console.print(f"wrote {json_path}")
+
+
+@app.command()
+def soak(
+    minutes: Annotated[float, typer.Option(min=0.1, help="How long to inject faults.")] = 10,
+    faults_every: Annotated[
+        float, typer.Option(min=1, help="Seconds between faults, on average (at random).")
+    ] = 15,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Cases in flight.")] = 4,
+    seed: Annotated[int, typer.Option(help="Seeds the faults and the synthetic people.")] = 1,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Drive cases through the whole path on a stack of its own while killing services and
+    the broker (its data dropped) and crashing PostgreSQL at random; then check the
+    invariants: nothing lost, nothing alerted twice, no dead letters, read models equal a
+    replay, hash chains intact. Exits 1 if any fails."""
+    from civil_orders.client import Client
+    from civil_orders.soak import print_result
+    from civil_orders.soak import soak as run_soak
+    from civil_orders.stack import running_stack
+    from civil_orders.supervisor import supervised
+
+    folder = data_dir / f"soak-{datetime.now():%Y%m%d-%H%M%S}"
+    with console.status(f"Starting a stack in {folder}..."):
+        context = running_stack(folder, usual_ports=False)
+        stack = context.__enter__()
+
+    def say(said: str) -> None:
+        console.print(f"[cyan]supervisor: {said}")
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the faults' expected noise
+    try:
+        with supervised(stack, say) as supervisor:
+
+            async def go() -> "SoakResult":
+                async with Client(
+                    stack.urls(), stack.bootstrap_servers, stack.database_url
+                ) as client:
+                    every = (faults_every / 2, faults_every * 1.5)
+                    return await run_soak(stack, client, minutes, seed, every, concurrency, console)
+
+            result = asyncio.run(go())
+    finally:
+        with console.status("Stopping the stack..."):
+            context.__exit__(None, None, None)
+    print_result(result, console)
+    console.print(f"restarts by the supervisor: {supervisor.restarts}; logs in {folder}")
+    if supervisor.gave_up or not result.passed:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -16,6 +16,7 @@ CASEWORKER = "caseworker:cw-demo"
 LEGAL = "legal-services:ls-demo"
 NO_UNSUPERVISED_CONTACT = "Not to have unsupervised contact with any child under 16."
 COURT = "Northtown Magistrates' Court"
+UNTIL_FURTHER_ORDER = {"until_further_order": True}
 
 
 @dataclass
@@ -61,55 +62,82 @@ ELEMENTS = {
 }
 
 
-async def build_case(client: Client, application_id: str, order_type: str = "SRO") -> None:
+@dataclass(frozen=True)
+class Command:
+    """One HTTP command of the casework, as a user would send it to a service."""
+
+    service: str
+    path: str
+    actor: str
+    body: Any = None
+    method: str = "POST"
+
+    async def send(self, client: Client) -> Any:
+        return await client.command(self.service, self.path, self.actor, self.body, self.method)
+
+
+def building(application_id: str, order_type: str = "SRO") -> list[Command]:
     """A caseworker sets out the legal test for an SRO or SHPO, proposes a term, adds the
     evidence and the duration, and submits the application for quality assurance."""
     path = f"/applications/{application_id}"
-    await client.command(
-        "application", f"{path}/legal-test", CASEWORKER, LEGAL_TESTS[order_type], method="PUT"
-    )
-    await client.command(
-        "application",
-        f"{path}/terms",
-        CASEWORKER,
-        {
-            "kind": "prohibition",
-            "wording": NO_UNSUPERVISED_CONTACT,
-            "necessary_and_proportionate": "Synthetic: the risk is to children he meets.",
-        },
-    )
-    await client.command(
-        "application",
-        f"{path}/evidence",
-        CASEWORKER,
-        {
-            "kind": "digital evidence",
-            "description": "Synthetic: message download from the child's phone.",
-            "source": "Digital forensics unit",
-            "dated": (date.today() - timedelta(days=30)).isoformat(),
-            "supports": ELEMENTS[order_type],
-        },
-    )
-    await client.command(
-        "application", f"{path}/duration", CASEWORKER, {"until_further_order": True}, "PUT"
-    )
-    await client.command("application", f"{path}/submit-for-qa", CASEWORKER)
+    term = {
+        "kind": "prohibition",
+        "wording": NO_UNSUPERVISED_CONTACT,
+        "necessary_and_proportionate": "Synthetic: the risk is to children he meets.",
+    }
+    evidence = {
+        "kind": "digital evidence",
+        "description": "Synthetic: message download from the child's phone.",
+        "source": "Digital forensics unit",
+        "dated": (date.today() - timedelta(days=30)).isoformat(),
+        "supports": ELEMENTS[order_type],
+    }
+    return [
+        Command("application", f"{path}/legal-test", CASEWORKER, LEGAL_TESTS[order_type], "PUT"),
+        Command("application", f"{path}/terms", CASEWORKER, term),
+        Command("application", f"{path}/evidence", CASEWORKER, evidence),
+        Command("application", f"{path}/duration", CASEWORKER, UNTIL_FURTHER_ORDER, "PUT"),
+        Command("application", f"{path}/submit-for-qa", CASEWORKER),
+    ]
+
+
+def to_court_commands(application_id: str, made_on: date) -> list[Command]:
+    """Quality assurance (which answers whether it passed); legal services make the
+    application and a hearing is listed."""
+    path = f"/applications/{application_id}"
+    made = {"court": COURT, "made_on": made_on.isoformat()}
+    return [
+        Command("application", f"{path}/quality-assurance", CASEWORKER),
+        Command("application", f"{path}/application-made", LEGAL, made),
+        Command("application", f"{path}/hearing", LEGAL, {"hearing_on": made_on.isoformat()}),
+    ]
+
+
+def granting(application_id: str, made_on: date, ends_on: date | None = None) -> Command:
+    """Legal services record the court's grant at the hearing (by default, for two years);
+    it answers with the order's reference."""
+    ends_on = ends_on or made_on + timedelta(days=2 * 365 + 1)
+    granted = {
+        "court": COURT,
+        "made_on": made_on.isoformat(),
+        "ends_on": ends_on.isoformat(),
+        "terms": [{"kind": "prohibition", "wording": NO_UNSUPERVISED_CONTACT}],
+    }
+    return Command("application", f"/applications/{application_id}/grant", LEGAL, granted)
+
+
+async def build_case(client: Client, application_id: str, order_type: str = "SRO") -> None:
+    for command in building(application_id, order_type):
+        await command.send(client)
 
 
 async def to_court(client: Client, application_id: str, made_on: date) -> None:
     """Quality assurance passes; legal services make the application and a hearing is listed."""
-    path = f"/applications/{application_id}"
-    checked = await client.command("application", f"{path}/quality-assurance", CASEWORKER)
-    assert checked["passed"], checked["missing"]
-    await client.command(
-        "application",
-        f"{path}/application-made",
-        LEGAL,
-        {"court": COURT, "made_on": made_on.isoformat()},
-    )
-    await client.command(
-        "application", f"{path}/hearing", LEGAL, {"hearing_on": made_on.isoformat()}
-    )
+    checked, *rest = to_court_commands(application_id, made_on)
+    result = await checked.send(client)
+    assert result["passed"], result["missing"]
+    for command in rest:
+        await command.send(client)
 
 
 async def grant(
@@ -131,18 +159,7 @@ async def court_grants(
 ) -> str:
     """Legal services record the court's grant of a case at its hearing; returns the order's
     reference (by default, for two years)."""
-    ends_on = ends_on or made_on + timedelta(days=2 * 365 + 1)
-    granted = await client.command(
-        "application",
-        f"/applications/{application_id}/grant",
-        LEGAL,
-        {
-            "court": COURT,
-            "made_on": made_on.isoformat(),
-            "ends_on": ends_on.isoformat(),
-            "terms": [{"kind": "prohibition", "wording": NO_UNSUPERVISED_CONTACT}],
-        },
-    )
+    granted = await granting(application_id, made_on, ends_on).send(client)
     return str(granted["order_reference"])
 
 

@@ -9,7 +9,8 @@ line in `supervisor.log`, and is said to whoever watches (the console of `civil-
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from civil_orders.stack import Stack
@@ -97,3 +98,13 @@ class Supervisor:
         self.restarts += 1
         self.log.info("restarted", child=name)
         self.say(f"{name} restarted")
+
+
+@contextmanager
+def supervised(stack: Stack, say: Callable[[str], None]) -> Iterator[Supervisor]:
+    """The stack kept up for the duration of the block."""
+    supervisor = Supervisor(stack, say).start()
+    try:
+        yield supervisor
+    finally:
+        supervisor.stop()
