@@ -343,8 +343,10 @@ def infrastructure(data_dir: Path, usual_ports: bool = True) -> Iterator[Stack]:
     broker_process = None
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if not bootstrap:
-        port = free_port(9092) if usual_ports else 0
-        broker_process, bootstrap = start_tansu(data_dir, port)
+        try:
+            broker_process, bootstrap = start_tansu(data_dir, free_port(9092) if usual_ports else 0)
+        except StackError:  # another stack took the port first: any free one will do
+            broker_process, bootstrap = start_tansu(data_dir, 0)
     stack = Stack(
         data_dir,
         database_url,
