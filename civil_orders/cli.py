@@ -306,12 +306,14 @@ def serve(
     from civil_orders.stack import TEAM_INBOX_PORT
     from plumbing.runtime import create_app
     from plumbing.settings import Settings
+    from schemas.dates import judge_dates_by
 
     try:
         settings = Settings()
     except ValidationError as error:
         console.print(f"[red]Settings are missing or wrong:[/]\n{error}")
         raise typer.Exit(2) from None
+    judge_dates_by(settings.current_time)  # the clock the service's calendar and checks use
     if name == "team-inbox":
         server, default_port = team_inbox.create_app(settings), TEAM_INBOX_PORT
     elif name in SERVICE_PORTS:

@@ -4,7 +4,7 @@ and their constraints, garbage, and valid messages with one thing wrong."""
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
@@ -14,6 +14,7 @@ from annotated_types import Ge, MinLen
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, HttpUrl, ValidationError
 
+from schemas.dates import SKEW, Happened
 from schemas.envelope import Envelope
 from schemas.topics import Topic
 
@@ -74,7 +75,21 @@ def _values(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
     if annotation is int:
         ge = next((m.ge for m in metadata if isinstance(m, Ge)), None)
         return st.integers(min_value=cast(int | None, ge))
+    happened = next((m for m in metadata if isinstance(m, Happened)), None)
+    if happened is not None:
+        return _happened(annotation, happened)
     return _SCALARS[annotation]
+
+
+def _happened(annotation: Any, happened: Happened) -> st.SearchStrategy[Any]:
+    """Dates or times in the window a field allows, a day clear of either end."""
+    today = happened.latest().date() - SKEW
+    if annotation is AwareDatetime:
+        before = datetime.combine(today - timedelta(days=2), time())  # in any zone
+        return st.datetimes(max_value=before, timezones=_offsets)
+    earliest = happened.earliest()
+    first = earliest + timedelta(days=1) if earliest else date.min
+    return st.dates(min_value=first, max_value=today - timedelta(days=1))
 
 
 def _text(metadata: list[Any]) -> st.SearchStrategy[str]:
