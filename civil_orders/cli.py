@@ -704,3 +704,19 @@ def _print_evaluation(evaluation: "Evaluation") -> None:
         top = f" ({figures['breaches by the most-breaching subject']} by one subject, {share:.0%})"
         table.add_row(f"breaches ({scope})", f"{figures['breaches']}{top if share else ''}")
     console.print(table)
+
+
+def main() -> None:
+    """`civil-orders`: a call to a service that fails for good ends the command with one line
+    saying which, and exit code 1, not a traceback."""
+    import httpx
+
+    try:
+        app()
+    except httpx.HTTPError as error:
+        from civil_orders.client import failure_line
+
+        console.print(
+            failure_line(error), style="red", markup=False, highlight=False, soft_wrap=True
+        )
+        raise SystemExit(1) from None
