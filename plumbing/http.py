@@ -1,6 +1,7 @@
 """HTTP edges shared by the services: who is acting, and errors as clear responses."""
 
 import json
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -164,9 +165,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _printable(value: object) -> object:
-    """JSON with its text, keys too, as text that can be written out (see storable_text)."""
+    """Decoded JSON as JSON can write it out: its text, keys too, as storable text, and the
+    numbers JSON has no words for (Python reads NaN and Infinity) as text."""
     if isinstance(value, str):
         return storable_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
     if isinstance(value, dict):
         return {_printable(key): _printable(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, HttpUrl, ValidationError
 
 from schemas.dates import SKEW, Happened
 from schemas.envelope import Envelope
+from schemas.text import unstorable
 from schemas.topics import Topic
 
 Path = tuple[str | int, ...]
@@ -119,14 +120,94 @@ def envelope_shaped(topic: Topic) -> st.SearchStrategy[bytes]:
 
 
 def garbage(topic: Topic) -> st.SearchStrategy[bytes]:
-    """Bytes that are not a valid message on `topic`: noise, JSON, or nearly an event."""
+    """Bytes that are not a valid message on `topic`: noise, JSON, nearly an event, or an
+    event with something hostile in it."""
     candidates = (
         st.binary(max_size=40)
         | json_values.map(as_bytes)
         | envelope_shaped(topic)
         | st.sampled_from(topic.events).flatmap(broken).map(lambda bad: as_bytes(bad.message))
+        | hostile_messages(topic)
     )
     return candidates.filter(lambda raw: _refused(topic, raw))
+
+
+def hostile_messages(topic: Topic) -> st.SearchStrategy[bytes]:
+    """Valid events of `topic` with one value made hostile (see `hostile`)."""
+    events = st.sampled_from(topic.events).flatmap(models)
+    return events.flatmap(lambda event: hostile(event.model_dump(mode="json"))).map(
+        lambda bad: bad.raw
+    )
+
+
+@dataclass(frozen=True)
+class Nested:
+    """Lists nested `depth` deep, written out as text (json.dumps would recurse as deep)."""
+
+    depth: int
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A JSON document as bytes, with one hostile value at `path`; `refused` when no reader
+    may take it, whatever the field (an unpaired surrogate, nesting deeper than 32)."""
+
+    raw: bytes
+    path: Path
+    refused: bool
+
+
+unpaired_surrogates = st.tuples(
+    st.text(max_size=3), st.characters(categories=["Cs"]), st.text(max_size=3)
+).map("".join)  # st.text holds no surrogates, so the one between is unpaired
+overlong_text = st.tuples(
+    st.characters(codec="utf-8", exclude_characters="\x00"), st.integers(10_000, 60_000)
+).map(lambda repeated: repeated[0] * repeated[1])
+extreme_numbers = st.sampled_from([2**63, -(2**63) - 1, 10**100, 1e308, float("nan"), float("inf")])
+hostile_values = st.one_of(
+    unpaired_surrogates,
+    overlong_text,
+    st.integers(33, 3000).map(Nested),
+    extreme_numbers,
+    json_values,  # every JSON type
+)
+_HOLE = "<hostile value>"
+
+
+@st.composite
+def hostile(draw: st.DrawFn, document: Any) -> Hostile:
+    """`document` as JSON with the value at one path, at any depth or the whole of it,
+    replaced by a hostile one; text written as ASCII escapes or as (CESU-8) bytes."""
+    path = draw(st.sampled_from(list(_paths(document))))
+    value = draw(hostile_values)
+    ascii_only = draw(st.booleans())
+    if isinstance(value, Nested):
+        written = "[" * value.depth + "]" * value.depth
+    else:
+        written = json.dumps(value, ensure_ascii=ascii_only)
+    text = json.dumps(_put(document, path, _HOLE), ensure_ascii=ascii_only)
+    raw = text.replace(json.dumps(_HOLE), written).encode(errors="surrogatepass")
+    refused = isinstance(value, Nested) or (isinstance(value, str) and bool(unstorable(value)))
+    return Hostile(raw, path, refused)
+
+
+def _paths(document: Any, at: Path = ()) -> Iterator[Path]:
+    yield at
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield from _paths(value, (*at, key))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            yield from _paths(value, (*at, index))
+
+
+def _put(document: Any, path: Path, value: Any) -> Any:
+    if not path:
+        return value
+    head, *rest = path
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[head] = _put(document[head], tuple(rest), value)  # type: ignore[index]
+    return copy
 
 
 def _refused(topic: Topic, raw: bytes) -> bool:

@@ -101,6 +101,13 @@ async def test_a_validation_error_quotes_undecodable_input_as_escapes() -> None:
     assert error["input"] == ["\\udc00"]  # the escape, as text
 
 
+async def test_a_validation_error_quotes_numbers_json_cannot_write_as_text() -> None:
+    response = await service().post("/notes", **as_json('{"text": [NaN, -Infinity]}'))
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["input"] == ["nan", "-inf"]
+
+
 async def test_the_web_app_passes_on_a_body_it_could_not_encode_as_utf8() -> None:
     received: list[bytes] = []
 
