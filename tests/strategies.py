@@ -129,7 +129,7 @@ def garbage(topic: Topic) -> st.SearchStrategy[bytes]:
         | st.sampled_from(topic.events).flatmap(broken).map(lambda bad: as_bytes(bad.message))
         | hostile_messages(topic)
     )
-    return candidates.filter(lambda raw: _refused(topic, raw))
+    return candidates.filter(lambda raw: refused_by(topic, raw))
 
 
 def hostile_messages(topic: Topic) -> st.SearchStrategy[bytes]:
@@ -210,7 +210,7 @@ def _put(document: Any, path: Path, value: Any) -> Any:
     return copy
 
 
-def _refused(topic: Topic, raw: bytes) -> bool:
+def refused_by(topic: Topic, raw: bytes) -> bool:
     try:
         topic.parse(raw)
     except ValidationError:

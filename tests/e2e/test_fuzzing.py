@@ -19,7 +19,6 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
-from pydantic import ValidationError
 from schemathesis import APIOperation, Case, CheckFunction, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
@@ -38,7 +37,7 @@ from plumbing.deadletters import DeadLetter
 from plumbing.settings import EVENT_STORES, SERVICE_PORTS
 from schemas.district import DistrictBreachReportV1, DistrictDisposalV1, DistrictReferralV1
 from schemas.topics import Topic, topic_of
-from tests.strategies import hostile, hostile_messages
+from tests.strategies import hostile, hostile_messages, refused_by
 
 EXAMPLES = settings(
     max_examples=20,
@@ -315,14 +314,6 @@ async def test_a_hostile_message_is_dead_lettered_with_its_reason_and_the_servic
     for service in ("referral", "breach"):
         assert stack.processes[service].poll() is None
         assert (await client.get(service, "/health/ready")).status_code == 200
-
-
-def refused_by(inbound: Topic, raw: bytes) -> bool:
-    try:
-        inbound.parse(raw)
-    except ValidationError:
-        return True
-    return False
 
 
 # What the attacker-style review found, kept as plain requests ------------------------------
