@@ -1,3 +1,3 @@
-from civil_orders.cli import app
+from civil_orders.cli import main
 
-app()
+main()

@@ -364,6 +364,7 @@ def serve(
     from plumbing.logs import configure_logging
     from plumbing.runtime import create_app
     from plumbing.settings import Settings
+    from schemas.dates import judge_dates_by
 
     configure_logging(name)
     try:
@@ -371,6 +372,7 @@ def serve(
     except ValidationError as error:
         console.print(f"[red]Settings are missing or wrong:[/]\n{error}")
         raise typer.Exit(2) from None
+    judge_dates_by(settings.current_time)  # the clock the service's calendar and checks use
     if name == "team-inbox":
         server, default_port = team_inbox.create_app(settings), TEAM_INBOX_PORT
     elif name in SERVICE_PORTS:
@@ -775,3 +777,19 @@ def _print_evaluation(evaluation: "Evaluation") -> None:
         top = f" ({figures['breaches by the most-breaching subject']} by one subject, {share:.0%})"
         table.add_row(f"breaches ({scope})", f"{figures['breaches']}{top if share else ''}")
     console.print(table)
+
+
+def main() -> None:
+    """`civil-orders`: a call to a service that fails for good ends the command with one line
+    saying which, and exit code 1, not a traceback."""
+    import httpx
+
+    try:
+        app()
+    except httpx.HTTPError as error:
+        from civil_orders.client import failure_line
+
+        console.print(
+            failure_line(error), style="red", markup=False, highlight=False, soft_wrap=True
+        )
+        raise SystemExit(1) from None

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.progress import Progress, TaskID
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from plumbing.deadletters import DeadLetter, connect_and_list
 from plumbing.paging import MAX_LIMIT, NEXT_CURSOR
@@ -18,14 +19,62 @@ from schemas.topics import topic, topic_of
 T = TypeVar("T")
 STALL_SECONDS = 60  # give up waiting when nothing has moved for this long
 POLL_SECONDS = 0.02
+ATTEMPTS = 5  # over a second or two
+# Sending these twice does what sending them once does (RFC 9110); the services' POSTs take
+# no idempotency key, so a POST is sent again only when its connection was refused.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def safe_to_send_again(error: BaseException) -> bool:
+    """The connection was refused, so the request never went out; or it dropped (a pooled
+    connection the server had closed, say) under a request that may safely go twice."""
+    if isinstance(error, httpx.ConnectError):
+        return True
+    if isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
+        return error.request.method in IDEMPOTENT
+    return False
+
+
+class Retrying(httpx.AsyncBaseTransport):
+    """Sends a request again, backing off, when its connection fails and that is safe."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    @retry(
+        retry=retry_if_exception(safe_to_send_again),
+        stop=stop_after_attempt(ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.1, max=1.0),
+        reraise=True,
+    )
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def failure_line(error: httpx.HTTPError) -> str:
+    """One line saying which call failed, and how."""
+    call = f"{error.request.method} {error.request.url}"
+    if isinstance(error, httpx.HTTPStatusError):
+        return f"{call} was refused ({error.response.status_code}): {error.response.text[:300]}"
+    tries = f"{ATTEMPTS} tries" if safe_to_send_again(error) else "one try"
+    return f"{call} failed after {tries}: {type(error).__name__} {error}".rstrip()
 
 
 class Client:
-    def __init__(self, urls: dict[str, str], bootstrap_servers: str, database_url: str) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        bootstrap_servers: str,
+        database_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.urls = urls
         self.database_url = database_url
         self.bootstrap_servers = bootstrap_servers
-        self.http = httpx.AsyncClient(timeout=10.0)
+        self.http = httpx.AsyncClient(timeout=10.0, transport=Retrying(transport))
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
 
     async def __aenter__(self) -> "Client":

@@ -71,7 +71,10 @@ def plan_history(years: int, force_size: str, today: date, seed: int = 7) -> lis
     for _ in range(years * REFERRALS_PER_YEAR[force_size]):
         referred_on = first + timedelta(days=rng.randrange(span))
         if rng.random() < 0.35:
-            plans += _not_granted(rng, referred_on, 1, count=1)
+            [plan] = _not_granted(rng, referred_on, 1, count=1)
+            if plan.made_on is not None and plan.made_on >= today:  # not decided yet
+                plan = CasePlan(**{**plan.__dict__, "outcome": "open", "made_on": None})
+            plans.append(plan)
             continue
         order_type: Literal["SRO", "SHPO"] = "SHPO" if rng.random() < 0.25 else "SRO"
         made_on = referred_on + timedelta(days=rng.randrange(50, 200))

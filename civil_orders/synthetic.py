@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
-from schemas.common import OrderSought, Subject
+from schemas.common import OrderSought, ReferredSubject
 from schemas.district import (
     DistrictBreachReport,
     DistrictBreachReportV1,
@@ -28,10 +28,10 @@ class Synthetic:
         self.run = uuid4().hex[:6].upper()
         self.counter = 0
 
-    def subject(self) -> Subject:
+    def subject(self) -> ReferredSubject:
         self.counter += 1
         born = date(1960, 1, 1) + timedelta(days=self.random.randrange(0, 40 * 365))
-        return Subject(
+        return ReferredSubject(
             nominal_id=f"SYN{self.run}{self.counter:05d}",
             name=f"{self.random.choice(GIVEN)} {self.random.choice(FAMILY)}",
             date_of_birth=born,

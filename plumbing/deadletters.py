@@ -10,6 +10,7 @@ from aiokafka.structs import ConsumerRecord
 from faststream.kafka import KafkaBroker
 
 from plumbing.settings import SERVICE_PORTS
+from schemas.text import storable_text
 from schemas.topics import DEAD_LETTER_TOPIC
 
 
@@ -35,10 +36,6 @@ class DeadLetter:
             "recorded_at": self.recorded_at.isoformat(),
             "retried_at": self.retried_at.isoformat() if self.retried_at else None,
         }
-
-
-def storable_text(value: str) -> str:
-    return value.replace("\x00", "\\x00")
 
 
 def _create_table(schema: str) -> str:
@@ -77,7 +74,7 @@ class DeadLetters:
 
     async def record(self, record: ConsumerRecord, reason: str) -> int:
         """Keep the message's bytes as they came; its headers and the reason, which may quote
-        it, as text PostgreSQL can hold (no NUL characters)."""
+        it, as text PostgreSQL can hold (NUL and unpaired surrogates written as escapes)."""
         headers = {
             storable_text(k): storable_text(v.decode(errors="replace")) for k, v in record.headers
         }

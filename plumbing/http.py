@@ -1,21 +1,25 @@
 """HTTP edges shared by the services: who is acting, and errors as clear responses."""
 
 import json
+import math
+import re
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI, Header, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import Trace
+from schemas.text import storable_text, unstorable
 
 CORRELATION_HEADER = "X-Correlation-Id"
-NUL = "\x00"
 log = structlog.get_logger()
 
 
@@ -60,56 +64,95 @@ def install_correlation(app: FastAPI) -> None:
 
 
 def install_text_guard(app: FastAPI) -> None:
-    """PostgreSQL text cannot hold NUL characters, so a request carrying one in its path,
-    query or JSON body is refused as invalid: stored, it would stop every projection of it."""
+    """PostgreSQL text cannot hold NUL characters or unpaired surrogates (JSON can escape
+    either), so a request carrying one in its path, query or JSON body is refused as invalid:
+    stored, it would stop every projection of it. So is a body too large to go on the wire as
+    an event, or nested too deeply to read without running out of stack."""
 
     @app.middleware("http")
-    async def refuse_nul(
+    async def refuse_unstorable(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            detail = f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB"
+            return JSONResponse({"detail": detail}, status_code=413)
         query = request.query_params.multi_items()
-        where = _nul_in(request.scope["path"], query, await request.body())
-        if where is None:
+        found = _unstorable_in(request.scope["path"], query) or _unstorable_in_body(body)
+        if found is None:
             return await call_next(request)
-        error = {"type": "string_nul", "loc": where, "msg": "Text must not contain NUL (\\x00)"}
+        where, reason = found
+        kind = "json_too_deep" if reason == TOO_DEEP else "string_unstorable"
+        error = {"type": kind, "loc": where, "msg": reason}
         return JSONResponse({"detail": [error]}, status_code=422)
 
 
+MAX_BODY_BYTES = 256 * 1024  # well inside a Kafka message (1 MiB), whatever the event adds
+MAX_DEPTH = 32
+TOO_DEEP = f"JSON must not nest deeper than {MAX_DEPTH} levels"
 Location = list[str | int]
+Found = tuple[Location, str]
+# how JSON writes NUL or a surrogate: only a body with one of these needs looking into
+ESCAPED = re.compile(r"\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
-def _nul_in(path: str, query: list[tuple[str, str]], body: bytes) -> Location | None:
-    if NUL in path:
-        return ["path"]
+def _unstorable_in(path: str, query: list[tuple[str, str]]) -> Found | None:
+    if reason := unstorable(path):
+        return ["path"], reason
     for key, value in query:
-        if NUL in key + value:
-            return ["query", key]
-    if b"\\u0000" not in body:  # how JSON writes NUL; then look where, if it is JSON at all
+        if reason := unstorable(key + value):
+            return ["query", storable_text(key)], reason
+    return None
+
+
+def _unstorable_in_body(body: bytes) -> Found | None:
+    try:  # as the route will read it: UTF-8, 16 or 32, surrogates let through
+        text = body.decode(json.detect_encoding(body), "surrogatepass")
+    except UnicodeDecodeError:
+        return None  # not JSON: the route's own validation refuses it
+    if not (unstorable(text) or ESCAPED.search(text) or _openings(text) > MAX_DEPTH):
         return None
     try:
-        return _nul_at(json.loads(body), ["body"])
+        return _unstorable_at(json.loads(text))
+    except RecursionError:
+        return ["body"], TOO_DEEP
     except ValueError:
-        return None  # the route's own validation refuses it
-
-
-def _nul_at(value: object, loc: Location) -> Location | None:
-    if isinstance(value, str):
-        return loc if NUL in value else None
-    items: Iterable[tuple[str | int, object]]
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
         return None
-    for key, item in items:
-        found = [*loc, key] if NUL in str(key) else _nul_at(item, [*loc, key])
-        if found:
-            return found
+
+
+def _openings(text: str) -> int:
+    """At least as many as the JSON's deepest nesting."""
+    return text.count("[") + text.count("{")
+
+
+def _unstorable_at(document: object) -> Found | None:
+    """The first text in a JSON document PostgreSQL could not store, or where it nests too
+    deeply; walked without recursion."""
+    todo: list[tuple[object, Location]] = [(document, ["body"])]
+    while todo:
+        value, loc = todo.pop()
+        if isinstance(value, str) and (reason := unstorable(value)):
+            return loc, reason
+        if isinstance(value, dict | list) and len(loc) > MAX_DEPTH:
+            return loc, TOO_DEEP
+        items: list[tuple[str | int, object]] = []
+        if isinstance(value, dict):
+            items = list(value.items())
+        elif isinstance(value, list):
+            items = list(enumerate(value))
+        for key, item in reversed(items):  # popped in document order
+            if isinstance(key, str) and (reason := unstorable(key)):
+                return [*loc, storable_text(key)], reason
+            todo.append((item, [*loc, key]))
     return None
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        """As FastAPI answers, with any input it echoes written so that it can be encoded."""
+        return JSONResponse({"detail": _printable(jsonable_encoder(error.errors()))}, 422)
+
     @app.exception_handler(IntegrityError)
     async def conflicted(request: Request, error: IntegrityError) -> JSONResponse:
         detail = "the record was changed by someone else at the same moment; try again"
@@ -119,3 +162,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def rejected(request: Request, error: CommandRejected) -> JSONResponse:
         status = 404 if isinstance(error, NotFound) else 409
         return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+def _printable(value: object) -> object:
+    """Decoded JSON as JSON can write it out: its text, keys too, as storable text, and the
+    numbers JSON has no words for (Python reads NaN and Infinity) as text."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_printable(key): _printable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return value

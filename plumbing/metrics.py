@@ -48,9 +48,10 @@ def broker_middleware(service: str) -> KafkaPrometheusMiddleware:
 
 
 async def refresh(state: Any) -> None:
-    service = state.service.name
-    stored = await hop(state.service.recorder.max_notification_id) or 0
-    EVENTS_STORED.labels(service).set(stored)
+    service = state.dead_letters.service  # every service has its name; not all an event store
+    if state.service is not None:
+        stored = await hop(state.service.recorder.max_notification_id) or 0
+        EVENTS_STORED.labels(service).set(stored)
     for follower in state.followers:
         follower_metrics(service, follower, await hop(follower.position), await hop(follower.lag))
     consumer = state.consumers.consumer()

@@ -187,8 +187,8 @@ class Settings(BaseSettings):
     )
     clock_date: date | None = Field(
         default=None,
-        description="Fix the date the calendar and checks use (tests and drills only); "
-        "unset: the real date.",
+        description="Fix the date the calendar and checks use, and that dates coming in "
+        "must not be after (tests and drills only); unset: the real date.",
     )
 
     @field_validator("database_url")

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from schemas.dates import BirthDate
 from schemas.envelope import Payload
 
 
@@ -29,6 +30,15 @@ class Subject(Payload):
     )
     name: str = Field(min_length=1, description="Full name.", examples=["Alex Example"])
     date_of_birth: date = Field(description="Date of birth.", examples=["1980-02-29"])
+
+
+class ReferredSubject(Subject):
+    """The person as a referrer names them: born within a lifetime, and not in the future."""
+
+    date_of_birth: BirthDate = Field(
+        description="Date of birth: not in the future, nor more than 120 years ago.",
+        examples=["1980-02-29"],
+    )
 
 
 class Term(Payload):

@@ -1,12 +1,12 @@
 """Events that district systems publish to civil-orders."""
 
-from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from schemas.common import OrderSought, Subject
+from schemas.common import OrderSought, ReferredSubject
+from schemas.dates import PastDate, PastTime
 from schemas.envelope import Envelope, Payload
 
 
@@ -18,7 +18,7 @@ class DistrictReferral(Payload):
         examples=["NTH-2026-0042"],
     )
     referring_officer: str = Field(min_length=1, examples=["PC 1234 Example"])
-    subject: Subject
+    subject: ReferredSubject
     order_sought: OrderSought
     grounds: str = Field(min_length=1, description="Why the referrer believes there is a risk.")
     crime_references: list[str] = Field(default_factory=list, examples=[["CR/123/26"]])
@@ -41,7 +41,7 @@ class DistrictBreachReport(Payload):
         examples=["NTH-BR-0007"],
     )
     order_reference: str = Field(min_length=1, examples=["ORD-2026-000001"])
-    occurred_at: AwareDatetime = Field(description="When the breach happened.")
+    occurred_at: PastTime = Field(description="When the breach happened: not in the future.")
     location: str = Field(min_length=1)
     condition_breached: str = Field(min_length=1, description="Wording of the term breached.")
     how_detected: str = Field(min_length=1, examples=["home visit"])
@@ -86,7 +86,7 @@ class DistrictDisposal(Payload):
     intelligence_flags: list[str] = Field(
         default_factory=list, description="Intelligence markers held on the suspect."
     )
-    disposed_on: date
+    disposed_on: PastDate = Field(description="When the crime was closed: not in the future.")
 
 
 class DistrictDisposalV1(Envelope):

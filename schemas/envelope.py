@@ -5,10 +5,12 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from schemas.text import unstorable
+
 
 class Contract(BaseModel):
-    """Frozen; unknown fields are an error; text holds no NUL character (PostgreSQL's text
-    cannot store one, so a consumer could never record it)."""
+    """Frozen; unknown fields are an error; text is text PostgreSQL can store (else a
+    consumer could never record it)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -16,8 +18,9 @@ class Contract(BaseModel):
     @classmethod
     def _storable_text(cls, value: Any) -> Any:
         texts = value if isinstance(value, list | tuple) else [value]
-        if any(isinstance(text, str) and "\x00" in text for text in texts):
-            raise ValueError("must not contain a NUL character")
+        for text in texts:
+            if isinstance(text, str) and (reason := unstorable(text)):
+                raise ValueError(reason)
         return value
 
 

@@ -4,7 +4,7 @@ and their constraints, garbage, and valid messages with one thing wrong."""
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
@@ -14,7 +14,9 @@ from annotated_types import Ge, MinLen
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, HttpUrl, ValidationError
 
+from schemas.dates import SKEW, Happened
 from schemas.envelope import Envelope
+from schemas.text import unstorable
 from schemas.topics import Topic
 
 Path = tuple[str | int, ...]
@@ -74,7 +76,21 @@ def _values(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
     if annotation is int:
         ge = next((m.ge for m in metadata if isinstance(m, Ge)), None)
         return st.integers(min_value=cast(int | None, ge))
+    happened = next((m for m in metadata if isinstance(m, Happened)), None)
+    if happened is not None:
+        return _happened(annotation, happened)
     return _SCALARS[annotation]
+
+
+def _happened(annotation: Any, happened: Happened) -> st.SearchStrategy[Any]:
+    """Dates or times in the window a field allows, a day clear of either end."""
+    today = happened.latest().date() - SKEW
+    if annotation is AwareDatetime:
+        before = datetime.combine(today - timedelta(days=2), time())  # in any zone
+        return st.datetimes(max_value=before, timezones=_offsets)
+    earliest = happened.earliest()
+    first = earliest + timedelta(days=1) if earliest else date.min
+    return st.dates(min_value=first, max_value=today - timedelta(days=1))
 
 
 def _text(metadata: list[Any]) -> st.SearchStrategy[str]:
@@ -104,17 +120,97 @@ def envelope_shaped(topic: Topic) -> st.SearchStrategy[bytes]:
 
 
 def garbage(topic: Topic) -> st.SearchStrategy[bytes]:
-    """Bytes that are not a valid message on `topic`: noise, JSON, or nearly an event."""
+    """Bytes that are not a valid message on `topic`: noise, JSON, nearly an event, or an
+    event with something hostile in it."""
     candidates = (
         st.binary(max_size=40)
         | json_values.map(as_bytes)
         | envelope_shaped(topic)
         | st.sampled_from(topic.events).flatmap(broken).map(lambda bad: as_bytes(bad.message))
+        | hostile_messages(topic)
     )
-    return candidates.filter(lambda raw: _refused(topic, raw))
+    return candidates.filter(lambda raw: refused_by(topic, raw))
 
 
-def _refused(topic: Topic, raw: bytes) -> bool:
+def hostile_messages(topic: Topic) -> st.SearchStrategy[bytes]:
+    """Valid events of `topic` with one value made hostile (see `hostile`)."""
+    events = st.sampled_from(topic.events).flatmap(models)
+    return events.flatmap(lambda event: hostile(event.model_dump(mode="json"))).map(
+        lambda bad: bad.raw
+    )
+
+
+@dataclass(frozen=True)
+class Nested:
+    """Lists nested `depth` deep, written out as text (json.dumps would recurse as deep)."""
+
+    depth: int
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """A JSON document as bytes, with one hostile value at `path`; `refused` when no reader
+    may take it, whatever the field (an unpaired surrogate, nesting deeper than 32)."""
+
+    raw: bytes
+    path: Path
+    refused: bool
+
+
+unpaired_surrogates = st.tuples(
+    st.text(max_size=3), st.characters(categories=["Cs"]), st.text(max_size=3)
+).map("".join)  # st.text holds no surrogates, so the one between is unpaired
+overlong_text = st.tuples(
+    st.characters(codec="utf-8", exclude_characters="\x00"), st.integers(10_000, 60_000)
+).map(lambda repeated: repeated[0] * repeated[1])
+extreme_numbers = st.sampled_from([2**63, -(2**63) - 1, 10**100, 1e308, float("nan"), float("inf")])
+hostile_values = st.one_of(
+    unpaired_surrogates,
+    overlong_text,
+    st.integers(33, 3000).map(Nested),
+    extreme_numbers,
+    json_values,  # every JSON type
+)
+_HOLE = "<hostile value>"
+
+
+@st.composite
+def hostile(draw: st.DrawFn, document: Any) -> Hostile:
+    """`document` as JSON with the value at one path, at any depth or the whole of it,
+    replaced by a hostile one; text written as ASCII escapes or as (CESU-8) bytes."""
+    path = draw(st.sampled_from(list(_paths(document))))
+    value = draw(hostile_values)
+    ascii_only = draw(st.booleans())
+    if isinstance(value, Nested):
+        written = "[" * value.depth + "]" * value.depth
+    else:
+        written = json.dumps(value, ensure_ascii=ascii_only)
+    text = json.dumps(_put(document, path, _HOLE), ensure_ascii=ascii_only)
+    raw = text.replace(json.dumps(_HOLE), written).encode(errors="surrogatepass")
+    refused = isinstance(value, Nested) or (isinstance(value, str) and bool(unstorable(value)))
+    return Hostile(raw, path, refused)
+
+
+def _paths(document: Any, at: Path = ()) -> Iterator[Path]:
+    yield at
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield from _paths(value, (*at, key))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            yield from _paths(value, (*at, index))
+
+
+def _put(document: Any, path: Path, value: Any) -> Any:
+    if not path:
+        return value
+    head, *rest = path
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[head] = _put(document[head], tuple(rest), value)  # type: ignore[index]
+    return copy
+
+
+def refused_by(topic: Topic, raw: bytes) -> bool:
     try:
         topic.parse(raw)
     except ValidationError:

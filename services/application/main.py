@@ -18,6 +18,7 @@ from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
+from schemas.dates import PastDate
 from schemas.referral import ReferralAcceptedV1
 from services.application.application import ApplicationService
 from services.application.calendar import calendar_projection, deadlines_near, orders_due
@@ -42,7 +43,7 @@ def _service(request: Request) -> ApplicationService:
 
 class GrantOrder(BaseModel):
     court: str = Field(min_length=1, examples=["Northtown Magistrates' Court"])
-    made_on: date
+    made_on: PastDate
     ends_on: date | None = Field(description="Absent for an order until further order.")
     terms: list[WireTerm] = Field(min_length=1)
 
@@ -72,7 +73,7 @@ class LegalTestBody(BaseModel):
 
 
 class MatterDateBody(BaseModel):
-    matter_on: date = Field(description="When the matter relied on happened.")
+    matter_on: PastDate = Field(description="When the matter relied on happened.")
 
 
 class TermBody(BaseModel):
@@ -86,7 +87,7 @@ class EvidenceBody(BaseModel):
     kind: EvidenceKind
     description: str = Field(min_length=1)
     source: str = Field(min_length=1)
-    dated: date
+    dated: PastDate
     supports: list[Element] = Field(min_length=1)
 
 
@@ -101,7 +102,7 @@ class CommentsBody(BaseModel):
 
 class ApplicationMadeBody(BaseModel):
     court: str = Field(min_length=1)
-    made_on: date
+    made_on: PastDate
 
 
 class HearingBody(BaseModel):
@@ -109,7 +110,7 @@ class HearingBody(BaseModel):
 
 
 class DecisionBody(BaseModel):
-    decided_on: date
+    decided_on: PastDate
     reason: str = Field(min_length=1)
 
 
@@ -218,7 +219,7 @@ async def reallocate(order_id: UUID, body: Reallocate, request: Request, trace: 
 
 
 class Vary(BaseModel):
-    varied_on: date
+    varied_on: PastDate
     ends_on: date | None = Field(description="Absent for an order until further order.")
     terms: list[WireTerm] = Field(min_length=1, description="The terms as the court varied them.")
 
@@ -230,12 +231,12 @@ async def vary(order_id: UUID, body: Vary, request: Request, trace: Acting) -> N
 
 
 class RenewBody(BaseModel):
-    renewed_on: date
+    renewed_on: PastDate
     ends_on: date | None = Field(description="Absent: it now runs until further order.")
 
 
 class DischargeBody(BaseModel):
-    discharged_on: date
+    discharged_on: PastDate
     on_application_of: Literal["police", "defendant"]
     police_consent: bool = Field(
         default=False, description="Needed for a defendant's application within the minimum."

@@ -1,6 +1,5 @@
 """The referral service process: HTTP intake and triage, and the district referral consumer."""
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -17,9 +16,9 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
-from schemas.common import OrderSought
-from schemas.common import Subject as WireSubject
+from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
+from schemas.dates import PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from services.referral.application import ReferralService
 from services.referral.candidates import (
@@ -149,10 +148,10 @@ candidates = APIRouter(prefix="/candidates", tags=["proactive scanning"])
 
 
 class Promote(BaseModel):
-    subject: WireSubject
+    subject: ReferredSubject
     order_sought: OrderSought
     grounds: str = Field(min_length=1, description="Why the caseworker believes there is a risk.")
-    referred_on: date | None = Field(
+    referred_on: PastDate | None = Field(
         default=None,
         description="When the caseworker made the referral, if it is being recorded later "
         "(e.g. from paper records); today when absent. Never after today.",

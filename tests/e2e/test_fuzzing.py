@@ -6,7 +6,9 @@ never shrunk. Each request carries its own correlation id, which every event it 
 carries too, so what a refused request stored (nothing) can be looked up in every event store.
 """
 
+import json
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import httpx
@@ -15,6 +17,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from psycopg import sql
 from schemathesis import APIOperation, Case, CheckFunction, GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -26,10 +29,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from civil_orders.client import Client, eventually
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 from plumbing.chain import events_table
+from plumbing.deadletters import DeadLetter
 from plumbing.settings import EVENT_STORES, SERVICE_PORTS
+from schemas.district import DistrictBreachReportV1, DistrictDisposalV1, DistrictReferralV1
+from schemas.topics import Topic, topic_of
+from tests.strategies import hostile, hostile_messages, refused_by
 
 EXAMPLES = settings(
     max_examples=20,
@@ -226,3 +234,129 @@ def test_a_refusal_the_web_app_makes_itself_is_shaped_as_documented(stack: Stack
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", "to"]
+
+
+# Hostile bodies and messages (hypothesis): unpaired surrogates, overlong text, nesting no
+# reader should follow, and every JSON type, at any depth of a valid command or event -----
+
+REFERRAL = Synthetic(seed=902).referral("north").payload.model_dump(mode="json")
+PROMOTE = {"subject": REFERRAL["subject"], "order_sought": "SRO", "grounds": "Seen near a school."}
+DECLINE = {"reason": "insufficient evidence", "detail": "Not enough to apply."}
+SOMEONE = UUID(int=1)  # no such candidate or referral: a valid command is refused as not found
+HOSTILE_COMMANDS = [
+    ("referral", "/referrals", REFERRAL),
+    ("referral", f"/candidates/{SOMEONE}/promote", PROMOTE),
+    ("referral", f"/referrals/{SOMEONE}/decline", DECLINE),
+    ("web", "/api/referrals", REFERRAL),
+    ("web", f"/api/candidates/{SOMEONE}/promote", PROMOTE),
+]
+INBOUND = [
+    topic_of(event) for event in (DistrictReferralV1, DistrictDisposalV1, DistrictBreachReportV1)
+]
+T = TypeVar("T")
+
+
+def drawn(strategy: st.SearchStrategy[T]) -> list[T]:
+    """What hypothesis draws from `strategy`: the same on every run; enough for every kind
+    of hostile value to come up, several times over."""
+    found: list[T] = []
+
+    @settings(EXAMPLES, max_examples=40)
+    @given(strategy)
+    def draw(value: T) -> None:
+        found.append(value)
+
+    draw()
+    return found
+
+
+@pytest.mark.parametrize(("service", "path", "body"), HOSTILE_COMMANDS)
+def test_a_hostile_command_is_refused_or_taken_never_a_server_error_and_refused_stores_nothing(
+    stack: Stack, service: str, path: str, body: dict[str, Any]
+) -> None:
+    before, refused, failures = positions(stack), set[UUID](), []
+    headers = signed_in(stack, "cw-1") if service == "web" else ACTOR
+
+    with httpx.Client(base_url=stack.url(service), headers=headers) as http:
+        for bad in drawn(hostile(body)):
+            correlation_id = uuid4()
+            sent = {"Content-Type": "application/json", "X-Correlation-Id": str(correlation_id)}
+            status = http.post(path, content=bad.raw, headers=sent).status_code
+            if 400 <= status < 500:
+                refused.add(correlation_id)
+            elif status >= 500 or bad.refused:
+                failures.append(f"{status} for {bad.path}: {bad.raw[:150]!r}")
+
+    assert failures == []
+    assert refused
+    assert stored_since(stack, before, refused) == []
+
+
+@pytest.mark.parametrize("inbound", INBOUND, ids=lambda inbound: inbound.name)
+async def test_a_hostile_message_is_dead_lettered_with_its_reason_and_the_services_go_on(
+    stack: Stack, client: Client, inbound: Topic
+) -> None:
+    values = drawn(hostile_messages(inbound).filter(lambda raw: refused_by(inbound, raw)))
+    sent = [await client.producer.send_and_wait(inbound.name, raw) for raw in values]
+    where = {(record.partition, record.offset) for record in sent}
+
+    async def all_dead_lettered() -> list[DeadLetter] | None:
+        letters = [
+            letter
+            for letter in await client.dead_letters()
+            if letter.topic == inbound.name and (letter.partition, letter.offset) in where
+        ]
+        return letters if len(letters) == len(where) else None
+
+    letters = await eventually(all_dead_lettered, 60, f"{len(where)} dead letters")
+    assert {letter.value for letter in letters} == set(values)  # the bytes, as they came
+    assert all(letter.reason.startswith(f"invalid {inbound.name} message: ") for letter in letters)
+    for service in ("referral", "breach"):
+        assert stack.processes[service].poll() is None
+        assert (await client.get(service, "/health/ready")).status_code == 200
+
+
+# What the attacker-style review found, kept as plain requests ------------------------------
+
+UNPAIRED = '{"district": "north", "grounds": "\\udc00"}'  # a JSON escape Python reads as text
+
+
+@pytest.mark.parametrize(
+    ("service", "path"), [("referral", "/referrals"), ("web", "/api/referrals")]
+)
+def test_an_unpaired_surrogate_is_refused_as_invalid_not_a_server_error(
+    stack: Stack, service: str, path: str
+) -> None:
+    headers = signed_in(stack, "cw-1") if service == "web" else ACTOR
+    sent = {**headers, "Content-Type": "application/json"}
+
+    response = httpx.post(f"{stack.url(service)}{path}", content=UNPAIRED, headers=sent)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "grounds"]
+
+
+async def test_a_subject_born_in_the_year_9999_is_refused_by_http_and_dead_lettered_from_kafka(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=903)
+    by_http = people.referral("north").payload.model_dump(mode="json")
+    by_http["subject"]["date_of_birth"] = "9999-12-31"
+    by_kafka = people.referral("north").model_dump(mode="json")
+    by_kafka["payload"]["subject"]["date_of_birth"] = "9999-12-31"
+
+    refused = httpx.post(f"{stack.url('referral')}/referrals", json=by_http, headers=ACTOR)
+    await client.publish_raw("district.referrals.v1", json.dumps(by_kafka).encode())
+
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert (error["loc"], error["type"]) == (["body", "subject", "date_of_birth"], "date_future")
+    assert "must not be in the future" in error["msg"]
+
+    async def dead_lettered() -> DeadLetter | None:
+        reference = by_kafka["payload"]["district_reference"]
+        letters = [dead for dead in await client.dead_letters() if reference.encode() in dead.value]
+        return letters[0] if letters else None
+
+    letter = await eventually(dead_lettered, 30, "the referral's dead letter")
+    assert "payload.subject.date_of_birth: must not be in the future" in letter.reason

@@ -37,6 +37,15 @@ async def test_every_service_is_live_and_ready_with_each_check_named(client: Cli
         }
 
 
+async def test_every_service_serves_its_metrics_as_prometheus_text(client: Client) -> None:
+    for service in SERVICE_PORTS:  # the read models' service too, which keeps no events
+        response = await client.get(service, "/metrics")
+
+        assert response.status_code == 200, service
+        assert response.headers["content-type"].startswith("text/plain")
+        assert metric(response.text, "civil_orders_dead_letters", service=service) >= 0
+
+
 async def test_metrics_move_when_a_case_goes_through(client: Client) -> None:
     before = await scrape(client, "notification")
     stored_before = metric(before, "civil_orders_events_stored", service="notification")

@@ -13,3 +13,10 @@ def test_a_history_of_a_larger_force_has_more_referrals_and_stays_in_the_past() 
         assert plan.referred_on < today
         assert all(plan.made_on and plan.made_on < b < today for b in plan.breaches)
     assert {p.outcome for p in large} == {"open", "declined", "withdrawn", "refused", "granted"}
+
+
+def test_no_court_date_of_a_history_is_in_the_future_whatever_its_seed() -> None:
+    today = date(2026, 11, 25)
+    for seed in range(20):
+        for plan in plan_history(3, "large", today, seed=seed):
+            assert plan.made_on is None or plan.made_on < today, (seed, plan)

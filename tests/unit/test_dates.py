@@ -1,0 +1,104 @@
+"""Dates that come in from outside are plausible: nothing that happened is in the future (by
+the services' clock, give or take a day), and a subject was born within a lifetime."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from schemas.dates import judge_dates_by, now, years_before
+from schemas.district import DistrictBreachReport, DistrictDisposal
+from schemas.topics import topic
+from tests.messages import valid_referral
+from tests.strategies import as_bytes
+
+TODAY = datetime.now(UTC).date()
+REFERRALS = topic("district.referrals.v1")
+
+
+@pytest.fixture
+def two_years_on() -> Iterator[date]:
+    """A services' clock set two years ahead, as CLOCK_DATE sets it."""
+    ahead = years_before(TODAY, -2)
+    real = judge_dates_by(lambda: datetime.combine(ahead, time(12), UTC))
+    yield ahead
+    judge_dates_by(real)
+
+
+def referral_born(on: date) -> bytes:
+    message = valid_referral()
+    message["payload"]["subject"]["date_of_birth"] = on.isoformat()  # type: ignore[index]
+    return as_bytes(message)
+
+
+def refusal(raw: bytes) -> tuple[tuple[str | int, ...], str]:
+    with pytest.raises(ValidationError) as refused:
+        REFERRALS.parse(raw)
+    [error] = refused.value.errors()
+    return error["loc"], error["type"]
+
+
+def test_a_subject_born_in_the_future_is_refused_naming_the_field() -> None:
+    loc, kind = refusal(referral_born(date(9999, 12, 31)))
+
+    assert loc == ("payload", "subject", "date_of_birth")
+    assert kind == "date_future"
+
+
+def test_a_subject_born_more_than_a_lifetime_ago_is_refused() -> None:
+    assert refusal(referral_born(years_before(TODAY, 121)))[1] == "date_past"
+    assert REFERRALS.parse(referral_born(years_before(TODAY, 119)))
+
+
+def test_a_date_a_day_ahead_of_the_clock_is_taken_for_a_zone_ahead_of_utc() -> None:
+    assert REFERRALS.parse(referral_born(TODAY + timedelta(days=1)))
+    assert refusal(referral_born(TODAY + timedelta(days=3)))[1] == "date_future"
+
+
+def test_a_disposal_or_breach_in_the_future_is_refused_and_the_message_says_why() -> None:
+    with pytest.raises(ValidationError, match="must not be in the future") as disposal:
+        DistrictDisposal.model_validate(disposal_on(TODAY + timedelta(days=30)))
+    with pytest.raises(ValidationError, match="must not be in the future"):
+        DistrictBreachReport.model_validate(breach_at(now() + timedelta(days=2)))
+
+    assert disposal.value.errors()[0]["loc"] == ("disposed_on",)
+
+
+def test_the_future_is_judged_by_the_services_clock(two_years_on: date) -> None:
+    a_year_on = years_before(TODAY, -1)
+
+    assert DistrictDisposal.model_validate(disposal_on(a_year_on))
+    assert DistrictBreachReport.model_validate(breach_at(now() - timedelta(days=300)))
+    with pytest.raises(ValidationError):
+        DistrictDisposal.model_validate(disposal_on(two_years_on + timedelta(days=5)))
+
+
+def test_the_day_a_lifetime_before_29_february_is_the_28th() -> None:
+    assert years_before(date(2024, 2, 29), 1) == date(2023, 2, 28)
+
+
+def disposal_on(day: date) -> dict[str, object]:
+    return {
+        "district": "north",
+        "crime_reference": "CR/1/26",
+        "outcome_code": "15",
+        "offence": "synthetic",
+        "offence_category": "sexual offence",
+        "sexual_offence": True,
+        "victim_age_band": "adult",
+        "disposed_on": day.isoformat(),
+    }
+
+
+def breach_at(moment: datetime) -> dict[str, object]:
+    return {
+        "district": "north",
+        "report_reference": "NTH-BR-1",
+        "order_reference": "ORD-2026-000001",
+        "occurred_at": moment.isoformat(),
+        "location": "Synthetic Park",
+        "condition_breached": "Not to enter the park.",
+        "how_detected": "home visit",
+        "reporting_officer": "DC 1",
+    }
