@@ -1,0 +1,286 @@
+"""Each person's key, kept apart from the event stores, wrapped by a master key.
+
+A person (a nominal) gets a random 256-bit AES key the first time any service stores
+something about them. The key store holds it wrapped (AES-GCM under the newest master key,
+bound to its key id) beside the version of the master key that wrapped it, and finds it by a
+keyed hash of the nominal, so the store lists no nominals. Destroying a person's key deletes
+that row: nothing sealed with the key can be opened again, wherever a copy of it went.
+Rotation re-wraps every key under the newest master key, after which older master keys can
+be retired (and with them whatever old backups of this store hold).
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg import Connection
+from psycopg.rows import class_row
+from psycopg_pool import ConnectionPool
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+SCHEMA = "keys"
+
+
+class BadMasterKeys(ValueError):
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            f"{why}: give VERSION:BASE64 pairs, each a 32-byte key, separated by commas"
+        )
+
+
+@dataclass(frozen=True)
+class MasterKeys:
+    """The master keys by version; the newest wraps new keys, the others only unwrap."""
+
+    by_version: Mapping[int, bytes]
+
+    @classmethod
+    def parse(cls, text: str) -> "MasterKeys":
+        by_version = {}
+        for pair in filter(None, (p.strip() for p in text.split(","))):
+            version, _, encoded = pair.partition(":")
+            try:
+                key = base64.b64decode(encoded, validate=True)
+                by_version[int(version)] = key
+            except (ValueError, binascii.Error):
+                raise BadMasterKeys(f"{pair[:8]}… is not VERSION:BASE64") from None
+            if len(key) != KEY_BYTES:
+                raise BadMasterKeys(f"master key {version} is {len(key)} bytes, not 32")
+        if not by_version:
+            raise BadMasterKeys("no master key")
+        return cls(by_version)
+
+    @property
+    def current(self) -> int:
+        return max(self.by_version)
+
+    def wrap(self, key_id: UUID, key: bytes) -> tuple[int, bytes]:
+        version = self.current
+        nonce = os.urandom(NONCE_BYTES)
+        master = AESGCM(self.by_version[version])
+        return version, nonce + master.encrypt(nonce, key, key_id.bytes)
+
+    def unwrap(self, stored: "StoredKey") -> bytes:
+        master = AESGCM(self.by_version[stored.master_version])
+        nonce, sealed = stored.wrapped[:NONCE_BYTES], stored.wrapped[NONCE_BYTES:]
+        return master.decrypt(nonce, sealed, stored.key_id.bytes)
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    key_id: UUID
+    wrapped: bytes
+    master_version: int
+
+
+class KeyTable(Protocol):
+    """Where wrapped keys are kept: PostgreSQL, or memory for unit tests."""
+
+    def find(self, lookup: bytes) -> StoredKey | None: ...
+    def get(self, key_id: UUID) -> StoredKey | None: ...
+    def add(self, lookup: bytes, key: StoredKey) -> None:
+        """Keep `key` for `lookup` unless one is kept already (the first one stands)."""
+
+    def destroy(self, key_id: UUID) -> None: ...
+    def wrapped_before(self, version: int) -> list[StoredKey]: ...
+    def rewrap(self, key: StoredKey) -> None: ...
+
+
+class KeyStore:
+    """Finds, makes, opens and destroys people's keys. Opened keys are kept in memory for
+    `cache_seconds`, so another process stops using a destroyed key within that time."""
+
+    def __init__(
+        self,
+        table: KeyTable,
+        master: MasterKeys,
+        lookup_secret: bytes,
+        cache_seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.table = table
+        self.master = master
+        self.lookup_secret = lookup_secret
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._ids: dict[str, tuple[float, UUID]] = {}
+        self._ciphers: dict[UUID, tuple[float, AESGCM | None]] = {}
+
+    def _lookup(self, nominal: str) -> bytes:
+        return hmac.new(self.lookup_secret, nominal.encode(), hashlib.sha256).digest()
+
+    def key_for(self, nominal: str) -> UUID:
+        """The id of the person's key, made now if they have none."""
+        if (cached := self._fresh(self._ids.get(nominal))) is not None:
+            return cached
+        lookup = self._lookup(nominal)
+        if (stored := self.table.find(lookup)) is None:
+            key_id = uuid4()
+            version, wrapped = self.master.wrap(key_id, AESGCM.generate_key(KEY_BYTES * 8))
+            self.table.add(lookup, StoredKey(key_id, wrapped, version))
+            stored = self.table.find(lookup)
+            assert stored is not None
+        self._ids[nominal] = (self.clock(), stored.key_id)
+        return stored.key_id
+
+    def find(self, nominal: str) -> UUID | None:
+        stored = self.table.find(self._lookup(nominal))
+        return stored.key_id if stored else None
+
+    def cipher(self, key_id: UUID) -> AESGCM | None:
+        """The key, ready to use; None once destroyed (for good: ids are never reused)."""
+        cached = self._ciphers.get(key_id)
+        if cached is not None and (cached[1] is None or self._fresh(cached) is not None):
+            return cached[1]
+        stored = self.table.get(key_id)
+        cipher = AESGCM(self.master.unwrap(stored)) if stored else None
+        self._ciphers[key_id] = (self.clock(), cipher)
+        return cipher
+
+    def destroy(self, nominal: str) -> UUID | None:
+        """Destroy the person's key; the id it had, or None if they had none."""
+        key_id = self.find(nominal)
+        if key_id is not None:
+            self.table.destroy(key_id)
+            self._ciphers[key_id] = (self.clock(), None)
+        self._ids.pop(nominal, None)
+        return key_id
+
+    def rotate(self) -> int:
+        """Re-wrap under the newest master key every key wrapped by an older one."""
+        count = 0
+        while older := self.table.wrapped_before(self.master.current):
+            for stored in older:
+                version, wrapped = self.master.wrap(stored.key_id, self.master.unwrap(stored))
+                self.table.rewrap(StoredKey(stored.key_id, wrapped, version))
+                count += 1
+        return count
+
+    def _fresh(self, cached: tuple[float, Any] | None) -> Any:
+        if cached is None or self.clock() - cached[0] > self.cache_seconds:
+            return None
+        return cached[1]
+
+
+class MemoryKeys:
+    """A key table in memory: for unit tests."""
+
+    def __init__(self) -> None:
+        self.keys: dict[bytes, StoredKey] = {}
+
+    def find(self, lookup: bytes) -> StoredKey | None:
+        return self.keys.get(lookup)
+
+    def get(self, key_id: UUID) -> StoredKey | None:
+        return next((k for k in self.keys.values() if k.key_id == key_id), None)
+
+    def add(self, lookup: bytes, key: StoredKey) -> None:
+        self.keys.setdefault(lookup, key)
+
+    def destroy(self, key_id: UUID) -> None:
+        self.keys = {k: v for k, v in self.keys.items() if v.key_id != key_id}
+
+    def wrapped_before(self, version: int) -> list[StoredKey]:
+        return [k for k in self.keys.values() if k.master_version < version]
+
+    def rewrap(self, key: StoredKey) -> None:
+        self.keys = {k: key if v.key_id == key.key_id else v for k, v in self.keys.items()}
+
+
+DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.person_keys (
+    key_id uuid PRIMARY KEY,
+    lookup bytea NOT NULL UNIQUE,
+    wrapped bytea NOT NULL,
+    master_version integer NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.destroyed (
+    key_id uuid PRIMARY KEY,
+    destroyed_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+KEY_COLUMNS = f"SELECT key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
+
+
+class PostgresKeys:
+    """The key table in PostgreSQL, schema `keys`: the services' database by default, or a
+    database of its own. Connects on first use."""
+
+    def __init__(self, database_url: str, create: bool = True) -> None:
+        self.pool = ConnectionPool(
+            database_url, min_size=0, max_size=4, open=False, kwargs={"autocommit": True}
+        )
+        self.create = create
+        self._opened = threading.Lock()
+        self._ready = False
+
+    def _connection(self) -> Any:
+        if not self._ready:
+            with self._opened:
+                if not self._ready:
+                    self.pool.open()
+                    if self.create:
+                        with self.pool.connection() as conn:
+                            self._install(conn)
+                    self._ready = True
+        return self.pool.connection()
+
+    @staticmethod
+    def _install(conn: Connection[Any]) -> None:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('civil-orders:keys'))")
+            conn.execute(DDL)
+
+    def _one(self, where: str, value: object) -> StoredKey | None:
+        with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
+            return cur.execute(f"{KEY_COLUMNS} WHERE {where} = %s", (value,)).fetchone()
+
+    def find(self, lookup: bytes) -> StoredKey | None:
+        return self._one("lookup", lookup)
+
+    def get(self, key_id: UUID) -> StoredKey | None:
+        return self._one("key_id", key_id)
+
+    def add(self, lookup: bytes, key: StoredKey) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.person_keys (key_id, lookup, wrapped, master_version)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (lookup) DO NOTHING",
+                (key.key_id, lookup, key.wrapped, key.master_version),
+            )
+
+    def destroy(self, key_id: UUID) -> None:
+        with self._connection() as conn, conn.transaction():
+            conn.execute(f"DELETE FROM {SCHEMA}.person_keys WHERE key_id = %s", (key_id,))
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.destroyed (key_id) VALUES (%s) ON CONFLICT DO NOTHING",
+                (key_id,),
+            )
+
+    def wrapped_before(self, version: int) -> list[StoredKey]:
+        with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
+            where = "WHERE master_version < %s ORDER BY key_id LIMIT 1000"
+            return cur.execute(f"{KEY_COLUMNS} {where}", (version,)).fetchall()
+
+    def rewrap(self, key: StoredKey) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                f"UPDATE {SCHEMA}.person_keys SET wrapped = %s, master_version = %s"
+                " WHERE key_id = %s",
+                (key.wrapped, key.master_version, key.key_id),
+            )
+
+    def close(self) -> None:
+        self.pool.close()
