@@ -29,8 +29,16 @@ from psycopg import sql
 from plumbing import chain, outbox
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.outbox import OutboxRecorder
+from plumbing.personal import (
+    NOTHING_PERSONAL,
+    PersonalData,
+    PersonalFields,
+    SealingMapper,
+    sealing_with,
+)
 from plumbing.settings import Settings
 from schemas.envelope import Envelope, Payload
+from schemas.personal import Sealer
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -134,9 +142,11 @@ class BatchRepository(Repository[UUID]):
 
 class EventSourcedService(Application[UUID]):
     """One per bounded context. Events live in the service's own PostgreSQL schema, each
-    with its wire message (`to_wire`) in the outbox beside them."""
+    with its wire message (`to_wire`) in the outbox beside them; their personal fields
+    (`personal_fields`) are sealed in both with the key of the person they are about."""
 
     value_types: ClassVar[tuple[type, ...]] = ()
+    personal_fields: ClassVar[PersonalFields] = NOTHING_PERSONAL
 
     @staticmethod
     def to_wire(
@@ -150,6 +160,7 @@ class EventSourcedService(Application[UUID]):
         `read_only`, as an auditor reads it: nothing created (a role that may only read will
         do) and every state rebuilt from the hash-chained events alone (no snapshots)."""
         self.settings = settings
+        self.personal = PersonalData.from_settings(settings, create=not read_only)
         self._units = threading.local()
         env = settings.postgres_env(schema=self.name)
         env["PROCESS_RECORDER_TOPIC"] = f"{OutboxRecorder.__module__}:{OutboxRecorder.__name__}"
@@ -162,8 +173,25 @@ class EventSourcedService(Application[UUID]):
         with self.process_recorder.datastore.transaction(commit=True) as cursor:
             chain.install(cursor, self.name, self.process_recorder.events_table_name)
         outbox.install(
-            self.process_recorder, self.name, type(self).to_wire, self.mapper.to_domain_event
+            self.process_recorder,
+            self.name,
+            type(self).to_wire,
+            self.mapper.to_domain_event,
+            self.sealer_for,
         )
+
+    def construct_mapper(self) -> SealingMapper:
+        return SealingMapper(self.construct_transcoder(), self.personal, self.personal_fields)
+
+    def key_of(self, aggregate: Any) -> UUID | None:
+        """The key of the person an aggregate is about (None: it holds no personal data)."""
+        nominal = self.personal_fields.nominal(type(aggregate), vars(aggregate))
+        return None if nominal is None else self.personal.key_for(nominal)
+
+    def sealer_for(self, aggregate: Any) -> Sealer | None:
+        """What seals the personal fields of the aggregate's wire events."""
+        key_id = self.key_of(aggregate)
+        return None if key_id is None else self.personal.sealer(key_id)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -297,9 +325,16 @@ class EventSourcedService(Application[UUID]):
             processing_event.events,
             processing_event.aggregates,
             self._state_before,
+            self.sealer_for,
         )
         processing_event.saved_kwargs.update(outbox=wired)
-        return super()._record(processing_event)
+        keys = {
+            aggregate_id: key_id
+            for aggregate_id, aggregate in processing_event.aggregates.items()
+            if (key_id := self.key_of(aggregate)) is not None
+        }
+        with sealing_with(keys):
+            return super()._record(processing_event)
 
     def _state_before(self, event: DomainEventProtocol) -> Any:
         if event.originator_version == 1:

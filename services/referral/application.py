@@ -10,8 +10,7 @@ from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.snapshots import every_interval
 from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
-from schemas.common import OrderSought
-from schemas.common import Subject as WireSubject
+from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRules, ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.envelope import Envelope
@@ -25,6 +24,7 @@ from services.referral.domain import (
     SuspectDisposals,
     referral_date,
 )
+from services.referral.personal import PERSONAL
 from services.referral.queue import open_caseloads
 from services.referral.screening import Disposal, screen
 from services.referral.wire import to_wire
@@ -43,6 +43,7 @@ class CandidateIsAnotherPerson(CommandRejected):
 class ReferralService(EventSourcedService):
     name = "referral"
     to_wire = staticmethod(to_wire)
+    personal_fields = PERSONAL
     value_types = (Subject,)
     snapshotting_intervals = every_interval(SuspectDisposals, SubjectRecord)
 
@@ -112,7 +113,7 @@ class ReferralService(EventSourcedService):
     def promote_candidate(
         self,
         candidate_id: UUID,
-        subject: WireSubject,
+        subject: ReferredSubject,
         order_sought: OrderSought,
         grounds: str,
         trace: Trace,

@@ -173,7 +173,7 @@ async def list_of_candidates(
     """Candidates flagged by screening, highest score first; a page at a time."""
     pool = request.app.state.pool
     rows = await list_candidates(pool, status, crime_reference, page.after, page.fetch)
-    return page.of(rows, candidate_key)
+    return page.of(await hop(_service(request).personal.reveal, rows), candidate_key)
 
 
 @candidates.get("/{candidate_id}")

@@ -1,0 +1,229 @@
+"""Personal data, the one way every service handles it: sealed with the key of the person
+it is about wherever it is written (stored events, snapshots, wire events, its own tables),
+opened where it is needed, and unreadable everywhere once the person's key is destroyed.
+
+Aggregates work with plain values. Each service declares (`PersonalFields`) whose data each
+of its aggregates holds (the attribute naming the person's nominal) and which attributes of
+its events, value objects and snapshotted aggregates are personal. The event store's mapper
+seals those when it stores an event and opens them when it reads one; the outbox seals the
+wire event's `Personal` fields with the same key; consumers open them. A value whose key has
+been destroyed reads as `[erased]` (a list, item by item), and a sealed value that was
+altered is refused.
+"""
+
+import base64
+import contextvars
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from eventsourcing.utils import resolve_topic
+
+from plumbing.errors import CommandRejected
+from plumbing.keystore import NONCE_BYTES, KeyStore, MasterKeys, PostgresKeys
+from plumbing.settings import Settings
+from schemas.personal import ERASED, SEALED, Sealer, is_sealed, sealed_key
+
+SEALED_BYTES = SEALED.encode()
+
+
+class PersonalDataErased(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("the person's personal data has been erased")
+
+
+class SealedValueAltered(ValueError):
+    def __init__(self, key_id: UUID) -> None:
+        super().__init__(f"a value sealed with key {key_id} was altered or is not whole")
+
+
+class PersonalData:
+    """Seals and opens values with people's keys."""
+
+    def __init__(self, keys: KeyStore) -> None:
+        self.keys = keys
+
+    @classmethod
+    def from_settings(cls, settings: Settings, create: bool = True) -> "PersonalData":
+        table = PostgresKeys(settings.personal_keys_database_url or settings.database_url, create)
+        master = MasterKeys.parse(settings.personal_data_master_keys.get_secret_value())
+        lookup = settings.personal_data_lookup_key.get_secret_value().encode()
+        return cls(KeyStore(table, master, lookup, settings.personal_key_cache_seconds))
+
+    def key_for(self, nominal: str) -> UUID:
+        """The person's key id, made the first time they are seen."""
+        if nominal == ERASED:
+            raise PersonalDataErased
+        return self.keys.key_for(nominal)
+
+    def seal(self, key_id: UUID, plain: bytes) -> str:
+        cipher = self.keys.cipher(key_id)
+        if cipher is None:
+            raise PersonalDataErased
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = base64.urlsafe_b64encode(nonce + cipher.encrypt(nonce, plain, key_id.bytes))
+        return f"{SEALED}{key_id}:{sealed.decode()}"
+
+    def open(self, token: str) -> bytes | None:
+        """The plain bytes; None once the key is destroyed."""
+        key_id = sealed_key(token)
+        if key_id is None:
+            raise ValueError("not a sealed value")
+        cipher = self.keys.cipher(key_id)
+        if cipher is None:
+            return None
+        sealed = base64.urlsafe_b64decode(token.rpartition(":")[2])
+        try:
+            return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], key_id.bytes)
+        except InvalidTag:
+            raise SealedValueAltered(key_id) from None
+
+    def sealer(self, key_id: UUID) -> Sealer:
+        """Seals a plain JSON value (what the outbox hands a wire event's personal fields)."""
+        return lambda value: self.seal(key_id, json.dumps(value, separators=(",", ":")).encode())
+
+    def sealed_for(self, nominal: str, value: Any) -> str:
+        """`value` (plain JSON) sealed with the key of the person `nominal` names."""
+        return self.sealer(self.key_for(nominal))(value)
+
+    def open_json(self, token: str) -> Any:
+        plain = self.open(token)
+        return ERASED if plain is None else json.loads(plain)
+
+    def reveal(self, data: Any) -> Any:
+        """JSON-like data (rows, payloads) with every sealed value opened."""
+        return _walk(data, self.open_json)
+
+    def erase(self, nominal: str) -> UUID | None:
+        """Destroy the person's key; the id it had, or None if they had none."""
+        return self.keys.destroy(nominal)
+
+
+def _walk(data: Any, open_one: Callable[[str], Any]) -> Any:
+    """`data` with every sealed string opened, in dicts, lists, tuples and dataclasses."""
+    if isinstance(data, str):
+        return open_one(data) if is_sealed(data) else data
+    if isinstance(data, dict):
+        return {k: _walk(v, open_one) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return type(data)(_walk(v, open_one) for v in data)
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        changed = {
+            f.name: _walk(getattr(data, f.name), open_one)
+            for f in dataclasses.fields(data)
+            if f.init
+        }
+        return dataclasses.replace(data, **changed)
+    return data
+
+
+@dataclasses.dataclass(frozen=True)
+class PersonalFields:
+    """A service's personal data. `people`: for each aggregate class that holds some, the
+    attribute (dotted path) naming the nominal of the person it is about. `fields`: for
+    event classes, value classes (dataclasses) and snapshotted aggregate classes, their
+    attributes that are personal data."""
+
+    people: Mapping[type, str] = dataclasses.field(default_factory=dict)
+    fields: Mapping[type, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    def nominal(self, aggregate_class: type, attributes: Mapping[str, Any]) -> str | None:
+        """The nominal of the person an aggregate (its attributes) is about, if declared."""
+        path = self.people.get(aggregate_class)
+        if path is None:
+            return None
+        first, *rest = path.split(".")
+        value = attributes.get(first)
+        for name in rest:
+            value = getattr(value, name, None)
+        return value
+
+    def seal(self, cls: type, state: Mapping[str, Any], seal: Callable[[Any], str]) -> dict:
+        """`state` (an event's or aggregate's attributes) with its personal values sealed."""
+        names = self.fields.get(cls, ())
+        return {
+            k: _each(v, seal) if k in names else self._seal_within(v, seal)
+            for k, v in state.items()
+        }
+
+    def _seal_within(self, value: Any, seal: Callable[[Any], str]) -> Any:
+        if isinstance(value, list | tuple):
+            return type(value)(self._seal_within(v, seal) for v in value)
+        if type(value) in self.fields and dataclasses.is_dataclass(value):
+            state = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+            return dataclasses.replace(value, **self.seal(type(value), state, seal))  # type: ignore[type-var]
+        return value
+
+
+def _each(value: Any, seal: Callable[[Any], str]) -> Any:
+    if isinstance(value, list | tuple):
+        return type(value)(_each(v, seal) for v in value)
+    return None if value is None else seal(value)
+
+
+NOTHING_PERSONAL = PersonalFields()
+
+# The person's key id for each aggregate whose events are being stored (set by the service).
+_keys: contextvars.ContextVar[Mapping[UUID, UUID] | None] = contextvars.ContextVar(
+    "keys", default=None
+)
+
+
+@contextmanager
+def sealing_with(keys: Mapping[UUID, UUID]) -> Iterator[None]:
+    """Store events meanwhile with these keys: aggregate id to the key of its person."""
+    token = _keys.set(keys)
+    try:
+        yield
+    finally:
+        _keys.reset(token)
+
+
+class SealingMapper(Mapper[UUID]):
+    """The library's mapper, sealing a service's personal fields as it stores an event or
+    snapshot (with the key of the person its aggregate is about) and opening them as it
+    reads one back."""
+
+    def __init__(
+        self, transcoder: Transcoder, personal: PersonalData, declared: PersonalFields
+    ) -> None:
+        super().__init__(transcoder)
+        self.personal = personal
+        self.declared = declared
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if isinstance(domain_event, Snapshot):
+            cls = resolve_topic(domain_event.topic)
+            nominal = self.declared.nominal(cls, domain_event.state)
+            key_id = None if nominal is None else self.personal.key_for(nominal)
+            name, cls, state = "state", cls, domain_event.state
+        else:
+            key_id = (_keys.get() or {}).get(domain_event.originator_id)
+            name, cls, state = "", type(domain_event), vars(domain_event)
+        if key_id is None:
+            return super().to_stored_event(domain_event)
+        sealed = self.declared.seal(cls, state, self._sealer(key_id))
+        copy = object.__new__(type(domain_event))
+        whole = {**vars(domain_event), name: sealed} if name else sealed
+        object.__setattr__(copy, "__dict__", whole)
+        return super().to_stored_event(copy)
+
+    def _sealer(self, key_id: UUID) -> Callable[[Any], str]:
+        return lambda value: self.personal.seal(key_id, self.transcoder.encode(value))
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event = super().to_domain_event(stored_event)
+        if SEALED_BYTES in stored_event.state:
+            object.__setattr__(event, "__dict__", _walk(vars(event), self._open))
+        return event
+
+    def _open(self, token: str) -> Any:
+        plain = self.personal.open(token)
+        return ERASED if plain is None else self.transcoder.decode(plain)
