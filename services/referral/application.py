@@ -40,6 +40,11 @@ class CandidateIsAnotherPerson(CommandRejected):
         super().__init__(f"the candidate is nominal {flagged}, not {given}")
 
 
+class NothingHeldAbout(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no personal data is held about that person")
+
+
 class ReferralService(EventSourcedService):
     name = "referral"
     to_wire = staticmethod(to_wire)
@@ -190,6 +195,19 @@ class ReferralService(EventSourcedService):
             expired.subject_nominal_id,
             lambda record: record.order_ended(expired.order_reference),
         )
+
+    def erase_subject(self, nominal_id: str, reason: str, trace: Trace) -> UUID:
+        """Record the disposal of a person's personal data, then destroy their key: whatever
+        was sealed with it, in every store, topic and copy, reads as erased from then on.
+        Refused while an order against them is in force. Returns the destroyed key's id."""
+        record = self._subject_record(nominal_id)
+        if self.personal.keys.find(nominal_id) is None and record.disposed_at is None:
+            raise NothingHeldAbout()
+        record.dispose(reason, datetime.now(UTC), trace)
+        self.save(record)
+        key_id = self.personal.erase(nominal_id)
+        assert key_id is not None
+        return key_id
 
     def open_casework(self, subject_nominal_id: str) -> list[str]:
         """The subject's open referrals and applications and live orders, as references."""

@@ -443,9 +443,25 @@ class Candidate(Aggregate):
         self.dismissal = (DismissalReason(reason), detail)  # stored as its text
 
 
+class SubjectHasOrderInForce(CommandRejected):
+    def __init__(self, orders: list[str]) -> None:
+        super().__init__(
+            f"the person is subject to an order in force ({', '.join(orders)}): their "
+            "personal data cannot be erased while it is"
+        )
+
+
+class SubjectAlreadyErased(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("the person's personal data has already been erased")
+
+
 class SubjectRecord(Aggregate):
     """What is open for one subject: referrals, applications, live orders. A new referral or
-    candidate for the same person is linked to these rather than silently duplicated."""
+    candidate for the same person is linked to these rather than silently duplicated. When
+    their personal data is disposed of, the record says who decided it, when and why."""
+
+    disposed_at: datetime | None = None  # also for records restored from older snapshots
 
     class Started(Aggregate.Created):
         subject_nominal_id: str
@@ -466,6 +482,11 @@ class SubjectRecord(Aggregate):
 
     class OrderEnded(Aggregate.Event):
         reference: str
+
+    class Disposed(Aggregate.Event):
+        reason: str
+        at: datetime
+        trace: Trace
 
     @staticmethod
     def create_id(subject_nominal_id: str, **_: object) -> UUID:
@@ -504,6 +525,19 @@ class SubjectRecord(Aggregate):
     def order_ended(self, reference: str) -> None:
         if reference in self.orders:
             self._order_ended(reference)
+
+    def dispose(self, reason: str, at: datetime, trace: Trace) -> None:
+        """Record the disposal of the person's personal data: never while an order against
+        them is in force."""
+        if self.orders:
+            raise SubjectHasOrderInForce(self.orders)
+        if self.disposed_at is not None:
+            raise SubjectAlreadyErased
+        self._disposed(reason, at, trace)
+
+    @event(Disposed)
+    def _disposed(self, reason: str, at: datetime, trace: Trace) -> None:
+        self.disposed_at = at
 
     @event(ReferralOpened)
     def _referral_opened(self, referral_id: UUID) -> None:

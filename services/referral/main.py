@@ -228,6 +228,21 @@ async def flag_overdue_referrals(
 subjects = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
+class Erase(BaseModel):
+    nominal_id: str = Field(min_length=1, description="The person's nominal id.")
+    reason: str = Field(min_length=3, description="Why their personal data is disposed of.")
+
+
+@subjects.post("/erase")
+async def erase_subject(body: Erase, request: Request, trace: Acting) -> dict[str, str]:
+    """Dispose of a person's personal data: record who decided it and why, then destroy the
+    key it is sealed with. Refused (409) while an order against them is in force. The nominal
+    goes in the body, not the path, so no log line names it."""
+    service = _service(request)
+    key_id = await hop(service.erase_subject, body.nominal_id, body.reason, trace)
+    return {"erased": "the person's key is destroyed", "key_id": str(key_id)}
+
+
 @subjects.get("/{nominal_id}/open-casework")
 async def open_casework(nominal_id: str, request: Request) -> dict[str, list[str]]:
     """What is open for a person (by nominal id): referrals, applications, live orders."""
