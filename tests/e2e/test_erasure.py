@@ -223,19 +223,26 @@ async def referral_service_knows(client: Client, nominal: str, what: str) -> Non
     await eventually(known, 30, f"the referral service to know of {what}")
 
 
-async def test_a_person_subject_to_an_order_in_force_cannot_be_erased(client: Client) -> None:
+async def test_a_person_subject_to_an_order_in_force_cannot_be_erased(
+    stack: Stack, client: Client
+) -> None:
     referral = await refer(client, Synthetic(seed=901), "north")
     application = await accept(client, referral["id"])
     reference = await grant(client, application["id"])  # in force for two years
-    subject = (await client.get("referral", f"/referrals/{referral['id']}")).json()
-    await referral_service_knows(client, subject["subject_nominal_id"], reference)
+    nominal = (await client.get("referral", f"/referrals/{referral['id']}")).json()[
+        "subject_nominal_id"
+    ]
+    await referral_service_knows(client, nominal, reference)
+    stack.describe()  # so the command line finds this stack
 
-    response = await erase(client, {"nominal_id": subject["subject_nominal_id"]})
+    refused = await asyncio.to_thread(
+        cli, stack, "erase", nominal, "--reason", "asked", "--data-dir", str(stack.data_dir)
+    )
     still = (await client.get("referral", f"/referrals/{referral['id']}")).json()
 
-    assert response.status_code == 409
-    assert "order in force" in response.json()["detail"] and reference in response.json()["detail"]
-    assert still["subject_nominal_id"] == subject["subject_nominal_id"]
+    assert refused.returncode == 1
+    assert "order in force" in refused.stdout and reference in refused.stdout
+    assert still["subject_nominal_id"] == nominal
 
 
 async def test_nobody_is_erased_who_is_not_known(client: Client) -> None:
