@@ -9,7 +9,13 @@ from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.errors import CommandRejected, NotFound
 from plumbing.eventstore import EventSourcedService, Trace
 from plumbing.snapshots import every_interval
-from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
+from schemas.application import (
+    ApplicationOpenedV1,
+    ApplicationStage,
+    ApplicationStageChangedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+)
 from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRules, ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
@@ -178,6 +184,17 @@ class ReferralService(EventSourcedService):
             envelope,
             opened.subject_nominal_id,
             lambda record: record.open_application(envelope.aggregate_id, opened.referral_id),
+        )
+
+    def when_application_decided_close_it(self, envelope: ApplicationStageChangedV1) -> None:
+        """An application decided without an order is no longer open casework (one granted
+        is closed by its order)."""
+        decided = envelope.payload
+        if decided.stage is not ApplicationStage.DECIDED:
+            return
+        nominal = self._get(decided.referral_id).subject.nominal_id
+        self._note_on_record(
+            envelope, nominal, lambda record: record.close_application(envelope.aggregate_id)
         )
 
     def when_order_granted_note_it(self, envelope: OrderGrantedV1) -> None:

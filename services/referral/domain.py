@@ -451,6 +451,14 @@ class SubjectHasOrderInForce(CommandRejected):
         )
 
 
+class SubjectHasOpenCasework(CommandRejected):
+    def __init__(self, links: list[str]) -> None:
+        super().__init__(
+            f"the person has open casework ({', '.join(links)}): close it before their "
+            "personal data is erased"
+        )
+
+
 class SubjectAlreadyErased(CommandRejected):
     def __init__(self) -> None:
         super().__init__("the person's personal data has already been erased")
@@ -482,6 +490,9 @@ class SubjectRecord(Aggregate):
 
     class OrderEnded(Aggregate.Event):
         reference: str
+
+    class ApplicationClosed(Aggregate.Event):
+        application_id: UUID
 
     class Disposed(Aggregate.Event):
         reason: str
@@ -518,6 +529,15 @@ class SubjectRecord(Aggregate):
         if application_id not in self.applications:
             self._application_opened(application_id, referral_id)
 
+    def close_application(self, application_id: UUID) -> None:
+        """The application was decided without an order (refused or withdrawn)."""
+        if application_id in self.applications:
+            self._application_closed(application_id)
+
+    @event(ApplicationClosed)
+    def _application_closed(self, application_id: UUID) -> None:
+        self.applications.remove(application_id)
+
     def order_made(self, reference: str, application_id: UUID) -> None:
         if reference not in self.orders:
             self._order_live(reference, application_id)
@@ -528,9 +548,11 @@ class SubjectRecord(Aggregate):
 
     def dispose(self, reason: str, at: datetime, trace: Trace) -> None:
         """Record the disposal of the person's personal data: never while an order against
-        them is in force."""
+        them is in force, nor while a referral or application about them is open."""
         if self.orders:
             raise SubjectHasOrderInForce(self.orders)
+        if self.referrals or self.applications:
+            raise SubjectHasOpenCasework(self.links())
         if self.disposed_at is not None:
             raise SubjectAlreadyErased
         self._disposed(reason, at, trace)

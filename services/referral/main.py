@@ -15,7 +15,12 @@ from plumbing.paging import MAX_LIMIT, Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
-from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
+from schemas.application import (
+    ApplicationOpenedV1,
+    ApplicationStageChangedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+)
 from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import PastDate
@@ -207,6 +212,7 @@ def subscribe(consumers: Consumers, service: ReferralService, settings: Settings
     consumers.on(DistrictDisposalV1, service.when_disposal_received_screen_it)
     consumers.on(ScreeningRulesPublishedV1, service.when_screening_rules_published_adopt_them)
     consumers.on(ApplicationOpenedV1, service.when_application_opened_note_it)
+    consumers.on(ApplicationStageChangedV1, service.when_application_decided_close_it)
     consumers.on(OrderGrantedV1, service.when_order_granted_note_it)
     consumers.on(OrderExpiredV1, service.when_order_expired_note_it)
 

@@ -276,10 +276,14 @@ async def test_once_erased_a_person_is_nowhere_in_plain_text_and_the_history_sti
     before = await evaluation(client)
 
     erased = await erased_once_the_order_has_ended(client, someone)
+    open_referral = await erase(client, suspect)
+    declined = {"reason": "insufficient evidence", "detail": "Synthetic: no risk found."}
+    await client.command("referral", f"/referrals/{suspect_referral}/decline", CASEWORKER, declined)
     assert (await erase(client, suspect)).status_code == 200
     again = await erase(client, someone)
 
     assert erased["key_id"] and again.status_code == 409
+    assert open_referral.status_code == 409 and "open referral" in open_referral.json()["detail"]
     assert "already been erased" in again.json()["detail"]
     # the history still replays, every detail of theirs now erased
     replayed = (await client.get("referral", f"/referrals/{referral_id}")).json()
