@@ -180,6 +180,10 @@ class EventSourcedService(Application[UUID]):
             self.sealer_for,
         )
 
+    def close(self) -> None:
+        super().close()
+        self.personal.close()
+
     def construct_mapper(self) -> SealingMapper:
         return SealingMapper(self.construct_transcoder(), self.personal, self.personal_fields)
 

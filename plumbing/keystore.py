@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
+import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import Connection
 from psycopg.rows import class_row
@@ -94,11 +95,17 @@ class KeyTable(Protocol):
     def destroy(self, key_id: UUID) -> None: ...
     def wrapped_before(self, version: int) -> list[StoredKey]: ...
     def rewrap(self, key: StoredKey) -> None: ...
+    def watch(self, forget: Callable[[UUID | None], None]) -> None:
+        """Call `forget(key_id)` when any process destroys a key, `forget(None)` when such
+        news may have been missed."""
+
+    def close(self) -> None: ...
 
 
 class KeyStore:
-    """Finds, makes, opens and destroys people's keys. Opened keys are kept in memory for
-    `cache_seconds`, so another process stops using a destroyed key within that time."""
+    """Finds, makes, opens and destroys people's keys. Opened keys are kept in memory until
+    the key store says a key was destroyed, and for `cache_seconds` at most (should that news
+    be missed)."""
 
     def __init__(
         self,
@@ -115,6 +122,7 @@ class KeyStore:
         self.clock = clock
         self._ids: dict[str, tuple[float, UUID]] = {}
         self._ciphers: dict[UUID, tuple[float, AESGCM | None]] = {}
+        table.watch(self.forget)
 
     def _lookup(self, nominal: str) -> bytes:
         return hmac.new(self.lookup_secret, nominal.encode(), hashlib.sha256).digest()
@@ -152,9 +160,23 @@ class KeyStore:
         key_id = self.find(nominal)
         if key_id is not None:
             self.table.destroy(key_id)
-            self._ciphers[key_id] = (self.clock(), None)
+            self.forget(key_id)
         self._ids.pop(nominal, None)
         return key_id
+
+    def forget(self, key_id: UUID | None) -> None:
+        """Stop using a destroyed key at once (None: forget every key, to look them up again)."""
+        if key_id is None:
+            self._ids.clear()
+            self._ciphers.clear()
+            return
+        self._ciphers[key_id] = (self.clock(), None)
+        for nominal, (_, cached) in list(self._ids.items()):
+            if cached == key_id:
+                self._ids.pop(nominal, None)
+
+    def close(self) -> None:
+        self.table.close()
 
     def rotate(self) -> int:
         """Re-wrap under the newest master key every key wrapped by an older one."""
@@ -196,6 +218,12 @@ class MemoryKeys:
     def rewrap(self, key: StoredKey) -> None:
         self.keys = {k: key if v.key_id == key.key_id else v for k, v in self.keys.items()}
 
+    def watch(self, forget: Callable[[UUID | None], None]) -> None:
+        """Only one process uses it: nothing to hear of."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
 
 DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -212,6 +240,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.destroyed (
 );
 """
 KEY_COLUMNS = f"SELECT key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
+DESTROYED = "civil_orders_key_destroyed"  # the channel every process listens on
 
 
 class PostgresKeys:
@@ -219,12 +248,14 @@ class PostgresKeys:
     database of its own. Connects on first use."""
 
     def __init__(self, database_url: str, create: bool = True) -> None:
+        self.database_url = database_url
         self.pool = ConnectionPool(
             database_url, min_size=0, max_size=4, open=False, kwargs={"autocommit": True}
         )
         self.create = create
         self._opened = threading.Lock()
         self._ready = False
+        self._closed = threading.Event()
 
     def _connection(self) -> Any:
         if not self._ready:
@@ -268,6 +299,7 @@ class PostgresKeys:
                 f"INSERT INTO {SCHEMA}.destroyed (key_id) VALUES (%s) ON CONFLICT DO NOTHING",
                 (key_id,),
             )
+            conn.execute("SELECT pg_notify(%s, %s)", (DESTROYED, str(key_id)))
 
     def wrapped_before(self, version: int) -> list[StoredKey]:
         with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
@@ -282,5 +314,22 @@ class PostgresKeys:
                 (key.wrapped, key.master_version, key.key_id),
             )
 
+    def watch(self, forget: Callable[[UUID | None], None]) -> None:
+        """Listen, on a connection of its own in a thread of its own, for keys destroyed."""
+        threading.Thread(target=self._listen, args=(forget,), name="keys", daemon=True).start()
+
+    def _listen(self, forget: Callable[[UUID | None], None]) -> None:
+        while not self._closed.is_set():
+            try:
+                with psycopg.connect(self.database_url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {DESTROYED}")
+                    forget(None)  # whatever was destroyed while nobody listened
+                    while not self._closed.is_set():
+                        for notice in conn.notifies(timeout=5):
+                            forget(UUID(notice.payload))
+            except psycopg.Error:
+                self._closed.wait(1)
+
     def close(self) -> None:
+        self._closed.set()
         self.pool.close()

@@ -29,7 +29,7 @@ from eventsourcing.utils import resolve_topic
 from plumbing.errors import CommandRejected
 from plumbing.keystore import NONCE_BYTES, KeyStore, MasterKeys, PostgresKeys
 from plumbing.settings import Settings
-from schemas.personal import ERASED, SEALED, Sealer, is_sealed, sealed_key
+from schemas.personal import ERASED, SEALED, Sealer, is_sealed, itemwise, sealed_key
 
 SEALED_BYTES = SEALED.encode()
 
@@ -105,6 +105,9 @@ class PersonalData:
         """Destroy the person's key; the id it had, or None if they had none."""
         return self.keys.destroy(nominal)
 
+    def close(self) -> None:
+        self.keys.close()
+
 
 def _walk(data: Any, open_one: Callable[[str], Any]) -> Any:
     """`data` with every sealed string opened, in dicts, lists, tuples and dataclasses."""
@@ -115,12 +118,10 @@ def _walk(data: Any, open_one: Callable[[str], Any]) -> Any:
     if isinstance(data, list | tuple):
         return type(data)(_walk(v, open_one) for v in data)
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
-        changed = {
-            f.name: _walk(getattr(data, f.name), open_one)
-            for f in dataclasses.fields(data)
-            if f.init
-        }
-        return dataclasses.replace(data, **changed)
+        values = {f.name: getattr(data, f.name) for f in dataclasses.fields(data) if f.init}
+        opened = {name: _walk(value, open_one) for name, value in values.items()}
+        unchanged = all(opened[name] is value for name, value in values.items())
+        return data if unchanged else dataclasses.replace(data, **opened)
     return data
 
 
@@ -145,11 +146,13 @@ class PersonalFields:
             value = getattr(value, name, None)
         return value
 
-    def seal(self, cls: type, state: Mapping[str, Any], seal: Callable[[Any], str]) -> dict:
+    def seal(
+        self, cls: type, state: Mapping[str, Any], seal: Callable[[Any], str]
+    ) -> dict[str, Any]:
         """`state` (an event's or aggregate's attributes) with its personal values sealed."""
         names = self.fields.get(cls, ())
         return {
-            k: _each(v, seal) if k in names else self._seal_within(v, seal)
+            k: itemwise(v, seal) if k in names else self._seal_within(v, seal)
             for k, v in state.items()
         }
 
@@ -160,12 +163,6 @@ class PersonalFields:
             state = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
             return dataclasses.replace(value, **self.seal(type(value), state, seal))  # type: ignore[type-var]
         return value
-
-
-def _each(value: Any, seal: Callable[[Any], str]) -> Any:
-    if isinstance(value, list | tuple):
-        return type(value)(_each(v, seal) for v in value)
-    return None if value is None else seal(value)
 
 
 NOTHING_PERSONAL = PersonalFields()
@@ -199,21 +196,27 @@ class SealingMapper(Mapper[UUID]):
         self.declared = declared
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        if isinstance(domain_event, Snapshot):
-            cls = resolve_topic(domain_event.topic)
-            nominal = self.declared.nominal(cls, domain_event.state)
-            key_id = None if nominal is None else self.personal.key_for(nominal)
-            name, cls, state = "state", cls, domain_event.state
-        else:
-            key_id = (_keys.get() or {}).get(domain_event.originator_id)
-            name, cls, state = "", type(domain_event), vars(domain_event)
+        key_id = self._key_of(domain_event)
         if key_id is None:
             return super().to_stored_event(domain_event)
-        sealed = self.declared.seal(cls, state, self._sealer(key_id))
+        seal, state = self._sealer(key_id), vars(domain_event)
+        if isinstance(domain_event, Snapshot):
+            aggregate = resolve_topic(domain_event.topic)
+            sealed = {**state, "state": self.declared.seal(aggregate, domain_event.state, seal)}
+        else:
+            sealed = self.declared.seal(type(domain_event), state, seal)
         copy = object.__new__(type(domain_event))
-        whole = {**vars(domain_event), name: sealed} if name else sealed
-        object.__setattr__(copy, "__dict__", whole)
+        object.__setattr__(copy, "__dict__", sealed)
         return super().to_stored_event(copy)
+
+    def _key_of(self, domain_event: Any) -> UUID | None:
+        """The key of the person the event's aggregate is about: as the service found it
+        from the aggregate, or for a snapshot from the aggregate's state in it."""
+        if isinstance(domain_event, Snapshot):
+            aggregate = resolve_topic(domain_event.topic)
+            nominal = self.declared.nominal(aggregate, domain_event.state)
+            return None if nominal is None else self.personal.key_for(nominal)
+        return (_keys.get() or {}).get(domain_event.originator_id)
 
     def _sealer(self, key_id: UUID) -> Callable[[Any], str]:
         return lambda value: self.personal.seal(key_id, self.transcoder.encode(value))

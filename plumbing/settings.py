@@ -210,8 +210,9 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         le=300,
-        description="How long a process keeps a person's opened key in memory: every "
-        "process stops using a destroyed key within this time.",
+        description="Longest a process keeps a person's opened key in memory: each forgets "
+        "a destroyed key when the key store's notice arrives, and within this time should "
+        "it miss one.",
     )
     clock_date: date | None = Field(
         default=None,

@@ -58,9 +58,10 @@ def pseudonym(value: str) -> str:
     return value if key_id is None else str(key_id)
 
 
-def _each(value: Any, change: Callable[[Any], Any]) -> Any:
+def itemwise(value: Any, change: Callable[[Any], Any]) -> Any:
+    """`change` applied to a value, or to each item of a list; None stays None."""
     if isinstance(value, list | tuple):
-        return [_each(item, change) for item in value]
+        return [itemwise(item, change) for item in value]
     return None if value is None else change(value)
 
 
@@ -70,7 +71,7 @@ def _open(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInf
         if _held(value):
             return value  # kept sealed (or erased) as it came
         return handler(value)
-    opened = _each(value, lambda item: opener(item) if is_sealed(item) else item)
+    opened = itemwise(value, lambda item: opener(item) if is_sealed(item) else item)
     return opened if _held(opened) else handler(opened)
 
 
@@ -86,7 +87,7 @@ def _seal(value: Any, handler: SerializerFunctionWrapHandler, info: Serializatio
         return list(value) if isinstance(value, tuple) else value
     plain = handler(value)
     sealer = (info.context or {}).get(SEAL)
-    return plain if sealer is None else _each(plain, sealer)
+    return plain if sealer is None else itemwise(plain, sealer)
 
 
 def _documented(schema: dict[str, Any]) -> None:

@@ -199,3 +199,19 @@ def test_an_altered_wire_event_fails_validation_and_goes_to_the_dead_letters() -
 
     with pytest.raises(ValidationError, match="altered"):
         topic_of(ReferralAcceptedV1).parse(altered.encode(), data.open_json)
+
+
+def test_another_process_forgets_a_destroyed_key_when_told_or_when_its_cache_runs_out() -> None:
+    table, keys, now = MemoryKeys(), master(1), [0.0]
+    one = PersonalData(KeyStore(table, keys, b"lookup", clock=lambda: now[0]))
+    told, untold = (KeyStore(table, keys, b"lookup", clock=lambda: now[0]) for _ in range(2))
+    sealed = one.sealer(one.key_for(NOMINAL))(NAME)
+    assert [PersonalData(s).open_json(sealed) for s in (told, untold)] == [NAME, NAME]
+
+    told.forget(one.erase(NOMINAL))
+    at_once = [PersonalData(s).open_json(sealed) for s in (told, untold)]
+    now[0] += 6
+    later = PersonalData(untold).open_json(sealed)
+
+    assert at_once == [ERASED, NAME]  # `untold` still holds the key it opened
+    assert later == ERASED
