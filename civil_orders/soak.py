@@ -284,7 +284,8 @@ async def soak(
 async def check(
     client: Client, stack: Stack, ledger: Ledger, faults: Counter[str], console: Console
 ) -> SoakResult:
-    """Waits (up to GIVE_UP_SECONDS) until every alert due has arrived, then checks."""
+    """Waits (up to GIVE_UP_SECONDS) until every alert due has arrived and the read models
+    have caught up, then checks."""
     from civil_orders.projections import named, verify_projections
     from plumbing.chain import verify
 
@@ -317,7 +318,13 @@ async def check(
     duplicated = sum(max(0, n - 1) for n in allocation.values())
     duplicated += sum(max(0, breach_alerts[ref] - n) for ref, n in breaches_by_order.items())
     dead_letters = await client.dead_letters()
-    differences = await verify_projections(stack.database_url, stack.urls(), named([]), console)
+    # the read models may still be taking the history a new cluster was sent
+    while differences := await verify_projections(
+        stack.database_url, stack.urls(), named([]), console
+    ):
+        if loop.time() > deadline:
+            break
+        await asyncio.sleep(2)
     chains = verify(stack.database_url)
     invariants = [
         Invariant(
