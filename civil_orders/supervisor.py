@@ -30,13 +30,19 @@ class _Child:
 
 
 class Supervisor:
-    def __init__(self, stack: Stack, say: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        say: Callable[[str], None] = lambda _: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stack = stack
         self.say = say
+        self.clock = clock
         self.log = file_logger(stack.data_dir / "supervisor.log", "supervisor")
         self.gave_up: str | None = None  # why, once a child could not stay up
         self.restarts = 0
-        now = time.monotonic()
+        now = clock()
         self._children = {name: _Child(now) for name in stack.children()}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
@@ -58,7 +64,9 @@ class Supervisor:
 
     def check(self) -> None:
         """One look at every child: notice deaths, restart those whose backoff is over."""
-        now = time.monotonic()
+        if self.gave_up is not None:
+            return
+        now = self.clock()
         for name, exit_code in self.stack.children().items():
             child = self._children.setdefault(name, _Child(now))
             if exit_code is None and child.restart_at is None:
@@ -92,9 +100,9 @@ class Supervisor:
         except Exception as error:  # it could not start: a quick death like any other
             self.log.warning("restart failed", child=name, error=str(error))
             child.restart_at, child.started = None, now
-            self._died(name, child, None, time.monotonic())
+            self._died(name, child, None, self.clock())
             return
-        child.restart_at, child.started = None, time.monotonic()
+        child.restart_at, child.started = None, self.clock()
         self.restarts += 1
         self.log.info("restarted", child=name)
         self.say(f"{name} restarted")
