@@ -292,7 +292,16 @@ def soak(
                     stack.urls(), stack.bootstrap_servers, stack.database_url
                 ) as client:
                     every = (faults_every / 2, faults_every * 1.5)
-                    return await run_soak(stack, client, minutes, seed, every, concurrency, console)
+                    return await run_soak(
+                        stack,
+                        client,
+                        minutes,
+                        seed,
+                        every,
+                        concurrency,
+                        console,
+                        supervisor.running,
+                    )
 
             result = asyncio.run(go())
     finally:

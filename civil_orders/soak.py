@@ -254,7 +254,10 @@ async def soak(
     every: tuple[float, float],
     concurrency: int,
     console: Console,
+    supervised: Callable[[], bool] = lambda: True,
 ) -> SoakResult:
+    """Drives cases and injects faults for `minutes` (or until the stack is no longer
+    `supervised`: its supervisor gave up), then checks."""
     rng = random.Random(seed)
     people = Synthetic(seed=seed)
     ledger = Ledger()
@@ -262,14 +265,17 @@ async def soak(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + minutes * 60
 
+    def going() -> bool:
+        return loop.time() < deadline and supervised()
+
     async def faults() -> None:
-        while loop.time() < deadline:
+        while going():
             await asyncio.sleep(rng.uniform(*every))
-            if loop.time() < deadline:
+            if going():
                 injector.inject()
 
     async def worker() -> None:
-        while loop.time() < deadline:
+        while going():
             try:
                 await drive_case(client, people, ledger, breach=rng.random() < 0.4)
             except Unanswered as stuck:

@@ -1,10 +1,11 @@
 """Keeps a running stack up: whatever it started and dies is started again, where it was.
 
 A process that dies is restarted after a backoff that doubles while it keeps dying soon after
-each start (1 s, 2 s, 4 s... at most 30 s); one that has run for a minute is trusted again.
-One that dies soon after each of `GIVE_UP_AFTER` starts in a row cannot stay up: the
-supervisor stops and says which, and why to look in its log. Each death and restart is a JSON
-line in `supervisor.log`, and is said to whoever watches (the console of `civil-orders up`).
+each start (within STEADY_SECONDS: 1 s, 2 s, 4 s... at most 30 s); one that has run steadily
+is trusted again. One that dies soon after each of GIVE_UP_AFTER starts in a row is in a crash
+loop and cannot stay up: the supervisor stops and says which, and where to look in its log.
+Each death and restart is a JSON line in `supervisor.log`, and is said to whoever watches (the
+console of `civil-orders up`).
 """
 
 import threading
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from civil_orders.stack import Stack
 from plumbing.logs import file_logger
 
-SETTLED_SECONDS = 60.0
+STEADY_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 30.0
 GIVE_UP_AFTER = 6
 CHECK_SECONDS = 0.5
@@ -70,7 +71,7 @@ class Supervisor:
         for name, exit_code in self.stack.children().items():
             child = self._children.setdefault(name, _Child(now))
             if exit_code is None and child.restart_at is None:
-                if now - child.started >= SETTLED_SECONDS:
+                if now - child.started >= STEADY_SECONDS:
                     child.quick_deaths = 0
             elif child.restart_at is None:
                 self._died(name, child, exit_code, now)
@@ -78,13 +79,13 @@ class Supervisor:
                 self._restart(name, child, now)
 
     def _died(self, name: str, child: _Child, exit_code: int | None, now: float) -> None:
-        quick = now - child.started < SETTLED_SECONDS
+        quick = now - child.started < STEADY_SECONDS
         child.quick_deaths = child.quick_deaths + 1 if quick else 1
         log_file = self.stack.log_file(name)
         if child.quick_deaths >= GIVE_UP_AFTER:
             self.gave_up = (
                 f"{name} cannot stay up: it died {child.quick_deaths} times, each within "
-                f"{SETTLED_SECONDS:.0f}s of starting; see {log_file}"
+                f"{STEADY_SECONDS:.0f}s of starting; see {log_file}"
             )
             self.log.error("gave up", child=name, exit_code=exit_code, log=str(log_file))
             self.say(self.gave_up)
