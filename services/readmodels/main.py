@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from plumbing.errors import NotFound
 from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
+from schemas.refusals import NotFound
 from services.readmodels import alerts, audit, breaches, caseload, orders
 from services.readmodels.evaluation import evaluate, render_html
 
