@@ -12,8 +12,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from plumbing.errors import NotFound
 from plumbing.settings import Settings
+from schemas.refusals import NotFound
 from services.application.application import ApplicationService
 from services.application.domain import Application, Order
 from services.breach.application import BreachService

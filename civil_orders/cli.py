@@ -19,9 +19,9 @@ from plumbing.settings import SERVICE_PORTS
 
 if TYPE_CHECKING:
     from civil_orders.bench_figures import Report
-    from civil_orders.report import Evaluation
     from civil_orders.soak import SoakResult
     from plumbing.readmodel import Projection
+    from services.readmodels.evaluation import Evaluation
 
 app = typer.Typer(
     help=(
@@ -297,7 +297,16 @@ def soak(
                     stack.urls(), stack.bootstrap_servers, stack.database_url
                 ) as client:
                     every = (faults_every / 2, faults_every * 1.5)
-                    return await run_soak(stack, client, minutes, seed, every, concurrency, console)
+                    return await run_soak(
+                        stack,
+                        client,
+                        minutes,
+                        seed,
+                        every,
+                        concurrency,
+                        console,
+                        supervisor.running,
+                    )
 
             result = asyncio.run(go())
     finally:
@@ -797,8 +806,8 @@ def report(
 
     Writes evaluation-<from>-<to>.html (with charts) and .csv (every figure, one a row).
     """
-    from civil_orders.report import connect_and_evaluate, export
     from civil_orders.stack import attached_or_running_stack
+    from services.readmodels.evaluation import connect_and_evaluate, export
 
     if start > end:
         problem = f"{start:%Y-%m-%d} is after {end:%Y-%m-%d}"

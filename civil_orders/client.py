@@ -9,7 +9,12 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from rich.progress import Progress, TaskID
-from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from plumbing.deadletters import DeadLetter, connect_and_list
 from plumbing.paging import MAX_LIMIT, NEXT_CURSOR
@@ -25,13 +30,13 @@ ATTEMPTS = 5  # over a second or two
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
-def safe_to_send_again(error: BaseException) -> bool:
+def safe_to_send_again(error: BaseException, method: str) -> bool:
     """The connection was refused, so the request never went out; or it dropped (a pooled
     connection the server had closed, say) under a request that may safely go twice."""
     if isinstance(error, httpx.ConnectError):
         return True
     if isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
-        return error.request.method in IDEMPOTENT
+        return method in IDEMPOTENT
     return False
 
 
@@ -41,14 +46,15 @@ class Retrying(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self.inner = inner or httpx.AsyncHTTPTransport()
 
-    @retry(
-        retry=retry_if_exception(safe_to_send_again),
-        stop=stop_after_attempt(ATTEMPTS),
-        wait=wait_random_exponential(multiplier=0.1, max=1.0),
-        reraise=True,
-    )
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self.inner.handle_async_request(request)
+        # the transport's errors carry no request yet (the client adds it), so ask this one's
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda error: safe_to_send_again(error, request.method)),
+            stop=stop_after_attempt(ATTEMPTS),
+            wait=wait_random_exponential(multiplier=0.1, max=1.0),
+            reraise=True,
+        )
+        return await retrying(self.inner.handle_async_request, request)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -59,7 +65,7 @@ def failure_line(error: httpx.HTTPError) -> str:
     call = f"{error.request.method} {error.request.url}"
     if isinstance(error, httpx.HTTPStatusError):
         return f"{call} was refused ({error.response.status_code}): {error.response.text[:300]}"
-    tries = f"{ATTEMPTS} tries" if safe_to_send_again(error) else "one try"
+    tries = f"{ATTEMPTS} tries" if safe_to_send_again(error, error.request.method) else "one try"
     return f"{call} failed after {tries}: {type(error).__name__} {error}".rstrip()
 
 

@@ -254,7 +254,10 @@ async def soak(
     every: tuple[float, float],
     concurrency: int,
     console: Console,
+    supervised: Callable[[], bool] = lambda: True,
 ) -> SoakResult:
+    """Drives cases and injects faults for `minutes` (or until the stack is no longer
+    `supervised`: its supervisor gave up), then checks."""
     rng = random.Random(seed)
     people = Synthetic(seed=seed)
     ledger = Ledger()
@@ -262,14 +265,17 @@ async def soak(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + minutes * 60
 
+    def going() -> bool:
+        return loop.time() < deadline and supervised()
+
     async def faults() -> None:
-        while loop.time() < deadline:
+        while going():
             await asyncio.sleep(rng.uniform(*every))
-            if loop.time() < deadline:
+            if going():
                 injector.inject()
 
     async def worker() -> None:
-        while loop.time() < deadline:
+        while going():
             try:
                 await drive_case(client, people, ledger, breach=rng.random() < 0.4)
             except Unanswered as stuck:
@@ -284,7 +290,8 @@ async def soak(
 async def check(
     client: Client, stack: Stack, ledger: Ledger, faults: Counter[str], console: Console
 ) -> SoakResult:
-    """Waits (up to GIVE_UP_SECONDS) until every alert due has arrived, then checks."""
+    """Waits (up to GIVE_UP_SECONDS) until every alert due has arrived and the read models
+    have caught up, then checks."""
     from civil_orders.projections import named, verify_projections
     from plumbing.chain import verify
 
@@ -317,7 +324,13 @@ async def check(
     duplicated = sum(max(0, n - 1) for n in allocation.values())
     duplicated += sum(max(0, breach_alerts[ref] - n) for ref, n in breaches_by_order.items())
     dead_letters = await client.dead_letters()
-    differences = await verify_projections(stack.database_url, stack.urls(), named([]), console)
+    # the read models may still be taking the history a new cluster was sent
+    while differences := await verify_projections(
+        stack.database_url, stack.urls(), named([]), console
+    ):
+        if loop.time() > deadline:
+            break
+        await asyncio.sleep(2)
     chains = verify(stack.database_url)
     invariants = [
         Invariant(

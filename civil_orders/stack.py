@@ -221,7 +221,7 @@ class Stack:
         }
         (self.data_dir / STACK_FILE).write_text(json.dumps(description, indent=2))
 
-    def start(self, name: str, wait: bool = True, **env: str) -> None:
+    def start(self, name: str, wait: bool = True, env: dict[str, str] | None = None) -> None:
         """Start a process (with `env` added to its environment) on the socket the stack holds
         for it; `NAME#2` starts a second replica of service NAME."""
         self._port(name)
@@ -231,7 +231,7 @@ class Stack:
         command = [sys.executable, "-m", "civil_orders", "serve", service, "--fd", str(listening)]
         self.processes[name] = subprocess.Popen(
             command,
-            env=self.env() | env,
+            env=self.env() | (env or {}),
             stdout=log_file.open("ab"),
             stderr=subprocess.STDOUT,
             pass_fds=(listening,),

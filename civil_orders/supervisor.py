@@ -1,10 +1,11 @@
 """Keeps a running stack up: whatever it started and dies is started again, where it was.
 
 A process that dies is restarted after a backoff that doubles while it keeps dying soon after
-each start (1 s, 2 s, 4 s... at most 30 s); one that has run for a minute is trusted again.
-One that dies soon after each of `GIVE_UP_AFTER` starts in a row cannot stay up: the
-supervisor stops and says which, and why to look in its log. Each death and restart is a JSON
-line in `supervisor.log`, and is said to whoever watches (the console of `civil-orders up`).
+each start (within STEADY_SECONDS: 1 s, 2 s, 4 s... at most 30 s); one that has run steadily
+is trusted again. One that dies soon after each of GIVE_UP_AFTER starts in a row is in a crash
+loop and cannot stay up: the supervisor stops and says which, and where to look in its log.
+Each death and restart is a JSON line in `supervisor.log`, and is said to whoever watches (the
+console of `civil-orders up`).
 """
 
 import threading
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from civil_orders.stack import Stack
 from plumbing.logs import file_logger
 
-SETTLED_SECONDS = 60.0
+STEADY_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 30.0
 GIVE_UP_AFTER = 6
 CHECK_SECONDS = 0.5
@@ -30,13 +31,19 @@ class _Child:
 
 
 class Supervisor:
-    def __init__(self, stack: Stack, say: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        say: Callable[[str], None] = lambda _: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stack = stack
         self.say = say
+        self.clock = clock
         self.log = file_logger(stack.data_dir / "supervisor.log", "supervisor")
         self.gave_up: str | None = None  # why, once a child could not stay up
         self.restarts = 0
-        now = time.monotonic()
+        now = clock()
         self._children = {name: _Child(now) for name in stack.children()}
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
@@ -58,11 +65,13 @@ class Supervisor:
 
     def check(self) -> None:
         """One look at every child: notice deaths, restart those whose backoff is over."""
-        now = time.monotonic()
+        if self.gave_up is not None:
+            return
+        now = self.clock()
         for name, exit_code in self.stack.children().items():
             child = self._children.setdefault(name, _Child(now))
             if exit_code is None and child.restart_at is None:
-                if now - child.started >= SETTLED_SECONDS:
+                if now - child.started >= STEADY_SECONDS:
                     child.quick_deaths = 0
             elif child.restart_at is None:
                 self._died(name, child, exit_code, now)
@@ -70,13 +79,13 @@ class Supervisor:
                 self._restart(name, child, now)
 
     def _died(self, name: str, child: _Child, exit_code: int | None, now: float) -> None:
-        quick = now - child.started < SETTLED_SECONDS
+        quick = now - child.started < STEADY_SECONDS
         child.quick_deaths = child.quick_deaths + 1 if quick else 1
         log_file = self.stack.log_file(name)
         if child.quick_deaths >= GIVE_UP_AFTER:
             self.gave_up = (
                 f"{name} cannot stay up: it died {child.quick_deaths} times, each within "
-                f"{SETTLED_SECONDS:.0f}s of starting; see {log_file}"
+                f"{STEADY_SECONDS:.0f}s of starting; see {log_file}"
             )
             self.log.error("gave up", child=name, exit_code=exit_code, log=str(log_file))
             self.say(self.gave_up)
@@ -92,9 +101,9 @@ class Supervisor:
         except Exception as error:  # it could not start: a quick death like any other
             self.log.warning("restart failed", child=name, error=str(error))
             child.restart_at, child.started = None, now
-            self._died(name, child, None, time.monotonic())
+            self._died(name, child, None, self.clock())
             return
-        child.restart_at, child.started = None, time.monotonic()
+        child.restart_at, child.started = None, self.clock()
         self.restarts += 1
         self.log.info("restarted", child=name)
         self.say(f"{name} restarted")

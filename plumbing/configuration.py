@@ -12,10 +12,11 @@ import yaml
 from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel
 
-from plumbing.errors import CommandRejected
-from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.eventstore import EventSourcedService
 from schemas.configuration import ScreeningRules, TeamDirectory
 from schemas.envelope import Envelope
+from schemas.refusals import CommandRejected
+from schemas.trace import Trace
 
 TEAM_DIRECTORY, SCREENING_RULES = "team directory", "screening rules"
 M = TypeVar("M", bound=BaseModel)

@@ -22,10 +22,10 @@ from faststream.message import StreamMessage
 from pydantic import ValidationError
 
 from plumbing.deadletters import DeadLetters
-from plumbing.errors import CommandRejected
 from plumbing.eventstore import Policy, hop
 from schemas.envelope import Envelope
 from schemas.personal import Opener
+from schemas.refusals import CommandRejected
 from schemas.topics import Topic, topic_of
 
 log = structlog.get_logger()

@@ -27,7 +27,6 @@ from eventsourcing.persistence import (
 from psycopg import sql
 
 from plumbing import chain, outbox
-from plumbing.errors import CommandRejected, NotFound
 from plumbing.outbox import OutboxRecorder
 from plumbing.personal import (
     NOTHING_PERSONAL,
@@ -39,23 +38,11 @@ from plumbing.personal import (
 from plumbing.settings import Settings
 from schemas.envelope import Envelope, Payload
 from schemas.personal import Sealer
+from schemas.refusals import CommandRejected, NotFound
+from schemas.trace import Trace
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-@dataclasses.dataclass(frozen=True)
-class Trace:
-    """Who caused an event, and the thread of work it belongs to."""
-
-    actor: str
-    correlation_id: UUID
-    causation_id: UUID | None = None
-
-    @classmethod
-    def caused_by(cls, envelope: Envelope, actor: str | None = None) -> "Trace":
-        """The trace of work done in reaction to `envelope`: by `actor`, or by its own actor."""
-        return cls(actor or envelope.actor, envelope.correlation_id, envelope.event_id)
 
 
 class DateAsISO(Transcoding):

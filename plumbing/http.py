@@ -15,9 +15,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from plumbing.errors import CommandRejected, NotFound
-from plumbing.eventstore import Trace
+from schemas.refusals import CommandRejected, NotFound
 from schemas.text import storable_text, unstorable
+from schemas.trace import Trace
 
 CORRELATION_HEADER = "X-Correlation-Id"
 log = structlog.get_logger()

@@ -53,6 +53,7 @@ def configure_logging(service: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # a library's warning is a log line too, not bare text
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -26,10 +26,10 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
 
-from plumbing.errors import CommandRejected
 from plumbing.keystore import NONCE_BYTES, KeyStore, MasterKeys, PostgresKeys
 from plumbing.settings import Settings
 from schemas.personal import ERASED, SEALED, Sealer, is_sealed, itemwise, sealed_key
+from schemas.refusals import CommandRejected
 
 SEALED_BYTES = SEALED.encode()
 

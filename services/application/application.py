@@ -7,11 +7,12 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
-from plumbing.errors import CommandRejected, NotFound
-from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
 from schemas.configuration import TeamDirectory, TeamDirectoryPublishedV1
 from schemas.referral import ReferralAcceptedV1
+from schemas.refusals import CommandRejected, NotFound
+from schemas.trace import Trace
 from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
 from services.application.domain import (
     Application,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
-from plumbing.eventstore import Trace, hop
+from plumbing.eventstore import hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
@@ -20,6 +20,7 @@ from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import PastDate
 from schemas.referral import ReferralAcceptedV1
+from schemas.trace import Trace
 from services.application.application import ApplicationService
 from services.application.calendar import calendar_projection, deadlines_near, orders_due
 from services.application.casework import (

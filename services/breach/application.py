@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from plumbing.errors import NotFound
-from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
 from schemas.application import (
     OrderAllocatedV1,
@@ -16,6 +15,8 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
+from schemas.refusals import NotFound
+from schemas.trace import Trace
 from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
 from services.breach.personal import PERSONAL
 from services.breach.wire import to_wire

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
-from plumbing.eventstore import Trace, hop
+from plumbing.eventstore import hop
 from plumbing.http import request_trace
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
@@ -20,6 +20,7 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
+from schemas.trace import Trace
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome
 

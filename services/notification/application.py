@@ -9,8 +9,7 @@ import httpx
 from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
-from plumbing.errors import CommandRejected, NotFound
-from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.eventstore import EventSourcedService
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -22,6 +21,8 @@ from schemas.application import (
 from schemas.breach import BreachRecordedV1
 from schemas.configuration import Channel, TeamDirectory, TeamDirectoryPublishedV1
 from schemas.envelope import Envelope
+from schemas.refusals import CommandRejected, NotFound
+from schemas.trace import Trace
 from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
 from services.notification.wire import to_wire

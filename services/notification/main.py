@@ -8,7 +8,7 @@ import structlog
 from fastapi import APIRouter, Depends, Request, status
 
 from plumbing.consumer import Consumers
-from plumbing.eventstore import Trace, hop
+from plumbing.eventstore import hop
 from plumbing.follower import LogFollower, each_event, events_after
 from plumbing.http import request_trace
 from plumbing.paging import Page, paged
@@ -25,6 +25,7 @@ from schemas.application import (
 )
 from schemas.breach import BreachRecordedV1
 from schemas.configuration import TeamDirectoryPublishedV1
+from schemas.trace import Trace
 from services.notification.application import DISPATCHER, NotificationService
 from services.notification.domain import Alert
 from services.notification.inbox import (

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from civil_orders.report import evaluate, render_html
-from plumbing.errors import NotFound
 from plumbing.eventstore import hop
 from plumbing.paging import Page, paged
 from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
+from schemas.refusals import NotFound
 from services.readmodels import alerts, audit, breaches, caseload, orders
+from services.readmodels.evaluation import evaluate, render_html
 
 PROJECTIONS = (
     caseload.PROJECTION,

@@ -6,8 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
-from plumbing.errors import CommandRejected, NotFound
-from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
 from schemas.application import (
     ApplicationOpenedV1,
@@ -20,6 +19,8 @@ from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRules, ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.envelope import Envelope
+from schemas.refusals import CommandRejected, NotFound
+from schemas.trace import Trace
 from services.referral.domain import (
     Candidate,
     DeclineReason,

@@ -8,8 +8,8 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from plumbing.errors import CommandRejected
-from plumbing.eventstore import Trace
+from schemas.refusals import CommandRejected
+from schemas.trace import Trace
 
 
 class Status(StrEnum):

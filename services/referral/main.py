@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
-from plumbing.eventstore import Trace, hop
+from plumbing.eventstore import hop
 from plumbing.http import request_trace
 from plumbing.paging import MAX_LIMIT, Page, paged
 from plumbing.runtime import ServiceDefinition
@@ -25,6 +25,7 @@ from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
+from schemas.trace import Trace
 from services.referral.application import ReferralService
 from services.referral.candidates import (
     CandidateKey,

@@ -13,8 +13,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
-from plumbing.eventstore import Trace, hop
+from plumbing.eventstore import hop
 from plumbing.paging import ForwardedPage, forwarded_page
+from schemas.trace import Trace
 from services.web.access import Admitted, in_district, in_team, own_district, own_team
 from services.web.auth import User
 

@@ -16,8 +16,9 @@ from plumbing.configuration import (
     screening_rules,
     team_directory,
 )
-from plumbing.eventstore import Trace, hop
+from plumbing.eventstore import hop
 from schemas.configuration import ScreeningRules, TeamDirectory
+from schemas.trace import Trace
 from services.web.access import Admitted
 from services.web.access_log import get_access_log
 from services.web.api import Command, Paged, Purpose, call, call_page, record_access

@@ -6,7 +6,8 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 
 from plumbing.configuration import set_configuration
-from plumbing.eventstore import EventSourcedService, Trace
+from plumbing.eventstore import EventSourcedService
+from schemas.trace import Trace
 from services.web.domain import AccessLogPolicy, AccessRecorded
 from services.web.wire import to_wire
 

@@ -1,6 +1,8 @@
 """A service whose events were stored before it had an outbox makes their wire messages from
 its history on start, the same as those made when the events were saved."""
 
+from typing import Any
+
 import psycopg
 
 from civil_orders.client import Client
@@ -9,7 +11,7 @@ from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 
 
-async def feed(client: Client, service: str) -> list[dict[str, object]]:
+async def feed(client: Client, service: str) -> list[dict[str, Any]]:
     events, after = [], 0
     while page := (await client.get(service, f"/events?after={after}&limit=5000")).json()["events"]:
         events += page

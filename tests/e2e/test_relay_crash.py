@@ -69,7 +69,7 @@ async def test_a_relay_killed_between_publishing_a_batch_and_recording_it_delive
         stack.start("application")
         references = [await grant(client, a["id"]) for a in applications]
         stack.kill("application")
-        stack.start("application", **{FAILPOINT: "relay:published"})
+        stack.start("application", env={FAILPOINT: "relay:published"})
     # the lock is free: the relay publishes everything stored, then dies before recording it
     crashed = stack.processes.pop("application")
     assert crashed.wait(timeout=60) == 70

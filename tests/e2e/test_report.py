@@ -20,9 +20,9 @@ import pytest
 from typer.testing import CliRunner
 
 from civil_orders.cli import app
-from civil_orders.report import Evaluation, connect_and_evaluate, render_html, write_csv
 from civil_orders.stack import Stack
 from services.readmodels import breaches, caseload, orders
+from services.readmodels.evaluation import Evaluation, connect_and_evaluate, render_html, write_csv
 
 START, END, TODAY = date(2020, 7, 1), date(2023, 8, 31), date(2024, 6, 30)
 DISTRICTS = ("north", "south", "east", "west")

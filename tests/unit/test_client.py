@@ -21,7 +21,8 @@ class Dropping:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.seen.append(request.method)
         if len(self.seen) <= self.times:
-            raise self.error("the server had closed the pooled connection", request=request)
+            # as httpcore's do: the client, not the transport, attaches the request
+            raise self.error("the server had closed the pooled connection")
         return httpx.Response(200, json={"id": "r-1"})
 
     @asynccontextmanager

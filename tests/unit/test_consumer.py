@@ -6,8 +6,8 @@ from typing import Any
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from plumbing.consumer import Consumers
-from plumbing.errors import CommandRejected
 from schemas.district import DistrictReferralV1
+from schemas.refusals import CommandRejected
 from tests.messages import valid_referral
 
 

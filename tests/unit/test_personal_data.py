@@ -16,13 +16,14 @@ from eventsourcing.persistence import (
 )
 from pydantic import ValidationError
 
-from plumbing.eventstore import DateAsISO, Trace, dataclass_transcoding
+from plumbing.eventstore import DateAsISO, dataclass_transcoding
 from plumbing.keystore import BadMasterKeys, KeyStore, MasterKeys, MemoryKeys
 from plumbing.personal import PersonalData, SealedValueAltered, SealingMapper, sealing_with
 from schemas.common import Subject as WireSubject
 from schemas.personal import ERASED, SEAL, pseudonym, sealed_key
 from schemas.referral import ReferralAccepted, ReferralAcceptedV1
 from schemas.topics import topic_of
+from schemas.trace import Trace
 from services.referral.domain import Referral, Subject
 from services.referral.personal import PERSONAL
 

@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from plumbing.eventstore import Trace
+from schemas.trace import Trace
 from services.referral.domain import (
     AlreadyAssigned,
     DeclineReason,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from fastapi import HTTPException, Request, status
 from starlette.datastructures import FormData
 
-from plumbing.errors import CommandRejected, NotFound
+from schemas.refusals import CommandRejected, NotFound
 from services.web import api
 from services.web.auth import User
 from services.web.pages.common import readable

@@ -1,4 +1,7 @@
-"""The root of every domain rule violation: a well-formed request the domain refuses."""
+"""The words every domain refuses a command in: a well-formed request that breaks a rule.
+
+The HTTP edge answers a refusal with 409 (404 when the thing is not there); a consumer
+dead-letters the event that asked for it."""
 
 
 class CommandRejected(Exception):

@@ -459,7 +459,9 @@ def shown(value: float | None, measure: str) -> str:
 
 
 def render_html(evaluation: Evaluation) -> str:
-    environment = Environment(loader=PackageLoader("civil_orders", "templates"), autoescape=True)
+    environment = Environment(
+        loader=PackageLoader("services.readmodels", "templates"), autoescape=True
+    )
     environment.filters.update(percent=percent, figure=figure, shown=shown, slug=slug)
     environment.globals.update(
         columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL

@@ -1,0 +1,72 @@
+"""Every piece in its own room: the import graph says what may depend on what.
+
+A domain module (aggregates and their rules) imports only the standard library, the
+eventsourcing library's domain module and the value types of `schemas/`; no service imports
+another service or the command line; the contracts import no infrastructure.
+"""
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / "__init__.py").exists())
+DOMAIN_MODULES = ("domain.py", "domain_dates.py", "casework.py")
+
+
+def imports(path: Path) -> Iterator[str]:
+    """Every module `path` imports, wherever in the file (lazy imports count too)."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def standard(module: str) -> bool:
+    return module.split(".")[0] in sys.stdlib_module_names
+
+
+def modules(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for s in SERVICES for p in modules(f"services/{s}") if p.name in DOMAIN_MODULES],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_a_domain_module_imports_no_infrastructure(path: Path) -> None:
+    service = path.parent.name
+    own = tuple(f"services.{service}.{name.removesuffix('.py')}" for name in DOMAIN_MODULES)
+    for module in imports(path):
+        allowed = (
+            standard(module)
+            or module == "eventsourcing.domain"
+            or module.startswith("schemas.")
+            or module in own
+        )
+        assert allowed, f"{path.relative_to(ROOT)} imports {module}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_service_imports_no_other_service_and_not_the_command_line(service: str) -> None:
+    for path in modules(f"services/{service}"):
+        for module in imports(path):
+            parts = module.split(".")
+            assert parts[0] != "civil_orders", f"{path.relative_to(ROOT)} imports {module}"
+            if parts[0] == "services" and len(parts) > 1:
+                assert parts[1] == service, f"{path.relative_to(ROOT)} imports {module}"
+
+
+@pytest.mark.parametrize("folder", ["schemas", "plumbing"])
+def test_the_contracts_and_plumbing_import_no_service_nor_the_command_line(folder: str) -> None:
+    for path in modules(folder):
+        for module in imports(path):
+            root = module.split(".")[0]
+            assert root not in ("services", "civil_orders"), f"{path.name} imports {module}"
+            if folder == "schemas":
+                assert root != "plumbing", f"schemas/{path.name} imports {module}"
