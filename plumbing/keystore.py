@@ -89,8 +89,9 @@ class KeyTable(Protocol):
 
     def find(self, lookup: bytes) -> StoredKey | None: ...
     def get(self, key_id: UUID) -> StoredKey | None: ...
-    def add(self, lookup: bytes, key: StoredKey) -> None:
-        """Keep `key` for `lookup` unless one is kept already (the first one stands)."""
+    def keep(self, lookup: bytes, key: StoredKey) -> StoredKey:
+        """Keep `key` for `lookup` unless one is kept already (the first one stands); the
+        key kept."""
 
     def destroy(self, key_id: UUID) -> None: ...
     def wrapped_before(self, version: int) -> list[StoredKey]: ...
@@ -131,14 +132,13 @@ class KeyStore:
         """The id of the person's key, made now if they have none."""
         if (cached := self._fresh(self._ids.get(nominal))) is not None:
             return cached
-        lookup = self._lookup(nominal)
-        if (stored := self.table.find(lookup)) is None:
-            key_id = uuid4()
-            version, wrapped = self.master.wrap(key_id, AESGCM.generate_key(KEY_BYTES * 8))
-            self.table.add(lookup, StoredKey(key_id, wrapped, version))
-            stored = self.table.find(lookup)
-            assert stored is not None
-        self._ids[nominal] = (self.clock(), stored.key_id)
+        made, key = uuid4(), AESGCM.generate_key(KEY_BYTES * 8)  # kept if none is yet
+        version, wrapped = self.master.wrap(made, key)
+        stored = self.table.keep(self._lookup(nominal), StoredKey(made, wrapped, version))
+        now = self.clock()
+        self._ids[nominal] = (now, stored.key_id)
+        opened = key if stored.key_id == made else self.master.unwrap(stored)
+        self._ciphers[stored.key_id] = (now, AESGCM(opened))
         return stored.key_id
 
     def find(self, nominal: str) -> UUID | None:
@@ -206,8 +206,8 @@ class MemoryKeys:
     def get(self, key_id: UUID) -> StoredKey | None:
         return next((k for k in self.keys.values() if k.key_id == key_id), None)
 
-    def add(self, lookup: bytes, key: StoredKey) -> None:
-        self.keys.setdefault(lookup, key)
+    def keep(self, lookup: bytes, key: StoredKey) -> StoredKey:
+        return self.keys.setdefault(lookup, key)
 
     def destroy(self, key_id: UUID) -> None:
         self.keys = {k: v for k, v in self.keys.items() if v.key_id != key_id}
@@ -241,6 +241,15 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.destroyed (
 """
 KEY_COLUMNS = f"SELECT key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
 DESTROYED = "civil_orders_key_destroyed"  # the channel every process listens on
+KEEP = f"""
+WITH made AS (
+    INSERT INTO {SCHEMA}.person_keys (key_id, lookup, wrapped, master_version)
+    VALUES (%s, %s, %s, %s) ON CONFLICT (lookup) DO NOTHING
+    RETURNING key_id, wrapped, master_version
+)
+SELECT * FROM made
+UNION ALL {KEY_COLUMNS} WHERE lookup = %s AND NOT EXISTS (SELECT FROM made)
+"""
 
 
 class PostgresKeys:
@@ -284,13 +293,14 @@ class PostgresKeys:
     def get(self, key_id: UUID) -> StoredKey | None:
         return self._one("key_id", key_id)
 
-    def add(self, lookup: bytes, key: StoredKey) -> None:
-        with self._connection() as conn:
-            conn.execute(
-                f"INSERT INTO {SCHEMA}.person_keys (key_id, lookup, wrapped, master_version)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (lookup) DO NOTHING",
-                (key.key_id, lookup, key.wrapped, key.master_version),
-            )
+    def keep(self, lookup: bytes, key: StoredKey) -> StoredKey:
+        """In one round trip, mostly: a key kept meanwhile by a transaction this statement
+        could not see is read by another."""
+        with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
+            cur.execute(KEEP, (key.key_id, lookup, key.wrapped, key.master_version, lookup))
+            kept = cur.fetchone() or self._one("lookup", lookup)
+        assert kept is not None, "a key is kept for the lookup"
+        return kept
 
     def destroy(self, key_id: UUID) -> None:
         with self._connection() as conn, conn.transaction():

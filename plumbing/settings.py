@@ -207,7 +207,7 @@ class Settings(BaseSettings):
         json_schema_extra={"secret": True},
     )
     personal_key_cache_seconds: float = Field(
-        default=5.0,
+        default=30.0,
         ge=0,
         le=300,
         description="Longest a process keeps a person's opened key in memory: each forgets "
