@@ -23,8 +23,8 @@ from pydantic import ValidationError
 
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import Policy, hop
+from plumbing.personal import PersonalData
 from schemas.envelope import Envelope
-from schemas.personal import Opener
 from schemas.refusals import CommandRejected
 from schemas.topics import Topic, topic_of
 
@@ -78,8 +78,8 @@ async def _raw_bodies(message: StreamMessage[object]) -> object:
 
 class Consumers:
     """A service's one consumer: its policies, registered one event type at a time, under the
-    service's consumer group. Events of other types on the same topics are passed over. With
-    an `opener`, events reach the policies with their personal fields opened; read models'
+    service's consumer group. Events of other types on the same topics are passed over. Given
+    `personal`, events reach the policies with their personal fields opened; read models'
     batch handlers get them as they came (sealed)."""
 
     def __init__(
@@ -89,14 +89,14 @@ class Consumers:
         dead_letters: DeadLetters,
         run: Runner = one_at_a_time,
         fetching: Fetching = Fetching(),
-        opener: Opener | None = None,
+        personal: PersonalData | None = None,
     ) -> None:
         self.broker = broker
         self.group = group
         self.dead_letters = dead_letters
         self.run = run
         self.fetching = fetching
-        self.opener = opener
+        self.personal = personal
         self._policies: dict[type[Envelope], Policy] = {}
         self._handlers: dict[type[Envelope], BatchHandler] = {}
         self._topics: dict[str, Topic] = {}
@@ -163,7 +163,7 @@ class Consumers:
         refused: list[tuple[ConsumerRecord, str]] = []
         origin: dict[int, ConsumerRecord] = {}
         # opening personal fields may read keys from the key store: off the event loop
-        parsed = await hop(self._parse_all, records) if self.opener else self._parse_all(records)
+        parsed = await hop(self._parse_all, records) if self.personal else self._parse_all(records)
         for record, envelope in parsed:
             if isinstance(envelope, str):
                 refused.append((record, envelope))
@@ -186,10 +186,14 @@ class Consumers:
     ) -> list[tuple[ConsumerRecord, Envelope | str]]:
         """Each record's envelope, or why it is not one."""
         parsed: list[tuple[ConsumerRecord, Envelope | str]] = []
+        opener = None
+        if self.personal is not None:
+            self.personal.prepare(record.value or b"" for record in records)
+            opener = self.personal.open_json
         for record in records:
             source = self._topics[record.topic]
             try:
-                parsed.append((record, source.parse(record.value or b"", self.opener)))
+                parsed.append((record, source.parse(record.value or b"", opener)))
             except ValidationError as error:
                 parsed.append((record, f"invalid {source.name} message: {describe(error)}"))
         return parsed

@@ -3,7 +3,7 @@
 import asyncio
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
@@ -174,14 +174,22 @@ class EventSourcedService(Application[UUID]):
     def construct_mapper(self) -> SealingMapper:
         return SealingMapper(self.construct_transcoder(), self.personal, self.personal_fields)
 
-    def key_of(self, aggregate: Any) -> UUID | None:
-        """The key of the person an aggregate is about (None: it holds no personal data)."""
-        nominal = self.personal_fields.nominal(type(aggregate), vars(aggregate))
-        return None if nominal is None else self.personal.key_for(nominal)
+    def keys_of(self, aggregates: Mapping[UUID, Any]) -> dict[UUID, UUID]:
+        """The key of the person each aggregate is about, for those that hold personal data
+        (the keys of people first seen made at once)."""
+        nominals = {
+            aggregate_id: nominal
+            for aggregate_id, aggregate in aggregates.items()
+            if (nominal := self.personal_fields.nominal(type(aggregate), vars(aggregate)))
+        }
+        keys = self.personal.keys_for(nominals.values())
+        return {aggregate_id: keys[nominal] for aggregate_id, nominal in nominals.items()}
 
     def sealer_for(self, aggregate: Any) -> Sealer | None:
         """What seals the personal fields of the aggregate's wire events."""
-        key_id = self.key_of(aggregate)
+        return self._sealer(self.keys_of({aggregate.id: aggregate}).get(aggregate.id))
+
+    def _sealer(self, key_id: UUID | None) -> Sealer | None:
         return None if key_id is None else self.personal.sealer(key_id)
 
     def construct_recorder(self) -> ProcessRecorder:
@@ -310,20 +318,16 @@ class EventSourcedService(Application[UUID]):
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Record the events with their wire messages, made from the aggregates as they stood
         just after each event (the library calls this for every save)."""
+        keys = self.keys_of(processing_event.aggregates)
         wired, _ = outbox.wire_all(
             type(self).to_wire,
             self.name,
             processing_event.events,
             processing_event.aggregates,
             self._state_before,
-            self.sealer_for,
+            lambda aggregate: self._sealer(keys.get(aggregate.id)),
         )
         processing_event.saved_kwargs.update(outbox=wired)
-        keys = {
-            aggregate_id: key_id
-            for aggregate_id, aggregate in processing_event.aggregates.items()
-            if (key_id := self.key_of(aggregate)) is not None
-        }
         with sealing_with(keys):
             return super()._record(processing_event)
 

@@ -16,7 +16,7 @@ import hmac
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -88,10 +88,10 @@ class KeyTable(Protocol):
     """Where wrapped keys are kept: PostgreSQL, or memory for unit tests."""
 
     def find(self, lookup: bytes) -> StoredKey | None: ...
-    def get(self, key_id: UUID) -> StoredKey | None: ...
-    def keep(self, lookup: bytes, key: StoredKey) -> StoredKey:
-        """Keep `key` for `lookup` unless one is kept already (the first one stands); the
-        key kept."""
+    def get(self, key_ids: Collection[UUID]) -> dict[UUID, StoredKey]: ...
+    def keep(self, keys: Mapping[bytes, StoredKey]) -> dict[bytes, StoredKey]:
+        """Keep each key for its lookup unless one is kept already (the first one stands);
+        the keys kept, by lookup."""
 
     def destroy(self, key_id: UUID) -> None: ...
     def wrapped_before(self, version: int) -> list[StoredKey]: ...
@@ -130,16 +130,27 @@ class KeyStore:
 
     def key_for(self, nominal: str) -> UUID:
         """The id of the person's key, made now if they have none."""
-        if (cached := self._fresh(self._ids.get(nominal))) is not None:
-            return cached
-        made, key = uuid4(), AESGCM.generate_key(KEY_BYTES * 8)  # kept if none is yet
-        version, wrapped = self.master.wrap(made, key)
-        stored = self.table.keep(self._lookup(nominal), StoredKey(made, wrapped, version))
+        return self.keys_for([nominal])[nominal]
+
+    def keys_for(self, nominals: Iterable[str]) -> dict[str, UUID]:
+        """The ids of these people's keys, those not yet known found or made at once."""
+        found = {n: cached for n in nominals if (cached := self._fresh(self._ids.get(n)))}
+        wanted: dict[bytes, tuple[str, StoredKey, bytes]] = {}
+        for nominal in set(nominals) - found.keys():
+            key_id, key = uuid4(), AESGCM.generate_key(KEY_BYTES * 8)  # kept if none is yet
+            version, wrapped = self.master.wrap(key_id, key)
+            wanted[self._lookup(nominal)] = (nominal, StoredKey(key_id, wrapped, version), key)
+        if not wanted:
+            return found
+        kept = self.table.keep({lookup: made for lookup, (_, made, _) in wanted.items()})
         now = self.clock()
-        self._ids[nominal] = (now, stored.key_id)
-        opened = key if stored.key_id == made else self.master.unwrap(stored)
-        self._ciphers[stored.key_id] = (now, AESGCM(opened))
-        return stored.key_id
+        for lookup, (nominal, made, key) in wanted.items():
+            stored = kept[lookup]
+            opened = key if stored.key_id == made.key_id else self.master.unwrap(stored)
+            self._ids[nominal] = (now, stored.key_id)
+            self._ciphers[stored.key_id] = (now, AESGCM(opened))
+            found[nominal] = stored.key_id
+        return found
 
     def find(self, nominal: str) -> UUID | None:
         stored = self.table.find(self._lookup(nominal))
@@ -147,13 +158,23 @@ class KeyStore:
 
     def cipher(self, key_id: UUID) -> AESGCM | None:
         """The key, ready to use; None once destroyed (for good: ids are never reused)."""
+        self.load([key_id])
+        return self._ciphers[key_id][1]
+
+    def load(self, key_ids: Iterable[UUID]) -> None:
+        """Have these keys ready, those not yet at hand read at once."""
+        wanted = {k for k in key_ids if not self._at_hand(k)}
+        if not wanted:
+            return
+        stored = self.table.get(wanted)
+        now = self.clock()
+        for key_id in wanted:
+            found = stored.get(key_id)
+            self._ciphers[key_id] = (now, AESGCM(self.master.unwrap(found)) if found else None)
+
+    def _at_hand(self, key_id: UUID) -> bool:
         cached = self._ciphers.get(key_id)
-        if cached is not None and (cached[1] is None or self._fresh(cached) is not None):
-            return cached[1]
-        stored = self.table.get(key_id)
-        cipher = AESGCM(self.master.unwrap(stored)) if stored else None
-        self._ciphers[key_id] = (self.clock(), cipher)
-        return cipher
+        return cached is not None and (cached[1] is None or self._fresh(cached) is not None)
 
     def destroy(self, nominal: str) -> UUID | None:
         """Destroy the person's key; the id it had, or None if they had none."""
@@ -203,11 +224,11 @@ class MemoryKeys:
     def find(self, lookup: bytes) -> StoredKey | None:
         return self.keys.get(lookup)
 
-    def get(self, key_id: UUID) -> StoredKey | None:
-        return next((k for k in self.keys.values() if k.key_id == key_id), None)
+    def get(self, key_ids: Collection[UUID]) -> dict[UUID, StoredKey]:
+        return {k.key_id: k for k in self.keys.values() if k.key_id in key_ids}
 
-    def keep(self, lookup: bytes, key: StoredKey) -> StoredKey:
-        return self.keys.setdefault(lookup, key)
+    def keep(self, keys: Mapping[bytes, StoredKey]) -> dict[bytes, StoredKey]:
+        return {lookup: self.keys.setdefault(lookup, key) for lookup, key in keys.items()}
 
     def destroy(self, key_id: UUID) -> None:
         self.keys = {k: v for k, v in self.keys.items() if v.key_id != key_id}
@@ -241,15 +262,22 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.destroyed (
 """
 KEY_COLUMNS = f"SELECT key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
 DESTROYED = "civil_orders_key_destroyed"  # the channel every process listens on
+KEY_ROWS = f"SELECT lookup, key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
+KEPT = f"{KEY_ROWS} WHERE lookup = ANY(%s)"
 KEEP = f"""
 WITH made AS (
     INSERT INTO {SCHEMA}.person_keys (key_id, lookup, wrapped, master_version)
-    VALUES (%s, %s, %s, %s) ON CONFLICT (lookup) DO NOTHING
-    RETURNING key_id, wrapped, master_version
+    SELECT * FROM unnest(%s::uuid[], %s::bytea[], %s::bytea[], %s::int4[])
+    ON CONFLICT (lookup) DO NOTHING
+    RETURNING lookup, key_id, wrapped, master_version
 )
 SELECT * FROM made
-UNION ALL {KEY_COLUMNS} WHERE lookup = %s AND NOT EXISTS (SELECT FROM made)
+UNION ALL {KEPT} AND lookup NOT IN (SELECT lookup FROM made)
 """
+
+
+def _by_lookup(rows: Iterable[tuple[bytes, UUID, bytes, int]]) -> dict[bytes, StoredKey]:
+    return {bytes(lookup): StoredKey(key_id, bytes(w), v) for lookup, key_id, w, v in rows}
 
 
 class PostgresKeys:
@@ -290,16 +318,26 @@ class PostgresKeys:
     def find(self, lookup: bytes) -> StoredKey | None:
         return self._one("lookup", lookup)
 
-    def get(self, key_id: UUID) -> StoredKey | None:
-        return self._one("key_id", key_id)
-
-    def keep(self, lookup: bytes, key: StoredKey) -> StoredKey:
-        """In one round trip, mostly: a key kept meanwhile by a transaction this statement
-        could not see is read by another."""
+    def get(self, key_ids: Collection[UUID]) -> dict[UUID, StoredKey]:
         with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
-            cur.execute(KEEP, (key.key_id, lookup, key.wrapped, key.master_version, lookup))
-            kept = cur.fetchone() or self._one("lookup", lookup)
-        assert kept is not None, "a key is kept for the lookup"
+            cur.execute(f"{KEY_COLUMNS} WHERE key_id = ANY(%s)", (list(key_ids),))
+            return {stored.key_id: stored for stored in cur.fetchall()}
+
+    def keep(self, keys: Mapping[bytes, StoredKey]) -> dict[bytes, StoredKey]:
+        """In one round trip, mostly: a key kept meanwhile by a transaction this statement
+        could not see is read by another. In lookup order, so that two processes keeping
+        keys for the same people at once never wait on each other in a circle."""
+        lookups = sorted(keys)
+        columns = (
+            [keys[k].key_id for k in lookups],
+            lookups,
+            [keys[k].wrapped for k in lookups],
+            [keys[k].master_version for k in lookups],
+        )
+        with self._connection() as conn:
+            kept = _by_lookup(conn.execute(KEEP, (*columns, lookups)).fetchall())
+            if missing := [k for k in lookups if k not in kept]:
+                kept |= _by_lookup(conn.execute(KEPT, (missing,)).fetchall())
         return kept
 
     def destroy(self, key_id: UUID) -> None:

@@ -16,7 +16,8 @@ import contextvars
 import dataclasses
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -32,6 +33,7 @@ from schemas.personal import ERASED, SEALED, Sealer, is_sealed, itemwise, sealed
 from schemas.refusals import CommandRejected
 
 SEALED_BYTES = SEALED.encode()
+_KEY_IDS = re.compile(rb"sealed:v1:([0-9a-f-]{36}):")
 
 
 class PersonalDataErased(CommandRejected):
@@ -59,9 +61,19 @@ class PersonalData:
 
     def key_for(self, nominal: str) -> UUID:
         """The person's key id, made the first time they are seen."""
-        if nominal == ERASED:
+        return self.keys_for([nominal])[nominal]
+
+    def keys_for(self, nominals: Iterable[str]) -> dict[str, UUID]:
+        """These people's key ids, those first seen made at once."""
+        nominals = list(nominals)
+        if ERASED in nominals:
             raise PersonalDataErased
-        return self.keys.key_for(nominal)
+        return self.keys.keys_for(nominals)
+
+    def prepare(self, messages: Iterable[bytes]) -> None:
+        """Read at once the keys the sealed values in these messages need."""
+        found = (m for message in messages for m in _KEY_IDS.findall(message))
+        self.keys.load({UUID(key_id.decode()) for key_id in found})
 
     def seal(self, key_id: UUID, plain: bytes) -> str:
         cipher = self.keys.cipher(key_id)
@@ -99,6 +111,7 @@ class PersonalData:
 
     def reveal(self, data: Any) -> Any:
         """JSON-like data (rows, payloads) with every sealed value opened."""
+        self.prepare([json.dumps(data, default=str).encode()])
         return _walk(data, self.open_json)
 
     def erase(self, nominal: str) -> UUID | None:

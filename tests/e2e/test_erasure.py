@@ -209,6 +209,15 @@ async def breach_register_masks(client: Client, reference: str) -> list[tuple[st
     return await eventually(masked, 15, f"the breach register to mask {reference}")
 
 
+async def declined_in_the_read_models(client: Client, referral_id: str) -> None:
+    async def declined() -> bool:
+        trail = await client.get("readmodels", f"/cases/{referral_id}/events")
+        shown = trail.json() if trail.status_code == 200 else []
+        return any(e["payload"].get("status") == "declined" for e in shown)
+
+    await eventually(declined, 30, f"the read models to know {referral_id} is declined")
+
+
 async def evaluation(client: Client) -> Any:
     since = years_after(TODAY, -5).isoformat()
     params = {"start": since, "end": TODAY.isoformat()}
@@ -272,13 +281,15 @@ async def test_once_erased_a_person_is_nowhere_in_plain_text_and_the_history_sti
     # sealed while they live: the details open for those who need them
     read = (await client.get("referral", f"/referrals/{referral_id}")).json()
     assert read["subject_nominal_id"] == someone["nominal_id"]
-    await order_ended_in_the_register(client, reference)
-    before = await evaluation(client)
-
-    erased = await erased_once_the_order_has_ended(client, someone)
+    # the suspect's referral is open casework until a caseworker declines it
     open_referral = await erase(client, suspect)
     declined = {"reason": "insufficient evidence", "detail": "Synthetic: no risk found."}
     await client.command("referral", f"/referrals/{suspect_referral}/decline", CASEWORKER, declined)
+    await order_ended_in_the_register(client, reference)
+    await declined_in_the_read_models(client, suspect_referral)
+    before = await evaluation(client)
+
+    erased = await erased_once_the_order_has_ended(client, someone)
     assert (await erase(client, suspect)).status_code == 200
     again = await erase(client, someone)
 

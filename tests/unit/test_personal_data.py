@@ -18,7 +18,13 @@ from pydantic import ValidationError
 
 from plumbing.eventstore import DateAsISO, dataclass_transcoding
 from plumbing.keystore import BadMasterKeys, KeyStore, MasterKeys, MemoryKeys
-from plumbing.personal import PersonalData, SealedValueAltered, SealingMapper, sealing_with
+from plumbing.personal import (
+    PersonalData,
+    PersonalDataErased,
+    SealedValueAltered,
+    SealingMapper,
+    sealing_with,
+)
 from schemas.common import Subject as WireSubject
 from schemas.personal import ERASED, SEAL, pseudonym, sealed_key
 from schemas.referral import ReferralAccepted, ReferralAcceptedV1
@@ -216,3 +222,14 @@ def test_another_process_forgets_a_destroyed_key_when_told_or_when_its_cache_run
 
     assert at_once == [ERASED, NAME]  # `untold` still holds the key it opened
     assert later == ERASED
+
+
+def test_the_keys_of_several_people_are_found_or_made_at_once() -> None:
+    data = personal()
+    known = data.key_for(NOMINAL)
+
+    keys = data.keys_for([NOMINAL, "SYN-P-2", "SYN-P-3", "SYN-P-2"])
+
+    assert keys[NOMINAL] == known and len(set(keys.values())) == 3
+    with pytest.raises(PersonalDataErased):
+        data.keys_for(["SYN-P-2", ERASED])
