@@ -185,12 +185,17 @@ class EventSourcedService(Application[UUID]):
         keys = self.personal.keys_for(nominals.values())
         return {aggregate_id: keys[nominal] for aggregate_id, nominal in nominals.items()}
 
-    def sealer_for(self, aggregate: Any) -> Sealer | None:
-        """What seals the personal fields of the aggregate's wire events."""
-        return self._sealer(self.keys_of({aggregate.id: aggregate}).get(aggregate.id))
+    def sealer_for(self, aggregate: Any, event: DomainEventProtocol) -> Sealer | None:
+        """What seals the personal fields of the aggregate's wire event for `event`."""
+        return self._sealer(self.keys_of({aggregate.id: aggregate}).get(aggregate.id), event)
 
-    def _sealer(self, key_id: UUID | None) -> Sealer | None:
-        return None if key_id is None else self.personal.sealer(key_id)
+    def _sealer(self, key_id: UUID | None, event: DomainEventProtocol) -> Sealer | None:
+        """Sealed for the event (by its stable id), so the same message is made from the
+        history again byte for byte."""
+        if key_id is None:
+            return None
+        wire_id = outbox.event_id(event.originator_id, event.originator_version)
+        return self.personal.sealer(key_id, wire_id.bytes)
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
@@ -325,7 +330,7 @@ class EventSourcedService(Application[UUID]):
             processing_event.events,
             processing_event.aggregates,
             self._state_before,
-            lambda aggregate: self._sealer(keys.get(aggregate.id)),
+            lambda aggregate, event: self._sealer(keys.get(aggregate.id), event),
         )
         processing_event.saved_kwargs.update(outbox=wired)
         with sealing_with(keys):

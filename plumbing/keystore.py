@@ -77,6 +77,23 @@ class MasterKeys:
         return master.decrypt(nonce, sealed, stored.key_id.bytes)
 
 
+class PersonKey:
+    """A person's key, opened. It seals under a random nonce, or under one derived from the
+    value and where it goes (a synthetic nonce), so that sealing the same value for the same
+    place again gives the same text: a wire event made again from the history is the same
+    message."""
+
+    def __init__(self, key: bytes) -> None:
+        self.aead = AESGCM(key)
+        self._nonces = hmac.new(key, b"civil-orders: synthetic nonces", hashlib.sha256).digest()
+
+    def nonce(self, plain: bytes, context: bytes | None = None) -> bytes:
+        if context is None:
+            return os.urandom(NONCE_BYTES)
+        given = len(context).to_bytes(4, "big") + context + plain
+        return hmac.new(self._nonces, given, hashlib.sha256).digest()[:NONCE_BYTES]
+
+
 @dataclass(frozen=True)
 class StoredKey:
     key_id: UUID
@@ -122,7 +139,7 @@ class KeyStore:
         self.cache_seconds = cache_seconds
         self.clock = clock
         self._ids: dict[str, tuple[float, UUID]] = {}
-        self._ciphers: dict[UUID, tuple[float, AESGCM | None]] = {}
+        self._ciphers: dict[UUID, tuple[float, PersonKey | None]] = {}
         table.watch(self.forget)
 
     def _lookup(self, nominal: str) -> bytes:
@@ -148,7 +165,7 @@ class KeyStore:
             stored = kept[lookup]
             opened = key if stored.key_id == made.key_id else self.master.unwrap(stored)
             self._ids[nominal] = (now, stored.key_id)
-            self._ciphers[stored.key_id] = (now, AESGCM(opened))
+            self._ciphers[stored.key_id] = (now, PersonKey(opened))
             found[nominal] = stored.key_id
         return found
 
@@ -156,7 +173,7 @@ class KeyStore:
         stored = self.table.find(self._lookup(nominal))
         return stored.key_id if stored else None
 
-    def cipher(self, key_id: UUID) -> AESGCM | None:
+    def opened(self, key_id: UUID) -> PersonKey | None:
         """The key, ready to use; None once destroyed (for good: ids are never reused)."""
         self.load([key_id])
         return self._ciphers[key_id][1]
@@ -170,7 +187,7 @@ class KeyStore:
         now = self.clock()
         for key_id in wanted:
             found = stored.get(key_id)
-            self._ciphers[key_id] = (now, AESGCM(self.master.unwrap(found)) if found else None)
+            self._ciphers[key_id] = (now, PersonKey(self.master.unwrap(found)) if found else None)
 
     def _at_hand(self, key_id: UUID) -> bool:
         cached = self._ciphers.get(key_id)

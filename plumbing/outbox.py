@@ -28,8 +28,9 @@ from schemas.topics import topic_of
 # Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
 # class and payload, or None to keep the event private to the service.
 ToWire = Callable[[DomainEventProtocol, Any], tuple[type[Envelope], Payload] | None]
-# What seals the personal fields of an aggregate's wire events (None: it holds none).
-SealerOf = Callable[[Any], Sealer | None]
+# What seals the personal fields of a wire event, given its aggregate as it stood just after
+# it (None: the aggregate holds none)
+SealerOf = Callable[[Any, DomainEventProtocol], Sealer | None]
 
 
 def event_id(originator_id: UUID, version: int) -> UUID:
@@ -108,7 +109,7 @@ def wire_all(
     events: Sequence[DomainEventProtocol],
     latest: Mapping[UUID, Any],
     before: Callable[[DomainEventProtocol], Any],
-    sealer_of: SealerOf = lambda aggregate: None,
+    sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> tuple[list[Wired | None], dict[UUID, Any]]:
     """The wire message of each event (None for private ones), each made from its aggregate
     as it stood just after it (and its personal fields sealed for the person the aggregate
@@ -128,7 +129,7 @@ def wire_all(
             state = current[key] if key in current else before(event)
             current[key] = cast(Any, event).mutate(state)
         mapped = to_wire(event, current[key])
-        seal = sealer_of(current[key]) if mapped else None
+        seal = sealer_of(current[key], event) if mapped else None
         wired.append(Wired.of(event, *mapped, producer, seal) if mapped else None)
     return wired, current
 
@@ -278,7 +279,7 @@ def install(
     producer: str,
     to_wire: ToWire,
     to_domain_event: Callable[[Any], DomainEventProtocol],
-    sealer_of: SealerOf = lambda aggregate: None,
+    sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> None:
     """Create the outbox; where events were stored before it existed, make their messages
     now, in log order, in the same transaction (so a crash leaves no half-filled outbox)."""

@@ -15,7 +15,6 @@ import base64
 import contextvars
 import dataclasses
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -75,12 +74,14 @@ class PersonalData:
         found = (m for message in messages for m in _KEY_IDS.findall(message))
         self.keys.load({UUID(key_id.decode()) for key_id in found})
 
-    def seal(self, key_id: UUID, plain: bytes) -> str:
-        cipher = self.keys.cipher(key_id)
-        if cipher is None:
+    def seal(self, key_id: UUID, plain: bytes, context: bytes | None = None) -> str:
+        """`plain` sealed with the key: under a random nonce, or, given the `context` it goes
+        in, one derived from it and the value (the same value there seals the same again)."""
+        key = self.keys.opened(key_id)
+        if key is None:
             raise PersonalDataErased
-        nonce = os.urandom(NONCE_BYTES)
-        sealed = base64.urlsafe_b64encode(nonce + cipher.encrypt(nonce, plain, key_id.bytes))
+        nonce = key.nonce(plain, context)
+        sealed = base64.urlsafe_b64encode(nonce + key.aead.encrypt(nonce, plain, key_id.bytes))
         return f"{SEALED}{key_id}:{sealed.decode()}"
 
     def open(self, token: str) -> bytes | None:
@@ -88,18 +89,18 @@ class PersonalData:
         key_id = sealed_key(token)
         if key_id is None:
             raise ValueError("not a sealed value")
-        cipher = self.keys.cipher(key_id)
-        if cipher is None:
+        key = self.keys.opened(key_id)
+        if key is None:
             return None
         sealed = base64.urlsafe_b64decode(token.rpartition(":")[2])
         try:
-            return cipher.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], key_id.bytes)
+            return key.aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], key_id.bytes)
         except InvalidTag:
             raise SealedValueAltered(key_id) from None
 
-    def sealer(self, key_id: UUID) -> Sealer:
+    def sealer(self, key_id: UUID, context: bytes | None = None) -> Sealer:
         """Seals a plain JSON value (what the outbox hands a wire event's personal fields)."""
-        return lambda value: self.seal(key_id, json.dumps(value, separators=(",", ":")).encode())
+        return lambda value: self.seal(key_id, _json(value), context)
 
     def sealed_for(self, nominal: str, value: Any) -> str:
         """`value` (plain JSON) sealed with the key of the person `nominal` names."""
@@ -120,6 +121,10 @@ class PersonalData:
 
     def close(self) -> None:
         self.keys.close()
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _walk(data: Any, open_one: Callable[[str], Any]) -> Any:

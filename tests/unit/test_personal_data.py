@@ -233,3 +233,17 @@ def test_the_keys_of_several_people_are_found_or_made_at_once() -> None:
     assert keys[NOMINAL] == known and len(set(keys.values())) == 3
     with pytest.raises(PersonalDataErased):
         data.keys_for(["SYN-P-2", ERASED])
+
+
+def test_a_value_sealed_again_for_the_same_event_is_the_same_text_and_for_another_is_not() -> None:
+    data = personal()
+    key_id = data.key_for(NOMINAL)
+    event, other = uuid4().bytes, uuid4().bytes
+
+    again = [data.sealer(key_id, event)(NAME) for _ in range(2)]
+    elsewhere = data.sealer(key_id, other)(NAME)
+    unplaced = [data.sealer(key_id)(NAME) for _ in range(2)]
+
+    assert again[0] == again[1] != elsewhere
+    assert unplaced[0] != unplaced[1]
+    assert {data.open_json(sealed) for sealed in [*again, elsewhere, *unplaced]} == {NAME}
