@@ -89,21 +89,22 @@ def _transient(error: Exception) -> bool:
 
 async def persist(attempt: Callable[[], Awaitable[T]], what: str) -> T:
     """Run `attempt` until it succeeds, through transient failures (no answer, a 5xx, the
-    broker away). A 409 after a failed attempt means that attempt did reach the service."""
+    broker away). A 409 says it is done already: an earlier attempt reached the service, or
+    this one did twice (a database that crashed as it committed loses the acknowledgement of
+    a commit that stood, and the service, trying again, finds it applied)."""
     deadline = asyncio.get_running_loop().time() + GIVE_UP_SECONDS
-    delay, tried = 0.2, False
+    delay = 0.2
     while True:
         try:
             return await attempt()
         except httpx.HTTPStatusError as error:
-            if error.response.status_code == 409 and tried:
+            if error.response.status_code == 409:
                 raise AlreadyDone from error
             if not _transient(error):
                 raise
         except Exception as error:
             if not _transient(error):
                 raise
-        tried = True
         if asyncio.get_running_loop().time() > deadline:
             raise Unanswered(what)
         await asyncio.sleep(delay)
@@ -111,7 +112,9 @@ async def persist(attempt: Callable[[], Awaitable[T]], what: str) -> T:
 
 
 class AlreadyDone(Exception):
-    """A retried command was refused as already done: an earlier attempt had been applied."""
+    """A command was refused as done already; what the case needs next is checked from its
+    state (the order's reference from the application, say), so a refusal for any other
+    reason shows there as a step that never completes."""
 
 
 async def send(client: Client, command: Command) -> Any:

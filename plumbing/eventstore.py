@@ -4,7 +4,7 @@ import asyncio
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
@@ -151,6 +151,10 @@ class EventSourcedService(Application[UUID]):
         outbox.install(
             self.process_recorder, self.name, type(self).to_wire, self.mapper.to_domain_event
         )
+
+    def now(self) -> datetime:
+        """What time it is, by the service's one clock (see `Settings.current_time`)."""
+        return self.settings.current_time()
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()
