@@ -74,11 +74,13 @@ class SoakResult:
     lost: int
     duplicated: int
     redelivered: int
+    abandoned: Counter[str]  # cases given up on, by the step that never completed
     invariants: list[Invariant]
 
     @property
     def passed(self) -> bool:
-        return self.lost == 0 and self.duplicated == 0 and all(i.holds for i in self.invariants)
+        healthy = all(i.holds for i in self.invariants) and not self.abandoned
+        return healthy and self.lost == 0 and self.duplicated == 0
 
 
 def _transient(error: Exception) -> bool:
@@ -89,21 +91,22 @@ def _transient(error: Exception) -> bool:
 
 async def persist(attempt: Callable[[], Awaitable[T]], what: str) -> T:
     """Run `attempt` until it succeeds, through transient failures (no answer, a 5xx, the
-    broker away). A 409 after a failed attempt means that attempt did reach the service."""
+    broker away). A 409 says it is done already: an earlier attempt reached the service, or
+    this one did twice (a database that crashed as it committed loses the acknowledgement of
+    a commit that stood, and the service, trying again, finds it applied)."""
     deadline = asyncio.get_running_loop().time() + GIVE_UP_SECONDS
-    delay, tried = 0.2, False
+    delay = 0.2
     while True:
         try:
             return await attempt()
         except httpx.HTTPStatusError as error:
-            if error.response.status_code == 409 and tried:
+            if error.response.status_code == 409:
                 raise AlreadyDone from error
             if not _transient(error):
                 raise
         except Exception as error:
             if not _transient(error):
                 raise
-        tried = True
         if asyncio.get_running_loop().time() > deadline:
             raise Unanswered(what)
         await asyncio.sleep(delay)
@@ -111,7 +114,9 @@ async def persist(attempt: Callable[[], Awaitable[T]], what: str) -> T:
 
 
 class AlreadyDone(Exception):
-    """A retried command was refused as already done: an earlier attempt had been applied."""
+    """A command was refused as done already; what the case needs next is checked from its
+    state (the order's reference from the application, say), so a refusal for any other
+    reason shows there as a step that never completes."""
 
 
 async def send(client: Client, command: Command) -> Any:
@@ -122,18 +127,22 @@ async def send(client: Client, command: Command) -> Any:
 
 
 async def until_shown(client: Client, service: str, path: str) -> dict[str, Any]:
+    """What `path` answers once it is there (the event has reached that service)."""
+
     async def look() -> dict[str, Any]:
         response = await client.get(service, path)
         response.raise_for_status()
         return dict(response.json())
 
-    while True:
+    deadline = asyncio.get_running_loop().time() + GIVE_UP_SECONDS
+    while asyncio.get_running_loop().time() < deadline:
         try:
             return await persist(look, path)
         except httpx.HTTPStatusError as error:
             if error.response.status_code != 404:
                 raise
         await asyncio.sleep(0.2)
+    raise Unanswered(f"{service}{path} never shown")
 
 
 async def deliver(client: Client, message: Envelope, shown: Callable[[], Awaitable[bool]]) -> None:
@@ -188,7 +197,10 @@ async def drive_case(client: Client, people: Synthetic, ledger: Ledger, breach: 
     if not breach:
         return
     known = f"/orders/{order_reference}"
+    deadline = asyncio.get_running_loop().time() + GIVE_UP_SECONDS
     while (await until_shown(client, "breach", known)).get("team") is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise Unanswered(f"the breach service never knew {order_reference}'s team")
         await asyncio.sleep(0.25)
     report = people.breach(district, order_reference)
     ledger.breaches.append((order_reference, report.payload.report_reference))
@@ -362,7 +374,9 @@ async def check(
         ),
     ]
     redelivered = sum(a["copies"] - 1 for a in received)
-    return SoakResult(faults, len(ledger.granted), lost, duplicated, redelivered, invariants)
+    return SoakResult(
+        faults, len(ledger.granted), lost, duplicated, redelivered, ledger.gave_up, invariants
+    )
 
 
 async def _received(client: Client) -> list[dict[str, Any]]:
@@ -390,3 +404,5 @@ def print_result(result: SoakResult, console: Console) -> None:
         f"cases granted: {result.cases}; lost: {result.lost}; duplicated: {result.duplicated}; "
         f"webhooks redelivered with the same key: {result.redelivered}"
     )
+    for step, count in result.abandoned.most_common():
+        console.print(f"[red]abandoned {count} case(s): {step}")

@@ -4,7 +4,7 @@ import asyncio
 import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
 
@@ -196,6 +196,10 @@ class EventSourcedService(Application[UUID]):
             return None
         wire_id = outbox.event_id(event.originator_id, event.originator_version)
         return self.personal.sealer(key_id, wire_id.bytes)
+
+    def now(self) -> datetime:
+        """What time it is, by the service's one clock (see `Settings.current_time`)."""
+        return self.settings.current_time()
 
     def construct_recorder(self) -> ProcessRecorder:
         return self.factory.process_recorder()

@@ -58,8 +58,9 @@ class Follower(Generic[T]):
         self._thread.start()
 
     def stop(self) -> None:
+        """Returns once the thread has finished: a page it was handling is done or failed."""
         self._stopping.set()
-        self._thread.join(timeout=10)
+        self._thread.join()
 
     def running(self) -> bool:
         return self._thread.is_alive()

@@ -25,13 +25,16 @@ FAILPOINT = "CIVIL_ORDERS_FAILPOINT"
 def publisher(
     broker: KafkaBroker, loop: asyncio.AbstractEventLoop, timeout: float = 30.0
 ) -> Publish:
-    """A blocking publish of a batch, for threads: sends every message without waiting for
-    each acknowledgement, then waits until the broker has acknowledged them all. Messages of
-    one key stay in order (the producer has one request in flight per partition)."""
+    """A blocking publish of a batch, for threads. The messages of one key (one aggregate)
+    go one after another, each once the broker has acknowledged the one before; different
+    keys go side by side. So a failure part-way never lets a later message of an aggregate
+    reach the broker before an earlier one: the producer cannot promise that on its own
+    without idempotence (which Tansu refuses), since a batch that fails is not retried ahead
+    of the next. The batch then comes again whole, and consumers drop the copies."""
 
-    async def publish_all(messages: Sequence[Message]) -> None:
-        sent = [
-            await broker.publish(
+    async def in_order(messages: list[Message]) -> None:
+        for message in messages:
+            acknowledged = await broker.publish(
                 message.value,
                 topic=message.topic,
                 key=message.key,
@@ -42,12 +45,23 @@ def publisher(
                 },
                 no_confirm=True,
             )
-            for message in messages
-        ]
-        await asyncio.gather(*sent)
+            await acknowledged
+
+    async def publish_all(messages: Sequence[Message]) -> None:
+        by_key: dict[tuple[str, bytes], list[Message]] = {}
+        for message in messages:
+            by_key.setdefault((message.topic, message.key), []).append(message)
+        async with asyncio.TaskGroup() as keys:  # one fails: the others stop sending
+            for chain in by_key.values():
+                keys.create_task(in_order(chain))
 
     def publish_blocking(messages: Sequence[Message]) -> None:
-        asyncio.run_coroutine_threadsafe(publish_all(messages), loop).result(timeout)
+        sending = asyncio.run_coroutine_threadsafe(publish_all(messages), loop)
+        try:
+            sending.result(timeout)
+        except TimeoutError:
+            sending.cancel()  # nothing more of this batch goes out once it is retried
+            raise
 
     return publish_blocking
 

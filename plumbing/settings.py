@@ -1,6 +1,6 @@
 """The one settings object, read from the environment and validated at start."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlparse
@@ -216,8 +216,9 @@ class Settings(BaseSettings):
     )
     clock_date: date | None = Field(
         default=None,
-        description="Fix the date the calendar and checks use, and that dates coming in "
-        "must not be after (tests and drills only); unset: the real date.",
+        description="The date it is when the service starts, for the calendar, the checks, "
+        "the times events record and the latest date accepted from outside; time moves on "
+        "from there (tests and drills only). Unset: the real date.",
     )
 
     @field_validator("database_url", "personal_keys_database_url")
@@ -238,10 +239,11 @@ class Settings(BaseSettings):
         return self.current_time().date()
 
     def current_time(self) -> datetime:
-        """Now, or noon on the fixed clock date."""
+        """Now: the one clock every service reads (with CLOCK_DATE, moved that many days)."""
+        now = datetime.now(UTC)
         if self.clock_date is None:
-            return datetime.now(UTC)
-        return datetime.combine(self.clock_date, time(12), UTC)
+            return now
+        return now + (self.clock_date - now.date())
 
     @classmethod
     def reference(cls) -> list[dict[str, str]]:

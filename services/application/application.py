@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -69,7 +69,7 @@ class ApplicationService(EventSourcedService):
             order_type="SHPO" if accepted.order_sought == "SHPO" else "SRO",
             subject=Subject(**accepted.subject.model_dump()),
             grounds=accepted.grounds,
-            opened_at=datetime.now(UTC),
+            opened_at=self.now(),
             trace=Trace.caused_by(envelope, "service:application"),
         )
         self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)

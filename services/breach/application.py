@@ -1,6 +1,5 @@
 """The breach service layer: its view of orders, and breaches recorded against them."""
 
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -118,7 +117,7 @@ class BreachService(EventSourcedService):
         self, breach_id: UUID, outcome: BreachOutcome, sentence: str | None, trace: Trace
     ) -> None:
         breach = self._breach(breach_id)
-        breach.record_outcome(outcome, sentence, datetime.now(UTC), trace)
+        breach.record_outcome(outcome, sentence, self.now(), trace)
         self.save(breach)
 
     def get_breach(self, breach_id: UUID) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The notification service layer: alerts requested from upstream events, then delivered."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 from uuid import UUID
@@ -135,7 +135,7 @@ class NotificationService(EventSourcedService):
             return
         team = self.teams.teams[alert.team]
         delivery = self._first_that_works(team.channels, alert, str(alert.id), alert.kind)
-        trace, now = self._trace(alert), datetime.now(UTC)
+        trace, now = self._trace(alert), self.now()
         if delivery.delivered:
             alert.mark_delivered(delivery.channel, delivery.attempts, now, trace)
         else:
@@ -149,7 +149,7 @@ class NotificationService(EventSourcedService):
         fallback = self.teams.teams[alert.team].fallback
         key, kind = f"{alert.id}:escalation", f"escalated: {alert.kind}"
         delivery = self._first_that_works([fallback], alert, key, kind)
-        trace, now = self._trace(alert), datetime.now(UTC)
+        trace, now = self._trace(alert), self.now()
         if delivery.delivered:
             alert.mark_escalation_sent(delivery.channel, delivery.attempts, now, trace)
         else:
@@ -179,7 +179,7 @@ class NotificationService(EventSourcedService):
         alert: Alert = self.load(alert_id, NotFound(f"no alert {alert_id}"))
         timeout = timedelta(seconds=self.settings.alert_ack_timeout_seconds)
         try:
-            alert.escalate_if_unacknowledged(timeout, datetime.now(UTC), self._trace(alert))
+            alert.escalate_if_unacknowledged(timeout, self.now(), self._trace(alert))
         except CommandRejected:
             return False
         self.save(alert)
@@ -187,7 +187,7 @@ class NotificationService(EventSourcedService):
 
     def acknowledge_alert(self, alert_id: UUID, trace: Trace) -> None:
         alert: Alert = self.load(alert_id, NotFound(f"no alert {alert_id}"))
-        alert.acknowledge(datetime.now(UTC), trace)
+        alert.acknowledge(self.now(), trace)
         self.save(alert)
 
     def get_alert(self, alert_id: UUID) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """The referral service layer: each method loads, calls one aggregate method, saves."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -135,7 +135,7 @@ class ReferralService(EventSourcedService):
         candidate: Candidate = self.load(candidate_id, NotFound(f"no candidate {candidate_id}"))
         if subject.nominal_id != candidate.suspect_nominal_id:
             raise CandidateIsAnotherPerson(candidate.suspect_nominal_id, subject.nominal_id)
-        now = datetime.now(UTC)
+        now = self.now()
         referral = Referral(
             district=candidate.district,
             district_reference=f"SCAN-{candidate.crime_reference}",
@@ -221,7 +221,7 @@ class ReferralService(EventSourcedService):
         record = self._subject_record(nominal_id)
         if self.personal.keys.find(nominal_id) is None and record.disposed_at is None:
             raise NothingHeldAbout()
-        record.dispose(reason, datetime.now(UTC), trace)
+        record.dispose(reason, self.now(), trace)
         self.save(record)
         key_id = self.personal.erase(nominal_id)
         assert key_id is not None
@@ -264,7 +264,7 @@ class ReferralService(EventSourcedService):
         if self._exists(referral_id):
             return referral_id
         subject = Subject(**referral.subject.model_dump())
-        now = datetime.now(UTC)
+        now = self.now()
         aggregate = Referral(
             district=referral.district,
             district_reference=referral.district_reference,
@@ -293,7 +293,7 @@ class ReferralService(EventSourcedService):
 
     def start_review(self, referral_id: UUID, trace: Trace) -> None:
         referral = self._get(referral_id)
-        referral.start_review(datetime.now(UTC), trace)
+        referral.start_review(self.now(), trace)
         self.save(referral)
 
     def accept_referral(
@@ -302,7 +302,7 @@ class ReferralService(EventSourcedService):
         """Accept, and assign to `caseworker` or else to the one with the fewest open cases.
         Returns the caseworker."""
         referral = self._get(referral_id)
-        now = datetime.now(UTC)
+        now = self.now()
         referral.accept(now, trace)
         if caseworker is None:
             caseworker, how = self._least_loaded_caseworker(), "least open caseload"
@@ -316,17 +316,17 @@ class ReferralService(EventSourcedService):
         self, referral_id: UUID, caseworker: str, reason: str, trace: Trace
     ) -> None:
         referral = self._get(referral_id)
-        referral.reassign(caseworker, reason, datetime.now(UTC), trace)
+        referral.reassign(caseworker, reason, self.now(), trace)
         self.save(referral)
 
     def return_referral(self, referral_id: UUID, questions: list[str], trace: Trace) -> None:
         referral = self._get(referral_id)
-        referral.return_for_information(questions, datetime.now(UTC), trace)
+        referral.return_for_information(questions, self.now(), trace)
         self.save(referral)
 
     def resubmit_referral(self, referral_id: UUID, answers: str, trace: Trace) -> None:
         referral = self._get(referral_id)
-        referral.resubmit(answers, datetime.now(UTC), trace)
+        referral.resubmit(answers, self.now(), trace)
         self.save(referral)
 
     def flag_if_overdue(self, referral_id: UUID) -> bool:
@@ -334,9 +334,7 @@ class ReferralService(EventSourcedService):
         referral = self._get(referral_id)
         trace = Trace("service:referral", referral_id, referral_id)
         try:
-            referral.flag_overdue(
-                self.settings.triage_service_level_days, self.settings.current_time(), trace
-            )
+            referral.flag_overdue(self.settings.triage_service_level_days, self.now(), trace)
         except CommandRejected:
             return False
         self.save(referral)
@@ -350,7 +348,7 @@ class ReferralService(EventSourcedService):
         self, referral_id: UUID, reason: DeclineReason, detail: str, trace: Trace
     ) -> None:
         referral = self._get(referral_id)
-        referral.decline(reason, detail, datetime.now(UTC), trace)
+        referral.decline(reason, detail, self.now(), trace)
         record = self._subject_record(referral.subject.nominal_id)
         record.close_referral(referral.id)
         self.save(referral, record)
@@ -378,7 +376,7 @@ class ReferralService(EventSourcedService):
             "received_at": referral.received_at.isoformat(),
             "hours_in_each_state": {
                 state: round(hours, 2)
-                for state, hours in referral.time_in_each_state(datetime.now(UTC)).items()
+                for state, hours in referral.time_in_each_state(self.now()).items()
             },
             "history": [
                 {"status": s.value, "by": by, "at": at.isoformat()}

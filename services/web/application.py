@@ -1,6 +1,5 @@
 """The web app's service layer: recording each look at personal data, and the log's policy."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -37,7 +36,7 @@ class WebService(EventSourcedService):
                 what=what,
                 purpose=purpose,
                 exported=exported,
-                at=datetime.now(UTC),
+                at=self.now(),
                 trace=trace,
             )
         )
@@ -48,7 +47,7 @@ class WebService(EventSourcedService):
         return policy is None or policy.logging
 
     def configure_access_log(self, logging: bool, reason: str, trace: Trace) -> None:
-        now = datetime.now(UTC)
+        now = self.now()
         policy = self._policy()
         if policy is None:
             policy = AccessLogPolicy.configure(logging, reason, now, trace)

@@ -83,7 +83,9 @@ def load_users(path: Path) -> dict[str, User]:
 
 
 def issue_token(settings: Settings, user: User, now: datetime | None = None) -> str:
-    """A token from the local issuer (the embedded stack and tests)."""
+    """A token from the local issuer (the embedded stack and tests). Its times are the real
+    clock's, not the services' (a drill's CLOCK_DATE): whoever checks a token checks it by
+    the real time, as the force's identity provider issues them."""
     now = now or datetime.now(UTC)
     claims = {
         **user.claims(),

@@ -67,7 +67,7 @@ async def test_on_its_end_date_an_order_expires_after_its_renewal_review(
 
 
 async def test_a_referral_left_untriaged_past_the_service_level_is_flagged_overdue(
-    future_client: Client,
+    future_stack: Stack, future_client: Client
 ) -> None:
     referral = await refer(future_client, Synthetic(seed=102), "north")
 
@@ -76,4 +76,12 @@ async def test_a_referral_left_untriaged_past_the_service_level_is_flagged_overd
         queue = (await future_client.get("referral", path)).json()
         return any(r["overdue"] for r in queue)
 
-    await eventually(overdue, 30, "the referral to be flagged overdue for triage")
+    assert not await overdue()  # received today, by the stack's clock
+    a_month_on = (TWO_YEARS_ON + timedelta(days=30)).isoformat()
+    future_stack.stop("referral")
+    future_stack.start("referral", env={"CLOCK_DATE": a_month_on})
+    try:
+        await eventually(overdue, 30, "the referral to be flagged overdue for triage")
+    finally:
+        future_stack.stop("referral")
+        future_stack.start("referral")

@@ -70,3 +70,22 @@ def test_the_contracts_and_plumbing_import_no_service_nor_the_command_line(folde
             assert root not in ("services", "civil_orders"), f"{path.name} imports {module}"
             if folder == "schemas":
                 assert root != "plumbing", f"schemas/{path.name} imports {module}"
+
+
+# The one clock (`Settings.current_time`); the real time where the contracts are judged before
+# a service gives them its clock; and a token's times, which its checker judges by real time.
+CLOCK_READERS = {"plumbing/settings.py", "schemas/dates.py", "services/web/auth.py"}
+NOW = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
+
+
+@pytest.mark.parametrize("folder", ["services", "plumbing", "schemas"])
+def test_nothing_asks_the_time_but_the_one_clock(folder: str) -> None:
+    for path in modules(folder):
+        if str(path.relative_to(ROOT)) in CLOCK_READERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                if isinstance(owner, ast.Name) and (owner.id, node.func.attr) in NOW:
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    pytest.fail(f"{where} asks {owner.id}.{node.func.attr}(): use the clock")
