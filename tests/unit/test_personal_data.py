@@ -5,6 +5,7 @@ events carry no plain personal data."""
 import base64
 import os
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -12,6 +13,7 @@ from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
     JSONTranscoder,
+    StoredEvent,
     UUIDAsHex,
 )
 from pydantic import ValidationError
@@ -127,13 +129,17 @@ def received() -> Referral:
     )
 
 
-def test_a_stored_event_holds_its_personal_fields_sealed_and_reads_back_whole() -> None:
-    data, referral = personal(), received()
-    mapper = SealingMapper(transcoder(), data, PERSONAL)
+def stored_referral(data: PersonalData) -> tuple[SealingMapper, Any, StoredEvent]:
+    """A referral's Received event, as the mapper stores it (and the mapper)."""
+    referral, mapper = received(), SealingMapper(transcoder(), data, PERSONAL)
     [event] = referral.collect_events()
-
     with sealing_with({referral.id: data.key_for(NOMINAL)}):
-        stored = mapper.to_stored_event(event)
+        return mapper, event, mapper.to_stored_event(event)
+
+
+def test_a_stored_event_holds_its_personal_fields_sealed_and_reads_back_whole() -> None:
+    mapper, event, stored = stored_referral(personal())
+
     read = mapper.to_domain_event(stored)
 
     for plain in (NAME, BORN.isoformat(), NOMINAL, "approaches", "CR/1/26"):
@@ -143,11 +149,7 @@ def test_a_stored_event_holds_its_personal_fields_sealed_and_reads_back_whole() 
 
 
 def test_after_erasure_a_stored_event_replays_with_its_personal_fields_erased() -> None:
-    data, referral = personal(), received()
-    mapper = SealingMapper(transcoder(), data, PERSONAL)
-    [event] = referral.collect_events()
-    with sealing_with({referral.id: data.key_for(NOMINAL)}):
-        stored = mapper.to_stored_event(event)
+    mapper, _, stored = stored_referral(data := personal())
 
     data.erase(NOMINAL)
     replayed = mapper.to_domain_event(stored).mutate(None)
