@@ -31,6 +31,7 @@ from plumbing.outbox import OutboxRecorder
 from plumbing.personal import (
     NOTHING_PERSONAL,
     PersonalData,
+    PersonalDataErased,
     PersonalFields,
     SealingMapper,
     sealing_with,
@@ -186,8 +187,14 @@ class EventSourcedService(Application[UUID]):
         return {aggregate_id: keys[nominal] for aggregate_id, nominal in nominals.items()}
 
     def sealer_for(self, aggregate: Any, event: DomainEventProtocol) -> Sealer | None:
-        """What seals the personal fields of the aggregate's wire event for `event`."""
-        return self._sealer(self.keys_of({aggregate.id: aggregate}).get(aggregate.id), event)
+        """What seals the personal fields of the aggregate's wire event for `event`, made
+        from the history: of a person erased since, nothing is left to seal (their fields
+        read as erased), so the message goes as it reads."""
+        try:
+            key_id = self.keys_of({aggregate.id: aggregate}).get(aggregate.id)
+        except PersonalDataErased:
+            return None
+        return self._sealer(key_id, event)
 
     def _sealer(self, key_id: UUID | None, event: DomainEventProtocol) -> Sealer | None:
         """Sealed for the event (by its stable id), so the same message is made from the

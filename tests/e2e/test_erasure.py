@@ -4,11 +4,13 @@ its hash chains, the read models and the figures stay whole."""
 
 import asyncio
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -20,13 +22,26 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import CASEWORKER, accept, alerts_for, grant, refer, team_managing
 from civil_orders.projections import named, verify_projections
 from civil_orders.scan import disposal_envelope
-from civil_orders.stack import Stack
+from civil_orders.stack import Stack, running_stack
 from civil_orders.synthetic import Synthetic
 from plumbing.chain import verify
 from schemas.district import DistrictDisposal, VictimAgeBand
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
 from tests.commands import cli
+from tests.conftest import FAST_ALERTS
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own (the session's `client` uses it here), so that the people erased
+    here are in no other test's history."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in FAST_ALERTS.items():
+            env.setenv(name, value)
+        with running_stack(Path(tmp_path_factory.mktemp("erasing")), usual_ports=False) as own:
+            yield own
+
 
 TODAY = date.today()
 MANAGER = "manager:mgr-1"
@@ -322,3 +337,16 @@ async def test_once_erased_a_person_is_nowhere_in_plain_text_and_the_history_sti
     assert all(report.intact for report in verify(stack.database_url))
     assert await verify_projections(stack.database_url, stack.urls(), named([]), QUIET) == []
     assert await evaluation(client) == before
+    # an outbox made again from the history holds what can no longer be sealed as erased
+    stack.stop("application")
+    with psycopg.connect(stack.database_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE application.outbox")
+    stack.start("application")
+    feed = (await client.get("application", "/events", {"limit": 5000})).json()["events"]
+    [remade] = [
+        e["event"]["payload"]
+        for e in feed
+        if e["event"]["event_type"] == "OrderGranted"
+        and e["event"]["payload"]["order_reference"] == reference
+    ]
+    assert (remade["subject_nominal_id"], remade["terms"][0]["wording"]) == (ERASED, ERASED)
