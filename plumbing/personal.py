@@ -102,8 +102,11 @@ class PersonalData:
         """Seals a plain JSON value (what the outbox hands a wire event's personal fields)."""
         return lambda value: self.seal(key_id, _json(value), context)
 
-    def sealed_for(self, nominal: str, value: Any) -> str:
-        """`value` (plain JSON) sealed with the key of the person `nominal` names."""
+    def sealed_for(self, nominal: str, value: Any) -> Any:
+        """`value` (plain JSON) sealed with the key of the person `nominal` names; of a person
+        erased (a history read since), the value as it reads."""
+        if nominal == ERASED:
+            return value
         return self.sealer(self.key_for(nominal))(value)
 
     def open_json(self, token: str) -> Any:

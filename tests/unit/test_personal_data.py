@@ -249,3 +249,10 @@ def test_a_value_sealed_again_for_the_same_event_is_the_same_text_and_for_anothe
     assert again[0] == again[1] != elsewhere
     assert unplaced[0] != unplaced[1]
     assert {data.open_json(sealed) for sealed in [*again, elsewhere, *unplaced]} == {NAME}
+
+
+def test_what_is_read_of_an_erased_person_is_written_again_as_it_reads() -> None:
+    data = personal()
+
+    assert data.sealed_for(ERASED, ERASED) == ERASED
+    assert data.open_json(data.sealed_for(NOMINAL, NOMINAL)) == NOMINAL
