@@ -20,6 +20,7 @@ Publish = Callable[[Sequence[Message]], None]
 # Set to "relay:published" (tests only), the process dies after publishing a batch and before
 # recording its position: the crash the relay's guarantees are proved against.
 FAILPOINT = "CIVIL_ORDERS_FAILPOINT"
+SETTING_UP_SECONDS = 60.0  # the most a move to a new cluster may take (a relay page: 30 s)
 
 
 def publisher(
@@ -113,10 +114,10 @@ async def follow_the_cluster(
         if now == seen:
             continue
         log.warning("the broker is a new Kafka cluster", was=seen, now=now)
-        try:
-            await apply_topics(bootstrap_servers)
-            await on_new_cluster(now)
-        except Exception:  # it went away again: all of it again, next time
+        try:  # a broker that goes away again mid-way must not hold this up for good
+            await asyncio.wait_for(apply_topics(bootstrap_servers), SETTING_UP_SECONDS)
+            await asyncio.wait_for(on_new_cluster(now), SETTING_UP_SECONDS)
+        except Exception:  # all of it again, next time (each step may be done again)
             log.exception("could not set up the new cluster; trying again", cluster=now)
             continue
         seen = now

@@ -175,11 +175,11 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             follower.start()
 
         async def move_to(new_cluster: str) -> None:
-            await consumers.rejoin(consumer_group(definition.name, new_cluster))
             if service is not None:  # followers[0] is its relay
                 await hop(followers[0].stop)
                 followers[0] = OutboxRelay(service, publish, new_cluster, config.relay_batch)
                 followers[0].start()
+            await consumers.rejoin(consumer_group(definition.name, new_cluster))
 
         watch = follow_the_cluster(
             config.kafka_bootstrap_servers, cluster, config.kafka_cluster_check_seconds, move_to
