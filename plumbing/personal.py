@@ -26,7 +26,8 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
 
-from plumbing.keystore import NONCE_BYTES, KeyStore, MasterKeys, PostgresKeys
+from plumbing.keystore import NONCE_BYTES, KeyStore, MasterKeys
+from plumbing.keytable import PostgresKeys
 from plumbing.settings import Settings
 from schemas.personal import ERASED, SEALED, Sealer, is_sealed, itemwise, sealed_key
 from schemas.refusals import CommandRejected
