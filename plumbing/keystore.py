@@ -33,6 +33,14 @@ class BadMasterKeys(ValueError):
         )
 
 
+class MasterKeyMissing(LookupError):
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            f"a key is wrapped by master key {version}, which PERSONAL_DATA_MASTER_KEYS does "
+            "not give this process: keep it there until `civil-orders keys rotate` has run"
+        )
+
+
 @dataclass(frozen=True)
 class MasterKeys:
     """The master keys by version; the newest wraps new keys, the others only unwrap."""
@@ -66,6 +74,8 @@ class MasterKeys:
         return version, nonce + master.encrypt(nonce, key, key_id.bytes)
 
     def unwrap(self, stored: "StoredKey") -> bytes:
+        if stored.master_version not in self.by_version:
+            raise MasterKeyMissing(stored.master_version)
         master = AESGCM(self.by_version[stored.master_version])
         nonce, sealed = stored.wrapped[:NONCE_BYTES], stored.wrapped[NONCE_BYTES:]
         return master.decrypt(nonce, sealed, stored.key_id.bytes)

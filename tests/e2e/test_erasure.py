@@ -3,17 +3,22 @@ are written, and once the key is destroyed nothing anywhere reads them, while th
 its hash chains, the read models and the figures stay whole."""
 
 import asyncio
+import base64
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -25,6 +30,8 @@ from civil_orders.scan import disposal_envelope
 from civil_orders.stack import Stack, running_stack
 from civil_orders.synthetic import Synthetic
 from plumbing.chain import verify
+from plumbing.personal import PersonalData
+from plumbing.settings import Settings
 from schemas.district import DistrictDisposal, VictimAgeBand
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
@@ -350,3 +357,43 @@ async def test_once_erased_a_person_is_nowhere_in_plain_text_and_the_history_sti
         and e["event"]["payload"]["order_reference"] == reference
     ]
     assert (remade["subject_nominal_id"], remade["terms"][0]["wording"]) == (ERASED, ERASED)
+
+
+async def test_rotating_the_master_key_rewraps_every_key_which_then_opens_with_it_alone(
+    stack: Stack,
+) -> None:
+    """On a database of its own: the stack's services know only the first master key."""
+    old, new = Settings.model_fields["personal_data_master_keys"].default, secrets.token_bytes(32)
+    newest = f"2:{base64.b64encode(new).decode()}"
+    url = await scratch_database(stack.database_url)
+    before = scratch_settings(url, old.get_secret_value())
+    sealed = PersonalData.from_settings(before).sealed_for("SYN-ROT-1", "Synthetic Person")
+
+    env = {**stack.env(), "PERSONAL_DATA_MASTER_KEYS": f"{old.get_secret_value()},{newest}"}
+    command = [sys.executable, "-m", "civil_orders", "keys", "rotate", "--database-url", url]
+    rotated = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
+    )
+    after = PersonalData.from_settings(scratch_settings(url, newest), create=False)
+
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    assert "1 key(s) re-wrapped under master key 2" in rotated.stdout
+    assert after.open_json(sealed) == "Synthetic Person"
+
+
+async def scratch_database(database_url: str) -> str:
+    name = f"keys_{secrets.token_hex(6)}"
+    server = await asyncpg.connect(database_url)
+    try:
+        await server.execute(f"CREATE DATABASE {name}")
+    finally:
+        await server.close()
+    return urlsplit(database_url)._replace(path=f"/{name}").geturl()
+
+
+def scratch_settings(url: str, master_keys: str) -> Settings:
+    return Settings(
+        database_url=url,
+        kafka_bootstrap_servers="(not used)",
+        personal_data_master_keys=SecretStr(master_keys),
+    )
