@@ -65,6 +65,11 @@ projections_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(projections_app, name="projections")
+keys_app = typer.Typer(
+    help="People's keys: personal data is sealed with them, erased by destroying them.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
 console = Console()
 
 DataDir = Annotated[
@@ -679,6 +684,51 @@ def projections_rebuild(
     for name, events in applied.items():
         console.print(f"{name}: rebuilt from {events} events and swapped in")
     console.print(f"done in {seconds:.1f} s")
+
+
+@app.command()
+def erase(
+    nominal: Annotated[str, typer.Argument(help="The person's nominal id.")],
+    reason: Annotated[
+        str, typer.Option(help="Why their personal data is disposed of: recorded with it.")
+    ],
+    by: Annotated[
+        str, typer.Option(help="Who decided it: recorded as the actor.")
+    ] = "manager:command-line",
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Erase a person's personal data: the disposal is recorded (who, when, why), then the key
+    it is sealed with is destroyed, so it reads as [erased] in every store, topic, read model
+    and export, while the history, its hash chains and its figures stay whole. Refused while
+    an order against the person is in force."""
+    from civil_orders.client import Client
+    from civil_orders.stack import attached_or_running_stack
+
+    with attached_or_running_stack(data_dir, console) as stack:
+
+        async def go() -> dict[str, str]:
+            async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                body = {"nominal_id": nominal, "reason": reason}
+                erased: dict[str, str] = await client.command(
+                    "referral", "/subjects/erase", by, body
+                )
+                return erased
+
+        erased = asyncio.run(go())
+    console.print(f"Erased: the disposal is recorded and key {erased['key_id']} is destroyed.")
+
+
+@keys_app.command("rotate")
+def keys_rotate(database_url: DatabaseUrl) -> None:
+    """Re-wrap every person's key under the newest master key in PERSONAL_DATA_MASTER_KEYS;
+    then the older master keys can be retired."""
+    from plumbing.personal import PersonalData
+    from plumbing.settings import Settings
+
+    settings = Settings(database_url=database_url, kafka_bootstrap_servers="(not used)")
+    keys = PersonalData.from_settings(settings).keys
+    count = keys.rotate()
+    console.print(f"{count} key(s) re-wrapped under master key {keys.master.current}")
 
 
 @app.command()

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import Policy, hop
+from plumbing.personal import PersonalData
 from schemas.envelope import Envelope
 from schemas.refusals import CommandRejected
 from schemas.topics import Topic, topic_of
@@ -77,7 +78,9 @@ async def _raw_bodies(message: StreamMessage[object]) -> object:
 
 class Consumers:
     """A service's one consumer: its policies, registered one event type at a time, under the
-    service's consumer group. Events of other types on the same topics are passed over."""
+    service's consumer group. Events of other types on the same topics are passed over. Given
+    `personal`, events reach the policies with their personal fields opened; read models'
+    batch handlers get them as they came (sealed)."""
 
     def __init__(
         self,
@@ -86,12 +89,14 @@ class Consumers:
         dead_letters: DeadLetters,
         run: Runner = one_at_a_time,
         fetching: Fetching = Fetching(),
+        personal: PersonalData | None = None,
     ) -> None:
         self.broker = broker
         self.group = group
         self.dead_letters = dead_letters
         self.run = run
         self.fetching = fetching
+        self.personal = personal
         self._policies: dict[type[Envelope], Policy] = {}
         self._handlers: dict[type[Envelope], BatchHandler] = {}
         self._topics: dict[str, Topic] = {}
@@ -157,12 +162,11 @@ class Consumers:
         batches: dict[BatchHandler, list[Envelope]] = {}
         refused: list[tuple[ConsumerRecord, str]] = []
         origin: dict[int, ConsumerRecord] = {}
-        for record in records:
-            source = self._topics[record.topic]
-            try:
-                envelope = source.parse(record.value or b"")
-            except ValidationError as error:
-                refused.append((record, f"invalid {source.name} message: {describe(error)}"))
+        # opening personal fields may read keys from the key store: off the event loop
+        parsed = await hop(self._parse_all, records) if self.personal else self._parse_all(records)
+        for record, envelope in parsed:
+            if isinstance(envelope, str):
+                refused.append((record, envelope))
                 continue
             origin[id(envelope)] = record
             if (policy := self._policies.get(type(envelope))) is not None:
@@ -176,6 +180,23 @@ class Consumers:
         for record, reason in refused:
             await self._dead_letter(record, reason)
         self._log(work, batches, started)
+
+    def _parse_all(
+        self, records: Sequence[ConsumerRecord]
+    ) -> list[tuple[ConsumerRecord, Envelope | str]]:
+        """Each record's envelope, or why it is not one."""
+        parsed: list[tuple[ConsumerRecord, Envelope | str]] = []
+        opener = None
+        if self.personal is not None:
+            self.personal.prepare(record.value or b"" for record in records)
+            opener = self.personal.open_json
+        for record in records:
+            source = self._topics[record.topic]
+            try:
+                parsed.append((record, source.parse(record.value or b"", opener)))
+            except ValidationError as error:
+                parsed.append((record, f"invalid {source.name} message: {describe(error)}"))
+        return parsed
 
     @staticmethod
     def _log(

@@ -3,7 +3,7 @@
 import asyncio
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
@@ -28,8 +28,17 @@ from psycopg import sql
 
 from plumbing import chain, outbox
 from plumbing.outbox import OutboxRecorder
+from plumbing.personal import (
+    NOTHING_PERSONAL,
+    PersonalData,
+    PersonalDataErased,
+    PersonalFields,
+    SealingMapper,
+    sealing_with,
+)
 from plumbing.settings import Settings
 from schemas.envelope import Envelope, Payload
+from schemas.personal import Sealer
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
 
@@ -121,9 +130,11 @@ class BatchRepository(Repository[UUID]):
 
 class EventSourcedService(Application[UUID]):
     """One per bounded context. Events live in the service's own PostgreSQL schema, each
-    with its wire message (`to_wire`) in the outbox beside them."""
+    with its wire message (`to_wire`) in the outbox beside them; their personal fields
+    (`personal_fields`) are sealed in both with the key of the person they are about."""
 
     value_types: ClassVar[tuple[type, ...]] = ()
+    personal_fields: ClassVar[PersonalFields] = NOTHING_PERSONAL
 
     @staticmethod
     def to_wire(
@@ -137,6 +148,7 @@ class EventSourcedService(Application[UUID]):
         `read_only`, as an auditor reads it: nothing created (a role that may only read will
         do) and every state rebuilt from the hash-chained events alone (no snapshots)."""
         self.settings = settings
+        self.personal = PersonalData.from_settings(settings, create=not read_only)
         self._units = threading.local()
         env = settings.postgres_env(schema=self.name)
         env["PROCESS_RECORDER_TOPIC"] = f"{OutboxRecorder.__module__}:{OutboxRecorder.__name__}"
@@ -149,8 +161,48 @@ class EventSourcedService(Application[UUID]):
         with self.process_recorder.datastore.transaction(commit=True) as cursor:
             chain.install(cursor, self.name, self.process_recorder.events_table_name)
         outbox.install(
-            self.process_recorder, self.name, type(self).to_wire, self.mapper.to_domain_event
+            self.process_recorder,
+            self.name,
+            type(self).to_wire,
+            self.mapper.to_domain_event,
+            self.sealer_for,
         )
+
+    def close(self) -> None:
+        super().close()
+        self.personal.close()
+
+    def construct_mapper(self) -> SealingMapper:
+        return SealingMapper(self.construct_transcoder(), self.personal, self.personal_fields)
+
+    def keys_of(self, aggregates: Mapping[UUID, Any]) -> dict[UUID, UUID]:
+        """The key of the person each aggregate is about, for those that hold personal data
+        (the keys of people first seen made at once)."""
+        nominals = {
+            aggregate_id: nominal
+            for aggregate_id, aggregate in aggregates.items()
+            if (nominal := self.personal_fields.nominal(type(aggregate), vars(aggregate)))
+        }
+        keys = self.personal.keys_for(nominals.values())
+        return {aggregate_id: keys[nominal] for aggregate_id, nominal in nominals.items()}
+
+    def sealer_for(self, aggregate: Any, event: DomainEventProtocol) -> Sealer | None:
+        """What seals the personal fields of the aggregate's wire event for `event`, made
+        from the history: of a person erased since, nothing is left to seal (their fields
+        read as erased), so the message goes as it reads."""
+        try:
+            key_id = self.keys_of({aggregate.id: aggregate}).get(aggregate.id)
+        except PersonalDataErased:
+            return None
+        return self._sealer(key_id, event)
+
+    def _sealer(self, key_id: UUID | None, event: DomainEventProtocol) -> Sealer | None:
+        """Sealed for the event (by its stable id), so the same message is made from the
+        history again byte for byte."""
+        if key_id is None:
+            return None
+        wire_id = outbox.event_id(event.originator_id, event.originator_version)
+        return self.personal.sealer(key_id, wire_id.bytes)
 
     def now(self) -> datetime:
         """What time it is, by the service's one clock (see `Settings.current_time`)."""
@@ -282,15 +334,18 @@ class EventSourcedService(Application[UUID]):
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Record the events with their wire messages, made from the aggregates as they stood
         just after each event (the library calls this for every save)."""
+        keys = self.keys_of(processing_event.aggregates)
         wired, _ = outbox.wire_all(
             type(self).to_wire,
             self.name,
             processing_event.events,
             processing_event.aggregates,
             self._state_before,
+            lambda aggregate, event: self._sealer(keys.get(aggregate.id), event),
         )
         processing_event.saved_kwargs.update(outbox=wired)
-        return super()._record(processing_event)
+        with sealing_with(keys):
+            return super()._record(processing_event)
 
     def _state_before(self, event: DomainEventProtocol) -> Any:
         if event.originator_version == 1:

@@ -22,11 +22,15 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from schemas.envelope import Envelope, Payload
+from schemas.personal import SEAL, Sealer
 from schemas.topics import topic_of
 
 # Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
 # class and payload, or None to keep the event private to the service.
 ToWire = Callable[[DomainEventProtocol, Any], tuple[type[Envelope], Payload] | None]
+# What seals the personal fields of a wire event, given its aggregate as it stood just after
+# it (None: the aggregate holds none)
+SealerOf = Callable[[Any, DomainEventProtocol], Sealer | None]
 
 
 def event_id(originator_id: UUID, version: int) -> UUID:
@@ -68,7 +72,12 @@ class Wired:
 
     @classmethod
     def of(
-        cls, event: DomainEventProtocol, kind: type[Envelope], payload: Payload, producer: str
+        cls,
+        event: DomainEventProtocol,
+        kind: type[Envelope],
+        payload: Payload,
+        producer: str,
+        seal: Sealer | None = None,
     ) -> "Wired":
         trace = event.trace  # type: ignore[attr-defined]
         envelope = kind(  # type: ignore[call-arg]  # the subclass fixes the type
@@ -83,7 +92,7 @@ class Wired:
             actor=trace.actor,
             payload=payload,
         )
-        value = envelope.model_dump_json().encode()
+        value = envelope.model_dump_json(context={SEAL: seal} if seal else None).encode()
         assert value.count(_PENDING) == 1, "the position must be fillable"
         topic = topic_of(kind).name
         key = str(event.originator_id).encode()
@@ -100,9 +109,11 @@ def wire_all(
     events: Sequence[DomainEventProtocol],
     latest: Mapping[UUID, Any],
     before: Callable[[DomainEventProtocol], Any],
+    sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> tuple[list[Wired | None], dict[UUID, Any]]:
     """The wire message of each event (None for private ones), each made from its aggregate
-    as it stood just after it, and the aggregates as they stand after all of them.
+    as it stood just after it (and its personal fields sealed for the person the aggregate
+    is about), and the aggregates as they stand after all of them.
 
     An aggregate with one event among `events` is taken from `latest` as it is; one with
     several is replayed from `before(its first event)`, its state just before that event
@@ -118,7 +129,8 @@ def wire_all(
             state = current[key] if key in current else before(event)
             current[key] = cast(Any, event).mutate(state)
         mapped = to_wire(event, current[key])
-        wired.append(Wired.of(event, *mapped, producer) if mapped else None)
+        seal = sealer_of(current[key], event) if mapped else None
+        wired.append(Wired.of(event, *mapped, producer, seal) if mapped else None)
     return wired, current
 
 
@@ -267,6 +279,7 @@ def install(
     producer: str,
     to_wire: ToWire,
     to_domain_event: Callable[[Any], DomainEventProtocol],
+    sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> None:
     """Create the outbox; where events were stored before it existed, make their messages
     now, in log order, in the same transaction (so a crash leaves no half-filled outbox)."""
@@ -282,7 +295,12 @@ def install(
         while notifications := recorder.select_notifications(after, page, inclusive_of_start=False):
             events = [to_domain_event(n) for n in notifications]
             wired, after_page = wire_all(
-                to_wire, producer, events, {}, lambda event: states.get(event.originator_id)
+                to_wire,
+                producer,
+                events,
+                {},
+                lambda event: states.get(event.originator_id),
+                sealer_of,
             )
             states.update(after_page)
             recorder.write_outbox(curs, wired, [n.id for n in notifications])

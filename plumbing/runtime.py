@@ -157,7 +157,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         run = service.process_batch if service is not None else one_at_a_time
         cluster = await cluster_id(config.kafka_bootstrap_servers)
         group = consumer_group(definition.name, cluster)
-        consumers = Consumers(broker, group, dead_letters, run, fetching)
+        personal = service.personal if service is not None else None
+        consumers = Consumers(broker, group, dead_letters, run, fetching, personal)
         definition.subscribe(consumers, service, config)
         for projection in definition.projections:
             async with pool.acquire() as connection:

@@ -8,6 +8,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from plumbing.keystore import MasterKeys
+
 PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "civil_orders" / "config"
 
 SERVICE_PORTS = {
@@ -185,6 +187,33 @@ class Settings(BaseSettings):
         "sign one with `AUTH_KEY`, which only the local issuer's shared secret allows.",
         json_schema_extra={"secret": True},
     )
+    personal_data_master_keys: SecretStr = Field(
+        default=SecretStr("1:le89kw7aIkUz3GVfdZHW4BPrOzilk4KlmIjV8lMAdmk="),
+        description="Master keys that wrap each person's key: VERSION:BASE64 (32 random "
+        "bytes) pairs separated by commas. The highest version wraps new keys; keep older "
+        "ones until `civil-orders keys rotate` has re-wrapped every key, then retire them. "
+        "In production, from the force's secret store (or a KMS); never the default.",
+    )
+    personal_data_lookup_key: SecretStr = Field(
+        default=SecretStr("embedded-stack-personal-data-lookup-key-change-me"),
+        description="Secret that turns a nominal into the key store's lookup (HMAC-SHA256), "
+        "so the key store lists no nominals. Set it once, from the secret store: changed, "
+        "everyone would get a second key, and erasing a person would miss their first.",
+    )
+    personal_keys_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the key store (schema `keys`); unset: DATABASE_URL. "
+        "Point it at a database of its own with its own role in production.",
+        json_schema_extra={"secret": True},
+    )
+    personal_key_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="Longest a process keeps a person's opened key in memory: each forgets "
+        "a destroyed key when the key store's notice arrives, and within this time should "
+        "it miss one.",
+    )
     clock_date: date | None = Field(
         default=None,
         description="The date it is when the service starts, for the calendar, the checks, "
@@ -192,11 +221,17 @@ class Settings(BaseSettings):
         "from there (tests and drills only). Unset: the real date.",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "personal_keys_database_url")
     @classmethod
-    def _is_postgres(cls, value: str) -> str:
-        if urlparse(value).scheme not in ("postgres", "postgresql"):
+    def _is_postgres(cls, value: str | None) -> str | None:
+        if value is not None and urlparse(value).scheme not in ("postgres", "postgresql"):
             raise ValueError("must be a postgresql:// URL")
+        return value
+
+    @field_validator("personal_data_master_keys")
+    @classmethod
+    def _are_master_keys(cls, value: SecretStr) -> SecretStr:
+        MasterKeys.parse(value.get_secret_value())
         return value
 
     def current_date(self) -> date:

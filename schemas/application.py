@@ -9,11 +9,12 @@ from pydantic import Field
 
 from schemas.common import OrderType, Term
 from schemas.envelope import Envelope, Payload
+from schemas.personal import Personal
 
 
 class ApplicationOpened(Payload):
     referral_id: UUID
-    subject_nominal_id: str = Field(examples=["N100234"])
+    subject_nominal_id: Personal[str] = Field(examples=["N100234"])
     district: str
     order_type: OrderType
 
@@ -44,7 +45,7 @@ class ApplicationStageChanged(Payload):
         examples=["granted"],
     )
     decided_on: date | None = Field(description="When decided, the date of the decision.")
-    reason: str | None = Field(
+    reason: Personal[str | None] = Field(
         description="Why: QA gaps, legal services' comments, a refusal or withdrawal reason.",
         examples=["no evidence for the element: act done"],
     )
@@ -63,7 +64,7 @@ class OrderGranted(Payload):
     application_id: UUID
     order_type: OrderType
     interim: bool = Field(description="An interim order, pending the main application.")
-    subject_nominal_id: str = Field(examples=["N100234"])
+    subject_nominal_id: Personal[str] = Field(examples=["N100234"])
     district: str
     court: str = Field(examples=["Northtown Magistrates' Court"])
     made_on: date
@@ -91,7 +92,7 @@ class OrderReallocated(Payload):
     from_team: str = Field(examples=["mosovo-north"])
     team: str = Field(description="The team that manages the order now.", examples=["mosovo-east"])
     district: str = Field(description="The district the order was made in.")
-    reason: str = Field(examples=["subject moved to the east district"])
+    reason: Personal[str] = Field(examples=["subject moved to the east district"])
 
 
 class OrderAllocatedV1(Envelope):
@@ -142,7 +143,7 @@ class OrderRenewalReviewDueV1(Envelope):
 
 class OrderExpired(Payload):
     order_reference: str = Field(examples=["ORD-2026-000001"])
-    subject_nominal_id: str = Field(examples=["N100234"])
+    subject_nominal_id: Personal[str] = Field(examples=["N100234"])
     reason: str = Field(examples=["it reached its end date", "replaced by ORD-2026-000002"])
     team: str | None
     ended_on: date

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field
 
 from schemas.envelope import Envelope, Payload
+from schemas.personal import Personal
 
 
 class BreachRecorded(Payload):
@@ -19,7 +20,7 @@ class BreachRecorded(Payload):
     district: str
     report_reference: str
     occurred_at: AwareDatetime
-    condition_breached: str
+    condition_breached: Personal[str]
     breach_number: int = Field(
         ge=1, description="How many breaches the subject has had, this one included."
     )
@@ -36,7 +37,7 @@ class BreachOutcome(StrEnum):
 class BreachOutcomeRecorded(Payload):
     order_reference: str
     outcome: BreachOutcome
-    sentence: str | None = Field(description="Only on conviction.")
+    sentence: Personal[str | None] = Field(description="Only on conviction.")
 
 
 class BreachRecordedV1(Envelope):

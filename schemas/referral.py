@@ -9,6 +9,7 @@ from pydantic import Field
 
 from schemas.common import OrderSought, Subject
 from schemas.envelope import Envelope, Payload
+from schemas.personal import Personal
 
 
 class ReferralReceived(Payload):
@@ -45,7 +46,7 @@ class ReferralStatusChanged(Payload):
         description="The caseworker the referral is with, once assigned.",
         examples=["caseworker:cw-1"],
     )
-    reason: str | None = Field(
+    reason: Personal[str | None] = Field(
         description="Why, where the change has one: a decline or reassignment reason.",
         examples=["does not meet the threshold"],
     )
@@ -64,8 +65,8 @@ class ReferralAccepted(Payload):
     district: str = Field(examples=["north"])
     subject: Subject
     order_sought: OrderSought
-    grounds: str
-    crime_references: list[str]
+    grounds: Personal[str]
+    crime_references: Personal[list[str]]
     accepted_by: str = Field(examples=["caseworker:cw-1"])
 
 
@@ -80,7 +81,7 @@ class ReferralAcceptedV1(Envelope):
 class ProactiveCandidateIdentified(Payload):
     district: str = Field(examples=["north"])
     crime_reference: str = Field(examples=["CR/4411/25"])
-    suspect_nominal_id: str = Field(examples=["N100234"])
+    suspect_nominal_id: Personal[str] = Field(examples=["N100234"])
     score: int
     rules_fired: list[str] = Field(examples=[["offence category: sexual offence"]])
     rules_version: str = Field(description="Version of the screening rules that flagged it.")

@@ -30,6 +30,7 @@ from schemas.notification import (
     AlertFailedV1,
     AlertRequestedV1,
 )
+from schemas.personal import OPEN, Opener
 from schemas.referral import (
     ProactiveCandidateIdentifiedV1,
     ReferralAcceptedV1,
@@ -57,9 +58,10 @@ class Topic:
         tagged: Any = Annotated[union, Field(discriminator="event_type")]
         return TypeAdapter(tagged)
 
-    def parse(self, raw: bytes) -> Envelope:
-        """Validate raw message bytes as one of this topic's events."""
-        return self._adapter.validate_json(raw)
+    def parse(self, raw: bytes, opener: Opener | None = None) -> Envelope:
+        """Validate raw message bytes as one of this topic's events; with an `opener`, its
+        personal fields are opened (see `schemas.personal`), else kept sealed."""
+        return self._adapter.validate_json(raw, context={OPEN: opener} if opener else None)
 
     def validate(self, data: object) -> Envelope:
         """Validate decoded JSON as one of this topic's events."""

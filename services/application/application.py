@@ -23,6 +23,7 @@ from services.application.domain import (
     Subject,
     Term,
 )
+from services.application.personal import PERSONAL
 from services.application.wire import to_wire
 
 
@@ -44,6 +45,7 @@ class UnknownTeam(CommandRejected):
 class ApplicationService(EventSourcedService):
     name = "application"
     to_wire = staticmethod(to_wire)
+    personal_fields = PERSONAL
     value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
     snapshotting_intervals = every_interval(Order)
 

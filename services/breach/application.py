@@ -17,6 +17,7 @@ from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from schemas.refusals import NotFound
 from schemas.trace import Trace
 from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
+from services.breach.personal import PERSONAL
 from services.breach.wire import to_wire
 
 
@@ -28,6 +29,7 @@ class UnknownOrder(NotFound):
 class BreachService(EventSourcedService):
     name = "breach"
     to_wire = staticmethod(to_wire)
+    personal_fields = PERSONAL
     value_types = (Term,)
     snapshotting_intervals = every_interval(SubjectBreaches, KnownOrder)
 

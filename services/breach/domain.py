@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -158,6 +159,7 @@ class Breach(Aggregate):
         report_reference: str
         order_id: UUID
         order_reference: str
+        subject_nominal_id: str | None
         team: str | None
         occurred_at: datetime
         location: str
@@ -166,6 +168,12 @@ class Breach(Aggregate):
         reporting_officer: str
         breach_number: int
         trace: Trace
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["subject_nominal_id"] = None  # recorded before breaches named their subject
 
     class OutcomeRecorded(Aggregate.Event):
         outcome: BreachOutcome
@@ -200,6 +208,7 @@ class Breach(Aggregate):
             report_reference=report_reference,
             order_id=order.order_id,
             order_reference=order.reference,
+            subject_nominal_id=order.subject_nominal_id,
             team=order.team,
             occurred_at=occurred_at,
             location=location,
@@ -219,6 +228,7 @@ class Breach(Aggregate):
         report_reference: str,
         order_id: UUID,
         order_reference: str,
+        subject_nominal_id: str | None,
         team: str | None,
         occurred_at: datetime,
         location: str,
@@ -232,6 +242,7 @@ class Breach(Aggregate):
         self.report_reference = report_reference
         self.order_id = order_id
         self.order_reference = order_reference
+        self.subject_nominal_id = subject_nominal_id
         self.team = team
         self.occurred_at = occurred_at
         self.location = location

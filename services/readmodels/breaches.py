@@ -10,6 +10,7 @@ from plumbing.paging import Count
 from plumbing.readmodel import Projection, Write
 from schemas.application import OrderGrantedV1
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
+from schemas.personal import pseudonym
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.breaches (
@@ -26,9 +27,11 @@ CREATE TABLE IF NOT EXISTS {schema}.breaches (
 );
 CREATE INDEX IF NOT EXISTS breaches_by_order ON {schema}.breaches (order_reference);
 CREATE INDEX IF NOT EXISTS breaches_by_time ON {schema}.breaches (occurred_at, breach_id);
--- who each order is about, from the grant: breaches are counted against people
+-- who each order is about, from the grant: breaches are counted against people, each known
+-- by the id of their key (their nominal is sealed with it, differently on each order)
 CREATE TABLE IF NOT EXISTS {schema}.order_subjects (
     order_reference text PRIMARY KEY,
+    subject text NOT NULL,
     subject_nominal_id text NOT NULL,
     order_type text NOT NULL
 );
@@ -57,8 +60,9 @@ def outcome(e: BreachOutcomeRecordedV1) -> list[Write]:
 def order_granted(e: OrderGrantedV1) -> list[Write]:
     p = e.payload
     return [Write(
-        "INSERT INTO {schema}.order_subjects VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        (p.order_reference, p.subject_nominal_id, p.order_type.value),
+        "INSERT INTO {schema}.order_subjects VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        (p.order_reference, pseudonym(p.subject_nominal_id), p.subject_nominal_id,
+         p.order_type.value),
     )]  # fmt: skip
 
 
@@ -107,7 +111,7 @@ BreacherKey = tuple[Count, str]
 
 
 def breacher_key(row: dict[str, Any]) -> BreacherKey:
-    return row["breaches"], row["subject_nominal_id"]
+    return row["breaches"], row["subject"]
 
 
 async def get_repeat_breachers(
@@ -116,12 +120,13 @@ async def get_repeat_breachers(
     """Subjects with `at_least` breaches across all their orders, most first."""
     breaches, subject = after or (None, None)
     rows = await pool.fetch(
-        """SELECT s.subject_nominal_id, count(*) AS breaches,
-                  count(DISTINCT b.order_reference) AS orders, max(b.occurred_at) AS latest
+        """SELECT s.subject, min(s.subject_nominal_id) AS subject_nominal_id,
+                  count(*) AS breaches, count(DISTINCT b.order_reference) AS orders,
+                  max(b.occurred_at) AS latest
            FROM rm_breaches.breaches b JOIN rm_breaches.order_subjects s USING (order_reference)
-           GROUP BY s.subject_nominal_id HAVING count(*) >= $1
-             AND ($2::bigint IS NULL OR (-count(*), s.subject_nominal_id) > (-$2, $3::text))
-           ORDER BY breaches DESC, s.subject_nominal_id LIMIT $4""",
+           GROUP BY s.subject HAVING count(*) >= $1
+             AND ($2::bigint IS NULL OR (-count(*), s.subject) > (-$2, $3::text))
+           ORDER BY breaches DESC, s.subject LIMIT $4""",
         at_least, breaches, subject, limit,
     )  # fmt: skip
     return [dict(row) for row in rows]

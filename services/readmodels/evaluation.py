@@ -201,7 +201,7 @@ async def _time_to_order(db: asyncpg.Connection, start: date, end: date) -> dict
 
 BREACHES_IN_PERIOD = f"""
     WITH b AS (
-        SELECT b.order_reference, s.subject_nominal_id AS subject,
+        SELECT b.order_reference, s.subject,
                coalesce(s.order_type, 'not known') AS order_type
         FROM rm_breaches.breaches b LEFT JOIN rm_breaches.order_subjects s USING (order_reference)
         WHERE (b.occurred_at AT TIME ZONE '{LOCAL_TIME}')::date BETWEEN $1 AND $2)

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from plumbing.eventstore import hop
 from plumbing.paging import Page, paged
+from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
 from schemas.refusals import NotFound
 from services.readmodels import alerts, audit, breaches, caseload, orders
@@ -28,6 +30,13 @@ Day = Annotated[
     date,
     Query(ge=date(1900, 1, 1), le=date(2199, 12, 31), description="From 1900 to 2199."),
 ]
+
+
+async def revealed(request: Request, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with their personal fields opened (the tables hold them sealed): `[erased]`
+    where the person's key has been destroyed."""
+    personal: PersonalData = request.app.state.personal
+    return await hop(personal.reveal, rows)
 
 
 @router.get("/caseload")
@@ -67,7 +76,7 @@ async def order_register(
     in_force = None if include_ended else True
     which = orders.OrderFilter(team, district, in_force, renewal_due, order_reference)
     rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch)
-    return page.of(rows, orders.order_key)
+    return page.of(await revealed(request, rows), orders.order_key)
 
 
 @router.get("/breaches")
@@ -81,7 +90,7 @@ async def breach_register(
     a time."""
     pool = request.app.state.pool
     rows = await breaches.get_breaches(pool, order_reference, team, page.after, page.fetch)
-    return page.of(rows, breaches.breach_key)
+    return page.of(await revealed(request, rows), breaches.breach_key)
 
 
 @router.get("/breaches/repeat-breachers")
@@ -94,7 +103,7 @@ async def repeat_breachers(
     at a time."""
     pool = request.app.state.pool
     rows = await breaches.get_repeat_breachers(pool, at_least, page.after, page.fetch)
-    return page.of(rows, breaches.breacher_key)
+    return page.of(await revealed(request, rows), breaches.breacher_key)
 
 
 @router.get("/alerts")
@@ -117,7 +126,7 @@ async def case_events(
     found = await audit.get_case_events(request.app.state.pool, case, page.after, page.fetch)
     if not found and page.after is None:
         raise NotFound(f"no case is known by {case!r}")
-    return page.of(found, audit.event_key)
+    return page.of(await revealed(request, found), audit.event_key)
 
 
 @router.get("/evaluation")
@@ -142,4 +151,5 @@ definition = ServiceDefinition(
     application=None,
     router=router,
     projections=PROJECTIONS,
+    state=lambda settings: {"personal": PersonalData.from_settings(settings)},
 )

@@ -8,9 +8,14 @@ from uuid import UUID
 from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
-from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
-from schemas.common import OrderSought
-from schemas.common import Subject as WireSubject
+from schemas.application import (
+    ApplicationOpenedV1,
+    ApplicationStage,
+    ApplicationStageChangedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+)
+from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRules, ScreeningRulesPublishedV1
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.envelope import Envelope
@@ -26,6 +31,7 @@ from services.referral.domain import (
     SuspectDisposals,
     referral_date,
 )
+from services.referral.personal import PERSONAL
 from services.referral.queue import open_caseloads
 from services.referral.screening import Disposal, screen
 from services.referral.wire import to_wire
@@ -41,9 +47,15 @@ class CandidateIsAnotherPerson(CommandRejected):
         super().__init__(f"the candidate is nominal {flagged}, not {given}")
 
 
+class NothingHeldAbout(NotFound):
+    def __init__(self) -> None:
+        super().__init__("no personal data is held about that person")
+
+
 class ReferralService(EventSourcedService):
     name = "referral"
     to_wire = staticmethod(to_wire)
+    personal_fields = PERSONAL
     value_types = (Subject,)
     snapshotting_intervals = every_interval(SuspectDisposals, SubjectRecord)
 
@@ -113,7 +125,7 @@ class ReferralService(EventSourcedService):
     def promote_candidate(
         self,
         candidate_id: UUID,
-        subject: WireSubject,
+        subject: ReferredSubject,
         order_sought: OrderSought,
         grounds: str,
         trace: Trace,
@@ -175,6 +187,17 @@ class ReferralService(EventSourcedService):
             lambda record: record.open_application(envelope.aggregate_id, opened.referral_id),
         )
 
+    def when_application_decided_close_it(self, envelope: ApplicationStageChangedV1) -> None:
+        """An application decided without an order is no longer open casework (one granted
+        is closed by its order)."""
+        decided = envelope.payload
+        if decided.stage is not ApplicationStage.DECIDED:
+            return
+        nominal = self._get(decided.referral_id).subject.nominal_id
+        self._note_on_record(
+            envelope, nominal, lambda record: record.close_application(envelope.aggregate_id)
+        )
+
     def when_order_granted_note_it(self, envelope: OrderGrantedV1) -> None:
         granted = envelope.payload
         self._note_on_record(
@@ -190,6 +213,19 @@ class ReferralService(EventSourcedService):
             expired.subject_nominal_id,
             lambda record: record.order_ended(expired.order_reference),
         )
+
+    def erase_subject(self, nominal_id: str, reason: str, trace: Trace) -> UUID:
+        """Record the disposal of a person's personal data, then destroy their key: whatever
+        was sealed with it, in every store, topic and copy, reads as erased from then on.
+        Refused while an order against them is in force. Returns the destroyed key's id."""
+        record = self._subject_record(nominal_id)
+        if self.personal.keys.find(nominal_id) is None and record.disposed_at is None:
+            raise NothingHeldAbout()
+        record.dispose(reason, self.now(), trace)
+        self.save(record)
+        key_id = self.personal.erase(nominal_id)
+        assert key_id is not None
+        return key_id
 
     def open_casework(self, subject_nominal_id: str) -> list[str]:
         """The subject's open referrals and applications and live orders, as references."""

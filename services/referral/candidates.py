@@ -9,6 +9,7 @@ from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.paging import Int4
+from plumbing.personal import PersonalData
 from plumbing.projection import LocalProjection
 from services.referral.domain import Candidate
 
@@ -30,7 +31,7 @@ CREATE INDEX IF NOT EXISTS candidates_by_score
 """
 
 
-def apply(cursor: Any, event: DomainEventProtocol) -> None:
+def apply(cursor: Any, event: DomainEventProtocol, personal: PersonalData) -> None:
     if isinstance(event, Candidate.Identified):
         cursor.execute(
             """INSERT INTO referral.candidates VALUES
@@ -39,7 +40,7 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
                 event.originator_id,
                 event.district,
                 event.crime_reference,
-                event.suspect_nominal_id,
+                personal.sealed_for(event.suspect_nominal_id, event.suspect_nominal_id),
                 event.score,
                 event.rules_fired,
                 event.rules_version,
@@ -55,7 +56,12 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
 
 
 def candidates_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection(service, "candidates", DDL, apply, Candidate)
+    """The table holds each suspect's nominal sealed with their key, as the events do."""
+
+    def apply_sealing(cursor: Any, event: DomainEventProtocol) -> None:
+        apply(cursor, event, service.personal)
+
+    return LocalProjection(service, "candidates", DDL, apply_sealing, Candidate)
 
 
 CandidateKey = tuple[Int4, datetime, UUID]

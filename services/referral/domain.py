@@ -443,9 +443,33 @@ class Candidate(Aggregate):
         self.dismissal = (DismissalReason(reason), detail)  # stored as its text
 
 
+class SubjectHasOrderInForce(CommandRejected):
+    def __init__(self, orders: list[str]) -> None:
+        super().__init__(
+            f"the person is subject to an order in force ({', '.join(orders)}): their "
+            "personal data cannot be erased while it is"
+        )
+
+
+class SubjectHasOpenCasework(CommandRejected):
+    def __init__(self, links: list[str]) -> None:
+        super().__init__(
+            f"the person has open casework ({', '.join(links)}): close it before their "
+            "personal data is erased"
+        )
+
+
+class SubjectAlreadyErased(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("the person's personal data has already been erased")
+
+
 class SubjectRecord(Aggregate):
     """What is open for one subject: referrals, applications, live orders. A new referral or
-    candidate for the same person is linked to these rather than silently duplicated."""
+    candidate for the same person is linked to these rather than silently duplicated. When
+    their personal data is disposed of, the record says who decided it, when and why."""
+
+    disposed_at: datetime | None = None  # also for records restored from older snapshots
 
     class Started(Aggregate.Created):
         subject_nominal_id: str
@@ -466,6 +490,14 @@ class SubjectRecord(Aggregate):
 
     class OrderEnded(Aggregate.Event):
         reference: str
+
+    class ApplicationClosed(Aggregate.Event):
+        application_id: UUID
+
+    class Disposed(Aggregate.Event):
+        reason: str
+        at: datetime
+        trace: Trace
 
     @staticmethod
     def create_id(subject_nominal_id: str, **_: object) -> UUID:
@@ -497,6 +529,15 @@ class SubjectRecord(Aggregate):
         if application_id not in self.applications:
             self._application_opened(application_id, referral_id)
 
+    def close_application(self, application_id: UUID) -> None:
+        """The application was decided without an order (refused or withdrawn)."""
+        if application_id in self.applications:
+            self._application_closed(application_id)
+
+    @event(ApplicationClosed)
+    def _application_closed(self, application_id: UUID) -> None:
+        self.applications.remove(application_id)
+
     def order_made(self, reference: str, application_id: UUID) -> None:
         if reference not in self.orders:
             self._order_live(reference, application_id)
@@ -504,6 +545,21 @@ class SubjectRecord(Aggregate):
     def order_ended(self, reference: str) -> None:
         if reference in self.orders:
             self._order_ended(reference)
+
+    def dispose(self, reason: str, at: datetime, trace: Trace) -> None:
+        """Record the disposal of the person's personal data: never while an order against
+        them is in force, nor while a referral or application about them is open."""
+        if self.orders:
+            raise SubjectHasOrderInForce(self.orders)
+        if self.referrals or self.applications:
+            raise SubjectHasOpenCasework(self.links())
+        if self.disposed_at is not None:
+            raise SubjectAlreadyErased
+        self._disposed(reason, at, trace)
+
+    @event(Disposed)
+    def _disposed(self, reason: str, at: datetime, trace: Trace) -> None:
+        self.disposed_at = at
 
     @event(ReferralOpened)
     def _referral_opened(self, referral_id: UUID) -> None:

@@ -15,7 +15,12 @@ from plumbing.paging import MAX_LIMIT, Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
-from schemas.application import ApplicationOpenedV1, OrderExpiredV1, OrderGrantedV1
+from schemas.application import (
+    ApplicationOpenedV1,
+    ApplicationStageChangedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+)
 from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import PastDate
@@ -174,7 +179,7 @@ async def list_of_candidates(
     """Candidates flagged by screening, highest score first; a page at a time."""
     pool = request.app.state.pool
     rows = await list_candidates(pool, status, crime_reference, page.after, page.fetch)
-    return page.of(rows, candidate_key)
+    return page.of(await hop(_service(request).personal.reveal, rows), candidate_key)
 
 
 @candidates.get("/{candidate_id}")
@@ -208,6 +213,7 @@ def subscribe(consumers: Consumers, service: ReferralService, settings: Settings
     consumers.on(DistrictDisposalV1, service.when_disposal_received_screen_it)
     consumers.on(ScreeningRulesPublishedV1, service.when_screening_rules_published_adopt_them)
     consumers.on(ApplicationOpenedV1, service.when_application_opened_note_it)
+    consumers.on(ApplicationStageChangedV1, service.when_application_decided_close_it)
     consumers.on(OrderGrantedV1, service.when_order_granted_note_it)
     consumers.on(OrderExpiredV1, service.when_order_expired_note_it)
 
@@ -227,6 +233,21 @@ async def flag_overdue_referrals(
 
 
 subjects = APIRouter(prefix="/subjects", tags=["subjects"])
+
+
+class Erase(BaseModel):
+    nominal_id: str = Field(min_length=1, description="The person's nominal id.")
+    reason: str = Field(min_length=3, description="Why their personal data is disposed of.")
+
+
+@subjects.post("/erase")
+async def erase_subject(body: Erase, request: Request, trace: Acting) -> dict[str, str]:
+    """Dispose of a person's personal data: record who decided it and why, then destroy the
+    key it is sealed with. Refused (409) while an order against them is in force. The nominal
+    goes in the body, not the path, so no log line names it."""
+    service = _service(request)
+    key_id = await hop(service.erase_subject, body.nominal_id, body.reason, trace)
+    return {"erased": "the person's key is destroyed", "key_id": str(key_id)}
 
 
 @subjects.get("/{nominal_id}/open-casework")

@@ -100,6 +100,8 @@ API: dict[Route, tuple[Role, ...]] = {
     "GET /api/cases/{case}/events": OVERSIGHT,
     "GET /api/evaluation": OVERSIGHT,
     "GET /api/access-log": (AUDITOR,),
+    # disposal of a person's personal data: a manager decides it (MoPI review)
+    "POST /api/subjects/erase": (MANAGER,),
     # administration: configuration, never case data
     "GET /api/admin/access-log": (ADMINISTRATOR, AUDITOR),
     "PUT /api/admin/access-log": (ADMINISTRATOR,),

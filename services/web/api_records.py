@@ -1,5 +1,6 @@
 """The API's reading side beyond single cases: caseload, case history, the access log, the
-evaluation; signing in with the local issuer; the administrator's configuration."""
+evaluation; signing in with the local issuer; disposing of a person's personal data; the
+administrator's configuration."""
 
 from datetime import date
 from typing import Annotated, Any
@@ -20,7 +21,7 @@ from schemas.configuration import ScreeningRules, TeamDirectory
 from schemas.trace import Trace
 from services.web.access import Admitted
 from services.web.access_log import get_access_log
-from services.web.api import Paged, Purpose, call, call_page, record_access
+from services.web.api import Command, Paged, Purpose, call, call_page, record_access
 from services.web.auth import User, issue_token
 
 router = APIRouter(prefix="/api")
@@ -105,6 +106,14 @@ async def evaluation(
         raise RequestValidationError([error])  # a 422 shaped as the schema documents it
     return await call(request, user, "readmodels", "GET", "/evaluation",
                       start=start.isoformat(), end=end.isoformat())  # fmt: skip
+
+
+@router.post("/subjects/erase", tags=["personal data"])
+async def erase_subject(request: Request, body: Command, user: Admitted) -> Any:
+    """Dispose of a person's personal data (`{"nominal_id", "reason"}`): the referral
+    service records who decided it and why, then destroys the key it is sealed with, so it
+    reads as erased everywhere. Refused while an order against them is in force."""
+    return await call(request, user, "referral", "POST", "/subjects/erase", body)
 
 
 class AccessLogChange(BaseModel):

@@ -172,7 +172,7 @@ async def write(connection: asyncpg.Connection, history: History) -> None:
         [(*row[:8], json.dumps([]), *row[8:]) for row in history.orders],
     )
     await connection.executemany(
-        "INSERT INTO rm_breaches.order_subjects VALUES ($1, $2, $3)", history.subjects
+        "INSERT INTO rm_breaches.order_subjects VALUES ($1, $2, $2, $3)", history.subjects
     )
     await connection.executemany(
         """INSERT INTO rm_breaches.breaches (breach_id, order_reference, district,

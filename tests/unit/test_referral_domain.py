@@ -14,6 +14,9 @@ from services.referral.domain import (
     ReferralNotReturned,
     Status,
     Subject,
+    SubjectAlreadyErased,
+    SubjectHasOpenCasework,
+    SubjectHasOrderInForce,
     SubjectRecord,
     TriageNotOverdue,
     referral_date,
@@ -182,3 +185,37 @@ def test_referrals_stored_before_they_carried_a_referral_date_read_as_made_on_ar
     state: dict[str, object] = {"received_at": AT}
     Referral.Received.upcast_v1_v2(state)
     assert state["referred_on"] == AT.date()
+
+
+def test_personal_data_is_disposed_of_once_and_never_while_an_order_is_in_force() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    record.order_made("ORD-2026-00000001", uuid4())
+    trace = Trace("manager:mgr-1", uuid4())
+
+    with pytest.raises(SubjectHasOrderInForce, match="ORD-2026-00000001"):
+        record.dispose("MoPI review", AT, trace)
+    record.order_ended("ORD-2026-00000001")
+    record.dispose("MoPI review", AT, trace)
+    with pytest.raises(SubjectAlreadyErased):
+        record.dispose("again", AT, trace)
+
+    [*_, disposed] = record.collect_events()
+    assert isinstance(disposed, SubjectRecord.Disposed)
+    assert (disposed.reason, disposed.trace.actor) == ("MoPI review", "manager:mgr-1")
+
+
+def test_personal_data_is_not_disposed_of_while_a_referral_or_application_is_open() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    referral_id, application_id = uuid4(), uuid4()
+    record.open_referral(referral_id)
+    trace = Trace("manager:mgr-1", uuid4())
+
+    with pytest.raises(SubjectHasOpenCasework, match=f"open referral {referral_id}"):
+        record.dispose("MoPI review", AT, trace)
+    record.open_application(application_id, referral_id)
+    with pytest.raises(SubjectHasOpenCasework, match=f"open application {application_id}"):
+        record.dispose("MoPI review", AT, trace)
+    record.close_application(application_id)  # refused, say
+    record.dispose("MoPI review", AT, trace)
+
+    assert record.disposed_at == AT

@@ -1,0 +1,29 @@
+"""The application service's personal data: whose each aggregate holds, and which fields."""
+
+from plumbing.personal import PersonalFields
+from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
+from services.application.domain import Application, Order, Subject, Term
+
+PERSONAL = PersonalFields(
+    people={Application: "subject.nominal_id", Order: "subject_nominal_id"},
+    fields={
+        Subject: ("nominal_id", "name", "date_of_birth"),
+        LegalTest: (
+            "necessity",
+            "act_of_a_sexual_nature",
+            "qualifying_offence",
+            "conviction_or_caution",
+            "conduct_since",
+        ),
+        ProposedTerm: ("wording", "necessary_and_proportionate"),
+        EvidenceItem: ("description", "source"),
+        Term: ("wording",),
+        Application.Opened: ("grounds",),
+        Application.OutcomeRecorded: ("reason",),
+        Application.ReturnedByLegalServices: ("comments",),
+        Application.Adjourned: ("reason",),
+        Order.Granted: ("subject_nominal_id",),
+        Order.Reallocated: ("reason",),
+        Order: ("subject_nominal_id",),
+    },
+)

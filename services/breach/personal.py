@@ -1,0 +1,21 @@
+"""The breach service's personal data: whose each aggregate holds, and which fields."""
+
+from plumbing.personal import PersonalFields
+from services.breach.domain import Breach, KnownOrder, SubjectBreaches, Term
+
+PERSONAL = PersonalFields(
+    people={
+        KnownOrder: "subject_nominal_id",
+        SubjectBreaches: "subject_nominal_id",
+        Breach: "subject_nominal_id",
+    },
+    fields={
+        Term: ("wording",),
+        KnownOrder.Registered: ("subject_nominal_id",),
+        KnownOrder: ("subject_nominal_id",),
+        SubjectBreaches.Started: ("subject_nominal_id",),
+        SubjectBreaches: ("subject_nominal_id",),
+        Breach.Recorded: ("subject_nominal_id", "location", "condition_breached", "how_detected"),
+        Breach.OutcomeRecorded: ("sentence",),
+    },
+)
