@@ -21,8 +21,10 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
+from plumbing.arrivals import Arrival, Arrivals, sort, stream_of
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import Policy, hop
+from plumbing.metrics import HELD_BACK
 from plumbing.personal import PersonalData
 from schemas.envelope import Envelope
 from schemas.refusals import CommandRejected
@@ -80,7 +82,9 @@ class Consumers:
     """A service's one consumer: its policies, registered one event type at a time, under the
     service's consumer group. Events of other types on the same topics are passed over. Given
     `personal`, events reach the policies with their personal fields opened; read models'
-    batch handlers get them as they came (sealed)."""
+    batch handlers get them as they came (sealed). Given `arrivals`, each aggregate's events
+    are taken in their producer's order (see `plumbing.arrivals`); without, as they come (a
+    single handler under test)."""
 
     def __init__(
         self,
@@ -90,8 +94,10 @@ class Consumers:
         run: Runner = one_at_a_time,
         fetching: Fetching = Fetching(),
         personal: PersonalData | None = None,
+        arrivals: Arrivals | None = None,
     ) -> None:
         self.broker = broker
+        self.arrivals = arrivals
         self.group = group
         self.dead_letters = dead_letters
         self.run = run
@@ -160,14 +166,13 @@ class Consumers:
         records = cast(tuple[ConsumerRecord, ...], message.raw_message)
         work: list[tuple[Policy, Envelope]] = []
         batches: dict[BatchHandler, list[Envelope]] = {}
-        refused: list[tuple[ConsumerRecord, str]] = []
         origin: dict[int, ConsumerRecord] = {}
         # opening personal fields may read keys from the key store: off the event loop
         parsed = await hop(self._parse_all, records) if self.personal else self._parse_all(records)
-        for record, envelope in parsed:
-            if isinstance(envelope, str):
-                refused.append((record, envelope))
-                continue
+        refused = [(record, why) for record, why in parsed if isinstance(why, str)]
+        arrived = [(r, e) for r, e in parsed if not isinstance(e, str)]
+        taken, last = await self._in_order(arrived)
+        for record, envelope in taken:
             origin[id(envelope)] = record
             if (policy := self._policies.get(type(envelope))) is not None:
                 work.append((policy, envelope))
@@ -179,7 +184,38 @@ class Consumers:
         refused += [(origin[id(e)], f"{e.event_type} rejected: {why}") for e, why in rejected]
         for record, reason in refused:
             await self._dead_letter(record, reason)
+        if self.arrivals is not None:
+            await self.arrivals.record(last)
         self._log(work, batches, started)
+
+    async def _in_order(
+        self, arrived: list[tuple[ConsumerRecord, Envelope]]
+    ) -> tuple[list[tuple[ConsumerRecord, Envelope]], dict[Any, int]]:
+        """The messages to take, in order, and the last positions once they are taken: copies
+        of what was taken before are passed over, and a message ahead of its predecessor is
+        held back."""
+        if self.arrivals is None:
+            return arrived, {}
+        pairs = [(record.topic, envelope) for record, envelope in arrived]
+        streams = [s for topic, envelope in pairs if (s := stream_of(topic, envelope))]
+        before = await self.arrivals.last(streams)
+        verdicts, last = sort(pairs, before)
+        taken = []
+        for (record, envelope), verdict in zip(arrived, verdicts, strict=True):
+            if verdict is Arrival.TAKE:
+                taken.append((record, envelope))
+            elif verdict is Arrival.EARLY:
+                HELD_BACK.labels(self.dead_letters.service, envelope.producer).inc()
+                log.warning(
+                    "event held back: it arrived before its predecessor",
+                    event_type=envelope.event_type,
+                    producer=envelope.producer,
+                    aggregate_id=str(envelope.aggregate_id),
+                    sequence=envelope.sequence,
+                    previous_sequence=envelope.previous_sequence,
+                    last_taken=before.get((envelope.producer, record.topic, envelope.aggregate_id)),
+                )
+        return taken, {s: n for s, n in last.items() if before.get(s) != n}
 
     def _parse_all(
         self, records: Sequence[ConsumerRecord]

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Request, Response
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, generate_latest
 
 from plumbing.eventstore import hop
 from plumbing.follower import Follower
@@ -34,6 +34,12 @@ CONSUMER_LAG = Gauge(
     "civil_orders_consumer_lag",
     "Messages on a partition the service's consumer has not yet consumed.",
     ["service", "topic", "partition"],
+)
+HELD_BACK = Counter(
+    "civil_orders_events_held_back",
+    "Events that arrived before their predecessor and were held back, not applied (the "
+    "producer sends them again, in order).",
+    ["service", "producer"],
 )
 DEAD_LETTERS = Gauge("civil_orders_dead_letters", "Dead letters not yet re-driven.", ["service"])
 

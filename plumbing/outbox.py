@@ -53,11 +53,13 @@ class Message:
         return self.sequence, self.topic, self.key, self.event_type, self.correlation_id, self.value
 
 
-# The envelope is made and serialised before the event is stored, with this in place of the
-# position the log gives it; storing fills it in. (The events table is locked while events are
-# stored, and nothing slow should happen under that lock.)
+# The envelope is made and serialised before the event is stored, with these in place of the
+# position the log gives it and of its predecessor's; storing fills them in. (The events table
+# is locked while events are stored, and nothing slow should happen under that lock.)
 PENDING = 999_999_999_999_999_999
+PENDING_PREVIOUS = 999_999_999_999_999_998
 _PENDING = b'"sequence":%d' % PENDING
+_PENDING_PREVIOUS = b'"previous_sequence":%d' % PENDING_PREVIOUS
 
 
 @dataclass(frozen=True)
@@ -87,20 +89,44 @@ class Wired:
             aggregate_id=event.originator_id,
             aggregate_version=event.originator_version,
             sequence=PENDING,
+            previous_sequence=PENDING_PREVIOUS,
             correlation_id=trace.correlation_id,
             causation_id=trace.causation_id,
             actor=trace.actor,
             payload=payload,
         )
         value = envelope.model_dump_json(context={SEAL: seal} if seal else None).encode()
-        assert value.count(_PENDING) == 1, "the position must be fillable"
+        assert value.count(_PENDING) == value.count(_PENDING_PREVIOUS) == 1, "must be fillable"
         topic = topic_of(kind).name
         key = str(event.originator_id).encode()
         return cls(topic, key, envelope.event_type, str(trace.correlation_id), value)
 
-    def at(self, sequence: int) -> Message:
-        value = self.template.replace(_PENDING, b'"sequence":%d' % sequence)
+    @property
+    def stream(self) -> tuple[str, bytes]:
+        """What the broker keeps in order: one aggregate's messages on one topic."""
+        return self.topic, self.key
+
+    def at(self, sequence: int, previous: int) -> Message:
+        """The message at its position in the log, after the one at `previous` of its stream
+        (0: the first)."""
+        value = self.template.replace(_PENDING, b'"sequence":%d' % sequence).replace(
+            _PENDING_PREVIOUS, b'"previous_sequence":%d' % previous
+        )
         return Message(sequence, self.topic, self.key, self.event_type, self.correlation_id, value)
+
+
+def chain_positions(
+    wired: Sequence[Wired | None], positions: Sequence[int], last: Mapping[tuple[str, bytes], int]
+) -> list[Message]:
+    """Each wired event's message at its position, linked to the one before it of its stream:
+    the last of `last` (positions already in the outbox) or an earlier one of these."""
+    latest = dict(last)
+    messages = []
+    for w, position in zip(wired, positions, strict=True):
+        if w is not None:
+            messages.append(w.at(position, latest.get(w.stream, 0)))
+            latest[w.stream] = position
+    return messages
 
 
 def wire_all(
@@ -143,6 +169,9 @@ CREATE TABLE IF NOT EXISTS {schema}.outbox (
     correlation_id text NOT NULL,
     value bytea NOT NULL
 )"""
+# each message names its predecessor in its stream, looked up here as it is written
+OUTBOX_BY_STREAM = """
+CREATE INDEX IF NOT EXISTS outbox_by_stream ON {schema}.outbox (key, topic, notification_id)"""
 
 
 class OutboxRecorder(PostgresProcessRecorder):
@@ -210,10 +239,27 @@ class OutboxRecorder(PostgresProcessRecorder):
     def write_outbox(
         self, curs: Cursor[DictRow], wired: Sequence[Wired | None], positions: Sequence[int]
     ) -> None:
-        """Write each event's message (None: a private event) at its position in the log."""
-        rows = [w.at(n).row() for w, n in zip(wired, positions, strict=True) if w is not None]
-        if rows:
-            curs.executemany(self._insert_outbox, rows)
+        """Write each event's message (None: a private event) at its position in the log,
+        linked to the message before it of its stream."""
+        streams = list({w.stream for w in wired if w is not None})
+        if not streams:
+            return
+        curs.execute(
+            self._last_of_streams,
+            ([topic for topic, _ in streams], [key for _, key in streams]),
+            prepare=True,
+        )
+        last = {(row["topic"], bytes(row["key"])): row["last"] for row in curs.fetchall()}
+        messages = chain_positions(wired, positions, last)
+        curs.executemany(self._insert_outbox, [message.row() for message in messages])
+
+    @cached_property
+    def _last_of_streams(self) -> sql.Composed:
+        return sql.SQL(
+            "SELECT s.topic, s.key, o.last FROM unnest(%s::text[], %s::bytea[]) AS s(topic, key)"
+            " CROSS JOIN LATERAL (SELECT max(notification_id) AS last FROM {}.outbox"
+            " WHERE key = s.key AND topic = s.topic) AS o WHERE o.last IS NOT NULL"
+        ).format(sql.Identifier(self.datastore.schema))
 
     @cached_property
     def _insert_outbox(self) -> sql.Composed:
@@ -287,9 +333,11 @@ def install(
     with recorder.datastore.transaction(commit=True) as curs:
         curs.execute("SELECT to_regclass(%s) AS found", (f"{recorder.datastore.schema}.outbox",))
         row = curs.fetchone()
-        if row is not None and row["found"] is not None:
-            return
+        existed = row is not None and row["found"] is not None
         curs.execute(sql.SQL(OUTBOX).format(schema=schema))
+        curs.execute(sql.SQL(OUTBOX_BY_STREAM).format(schema=schema))
+        if existed:
+            return
         states: dict[UUID, Any] = {}
         after, page = 0, 1000
         while notifications := recorder.select_notifications(after, page, inclusive_of_start=False):

@@ -16,6 +16,7 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from faststream.kafka import KafkaBroker
 
+from plumbing.arrivals import Arrivals
 from plumbing.consumer import Consumers, Fetching, consumer_group, one_at_a_time
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import EventSourcedService, hop
@@ -151,6 +152,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         )
         dead_letters = DeadLetters(pool, broker, definition.name)
         await dead_letters.setup()
+        arrivals = Arrivals(pool, definition.name)
+        await arrivals.setup()
         fetching = Fetching(
             config.kafka_fetch_max_wait_ms, config.kafka_max_batch, config.kafka_poll_ms
         )
@@ -158,7 +161,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         cluster = await cluster_id(config.kafka_bootstrap_servers)
         group = consumer_group(definition.name, cluster)
         personal = service.personal if service is not None else None
-        consumers = Consumers(broker, group, dead_letters, run, fetching, personal)
+        consumers = Consumers(broker, group, dead_letters, run, fetching, personal, arrivals)
         definition.subscribe(consumers, service, config)
         for projection in definition.projections:
             async with pool.acquire() as connection:

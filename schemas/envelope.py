@@ -50,6 +50,17 @@ class Envelope(Contract):
             "Absent for events from district systems."
         ),
     )
+    previous_sequence: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Position of the event before this one of the same aggregate on the same topic "
+            "(0: this is its first), so a consumer can tell an event that arrived before its "
+            "predecessor and hold it back until the producer sends them again in order. "
+            "Absent for events from district systems and for events published before it "
+            "was added."
+        ),
+    )
     correlation_id: UUID = Field(description="Id shared by every event of one piece of work.")
     causation_id: UUID | None = Field(
         default=None, description="Id of the event or command that caused this one."

@@ -1,6 +1,9 @@
 """The outbox relay dies after publishing a batch and before recording its position: started
-again, it publishes the batch again, and every event takes effect once, in order."""
+again, it publishes the batch again, and every event takes effect once, in order. A message
+that reaches the broker ahead of its predecessor (a relay that carried on into a replaced
+broker) is held back until the relay sends them in order."""
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -9,7 +12,7 @@ from contextlib import contextmanager
 import psycopg
 from aiokafka import AIOKafkaConsumer
 
-from civil_orders.client import Client
+from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
@@ -86,3 +89,56 @@ async def test_a_relay_killed_between_publishing_a_batch_and_recording_it_delive
     copies = await published(stack.bootstrap_servers, orders, references)
     kinds = ("OrderGranted", "OrderAllocated")
     assert copies == {f"{kind} {reference}": 2 for reference in references for kind in kinds}
+
+
+async def held_back(client: Client, service: str) -> float:
+    """How many events `service` has held back for arriving before their predecessor."""
+    metrics = (await client.get(service, "/metrics")).text
+    counts = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("civil_orders_events_held_back_total{")
+    ]
+    return sum(counts)
+
+
+async def test_a_message_that_reaches_the_broker_before_its_predecessor_waits_for_it(
+    stack: Stack, client: Client
+) -> None:
+    people = Synthetic(seed=37)
+    application = await accept(client, (await refer(client, people, "north"))["id"])
+    before = {(d.service, d.id) for d in await client.dead_letters()}
+    held_before = await held_back(client, "breach")
+    relay = f"civil-orders:application:outbox:{await cluster_id(stack.bootstrap_servers)}"
+
+    stack.kill("application")
+    with holding(stack.database_url, relay):
+        stack.start("application")
+        reference = await grant(client, application["id"])
+        # the allocation reaches the broker alone, as the tail of a page a relay was sending
+        # when its broker was replaced would: before the grant it follows
+        feed = (await client.get("application", "/events", params={"limit": 5000})).json()
+        [allocated] = [
+            entry["event"]
+            for entry in feed["events"]
+            if entry["event"]["event_type"] == "OrderAllocated"
+            and entry["event"]["payload"]["order_reference"] == reference
+        ]
+        await client.publish_raw(
+            topic_of(OrderAllocatedV1).name,
+            json.dumps(allocated).encode(),
+            key=allocated["aggregate_id"].encode(),
+        )
+
+        async def taken_or_held_back() -> bool | None:
+            refused = {(d.service, d.id) for d in await client.dead_letters()} != before
+            return refused or await held_back(client, "breach") > held_before or None
+
+        await eventually(taken_or_held_back, 30, "the breach service to see the allocation")
+    # the relay may publish: the grant, then the allocation again
+
+    [received] = await alerts_for(client, "mosovo-north", reference, count=1)
+    assert received["copies"] == 1
+    # the breach service took the grant before the allocation, or it would have refused it
+    assert await team_managing(client, reference) == "mosovo-north"
+    assert {(d.service, d.id) for d in await client.dead_letters()} == before

@@ -173,7 +173,7 @@ def accepted() -> ReferralAcceptedV1:
             referral_id=uuid4(),
             district="north",
             subject=WireSubject(nominal_id=NOMINAL, name=NAME, date_of_birth=BORN),
-            order_sought="SRO",  # type: ignore[arg-type]
+            order_sought="SRO",
             grounds="Synthetic grounds.",
             crime_references=["CR/1/26"],
             accepted_by="caseworker:cw-1",

@@ -1,0 +1,115 @@
+"""The order gate: each aggregate's events are taken in the order their producer stored them.
+
+Kafka keeps the order of one key on one topic, and the relay sends an aggregate's messages one
+after another; yet a message can still reach a consumer ahead of its predecessor. A relay that
+was sending when the broker died carries on into the broker that replaced it (the same
+address, an empty log) before it notices the new cluster, and its replay of the whole history
+lands behind that. So every message names the one before it in its stream (its
+`previous_sequence`: the same aggregate on the same topic), and each consumer keeps the last
+position it has taken of each stream. A message whose predecessor it has not taken is held
+back, not applied: the producer sends everything again, in order, to a new cluster (and a
+batch again after any failure), so nothing held back is lost. A position at or before the
+last one taken is a copy and is passed over.
+
+The last positions are written after the batch's effects are committed: a crash between the
+two leaves them behind, and the batch, which comes again, is taken again (its effects are
+idempotent); never ahead, which would pass over what was not applied.
+"""
+
+from collections.abc import Iterable, Sequence
+from enum import Enum
+from uuid import UUID
+
+import asyncpg
+
+from schemas.envelope import Envelope
+
+Stream = tuple[str, str, UUID]  # producer, topic, aggregate
+
+
+class Arrival(Enum):
+    TAKE = "take"
+    COPY = "copy"  # at or before the last position taken of its stream
+    EARLY = "early"  # its predecessor has not been taken: held back
+
+
+def stream_of(topic: str, envelope: Envelope) -> Stream | None:
+    """The stream a message is ordered in; None for one that names no position (from a
+    district system, or published before messages named their predecessor)."""
+    if envelope.sequence is None:
+        return None
+    return envelope.producer, topic, envelope.aggregate_id
+
+
+def sort(
+    arrivals: Sequence[tuple[str, Envelope]], last: dict[Stream, int]
+) -> tuple[list[Arrival], dict[Stream, int]]:
+    """What to do with each message of a batch, in order, given the last position taken of
+    each stream; and the last positions once the batch's messages to take are taken."""
+    last = dict(last)
+    verdicts = []
+    for topic, envelope in arrivals:
+        stream = stream_of(topic, envelope)
+        if stream is None or envelope.sequence is None:
+            verdicts.append(Arrival.TAKE)
+            continue
+        taken = last.get(stream, 0)
+        previous = envelope.previous_sequence
+        if envelope.sequence <= taken:
+            verdicts.append(Arrival.COPY)
+        elif previous is None or previous <= taken:
+            verdicts.append(Arrival.TAKE)
+            last[stream] = envelope.sequence
+        else:
+            verdicts.append(Arrival.EARLY)
+    return verdicts, last
+
+
+class Arrivals:
+    """A consumer's last position taken of each stream, in its service's schema."""
+
+    def __init__(self, pool: asyncpg.Pool, service: str) -> None:
+        self.pool = pool
+        self.table = f'"{service}".arrivals'
+
+    async def setup(self) -> None:
+        await self.pool.execute(
+            f"""CREATE TABLE IF NOT EXISTS {self.table} (
+                producer text NOT NULL,
+                topic text NOT NULL,
+                aggregate_id uuid NOT NULL,
+                sequence bigint NOT NULL,
+                PRIMARY KEY (producer, topic, aggregate_id)
+            )"""
+        )
+
+    async def last(self, streams: Iterable[Stream]) -> dict[Stream, int]:
+        wanted = list(set(streams))
+        if not wanted:
+            return {}
+        producers, topics, aggregates = zip(*wanted, strict=True)
+        rows = await self.pool.fetch(
+            f"""SELECT a.producer, a.topic, a.aggregate_id, a.sequence FROM {self.table} a
+                JOIN unnest($1::text[], $2::text[], $3::uuid[]) AS w(producer, topic, aggregate_id)
+                USING (producer, topic, aggregate_id)""",
+            producers,
+            topics,
+            aggregates,
+        )
+        return {(r["producer"], r["topic"], r["aggregate_id"]): r["sequence"] for r in rows}
+
+    async def record(self, last: dict[Stream, int]) -> None:
+        """Record these as the last positions taken (never moving one back)."""
+        if not last:
+            return
+        streams = list(last)
+        await self.pool.execute(
+            f"""INSERT INTO {self.table} AS a
+                SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bigint[])
+                ON CONFLICT (producer, topic, aggregate_id)
+                DO UPDATE SET sequence = greatest(a.sequence, excluded.sequence)""",
+            [producer for producer, _, _ in streams],
+            [topic for _, topic, _ in streams],
+            [aggregate for _, _, aggregate in streams],
+            [last[stream] for stream in streams],
+        )
