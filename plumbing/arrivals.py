@@ -16,7 +16,7 @@ two leaves them behind, and the batch, which comes again, is taken again (its ef
 idempotent); never ahead, which would pass over what was not applied.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
 from uuid import UUID
 
@@ -42,35 +42,44 @@ def stream_of(topic: str, envelope: Envelope) -> Stream | None:
 
 
 def sort(
-    arrivals: Sequence[tuple[str, Envelope]], last: dict[Stream, int]
+    arrivals: Sequence[tuple[str, Envelope]], last: Mapping[Stream, int]
 ) -> tuple[list[Arrival], dict[Stream, int]]:
     """What to do with each message of a batch, in order, given the last position taken of
-    each stream; and the last positions once the batch's messages to take are taken."""
-    last = dict(last)
+    each stream (none: 0); and the last positions of the streams the batch moves on, once
+    its messages to take are taken."""
+    moved: dict[Stream, int] = {}
     verdicts = []
     for topic, envelope in arrivals:
         stream = stream_of(topic, envelope)
         if stream is None or envelope.sequence is None:
             verdicts.append(Arrival.TAKE)
             continue
-        taken = last.get(stream, 0)
+        taken = moved.get(stream) or last.get(stream, 0)
         previous = envelope.previous_sequence
         if envelope.sequence <= taken:
             verdicts.append(Arrival.COPY)
         elif previous is None or previous <= taken:
             verdicts.append(Arrival.TAKE)
-            last[stream] = envelope.sequence
+            moved[stream] = envelope.sequence
         else:
             verdicts.append(Arrival.EARLY)
-    return verdicts, last
+    return verdicts, moved
 
 
 class Arrivals:
-    """A consumer's last position taken of each stream, in its service's schema."""
+    """A consumer's last position taken of each stream, in its service's schema, and those
+    this process has read or recorded, so that a batch in order costs no read.
+
+    What this process knows may be behind (a replica took a stream meanwhile), never ahead: a
+    position is known once recorded. Behind, a copy may be taken again, which its effects
+    drop; a message that looks early by what is known is judged again by what is recorded."""
+
+    KNOWN_AT_MOST = 200_000  # streams kept in memory; past it they are read again as needed
 
     def __init__(self, pool: asyncpg.Pool, service: str) -> None:
         self.pool = pool
         self.table = f'"{service}".arrivals'
+        self._known: dict[Stream, int] = {}
 
     async def setup(self) -> None:
         await self.pool.execute(
@@ -83,7 +92,32 @@ class Arrivals:
             )"""
         )
 
-    async def last(self, streams: Iterable[Stream]) -> dict[Stream, int]:
+    async def sort(
+        self, arrivals: Sequence[tuple[str, Envelope]]
+    ) -> tuple[list[Arrival], dict[Stream, int]]:
+        """`sort` by what this process knows; where that finds a message early, by what is
+        recorded. Returns the verdicts and the last positions that the batch moves on."""
+        verdicts, last = sort(arrivals, self._known)
+        early = {
+            stream
+            for (topic, envelope), verdict in zip(arrivals, verdicts, strict=True)
+            if verdict is Arrival.EARLY and (stream := stream_of(topic, envelope))
+        }
+        if early:
+            self._learn(await self._recorded(early))
+            verdicts, last = sort(arrivals, self._known)
+        return verdicts, last
+
+    def last_taken(self, stream: Stream) -> int | None:
+        return self._known.get(stream)
+
+    def _learn(self, last: dict[Stream, int]) -> None:
+        if len(self._known) + len(last) > self.KNOWN_AT_MOST:
+            self._known.clear()
+        for stream, sequence in last.items():
+            self._known[stream] = max(sequence, self._known.get(stream, 0))
+
+    async def _recorded(self, streams: Iterable[Stream]) -> dict[Stream, int]:
         wanted = list(set(streams))
         if not wanted:
             return {}
@@ -113,3 +147,4 @@ class Arrivals:
             [aggregate for _, _, aggregate in streams],
             [last[stream] for stream in streams],
         )
+        self._learn(last)

@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
-from plumbing.arrivals import Arrival, Arrivals, sort, stream_of
+from plumbing.arrivals import Arrival, Arrivals
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import Policy, hop
 from plumbing.metrics import HELD_BACK
@@ -197,9 +197,7 @@ class Consumers:
         if self.arrivals is None:
             return arrived, {}
         pairs = [(record.topic, envelope) for record, envelope in arrived]
-        streams = [s for topic, envelope in pairs if (s := stream_of(topic, envelope))]
-        before = await self.arrivals.last(streams)
-        verdicts, last = sort(pairs, before)
+        verdicts, last = await self.arrivals.sort(pairs)
         taken = []
         for (record, envelope), verdict in zip(arrived, verdicts, strict=True):
             if verdict is Arrival.TAKE:
@@ -213,9 +211,11 @@ class Consumers:
                     aggregate_id=str(envelope.aggregate_id),
                     sequence=envelope.sequence,
                     previous_sequence=envelope.previous_sequence,
-                    last_taken=before.get((envelope.producer, record.topic, envelope.aggregate_id)),
+                    last_taken=self.arrivals.last_taken(
+                        (envelope.producer, record.topic, envelope.aggregate_id)
+                    ),
                 )
-        return taken, {s: n for s, n in last.items() if before.get(s) != n}
+        return taken, last
 
     def _parse_all(
         self, records: Sequence[ConsumerRecord]
