@@ -244,17 +244,15 @@ class Consumers:
         handled += [envelope for envelopes in batches.values() for envelope in envelopes]
         if not handled:
             return
-        ms = round((time.perf_counter() - started) * 1000, 1)
-        for envelope in handled:
-            log.info(
-                "event handled",
-                correlation_id=str(envelope.correlation_id),
-                event_id=str(envelope.event_id),
-                event_type=envelope.event_type,
-                producer=envelope.producer,
-                sequence=envelope.sequence,
-            )
-        log.info("batch handled", events=dict(Counter(e.event_type for e in handled)), ms=ms)
+        # one line a batch, naming every event it handled (a line an event was a tenth of the
+        # CPU of a bulk intake)
+        log.info(
+            "batch handled",
+            events=dict(Counter(e.event_type for e in handled)),
+            event_ids=[str(e.event_id) for e in handled],
+            correlation_ids=sorted({str(e.correlation_id) for e in handled}),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str) -> None:
         dead_letter_id = await self.dead_letters.record(record, reason)

@@ -92,7 +92,12 @@ async def test_log_lines_are_json_with_correlation_ids_and_no_names_or_dates_of_
         for line in text.splitlines():
             entry = json.loads(line)  # every line is one JSON object
             assert entry["service"] == service
-            if entry["event"] in ("event handled", "command handled"):
+            if entry["event"] == "command handled":
                 assert re.fullmatch(r"[0-9a-f-]{36}", entry["correlation_id"])
+                handled += 1
+            if entry["event"] == "batch handled":
+                assert entry["correlation_ids"]
+                for correlation_id in entry["correlation_ids"]:
+                    assert re.fullmatch(r"[0-9a-f-]{36}", correlation_id)
                 handled += 1
     assert handled >= 4
