@@ -104,14 +104,15 @@ class Arrivals:
             if verdict is Arrival.EARLY and (stream := stream_of(topic, envelope))
         }
         if early:
-            self._learn(await self._recorded(early))
+            self.learn(await self._recorded(early))
             verdicts, last = sort(arrivals, self._known)
         return verdicts, last
 
     def last_taken(self, stream: Stream) -> int | None:
         return self._known.get(stream)
 
-    def _learn(self, last: dict[Stream, int]) -> None:
+    def learn(self, last: dict[Stream, int]) -> None:
+        """Know these positions as recorded (only once they are)."""
         if len(self._known) + len(last) > self.KNOWN_AT_MOST:
             self._known.clear()
         for stream, sequence in last.items():
@@ -134,10 +135,16 @@ class Arrivals:
 
     async def record(self, last: dict[Stream, int]) -> None:
         """Record these as the last positions taken (never moving one back)."""
+        await self.write(last)
+        self.learn(last)
+
+    async def write(self, last: dict[Stream, int], into: asyncpg.Connection | None = None) -> None:
+        """Write these last positions, `into` a transaction of the caller's if given (who
+        must `learn` them once it has committed)."""
         if not last:
             return
         streams = list(last)
-        await self.pool.execute(
+        await (into or self.pool).execute(
             f"""INSERT INTO {self.table} AS a
                 SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bigint[])
                 ON CONFLICT (producer, topic, aggregate_id)
@@ -147,4 +154,3 @@ class Arrivals:
             [aggregate for _, _, aggregate in streams],
             [last[stream] for stream in streams],
         )
-        self._learn(last)

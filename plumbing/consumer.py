@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
@@ -34,7 +35,9 @@ log = structlog.get_logger()
 E = TypeVar("E", bound=Envelope)
 # Runs each policy on its event, in order; returns the rejected events with the reason.
 Runner = Callable[[Sequence[tuple[Policy, Envelope]]], list[tuple[Envelope, str]]]
-BatchHandler = Callable[[list[Envelope]], Awaitable[None]]
+# Writes what else a batch records into the handler's transaction (a connection of its pool).
+Within = Callable[[asyncpg.Connection], Awaitable[None]]
+BatchHandler = Callable[[list[Envelope], Within], Awaitable[None]]
 
 
 def describe(error: ValidationError) -> str:
@@ -72,6 +75,10 @@ def consumer_group(service: str, cluster_id: str) -> str:
     one's positions there and skip what the new one holds, so each cluster has its own group,
     which starts from the beginning (and consumers drop what they have already applied)."""
     return f"{service}@{cluster_id}"
+
+
+async def _nothing_else(connection: asyncpg.Connection) -> None:
+    return None
 
 
 async def _raw_bodies(message: StreamMessage[object]) -> object:
@@ -114,7 +121,8 @@ class Consumers:
         self._policies[event_type] = policy
 
     def on_batch(self, event_types: Iterable[type[Envelope]], handler: BatchHandler) -> None:
-        """Await `handler` once per fetched batch with its events of these types, in order."""
+        """Await `handler` once per fetched batch with its events of these types, in order,
+        and with what it must call in the transaction that applies them (`Within`)."""
         for event_type in event_types:
             self._listen(event_type)
             self._handlers[event_type] = handler
@@ -179,14 +187,30 @@ class Consumers:
             elif (handler := self._handlers.get(type(envelope))) is not None:
                 batches.setdefault(handler, []).append(envelope)
         rejected = await hop(self.run, work) if work else []
+        # with no policy to reject any of them, the positions taken are written with the
+        # handlers' effects (a transaction fewer a batch); else after the dead letters
+        within = self._positions_within(last) if batches and not work else None
         for handler, envelopes in batches.items():
-            await handler(envelopes)
+            await handler(envelopes, within or _nothing_else)
         refused += [(origin[id(e)], f"{e.event_type} rejected: {why}") for e, why in rejected]
         for record, reason in refused:
             await self._dead_letter(record, reason)
         if self.arrivals is not None:
-            await self.arrivals.record(last)
+            if within is None:
+                await self.arrivals.record(last)
+            else:
+                self.arrivals.learn(last)
         self._log(work, batches, started)
+
+    def _positions_within(self, last: dict[Any, int]) -> Within | None:
+        arrivals = self.arrivals
+        if arrivals is None or not last:
+            return None
+
+        async def write(connection: asyncpg.Connection) -> None:
+            await arrivals.write(last, into=connection)
+
+        return write
 
     async def _in_order(
         self, arrived: list[tuple[ConsumerRecord, Envelope]]

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
-from plumbing.consumer import Consumers
+from plumbing.consumer import Consumers, Within
 from schemas.envelope import Envelope
 
 PROCESSED = """
@@ -145,12 +145,13 @@ def subscribe_projections(
     if not projections:
         return
 
-    async def project(envelopes: list[Envelope]) -> None:
+    async def project(envelopes: list[Envelope], within: Within) -> None:
         async with pool.acquire() as connection, connection.transaction():
             for projection in projections:
                 await connection.execute(
                     "SELECT pg_advisory_xact_lock_shared(hashtext($1))", projection.lock
                 )
                 await projection.apply_many(connection, projection.schema, envelopes)
+            await within(connection)
 
     consumers.on_batch({t for p in projections for t in p.handlers}, project)
