@@ -8,7 +8,7 @@ import signal
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -19,6 +19,7 @@ from plumbing.settings import SERVICE_PORTS
 
 if TYPE_CHECKING:
     from civil_orders.bench_figures import Report
+    from civil_orders.client import Client
     from civil_orders.soak import SoakResult
     from plumbing.readmodel import Projection
     from services.readmodels.evaluation import Evaluation
@@ -716,6 +717,71 @@ def erase(
 
         erased = asyncio.run(go())
     console.print(f"Erased: the disposal is recorded and key {erased['key_id']} is destroyed.")
+
+
+@app.command("subject-access")
+def subject_access(
+    nominal: Annotated[str, typer.Argument(help="The person's nominal id.")],
+    out: Annotated[Path, typer.Option(help="Folder to write subject-access.json into.")],
+    purpose: Annotated[
+        str, typer.Option(help="Why: the request being answered; recorded in the access log.")
+    ] = "subject access request",
+    as_: Annotated[
+        str, typer.Option("--as", help="Who exports it: a data protection officer's username.")
+    ] = "dpo-1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CIVIL_ORDERS_TOKEN",
+            help="Their bearer token from the force's identity provider (else the local "
+            "issuer signs them in).",
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Export everything held about a person, opened, with the record of who has looked at
+    it (DPA 2018 s.45), through the web app as the data protection officer; the export is
+    itself recorded in the access log. A person erased reads as [erased]."""
+    from civil_orders.client import Client
+    from civil_orders.stack import attached_or_running_stack
+
+    with attached_or_running_stack(data_dir, console) as stack:
+
+        async def go() -> dict[str, Any]:
+            async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                web = stack.url("web")
+                bearer = token or await signed_in(client, web, as_)
+                response = await client.http.post(
+                    f"{web}/api/subjects/access",
+                    json={"nominal_id": nominal, "purpose": purpose},
+                    headers={"Authorization": f"Bearer {bearer}"},
+                )
+                if response.status_code == 404:
+                    console.print(response.json()["detail"], style="red", markup=False)
+                    raise typer.Exit(1)
+                exported: dict[str, Any] = response.raise_for_status().json()
+                return exported
+
+        exported = asyncio.run(go())
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "subject-access.json"
+    path.write_text(json.dumps(exported, indent=2, ensure_ascii=False) + "\n")
+    erased = exported["subject"]["erased"]
+    if erased:
+        console.print(f"The person was erased on {erased['at']} by {erased['by']}: their "
+                      "details read as [erased].")  # fmt: skip
+    counts = ", ".join(f"{len(exported[k])} {k.replace('_', ' ')}" for k in SECTIONS)
+    console.print(f"wrote {path}: {counts}")
+
+
+SECTIONS = ("referrals", "disposals_screened", "candidates", "applications", "orders",
+            "breaches", "alerts", "access_log")  # fmt: skip
+
+
+async def signed_in(client: "Client", web: str, username: str) -> str:
+    """A token from the local issuer (the embedded stack)."""
+    response = await client.http.post(f"{web}/api/token", json={"username": username})
+    return str(response.raise_for_status().json()["access_token"])
 
 
 @keys_app.command("rotate")

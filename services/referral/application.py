@@ -29,6 +29,7 @@ from services.referral.domain import (
     Subject,
     SubjectRecord,
     SuspectDisposals,
+    ever_held,
     referral_date,
 )
 from services.referral.personal import PERSONAL
@@ -171,6 +172,8 @@ class ReferralService(EventSourcedService):
             "district": candidate.district,
             "crime_reference": candidate.crime_reference,
             "suspect_nominal_id": candidate.suspect_nominal_id,
+            "offence": candidate.offence,
+            "outcome_code": candidate.outcome_code,
             "score": candidate.score,
             "rules_fired": candidate.rules_fired,
             "rules_version": candidate.rules_version,
@@ -226,6 +229,30 @@ class ReferralService(EventSourcedService):
         key_id = self.personal.erase(nominal_id)
         assert key_id is not None
         return key_id
+
+    def subject_access(self, nominal_id: str) -> dict[str, Any]:
+        """What this service holds about a person, and the ids by which the others hold the
+        rest: every referral, application and order ever linked to them, the disposals
+        screened with them as suspect, and the disposal of their personal data if it was."""
+        record_id = SubjectRecord.create_id(nominal_id)
+        screened_id = SuspectDisposals.create_id(nominal_id)
+        if record_id not in self.repository and screened_id not in self.repository:
+            raise NothingHeldAbout()
+        held = ever_held(self.events.get(record_id))
+        screened = self._suspect_disposals(nominal_id).disposals
+        disposed = held.disposed
+        return {
+            "subject_key": str(record_id),
+            "erased": None
+            if disposed is None
+            else {"at": disposed.at, "by": disposed.trace.actor, "reason": disposed.reason},
+            "referrals": [self._referral_as_held(r) for r in held.referrals if self._exists(r)],
+            "applications": [str(a) for a in held.applications],
+            "orders": held.orders,
+            "disposals_screened": [
+                {"crime_reference": crime, "disposed_on": on} for crime, on in screened.items()
+            ],
+        }
 
     def open_casework(self, subject_nominal_id: str) -> list[str]:
         """The subject's open referrals and applications and live orders, as references."""
@@ -382,6 +409,22 @@ class ReferralService(EventSourcedService):
                 {"status": s.value, "by": by, "at": at.isoformat()}
                 for s, by, at in referral.history
             ],
+        }
+
+    def _referral_as_held(self, referral_id: UUID) -> dict[str, Any]:
+        """A referral with every detail of the person it holds, opened (a subject access)."""
+        referral = self._get(referral_id)
+        declined = getattr(referral, "decline_reason", None)
+        return {
+            **self.get_referral(referral_id),
+            "subject": vars(referral.subject),
+            "referring_officer": referral.referring_officer,
+            "referred_on": referral.referred_on,
+            "grounds": referral.grounds,
+            "crime_references": referral.crime_references,
+            "previous_convictions": referral.previous_convictions,
+            "answers": getattr(referral, "answers", None),
+            "declined": {"reason": declined[0], "detail": declined[1]} if declined else None,
         }
 
     def _get(self, referral_id: UUID) -> Referral:

@@ -1,5 +1,6 @@
 """Referrals: a district's request that a caseworker consider a civil order."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -584,3 +585,35 @@ class SubjectRecord(Aggregate):
     @event(OrderEnded)
     def _order_ended(self, reference: str) -> None:
         self.orders.remove(reference)
+
+
+@dataclass(frozen=True)
+class EverHeld:
+    """Everything a subject record has ever linked to the person, open or closed, and the
+    disposal of their personal data if it was disposed of: what a subject access export
+    gathers from the services that hold each."""
+
+    referrals: list[UUID]
+    applications: list[UUID]
+    orders: list[str]
+    disposed: "SubjectRecord.Disposed | None"
+
+
+def ever_held(events: Iterable[object]) -> EverHeld:
+    """From a subject record's whole stream (not its snapshots, which forget what closed)."""
+    held = EverHeld([], [], [], None)
+    for e in events:
+        if isinstance(e, SubjectRecord.ReferralOpened | SubjectRecord.ApplicationOpened):
+            _add(held.referrals, e.referral_id)
+        if isinstance(e, SubjectRecord.ApplicationOpened):
+            _add(held.applications, e.application_id)
+        elif isinstance(e, SubjectRecord.OrderLive):
+            _add(held.orders, e.reference)
+        elif isinstance(e, SubjectRecord.Disposed):
+            held = EverHeld(held.referrals, held.applications, held.orders, e)
+    return held
+
+
+def _add(items: list[Any], item: Any) -> None:
+    if item not in items:
+        items.append(item)

@@ -25,6 +25,7 @@ from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
+from schemas.personal import ERASED
 from schemas.trace import Trace
 from services.referral.application import ReferralService
 from services.referral.candidates import (
@@ -248,6 +249,27 @@ async def erase_subject(body: Erase, request: Request, trace: Acting) -> dict[st
     service = _service(request)
     key_id = await hop(service.erase_subject, body.nominal_id, body.reason, trace)
     return {"erased": "the person's key is destroyed", "key_id": str(key_id)}
+
+
+class Nominal(BaseModel):
+    nominal_id: str = Field(min_length=1, description="The person's nominal id.")
+
+
+@subjects.post("/access")
+async def subject_access(body: Nominal, request: Request) -> dict[str, Any]:
+    """Everything this service holds about a person, opened, and the ids of their
+    applications and orders for the services that hold those: a subject access request's
+    first step. 404 when nothing is held about them. A query, but the nominal goes in the
+    body so that no log line names it."""
+    service = _service(request)
+    held = await hop(service.subject_access, body.nominal_id)
+    found = []
+    for disposal in held["disposals_screened"]:
+        crime = disposal["crime_reference"]
+        found += await list_candidates(request.app.state.pool, None, crime, None, MAX_LIMIT)
+    opened = [await hop(service.get_candidate, row["candidate_id"]) for row in found]
+    theirs = (body.nominal_id, ERASED)  # a crime reference in another district may be another's
+    return {**held, "candidates": [c for c in opened if c["suspect_nominal_id"] in theirs]}
 
 
 @subjects.get("/{nominal_id}/open-casework")

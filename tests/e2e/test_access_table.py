@@ -35,6 +35,7 @@ PEOPLE = {  # one synthetic user of each role, in the north district or its team
     Role.MANAGER: "mgr-1",
     Role.AUDITOR: "aud-1",
     Role.ADMINISTRATOR: "admin-1",
+    Role.DATA_PROTECTION_OFFICER: "dpo-1",
 }
 
 

@@ -19,6 +19,7 @@ from services.referral.domain import (
     SubjectHasOrderInForce,
     SubjectRecord,
     TriageNotOverdue,
+    ever_held,
     referral_date,
     working_days_between,
 )
@@ -219,3 +220,22 @@ def test_personal_data_is_not_disposed_of_while_a_referral_or_application_is_ope
     record.dispose("MoPI review", AT, trace)
 
     assert record.disposed_at == AT
+
+
+def test_a_subject_access_finds_all_the_casework_ever_linked_to_a_person_closed_or_not() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    first, second, application_id = uuid4(), uuid4(), uuid4()
+    record.open_referral(first)
+    record.close_referral(first)  # declined
+    record.open_referral(second)
+    record.open_application(application_id, second)
+    record.order_made("ORD-2026-00000002", application_id)
+    record.order_ended("ORD-2026-00000002")
+    record.dispose("MoPI review", AT, Trace("manager:mgr-1", uuid4()))
+
+    held = ever_held(record.collect_events())
+
+    assert (held.referrals, held.applications) == ([first, second], [application_id])
+    assert held.orders == ["ORD-2026-00000002"]
+    assert held.disposed is not None and held.disposed.trace.actor == "manager:mgr-1"
+    assert ever_held(SubjectRecord(subject_nominal_id="SYN2").collect_events()).disposed is None

@@ -1,0 +1,92 @@
+"""Subject access (DPA 2018 s.45): everything held about one person, opened, gathered from the
+services that hold it, with the record of who has looked at it. The export is itself a
+disclosure, recorded in the access log. What may be withheld under the law-enforcement
+exemptions is the data protection officer's decision, taken on the export, not here."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from plumbing.paging import MAX_LIMIT, ForwardedPage
+from services.web.access import Admitted
+from services.web.access_log import get_access_log_of
+from services.web.api import call, call_page, record_access
+from services.web.auth import User
+
+router = APIRouter(prefix="/api")
+
+
+class SubjectAccessRequest(BaseModel):
+    nominal_id: str = Field(min_length=1, max_length=200, description="The person's nominal id.")
+    purpose: str = Field(
+        min_length=3,
+        max_length=200,
+        description="Why: the request being answered. Recorded in the access log.",
+        examples=["subject access request SAR-2026-014"],
+    )
+
+
+@router.post("/subjects/access", tags=["personal data"])
+async def subject_access(request: Request, body: SubjectAccessRequest, user: Admitted) -> Any:
+    """Everything held about a person (`{"nominal_id", "purpose"}`; the nominal in the body so
+    that no log line names it), opened: their referrals, the disposals screened with them as
+    suspect and the candidates raised, applications, orders, breaches and alerts, and every
+    look at any of it in the access log. A person erased reads as `[erased]`, with who
+    erased them, when and why. 404 when nothing is held about them."""
+    nominal = {"nominal_id": body.nominal_id}
+    held = await call(request, user, "referral", "POST", "/subjects/access", nominal)
+    applications = [
+        await call(request, user, "application", "GET", f"/applications/{application_id}")
+        for application_id in held["applications"]
+    ]
+    orders = [
+        await call(request, user, "application", "GET", f"/orders/{order_id}")
+        for application in applications
+        for order_id in (application["interim_order_id"], application["order_id"])
+        if order_id
+    ]
+    references = sorted(set(held["orders"]) | {order["reference"] for order in orders})
+    export = {
+        "subject": {
+            "nominal_id": body.nominal_id,
+            "subject_key": held["subject_key"],
+            "erased": held["erased"],
+        },
+        "referrals": held["referrals"],
+        "disposals_screened": held["disposals_screened"],
+        "candidates": held["candidates"],
+        "applications": applications,
+        "orders": orders,
+        "order_register": await each(request, user, "/orders", references, include_ended=True),
+        "breaches": await each(request, user, "/breaches", references),
+        "alerts": await each(request, user, "/alerts", references),
+    }
+    cases = [held["subject_key"], *references, *ids(held["referrals"], applications, orders)]
+    looks = await get_access_log_of(request.app.state.pool, cases)
+    what, purpose = "subject access export", body.purpose
+    await record_access(request, user, held["subject_key"], what, purpose, exported=True)
+    this = {"at": request.app.state.service.now(), "username": user.username,
+            "role": user.role.value, "actor": user.actor, "case": held["subject_key"],
+            "what": what, "purpose": purpose, "exported": True}  # fmt: skip
+    return {**export, "access_log": [this, *looks]}
+
+
+def ids(*records: list[dict[str, Any]]) -> list[str]:
+    return [str(record["id"]) for listed in records for record in listed]
+
+
+async def each(
+    request: Request, user: User, path: str, references: list[str], **params: Any
+) -> list[Any]:
+    """Every row of a read model's list about each of the orders, page after page."""
+    rows: list[Any] = []
+    for reference in references:
+        cursor = None
+        while True:
+            page = ForwardedPage(MAX_LIMIT, cursor)
+            rows += await call_page(request, user, page, "readmodels", path,
+                                    order_reference=reference, **params)  # fmt: skip
+            if (cursor := page.next_cursor) is None:
+                break
+    return rows
