@@ -155,7 +155,7 @@ class ReferralService(EventSourcedService):
         record = self._subject_record(candidate.suspect_nominal_id)
         referral.link_to_existing(record.links())
         record.open_referral(referral.id)
-        self.save(candidate, referral, record)
+        self.save(candidate, referral, self._reviewed(record))
         return referral.id
 
     def dismiss_candidate(
@@ -254,6 +254,64 @@ class ReferralService(EventSourcedService):
             ],
         }
 
+    # MoPI review ---------------------------------------------------------------------------
+
+    def _reviewed(self, record: SubjectRecord) -> SubjectRecord:
+        """The record with its review rescheduled after a change to the person's casework."""
+        record.schedule_review(self.settings.mopi_review_years(), self.now().date())
+        return record
+
+    def schedule_first_review(self, record_id: UUID) -> None:
+        """Date the review of a record kept before reviews were (the period runs from its
+        last change)."""
+        record = self._subject_record_by_id(record_id)
+        if record.review_due_on is None:
+            years = self.settings.mopi_review_years()
+            record.schedule_review(years, record.modified_on.date())
+            self.save(record)
+
+    def queue_review_if_due(self, record_id: UUID) -> bool:
+        """Queue the person's record for review if its date has come; True if queued."""
+        record = self._subject_record_by_id(record_id)
+        try:
+            record.fall_due(self.now().date())
+        except CommandRejected:
+            return False
+        self.save(record)
+        return True
+
+    def retain_on_review(
+        self, record_id: UUID, reason: str, next_review_on: date, trace: Trace
+    ) -> None:
+        record = self._subject_record_by_id(record_id)
+        record.retain(reason, next_review_on, self.now(), trace)
+        self.save(record)
+
+    def dispose_on_review(self, record_id: UUID, reason: str, trace: Trace) -> UUID:
+        """Record the disposal decided on review, then destroy the person's key (as
+        `erase_subject`). Returns the destroyed key's id."""
+        record = self._subject_record_by_id(record_id)
+        record.dispose_on_review(reason, self.now(), trace)
+        self.save(record)
+        key_id = self.personal.erase(record.subject_nominal_id)
+        assert key_id is not None
+        return key_id
+
+    def get_review(self, record_id: UUID) -> dict[str, Any]:
+        record = self._subject_record_by_id(record_id)
+        return {
+            "subject_key": str(record.id),
+            "subject_nominal_id": record.subject_nominal_id,
+            "group": record.review_group,
+            "due_on": record.review_due_on,
+            "due": record.review_is_due,
+            "open_casework": record.links(),
+            "disposed_at": record.disposed_at,
+        }
+
+    def _subject_record_by_id(self, record_id: UUID) -> SubjectRecord:
+        return self.load(record_id, NotFound(f"no subject record {record_id}"))
+
     def open_casework(self, subject_nominal_id: str) -> list[str]:
         """The subject's open referrals and applications and live orders, as references."""
         return self._subject_record(subject_nominal_id).links()
@@ -265,7 +323,9 @@ class ReferralService(EventSourcedService):
             return
         record = self._subject_record(subject_nominal_id)
         change(record)
-        self.save_processed(record, upstream=envelope.producer, sequence=envelope.sequence)
+        self.save_processed(
+            self._reviewed(record), upstream=envelope.producer, sequence=envelope.sequence
+        )
 
     def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
         record_id = SubjectRecord.create_id(subject_nominal_id)
@@ -309,7 +369,7 @@ class ReferralService(EventSourcedService):
         record = self._subject_record(subject.nominal_id)
         aggregate.link_to_existing(record.links())
         record.open_referral(aggregate.id)
-        self.save_new(aggregate, record)
+        self.save_new(aggregate, self._reviewed(record))
         return referral_id
 
     def when_district_referral_received_record_it(self, envelope: DistrictReferralV1) -> UUID:
@@ -378,7 +438,7 @@ class ReferralService(EventSourcedService):
         referral.decline(reason, detail, self.now(), trace)
         record = self._subject_record(referral.subject.nominal_id)
         record.close_referral(referral.id)
-        self.save(referral, record)
+        self.save(referral, self._reviewed(record))
 
     def referral_for(self, district: str, district_reference: str) -> UUID:
         referral_id = Referral.create_id(district, district_reference)

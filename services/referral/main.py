@@ -42,6 +42,8 @@ from services.referral.queue import (
     queue_projection,
     waiting,
 )
+from services.referral.reviewing import queue_due_reviews, reviews
+from services.referral.reviews import reviews_projection
 
 referrals = APIRouter(prefix="/referrals", tags=["referrals"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -282,6 +284,7 @@ router = APIRouter()
 router.include_router(subjects)
 router.include_router(referrals)
 router.include_router(candidates)
+router.include_router(reviews)
 
 definition = ServiceDefinition(
     name="referral",
@@ -291,6 +294,10 @@ definition = ServiceDefinition(
     followers=lambda service, settings: [
         candidates_projection(service),
         queue_projection(service),
+        reviews_projection(service),
     ],
-    tasks=lambda service, settings, pool: [flag_overdue_referrals(service, settings, pool)],
+    tasks=lambda service, settings, pool: [
+        flag_overdue_referrals(service, settings, pool),
+        queue_due_reviews(service, settings, pool),
+    ],
 )

@@ -103,6 +103,10 @@ API: dict[Route, tuple[Role, ...]] = {
     "GET /api/access-log": (AUDITOR,),
     # disposal of a person's personal data: a manager decides it (MoPI review)
     "POST /api/subjects/erase": (MANAGER,),
+    # MoPI review: caseworkers and managers retain a record (why, until when) or dispose
+    "GET /api/reviews": (CASEWORKER, MANAGER),
+    "GET /api/reviews/{subject_key}": (CASEWORKER, MANAGER),
+    "POST /api/reviews/{subject_key}/{decision}": (CASEWORKER, MANAGER),
     # subject access (DPA 2018 s.45): the data protection officer exports what is held
     "POST /api/subjects/access": (DPO,),
     # administration: configuration, never case data

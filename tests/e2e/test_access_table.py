@@ -54,7 +54,8 @@ class Case:
     breach_id: str
 
     def path_values(self) -> dict[str, str]:
-        return {"candidate_id": str(uuid4()), "case": self.reference, **vars(self)}
+        return {"candidate_id": str(uuid4()), "subject_key": str(uuid4()), "case": self.reference,
+                **vars(self)}  # fmt: skip
 
     def query(self) -> dict[str, str]:
         return {"purpose": PURPOSE, "district": self.district, "team": self.team,

@@ -1,0 +1,110 @@
+"""MoPI review: each person's record falls due for review by the services' clock, by the nature
+of their casework; a reviewer retains it (why, until when) or disposes of their personal data,
+which erases them; nobody subject to an order in force is disposed of."""
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civil_orders.client import Client, eventually
+from civil_orders.demo import CASEWORKER, accept, grant
+from civil_orders.stack import Stack, running_stack
+from schemas.personal import ERASED
+from services.application.domain_dates import years_after
+from services.referral.domain import SubjectRecord
+from tests.e2e.test_erasure import person, referral_service_knows, referred_by_staff
+from tests.web import Web, as_
+
+TODAY = date.today()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A stack of its own: its referral service is run years ahead, and every record there
+    falls due."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("REVIEW_CHECK_SECONDS", "0.5")
+        with running_stack(Path(tmp_path_factory.mktemp("review")), usual_ports=False) as own:
+            yield own
+
+
+def referral_service_on(stack: Stack, day: date) -> None:
+    """The referral service restarted with its clock on `day`."""
+    stack.stop("referral")
+    stack.start("referral", env={"CLOCK_DATE": day.isoformat()})
+
+
+async def queued(reviewer: Web, subject_key: str) -> dict[str, Any]:
+    async def due() -> dict[str, Any] | None:
+        queue = (await reviewer.request("GET", "/api/reviews")).json()
+        return next((r for r in queue if r["subject_key"] == subject_key), None)
+
+    return await eventually(due, 30, f"{subject_key} to be queued for review")
+
+
+async def review_of(reviewer: Web, subject_key: str) -> dict[str, Any]:
+    response = await reviewer.request("GET", f"/api/reviews/{subject_key}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_disposes(
+    stack: Stack, client: Client
+) -> None:
+    declined, ordered = person(), person()
+    # one person referred and declined (group 3: six years), one subject to an order in force
+    # for two years (group 1: ten)
+    referral_id = await referred_by_staff(client, declined)
+    detail = {"reason": "no sexual risk identified", "detail": "Synthetic: no risk."}
+    await client.command("referral", f"/referrals/{referral_id}/decline", CASEWORKER, detail)
+    ordered_referral = await referred_by_staff(client, ordered)
+    reference = await grant(client, (await accept(client, ordered_referral))["id"])
+    await referral_service_knows(client, ordered["nominal_id"], reference)
+    first = str(SubjectRecord.create_id(declined["nominal_id"]))
+    second = str(SubjectRecord.create_id(ordered["nominal_id"]))
+    caseworker, manager = await as_(client, "cw-1"), await as_(client, "mgr-1")
+
+    scheduled = await review_of(caseworker, first)
+    managed = await review_of(caseworker, second)
+    assert (scheduled["group"], scheduled["due_on"]) == (3, years_after(TODAY, 6).isoformat())
+    assert (managed["group"], managed["due_on"]) == (1, years_after(TODAY, 10).isoformat())
+    assert not scheduled["due"]
+
+    # ten years on, both are due for review
+    ten_years_on = years_after(TODAY, 10) + timedelta(days=1)
+    referral_service_on(stack, ten_years_on)
+    shown = await queued(caseworker, first)
+    await queued(caseworker, second)
+    assert shown["subject_nominal_id"] == declined["nominal_id"]  # opened for the reviewer
+
+    # retained for two more years, with the reason: off the queue, reviewed then
+    next_review = years_after(ten_years_on, 2)
+    retain = {"reason": "Synthetic: new intelligence", "next_review_on": next_review.isoformat()}
+    retained = await caseworker.request("POST", f"/api/reviews/{first}/retain", json=retain)
+    kept = await review_of(caseworker, first)
+    # the person subject to an order in force is not disposable
+    refused = await manager.request(
+        "POST", f"/api/reviews/{second}/dispose", json={"reason": "Synthetic: MoPI review"}
+    )
+
+    assert retained.status_code == 200, retained.text
+    assert (kept["due_on"], kept["due"]) == (next_review.isoformat(), False)
+    assert refused.status_code == 409 and "order in force" in refused.json()["detail"]
+    assert reference in refused.json()["detail"]
+
+    # at the next review, disposal erases the person
+    referral_service_on(stack, next_review)
+    await queued(caseworker, first)
+    dispose = {"reason": "Synthetic: no longer necessary"}
+    disposed = await caseworker.request("POST", f"/api/reviews/{first}/dispose", json=dispose)
+    again = await caseworker.request("POST", f"/api/reviews/{first}/dispose", json=dispose)
+    referral = (await client.get("referral", f"/referrals/{referral_id}")).json()
+
+    assert disposed.status_code == 200, disposed.text
+    assert disposed.json()["key_id"]
+    assert again.status_code == 409
+    assert referral["subject_nominal_id"] == ERASED
+    assert (await review_of(caseworker, first))["disposed_at"] is not None
