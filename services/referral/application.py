@@ -25,6 +25,7 @@ from services.referral.domain import (
     Candidate,
     DeclineReason,
     DismissalReason,
+    EverHeld,
     Referral,
     Subject,
     SubjectRecord,
@@ -251,6 +252,21 @@ class ReferralService(EventSourcedService):
             "orders": held.orders,
             "disposals_screened": [
                 {"crime_reference": crime, "disposed_on": on} for crime, on in screened.items()
+            ],
+            "review": self._review_as_held(record_id, held),
+        }
+
+    def _review_as_held(self, record_id: UUID, held: EverHeld) -> dict[str, Any] | None:
+        """The person's MoPI review: group, date, and each decision to retain their record."""
+        if record_id not in self.repository:
+            return None
+        record = self._subject_record_by_id(record_id)
+        return {
+            "group": record.review_group,
+            "due_on": record.review_due_on,
+            "retained": [
+                {"by": r.trace.actor, "at": r.at, "reason": r.reason, "until": r.next_review_on}
+                for r in held.retained
             ],
         }
 

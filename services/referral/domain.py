@@ -703,11 +703,12 @@ class EverHeld:
     applications: list[UUID]
     orders: list[str]
     disposed: "SubjectRecord.Disposed | None"
+    retained: "list[SubjectRecord.Retained]"
 
 
 def ever_held(events: Iterable[object]) -> EverHeld:
     """From a subject record's whole stream (not its snapshots, which forget what closed)."""
-    held = EverHeld([], [], [], None)
+    held = EverHeld([], [], [], None, [])
     for e in events:
         if isinstance(e, SubjectRecord.ReferralOpened | SubjectRecord.ApplicationOpened):
             _add(held.referrals, e.referral_id)
@@ -715,8 +716,10 @@ def ever_held(events: Iterable[object]) -> EverHeld:
             _add(held.applications, e.application_id)
         elif isinstance(e, SubjectRecord.OrderLive):
             _add(held.orders, e.reference)
+        elif isinstance(e, SubjectRecord.Retained):
+            held.retained.append(e)
         elif isinstance(e, SubjectRecord.Disposed):
-            held = EverHeld(held.referrals, held.applications, held.orders, e)
+            held = EverHeld(held.referrals, held.applications, held.orders, e, held.retained)
     return held
 
 

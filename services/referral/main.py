@@ -34,7 +34,7 @@ from services.referral.candidates import (
     candidates_projection,
     list_candidates,
 )
-from services.referral.domain import DeclineReason, DismissalReason
+from services.referral.domain import DeclineReason, DismissalReason, SubjectRecord
 from services.referral.queue import (
     QueueKey,
     possibly_overdue,
@@ -250,7 +250,9 @@ async def erase_subject(body: Erase, request: Request, trace: Acting) -> dict[st
     goes in the body, not the path, so no log line names it."""
     service = _service(request)
     key_id = await hop(service.erase_subject, body.nominal_id, body.reason, trace)
-    return {"erased": "the person's key is destroyed", "key_id": str(key_id)}
+    subject_key = SubjectRecord.create_id(body.nominal_id)
+    return {"erased": "the person's key is destroyed", "key_id": str(key_id),
+            "subject_key": str(subject_key)}  # fmt: skip
 
 
 class Nominal(BaseModel):

@@ -74,7 +74,8 @@ async def dispose(subject_key: UUID, body: Dispose, request: Request, trace: Act
     destroyed. Only a record due for review; refused (409) while an order against them is in
     force or casework about them is open."""
     key_id = await hop(_service(request).dispose_on_review, subject_key, body.reason, trace)
-    return {"erased": "the person's key is destroyed", "key_id": str(key_id)}
+    return {"erased": "the person's key is destroyed", "key_id": str(key_id),
+            "subject_key": str(subject_key)}  # fmt: skip
 
 
 async def queue_due_reviews(

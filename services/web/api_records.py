@@ -113,8 +113,21 @@ async def evaluation(
 async def erase_subject(request: Request, body: Command, user: Admitted) -> Any:
     """Dispose of a person's personal data (`{"nominal_id", "reason"}`): the referral
     service records who decided it and why, then destroys the key it is sealed with, so it
-    reads as erased everywhere. Refused while an order against them is in force."""
-    return await call(request, user, "referral", "POST", "/subjects/erase", body)
+    reads as erased everywhere. Refused while an order against them is in force. The
+    disposal is recorded in the access log too, with who decided it and why."""
+    erased = await call(request, user, "referral", "POST", "/subjects/erase", body)
+    await record_disposal(request, user, erased, body)
+    return erased
+
+
+async def record_disposal(request: Request, user: User, erased: Any, body: Command) -> None:
+    """The access log's record of a disposal (s.62 lists erasure): the person's subject key,
+    who decided it, and the reason they gave."""
+    reason = str(body.get("reason", ""))
+    await record_access(request, user, erased["subject_key"], DISPOSAL, reason)
+
+
+DISPOSAL = "disposal of personal data"
 
 
 @router.get("/reviews", tags=["MoPI review"])
@@ -147,7 +160,10 @@ async def decide_review(
     data (`{"reason"}`: recorded, then their key destroyed). Only a record due for review;
     disposal is refused (409) while an order against them is in force."""
     path = f"/reviews/{subject_key}/{decision}"
-    return await call(request, user, "referral", "POST", path, body)
+    decided = await call(request, user, "referral", "POST", path, body)
+    if decision == "dispose":
+        await record_disposal(request, user, decided, body)
+    return decided
 
 
 class AccessLogChange(BaseModel):

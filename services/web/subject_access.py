@@ -52,6 +52,7 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
             "nominal_id": body.nominal_id,
             "subject_key": held["subject_key"],
             "erased": held["erased"],
+            "review": held["review"],
         },
         "referrals": held["referrals"],
         "disposals_screened": held["disposals_screened"],

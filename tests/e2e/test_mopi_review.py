@@ -51,6 +51,15 @@ async def review_of(reviewer: Web, subject_key: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+async def disposals_logged(auditor: Web, subject_key: str) -> list[tuple[str, str]]:
+    async def logged() -> list[tuple[str, str]] | None:
+        log = await auditor.request("GET", "/api/access-log", params={"case": subject_key})
+        disposals = [e for e in log.json() if e["what"] == "disposal of personal data"]
+        return [(e["actor"], e["purpose"]) for e in disposals if e["case"] == subject_key] or None
+
+    return await eventually(logged, 15, "the disposal in the access log")
+
+
 async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_disposes(
     stack: Stack, client: Client
 ) -> None:
@@ -66,6 +75,7 @@ async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_
     first = str(SubjectRecord.create_id(declined["nominal_id"]))
     second = str(SubjectRecord.create_id(ordered["nominal_id"]))
     caseworker, manager = await as_(client, "cw-1"), await as_(client, "mgr-1")
+    dpo, auditor = await as_(client, "dpo-1"), await as_(client, "aud-1")
 
     scheduled = await review_of(caseworker, first)
     managed = await review_of(caseworker, second)
@@ -92,6 +102,11 @@ async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_
 
     assert retained.status_code == 200, retained.text
     assert (kept["due_on"], kept["due"]) == (next_review.isoformat(), False)
+    # the decision is part of what a subject access gives the person
+    sar = {"nominal_id": declined["nominal_id"], "purpose": "SAR-2036-001"}
+    exported = (await dpo.request("POST", "/api/subjects/access", json=sar)).json()
+    [decision] = exported["subject"]["review"]["retained"]
+    assert (decision["by"], decision["reason"]) == ("caseworker:cw-1", retain["reason"])
     assert refused.status_code == 409 and "order in force" in refused.json()["detail"]
     assert reference in refused.json()["detail"]
 
@@ -108,3 +123,5 @@ async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_
     assert again.status_code == 409
     assert referral["subject_nominal_id"] == ERASED
     assert (await review_of(caseworker, first))["disposed_at"] is not None
+    # and the access log records the disposal and who decided it
+    assert await disposals_logged(auditor, first) == [("caseworker:cw-1", dispose["reason"])]

@@ -234,12 +234,18 @@ def test_a_subject_access_finds_all_the_casework_ever_linked_to_a_person_closed_
     record.open_application(application_id, second)
     record.order_made("ORD-2026-00000002", application_id)
     record.order_ended("ORD-2026-00000002")
+    record.schedule_review({1: 10, 2: 10, 3: 6}, AT.date())
+    record.fall_due(date(2036, 3, 1))
+    record.retain("risk remains", date(2040, 3, 1), datetime(2036, 3, 2, tzinfo=UTC), CASEWORKER)
     record.dispose("MoPI review", AT, Trace("manager:mgr-1", uuid4()))
 
     held = ever_held(record.collect_events())
 
     assert (held.referrals, held.applications) == ([first, second], [application_id])
     assert held.orders == ["ORD-2026-00000002"]
+    assert [(r.reason, r.next_review_on) for r in held.retained] == [
+        ("risk remains", date(2040, 3, 1))
+    ]
     assert held.disposed is not None and held.disposed.trace.actor == "manager:mgr-1"
     assert ever_held(SubjectRecord(subject_nominal_id="SYN2").collect_events()).disposed is None
 
