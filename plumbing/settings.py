@@ -124,8 +124,8 @@ class Settings(BaseSettings):
     mopi_group_3_review_years: int = Field(
         default=6,
         ge=1,
-        description="MoPI group 3, everything else (referrals declined or not yet taken on): "
-        "reviewed after a clear period of this many years.",
+        description="MoPI group 3, everything else (referrals declined or not yet taken on, "
+        "suspects flagged by screening): reviewed after a clear period of this many years.",
     )
     webhook_secret: SecretStr = Field(
         default=SecretStr("embedded-stack-webhook-secret"),

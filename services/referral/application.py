@@ -120,8 +120,9 @@ class ReferralService(EventSourcedService):
             rules_version=screening.rules_version,
             trace=Trace.caused_by(envelope, "service:referral"),
         )
-        candidate.link_to_existing(self._subject_record(closed.suspect_nominal_id).links())
-        self.save_new(candidate, history)
+        record = self._subject_record(closed.suspect_nominal_id)
+        candidate.link_to_existing(record.links())
+        self.save_new(candidate, history, self._reviewed(record))  # flagged: a record to review
         return candidate.id
 
     def promote_candidate(

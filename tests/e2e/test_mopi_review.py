@@ -15,7 +15,12 @@ from civil_orders.stack import Stack, running_stack
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
 from services.referral.domain import SubjectRecord
-from tests.e2e.test_erasure import person, referral_service_knows, referred_by_staff
+from tests.e2e.test_erasure import (
+    flagged_as_suspect,
+    person,
+    referral_service_knows,
+    referred_by_staff,
+)
 from tests.web import Web, as_
 
 TODAY = date.today()
@@ -63,24 +68,28 @@ async def disposals_logged(auditor: Web, subject_key: str) -> list[tuple[str, st
 async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_disposes(
     stack: Stack, client: Client
 ) -> None:
-    declined, ordered = person(), person()
+    declined, ordered, suspect = person(), person(), person()
     # one person referred and declined (group 3: six years), one subject to an order in force
-    # for two years (group 1: ten)
+    # for two years (group 1: ten), one flagged by screening a disposal (group 3)
     referral_id = await referred_by_staff(client, declined)
     detail = {"reason": "no sexual risk identified", "detail": "Synthetic: no risk."}
     await client.command("referral", f"/referrals/{referral_id}/decline", CASEWORKER, detail)
     ordered_referral = await referred_by_staff(client, ordered)
     reference = await grant(client, (await accept(client, ordered_referral))["id"])
     await referral_service_knows(client, ordered["nominal_id"], reference)
+    await flagged_as_suspect(client, suspect)
     first = str(SubjectRecord.create_id(declined["nominal_id"]))
     second = str(SubjectRecord.create_id(ordered["nominal_id"]))
+    third = str(SubjectRecord.create_id(suspect["nominal_id"]))
     caseworker, manager = await as_(client, "cw-1"), await as_(client, "mgr-1")
     dpo, auditor = await as_(client, "dpo-1"), await as_(client, "aud-1")
 
     scheduled = await review_of(caseworker, first)
     managed = await review_of(caseworker, second)
+    flagged = await review_of(caseworker, third)
     assert (scheduled["group"], scheduled["due_on"]) == (3, years_after(TODAY, 6).isoformat())
     assert (managed["group"], managed["due_on"]) == (1, years_after(TODAY, 10).isoformat())
+    assert (flagged["group"], flagged["due_on"]) == (3, years_after(TODAY, 6).isoformat())
     assert not scheduled["due"]
 
     # ten years on, both are due for review
