@@ -131,6 +131,8 @@ PAGES: dict[Route, Route] = {
         "POST /api/applications/{application_id}/court/{step}",
     "GET /orders": "GET /api/orders",
     "GET /orders/{reference}": "GET /api/orders/{order_id}",
+    "GET /reviews": "GET /api/reviews",
+    "POST /reviews/{subject_key}/{decision}": "POST /api/reviews/{subject_key}/{decision}",
     "GET /alerts": "GET /api/alerts",
     "POST /alerts/{alert_id}/acknowledge": "POST /api/alerts/{alert_id}/acknowledge",
     "GET /cases": "GET /api/cases/{case}/events",

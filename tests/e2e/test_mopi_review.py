@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
+import httpx
 import pytest
 
 from civil_orders.client import Client, eventually
@@ -15,6 +17,7 @@ from civil_orders.stack import Stack, running_stack
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
 from services.referral.domain import SubjectRecord
+from services.web.pages.common import PURPOSE_COOKIE, STATUS_COOKIE
 from tests.e2e.test_erasure import (
     flagged_as_suspect,
     person,
@@ -54,6 +57,14 @@ async def review_of(reviewer: Web, subject_key: str) -> dict[str, Any]:
     response = await reviewer.request("GET", f"/api/reviews/{subject_key}")
     assert response.status_code == 200, response.text
     return dict(response.json())
+
+
+async def page(reviewer: Web, method: str, path: str, **form: Any) -> httpx.Response:
+    """A page of the web interface, as the reviewer signed in with a stated purpose."""
+    cookies = {PURPOSE_COOKIE: quote("MoPI review")}
+    headers = {"Authorization": f"Bearer {reviewer.token}"}
+    async with httpx.AsyncClient(base_url=reviewer.url, cookies=cookies) as browser:
+        return await browser.request(method, path, headers=headers, **form)
 
 
 async def disposals_logged(auditor: Web, subject_key: str) -> list[tuple[str, str]]:
@@ -98,6 +109,7 @@ async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_
     shown = await queued(caseworker, first)
     await queued(caseworker, second)
     assert shown["subject_nominal_id"] == declined["nominal_id"]  # opened for the reviewer
+    assert declined["nominal_id"] in (await page(caseworker, "GET", "/reviews")).text
 
     # retained for two more years, with the reason: off the queue, reviewed then
     next_review = years_after(ten_years_on, 2)
@@ -123,12 +135,12 @@ async def test_a_review_falls_due_on_the_clock_is_retained_to_a_later_date_then_
     referral_service_on(stack, next_review)
     await queued(caseworker, first)
     dispose = {"reason": "Synthetic: no longer necessary"}
-    disposed = await caseworker.request("POST", f"/api/reviews/{first}/dispose", json=dispose)
+    disposed = await page(caseworker, "POST", f"/reviews/{first}/dispose", data=dispose)
     again = await caseworker.request("POST", f"/api/reviews/{first}/dispose", json=dispose)
     referral = (await client.get("referral", f"/referrals/{referral_id}")).json()
 
-    assert disposed.status_code == 200, disposed.text
-    assert disposed.json()["key_id"]
+    assert disposed.status_code == 303, disposed.text  # back to the list, saying so
+    assert "disposed" in unquote(disposed.cookies[STATUS_COOKIE])
     assert again.status_code == 409
     assert referral["subject_nominal_id"] == ERASED
     assert (await review_of(caseworker, first))["disposed_at"] is not None
