@@ -699,7 +699,7 @@ def erase(
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
     """Erase a person's personal data: the disposal is recorded (who, when, why), then the key
-    it is sealed with is destroyed, so it reads as [erased] in every store, topic, read model
+    it is sealed with is destroyed, so it reads as \\[erased] in every store, topic, read model
     and export, while the history, its hash chains and its figures stay whole. Refused while
     an order against the person is in force."""
     from civil_orders.client import Client
@@ -741,7 +741,7 @@ def subject_access(
 ) -> None:
     """Export everything held about a person, opened, with the record of who has looked at
     it (DPA 2018 s.45), through the web app as the data protection officer; the export is
-    itself recorded in the access log. A person erased reads as [erased]."""
+    itself recorded in the access log. A person erased reads as \\[erased]."""
     from civil_orders.client import Client
     from civil_orders.stack import attached_or_running_stack
 
@@ -769,7 +769,7 @@ def subject_access(
     erased = exported["subject"]["erased"]
     if erased:
         console.print(f"The person was erased on {erased['at']} by {erased['by']}: their "
-                      "details read as [erased].")  # fmt: skip
+                      "details read as [erased].", markup=False)  # fmt: skip
     counts = ", ".join(f"{len(exported[k])} {k.replace('_', ' ')}" for k in SECTIONS)
     console.print(f"wrote {path}: {counts}")
 
