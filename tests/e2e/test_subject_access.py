@@ -75,6 +75,9 @@ async def test_a_data_protection_officer_exports_all_that_is_held_about_a_person
     assert [a["id"] for a in held["applications"]] == [application["id"]]
     assert held["applications"][0]["legal_test"]["necessity"].startswith("Synthetic")
     assert [o["reference"] for o in held["orders"]] == [reference]
+    [registered] = held["order_register"]  # ended, and still held
+    assert (registered["order_reference"], registered["in_force"]) == (reference, False)
+    assert registered["terms"] and "sealed:" not in str(registered["terms"])  # opened
     [breach] = held["breaches"]
     assert breach["subject_nominal_id"] == someone["nominal_id"]
     assert breach["condition_breached"] not in ("", ERASED)
