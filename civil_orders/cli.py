@@ -726,6 +726,14 @@ def subject_access(
     purpose: Annotated[
         str, typer.Option(help="Why: the request being answered; recorded in the access log.")
     ] = "subject access request",
+    withhold: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SECTION=REASON: a part restricted under the law-enforcement exemptions "
+            "(referrals, breaches, alerts, ...) and why; left out, the decision recorded. "
+            "Again for each.",
+        ),
+    ] = None,
     as_: Annotated[
         str, typer.Option("--as", help="Who exports it: a data protection officer's username.")
     ] = "dpo-1",
@@ -744,7 +752,10 @@ def subject_access(
     itself recorded in the access log. A person erased reads as \\[erased]."""
     from civil_orders.client import Client
     from civil_orders.stack import attached_or_running_stack
+    from services.web.pages.common import readable
 
+    withheld = [dict(zip(("section", "reason"), w.split("=", 1), strict=False))
+                for w in withhold or []]  # fmt: skip
     with attached_or_running_stack(data_dir, console) as stack:
 
         async def go() -> dict[str, Any]:
@@ -753,11 +764,11 @@ def subject_access(
                 bearer = token or await signed_in(client, web, as_)
                 response = await client.http.post(
                     f"{web}/api/subjects/access",
-                    json={"nominal_id": nominal, "purpose": purpose},
+                    json={"nominal_id": nominal, "purpose": purpose, "withheld": withheld},
                     headers={"Authorization": f"Bearer {bearer}"},
                 )
-                if response.status_code == 404:
-                    console.print(response.json()["detail"], style="red", markup=False)
+                if response.status_code in (404, 422):
+                    console.print(readable(response.json()["detail"]), style="red", markup=False)
                     raise typer.Exit(1)
                 exported: dict[str, Any] = response.raise_for_status().json()
                 return exported
@@ -772,6 +783,8 @@ def subject_access(
                       "details read as [erased].", markup=False)  # fmt: skip
     counts = ", ".join(f"{len(exported[k])} {k.replace('_', ' ')}" for k in SECTIONS)
     console.print(f"wrote {path}: {counts}")
+    for w in exported["withheld"]:
+        console.print(f"withheld {w['section']}: {w['reason']}", markup=False)
 
 
 SECTIONS = ("referrals", "disposals_screened", "candidates", "applications", "orders",

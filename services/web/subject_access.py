@@ -3,7 +3,7 @@ services that hold it, with the record of who has looked at it. The export is it
 disclosure, recorded in the access log. What may be withheld under the law-enforcement
 exemptions is the data protection officer's decision, taken on the export, not here."""
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -17,6 +17,20 @@ from services.web.auth import User
 router = APIRouter(prefix="/api")
 
 
+Section = Literal["referrals", "disposals_screened", "candidates", "applications", "orders",
+                  "order_register", "breaches", "alerts", "access_log"]  # fmt: skip
+
+
+class Withholding(BaseModel):
+    section: Section = Field(description="The part of the export withheld.")
+    reason: str = Field(
+        min_length=3,
+        max_length=300,
+        description="Why (DPA 2018 s.45(4)): recorded in the access log. Name nobody in it.",
+        examples=["would prejudice an ongoing investigation"],
+    )
+
+
 class SubjectAccessRequest(BaseModel):
     nominal_id: str = Field(min_length=1, max_length=200, description="The person's nominal id.")
     purpose: str = Field(
@@ -24,6 +38,12 @@ class SubjectAccessRequest(BaseModel):
         max_length=200,
         description="Why: the request being answered. Recorded in the access log.",
         examples=["subject access request SAR-2026-014"],
+    )
+    withheld: list[Withholding] = Field(
+        default_factory=list,
+        max_length=9,
+        description="Parts restricted under the law-enforcement exemptions, each with why: "
+        "left out of the export, and the decision recorded with the export in the access log.",
     )
 
 
@@ -33,7 +53,9 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
     that no log line names it), opened: their referrals, the disposals screened with them as
     suspect and the candidates raised, applications, orders, breaches and alerts, and every
     look at any of it in the access log. A person erased reads as `[erased]`, with who
-    erased them, when and why. 404 when nothing is held about them."""
+    erased them, when and why. Parts restricted under the law-enforcement exemptions
+    (`withheld`, each with why) are left out, and the decision recorded with the export.
+    404 when nothing is held about them."""
     nominal = {"nominal_id": body.nominal_id}
     held = await call(request, user, "referral", "POST", "/subjects/access", nominal)
     applications = [
@@ -65,12 +87,24 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
     }
     cases = [held["subject_key"], *references, *ids(held["referrals"], applications, orders)]
     looks = await get_access_log_of(request.app.state.pool, cases)
-    what, purpose = "subject access export", body.purpose
+    what, purpose = exported_with(body.withheld), body.purpose
     await record_access(request, user, held["subject_key"], what, purpose, exported=True)
     this = {"at": request.app.state.service.now(), "username": user.username,
             "role": user.role.value, "actor": user.actor, "case": held["subject_key"],
             "what": what, "purpose": purpose, "exported": True}  # fmt: skip
-    return {**export, "access_log": [this, *looks]}
+    export = {**export, "access_log": [this, *looks]}
+    for withholding in body.withheld:
+        export[withholding.section] = []
+    return {**export, "withheld": [w.model_dump() for w in body.withheld]}
+
+
+def exported_with(withheld: list[Withholding]) -> str:
+    """What the access log says was disclosed: the export, and what was withheld and why."""
+    if not withheld:
+        return "subject access export"
+    return "subject access export; withheld: " + "; ".join(
+        f"{w.section} ({w.reason})" for w in withheld
+    )
 
 
 def ids(*records: list[dict[str, Any]]) -> list[str]:

@@ -23,7 +23,7 @@ from tests.e2e.test_erasure import (
     person,
     referred_by_staff,
 )
-from tests.web import as_
+from tests.web import Web, as_
 
 TODAY = date.today()
 
@@ -33,6 +33,14 @@ async def in_read_models(client: Client, path: str, reference: str) -> None:
         return bool(await client.every("readmodels", path, {"order_reference": reference}))
 
     await eventually(shown, 30, f"{reference} in the read models' {path}")
+
+
+async def logged(auditor: Web, what: str) -> None:
+    async def found() -> bool:
+        response = await auditor.request("GET", "/api/access-log", params={"username": "dpo-1"})
+        return any(entry["what"] == what for entry in response.json())
+
+    await eventually(found, 15, f"{what!r} in the access log")
 
 
 def export_with_cli(stack: Stack, nominal: str, out: Path) -> Any:
@@ -93,16 +101,21 @@ async def test_a_data_protection_officer_exports_all_that_is_held_about_a_person
     assert held["access_log"][0]["exported"] is True
     # and auditors see the export in the access log
     auditor = await as_(client, "aud-1")
+    await logged(auditor, "subject access export")
 
-    async def export_logged() -> bool:
-        response = await auditor.request("GET", "/api/access-log", params={"username": "dpo-1"})
-        return any(entry["what"] == "subject access export" for entry in response.json())
+    # a part restricted under the law-enforcement exemptions is left out, and why recorded
+    dpo = await as_(client, "dpo-1")
+    why = "would prejudice an ongoing investigation"
+    restricted = {"nominal_id": someone["nominal_id"], "purpose": "SAR-2026-014, restricted",
+                  "withheld": [{"section": "breaches", "reason": why}]}  # fmt: skip
+    given = (await dpo.request("POST", "/api/subjects/access", json=restricted)).json()
 
-    await eventually(export_logged, 15, "the export in the access log")
+    assert given["breaches"] == [] and given["alerts"]
+    assert given["withheld"] == [{"section": "breaches", "reason": why}]
+    await logged(auditor, f"subject access export; withheld: breaches ({why})")
 
     # once erased, the person reads as erased
     await erased_once_the_order_has_ended(client, someone)
-    dpo = await as_(client, "dpo-1")
     body = {"nominal_id": someone["nominal_id"], "purpose": "SAR-2026-014, after disposal"}
     after = (await dpo.request("POST", "/api/subjects/access", json=body)).json()
 
