@@ -470,7 +470,7 @@ class ReviewGroup(IntEnum):
 
     PUBLIC_PROTECTION = 1  # managed for sexual risk: an order was made against them
     SEXUAL_RISK = 2  # other sexual risk casework: an application was opened about them
-    OTHER = 3  # anything else: referrals declined or not yet taken on
+    OTHER = 3  # anything else: referrals declined or not yet taken on, suspects screened
 
 
 class ReviewNotDue(CommandRejected):
@@ -494,8 +494,9 @@ def years_on(day: date, years: int) -> date:
 
 class SubjectRecord(Aggregate):
     """What is open for one subject: referrals, applications, live orders. A new referral or
-    candidate for the same person is linked to these rather than silently duplicated. When
-    their personal data is disposed of, the record says who decided it, when and why."""
+    candidate for the same person is linked to these rather than silently duplicated. The
+    record is reviewed (MoPI) by the nature of that casework, and when their personal data is
+    disposed of, it says who decided it, when and why."""
 
     # defaults also for records restored from snapshots taken before these were kept
     disposed_at: datetime | None = None
