@@ -8,7 +8,7 @@ import signal
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -19,6 +19,7 @@ from plumbing.settings import SERVICE_PORTS
 
 if TYPE_CHECKING:
     from civil_orders.bench_figures import Report
+    from civil_orders.client import Client
     from civil_orders.soak import SoakResult
     from plumbing.readmodel import Projection
     from services.readmodels.evaluation import Evaluation
@@ -686,36 +687,112 @@ def projections_rebuild(
     console.print(f"done in {seconds:.1f} s")
 
 
+AsUser = Annotated[
+    str, typer.Option("--as", help="Who does it: their username (the local issuer signs them in).")
+]
+Token = Annotated[
+    str | None,
+    typer.Option(
+        envvar="CIVIL_ORDERS_TOKEN",
+        help="Their bearer token from the force's identity provider, instead of --as.",
+    ),
+]
+
+
 @app.command()
 def erase(
     nominal: Annotated[str, typer.Argument(help="The person's nominal id.")],
     reason: Annotated[
         str, typer.Option(help="Why their personal data is disposed of: recorded with it.")
     ],
-    by: Annotated[
-        str, typer.Option(help="Who decided it: recorded as the actor.")
-    ] = "manager:command-line",
+    as_: AsUser = "mgr-1",
+    token: Token = None,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
-    """Erase a person's personal data: the disposal is recorded (who, when, why), then the key
-    it is sealed with is destroyed, so it reads as [erased] in every store, topic, read model
+    """Erase a person's personal data, through the web app as a manager: the disposal is
+    recorded (who, when, why) on the person's record and in the access log, then the key it
+    is sealed with is destroyed, so it reads as \\[erased] in every store, topic, read model
     and export, while the history, its hash chains and its figures stay whole. Refused while
     an order against the person is in force."""
+    body = {"nominal_id": nominal, "reason": reason}
+    erased = as_signed_in(data_dir, "/api/subjects/erase", body, as_, token)
+    console.print(f"Erased: the disposal is recorded and key {erased['key_id']} is destroyed.")
+
+
+@app.command("subject-access")
+def subject_access(
+    nominal: Annotated[str, typer.Argument(help="The person's nominal id.")],
+    out: Annotated[Path, typer.Option(help="Folder to write subject-access.json into.")],
+    purpose: Annotated[
+        str, typer.Option(help="Why: the request being answered; recorded in the access log.")
+    ] = "subject access request",
+    withhold: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="SECTION=REASON: a part restricted under the law-enforcement exemptions "
+            "(referrals, breaches, alerts, ...) and why; left out, the decision recorded. "
+            "Again for each.",
+        ),
+    ] = None,
+    as_: AsUser = "dpo-1",
+    token: Token = None,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Export everything held about a person, opened, with the record of who has looked at
+    it (DPA 2018 s.45), through the web app as the data protection officer; the export is
+    itself recorded in the access log. A person erased reads as \\[erased]."""
+    withheld = [dict(zip(("section", "reason"), w.split("=", 1), strict=False))
+                for w in withhold or []]  # fmt: skip
+    body = {"nominal_id": nominal, "purpose": purpose, "withheld": withheld}
+    exported = as_signed_in(data_dir, "/api/subjects/access", body, as_, token)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "subject-access.json"
+    path.write_text(json.dumps(exported, indent=2, ensure_ascii=False) + "\n")
+    erased = exported["subject"]["erased"]
+    if erased:
+        console.print(f"The person was erased on {erased['at']} by {erased['by']}: their "
+                      "details read as [erased].", markup=False)  # fmt: skip
+    counts = ", ".join(f"{len(exported[k])} {k.replace('_', ' ')}" for k in SECTIONS)
+    console.print(f"wrote {path}: {counts}")
+    for w in exported["withheld"]:
+        console.print(f"withheld {w['section']}: {w['reason']}", markup=False)
+
+
+SECTIONS = ("referrals", "disposals_screened", "candidates", "applications", "orders",
+            "breaches", "alerts", "access_log")  # fmt: skip
+
+
+def as_signed_in(
+    data_dir: Path, path: str, body: dict[str, Any], username: str, token: str | None
+) -> dict[str, Any]:
+    """POST to the web app's API as a person would, signed in (by the local issuer, or with
+    their token); a refusal ends the command with its reason on one line, exit code 1."""
     from civil_orders.client import Client
     from civil_orders.stack import attached_or_running_stack
+    from services.web.pages.common import readable
 
     with attached_or_running_stack(data_dir, console) as stack:
 
-        async def go() -> dict[str, str]:
+        async def go() -> dict[str, Any]:
             async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
-                body = {"nominal_id": nominal, "reason": reason}
-                erased: dict[str, str] = await client.command(
-                    "referral", "/subjects/erase", by, body
-                )
-                return erased
+                web = stack.url("web")
+                bearer = token or await signed_in(client, web, username)
+                headers = {"Authorization": f"Bearer {bearer}"}
+                response = await client.http.post(f"{web}{path}", json=body, headers=headers)
+                if response.status_code in (404, 409, 422):
+                    why = readable(response.json()["detail"])
+                    console.print(why, style="red", markup=False, soft_wrap=True)
+                    raise typer.Exit(1)
+                answered: dict[str, Any] = response.raise_for_status().json()
+                return answered
 
-        erased = asyncio.run(go())
-    console.print(f"Erased: the disposal is recorded and key {erased['key_id']} is destroyed.")
+        return asyncio.run(go())
+
+
+async def signed_in(client: "Client", web: str, username: str) -> str:
+    """A token from the local issuer (the embedded stack)."""
+    response = await client.http.post(f"{web}/api/token", json={"username": username})
+    return str(response.raise_for_status().json()["access_token"])
 
 
 @keys_app.command("rotate")

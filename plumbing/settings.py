@@ -105,6 +105,28 @@ class Settings(BaseSettings):
     referral_check_seconds: float = Field(
         default=3600, gt=0, description="How often to look for referrals overdue for triage."
     )
+    review_check_seconds: float = Field(
+        default=3600, gt=0, description="How often to look for people whose MoPI review is due."
+    )
+    mopi_group_1_review_years: int = Field(
+        default=10,
+        ge=1,
+        description="MoPI group 1, people managed for sexual risk (an order was made against "
+        "them): their record is reviewed this many years after the last change to it, and "
+        "again as often after each review.",
+    )
+    mopi_group_2_review_years: int = Field(
+        default=10,
+        ge=1,
+        description="MoPI group 2, other sexual risk casework (an application was opened, no "
+        "order made): reviewed this many years after the last change.",
+    )
+    mopi_group_3_review_years: int = Field(
+        default=6,
+        ge=1,
+        description="MoPI group 3, everything else (referrals declined or not yet taken on, "
+        "suspects flagged by screening): reviewed after a clear period of this many years.",
+    )
     webhook_secret: SecretStr = Field(
         default=SecretStr("embedded-stack-webhook-secret"),
         description="Shared secret that signs webhook alerts (HMAC-SHA256).",
@@ -233,6 +255,14 @@ class Settings(BaseSettings):
     def _are_master_keys(cls, value: SecretStr) -> SecretStr:
         MasterKeys.parse(value.get_secret_value())
         return value
+
+    def mopi_review_years(self) -> dict[int, int]:
+        """The years to each review, by MoPI review group."""
+        return {
+            1: self.mopi_group_1_review_years,
+            2: self.mopi_group_2_review_years,
+            3: self.mopi_group_3_review_years,
+        }
 
     def current_date(self) -> date:
         """The date deadlines, expiries and quality checks are judged against."""

@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS {schema}.alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_by_team ON {schema}.alerts (team, requested_at);
 CREATE INDEX IF NOT EXISTS alerts_by_time ON {schema}.alerts (requested_at, alert_id);
+CREATE INDEX IF NOT EXISTS alerts_by_order ON {schema}.alerts (order_reference);
 """
 
 
@@ -106,14 +107,19 @@ def alert_key(row: dict[str, Any]) -> AlertKey:
 
 
 async def get_alerts(
-    pool: asyncpg.Pool, team: str | None, after: AlertKey | None, limit: int
+    pool: asyncpg.Pool,
+    team: str | None,
+    after: AlertKey | None,
+    limit: int,
+    order_reference: str | None = None,
 ) -> list[dict[str, Any]]:
     """Newest first, from just after (older than) the `after` alert."""
     requested_at, alert_id = after or (None, None)
     rows = await pool.fetch(
         """SELECT * FROM rm_alerts.alerts WHERE ($1::text IS NULL OR team = $1)
              AND ($2::timestamptz IS NULL OR (requested_at, alert_id) < ($2, $3::uuid))
+             AND ($5::text IS NULL OR order_reference = $5)
            ORDER BY requested_at DESC, alert_id DESC LIMIT $4""",
-        team, requested_at, alert_id, limit,
+        team, requested_at, alert_id, limit, order_reference,
     )  # fmt: skip
     return [dict(row) for row in rows]

@@ -111,9 +111,11 @@ async def alert_inbox(
     request: Request,
     page: Annotated[Page[alerts.AlertKey], paged(alerts.AlertKey)],
     team: str | None = None,
+    order_reference: str | None = Query(None, description="Only this order's alerts."),
 ) -> list[dict[str, Any]]:
     """Alerts, newest first: delivery, escalation, acknowledgement; a page at a time."""
-    rows = await alerts.get_alerts(request.app.state.pool, team, page.after, page.fetch)
+    pool = request.app.state.pool
+    rows = await alerts.get_alerts(pool, team, page.after, page.fetch, order_reference)
     return page.of(rows, alerts.alert_key)
 
 

@@ -25,10 +25,12 @@ from services.referral.domain import (
     Candidate,
     DeclineReason,
     DismissalReason,
+    EverHeld,
     Referral,
     Subject,
     SubjectRecord,
     SuspectDisposals,
+    ever_held,
     referral_date,
 )
 from services.referral.personal import PERSONAL
@@ -118,8 +120,9 @@ class ReferralService(EventSourcedService):
             rules_version=screening.rules_version,
             trace=Trace.caused_by(envelope, "service:referral"),
         )
-        candidate.link_to_existing(self._subject_record(closed.suspect_nominal_id).links())
-        self.save_new(candidate, history)
+        record = self._subject_record(closed.suspect_nominal_id)
+        candidate.link_to_existing(record.links())
+        self.save_new(candidate, history, self._reviewed(record))  # flagged: a record to review
         return candidate.id
 
     def promote_candidate(
@@ -154,7 +157,7 @@ class ReferralService(EventSourcedService):
         record = self._subject_record(candidate.suspect_nominal_id)
         referral.link_to_existing(record.links())
         record.open_referral(referral.id)
-        self.save(candidate, referral, record)
+        self.save(candidate, referral, self._reviewed(record))
         return referral.id
 
     def dismiss_candidate(
@@ -171,6 +174,8 @@ class ReferralService(EventSourcedService):
             "district": candidate.district,
             "crime_reference": candidate.crime_reference,
             "suspect_nominal_id": candidate.suspect_nominal_id,
+            "offence": candidate.offence,
+            "outcome_code": candidate.outcome_code,
             "score": candidate.score,
             "rules_fired": candidate.rules_fired,
             "rules_version": candidate.rules_version,
@@ -227,6 +232,103 @@ class ReferralService(EventSourcedService):
         assert key_id is not None
         return key_id
 
+    def subject_access(self, nominal_id: str) -> dict[str, Any]:
+        """What this service holds about a person, and the ids by which the others hold the
+        rest: every referral, application and order ever linked to them, the disposals
+        screened with them as suspect, and the disposal of their personal data if it was."""
+        record_id = SubjectRecord.create_id(nominal_id)
+        screened_id = SuspectDisposals.create_id(nominal_id)
+        if record_id not in self.repository and screened_id not in self.repository:
+            raise NothingHeldAbout()
+        held = ever_held(self.events.get(record_id))
+        screened = self._suspect_disposals(nominal_id).disposals
+        disposed = held.disposed
+        return {
+            "subject_key": str(record_id),
+            "erased": None
+            if disposed is None
+            else {"at": disposed.at, "by": disposed.trace.actor, "reason": disposed.reason},
+            "referrals": [self._referral_as_held(r) for r in held.referrals if self._exists(r)],
+            "applications": [str(a) for a in held.applications],
+            "orders": held.orders,
+            "disposals_screened": [
+                {"crime_reference": crime, "disposed_on": on} for crime, on in screened.items()
+            ],
+            "review": self._review_as_held(record_id, held),
+        }
+
+    def _review_as_held(self, record_id: UUID, held: EverHeld) -> dict[str, Any] | None:
+        """The person's MoPI review: group, date, and each decision to retain their record."""
+        if record_id not in self.repository:
+            return None
+        record = self._subject_record_by_id(record_id)
+        return {
+            "group": record.review_group,
+            "due_on": record.review_due_on,
+            "retained": [
+                {"by": r.trace.actor, "at": r.at, "reason": r.reason, "until": r.next_review_on}
+                for r in held.retained
+            ],
+        }
+
+    # MoPI review ---------------------------------------------------------------------------
+
+    def _reviewed(self, record: SubjectRecord) -> SubjectRecord:
+        """The record with its review rescheduled after a change to the person's casework."""
+        record.schedule_review(self.settings.mopi_review_years(), self.now().date())
+        return record
+
+    def schedule_first_review(self, record_id: UUID) -> None:
+        """Date the review of a record kept before reviews were (the period runs from its
+        last change)."""
+        record = self._subject_record_by_id(record_id)
+        if record.review_due_on is None:
+            years = self.settings.mopi_review_years()
+            record.schedule_review(years, record.modified_on.date())
+            self.save(record)
+
+    def queue_review_if_due(self, record_id: UUID) -> bool:
+        """Queue the person's record for review if its date has come; True if queued."""
+        record = self._subject_record_by_id(record_id)
+        try:
+            record.fall_due(self.now().date())
+        except CommandRejected:
+            return False
+        self.save(record)
+        return True
+
+    def retain_on_review(
+        self, record_id: UUID, reason: str, next_review_on: date, trace: Trace
+    ) -> None:
+        record = self._subject_record_by_id(record_id)
+        record.retain(reason, next_review_on, self.now(), trace)
+        self.save(record)
+
+    def dispose_on_review(self, record_id: UUID, reason: str, trace: Trace) -> UUID:
+        """Record the disposal decided on review, then destroy the person's key (as
+        `erase_subject`). Returns the destroyed key's id."""
+        record = self._subject_record_by_id(record_id)
+        record.dispose_on_review(reason, self.now(), trace)
+        self.save(record)
+        key_id = self.personal.erase(record.subject_nominal_id)
+        assert key_id is not None
+        return key_id
+
+    def get_review(self, record_id: UUID) -> dict[str, Any]:
+        record = self._subject_record_by_id(record_id)
+        return {
+            "subject_key": str(record.id),
+            "subject_nominal_id": record.subject_nominal_id,
+            "group": record.review_group,
+            "due_on": record.review_due_on,
+            "due": record.review_is_due,
+            "open_casework": record.links(),
+            "disposed_at": record.disposed_at,
+        }
+
+    def _subject_record_by_id(self, record_id: UUID) -> SubjectRecord:
+        return self.load(record_id, NotFound(f"no subject record {record_id}"))
+
     def open_casework(self, subject_nominal_id: str) -> list[str]:
         """The subject's open referrals and applications and live orders, as references."""
         return self._subject_record(subject_nominal_id).links()
@@ -238,7 +340,9 @@ class ReferralService(EventSourcedService):
             return
         record = self._subject_record(subject_nominal_id)
         change(record)
-        self.save_processed(record, upstream=envelope.producer, sequence=envelope.sequence)
+        self.save_processed(
+            self._reviewed(record), upstream=envelope.producer, sequence=envelope.sequence
+        )
 
     def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
         record_id = SubjectRecord.create_id(subject_nominal_id)
@@ -282,7 +386,7 @@ class ReferralService(EventSourcedService):
         record = self._subject_record(subject.nominal_id)
         aggregate.link_to_existing(record.links())
         record.open_referral(aggregate.id)
-        self.save_new(aggregate, record)
+        self.save_new(aggregate, self._reviewed(record))
         return referral_id
 
     def when_district_referral_received_record_it(self, envelope: DistrictReferralV1) -> UUID:
@@ -351,7 +455,7 @@ class ReferralService(EventSourcedService):
         referral.decline(reason, detail, self.now(), trace)
         record = self._subject_record(referral.subject.nominal_id)
         record.close_referral(referral.id)
-        self.save(referral, record)
+        self.save(referral, self._reviewed(record))
 
     def referral_for(self, district: str, district_reference: str) -> UUID:
         referral_id = Referral.create_id(district, district_reference)
@@ -382,6 +486,22 @@ class ReferralService(EventSourcedService):
                 {"status": s.value, "by": by, "at": at.isoformat()}
                 for s, by, at in referral.history
             ],
+        }
+
+    def _referral_as_held(self, referral_id: UUID) -> dict[str, Any]:
+        """A referral with every detail of the person it holds, opened (a subject access)."""
+        referral = self._get(referral_id)
+        declined = getattr(referral, "decline_reason", None)
+        return {
+            **self.get_referral(referral_id),
+            "subject": vars(referral.subject),
+            "referring_officer": referral.referring_officer,
+            "referred_on": referral.referred_on,
+            "grounds": referral.grounds,
+            "crime_references": referral.crime_references,
+            "previous_convictions": referral.previous_convictions,
+            "answers": getattr(referral, "answers", None),
+            "declined": {"reason": declined[0], "detail": declined[1]} if declined else None,
         }
 
     def _get(self, referral_id: UUID) -> Referral:

@@ -1,8 +1,9 @@
 """Referrals: a district's request that a caseworker consider a civil order."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -464,12 +465,47 @@ class SubjectAlreadyErased(CommandRejected):
         super().__init__("the person's personal data has already been erased")
 
 
+class ReviewGroup(IntEnum):
+    """MoPI review groups, as the nature of a person's casework places them."""
+
+    PUBLIC_PROTECTION = 1  # managed for sexual risk: an order was made against them
+    SEXUAL_RISK = 2  # other sexual risk casework: an application was opened about them
+    OTHER = 3  # anything else: referrals declined or not yet taken on, suspects screened
+
+
+class ReviewNotDue(CommandRejected):
+    def __init__(self, due_on: date | None) -> None:
+        when = f"it falls due on {due_on}" if due_on else "none is scheduled"
+        super().__init__(f"the person's record is not due for review ({when})")
+
+
+class NextReviewNotAfterToday(CommandRejected):
+    def __init__(self, next_review_on: date, today: date) -> None:
+        super().__init__(f"the next review ({next_review_on}) must be after today ({today})")
+
+
+def years_on(day: date, years: int) -> date:
+    """The same day `years` years on (28 February for a 29th in a year without one)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 class SubjectRecord(Aggregate):
     """What is open for one subject: referrals, applications, live orders. A new referral or
-    candidate for the same person is linked to these rather than silently duplicated. When
-    their personal data is disposed of, the record says who decided it, when and why."""
+    candidate for the same person is linked to these rather than silently duplicated. The
+    record is reviewed (MoPI) by the nature of that casework, and when their personal data is
+    disposed of, it says who decided it, when and why."""
 
-    disposed_at: datetime | None = None  # also for records restored from older snapshots
+    # defaults also for records restored from snapshots taken before these were kept
+    disposed_at: datetime | None = None
+    ever_applied = False
+    ever_ordered = False
+    review_group: ReviewGroup | None = None
+    review_due_on: date | None = None
+    review_is_due = False
+    retained_until: date | None = None
 
     class Started(Aggregate.Created):
         subject_nominal_id: str
@@ -496,6 +532,19 @@ class SubjectRecord(Aggregate):
 
     class Disposed(Aggregate.Event):
         reason: str
+        at: datetime
+        trace: Trace
+
+    class ReviewScheduled(Aggregate.Event):
+        group: int
+        due_on: date
+
+    class ReviewFellDue(Aggregate.Event):
+        due_on: date
+
+    class Retained(Aggregate.Event):
+        reason: str
+        next_review_on: date
         at: datetime
         trace: Trace
 
@@ -560,6 +609,63 @@ class SubjectRecord(Aggregate):
     @event(Disposed)
     def _disposed(self, reason: str, at: datetime, trace: Trace) -> None:
         self.disposed_at = at
+        self.review_is_due = False
+
+    # MoPI review -------------------------------------------------------------------------
+
+    def group(self) -> ReviewGroup:
+        if self.ever_ordered or self.orders:
+            return ReviewGroup.PUBLIC_PROTECTION
+        if self.ever_applied or self.applications:
+            return ReviewGroup.SEXUAL_RISK
+        return ReviewGroup.OTHER
+
+    def schedule_review(self, years: Mapping[int, int], today: date) -> None:
+        """After any change to the person's casework: their review falls the group's period
+        after it, and never before a date a reviewer set when retaining the record."""
+        if self.disposed_at is not None:
+            return
+        group = self.group()
+        due_on = max(years_on(today, years[group]), self.retained_until or date.min)
+        if (group, due_on) != (self.review_group, self.review_due_on):
+            self._review_scheduled(group, due_on)
+
+    def fall_due(self, today: date) -> None:
+        """Queue the record for review once its review date has come."""
+        due_on = self.review_due_on
+        if due_on is None or today < due_on or self.review_is_due or self.disposed_at:
+            raise ReviewNotDue(due_on)
+        self._review_fell_due(due_on)
+
+    def retain(self, reason: str, next_review_on: date, at: datetime, trace: Trace) -> None:
+        """A reviewer keeps the record, saying why, until the next review."""
+        if not self.review_is_due:
+            raise ReviewNotDue(self.review_due_on)
+        if next_review_on <= at.date():
+            raise NextReviewNotAfterToday(next_review_on, at.date())
+        self._retained(reason, next_review_on, at, trace)
+
+    def dispose_on_review(self, reason: str, at: datetime, trace: Trace) -> None:
+        """A reviewer disposes of the person's personal data: only once the review is due,
+        and never while an order against them is in force."""
+        if not self.review_is_due:
+            raise ReviewNotDue(self.review_due_on)
+        self.dispose(reason, at, trace)
+
+    @event(ReviewScheduled)
+    def _review_scheduled(self, group: int, due_on: date) -> None:
+        self.review_group = ReviewGroup(group)
+        self.review_due_on = due_on
+        self.review_is_due = False
+
+    @event(ReviewFellDue)
+    def _review_fell_due(self, due_on: date) -> None:
+        self.review_is_due = True
+
+    @event(Retained)
+    def _retained(self, reason: str, next_review_on: date, at: datetime, trace: Trace) -> None:
+        self.retained_until = self.review_due_on = next_review_on
+        self.review_is_due = False
 
     @event(ReferralOpened)
     def _referral_opened(self, referral_id: UUID) -> None:
@@ -572,15 +678,52 @@ class SubjectRecord(Aggregate):
     @event(ApplicationOpened)
     def _application_opened(self, application_id: UUID, referral_id: UUID) -> None:
         self.applications.append(application_id)
+        self.ever_applied = True
         if referral_id in self.referrals:
             self.referrals.remove(referral_id)
 
     @event(OrderLive)
     def _order_live(self, reference: str, application_id: UUID) -> None:
         self.orders.append(reference)
+        self.ever_ordered = True
         if application_id in self.applications:
             self.applications.remove(application_id)
 
     @event(OrderEnded)
     def _order_ended(self, reference: str) -> None:
         self.orders.remove(reference)
+
+
+@dataclass(frozen=True)
+class EverHeld:
+    """Everything a subject record has ever linked to the person, open or closed, and the
+    disposal of their personal data if it was disposed of: what a subject access export
+    gathers from the services that hold each."""
+
+    referrals: list[UUID]
+    applications: list[UUID]
+    orders: list[str]
+    disposed: "SubjectRecord.Disposed | None"
+    retained: "list[SubjectRecord.Retained]"
+
+
+def ever_held(events: Iterable[object]) -> EverHeld:
+    """From a subject record's whole stream (not its snapshots, which forget what closed)."""
+    held = EverHeld([], [], [], None, [])
+    for e in events:
+        if isinstance(e, SubjectRecord.ReferralOpened | SubjectRecord.ApplicationOpened):
+            _add(held.referrals, e.referral_id)
+        if isinstance(e, SubjectRecord.ApplicationOpened):
+            _add(held.applications, e.application_id)
+        elif isinstance(e, SubjectRecord.OrderLive):
+            _add(held.orders, e.reference)
+        elif isinstance(e, SubjectRecord.Retained):
+            held.retained.append(e)
+        elif isinstance(e, SubjectRecord.Disposed):
+            held = EverHeld(held.referrals, held.applications, held.orders, e, held.retained)
+    return held
+
+
+def _add(items: list[Any], item: Any) -> None:
+    if item not in items:
+        items.append(item)

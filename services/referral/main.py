@@ -25,6 +25,7 @@ from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
+from schemas.personal import ERASED
 from schemas.trace import Trace
 from services.referral.application import ReferralService
 from services.referral.candidates import (
@@ -33,7 +34,7 @@ from services.referral.candidates import (
     candidates_projection,
     list_candidates,
 )
-from services.referral.domain import DeclineReason, DismissalReason
+from services.referral.domain import DeclineReason, DismissalReason, SubjectRecord
 from services.referral.queue import (
     QueueKey,
     possibly_overdue,
@@ -41,6 +42,8 @@ from services.referral.queue import (
     queue_projection,
     waiting,
 )
+from services.referral.reviewing import queue_due_reviews, reviews
+from services.referral.reviews import reviews_projection
 
 referrals = APIRouter(prefix="/referrals", tags=["referrals"])
 Acting = Annotated[Trace, Depends(request_trace)]
@@ -247,7 +250,30 @@ async def erase_subject(body: Erase, request: Request, trace: Acting) -> dict[st
     goes in the body, not the path, so no log line names it."""
     service = _service(request)
     key_id = await hop(service.erase_subject, body.nominal_id, body.reason, trace)
-    return {"erased": "the person's key is destroyed", "key_id": str(key_id)}
+    subject_key = SubjectRecord.create_id(body.nominal_id)
+    return {"erased": "the person's key is destroyed", "key_id": str(key_id),
+            "subject_key": str(subject_key)}  # fmt: skip
+
+
+class Nominal(BaseModel):
+    nominal_id: str = Field(min_length=1, description="The person's nominal id.")
+
+
+@subjects.post("/access")
+async def subject_access(body: Nominal, request: Request) -> dict[str, Any]:
+    """Everything this service holds about a person, opened, and the ids of their
+    applications and orders for the services that hold those: a subject access request's
+    first step. 404 when nothing is held about them. A query, but the nominal goes in the
+    body so that no log line names it."""
+    service = _service(request)
+    held = await hop(service.subject_access, body.nominal_id)
+    found = []
+    for disposal in held["disposals_screened"]:
+        crime = disposal["crime_reference"]
+        found += await list_candidates(request.app.state.pool, None, crime, None, MAX_LIMIT)
+    opened = [await hop(service.get_candidate, row["candidate_id"]) for row in found]
+    theirs = (body.nominal_id, ERASED)  # a crime reference in another district may be another's
+    return {**held, "candidates": [c for c in opened if c["suspect_nominal_id"] in theirs]}
 
 
 @subjects.get("/{nominal_id}/open-casework")
@@ -260,6 +286,7 @@ router = APIRouter()
 router.include_router(subjects)
 router.include_router(referrals)
 router.include_router(candidates)
+router.include_router(reviews)
 
 definition = ServiceDefinition(
     name="referral",
@@ -269,6 +296,10 @@ definition = ServiceDefinition(
     followers=lambda service, settings: [
         candidates_projection(service),
         queue_projection(service),
+        reviews_projection(service),
     ],
-    tasks=lambda service, settings, pool: [flag_overdue_referrals(service, settings, pool)],
+    tasks=lambda service, settings, pool: [
+        flag_overdue_referrals(service, settings, pool),
+        queue_due_reviews(service, settings, pool),
+    ],
 )

@@ -22,6 +22,7 @@ PERSONAL = PersonalFields(
         SuspectDisposals.Started: ("suspect_nominal_id",),
         SuspectDisposals: ("suspect_nominal_id",),
         SubjectRecord.Started: ("subject_nominal_id",),
+        SubjectRecord.Retained: ("reason",),
         SubjectRecord: ("subject_nominal_id",),
     },
 )

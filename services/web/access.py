@@ -32,6 +32,7 @@ class Scope(StrEnum):
 REFERRER, CASEWORKER, LEGAL = Role.DISTRICT_REFERRER, Role.CASEWORKER, Role.LEGAL_SERVICES
 MOSOVO, MANAGER, AUDITOR = Role.MOSOVO_OFFICER, Role.MANAGER, Role.AUDITOR
 ADMINISTRATOR, SERVICE = Role.ADMINISTRATOR, Role.SERVICE_ACCOUNT
+DPO = Role.DATA_PROTECTION_OFFICER
 
 SCOPES = {REFERRER: Scope.OWN_DISTRICT, MOSOVO: Scope.OWN_TEAM, ADMINISTRATOR: Scope.NO_CASES}
 
@@ -102,6 +103,12 @@ API: dict[Route, tuple[Role, ...]] = {
     "GET /api/access-log": (AUDITOR,),
     # disposal of a person's personal data: a manager decides it (MoPI review)
     "POST /api/subjects/erase": (MANAGER,),
+    # MoPI review: caseworkers and managers retain a record (why, until when) or dispose
+    "GET /api/reviews": (CASEWORKER, MANAGER),
+    "GET /api/reviews/{subject_key}": (CASEWORKER, MANAGER),
+    "POST /api/reviews/{subject_key}/{decision}": (CASEWORKER, MANAGER),
+    # subject access (DPA 2018 s.45): the data protection officer exports what is held
+    "POST /api/subjects/access": (DPO,),
     # administration: configuration, never case data
     "GET /api/admin/access-log": (ADMINISTRATOR, AUDITOR),
     "PUT /api/admin/access-log": (ADMINISTRATOR,),
@@ -124,6 +131,8 @@ PAGES: dict[Route, Route] = {
         "POST /api/applications/{application_id}/court/{step}",
     "GET /orders": "GET /api/orders",
     "GET /orders/{reference}": "GET /api/orders/{order_id}",
+    "GET /reviews": "GET /api/reviews",
+    "POST /reviews/{subject_key}/{decision}": "POST /api/reviews/{subject_key}/{decision}",
     "GET /alerts": "GET /api/alerts",
     "POST /alerts/{alert_id}/acknowledge": "POST /api/alerts/{alert_id}/acknowledge",
     "GET /cases": "GET /api/cases/{case}/events",

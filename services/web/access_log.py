@@ -66,3 +66,13 @@ async def get_access_log(
         limit,
     )
     return [dict(row) for row in rows]
+
+
+async def get_access_log_of(pool: asyncpg.Pool, cases: list[str]) -> list[dict[str, Any]]:
+    """Newest first: every consultation of any of the cases (a person's, for subject access)."""
+    rows = await pool.fetch(
+        """SELECT at, username, role, actor, case_key AS case, what, purpose, exported
+           FROM web.access_log WHERE case_key = ANY($1::text[]) ORDER BY at DESC""",
+        cases,
+    )
+    return [dict(row) for row in rows]

@@ -3,8 +3,9 @@ evaluation; signing in with the local issuer; disposing of a person's personal d
 administrator's configuration."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
+from uuid import UUID
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -112,8 +113,57 @@ async def evaluation(
 async def erase_subject(request: Request, body: Command, user: Admitted) -> Any:
     """Dispose of a person's personal data (`{"nominal_id", "reason"}`): the referral
     service records who decided it and why, then destroys the key it is sealed with, so it
-    reads as erased everywhere. Refused while an order against them is in force."""
-    return await call(request, user, "referral", "POST", "/subjects/erase", body)
+    reads as erased everywhere. Refused while an order against them is in force. The
+    disposal is recorded in the access log too, with who decided it and why."""
+    erased = await call(request, user, "referral", "POST", "/subjects/erase", body)
+    await record_disposal(request, user, erased, body)
+    return erased
+
+
+async def record_disposal(request: Request, user: User, erased: Any, body: Command) -> None:
+    """The access log's record of a disposal (s.62 lists erasure): the person's subject key,
+    who decided it, and the reason they gave."""
+    reason = str(body.get("reason", ""))
+    await record_access(request, user, erased["subject_key"], DISPOSAL, reason)
+
+
+DISPOSAL = "disposal of personal data"
+
+
+@router.get("/reviews", tags=["MoPI review"])
+async def review_queue(
+    request: Request,
+    user: Admitted,
+    page: Paged,
+    state: Literal["due", "scheduled"] = "due",
+) -> Any:
+    """People whose record is due for MoPI review, longest due first, each with their review
+    group and the key (`subject_key`) to decide on; a page at a time."""
+    return await call_page(request, user, page, "referral", "/reviews", state=state)
+
+
+@router.get("/reviews/{subject_key}", tags=["MoPI review"])
+async def review(request: Request, subject_key: UUID, user: Admitted) -> Any:
+    """A person's review: group, date, whether due, their open casework and live orders."""
+    return await call(request, user, "referral", "GET", f"/reviews/{subject_key}")
+
+
+@router.post("/reviews/{subject_key}/{decision}", tags=["MoPI review"])
+async def decide_review(
+    request: Request,
+    subject_key: UUID,
+    decision: Literal["retain", "dispose"],
+    body: Command,
+    user: Admitted,
+) -> Any:
+    """Retain the record (`{"reason", "next_review_on"}`) or dispose of the person's personal
+    data (`{"reason"}`: recorded, then their key destroyed). Only a record due for review;
+    disposal is refused (409) while an order against them is in force."""
+    path = f"/reviews/{subject_key}/{decision}"
+    decided = await call(request, user, "referral", "POST", path, body)
+    if decision == "dispose":
+        await record_disposal(request, user, decided, body)
+    return decided
 
 
 class AccessLogChange(BaseModel):

@@ -29,6 +29,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     AUDITOR = "auditor"
     ADMINISTRATOR = "administrator"
+    DATA_PROTECTION_OFFICER = "data protection officer"
     # not a person: a tool inside the cluster (a rebuild of the read models) reading events
     SERVICE_ACCOUNT = "service account"
 

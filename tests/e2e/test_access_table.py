@@ -35,6 +35,7 @@ PEOPLE = {  # one synthetic user of each role, in the north district or its team
     Role.MANAGER: "mgr-1",
     Role.AUDITOR: "aud-1",
     Role.ADMINISTRATOR: "admin-1",
+    Role.DATA_PROTECTION_OFFICER: "dpo-1",
 }
 
 
@@ -53,7 +54,8 @@ class Case:
     breach_id: str
 
     def path_values(self) -> dict[str, str]:
-        return {"candidate_id": str(uuid4()), "case": self.reference, **vars(self)}
+        return {"candidate_id": str(uuid4()), "subject_key": str(uuid4()), "case": self.reference,
+                **vars(self)}  # fmt: skip
 
     def query(self) -> dict[str, str]:
         return {"purpose": PURPOSE, "district": self.district, "team": self.team,

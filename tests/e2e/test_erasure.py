@@ -101,15 +101,17 @@ async def erased_once_the_order_has_ended(client: Client, someone: dict[str, Any
     return await eventually(attempt, 30, "the person to be erasable")
 
 
-async def scanned_and_promoted(client: Client, someone: dict[str, Any]) -> str:
-    """A district closes a crime with the person as suspect; screening flags them and a
-    caseworker promotes the candidate to a referral. The referral's id."""
+async def flagged_as_suspect(
+    client: Client, someone: dict[str, Any], offence: str = "synthetic sexual offence"
+) -> dict[str, Any]:
+    """A district closes a crime with the person as suspect and screening flags them: the
+    candidate raised."""
     crime = f"CR/E/{secrets.token_hex(4)}"
     disposal = DistrictDisposal(
         district="north",
         crime_reference=crime,
         outcome_code="15",
-        offence="synthetic sexual offence",
+        offence=offence,
         offence_category="sexual offence",
         sexual_offence=True,
         suspect_nominal_id=someone["nominal_id"],
@@ -123,6 +125,13 @@ async def scanned_and_promoted(client: Client, someone: dict[str, Any]) -> str:
         return found or None
 
     [candidate] = await eventually(flagged, 30, f"a candidate for {crime}")
+    return candidate
+
+
+async def scanned_and_promoted(client: Client, someone: dict[str, Any]) -> str:
+    """A district closes a crime with the person as suspect; screening flags them and a
+    caseworker promotes the candidate to a referral. The referral's id."""
+    candidate = await flagged_as_suspect(client, someone)
     assert candidate["suspect_nominal_id"] == someone["nominal_id"]  # opened for the caseworker
     promote = {"subject": someone, "order_sought": "SRO", "grounds": "Synthetic: scan."}
     path = f"/candidates/{candidate['candidate_id']}/promote"

@@ -153,7 +153,7 @@ def events_of(service: str) -> sql.Identifier:
     return sql.Identifier(service, events_table(service))
 
 
-@pytest.mark.parametrize("username", ["cw-1", "aud-1"])
+@pytest.mark.parametrize("username", ["cw-1", "aud-1", "dpo-1"])
 def test_the_web_api_answers_any_request_as_documented_and_stores_nothing_it_refused(
     stack: Stack, username: str
 ) -> None:

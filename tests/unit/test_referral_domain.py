@@ -7,11 +7,14 @@ from schemas.trace import Trace
 from services.referral.domain import (
     AlreadyAssigned,
     DeclineReason,
+    NextReviewNotAfterToday,
     Referral,
     ReferralDatedAfterReceipt,
     ReferralNotAccepted,
     ReferralNotAwaitingTriage,
     ReferralNotReturned,
+    ReviewGroup,
+    ReviewNotDue,
     Status,
     Subject,
     SubjectAlreadyErased,
@@ -19,6 +22,7 @@ from services.referral.domain import (
     SubjectHasOrderInForce,
     SubjectRecord,
     TriageNotOverdue,
+    ever_held,
     referral_date,
     working_days_between,
 )
@@ -219,3 +223,106 @@ def test_personal_data_is_not_disposed_of_while_a_referral_or_application_is_ope
     record.dispose("MoPI review", AT, trace)
 
     assert record.disposed_at == AT
+
+
+def test_a_subject_access_finds_all_the_casework_ever_linked_to_a_person_closed_or_not() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    first, second, application_id = uuid4(), uuid4(), uuid4()
+    record.open_referral(first)
+    record.close_referral(first)  # declined
+    record.open_referral(second)
+    record.open_application(application_id, second)
+    record.order_made("ORD-2026-00000002", application_id)
+    record.order_ended("ORD-2026-00000002")
+    record.schedule_review({1: 10, 2: 10, 3: 6}, AT.date())
+    record.fall_due(date(2036, 3, 1))
+    record.retain("risk remains", date(2040, 3, 1), datetime(2036, 3, 2, tzinfo=UTC), CASEWORKER)
+    record.dispose("MoPI review", AT, Trace("manager:mgr-1", uuid4()))
+
+    held = ever_held(record.collect_events())
+
+    assert (held.referrals, held.applications) == ([first, second], [application_id])
+    assert held.orders == ["ORD-2026-00000002"]
+    assert [(r.reason, r.next_review_on) for r in held.retained] == [
+        ("risk remains", date(2040, 3, 1))
+    ]
+    assert held.disposed is not None and held.disposed.trace.actor == "manager:mgr-1"
+    assert ever_held(SubjectRecord(subject_nominal_id="SYN2").collect_events()).disposed is None
+
+
+YEARS = {1: 10, 2: 10, 3: 6}
+TODAY = AT.date()
+REVIEWER = Trace("caseworker:cw-1", uuid4())
+
+
+def test_a_persons_review_group_and_date_follow_the_nature_of_their_casework() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    referral_id, application_id = uuid4(), uuid4()
+
+    record.open_referral(referral_id)
+    record.schedule_review(YEARS, TODAY)
+    assert (record.review_group, record.review_due_on) == (ReviewGroup.OTHER, date(2032, 3, 1))
+    record.open_application(application_id, referral_id)
+    record.schedule_review(YEARS, date(2026, 4, 1))
+    assert (record.review_group, record.review_due_on) == (2, date(2036, 4, 1))
+    record.order_made("ORD-2026-00000003", application_id)
+    record.order_ended("ORD-2026-00000003")
+    record.schedule_review(YEARS, date(2028, 4, 1))  # once managed for sexual risk, group 1
+    assert (record.review_group, record.review_due_on) == (1, date(2038, 4, 1))
+
+
+def due_for_review(orders: tuple[str, ...] = ()) -> SubjectRecord:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    for reference in orders:
+        record.order_made(reference, uuid4())
+    record.schedule_review(YEARS, TODAY)
+    record.fall_due(record.review_due_on or TODAY)
+    return record
+
+
+def test_a_review_falls_due_on_its_date_and_not_before_nor_twice() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    record.schedule_review(YEARS, TODAY)
+
+    with pytest.raises(ReviewNotDue, match="2032-02-29|2032-03-01"):
+        record.fall_due(date(2032, 2, 28))
+    record.fall_due(date(2032, 3, 1))
+    with pytest.raises(ReviewNotDue):
+        record.fall_due(date(2032, 3, 2))
+
+    assert record.review_is_due
+
+
+def test_retaining_a_record_says_why_and_moves_its_review_to_the_next_date() -> None:
+    record = due_for_review()
+    later = datetime(2032, 3, 2, 10, tzinfo=UTC)
+
+    with pytest.raises(NextReviewNotAfterToday):
+        record.retain("risk remains", later.date(), later, REVIEWER)
+    record.retain("intelligence shows the risk remains", date(2040, 3, 1), later, REVIEWER)
+    with pytest.raises(ReviewNotDue):
+        record.retain("again", date(2041, 3, 1), later, REVIEWER)
+    record.schedule_review(YEARS, date(2032, 4, 1))  # new casework does not bring it forward
+
+    [*_, retained] = record.collect_events()
+    assert isinstance(retained, SubjectRecord.Retained)
+    assert (retained.reason, retained.trace.actor) == (
+        "intelligence shows the risk remains",
+        "caseworker:cw-1",
+    )
+    assert (record.review_due_on, record.review_is_due) == (date(2040, 3, 1), False)
+
+
+def test_a_record_is_disposed_of_on_review_only_when_due_and_no_order_is_in_force() -> None:
+    not_due = SubjectRecord(subject_nominal_id="SYN1")
+    not_due.schedule_review(YEARS, TODAY)
+    with pytest.raises(ReviewNotDue):
+        not_due.dispose_on_review("MoPI review", AT, REVIEWER)
+    subject_to_an_order = due_for_review(orders=("ORD-2026-00000004",))
+    with pytest.raises(SubjectHasOrderInForce, match="ORD-2026-00000004"):
+        subject_to_an_order.dispose_on_review("MoPI review", AT, REVIEWER)
+
+    record = due_for_review()
+    record.dispose_on_review("no longer necessary", AT, REVIEWER)
+
+    assert record.disposed_at == AT and not record.review_is_due

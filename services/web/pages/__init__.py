@@ -7,9 +7,18 @@ that POST and redirect back with a status message; a service's refusal is shown 
 its form.
 """
 
-from services.web.pages import admin, applications, home, orders, records, referrals, signin
+from services.web.pages import (
+    admin,
+    applications,
+    home,
+    orders,
+    records,
+    referrals,
+    reviews,
+    signin,
+)
 from services.web.pages.common import page_router
 
 router = page_router(signed_in=False)
-for area in (signin, home, referrals, applications, orders, records, admin):
+for area in (signin, home, referrals, applications, orders, records, reviews, admin):
     router.include_router(area.router)

@@ -1,0 +1,104 @@
+"""The MoPI review queue: each person's record with its review group and date, and whether it
+is due, for caseworkers and managers to review. Written only by its projection of the subject
+records; each person's nominal sealed with their key, as the events hold it."""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from eventsourcing.domain import DomainEventProtocol
+
+from plumbing.eventstore import EventSourcedService
+from plumbing.personal import PersonalData
+from plumbing.projection import LocalProjection
+from services.referral.domain import SubjectRecord
+
+DDL = """
+CREATE TABLE IF NOT EXISTS referral.reviews (
+    subject_key uuid PRIMARY KEY,
+    subject_nominal_id text NOT NULL,
+    review_group integer,
+    due_on date,
+    state text NOT NULL,
+    decided_by text,
+    decided_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS reviews_by_state ON referral.reviews (state, due_on, subject_key);
+"""
+STATES = {
+    SubjectRecord.ReviewScheduled: "scheduled",
+    SubjectRecord.ReviewFellDue: "due",
+    SubjectRecord.Retained: "scheduled",
+    SubjectRecord.Disposed: "disposed",
+}
+
+
+def apply(cursor: Any, event: DomainEventProtocol, personal: PersonalData) -> None:
+    key = event.originator_id
+    if isinstance(event, SubjectRecord.Started):
+        nominal = personal.sealed_for(event.subject_nominal_id, event.subject_nominal_id)
+        cursor.execute(
+            """INSERT INTO referral.reviews (subject_key, subject_nominal_id, state)
+               VALUES (%s, %s, 'unscheduled') ON CONFLICT DO NOTHING""",
+            (key, nominal),
+        )
+    elif isinstance(event, SubjectRecord.ReviewScheduled):
+        cursor.execute(
+            """UPDATE referral.reviews SET review_group = %s, due_on = %s, state = 'scheduled'
+               WHERE subject_key = %s""",
+            (event.group, event.due_on, key),
+        )
+    elif isinstance(event, SubjectRecord.Retained | SubjectRecord.Disposed):
+        due_on = event.next_review_on if isinstance(event, SubjectRecord.Retained) else None
+        cursor.execute(
+            """UPDATE referral.reviews SET due_on = coalesce(%s, due_on), state = %s,
+                      decided_by = %s, decided_at = %s WHERE subject_key = %s""",
+            (due_on, STATES[type(event)], event.trace.actor, event.at, key),
+        )
+    elif isinstance(event, SubjectRecord.ReviewFellDue):
+        cursor.execute("UPDATE referral.reviews SET state = 'due' WHERE subject_key = %s", (key,))
+
+
+def reviews_projection(service: EventSourcedService) -> LocalProjection:
+    def apply_sealing(cursor: Any, event: DomainEventProtocol) -> None:
+        apply(cursor, event, service.personal)
+
+    return LocalProjection(service, "reviews", DDL, apply_sealing, SubjectRecord)
+
+
+ReviewKey = tuple[date, UUID]
+
+
+def review_key(row: dict[str, Any]) -> ReviewKey:
+    return row["due_on"], row["subject_key"]
+
+
+async def falling_due(pool: asyncpg.Pool, today: date) -> list[UUID]:
+    """The records whose review date has come and that are not yet queued."""
+    rows = await pool.fetch(
+        """SELECT subject_key FROM referral.reviews
+           WHERE state = 'scheduled' AND due_on <= $1 ORDER BY due_on, subject_key""",
+        today,
+    )
+    return [row["subject_key"] for row in rows]
+
+
+async def unscheduled(pool: asyncpg.Pool) -> list[UUID]:
+    """Records kept before reviews were dated, and not yet disposed of."""
+    rows = await pool.fetch("SELECT subject_key FROM referral.reviews WHERE state = 'unscheduled'")
+    return [row["subject_key"] for row in rows]
+
+
+async def list_reviews(
+    pool: asyncpg.Pool, state: str, after: ReviewKey | None, limit: int
+) -> list[dict[str, Any]]:
+    """Longest due first, from just after the `after` record."""
+    due_on, subject_key = after or (None, None)
+    rows = await pool.fetch(
+        """SELECT * FROM referral.reviews WHERE state = $1
+             AND ($2::date IS NULL OR (due_on, subject_key) > ($2, $3::uuid))
+           ORDER BY due_on, subject_key LIMIT $4""",
+        state, due_on, subject_key, limit,
+    )  # fmt: skip
+    return [dict(row) for row in rows]
