@@ -30,7 +30,9 @@ class Mailboxes:
     def __init__(self) -> None:
         self.by_recipient: dict[str, list[dict[str, Any]]] = {}
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+    async def handle_DATA(  # noqa: N802  (the name aiosmtpd calls)
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
         message = message_from_bytes(envelope.original_content or b"")
         for recipient in envelope.rcpt_tos:
             mailbox = self.by_recipient.setdefault(recipient, [])

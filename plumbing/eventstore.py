@@ -138,7 +138,7 @@ class EventSourcedService(Application[UUID]):
 
     @staticmethod
     def to_wire(
-        event: DomainEventProtocol, aggregate: Any
+        event: DomainEventProtocol[UUID], aggregate: Any
     ) -> tuple[type[Envelope], Payload] | None:
         """The wire event of a stored event (None: private to the service); see `ToWire`."""
         return None
@@ -186,7 +186,7 @@ class EventSourcedService(Application[UUID]):
         keys = self.personal.keys_for(nominals.values())
         return {aggregate_id: keys[nominal] for aggregate_id, nominal in nominals.items()}
 
-    def sealer_for(self, aggregate: Any, event: DomainEventProtocol) -> Sealer | None:
+    def sealer_for(self, aggregate: Any, event: DomainEventProtocol[UUID]) -> Sealer | None:
         """What seals the personal fields of the aggregate's wire event for `event`, made
         from the history: of a person erased since, nothing is left to seal (their fields
         read as erased), so the message goes as it reads."""
@@ -196,7 +196,7 @@ class EventSourcedService(Application[UUID]):
             return None
         return self._sealer(key_id, event)
 
-    def _sealer(self, key_id: UUID | None, event: DomainEventProtocol) -> Sealer | None:
+    def _sealer(self, key_id: UUID | None, event: DomainEventProtocol[UUID]) -> Sealer | None:
         """Sealed for the event (by its stable id), so the same message is made from the
         history again byte for byte."""
         if key_id is None:
@@ -347,7 +347,7 @@ class EventSourcedService(Application[UUID]):
         with sealing_with(keys):
             return super()._record(processing_event)
 
-    def _state_before(self, event: DomainEventProtocol) -> Any:
+    def _state_before(self, event: DomainEventProtocol[UUID]) -> Any:
         if event.originator_version == 1:
             return None
         return self.repository.get(event.originator_id, version=event.originator_version - 1)

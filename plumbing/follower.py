@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import psycopg
 import structlog
@@ -120,7 +121,9 @@ class Follower(Generic[T]):
                     pass
 
 
-def events_after(service: EventSourcedService, *aggregates: type) -> Read[DomainEventProtocol]:
+def events_after(
+    service: EventSourcedService, *aggregates: type
+) -> Read[DomainEventProtocol[UUID]]:
     """The service's stored events after a position, as domain events: only those of these
     aggregate classes (selected in the query, so the rest are never read or decoded)."""
     topics = [
@@ -130,7 +133,7 @@ def events_after(service: EventSourcedService, *aggregates: type) -> Read[Domain
         if isinstance(kind, type) and issubclass(kind, CanMutateAggregate)
     ]
 
-    def read(position: int, limit: int) -> list[tuple[DomainEventProtocol, int]]:
+    def read(position: int, limit: int) -> list[tuple[DomainEventProtocol[UUID], int]]:
         notifications = service.recorder.select_notifications(
             position, limit, topics=topics, inclusive_of_start=False
         )
@@ -140,16 +143,16 @@ def events_after(service: EventSourcedService, *aggregates: type) -> Read[Domain
 
 
 def each_event(
-    react: Callable[[DomainEventProtocol, int], None],
-) -> Handle[DomainEventProtocol]:
+    react: Callable[[DomainEventProtocol[UUID], int], None],
+) -> Handle[DomainEventProtocol[UUID]]:
     """A handler that reacts to the events of a page one at a time (`react` records its own
     position, as when it sends something out before recording that it did)."""
 
-    def handle(page: Sequence[tuple[DomainEventProtocol, int]]) -> None:
+    def handle(page: Sequence[tuple[DomainEventProtocol[UUID], int]]) -> None:
         for event, position in page:
             react(event, position)
 
     return handle
 
 
-LogFollower = Follower[DomainEventProtocol]
+LogFollower = Follower[DomainEventProtocol[UUID]]

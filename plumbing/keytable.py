@@ -82,7 +82,10 @@ class PostgresKeys:
 
     def _one(self, where: str, value: object) -> StoredKey | None:
         with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
-            return cur.execute(f"{KEY_COLUMNS} WHERE {where} = %s", (value,)).fetchone()
+            found: StoredKey | None = cur.execute(
+                f"{KEY_COLUMNS} WHERE {where} = %s", (value,)
+            ).fetchone()
+            return found
 
     def find(self, lookup: bytes) -> StoredKey | None:
         return self._one("lookup", lookup)
@@ -121,7 +124,8 @@ class PostgresKeys:
     def wrapped_before(self, version: int) -> list[StoredKey]:
         with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
             where = "WHERE master_version < %s ORDER BY key_id LIMIT 1000"
-            return cur.execute(f"{KEY_COLUMNS} {where}", (version,)).fetchall()
+            keys: list[StoredKey] = cur.execute(f"{KEY_COLUMNS} {where}", (version,)).fetchall()
+            return keys
 
     def rewrap(self, key: StoredKey) -> None:
         with self._connection() as conn:

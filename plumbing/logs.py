@@ -75,7 +75,7 @@ def file_logger(path: Path, service: str) -> structlog.typing.FilteringBoundLogg
     """JSON lines appended to `path`, for a process that is not itself a service: the
     supervisor, and the lines it relays from the broker's own output."""
     file: TextIO = path.open("a", buffering=1)  # a line at a time, so `tail -f` follows
-    return structlog.wrap_logger(
+    logger: structlog.typing.FilteringBoundLogger = structlog.wrap_logger(
         structlog.WriteLogger(file),
         processors=[
             *_stamped(service)[1:],
@@ -84,3 +84,4 @@ def file_logger(path: Path, service: str) -> structlog.typing.FilteringBoundLogg
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
     )
+    return logger

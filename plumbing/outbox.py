@@ -27,10 +27,10 @@ from schemas.topics import topic_of
 
 # Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
 # class and payload, or None to keep the event private to the service.
-ToWire = Callable[[DomainEventProtocol, Any], tuple[type[Envelope], Payload] | None]
+ToWire = Callable[[DomainEventProtocol[UUID], Any], tuple[type[Envelope], Payload] | None]
 # What seals the personal fields of a wire event, given its aggregate as it stood just after
 # it (None: the aggregate holds none)
-SealerOf = Callable[[Any, DomainEventProtocol], Sealer | None]
+SealerOf = Callable[[Any, DomainEventProtocol[UUID]], Sealer | None]
 
 
 def event_id(originator_id: UUID, version: int) -> UUID:
@@ -75,7 +75,7 @@ class Wired:
     @classmethod
     def of(
         cls,
-        event: DomainEventProtocol,
+        event: DomainEventProtocol[UUID],
         kind: type[Envelope],
         payload: Payload,
         producer: str,
@@ -132,9 +132,9 @@ def chain_positions(
 def wire_all(
     to_wire: ToWire,
     producer: str,
-    events: Sequence[DomainEventProtocol],
+    events: Sequence[DomainEventProtocol[UUID]],
     latest: Mapping[UUID, Any],
-    before: Callable[[DomainEventProtocol], Any],
+    before: Callable[[DomainEventProtocol[UUID]], Any],
     sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> tuple[list[Wired | None], dict[UUID, Any]]:
     """The wire message of each event (None for private ones), each made from its aggregate
@@ -324,7 +324,7 @@ def install(
     recorder: OutboxRecorder,
     producer: str,
     to_wire: ToWire,
-    to_domain_event: Callable[[Any], DomainEventProtocol],
+    to_domain_event: Callable[[Any], DomainEventProtocol[UUID]],
     sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> None:
     """Create the outbox; where events were stored before it existed, make their messages

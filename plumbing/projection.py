@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
@@ -9,7 +10,7 @@ from eventsourcing.persistence import Tracking
 from plumbing.eventstore import EventSourcedService
 from plumbing.follower import LogFollower, events_after
 
-Apply = Callable[[Any, DomainEventProtocol], None]
+Apply = Callable[[Any, DomainEventProtocol[UUID]], None]
 
 
 class LocalProjection(LogFollower):
@@ -30,7 +31,7 @@ class LocalProjection(LogFollower):
             cursor.execute(self.ddl)
         super().start()
 
-    def _project(self, page: Sequence[tuple[DomainEventProtocol, int]]) -> None:
+    def _project(self, page: Sequence[tuple[DomainEventProtocol[UUID], int]]) -> None:
         recorder = self.service.process_recorder
         with recorder.datastore.transaction(commit=True) as cursor:
             for event, _ in page:

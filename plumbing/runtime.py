@@ -133,7 +133,8 @@ async def ready(request: Request, response: Response) -> dict[str, Any]:
 
 async def _database_ok(pool: asyncpg.Pool) -> bool:
     try:
-        return await pool.fetchval("SELECT 1") == 1
+        one: object = await pool.fetchval("SELECT 1")
+        return one == 1
     except (OSError, asyncpg.PostgresError):
         return False
 

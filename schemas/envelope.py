@@ -74,4 +74,5 @@ class Envelope(Contract):
 
     @classmethod
     def type_name(cls) -> str:
-        return cls.model_fields["event_type"].default
+        name: str = cls.model_fields["event_type"].default
+        return name

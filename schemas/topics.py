@@ -61,11 +61,15 @@ class Topic:
     def parse(self, raw: bytes, opener: Opener | None = None) -> Envelope:
         """Validate raw message bytes as one of this topic's events; with an `opener`, its
         personal fields are opened (see `schemas.personal`), else kept sealed."""
-        return self._adapter.validate_json(raw, context={OPEN: opener} if opener else None)
+        event: Envelope = self._adapter.validate_json(
+            raw, context={OPEN: opener} if opener else None
+        )
+        return event
 
     def validate(self, data: object) -> Envelope:
         """Validate decoded JSON as one of this topic's events."""
-        return self._adapter.validate_python(data)
+        event: Envelope = self._adapter.validate_python(data)
+        return event
 
 
 TOPICS: tuple[Topic, ...] = (

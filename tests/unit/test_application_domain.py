@@ -27,8 +27,8 @@ from services.application.domain import (
     Stage,
     Subject,
     Term,
-    months_earlier,
 )
+from services.application.domain_dates import months_earlier
 
 LEGAL = Trace("legal-services:ls-1", uuid4())
 NO_CONTACT = Term("prohibition", "Not to have unsupervised contact with any child under 16.", None)

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from plumbing.consumer import Consumers, describe
-from plumbing.deadletters import storable_text
 from schemas.district import DistrictReferralV1
 from schemas.envelope import Envelope
+from schemas.text import storable_text
 from schemas.topics import TOPICS, Topic, topic_of
 from tests.messages import valid_referral
 from tests.strategies import Broken, as_bytes, broken, garbage, json_values, models
