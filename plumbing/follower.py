@@ -33,7 +33,9 @@ class Follower(Generic[T]):
 
     `handle` records the position of the page's last item (a tracking record named `name`)
     in the transaction that does its work, so a restart resumes after the last page it
-    finished. A failing `handle` is retried, never skipped.
+    finished. A failing `handle` is retried, never skipped. `settle` is called whenever the
+    follower has caught up and waited a while for more, and when it stops: a follower whose
+    work may safely be done again records its position there (see `OutboxRelay`).
     """
 
     def __init__(
@@ -76,12 +78,16 @@ class Follower(Generic[T]):
     def lag(self) -> int:
         return max(0, self.head() - self.position())
 
+    def settle(self) -> None:
+        """Nothing to do by default: `handle` recorded every page's position."""
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
                 with self._leadership() as connection:
                     if connection is not None:
                         self._follow(connection)
+                        self.settle()
             except Exception:
                 log.exception(
                     "follower failed; resuming from its last position", follower=self.name
@@ -116,9 +122,9 @@ class Follower(Generic[T]):
             if page:
                 self.handle(page)
                 position = page[-1][1]
-            if len(page) < self.page:  # all read: wait for a store to say it stored more
-                for _ in connection.notifies(timeout=0.5, stop_after=1):
-                    pass
+            # all read: wait for a store to say it stored more; none came, so settle
+            if len(page) < self.page and not list(connection.notifies(timeout=0.5, stop_after=1)):
+                self.settle()
 
 
 def events_after(

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
@@ -69,17 +70,23 @@ def publisher(
 
 class OutboxRelay(Follower[Message]):
     """Publishes the outbox's messages, in log order, keyed by aggregate id, a batch at a
-    time, then records the batch's last position. A crash between the two republishes the
-    batch; consumers drop the copies (they record each upstream position they apply).
+    time, and records how far it has published: at most every `RECORD_SECONDS` while it is
+    busy, and whenever it has caught up or stops (a transaction a batch had been a tenth of
+    a case's). A crash in between publishes those batches again; consumers pass over the
+    copies (they keep the last position they took of each aggregate).
 
     The position is kept per Kafka cluster id: a broker that lost its data comes back as a
     new cluster (the embedded one always does), and is sent the whole history again."""
+
+    RECORD_SECONDS = 1.0
 
     def __init__(
         self, service: EventSourcedService, publish: Publish, cluster_id: str, page: int = 1000
     ) -> None:
         super().__init__(service, f"outbox:{cluster_id}", self._read, self._relay, page)
         self._publish = publish
+        self._published = 0  # the last position published and not yet recorded
+        self._recorded_at = time.monotonic()
 
     def head(self) -> int:
         return self.service.process_recorder.max_message_id()
@@ -92,7 +99,19 @@ class OutboxRelay(Follower[Message]):
         self._publish([message for message, _ in page])
         if os.environ.get(FAILPOINT) == "relay:published":
             os._exit(70)
-        self.service.process_recorder.insert_tracking(Tracking(self.name, page[-1][1]))
+        self._published = page[-1][1]
+        if time.monotonic() - self._recorded_at >= self.RECORD_SECONDS:
+            self.settle()
+
+    def position(self) -> int:
+        return max(super().position(), self._published)
+
+    def settle(self) -> None:
+        """Record the last position published, if not yet recorded."""
+        if self._published:
+            self.service.process_recorder.insert_tracking(Tracking(self.name, self._published))
+            self._published = 0
+        self._recorded_at = time.monotonic()
 
 
 async def follow_the_cluster(
