@@ -91,6 +91,7 @@ class ReferralService(EventSourcedService):
         if closed.suspect_nominal_id is None:
             return None
         history = self._suspect_disposals(closed.suspect_nominal_id)
+        history.seen_again(closed.suspect_nominal_id)
         if history.has_seen(closed.crime_reference):
             return None
         disposal = Disposal(
@@ -155,6 +156,7 @@ class ReferralService(EventSourcedService):
         )
         candidate.promote(referral.id, trace)
         record = self._subject_record(candidate.suspect_nominal_id)
+        record.seen_again(candidate.suspect_nominal_id)
         referral.link_to_existing(record.links())
         record.open_referral(referral.id)
         self.save(candidate, referral, self._reviewed(record))
@@ -384,6 +386,7 @@ class ReferralService(EventSourcedService):
             trace=trace,
         )
         record = self._subject_record(subject.nominal_id)
+        record.seen_again(subject.nominal_id)
         aggregate.link_to_existing(record.links())
         record.open_referral(aggregate.id)
         self.save_new(aggregate, self._reviewed(record))

@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from schemas.personal import ERASED
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 
@@ -333,6 +334,9 @@ class SuspectDisposals(Aggregate):
         crime_reference: str
         disposed_on: date
 
+    class Reidentified(Aggregate.Event):
+        suspect_nominal_id: str
+
     @staticmethod
     def create_id(suspect_nominal_id: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:suspect-disposals/{suspect_nominal_id}")
@@ -351,6 +355,18 @@ class SuspectDisposals(Aggregate):
     def note(self, crime_reference: str, disposed_on: date) -> None:
         if not self.has_seen(crime_reference):
             self._noted(crime_reference, disposed_on)
+
+    def seen_again(self, suspect_nominal_id: str) -> None:
+        """The suspect is named in a disposal again. Once their personal data was erased
+        (their nominal here reads as erased), this starts afresh under their nominal, sealed
+        with a new key; the disposals noted before went with them."""
+        if self.suspect_nominal_id == ERASED:
+            self._reidentified(suspect_nominal_id)
+
+    @event(Reidentified)
+    def _reidentified(self, suspect_nominal_id: str) -> None:
+        self.suspect_nominal_id = suspect_nominal_id
+        self.disposals = {}
 
     @event(DisposalNoted)
     def _noted(self, crime_reference: str, disposed_on: date) -> None:
@@ -535,6 +551,9 @@ class SubjectRecord(Aggregate):
         at: datetime
         trace: Trace
 
+    class Reopened(Aggregate.Event):
+        subject_nominal_id: str
+
     class ReviewScheduled(Aggregate.Event):
         group: int
         due_on: date
@@ -609,6 +628,21 @@ class SubjectRecord(Aggregate):
     @event(Disposed)
     def _disposed(self, reason: str, at: datetime, trace: Trace) -> None:
         self.disposed_at = at
+        self.review_is_due = False
+
+    def seen_again(self, subject_nominal_id: str) -> None:
+        """The person is referred or flagged again. A record whose personal data was disposed
+        of starts afresh under their nominal, sealed with a new key (the old one is gone);
+        what was disposed of stays erased, and its review starts from what follows."""
+        if self.disposed_at is not None:
+            self._reopened(subject_nominal_id)
+
+    @event(Reopened)
+    def _reopened(self, subject_nominal_id: str) -> None:
+        self.subject_nominal_id = subject_nominal_id
+        self.disposed_at = None
+        self.ever_applied = self.ever_ordered = False
+        self.review_group = self.review_due_on = self.retained_until = None
         self.review_is_due = False
 
     # MoPI review -------------------------------------------------------------------------
@@ -708,9 +742,12 @@ class EverHeld:
 
 
 def ever_held(events: Iterable[object]) -> EverHeld:
-    """From a subject record's whole stream (not its snapshots, which forget what closed)."""
+    """From a subject record's whole stream (not its snapshots, which forget what closed);
+    of a record reopened after a disposal, what followed it (what came before is erased)."""
     held = EverHeld([], [], [], None, [])
     for e in events:
+        if isinstance(e, SubjectRecord.Reopened):
+            held = EverHeld([], [], [], None, [])
         if isinstance(e, SubjectRecord.ReferralOpened | SubjectRecord.ApplicationOpened):
             _add(held.referrals, e.referral_id)
         if isinstance(e, SubjectRecord.ApplicationOpened):

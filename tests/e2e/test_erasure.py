@@ -406,3 +406,26 @@ def scratch_settings(url: str, master_keys: str) -> Settings:
         kafka_bootstrap_servers="(not used)",
         personal_data_master_keys=SecretStr(master_keys),
     )
+
+
+async def test_a_person_referred_again_after_erasure_is_a_new_record_under_a_new_key(
+    client: Client,
+) -> None:
+    someone = person()
+    first = await referred_by_staff(client, someone)
+    declined = {"reason": "insufficient evidence", "detail": "Synthetic: no risk found."}
+    await client.command("referral", f"/referrals/{first}/decline", CASEWORKER, declined)
+    erased = await erase(client, someone)
+    assert erased.status_code == 200, erased.text
+
+    # years later, a new allegation: the same person is referred, and flagged by screening
+    again = await referred_by_staff(client, someone)
+    candidate = await flagged_as_suspect(client, someone)
+
+    now = (await client.get("referral", f"/referrals/{again}")).json()
+    before = (await client.get("referral", f"/referrals/{first}")).json()
+    assert now["subject_nominal_id"] == someone["nominal_id"]
+    assert candidate["suspect_nominal_id"] == someone["nominal_id"]
+    assert before["subject_nominal_id"] == ERASED  # what was erased stays erased
+    refused = [d for d in await client.dead_letters() if someone["nominal_id"] in d.value.decode()]
+    assert refused == []

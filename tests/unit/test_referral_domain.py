@@ -3,6 +3,7 @@ from uuid import uuid4
 
 import pytest
 
+from schemas.personal import ERASED
 from schemas.trace import Trace
 from services.referral.domain import (
     AlreadyAssigned,
@@ -21,6 +22,7 @@ from services.referral.domain import (
     SubjectHasOpenCasework,
     SubjectHasOrderInForce,
     SubjectRecord,
+    SuspectDisposals,
     TriageNotOverdue,
     ever_held,
     referral_date,
@@ -326,3 +328,41 @@ def test_a_record_is_disposed_of_on_review_only_when_due_and_no_order_is_in_forc
     record.dispose_on_review("no longer necessary", AT, REVIEWER)
 
     assert record.disposed_at == AT and not record.review_is_due
+
+
+def test_a_person_referred_again_after_disposal_starts_a_fresh_record() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    before = uuid4()
+    record.open_referral(before)
+    record.close_referral(before)  # declined
+    record.schedule_review({1: 10, 2: 10, 3: 6}, AT.date())
+    record.dispose("MoPI review", AT, Trace("manager:mgr-1", uuid4()))
+    record.subject_nominal_id = ERASED  # as it reads once the key is destroyed
+
+    record.seen_again("SYN1")
+    again = uuid4()
+    record.open_referral(again)
+
+    assert (record.subject_nominal_id, record.disposed_at, record.review_due_on) == (
+        "SYN1",
+        None,
+        None,
+    )
+    assert ever_held(record.collect_events()).referrals == [again]  # the rest was erased
+
+
+def test_a_record_never_disposed_of_is_the_same_record_when_the_person_is_seen_again() -> None:
+    record = SubjectRecord(subject_nominal_id="SYN1")
+    record.seen_again("SYN1")
+
+    assert [type(e) for e in record.collect_events()] == [SubjectRecord.Started]
+
+
+def test_an_erased_suspects_disposals_start_afresh_when_they_are_named_again() -> None:
+    history = SuspectDisposals(suspect_nominal_id="SYN1")
+    history.note("CR/1/20", date(2020, 1, 1))
+    history.suspect_nominal_id = ERASED  # as it reads once the key is destroyed
+
+    history.seen_again("SYN1")
+
+    assert (history.suspect_nominal_id, history.earlier_dates()) == ("SYN1", [])
