@@ -87,6 +87,7 @@ class ApplicationService(EventSourcedService):
         application = self._get(application_id)
         order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
         order.allocate(self._team_for(application), trace)
+        self._raise_what_is_due(order, self.now().date())  # recorded late: over already
         self.save(application, order)
         return order.reference
 
@@ -170,6 +171,7 @@ class ApplicationService(EventSourcedService):
         application = self._get(application_id)
         order = application.grant_order(court, made_on, ends_on, terms, trace)
         order.allocate(self._team_for(application), trace)
+        self._raise_what_is_due(order, self.now().date())  # recorded late: over already
         replaced = []
         if application.interim_order_id is not None:
             interim = self._order(application.interim_order_id)
@@ -223,7 +225,13 @@ class ApplicationService(EventSourcedService):
         """Raise what the calendar says is due for an order: its renewal review, its expiry.
         Returns what was raised; nothing when it is not due (the aggregate decides)."""
         order = self._order(order_id)
-        trace = Trace("service:application", uuid5(NAMESPACE_URL, f"calendar/{order_id}"))
+        raised = self._raise_what_is_due(order, today)
+        if raised:
+            self.save(order)
+        return raised
+
+    def _raise_what_is_due(self, order: Order, today: date) -> list[str]:
+        trace = Trace("service:application", uuid5(NAMESPACE_URL, f"calendar/{order.id}"))
         raised = []
         with suppress(OrderNotDueForReview):
             order.flag_renewal_review(today, self.settings.renewal_review_months, trace)
@@ -231,8 +239,6 @@ class ApplicationService(EventSourcedService):
         with suppress(OrderNotDueToExpire):
             order.expire(today, trace)
             raised.append("expired")
-        if raised:
-            self.save(order)
         return raised
 
     def get_application(self, application_id: UUID) -> dict[str, Any]:

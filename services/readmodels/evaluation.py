@@ -20,6 +20,8 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 from pygal.style import Style
 
+from services.readmodels.orders import in_force_on
+
 LOCAL_TIME = "Europe/London"  # a breach belongs to the day it happened in the force's area
 PROACTIVE = "proactive scan"
 FULL_ORDER_TYPES = ("SRO", "SHPO")
@@ -75,7 +77,7 @@ async def evaluate(
     """Every figure from one snapshot of the read models."""
     db = connection
     async with db.transaction(isolation="repeatable_read", readonly=True):
-        live = await _live(db)
+        live = await _live(db, today)
         per_subject = await _breaches_per_subject(db, start, end)
         return Evaluation(
             start=start,
@@ -269,11 +271,14 @@ async def _breaches_per_subject(
     return _by_scope(ranked)
 
 
-async def _live(db: asyncpg.Connection) -> list[asyncpg.Record]:
+async def _live(db: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
+    """Orders in force `today`, by district and type."""
     return await db.fetch(
-        """SELECT district, order_type, count(*) AS live,
+        f"""SELECT district, order_type, count(*) AS live,
                   count(*) FILTER (WHERE renewal_review_due) AS due
-           FROM rm_orders.orders WHERE in_force GROUP BY 1, 2 ORDER BY 1, 2"""
+           FROM rm_orders.orders WHERE {in_force_on("$1")}
+           GROUP BY 1, 2 ORDER BY 1, 2""",
+        today,
     )
 
 

@@ -75,7 +75,8 @@ async def order_register(
     at a time."""
     in_force = None if include_ended else True
     which = orders.OrderFilter(team, district, in_force, renewal_due, order_reference)
-    rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch)
+    today = request.app.state.settings.current_time().date()
+    rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch, today)
     return page.of(await revealed(request, rows), orders.order_key)
 
 

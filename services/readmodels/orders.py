@@ -140,24 +140,37 @@ def order_key(row: dict[str, Any]) -> OrderKey:
     return row["ends_on"] or date.max, row["order_reference"]
 
 
+def in_force_on(today: str) -> str:
+    """SQL true of an order in force on the date in the parameter `today`: true when read, an
+    order whose end date has come is over that day, whether or not the order calendar has
+    recorded its expiry yet."""
+    return f"(in_force AND (ends_on IS NULL OR ends_on > {today}::date))"
+
+
 async def get_orders(
-    pool: asyncpg.Pool, which: OrderFilter, after: OrderKey | None, limit: int
+    pool: asyncpg.Pool, which: OrderFilter, after: OrderKey | None, limit: int, today: date
 ) -> list[dict[str, Any]]:
-    """The register, soonest-ending first, from just after the `after` order."""
+    """The register as it stands `today`, soonest-ending first, from just after the `after`
+    order."""
     ends_on, reference = after or (None, None)
+    live = in_force_on("$9")
     rows = await pool.fetch(
-        """SELECT order_reference, order_id, order_type, interim, district, team, court,
-                  made_on, ends_on, in_force, ended_on, end_reason, renewal_review_due,
-                  varied_on, renewed_on, terms
+        f"""SELECT order_reference, order_id, order_type, interim, district, team, court,
+                  made_on, ends_on, {live} AS in_force,
+                  coalesce(ended_on, CASE WHEN NOT {live} THEN ends_on END) AS ended_on,
+                  coalesce(end_reason, CASE WHEN NOT {live} THEN 'it reached its end date' END)
+                      AS end_reason,
+                  renewal_review_due AND {live} AS renewal_review_due, varied_on,
+                  renewed_on, terms
            FROM rm_orders.orders
            WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR district = $2)
-             AND ($3::boolean IS NULL OR in_force = $3)
-             AND ($4::boolean IS NULL OR renewal_review_due = $4)
+             AND ($3::boolean IS NULL OR {live} = $3)
+             AND ($4::boolean IS NULL OR (renewal_review_due AND {live}) = $4)
              AND ($5::text IS NULL OR order_reference = $5)
              AND ($6::date IS NULL
                   OR (coalesce(ends_on, 'infinity'::date), order_reference) > ($6, $7::text))
            ORDER BY coalesce(ends_on, 'infinity'::date), order_reference LIMIT $8""",
         which.team, which.district, which.in_force, which.renewal_due, which.order_reference,
-        ends_on, reference, limit,
+        ends_on, reference, limit, today,
     )  # fmt: skip
     return [dict(row, terms=json.loads(row["terms"])) for row in rows]

@@ -1,10 +1,13 @@
 """Orders change and end: a variation, a renewal review coming due, an expiry, each reaching
 the team that manages the order, and the breach service's view of the order."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 
 
@@ -99,3 +102,60 @@ async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refu
     assert f"order renewed: it now runs until {new_end}" in [a["alert"]["kind"] for a in alerts]
     assert refused.status_code == 409
     assert "without police consent" in refused.json()["detail"]
+
+
+@contextmanager
+def restarted(stack: Stack, service: str, **env: str) -> Iterator[None]:
+    """The service restarted with these settings, and as it was again afterwards."""
+    stack.stop(service)
+    stack.start(service, env=env)
+    try:
+        yield
+    finally:
+        stack.stop(service)
+        stack.start(service)
+
+
+async def test_an_order_recorded_after_its_end_date_expires_at_once(
+    stack: Stack, client: Client
+) -> None:
+    today = datetime.now(UTC).date()
+    ended_on = today - timedelta(days=365)
+    # the calendar looks once as the service starts, then not for an hour
+    with restarted(stack, "application", ORDER_CALENDAR_CHECK_SECONDS="3600"):
+        _, reference = await order_for(
+            client, Synthetic(seed=63), made_on=today - timedelta(days=3 * 365), ends_on=ended_on
+        )
+
+        alerts = await alerts_for(client, "mosovo-north", reference, count=3)
+
+    assert f"order ended on {ended_on.isoformat()}: it reached its end date" in [
+        a["alert"]["kind"] for a in alerts
+    ]
+
+
+async def test_an_order_reads_as_over_on_its_end_date_before_the_calendar_says_so(
+    stack: Stack, client: Client
+) -> None:
+    today = datetime.now(UTC).date()
+    ends_on = today + timedelta(days=10)
+    _, reference = await order_for(client, Synthetic(seed=64), made_on=today, ends_on=ends_on)
+    register = f"/orders?order_reference={reference}"
+
+    async def registered() -> list[dict[str, object]] | None:
+        return (await client.get("readmodels", register)).json() or None
+
+    [live] = await eventually(registered, 30, f"{reference} in the order register")
+    # ten days on, by the read models' clock; the application service's has not moved, so no
+    # expiry is recorded: the register reads the order as over all the same
+    with restarted(stack, "readmodels", CLOCK_DATE=ends_on.isoformat()):
+        in_force = (await client.get("readmodels", register)).json()
+        [ended] = (await client.get("readmodels", f"{register}&include_ended=true")).json()
+
+    assert live["in_force"] is True
+    assert in_force == []
+    assert (ended["in_force"], ended["ended_on"], ended["end_reason"]) == (
+        False,
+        ends_on.isoformat(),
+        "it reached its end date",
+    )
