@@ -66,7 +66,7 @@ class Fetching:
 
     fetch_max_wait_ms: int = 50
     max_records: int = 500
-    poll_ms: int = 5
+    poll_ms: int = 50
 
 
 def consumer_group(service: str, cluster_id: str) -> str:

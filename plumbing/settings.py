@@ -63,10 +63,12 @@ class Settings(BaseSettings):
         "below about 50. Apache Kafka answers as soon as data arrives: 500 there.",
     )
     kafka_poll_ms: int = Field(
-        default=5,
+        default=50,
         ge=1,
         le=5000,
-        description="With nothing fetched, how long a consumer waits before looking again.",
+        description="How long a consumer waits for its fetches to bring something, and with "
+        "nothing fetched how long before it asks again. Lower polls more: at 5, each idle "
+        "service took 7% of a core, and every figure of the bench was worse than at 50.",
     )
     kafka_max_batch: int = Field(
         default=500,
