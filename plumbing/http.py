@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from eventsourcing.persistence import IntegrityError
-from fastapi import FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -31,6 +31,10 @@ def request_trace(
 ) -> Trace:
     """The acting user and correlation id of an HTTP command (sign-in comes with the web app)."""
     return Trace(actor=x_actor, correlation_id=request.state.correlation_id)
+
+
+# What a command route takes to know who acts in it
+Acting = Annotated[Trace, Depends(request_trace)]
 
 
 def install_correlation(app: FastAPI) -> None:

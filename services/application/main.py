@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
-from plumbing.http import request_trace
+from plumbing.http import Acting
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
@@ -33,7 +33,6 @@ from services.application.casework import (
 from services.application.domain import Term
 
 router = APIRouter(tags=["applications"])
-Acting = Annotated[Trace, Depends(request_trace)]
 ApplicationId = Annotated[UUID, Path(alias="application_id")]
 log = structlog.get_logger()
 

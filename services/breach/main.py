@@ -1,14 +1,14 @@
 """The breach service process: breach reports by HTTP and from districts, and its order view."""
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
-from plumbing.http import request_trace
+from plumbing.http import Acting
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.application import (
@@ -20,12 +20,10 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
-from schemas.trace import Trace
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome
 
 router = APIRouter(tags=["breaches"])
-Acting = Annotated[Trace, Depends(request_trace)]
 
 
 def _service(request: Request) -> BreachService:

@@ -5,12 +5,12 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.follower import LogFollower, each_event, events_after
-from plumbing.http import request_trace
+from plumbing.http import Acting
 from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
@@ -25,7 +25,6 @@ from schemas.application import (
 )
 from schemas.breach import BreachRecordedV1
 from schemas.configuration import TeamDirectoryPublishedV1
-from schemas.trace import Trace
 from services.notification.application import DISPATCHER, NotificationService
 from services.notification.domain import Alert
 from services.notification.inbox import (
@@ -38,7 +37,6 @@ from services.notification.inbox import (
 )
 
 router = APIRouter(tags=["alerts"])
-Acting = Annotated[Trace, Depends(request_trace)]
 log = structlog.get_logger()
 
 

@@ -5,12 +5,12 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
-from plumbing.http import request_trace
+from plumbing.http import Acting
 from plumbing.paging import MAX_LIMIT, Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
@@ -26,7 +26,6 @@ from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.personal import ERASED
-from schemas.trace import Trace
 from services.referral.application import ReferralService
 from services.referral.candidates import (
     CandidateKey,
@@ -46,7 +45,6 @@ from services.referral.reviewing import queue_due_reviews, reviews
 from services.referral.reviews import reviews_projection
 
 referrals = APIRouter(prefix="/referrals", tags=["referrals"])
-Acting = Annotated[Trace, Depends(request_trace)]
 log = structlog.get_logger()
 
 

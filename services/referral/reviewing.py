@@ -8,15 +8,14 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.eventstore import hop
-from plumbing.http import request_trace
+from plumbing.http import Acting
 from plumbing.paging import Page, paged
 from plumbing.settings import Settings
 from plumbing.timers import every
-from schemas.trace import Trace
 from services.referral.application import ReferralService
 from services.referral.reviews import (
     ReviewKey,
@@ -27,7 +26,6 @@ from services.referral.reviews import (
 )
 
 reviews = APIRouter(prefix="/reviews", tags=["MoPI review"])
-Acting = Annotated[Trace, Depends(request_trace)]
 log = structlog.get_logger()
 
 
