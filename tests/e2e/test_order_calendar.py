@@ -1,14 +1,13 @@
 """Orders change and end: a variation, a renewal review coming due, an expiry, each reaching
 the team that manages the order, and the breach service's view of the order."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from tests.restarts import restarted
 
 
 async def order_for(client: Client, people: Synthetic, **dates: object) -> tuple[str, str]:
@@ -102,18 +101,6 @@ async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refu
     assert f"order renewed: it now runs until {new_end}" in [a["alert"]["kind"] for a in alerts]
     assert refused.status_code == 409
     assert "without police consent" in refused.json()["detail"]
-
-
-@contextmanager
-def restarted(stack: Stack, service: str, **env: str) -> Iterator[None]:
-    """The service restarted with these settings, and as it was again afterwards."""
-    stack.stop(service)
-    stack.start(service, env=env)
-    try:
-        yield
-    finally:
-        stack.stop(service)
-        stack.start(service)
 
 
 async def test_an_order_recorded_after_its_end_date_expires_at_once(
