@@ -11,9 +11,11 @@ back, not applied: the producer sends everything again, in order, to a new clust
 batch again after any failure), so nothing held back is lost. A position at or before the
 last one taken is a copy and is passed over.
 
-The last positions are written after the batch's effects are committed: a crash between the
-two leaves them behind, and the batch, which comes again, is taken again (its effects are
-idempotent); never ahead, which would pass over what was not applied.
+The last positions are written in the transaction that applies the batch's effects, or
+after it (and after the dead letters of a batch that has some: a batch that comes again must
+dead-letter them again). A crash between the two leaves them behind, and the batch, which
+comes again, is taken again (its effects are idempotent); never ahead, which would pass over
+what was not applied.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -66,6 +68,30 @@ def sort(
     return verdicts, moved
 
 
+def upsert(table: str, *placeholders: str) -> str:
+    """The statement that records last positions (never moving one back), in a driver's
+    placeholders for the columns of `columns`."""
+    producers, topics, aggregates, sequences = placeholders
+    return f"""INSERT INTO {table} AS a SELECT * FROM
+        unnest({producers}::text[], {topics}::text[], {aggregates}::uuid[], {sequences}::bigint[])
+        ON CONFLICT (producer, topic, aggregate_id)
+        DO UPDATE SET sequence = greatest(a.sequence, excluded.sequence)"""
+
+
+def columns(last: Mapping[Stream, int]) -> tuple[list[str], list[str], list[UUID], list[int]]:
+    streams = list(last)
+    return (
+        [producer for producer, _, _ in streams],
+        [topic for _, topic, _ in streams],
+        [aggregate for _, _, aggregate in streams],
+        [last[stream] for stream in streams],
+    )
+
+
+def table_of(service: str) -> str:
+    return f'"{service}".arrivals'
+
+
 class Arrivals:
     """A consumer's last position taken of each stream, in its service's schema, and those
     this process has read or recorded, so that a batch in order costs no read.
@@ -78,7 +104,7 @@ class Arrivals:
 
     def __init__(self, pool: asyncpg.Pool, service: str) -> None:
         self.pool = pool
-        self.table = f'"{service}".arrivals'
+        self.table = table_of(service)
         self._known: dict[Stream, int] = {}
 
     async def setup(self) -> None:
@@ -143,14 +169,6 @@ class Arrivals:
         must `learn` them once it has committed)."""
         if not last:
             return
-        streams = list(last)
         await (into or self.pool).execute(
-            f"""INSERT INTO {self.table} AS a
-                SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::bigint[])
-                ON CONFLICT (producer, topic, aggregate_id)
-                DO UPDATE SET sequence = greatest(a.sequence, excluded.sequence)""",
-            [producer for producer, _, _ in streams],
-            [topic for _, topic, _ in streams],
-            [aggregate for _, _, aggregate in streams],
-            [last[stream] for stream in streams],
+            upsert(self.table, "$1", "$2", "$3", "$4"), *columns(last)
         )

@@ -9,7 +9,7 @@ to the dead-letter path and the rest of the batch is applied.
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -22,7 +22,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
-from plumbing.arrivals import Arrival, Arrivals
+from plumbing.arrivals import Arrival, Arrivals, Stream
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import Policy, hop
 from plumbing.metrics import HELD_BACK
@@ -33,8 +33,10 @@ from schemas.topics import Topic, topic_of
 
 log = structlog.get_logger()
 E = TypeVar("E", bound=Envelope)
-# Runs each policy on its event, in order; returns the rejected events with the reason.
-Runner = Callable[[Sequence[tuple[Policy, Envelope]]], list[tuple[Envelope, str]]]
+# Runs each policy on its event, in order; returns the rejected events with the reason, and
+# whether it wrote the last positions it was given with the policies' effects.
+Rejected = list[tuple[Envelope, str]]
+Runner = Callable[[Sequence[tuple[Policy, Envelope]], Mapping[Stream, int]], tuple[Rejected, bool]]
 # Writes what else a batch records into the handler's transaction (a connection of its pool).
 Within = Callable[[asyncpg.Connection], Awaitable[None]]
 BatchHandler = Callable[[list[Envelope], Within], Awaitable[None]]
@@ -47,15 +49,17 @@ def describe(error: ValidationError) -> str:
     )
 
 
-def one_at_a_time(work: Sequence[tuple[Policy, Envelope]]) -> list[tuple[Envelope, str]]:
-    """The runner for policies that keep no store of their own."""
+def one_at_a_time(
+    work: Sequence[tuple[Policy, Envelope]], arrivals: Mapping[Stream, int]
+) -> tuple[Rejected, bool]:
+    """The runner for policies that keep no store of their own (nor positions)."""
     rejected = []
     for policy, envelope in work:
         try:
             policy(envelope)
         except CommandRejected as rejection:
             rejected.append((envelope, str(rejection)))
-    return rejected
+    return rejected, False
 
 
 @dataclass(frozen=True)
@@ -186,9 +190,14 @@ class Consumers:
                 work.append((policy, envelope))
             elif (handler := self._handlers.get(type(envelope))) is not None:
                 batches.setdefault(handler, []).append(envelope)
-        rejected = await hop(self.run, work) if work else []
-        # with no policy to reject any of them, the positions taken are written with the
-        # handlers' effects (a transaction fewer a batch); else after the dead letters
+        # the positions taken go in the transaction that applies the batch: the handlers'
+        # (`Within`), or the policies' unless a message was refused (its dead letter must be
+        # written first: see `plumbing.arrivals`); else on their own, after the dead letters
+        rejected: Rejected = []
+        written = False
+        if work:
+            alone = not batches and not refused
+            rejected, written = await hop(self.run, work, last if alone else {})
         within = self._positions_within(last) if batches and not work else None
         for handler, envelopes in batches.items():
             await handler(envelopes, within or _nothing_else)
@@ -196,10 +205,10 @@ class Consumers:
         for record, reason in refused:
             await self._dead_letter(record, reason)
         if self.arrivals is not None:
-            if within is None:
-                await self.arrivals.record(last)
-            else:
+            if written or within is not None:
                 self.arrivals.learn(last)
+            else:
+                await self.arrivals.record(last)
         self._log(work, batches, started)
 
     def _positions_within(self, last: dict[Any, int]) -> Within | None:

@@ -3,7 +3,10 @@
 import asyncio
 import dataclasses
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from copy import deepcopy
 from datetime import date, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
 from uuid import UUID
@@ -12,6 +15,7 @@ import psycopg
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    Cache,
     ProcessingEvent,
     Recording,
     Repository,
@@ -27,6 +31,7 @@ from eventsourcing.persistence import (
 from psycopg import sql
 
 from plumbing import chain, outbox
+from plumbing.arrivals import Stream
 from plumbing.outbox import OutboxRecorder
 from plumbing.personal import (
     NOTHING_PERSONAL,
@@ -109,12 +114,58 @@ class Rollback(Exception):
     """A unit of work that cannot be committed as a whole."""
 
 
+class RecentAggregates(Cache[UUID, Any]):
+    """The aggregates a service loaded lately, for the library's repository to bring up to
+    date with one read of their newer events (not a read of the snapshot and one of the events
+    since). At most `size`, the least lately used dropped first, each for `seconds` at most;
+    all of them dropped when a person's key is destroyed, since they hold opened personal
+    data (the same time limit as opened keys, should the news of one be missed).
+
+    Each get hands out a copy, which the repository brings up to date and the caller may
+    change: what is kept is only ever read, so threads never see one half-changed."""
+
+    def __init__(
+        self, size: int, seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self.size = size
+        self.seconds = seconds
+        self.clock = clock
+        self.kept: OrderedDict[UUID, tuple[float, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: UUID, *, evict: bool = False) -> Any:
+        with self.lock:
+            loaded_at, aggregate = self.kept[key]
+            if evict or self.clock() - loaded_at > self.seconds:
+                del self.kept[key]
+                if not evict:
+                    raise KeyError(key)
+            else:
+                self.kept.move_to_end(key)
+            return deepcopy(aggregate)
+
+    def put(self, key: UUID, value: Any) -> None:
+        if value is None:
+            return
+        with self.lock:
+            self.kept[key] = (self.clock(), value)
+            self.kept.move_to_end(key)
+            while len(self.kept) > self.size:
+                self.kept.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.kept.clear()
+
+
 class BatchRepository(Repository[UUID]):
     """The library's repository, which inside a unit of work hands out the unit's own copy
     of each aggregate (the latest version only; an older one is read from the store)."""
 
-    def __init__(self, units: threading.local, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, units: threading.local, cache: Cache[UUID, Any], **kwargs: Any) -> None:
+        super().__init__(deepcopy_from_cache=False, **kwargs)  # the cache hands out copies
+        self.cache = cache  # what it hands out is brought up to date (the library's default)
         self.units = units
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
@@ -212,7 +263,11 @@ class EventSourcedService(Application[UUID]):
         return self.factory.process_recorder()
 
     def construct_repository(self) -> Repository[UUID]:
-        return BatchRepository(self._units, event_store=self.events, snapshot_store=self.snapshots)
+        recent = RecentAggregates(RECENT_AGGREGATES, self.settings.personal_key_cache_seconds)
+        self.personal.keys.also_forget(recent.clear)
+        return BatchRepository(
+            self._units, recent, event_store=self.events, snapshot_store=self.snapshots
+        )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -302,7 +357,9 @@ class EventSourcedService(Application[UUID]):
             " (application_name, notification_id) IN (SELECT * FROM unnest(%s::text[], %s::int8[]))"
         ).format(sql.Identifier(self.name), sql.Identifier(recorder.tracking_table_name))
         upstreams, sequences = zip(*positions, strict=True)
-        with recorder.datastore.transaction(commit=False) as cursor:
+        # one statement, so no transaction around it (a rolled-back one costs psycopg its
+        # prepared statements, and the server two more round trips)
+        with recorder.datastore.cursor() as cursor:
             cursor.execute(statement, (list(upstreams), list(sequences)))
             return {(row["application_name"], row["notification_id"]) for row in cursor}
 
@@ -352,26 +409,33 @@ class EventSourcedService(Application[UUID]):
             return None
         return self.repository.get(event.originator_id, version=event.originator_version - 1)
 
-    def process_batch(self, work: Sequence[tuple[Policy, Envelope]]) -> list[tuple[Envelope, str]]:
+    def process_batch(
+        self, work: Sequence[tuple[Policy, Envelope]], arrivals: Mapping[Stream, int]
+    ) -> tuple[list[tuple[Envelope, str]], bool]:
         """Run each policy on its upstream event, in order, and save every change with every
         upstream position in one transaction. A command a policy's aggregate rejects is
         returned with its reason (for the dead letters) and the rest go on. Where the batch
         cannot be saved as a whole (a concurrent change to the same aggregate, a policy that
-        failed half-way), each event is processed on its own, as if it came alone."""
+        failed half-way), each event is processed on its own, as if it came alone.
+
+        The consumer's last positions taken (`arrivals`) are written in the same transaction
+        when no event is rejected (those of a batch with dead letters are written after
+        them); returns the rejected events and whether the positions were written."""
         positions = [(e.producer, e.sequence) for _, e in work if e.sequence is not None]
         unit = UnitOfWork(set(positions), self.recorded_positions(positions))
         self._preload(unit, (envelope for _, envelope in work))
         self._units.current = unit
         try:
             rejected = [r for policy, e in work if (r := self._in_unit(unit, policy, e))]
-            if unit.changes.events or unit.trackings:
-                self._write(unit.changes, trackings=unit.trackings)
-            return rejected
+            arrivals = {} if rejected else arrivals
+            if unit.changes.events or unit.trackings or arrivals:
+                self._write(unit.changes, trackings=unit.trackings, arrivals=arrivals)
+            return rejected, bool(arrivals)
         except (Rollback, IntegrityError):
             pass
         finally:
             self._units.current = None
-        return [r for policy, e in work if (r := self._alone(policy, e))]
+        return [r for policy, e in work if (r := self._alone(policy, e))], False
 
     @staticmethod
     def _in_unit(
@@ -418,6 +482,7 @@ def create_schema(settings: Settings, schema: str) -> None:
 
 
 CONFLICT_ATTEMPTS = 3
+RECENT_AGGREGATES = 2000  # kept in memory by each service (see `RecentAggregates`)
 
 
 async def hop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

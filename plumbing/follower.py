@@ -25,6 +25,7 @@ T = TypeVar("T")
 # A page of what the log holds after a position (up to a limit), each item with its position.
 Read = Callable[[int, int], Sequence[tuple[T, int]]]
 Handle = Callable[[Sequence[tuple[T, int]]], None]
+QUIET_SECONDS = 0.5  # how long the log is quiet before a follower settles; how soon it stops
 
 
 class Follower(Generic[T]):
@@ -122,9 +123,21 @@ class Follower(Generic[T]):
             if page:
                 self.handle(page)
                 position = page[-1][1]
-            # all read: wait for a store to say it stored more; none came, so settle
-            if len(page) < self.page and not list(connection.notifies(timeout=0.5, stop_after=1)):
+            if len(page) < self.page:
+                self._wait_for_more(connection)
+
+    def _wait_for_more(self, connection: psycopg.Connection[Any]) -> None:
+        """Return when a store says it stored more (or the follower is stopping), settling
+        once the log has been quiet a while. Nothing is missed: the follower listened before
+        its first read, and notices that come while it reads wait for it. (Reading again on a
+        timer instead cost every follower two reads a second while the stack was idle.)"""
+        settled = False
+        while not self._stopping.is_set():
+            if list(connection.notifies(timeout=QUIET_SECONDS, stop_after=1)):
+                return
+            if not settled:
                 self.settle()
+                settled = True
 
 
 def events_after(

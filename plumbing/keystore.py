@@ -144,7 +144,12 @@ class KeyStore:
         self.clock = clock
         self._ids: dict[str, tuple[float, UUID]] = {}
         self._ciphers: dict[UUID, tuple[float, PersonKey | None]] = {}
+        self._also_forget: list[Callable[[], None]] = []
         table.watch(self.forget)
+
+    def also_forget(self, drop: Callable[[], None]) -> None:
+        """Call `drop` whenever a key is forgotten: for whatever else holds opened data."""
+        self._also_forget.append(drop)
 
     def _lookup(self, nominal: str) -> bytes:
         return hmac.new(self.lookup_secret, nominal.encode(), hashlib.sha256).digest()
@@ -208,6 +213,8 @@ class KeyStore:
 
     def forget(self, key_id: UUID | None) -> None:
         """Stop using a destroyed key at once (None: forget every key, to look them up again)."""
+        for drop in self._also_forget:
+            drop()
         if key_id is None:
             self._ids.clear()
             self._ciphers.clear()

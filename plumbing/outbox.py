@@ -21,6 +21,7 @@ from eventsourcing.utils import retry
 from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
+from plumbing.arrivals import columns, table_of, upsert
 from schemas.envelope import Envelope, Payload
 from schemas.personal import SEAL, Sealer
 from schemas.topics import topic_of
@@ -176,8 +177,9 @@ CREATE INDEX IF NOT EXISTS outbox_by_stream ON {schema}.outbox (key, topic, noti
 
 class OutboxRecorder(PostgresProcessRecorder):
     """The library's process recorder, which also writes the saved events' wire messages
-    (`outbox=`, one per stored event or None) and any number of upstream positions
-    (`trackings=`, for a batch) in the same transaction as the events.
+    (`outbox=`, one per stored event or None), any number of upstream positions
+    (`trackings=`, for a batch) and the consumer's last positions taken of each stream
+    (`arrivals=`, see `plumbing.arrivals`) in the same transaction as the events.
 
     It records without psycopg's pipeline mode, which the library uses here: a pipeline
     holding a large insert (a batch of a few hundred events) stalled for good, the server
@@ -200,6 +202,8 @@ class OutboxRecorder(PostgresProcessRecorder):
         super()._insert_events(curs, stored_events, **kwargs)
         for tracking in kwargs.get("trackings", ()):
             self._insert_tracking(curs, tracking)
+        if last := kwargs.get("arrivals"):
+            curs.execute(self._record_arrivals, columns(last), prepare=True)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -218,6 +222,10 @@ class OutboxRecorder(PostgresProcessRecorder):
                 [e.state for e in stored_events],
             ),
         )
+
+    @cached_property
+    def _record_arrivals(self) -> sql.SQL:
+        return sql.SQL(upsert(table_of(self.datastore.schema), "%s", "%s", "%s", "%s"))
 
     @cached_property
     def _insert_columns(self) -> sql.Composed:

@@ -38,6 +38,13 @@ async def standard_uuids(connection: asyncpg.Connection) -> None:
     )
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """What a connection goes back to the pool with: nothing to undo (asyncpg still rolls
+    back a transaction left open). The services keep no session state on these connections
+    (their locks and settings are the transaction's), and asyncpg's default reset is a
+    round trip and a transaction of the server's every time a connection is released."""
+
+
 async def no_extra_metrics(pool: asyncpg.Pool) -> None:
     return None
 
@@ -149,7 +156,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
             service = await hop(definition.application, config)
         broker = kafka_broker(config, definition.name)
         pool = await asyncpg.create_pool(
-            config.database_url, min_size=1, max_size=4, init=standard_uuids
+            config.database_url, min_size=1, max_size=4, init=standard_uuids, reset=keep_session
         )
         dead_letters = DeadLetters(pool, broker, definition.name)
         await dead_letters.setup()

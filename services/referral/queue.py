@@ -76,7 +76,7 @@ def queue_projection(service: EventSourcedService) -> LocalProjection:
 
 def open_caseloads(recorder: PostgresProcessRecorder) -> dict[str, int]:
     """Accepted referrals per caseworker, as the queue knows them."""
-    with recorder.datastore.transaction(commit=False) as cursor:
+    with recorder.datastore.cursor() as cursor:
         cursor.execute(
             "SELECT caseworker, count(*) AS cases FROM referral.queue "
             "WHERE status = 'accepted' AND caseworker IS NOT NULL GROUP BY caseworker"

@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
 )
 from pydantic import ValidationError
 
-from plumbing.eventstore import DateAsISO, dataclass_transcoding
+from plumbing.eventstore import DateAsISO, RecentAggregates, dataclass_transcoding
 from plumbing.keystore import BadMasterKeys, KeyStore, MasterKeys, MemoryKeys
 from plumbing.personal import (
     PersonalData,
@@ -256,3 +256,27 @@ def test_what_is_read_of_an_erased_person_is_written_again_as_it_reads() -> None
 
     assert data.sealed_for(ERASED, ERASED) == ERASED
     assert data.open_json(data.sealed_for(NOMINAL, NOMINAL)) == NOMINAL
+
+
+def test_aggregates_kept_in_memory_go_when_a_key_is_forgotten_and_when_they_are_old() -> None:
+    now = [0.0]
+    keys = KeyStore(MemoryKeys(), master(1), b"lookup", clock=lambda: now[0])
+    recent = RecentAggregates(size=2, seconds=30, clock=lambda: now[0])
+    keys.also_forget(recent.clear)
+    first, second, third = (uuid4() for _ in range(3))
+    recent.put(first, {"name": NAME})
+
+    handed = recent.get(first)
+    handed["name"] = "changed by a command"
+    kept = recent.get(first)
+    keys.forget(uuid4())  # another process destroyed someone's key
+    with pytest.raises(KeyError):
+        recent.get(first)
+    for aggregate_id in (first, second, third):
+        recent.put(aggregate_id, {"name": NAME})
+    now[0] += 31
+    with pytest.raises(KeyError):
+        recent.get(third)
+
+    assert kept == {"name": NAME}  # each get is a copy of what was loaded
+    assert list(recent.kept) == [second]  # the least lately used went first; the old one too
