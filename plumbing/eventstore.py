@@ -41,6 +41,7 @@ from plumbing.personal import (
     SealingMapper,
     sealing_with,
 )
+from plumbing.projection import LocalProjection
 from plumbing.settings import Settings
 from schemas.envelope import Envelope, Payload
 from schemas.personal import Sealer
@@ -200,6 +201,7 @@ class EventSourcedService(Application[UUID]):
         do) and every state rebuilt from the hash-chained events alone (no snapshots)."""
         self.settings = settings
         self.personal = PersonalData.from_settings(settings, create=not read_only)
+        self.projections: tuple[LocalProjection, ...] = ()
         self._units = threading.local()
         env = settings.postgres_env(schema=self.name)
         env["PROCESS_RECORDER_TOPIC"] = f"{OutboxRecorder.__module__}:{OutboxRecorder.__name__}"
@@ -401,8 +403,25 @@ class EventSourcedService(Application[UUID]):
             lambda aggregate, event: self._sealer(keys.get(aggregate.id), event),
         )
         processing_event.saved_kwargs.update(outbox=wired)
+        if self.projections:
+            processing_event.saved_kwargs.update(project=self._projecting(processing_event.events))
         with sealing_with(keys):
             return super()._record(processing_event)
+
+    def keep_projections(self, *projections: LocalProjection) -> None:
+        """Apply each save's events to these read models in the transaction that stores them,
+        once each has caught up with the log (see `plumbing.projection`)."""
+        self.process_recorder.catch_up(projections, self.mapper.to_domain_event)
+        self.projections = projections
+
+    def _projecting(self, events: Sequence[DomainEventProtocol[UUID]]) -> outbox.Project:
+        def project(cursor: Any, position: int) -> None:
+            for projection in self.projections:
+                projection.project(cursor, events)
+            names = [projection.name for projection in self.projections]
+            self.process_recorder.record_projected(cursor, names, position)
+
+        return project
 
     def _state_before(self, event: DomainEventProtocol[UUID]) -> Any:
         if event.originator_version == 1:

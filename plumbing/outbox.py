@@ -22,6 +22,7 @@ from psycopg import Cursor, sql
 from psycopg.rows import DictRow
 
 from plumbing.arrivals import columns, table_of, upsert
+from plumbing.projection import LocalProjection
 from schemas.envelope import Envelope, Payload
 from schemas.personal import SEAL, Sealer
 from schemas.topics import topic_of
@@ -29,6 +30,9 @@ from schemas.topics import topic_of
 # Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
 # class and payload, or None to keep the event private to the service.
 ToWire = Callable[[DomainEventProtocol[UUID], Any], tuple[type[Envelope], Payload] | None]
+# Applies a saved batch's events to the local projections, up to its last position in the log,
+# in the transaction that stores them
+Project = Callable[[Cursor[DictRow], int], None]
 # What seals the personal fields of a wire event, given its aggregate as it stood just after
 # it (None: the aggregate holds none)
 SealerOf = Callable[[Any, DomainEventProtocol[UUID]], Sealer | None]
@@ -171,6 +175,9 @@ CREATE TABLE IF NOT EXISTS {schema}.outbox (
     value bytea NOT NULL
 )"""
 # each message names its predecessor in its stream, looked up here as it is written
+# how far each local projection has applied the log (see `plumbing.projection`)
+PROJECTED = """
+CREATE TABLE IF NOT EXISTS {schema}.projected (name text PRIMARY KEY, position bigint NOT NULL)"""
 OUTBOX_BY_STREAM = """
 CREATE INDEX IF NOT EXISTS outbox_by_stream ON {schema}.outbox (key, topic, notification_id)"""
 
@@ -242,7 +249,73 @@ class OutboxRecorder(PostgresProcessRecorder):
         wired: Sequence[Wired | None] = kwargs.get("outbox", ())
         if notification_ids and wired:
             self.write_outbox(curs, wired, notification_ids)
+        project: Project | None = kwargs.get("project")
+        if notification_ids and project is not None:
+            project(curs, notification_ids[-1])
         return notification_ids
+
+    def catch_up(
+        self,
+        projections: Sequence[LocalProjection],
+        to_domain_event: Callable[[StoredEvent], DomainEventProtocol[UUID]],
+    ) -> None:
+        """Create each projection's tables and apply to them whatever the log holds after the
+        position it has got to, under the log's lock (nothing is stored meanwhile). A
+        projection that once followed the log starts where its tracking record says."""
+        schema = sql.Identifier(self.datastore.schema)
+        events = sql.Identifier(self.events_table_name)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL(PROJECTED).format(schema=schema))
+            self._lock_table(curs)
+            curs.execute(
+                sql.SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}.{}").format(
+                    schema, events
+                )
+            )
+            head = cast(DictRow, curs.fetchone())["head"]
+            for projection in projections:
+                curs.execute(projection.ddl)
+                curs.execute(self._projected_at, (projection.name, f"projection:{projection.name}"))
+                position = cast(DictRow, curs.fetchone())["position"]
+                curs.execute(self._select_after, (position, projection.topics))
+                stored = [
+                    StoredEvent(
+                        r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                    )
+                    for r in curs.fetchall()
+                ]
+                projection.project(curs, (to_domain_event(event) for event in stored))
+                self.record_projected(curs, [projection.name], head)
+
+    def record_projected(self, curs: Cursor[DictRow], names: Sequence[str], position: int) -> None:
+        """Record that these projections have applied the log up to `position`."""
+        curs.execute(self._upsert_projected, (list(names), position), prepare=True)
+
+    @cached_property
+    def _projected_at(self) -> sql.Composed:
+        return sql.SQL(
+            "SELECT coalesce((SELECT position FROM {}.projected WHERE name = %s),"
+            " (SELECT max(notification_id) FROM {}.{} WHERE application_name = %s), 0)"
+            " AS position"
+        ).format(
+            sql.Identifier(self.datastore.schema),
+            sql.Identifier(self.datastore.schema),
+            sql.Identifier(self.tracking_table_name),
+        )
+
+    @cached_property
+    def _select_after(self) -> sql.Composed:
+        return sql.SQL(
+            "SELECT originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+
+    @cached_property
+    def _upsert_projected(self) -> sql.Composed:
+        return sql.SQL(
+            "INSERT INTO {}.projected (name, position) SELECT unnest(%s::text[]), %s"
+            " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
+        ).format(sql.Identifier(self.datastore.schema))
 
     def write_outbox(
         self, curs: Cursor[DictRow], wired: Sequence[Wired | None], positions: Sequence[int]

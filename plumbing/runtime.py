@@ -23,6 +23,7 @@ from plumbing.eventstore import EventSourcedService, hop
 from plumbing.follower import Follower, LogFollower
 from plumbing.http import install_correlation, install_error_handlers, install_text_guard
 from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
+from plumbing.projection import LocalProjection
 from plumbing.readmodel import Projection, subscribe_projections
 from plumbing.relay import OutboxRelay, follow_the_cluster, publisher
 from plumbing.settings import Settings
@@ -60,6 +61,10 @@ class ServiceDefinition:
     subscribe: Callable[[Consumers, Any, Settings], None] = lambda consumers, service, s: None
     followers: Callable[[Any, Settings], list[LogFollower]] = field(
         default=lambda service, settings: []
+    )
+    # read models of its own events, kept in the transaction that stores them
+    local_projections: Callable[[Any], list[LocalProjection]] = field(
+        default=lambda service: []
     )
     # timers and the like, run for the life of the process
     tasks: Callable[[Any, Settings, asyncpg.Pool], list[Coroutine[Any, Any, None]]] = field(
@@ -154,6 +159,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         service = None
         if definition.application is not None:
             service = await hop(definition.application, config)
+            await hop(service.keep_projections, *definition.local_projections(service))
         broker = kafka_broker(config, definition.name)
         pool = await asyncpg.create_pool(
             config.database_url, min_size=1, max_size=4, init=standard_uuids, reset=keep_session

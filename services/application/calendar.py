@@ -75,7 +75,7 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
 
 
 def calendar_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection(service, "calendar", DDL, apply, Application, Order)
+    return LocalProjection("calendar", DDL, apply, Application, Order)
 
 
 async def orders_due(pool: asyncpg.Pool, today: date, review_months: int) -> list[UUID]:

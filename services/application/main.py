@@ -305,6 +305,6 @@ definition = ServiceDefinition(
     application=ApplicationService,
     router=router,
     subscribe=subscribe,
-    followers=lambda service, settings: [calendar_projection(service)],
+    local_projections=lambda service: [calendar_projection(service)],
     tasks=lambda service, settings, pool: [keep_the_calendar(service, settings, pool)],
 )

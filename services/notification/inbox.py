@@ -87,7 +87,7 @@ def _update(cursor: Any, alert_id: object, **columns: object) -> None:
 
 
 def inbox_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection(service, "alert-inbox", DDL, apply, Alert)
+    return LocalProjection("alert-inbox", DDL, apply, Alert)
 
 
 InboxKey = tuple[datetime, UUID]

@@ -82,8 +82,7 @@ def followers(service: NotificationService, settings: Settings) -> list[LogFollo
             DISPATCHER,
             events_after(service, Alert),
             each_event(service.when_alert_raised_send_it),
-        ),
-        inbox_projection(service),
+        )
     ]
 
 
@@ -106,6 +105,7 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
     followers=followers,
+    local_projections=lambda service: [inbox_projection(service)],
     extra_metrics=alert_metrics,
     tasks=lambda service, settings, pool: [escalate_unacknowledged(service, settings, pool)],
 )

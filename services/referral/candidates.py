@@ -61,7 +61,7 @@ def candidates_projection(service: EventSourcedService) -> LocalProjection:
     def apply_sealing(cursor: Any, event: DomainEventProtocol) -> None:
         apply(cursor, event, service.personal)
 
-    return LocalProjection(service, "candidates", DDL, apply_sealing, Candidate)
+    return LocalProjection("candidates", DDL, apply_sealing, Candidate)
 
 
 CandidateKey = tuple[Int4, datetime, UUID]

@@ -291,7 +291,7 @@ definition = ServiceDefinition(
     application=ReferralService,
     router=router,
     subscribe=subscribe,
-    followers=lambda service, settings: [
+    local_projections=lambda service: [
         candidates_projection(service),
         queue_projection(service),
         reviews_projection(service),

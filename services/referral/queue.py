@@ -71,7 +71,7 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
 
 
 def queue_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection(service, "queue", DDL, apply, Referral)
+    return LocalProjection("queue", DDL, apply, Referral)
 
 
 def open_caseloads(recorder: PostgresProcessRecorder) -> dict[str, int]:

@@ -64,7 +64,7 @@ def reviews_projection(service: EventSourcedService) -> LocalProjection:
     def apply_sealing(cursor: Any, event: DomainEventProtocol) -> None:
         apply(cursor, event, service.personal)
 
-    return LocalProjection(service, "reviews", DDL, apply_sealing, SubjectRecord)
+    return LocalProjection("reviews", DDL, apply_sealing, SubjectRecord)
 
 
 ReviewKey = tuple[date, UUID]

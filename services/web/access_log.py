@@ -47,7 +47,7 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
 
 
 def access_log_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection(service, "access-log", DDL, apply, AccessRecorded, AccessLogPolicy)
+    return LocalProjection("access-log", DDL, apply, AccessRecorded, AccessLogPolicy)
 
 
 async def get_access_log(

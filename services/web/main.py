@@ -34,7 +34,7 @@ definition = ServiceDefinition(
     name="web",
     application=WebService,
     router=router,
-    followers=lambda service, settings: [access_log_projection(service)],
+    local_projections=lambda service: [access_log_projection(service)],
     state=state,
     guard=admit,
 )
