@@ -2,9 +2,11 @@
 a save returns, filled from the history when a projection is new, and never applied twice
 (however often the service starts, and whether the projection once followed the log)."""
 
+from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
@@ -47,46 +49,48 @@ def breaches(service: Breaches, history: SubjectBreaches, count: int) -> None:
         service.save(history)
 
 
-def test_a_local_projection_is_filled_from_the_history_then_kept_with_every_save(
-    stack: Stack,
-) -> None:
-    settings = Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
+@pytest.fixture
+def settings(stack: Stack) -> Settings:
+    return Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
+
+
+@pytest.fixture
+def service(settings: Settings) -> Iterator[Breaches]:
     service = Breaches(settings)
-    try:
-        history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
-        breaches(service, history, 2)  # stored before the projection existed
+    yield service
+    service.close()
 
-        service.keep_projections(counting("seen"))
-        filled = rows(service, "seen")
-        breaches(service, history, 2)
-        kept = rows(service, "seen")
-        restarted = Breaches(settings)
-        restarted.keep_projections(counting("seen"))  # the service starts again: nothing new
-        breaches(restarted, restarted.repository.get(history.id), 1)
-        restarted.close()
 
-        assert filled == [(history.id, 1), (history.id, 2), (history.id, 3)]
-        assert kept == [*filled, (history.id, 4), (history.id, 5)]  # as each save returned
-        assert rows(service, "seen") == [*kept, (history.id, 6)]
-    finally:
-        service.close()
+def test_a_local_projection_is_filled_from_the_history_then_kept_with_every_save(
+    settings: Settings, service: Breaches
+) -> None:
+    history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
+    breaches(service, history, 2)  # stored before the projection existed
+
+    service.keep_projections(counting("seen"))
+    filled = rows(service, "seen")
+    breaches(service, history, 2)
+    kept = rows(service, "seen")
+    restarted = Breaches(settings)
+    restarted.keep_projections(counting("seen"))  # the service starts again: nothing new
+    breaches(restarted, restarted.repository.get(history.id), 1)
+    restarted.close()
+
+    assert filled == [(history.id, 1), (history.id, 2), (history.id, 3)]
+    assert kept == [*filled, (history.id, 4), (history.id, 5)]  # as each save returned
+    assert rows(service, "seen") == [*kept, (history.id, 6)]
 
 
 def test_a_projection_that_followed_the_log_carries_on_from_its_tracking_record(
-    stack: Stack,
+    service: Breaches,
 ) -> None:
-    settings = Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
-    service = Breaches(settings)
-    try:
-        history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
-        breaches(service, history, 1)
-        [*_, applied] = service.recorder.select_notifications(0, 10_000)
-        # as a follower of the log recorded it, having applied everything up to here
-        service.process_recorder.insert_tracking(Tracking("projection:followed", applied.id))
-        breaches(service, history, 1)
+    history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
+    breaches(service, history, 1)
+    [*_, applied] = service.recorder.select_notifications(0, 10_000)
+    # as a follower of the log recorded it, having applied everything up to here
+    service.process_recorder.insert_tracking(Tracking("projection:followed", applied.id))
+    breaches(service, history, 1)
 
-        service.keep_projections(counting("followed"))
+    service.keep_projections(counting("followed"))
 
-        assert rows(service, "followed") == [(history.id, 3)]
-    finally:
-        service.close()
+    assert rows(service, "followed") == [(history.id, 3)]
