@@ -116,11 +116,12 @@ class Rollback(Exception):
 
 
 class RecentAggregates(Cache[UUID, Any]):
-    """The aggregates a service loaded lately, for the library's repository to bring up to
-    date with one read of their newer events (not a read of the snapshot and one of the events
-    since). At most `size`, the least lately used dropped first, each for `seconds` at most;
-    all of them dropped when a person's key is destroyed, since they hold opened personal
-    data (the same time limit as opened keys, should the news of one be missed).
+    """The aggregates a service loaded or saved lately, for the library's repository to bring
+    up to date with one read of their newer events (not a read of the snapshot and one of the
+    events since), and to make an older version of without reading it all again. At most
+    `size`, the least lately used dropped first, each for `seconds` at most; all of them
+    dropped when a person's key is destroyed, since they hold opened personal data (the same
+    time limit as opened keys, should the news of one be missed).
 
     Each get hands out a copy, which the repository brings up to date and the caller may
     change: what is kept is only ever read, so threads never see one half-changed."""
@@ -162,7 +163,8 @@ class RecentAggregates(Cache[UUID, Any]):
 
 class BatchRepository(Repository[UUID]):
     """The library's repository, which inside a unit of work hands out the unit's own copy
-    of each aggregate (the latest version only; an older one is read from the store)."""
+    of each aggregate (the latest version only), and makes an older version from the one
+    kept in memory where that is no newer (reading only the events in between)."""
 
     def __init__(self, units: threading.local, cache: Cache[UUID, Any], **kwargs: Any) -> None:
         super().__init__(deepcopy_from_cache=False, **kwargs)  # the cache hands out copies
@@ -170,14 +172,29 @@ class BatchRepository(Repository[UUID]):
         self.units = units
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if version is not None:
+            return self._as_at(aggregate_id, version, **kwargs)
         unit: UnitOfWork | None = getattr(self.units, "current", None)
-        if unit is None or version is not None:
-            return super().get(aggregate_id, version=version, **kwargs)
+        if unit is None:
+            return super().get(aggregate_id, **kwargs)
         if aggregate_id not in unit.loaded:
             if aggregate_id in unit.absent:
                 raise AggregateNotFoundError(aggregate_id)
             unit.loaded[aggregate_id] = super().get(aggregate_id, **kwargs)
         return unit.loaded[aggregate_id]
+
+    def _as_at(self, aggregate_id: UUID, version: int, **kwargs: Any) -> Any:
+        try:
+            aggregate = self.cache.get(aggregate_id) if self.cache else None
+        except KeyError:
+            aggregate = None
+        if aggregate is None or aggregate.version > version:
+            return super().get(aggregate_id, version=version, **kwargs)
+        if aggregate.version < version:
+            later = self.event_store.get(aggregate_id, gt=aggregate.version, lte=version)
+            for event in later:
+                aggregate = cast(Any, event).mutate(aggregate)
+        return aggregate
 
 
 class EventSourcedService(Application[UUID]):
@@ -265,10 +282,10 @@ class EventSourcedService(Application[UUID]):
         return self.factory.process_recorder()
 
     def construct_repository(self) -> Repository[UUID]:
-        recent = RecentAggregates(RECENT_AGGREGATES, self.settings.personal_key_cache_seconds)
-        self.personal.keys.also_forget(recent.clear)
+        self.recent = RecentAggregates(RECENT_AGGREGATES, self.settings.personal_key_cache_seconds)
+        self.personal.keys.also_forget(self.recent.clear)
         return BatchRepository(
-            self._units, recent, event_store=self.events, snapshot_store=self.snapshots
+            self._units, self.recent, event_store=self.events, snapshot_store=self.snapshots
         )
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -406,7 +423,10 @@ class EventSourcedService(Application[UUID]):
         if self.projections:
             processing_event.saved_kwargs.update(project=self._projecting(processing_event.events))
         with sealing_with(keys):
-            return super()._record(processing_event)
+            recordings = super()._record(processing_event)
+        for aggregate_id, aggregate in processing_event.aggregates.items():
+            self.recent.put(aggregate_id, deepcopy(aggregate))  # as saved: the next read's start
+        return recordings
 
     def keep_projections(self, *projections: LocalProjection) -> None:
         """Apply each save's events to these read models in the transaction that stores them,

@@ -63,9 +63,7 @@ class ServiceDefinition:
         default=lambda service, settings: []
     )
     # read models of its own events, kept in the transaction that stores them
-    local_projections: Callable[[Any], list[LocalProjection]] = field(
-        default=lambda service: []
-    )
+    local_projections: Callable[[Any], list[LocalProjection]] = field(default=lambda service: [])
     # timers and the like, run for the life of the process
     tasks: Callable[[Any, Settings, asyncpg.Pool], list[Coroutine[Any, Any, None]]] = field(
         default=lambda service, settings, pool: []

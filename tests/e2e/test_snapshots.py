@@ -1,5 +1,6 @@
 """An aggregate whose stream has no last event loads from its newest snapshot and the events
-after it; the hash chain and the auditor's replay read the events alone."""
+after it (or, where the service has it in memory, from that and the events after it); the
+hash chain and the auditor's replay read the events alone."""
 
 from typing import Any
 from uuid import uuid4
@@ -20,11 +21,26 @@ class Breaches(BreachService):
     name = "snapshot_breach"
 
 
+def reads_of(service: Breaches, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What the service's repository asks its event store for, from now on."""
+    reads: list[dict[str, Any]] = []
+    events = service.repository.event_store
+    get = events.get
+
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs)
+        return get(*args, **kwargs)
+
+    monkeypatch.setattr(events, "get", reading)
+    return reads
+
+
 def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_events_after_it(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = Settings(database_url=stack.database_url, kafka_bootstrap_servers="unused:9092")
     service, audit = Breaches(settings), Breaches(settings, read_only=True)
+    started = Breaches(settings)  # another replica, or this one started again: nothing in memory
     try:
         # One breach at a time, as the service counts them: version 2 * INTERVAL + 3.
         history = SubjectBreaches(subject_nominal_id=f"SYN-{uuid4()}")
@@ -36,18 +52,12 @@ def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_event
         [snapshot] = service.snapshots.get(history.id, desc=True, limit=1)
         assert snapshot.originator_version == 2 * INTERVAL
 
-        reads: list[dict[str, Any]] = []
-        events = service.repository.event_store
-        get = events.get
-
-        def reading(*args: Any, **kwargs: Any) -> Any:
-            reads.append(kwargs)
-            return get(*args, **kwargs)
-
-        monkeypatch.setattr(events, "get", reading)
-        loaded: SubjectBreaches = service.repository.get(history.id)
-        assert loaded.count == 2 * INTERVAL + 2
-        assert [read["gt"] for read in reads] == [2 * INTERVAL]  # only the 3 events after it
+        cold, warm = reads_of(started, monkeypatch), reads_of(service, monkeypatch)
+        loaded: SubjectBreaches = started.repository.get(history.id)
+        again: SubjectBreaches = service.repository.get(history.id)
+        assert loaded.count == again.count == 2 * INTERVAL + 2
+        assert [read["gt"] for read in cold] == [2 * INTERVAL]  # only the 3 events after it
+        assert [read["gt"] for read in warm] == [2 * INTERVAL + 3]  # what it saved, and later
 
         assert audit.snapshots is None  # the auditor rebuilds from the events alone
         assert audit.repository.get(history.id).count == loaded.count
@@ -55,4 +65,5 @@ def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_event
         assert chain.intact and chain.events_checked >= 2 * INTERVAL + 3
     finally:
         service.close()
+        started.close()
         audit.close()
