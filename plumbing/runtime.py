@@ -166,9 +166,13 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         await dead_letters.setup()
         arrivals = Arrivals(pool, definition.name)
         await arrivals.setup()
-        fetching = Fetching(
-            config.kafka_fetch_max_wait_ms, config.kafka_max_batch, config.kafka_poll_ms
+        # read models of the broker's events are on no alert's path: they take bigger batches
+        fetch_wait = (
+            config.read_model_fetch_max_wait_ms
+            if definition.projections
+            else config.kafka_fetch_max_wait_ms
         )
+        fetching = Fetching(fetch_wait, config.kafka_max_batch, config.kafka_poll_ms)
         run = service.process_batch if service is not None else one_at_a_time
         cluster = await cluster_id(config.kafka_bootstrap_servers)
         group = consumer_group(definition.name, cluster)

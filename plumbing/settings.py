@@ -62,6 +62,15 @@ class Settings(BaseSettings):
         "hop; lower polls more, and on two cores the polling costs more than it saves "
         "below about 50. Apache Kafka answers as soon as data arrives: 500 there.",
     )
+    read_model_fetch_max_wait_ms: int = Field(
+        default=250,
+        ge=1,
+        le=5000,
+        description="The same, for the read-model service, which no alert waits on: a longer "
+        "wait takes bigger batches, each one transaction, so the services that are on an "
+        "alert's path get the CPU (on the embedded broker, a read model may be this much "
+        "behind its services).",
+    )
     kafka_poll_ms: int = Field(
         default=50,
         ge=1,
@@ -234,9 +243,9 @@ class Settings(BaseSettings):
         default=30.0,
         ge=0,
         le=300,
-        description="Longest a process keeps a person's opened key in memory: each forgets "
-        "a destroyed key when the key store's notice arrives, and within this time should "
-        "it miss one.",
+        description="Longest a process keeps a person's opened key, or an aggregate it has "
+        "loaded or saved (which holds opened data), in memory: each forgets them when the key "
+        "store's notice of a destroyed key arrives, and within this time should it miss one.",
     )
     clock_date: date | None = Field(
         default=None,
