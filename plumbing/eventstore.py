@@ -43,7 +43,7 @@ from plumbing.personal import (
 )
 from plumbing.projection import LocalProjection
 from plumbing.settings import Settings
-from schemas.envelope import Envelope, Payload
+from schemas.envelope import Envelope
 from schemas.personal import Sealer
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
@@ -199,18 +199,21 @@ class BatchRepository(Repository[UUID]):
 
 class EventSourcedService(Application[UUID]):
     """One per bounded context. Events live in the service's own PostgreSQL schema, each
-    with its wire message (`to_wire`) in the outbox beside them; their personal fields
-    (`personal_fields`) are sealed in both with the key of the person they are about."""
+    with its wire message (made by the maker `wire` names for its type) in the outbox beside
+    them; their personal fields (`personal_fields`) are sealed in both with the key of the
+    person they are about."""
 
     value_types: ClassVar[tuple[type, ...]] = ()
     personal_fields: ClassVar[PersonalFields] = NOTHING_PERSONAL
+    wire: ClassVar[Mapping[type, outbox.Make]] = {}  # the events others see; the rest are private
 
-    @staticmethod
+    @classmethod
     def to_wire(
-        event: DomainEventProtocol[UUID], aggregate: Any
-    ) -> tuple[type[Envelope], Payload] | None:
+        cls, event: DomainEventProtocol[UUID], aggregate: Any
+    ) -> outbox.Wire | None:
         """The wire event of a stored event (None: private to the service); see `ToWire`."""
-        return None
+        make = cls.wire.get(type(event))
+        return make(event, aggregate) if make is not None else None
 
     def __init__(self, settings: Settings, read_only: bool = False) -> None:
         """Open the service's store, creating its schema, tables, hash chain and outbox; or,

@@ -27,12 +27,18 @@ from schemas.envelope import Envelope, Payload
 from schemas.personal import SEAL, Sealer
 from schemas.topics import topic_of
 
+# A wire event's class and payload
+Wire = tuple[type[Envelope], Payload]
 # Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
 # class and payload, or None to keep the event private to the service.
-ToWire = Callable[[DomainEventProtocol[UUID], Any], tuple[type[Envelope], Payload] | None]
+ToWire = Callable[[DomainEventProtocol[UUID], Any], Wire | None]
 # Applies a saved batch's events to the local projections, up to its last position in the log,
 # in the transaction that stores them
 Project = Callable[[Cursor[DictRow], int], None]
+# Makes one kind of stored event's wire event and payload, from the event and its aggregate
+Make = Callable[[Any, Any], Wire]
+
+
 # What seals the personal fields of a wire event, given its aggregate as it stood just after
 # it (None: the aggregate holds none)
 SealerOf = Callable[[Any, DomainEventProtocol[UUID]], Sealer | None]

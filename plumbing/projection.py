@@ -8,32 +8,35 @@ up to date from the log under the log's lock: events stored before it existed, o
 replica that ran without it.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
 
-Apply = Callable[[Any, DomainEventProtocol[UUID]], None]
+# Writes what one event changes, with the cursor of the transaction that stores it.
+Apply = Callable[[Any, Any], None]
 
 
 class LocalProjection:
-    def __init__(self, name: str, ddl: str, apply: Apply, *of: type) -> None:
-        """`apply(cursor, event)` is handed the events of the aggregate classes `of`, in
-        the order they are stored, and no others; `ddl` creates its tables."""
+    def __init__(self, name: str, ddl: str, handlers: Mapping[type, Apply]) -> None:
+        """Each event of a type in `handlers` is handed to its handler, in the order the
+        events are stored; no other event is read. `ddl` creates the tables."""
         self.name = name
         self.ddl = ddl
-        self.apply = apply
-        self.kinds = frozenset(
-            kind
-            for aggregate in of
-            for kind in vars(aggregate).values()
-            if isinstance(kind, type) and issubclass(kind, CanMutateAggregate)
-        )
-        self.topics = sorted(get_topic(kind) for kind in self.kinds)
+        self.handlers = dict(handlers)
+        self.topics = sorted(get_topic(kind) for kind in self.handlers)
 
     def project(self, cursor: Any, events: Iterable[DomainEventProtocol[UUID]]) -> None:
         for event in events:
-            if type(event) in self.kinds:
-                self.apply(cursor, event)
+            if (handle := self.handlers.get(type(event))) is not None:
+                handle(cursor, event)
+
+
+def update_row(cursor: Any, table: str, key: tuple[str, object], **columns: object) -> None:
+    """Set these columns of the row of `table` whose `key` column has the key's value."""
+    assignments = ", ".join(f"{column} = %s" for column in columns)
+    cursor.execute(
+        f"UPDATE {table} SET {assignments} WHERE {key[0]} = %s", (*columns.values(), key[1])
+    )

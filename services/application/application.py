@@ -24,7 +24,7 @@ from services.application.domain import (
     Term,
 )
 from services.application.personal import PERSONAL
-from services.application.wire import to_wire
+from services.application.wire import WIRE
 
 
 class ApplicationNotFound(NotFound):
@@ -44,7 +44,7 @@ class UnknownTeam(CommandRejected):
 
 class ApplicationService(EventSourcedService):
     name = "application"
-    to_wire = staticmethod(to_wire)
+    wire = WIRE
     personal_fields = PERSONAL
     value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
     snapshotting_intervals = every_interval(Order)

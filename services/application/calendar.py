@@ -6,10 +6,8 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 
-from plumbing.eventstore import EventSourcedService
-from plumbing.projection import LocalProjection
+from plumbing.projection import LocalProjection, update_row
 from services.application.domain import Application, Order
 from services.application.domain_dates import months_earlier
 
@@ -32,50 +30,49 @@ CREATE TABLE IF NOT EXISTS application.complaint_deadlines (
 """
 
 
-def apply(cursor: Any, event: DomainEventProtocol) -> None:
-    order_id = event.originator_id
-    if isinstance(event, Application.MatterDateRecorded):
-        cursor.execute(
-            """INSERT INTO application.complaint_deadlines (application_id, matter_on)
-               VALUES (%s, %s) ON CONFLICT (application_id) DO UPDATE SET matter_on = %s""",
-            (event.originator_id, event.matter_on, event.matter_on),
-        )
-    elif isinstance(event, Application.ComplaintDeadlineApproaching):
-        cursor.execute(
-            "UPDATE application.complaint_deadlines SET warned_for = %s WHERE application_id = %s",
-            (event.deadline, event.originator_id),
-        )
-    elif isinstance(event, Application.ApplicationMade | Application.OutcomeRecorded):
-        cursor.execute(
-            "UPDATE application.complaint_deadlines SET before_court = false "
-            "WHERE application_id = %s",
-            (event.originator_id,),
-        )
-    elif isinstance(event, Order.Granted):
-        cursor.execute(
-            """INSERT INTO application.order_calendar (order_id, reference, ends_on)
-               VALUES (%s, %s, %s) ON CONFLICT DO NOTHING""",
-            (order_id, Order.reference_for(order_id, event.made_on), event.ends_on),
-        )
-    elif isinstance(event, Order.Varied | Order.Renewed):
-        cursor.execute(
-            "UPDATE application.order_calendar SET ends_on = %s WHERE order_id = %s",
-            (event.ends_on, order_id),
-        )
-    elif isinstance(event, Order.RenewalReviewDue):
-        cursor.execute(
-            "UPDATE application.order_calendar SET review_raised_for = %s WHERE order_id = %s",
-            (event.ends_on, order_id),
-        )
-    elif isinstance(event, Order.Expired):
-        cursor.execute(
-            "UPDATE application.order_calendar SET expired = true WHERE order_id = %s",
-            (order_id,),
-        )
+def _deadline(cursor: Any, event: Any, **columns: object) -> None:
+    key = ("application_id", event.originator_id)
+    update_row(cursor, "application.complaint_deadlines", key, **columns)
 
 
-def calendar_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection("calendar", DDL, apply, Application, Order)
+def _order(cursor: Any, event: Any, **columns: object) -> None:
+    update_row(cursor, "application.order_calendar", ("order_id", event.originator_id), **columns)
+
+
+def matter_date(cursor: Any, event: Application.MatterDateRecorded) -> None:
+    cursor.execute(
+        """INSERT INTO application.complaint_deadlines (application_id, matter_on)
+           VALUES (%s, %s) ON CONFLICT (application_id) DO UPDATE SET matter_on = %s""",
+        (event.originator_id, event.matter_on, event.matter_on),
+    )
+
+
+def granted(cursor: Any, event: Order.Granted) -> None:
+    cursor.execute(
+        """INSERT INTO application.order_calendar (order_id, reference, ends_on)
+           VALUES (%s, %s, %s) ON CONFLICT DO NOTHING""",
+        (event.originator_id, Order.reference_for(event.originator_id, event.made_on),
+         event.ends_on),
+    )  # fmt: skip
+
+
+CALENDAR = LocalProjection(
+    "calendar",
+    DDL,
+    {
+        Application.MatterDateRecorded: matter_date,
+        Application.ComplaintDeadlineApproaching: lambda c, e: _deadline(
+            c, e, warned_for=e.deadline
+        ),
+        Application.ApplicationMade: lambda c, e: _deadline(c, e, before_court=False),
+        Application.OutcomeRecorded: lambda c, e: _deadline(c, e, before_court=False),
+        Order.Granted: granted,
+        Order.Varied: lambda c, e: _order(c, e, ends_on=e.ends_on),
+        Order.Renewed: lambda c, e: _order(c, e, ends_on=e.ends_on),
+        Order.RenewalReviewDue: lambda c, e: _order(c, e, review_raised_for=e.ends_on),
+        Order.Expired: lambda c, e: _order(c, e, expired=True),
+    },
+)
 
 
 async def orders_due(pool: asyncpg.Pool, today: date, review_months: int) -> list[UUID]:

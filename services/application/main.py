@@ -22,7 +22,7 @@ from schemas.dates import PastDate
 from schemas.referral import ReferralAcceptedV1
 from schemas.trace import Trace
 from services.application.application import ApplicationService
-from services.application.calendar import calendar_projection, deadlines_near, orders_due
+from services.application.calendar import CALENDAR, deadlines_near, orders_due
 from services.application.casework import (
     Element,
     EvidenceItem,
@@ -305,6 +305,6 @@ definition = ServiceDefinition(
     application=ApplicationService,
     router=router,
     subscribe=subscribe,
-    local_projections=lambda service: [calendar_projection(service)],
+    local_projections=lambda service: [CALENDAR],
     tasks=lambda service, settings, pool: [keep_the_calendar(service, settings, pool)],
 )

@@ -18,7 +18,7 @@ from schemas.refusals import NotFound
 from schemas.trace import Trace
 from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
 from services.breach.personal import PERSONAL
-from services.breach.wire import to_wire
+from services.breach.wire import WIRE
 
 
 class UnknownOrder(NotFound):
@@ -28,7 +28,7 @@ class UnknownOrder(NotFound):
 
 class BreachService(EventSourcedService):
     name = "breach"
-    to_wire = staticmethod(to_wire)
+    wire = WIRE
     personal_fields = PERSONAL
     value_types = (Term,)
     snapshotting_intervals = every_interval(SubjectBreaches, KnownOrder)

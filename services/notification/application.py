@@ -25,7 +25,7 @@ from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
 from services.notification.channels import Delivery, Transport, deliver
 from services.notification.domain import Alert, AlertStatus
-from services.notification.wire import to_wire
+from services.notification.wire import WIRE
 
 DISPATCHER = "dispatch:alerts"
 ACTOR = "service:notification"
@@ -38,7 +38,7 @@ class NoTeamToAlert(CommandRejected):
 
 class NotificationService(EventSourcedService):
     name = "notification"
-    to_wire = staticmethod(to_wire)
+    wire = WIRE
 
     @property
     def teams(self) -> TeamDirectory:

@@ -5,11 +5,9 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 from prometheus_client import Gauge
 
-from plumbing.eventstore import EventSourcedService
-from plumbing.projection import LocalProjection
+from plumbing.projection import LocalProjection, update_row
 from services.notification.domain import Alert
 
 DDL = """
@@ -35,59 +33,41 @@ CREATE INDEX IF NOT EXISTS alert_inbox_by_team ON notification.alert_inbox (team
 """
 
 
-def apply(cursor: Any, event: DomainEventProtocol) -> None:
-    alert_id = event.originator_id
-    if isinstance(event, Alert.Requested):
-        cursor.execute(
-            """INSERT INTO notification.alert_inbox
-               (alert_id, team, kind, order_reference, link, status, requested_at)
-               VALUES (%s, %s, %s, %s, %s, 'requested', %s) ON CONFLICT DO NOTHING""",
-            (alert_id, event.team, event.kind, event.order_reference, event.link, event.timestamp),
-        )
-    elif isinstance(event, Alert.Delivered):
-        _update(
-            cursor,
-            alert_id,
-            status="delivered",
-            channel=event.channel,
-            attempts=event.attempts,
-            delivered_at=event.at,
-        )
-    elif isinstance(event, Alert.Failed):
-        _update(
-            cursor,
-            alert_id,
-            status="failed",
-            channel=event.channel,
-            attempts=event.attempts,
-            failure=event.reason,
-        )
-    elif isinstance(event, Alert.Escalated):
-        _update(
-            cursor,
-            alert_id,
-            escalated_at=event.at,
-            escalation_reason=event.reason,
-            escalation="pending",
-        )
-    elif isinstance(event, Alert.EscalationSent):
-        _update(cursor, alert_id, escalation=f"sent by {event.channel}")
-    elif isinstance(event, Alert.EscalationFailed):
-        _update(cursor, alert_id, escalation=f"failed: {event.reason}")
-    elif isinstance(event, Alert.Acknowledged):
-        _update(cursor, alert_id, acknowledged_by=event.trace.actor, acknowledged_at=event.at)
-
-
-def _update(cursor: Any, alert_id: object, **columns: object) -> None:
-    assignments = ", ".join(f"{column} = %s" for column in columns)
+def requested(cursor: Any, event: Alert.Requested) -> None:
     cursor.execute(
-        f"UPDATE notification.alert_inbox SET {assignments} WHERE alert_id = %s",
-        (*columns.values(), alert_id),
-    )
+        """INSERT INTO notification.alert_inbox
+           (alert_id, team, kind, order_reference, link, status, requested_at)
+           VALUES (%s, %s, %s, %s, %s, 'requested', %s) ON CONFLICT DO NOTHING""",
+        (event.originator_id, event.team, event.kind, event.order_reference, event.link,
+         event.timestamp),
+    )  # fmt: skip
 
 
-def inbox_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection("alert-inbox", DDL, apply, Alert)
+def _set(cursor: Any, event: Any, **columns: object) -> None:
+    update_row(cursor, "notification.alert_inbox", ("alert_id", event.originator_id), **columns)
+
+
+def _sent(cursor: Any, event: Any, status: str, **columns: object) -> None:
+    _set(cursor, event, status=status, channel=event.channel, attempts=event.attempts, **columns)
+
+
+INBOX = LocalProjection(
+    "alert-inbox",
+    DDL,
+    {
+        Alert.Requested: requested,
+        Alert.Delivered: lambda c, e: _sent(c, e, "delivered", delivered_at=e.at),
+        Alert.Failed: lambda c, e: _sent(c, e, "failed", failure=e.reason),
+        Alert.Escalated: lambda c, e: _set(
+            c, e, escalated_at=e.at, escalation_reason=e.reason, escalation="pending"
+        ),
+        Alert.EscalationSent: lambda c, e: _set(c, e, escalation=f"sent by {e.channel}"),
+        Alert.EscalationFailed: lambda c, e: _set(c, e, escalation=f"failed: {e.reason}"),
+        Alert.Acknowledged: lambda c, e: _set(
+            c, e, acknowledged_by=e.trace.actor, acknowledged_at=e.at
+        ),
+    },
+)
 
 
 InboxKey = tuple[datetime, UUID]

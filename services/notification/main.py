@@ -28,11 +28,11 @@ from schemas.configuration import TeamDirectoryPublishedV1
 from services.notification.application import DISPATCHER, NotificationService
 from services.notification.domain import Alert
 from services.notification.inbox import (
+    INBOX,
     InboxKey,
     alert_metrics,
     due_for_escalation,
     inbox_key,
-    inbox_projection,
     team_inbox,
 )
 
@@ -105,7 +105,7 @@ definition = ServiceDefinition(
     router=router,
     subscribe=subscribe,
     followers=followers,
-    local_projections=lambda service: [inbox_projection(service)],
+    local_projections=lambda service: [INBOX],
     extra_metrics=alert_metrics,
     tasks=lambda service, settings, pool: [escalate_unacknowledged(service, settings, pool)],
 )

@@ -36,7 +36,7 @@ from services.referral.domain import (
 from services.referral.personal import PERSONAL
 from services.referral.queue import open_caseloads
 from services.referral.screening import Disposal, screen
-from services.referral.wire import to_wire
+from services.referral.wire import WIRE
 
 
 class ReferralNotFound(NotFound):
@@ -56,7 +56,7 @@ class NothingHeldAbout(NotFound):
 
 class ReferralService(EventSourcedService):
     name = "referral"
-    to_wire = staticmethod(to_wire)
+    wire = WIRE
     personal_fields = PERSONAL
     value_types = (Subject,)
     snapshotting_intervals = every_interval(SuspectDisposals, SubjectRecord)

@@ -5,12 +5,11 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.paging import Int4
 from plumbing.personal import PersonalData
-from plumbing.projection import LocalProjection
+from plumbing.projection import LocalProjection, update_row
 from services.referral.domain import Candidate
 
 DDL = """
@@ -31,37 +30,38 @@ CREATE INDEX IF NOT EXISTS candidates_by_score
 """
 
 
-def apply(cursor: Any, event: DomainEventProtocol, personal: PersonalData) -> None:
-    if isinstance(event, Candidate.Identified):
-        cursor.execute(
-            """INSERT INTO referral.candidates VALUES
-               (%s, %s, %s, %s, %s, %s, %s, 'identified', %s) ON CONFLICT DO NOTHING""",
-            (
-                event.originator_id,
-                event.district,
-                event.crime_reference,
-                personal.sealed_for(event.suspect_nominal_id, event.suspect_nominal_id),
-                event.score,
-                event.rules_fired,
-                event.rules_version,
-                event.timestamp,
-            ),
-        )
-    elif isinstance(event, Candidate.Promoted | Candidate.Dismissed):
-        status = "promoted" if isinstance(event, Candidate.Promoted) else "dismissed"
-        cursor.execute(
-            "UPDATE referral.candidates SET status = %s WHERE candidate_id = %s",
-            (status, event.originator_id),
-        )
+def identified(cursor: Any, event: Candidate.Identified, personal: PersonalData) -> None:
+    cursor.execute(
+        """INSERT INTO referral.candidates VALUES
+           (%s, %s, %s, %s, %s, %s, %s, 'identified', %s) ON CONFLICT DO NOTHING""",
+        (
+            event.originator_id,
+            event.district,
+            event.crime_reference,
+            personal.sealed_for(event.suspect_nominal_id, event.suspect_nominal_id),
+            event.score,
+            event.rules_fired,
+            event.rules_version,
+            event.timestamp,
+        ),
+    )
+
+
+def _status(cursor: Any, event: Any, status: str) -> None:
+    update_row(cursor, "referral.candidates", ("candidate_id", event.originator_id), status=status)
 
 
 def candidates_projection(service: EventSourcedService) -> LocalProjection:
     """The table holds each suspect's nominal sealed with their key, as the events do."""
-
-    def apply_sealing(cursor: Any, event: DomainEventProtocol) -> None:
-        apply(cursor, event, service.personal)
-
-    return LocalProjection("candidates", DDL, apply_sealing, Candidate)
+    return LocalProjection(
+        "candidates",
+        DDL,
+        {
+            Candidate.Identified: lambda c, e: identified(c, e, service.personal),
+            Candidate.Promoted: lambda c, e: _status(c, e, "promoted"),
+            Candidate.Dismissed: lambda c, e: _status(c, e, "dismissed"),
+        },
+    )
 
 
 CandidateKey = tuple[Int4, datetime, UUID]

@@ -35,10 +35,10 @@ from services.referral.candidates import (
 )
 from services.referral.domain import DeclineReason, DismissalReason, SubjectRecord
 from services.referral.queue import (
+    QUEUE,
     QueueKey,
     possibly_overdue,
     queue_key,
-    queue_projection,
     waiting,
 )
 from services.referral.reviewing import queue_due_reviews, reviews
@@ -293,7 +293,7 @@ definition = ServiceDefinition(
     subscribe=subscribe,
     local_projections=lambda service: [
         candidates_projection(service),
-        queue_projection(service),
+        QUEUE,
         reviews_projection(service),
     ],
     tasks=lambda service, settings, pool: [

@@ -5,11 +5,9 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.postgres import PostgresProcessRecorder
 
-from plumbing.eventstore import EventSourcedService
-from plumbing.projection import LocalProjection
+from plumbing.projection import LocalProjection, update_row
 from services.referral.domain import Referral, Status
 
 DDL = """
@@ -29,49 +27,39 @@ CREATE INDEX IF NOT EXISTS queue_by_wait ON referral.queue (waiting_since, refer
 """
 
 
-def apply(cursor: Any, event: DomainEventProtocol) -> None:
-    referral_id = event.originator_id
-    if isinstance(event, Referral.Received):
-        cursor.execute(
-            """INSERT INTO referral.queue (referral_id, district, district_reference, source,
-                   status, received_at, waiting_since)
-               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-            (
-                referral_id,
-                event.district,
-                event.district_reference,
-                event.source,
-                Status.RECEIVED.value,
-                event.received_at,
-                event.received_at,
-            ),
-        )
-        return
-    changes: dict[str, object] = {}
-    if isinstance(event, Referral.ReviewStarted):
-        changes = {"status": Status.UNDER_REVIEW.value}
-    elif isinstance(event, Referral.ReturnedForInformation):
-        changes = {"status": Status.RETURNED.value, "overdue": False}
-    elif isinstance(event, Referral.Resubmitted):
-        changes = {"status": Status.RECEIVED.value, "waiting_since": event.at}
-    elif isinstance(event, Referral.Accepted):
-        changes = {"status": Status.ACCEPTED.value, "overdue": False}
-    elif isinstance(event, Referral.Declined):
-        changes = {"status": Status.DECLINED.value, "overdue": False}
-    elif isinstance(event, Referral.Assigned | Referral.Reassigned):
-        changes = {"caseworker": event.caseworker}
-    elif isinstance(event, Referral.TriageOverdue):
-        changes = {"overdue": True}
-    if changes:
-        assignments = ", ".join(f"{column} = %s" for column in changes)
-        cursor.execute(
-            f"UPDATE referral.queue SET {assignments} WHERE referral_id = %s",
-            (*changes.values(), referral_id),
-        )
+def received(cursor: Any, event: Referral.Received) -> None:
+    cursor.execute(
+        """INSERT INTO referral.queue (referral_id, district, district_reference, source,
+               status, received_at, waiting_since)
+           VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+        (event.originator_id, event.district, event.district_reference, event.source,
+         Status.RECEIVED.value, event.received_at, event.received_at),
+    )  # fmt: skip
 
 
-def queue_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection("queue", DDL, apply, Referral)
+def _set(cursor: Any, event: Any, **columns: object) -> None:
+    update_row(cursor, "referral.queue", ("referral_id", event.originator_id), **columns)
+
+
+QUEUE = LocalProjection(
+    "queue",
+    DDL,
+    {
+        Referral.Received: received,
+        Referral.ReviewStarted: lambda c, e: _set(c, e, status=Status.UNDER_REVIEW.value),
+        Referral.ReturnedForInformation: lambda c, e: _set(
+            c, e, status=Status.RETURNED.value, overdue=False
+        ),
+        Referral.Resubmitted: lambda c, e: _set(
+            c, e, status=Status.RECEIVED.value, waiting_since=e.at
+        ),
+        Referral.Accepted: lambda c, e: _set(c, e, status=Status.ACCEPTED.value, overdue=False),
+        Referral.Declined: lambda c, e: _set(c, e, status=Status.DECLINED.value, overdue=False),
+        Referral.Assigned: lambda c, e: _set(c, e, caseworker=e.caseworker),
+        Referral.Reassigned: lambda c, e: _set(c, e, caseworker=e.caseworker),
+        Referral.TriageOverdue: lambda c, e: _set(c, e, overdue=True),
+    },
+)
 
 
 def open_caseloads(recorder: PostgresProcessRecorder) -> dict[str, int]:

@@ -7,7 +7,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.personal import PersonalData
@@ -26,45 +25,52 @@ CREATE TABLE IF NOT EXISTS referral.reviews (
 );
 CREATE INDEX IF NOT EXISTS reviews_by_state ON referral.reviews (state, due_on, subject_key);
 """
-STATES = {
-    SubjectRecord.ReviewScheduled: "scheduled",
-    SubjectRecord.ReviewFellDue: "due",
-    SubjectRecord.Retained: "scheduled",
-    SubjectRecord.Disposed: "disposed",
-}
 
 
-def apply(cursor: Any, event: DomainEventProtocol, personal: PersonalData) -> None:
-    key = event.originator_id
-    if isinstance(event, SubjectRecord.Started):
-        nominal = personal.sealed_for(event.subject_nominal_id, event.subject_nominal_id)
-        cursor.execute(
-            """INSERT INTO referral.reviews (subject_key, subject_nominal_id, state)
-               VALUES (%s, %s, 'unscheduled') ON CONFLICT DO NOTHING""",
-            (key, nominal),
-        )
-    elif isinstance(event, SubjectRecord.ReviewScheduled):
-        cursor.execute(
-            """UPDATE referral.reviews SET review_group = %s, due_on = %s, state = 'scheduled'
-               WHERE subject_key = %s""",
-            (event.group, event.due_on, key),
-        )
-    elif isinstance(event, SubjectRecord.Retained | SubjectRecord.Disposed):
-        due_on = event.next_review_on if isinstance(event, SubjectRecord.Retained) else None
-        cursor.execute(
-            """UPDATE referral.reviews SET due_on = coalesce(%s, due_on), state = %s,
-                      decided_by = %s, decided_at = %s WHERE subject_key = %s""",
-            (due_on, STATES[type(event)], event.trace.actor, event.at, key),
-        )
-    elif isinstance(event, SubjectRecord.ReviewFellDue):
-        cursor.execute("UPDATE referral.reviews SET state = 'due' WHERE subject_key = %s", (key,))
+def started(cursor: Any, event: SubjectRecord.Started, personal: PersonalData) -> None:
+    nominal = personal.sealed_for(event.subject_nominal_id, event.subject_nominal_id)
+    cursor.execute(
+        """INSERT INTO referral.reviews (subject_key, subject_nominal_id, state)
+           VALUES (%s, %s, 'unscheduled') ON CONFLICT DO NOTHING""",
+        (event.originator_id, nominal),
+    )
+
+
+def scheduled(cursor: Any, event: SubjectRecord.ReviewScheduled) -> None:
+    cursor.execute(
+        """UPDATE referral.reviews SET review_group = %s, due_on = %s, state = 'scheduled'
+           WHERE subject_key = %s""",
+        (event.group, event.due_on, event.originator_id),
+    )
+
+
+def decided(cursor: Any, event: Any, state: str, due_on: date | None) -> None:
+    """Retained (to a next review date) or disposed of, by whom and when."""
+    cursor.execute(
+        """UPDATE referral.reviews SET due_on = coalesce(%s, due_on), state = %s,
+                  decided_by = %s, decided_at = %s WHERE subject_key = %s""",
+        (due_on, state, event.trace.actor, event.at, event.originator_id),
+    )
+
+
+def fell_due(cursor: Any, event: SubjectRecord.ReviewFellDue) -> None:
+    cursor.execute(
+        "UPDATE referral.reviews SET state = 'due' WHERE subject_key = %s", (event.originator_id,)
+    )
 
 
 def reviews_projection(service: EventSourcedService) -> LocalProjection:
-    def apply_sealing(cursor: Any, event: DomainEventProtocol) -> None:
-        apply(cursor, event, service.personal)
-
-    return LocalProjection("reviews", DDL, apply_sealing, SubjectRecord)
+    return LocalProjection(
+        "reviews",
+        DDL,
+        {
+            SubjectRecord.Started: lambda c, e: started(c, e, service.personal),
+            SubjectRecord.ReviewScheduled: scheduled,
+            SubjectRecord.ReviewFellDue: fell_due,
+            SubjectRecord.Retained: lambda c, e: decided(c, e, "scheduled", e.next_review_on),
+            SubjectRecord.Disposed: lambda c, e: decided(c, e, "disposed", None),
+        },
+    )
 
 
 ReviewKey = tuple[date, UUID]

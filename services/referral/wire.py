@@ -1,12 +1,10 @@
 """Which referral events other services see, and in what shape."""
 
-from typing import Any
-
 from eventsourcing.domain import DomainEventProtocol
 
+from plumbing.outbox import Make, Wire
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
-from schemas.envelope import Envelope, Payload
 from schemas.referral import (
     ProactiveCandidateIdentified,
     ProactiveCandidateIdentifiedV1,
@@ -40,42 +38,53 @@ def _reason(event: DomainEventProtocol) -> str | None:
     return None
 
 
-def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
-    """The wire event of a stored event, made from its aggregate as it stood just after it."""
-    if isinstance(event, Referral.Received):
-        return ReferralReceivedV1, ReferralReceived(
-            district=event.district,
-            district_reference=event.district_reference,
-            source=event.source,
-            order_sought=OrderSought(event.order_sought),
-            referred_on=event.referred_on,
-        )
-    if isinstance(event, STATUS_CHANGES):
-        changed: Referral = aggregate
-        return ReferralStatusChangedV1, ReferralStatusChanged(
-            district=changed.district,
-            status=ReferralStatus(changed.status),
-            caseworker=changed.caseworker,
-            reason=_reason(event),
-        )
-    if isinstance(event, Referral.Accepted):
-        referral: Referral = aggregate
-        return ReferralAcceptedV1, ReferralAccepted(
-            referral_id=referral.id,
-            district=referral.district,
-            subject=WireSubject(**vars(referral.subject)),
-            order_sought=OrderSought(referral.order_sought),
-            grounds=referral.grounds,
-            crime_references=referral.crime_references,
-            accepted_by=event.trace.actor,
-        )
-    if isinstance(event, Candidate.Identified):
-        return ProactiveCandidateIdentifiedV1, ProactiveCandidateIdentified(
-            district=event.district,
-            crime_reference=event.crime_reference,
-            suspect_nominal_id=event.suspect_nominal_id,
-            score=event.score,
-            rules_fired=event.rules_fired,
-            rules_version=event.rules_version,
-        )
-    return None
+def received(event: Referral.Received, referral: Referral) -> Wire:
+    return ReferralReceivedV1, ReferralReceived(
+        district=event.district,
+        district_reference=event.district_reference,
+        source=event.source,
+        order_sought=OrderSought(event.order_sought),
+        referred_on=event.referred_on,
+    )
+
+
+def status_changed(event: DomainEventProtocol, changed: Referral) -> Wire:
+    return ReferralStatusChangedV1, ReferralStatusChanged(
+        district=changed.district,
+        status=ReferralStatus(changed.status),
+        caseworker=changed.caseworker,
+        reason=_reason(event),
+    )
+
+
+def accepted(event: Referral.Accepted, referral: Referral) -> Wire:
+    return ReferralAcceptedV1, ReferralAccepted(
+        referral_id=referral.id,
+        district=referral.district,
+        subject=WireSubject(**vars(referral.subject)),
+        order_sought=OrderSought(referral.order_sought),
+        grounds=referral.grounds,
+        crime_references=referral.crime_references,
+        accepted_by=event.trace.actor,
+    )
+
+
+def candidate_identified(event: Candidate.Identified, candidate: Candidate) -> Wire:
+    return ProactiveCandidateIdentifiedV1, ProactiveCandidateIdentified(
+        district=event.district,
+        crime_reference=event.crime_reference,
+        suspect_nominal_id=event.suspect_nominal_id,
+        score=event.score,
+        rules_fired=event.rules_fired,
+        rules_version=event.rules_version,
+    )
+
+
+# The wire event of each kind of stored event others see, made from the event and its
+# aggregate as it stood just after it
+WIRE: dict[type, Make] = {
+    Referral.Received: received,
+    **dict.fromkeys(STATUS_CHANGES, status_changed),
+    Referral.Accepted: accepted,
+    Candidate.Identified: candidate_identified,
+}

@@ -4,9 +4,7 @@ change to whether the log is kept. Written only by its projection of the web app
 from typing import Any
 
 import asyncpg
-from eventsourcing.domain import DomainEventProtocol
 
-from plumbing.eventstore import EventSourcedService
 from plumbing.projection import LocalProjection
 from services.web.domain import AccessLogPolicy, AccessRecorded
 
@@ -28,16 +26,7 @@ CREATE INDEX IF NOT EXISTS access_log_by_case ON web.access_log (case_key, at);
 POLICY = "access log policy"
 
 
-def apply(cursor: Any, event: DomainEventProtocol) -> None:
-    row: tuple[str, str, str, str | None, str, str, bool]
-    if isinstance(event, AccessRecorded.Recorded):
-        row = (event.username, event.role, event.trace.actor, event.case, event.what,
-               event.purpose, event.exported)  # fmt: skip
-    elif isinstance(event, AccessLogPolicy.Configured | AccessLogPolicy.Changed):
-        what = f"logging turned {'on' if event.logging else 'off'}"
-        row = ("", "", event.trace.actor, None, f"{POLICY}: {what}", event.reason, False)
-    else:
-        return
+def _logged(cursor: Any, event: Any, row: tuple[str, str, str, str | None, str, str, bool]) -> None:
     cursor.execute(
         """INSERT INTO web.access_log VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT DO NOTHING""",
@@ -46,8 +35,27 @@ def apply(cursor: Any, event: DomainEventProtocol) -> None:
     )  # fmt: skip
 
 
-def access_log_projection(service: EventSourcedService) -> LocalProjection:
-    return LocalProjection("access-log", DDL, apply, AccessRecorded, AccessLogPolicy)
+def recorded(cursor: Any, event: AccessRecorded.Recorded) -> None:
+    _logged(cursor, event, (event.username, event.role, event.trace.actor, event.case,
+                            event.what, event.purpose, event.exported))  # fmt: skip
+
+
+def policy(cursor: Any, event: Any) -> None:
+    what = f"logging turned {'on' if event.logging else 'off'}"
+    _logged(
+        cursor, event, ("", "", event.trace.actor, None, f"{POLICY}: {what}", event.reason, False)
+    )
+
+
+ACCESS_LOG = LocalProjection(
+    "access-log",
+    DDL,
+    {
+        AccessRecorded.Recorded: recorded,
+        AccessLogPolicy.Configured: policy,
+        AccessLogPolicy.Changed: policy,
+    },
+)
 
 
 async def get_access_log(

@@ -8,12 +8,12 @@ from plumbing.configuration import set_configuration
 from plumbing.eventstore import EventSourcedService
 from schemas.trace import Trace
 from services.web.domain import AccessLogPolicy, AccessRecorded
-from services.web.wire import to_wire
+from services.web.wire import WIRE
 
 
 class WebService(EventSourcedService):
     name = "web"
-    to_wire = staticmethod(to_wire)
+    wire = WIRE
 
     def record_access(
         self,

@@ -11,7 +11,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from services.web import api, api_records, pages, subject_access
 from services.web.access import admit
-from services.web.access_log import access_log_projection
+from services.web.access_log import ACCESS_LOG
 from services.web.application import WebService
 from services.web.auth import load_users
 from services.web.backend import Backend
@@ -34,7 +34,7 @@ definition = ServiceDefinition(
     name="web",
     application=WebService,
     router=router,
-    local_projections=lambda service: [access_log_projection(service)],
+    local_projections=lambda service: [ACCESS_LOG],
     state=state,
     guard=admit,
 )

@@ -2,9 +2,8 @@
 
 from typing import Any
 
-from eventsourcing.domain import DomainEventProtocol
-
 from plumbing.configuration import TEAM_DIRECTORY, Configuration
+from plumbing.outbox import Make, Wire
 from schemas.configuration import (
     ScreeningRules,
     ScreeningRulesPublished,
@@ -13,14 +12,9 @@ from schemas.configuration import (
     TeamDirectoryPublished,
     TeamDirectoryPublishedV1,
 )
-from schemas.envelope import Envelope, Payload
 
 
-def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope], Payload] | None:
-    """The wire event of a stored event, made from its aggregate as it stood just after it."""
-    if not isinstance(event, Configuration.Set | Configuration.Changed):
-        return None
-    published: Configuration = aggregate
+def published(event: Any, published: Configuration) -> Wire:
     if published.kind == TEAM_DIRECTORY:
         directory = TeamDirectory.model_validate(published.document)
         return TeamDirectoryPublishedV1, TeamDirectoryPublished(
@@ -28,3 +22,6 @@ def to_wire(event: DomainEventProtocol, aggregate: Any) -> tuple[type[Envelope],
         )
     rules = ScreeningRules.model_validate(published.document)
     return ScreeningRulesPublishedV1, ScreeningRulesPublished(rules=rules, reason=event.reason)
+
+
+WIRE: dict[type, Make] = {Configuration.Set: published, Configuration.Changed: published}

@@ -34,7 +34,9 @@ def counting(name: str) -> LocalProjection:
         )
 
     ddl = f"CREATE TABLE IF NOT EXISTS {table} (subject uuid, version int)"
-    return LocalProjection(name, ddl, apply, SubjectBreaches)
+    return LocalProjection(
+        name, ddl, {SubjectBreaches.Started: apply, SubjectBreaches.BreachCounted: apply}
+    )
 
 
 def rows(service: Breaches, name: str) -> list[tuple[Any, int]]:
