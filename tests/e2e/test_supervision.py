@@ -132,6 +132,7 @@ def test_every_log_line_is_a_json_object(up: tuple[subprocess.Popen[str], Stack]
             assert isinstance(json.loads(line), dict), f"{log.name}:{number}: {line}"
 
 
+@pytest.mark.timeout(300)  # two whole stacks start at once, and stop, on two cores
 def test_two_stacks_started_together_each_work_on_their_own_ports(tmp_path: Path) -> None:
     first, second = tmp_path / "first", tmp_path / "second"
     ups = [start_up(first), start_up(second)]
