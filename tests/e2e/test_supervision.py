@@ -33,6 +33,7 @@ def start_up(data_dir: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # so that a stack that will not stop is killed whole
     )
 
 
@@ -55,7 +56,8 @@ def stop(up: subprocess.Popen[str]) -> str:
         try:
             up.wait(60)
         except subprocess.TimeoutExpired:
-            up.kill()
+            os.killpg(up.pid, signal.SIGKILL)  # `up` and everything it started
+            up.wait()
     return up.stdout.read() if up.stdout else ""
 
 
