@@ -427,8 +427,10 @@ class EventSourcedService(Application[UUID]):
             processing_event.saved_kwargs.update(project=self._projecting(processing_event.events))
         with sealing_with(keys):
             recordings = super()._record(processing_event)
+        # as saved, the next read's start: a unit of work's own (it ends here), else a copy
+        owned = self._unit is not None
         for aggregate_id, aggregate in processing_event.aggregates.items():
-            self.recent.put(aggregate_id, deepcopy(aggregate))  # as saved: the next read's start
+            self.recent.put(aggregate_id, aggregate if owned else deepcopy(aggregate))
         return recordings
 
     def keep_projections(self, *projections: LocalProjection) -> None:
