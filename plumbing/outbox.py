@@ -402,6 +402,35 @@ class OutboxRecorder(PostgresProcessRecorder):
                 for row in curs.fetchall()
             ]
 
+    def select_latest(self, originator_id: UUID, snapshots_table: str) -> list[StoredEvent]:
+        """An aggregate's newest snapshot (if any) and the events after it, in one read."""
+        schema = sql.Identifier(self.datastore.schema)
+        statement = sql.SQL(
+            "WITH s AS (SELECT originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE originator_id = %(id)s ORDER BY originator_version DESC LIMIT 1)"
+            " SELECT 0 AS part, * FROM s UNION ALL"
+            " SELECT 1, originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE originator_id = %(id)s"
+            " AND originator_version > coalesce((SELECT originator_version FROM s), 0)"
+            " ORDER BY part, originator_version"
+        ).format(
+            schema,
+            sql.Identifier(snapshots_table),
+            schema,
+            sql.Identifier(self.events_table_name),
+        )
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, {"id": originator_id}, prepare=True)
+            return [
+                StoredEvent(
+                    row["originator_id"],
+                    row["originator_version"],
+                    row["topic"],
+                    bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
     def track(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
         """Record a position inside a transaction of the caller's."""
         self._insert_tracking(curs, tracking)

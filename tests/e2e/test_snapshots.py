@@ -1,6 +1,6 @@
 """An aggregate whose stream has no last event loads from its newest snapshot and the events
-after it (or, where the service has it in memory, from that and the events after it); the
-hash chain and the auditor's replay read the events alone."""
+after it, read at once (or, where the service has it in memory, from that and the events
+after it); the hash chain and the auditor's replay read the events alone."""
 
 from typing import Any
 from uuid import uuid4
@@ -35,6 +35,21 @@ def reads_of(service: Breaches, monkeypatch: pytest.MonkeyPatch) -> list[dict[st
     return reads
 
 
+def loads_of(service: Breaches, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The versions each cold load of the service reads (its snapshot's, then its events')."""
+    loads: list[list[int]] = []
+    recorder = service.process_recorder
+    select_latest = recorder.select_latest
+
+    def reading(*args: Any) -> Any:
+        stored = select_latest(*args)
+        loads.append([event.originator_version for event in stored])
+        return stored
+
+    monkeypatch.setattr(recorder, "select_latest", reading)
+    return loads
+
+
 def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_events_after_it(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,11 +67,12 @@ def test_a_subject_breaching_again_and_again_loads_from_a_snapshot_and_the_event
         [snapshot] = service.snapshots.get(history.id, desc=True, limit=1)
         assert snapshot.originator_version == 2 * INTERVAL
 
-        cold, warm = reads_of(started, monkeypatch), reads_of(service, monkeypatch)
+        cold, warm = loads_of(started, monkeypatch), reads_of(service, monkeypatch)
         loaded: SubjectBreaches = started.repository.get(history.id)
         again: SubjectBreaches = service.repository.get(history.id)
         assert loaded.count == again.count == 2 * INTERVAL + 2
-        assert [read["gt"] for read in cold] == [2 * INTERVAL]  # only the 3 events after it
+        after = 2 * INTERVAL  # the snapshot, then only the 3 events after it, in one read
+        assert cold == [[after, after + 1, after + 2, after + 3]]
         assert [read["gt"] for read in warm] == [2 * INTERVAL + 3]  # what it saved, and later
 
         assert audit.snapshots is None  # the auditor rebuilds from the events alone

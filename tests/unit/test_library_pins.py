@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.postgres import PostgresProcessRecorder
 
-from plumbing.eventstore import EventSourcedService
+from plumbing.eventstore import BatchRepository, EventSourcedService
 from plumbing.outbox import OutboxRecorder
 
 RECORDER = PostgresProcessRecorder
@@ -22,6 +22,8 @@ PINNED: list[tuple[type, str, list[str]]] = [
     (Application, "_record", ["self", "processing_event"]),
     (Application, "_take_snapshots", ["self", "processing_event"]),
     (Application, "_notify", ["self", "recordings"]),
+    # a load reads the newest snapshot and the events after it in one statement
+    (Repository, "_reconstruct_aggregate", ["self", "aggregate_id", "version", "projector_func"]),
     # the recorder writes the outbox, positions and local read models in the events' transaction
     (RECORDER, "insert_events", ["self", "stored_events", "kwargs"]),
     (RECORDER, "_insert_events", ["self", "curs", "stored_events", "kwargs"]),
@@ -56,6 +58,7 @@ def test_plumbing_overrides_only_what_is_pinned() -> None:
     for ours, library in (
         (EventSourcedService, Application),
         (OutboxRecorder, PostgresProcessRecorder),
+        (BatchRepository, Repository),
     ):
         overridden = {
             name
