@@ -188,6 +188,14 @@ OUTBOX_BY_STREAM = """
 CREATE INDEX IF NOT EXISTS outbox_by_stream ON {schema}.outbox (key, topic, notification_id)"""
 
 
+def stored_events(rows: Sequence[DictRow]) -> list[StoredEvent]:
+    """Stored events from rows of an events or snapshots table."""
+    return [
+        StoredEvent(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+        for r in rows
+    ]
+
+
 class OutboxRecorder(PostgresProcessRecorder):
     """The library's process recorder, which also writes the saved events' wire messages
     (`outbox=`, one per stored event or None), any number of upstream positions
@@ -284,12 +292,7 @@ class OutboxRecorder(PostgresProcessRecorder):
                 curs.execute(self._projected_at, (projection.name, f"projection:{projection.name}"))
                 position = cast(DictRow, curs.fetchone())["position"]
                 curs.execute(self._select_after, (position, projection.topics))
-                stored = [
-                    StoredEvent(
-                        r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
-                    )
-                    for r in curs.fetchall()
-                ]
+                stored = stored_events(curs.fetchall())
                 projection.project(curs, (to_domain_event(event) for event in stored))
                 self.record_projected(curs, [projection.name], head)
 
@@ -392,15 +395,7 @@ class OutboxRecorder(PostgresProcessRecorder):
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, (list(originator_ids),))
-            return [
-                StoredEvent(
-                    row["originator_id"],
-                    row["originator_version"],
-                    row["topic"],
-                    bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
+            return stored_events(curs.fetchall())
 
     def select_latest(self, originator_id: UUID, snapshots_table: str) -> list[StoredEvent]:
         """An aggregate's newest snapshot (if any) and the events after it, in one read."""
@@ -421,15 +416,7 @@ class OutboxRecorder(PostgresProcessRecorder):
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, {"id": originator_id}, prepare=True)
-            return [
-                StoredEvent(
-                    row["originator_id"],
-                    row["originator_version"],
-                    row["topic"],
-                    bytes(row["state"]),
-                )
-                for row in curs.fetchall()
-            ]
+            return stored_events(curs.fetchall())
 
     def track(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
         """Record a position inside a transaction of the caller's."""
