@@ -86,10 +86,7 @@ class ApplicationService(EventSourcedService):
         """The court's interim order, allocated like any other; the application goes on."""
         application = self._get(application_id)
         order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
-        order.allocate(self._team_for(application), trace)
-        self._raise_what_is_due(order, self.now().date())  # recorded late: over already
-        self.save(application, order)
-        return order.reference
+        return self._allocate_and_save(application, order, trace)
 
     def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
         self._change(application_id, lambda a: a.set_out_legal_test(test, trace))
@@ -167,17 +164,25 @@ class ApplicationService(EventSourcedService):
         terms: list[Term],
         trace: Trace,
     ) -> str:
-        """Record the court's grant, create the order and allocate it to the district's team."""
+        """Record the court's grant, create the order and allocate it to the district's team;
+        an interim order made on the application is replaced by it."""
         application = self._get(application_id)
         order = application.grant_order(court, made_on, ends_on, terms, trace)
-        order.allocate(self._team_for(application), trace)
-        self._raise_what_is_due(order, self.now().date())  # recorded late: over already
         replaced = []
         if application.interim_order_id is not None:
             interim = self._order(application.interim_order_id)
             interim.replace_with(order.reference, made_on, trace)
             replaced.append(interim)
-        self.save(application, order, *replaced)
+        return self._allocate_and_save(application, order, trace, *replaced)
+
+    def _allocate_and_save(
+        self, application: Application, order: Order, trace: Trace, *others: Order
+    ) -> str:
+        """Allocate a new order to its district's team, raise what is due on it already (an
+        order recorded late may be over), and save it with its application."""
+        order.allocate(self._team_for(application), trace)
+        self._raise_what_is_due(order, self.now().date())
+        self.save(application, order, *others)
         return order.reference
 
     def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:
