@@ -2,6 +2,7 @@
 or the screening rules through the web app; each service that uses it adopts it from the
 event into its own store. Until a version is published, the settings' files are the first."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from eventsourcing.domain import Aggregate, event
 from pydantic import BaseModel
 
 from plumbing.eventstore import EventSourcedService
-from schemas.configuration import ScreeningRules, TeamDirectory
+from schemas.configuration import ScreeningRules, TeamDirectory, TeamDirectoryPublishedV1
 from schemas.envelope import Envelope
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
@@ -84,6 +85,19 @@ def adopt(service: EventSourcedService, kind: str, document: dict[str, Any],
     except VersionUnchanged:
         return
     service.save_processed(configuration, upstream=envelope.producer, sequence=envelope.sequence)
+
+
+def adopting_team_directories(
+    service: EventSourcedService,
+) -> Callable[[TeamDirectoryPublishedV1], None]:
+    """The policy by which a service adopts each team directory the administrator publishes."""
+
+    def adopt_it(envelope: TeamDirectoryPublishedV1) -> None:
+        published = envelope.payload
+        document = published.directory.model_dump(mode="json")
+        adopt(service, TEAM_DIRECTORY, document, published.reason, envelope)
+
+    return adopt_it
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ from datetime import date
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
+from plumbing.configuration import team_directory
 from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
-from schemas.configuration import TeamDirectory, TeamDirectoryPublishedV1
+from schemas.configuration import TeamDirectory
 from schemas.referral import ReferralAcceptedV1
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
@@ -52,11 +52,6 @@ class ApplicationService(EventSourcedService):
     @property
     def teams(self) -> TeamDirectory:
         return team_directory(self)
-
-    def when_team_directory_published_adopt_it(self, envelope: TeamDirectoryPublishedV1) -> None:
-        published = envelope.payload
-        document = published.directory.model_dump(mode="json")
-        adopt(self, TEAM_DIRECTORY, document, published.reason, envelope)
 
     def when_referral_accepted_open_application(self, envelope: ReferralAcceptedV1) -> None:
         if self.already_processed(envelope.producer, envelope.sequence):

@@ -10,6 +10,7 @@ import structlog
 from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, Field
 
+from plumbing.configuration import adopting_team_directories
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.http import Acting
@@ -277,7 +278,7 @@ async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
 
 def subscribe(consumers: Consumers, service: ApplicationService, settings: Settings) -> None:
     consumers.on(ReferralAcceptedV1, service.when_referral_accepted_open_application)
-    consumers.on(TeamDirectoryPublishedV1, service.when_team_directory_published_adopt_it)
+    consumers.on(TeamDirectoryPublishedV1, adopting_team_directories(service))
 
 
 async def keep_the_calendar(

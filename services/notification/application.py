@@ -8,7 +8,7 @@ from uuid import UUID
 import httpx
 from eventsourcing.domain import DomainEventProtocol
 
-from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
+from plumbing.configuration import team_directory
 from plumbing.eventstore import EventSourcedService
 from schemas.application import (
     OrderAllocatedV1,
@@ -19,7 +19,7 @@ from schemas.application import (
     OrderVariedV1,
 )
 from schemas.breach import BreachRecordedV1
-from schemas.configuration import Channel, TeamDirectory, TeamDirectoryPublishedV1
+from schemas.configuration import Channel, TeamDirectory
 from schemas.envelope import Envelope
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
@@ -46,11 +46,6 @@ class NotificationService(EventSourcedService):
 
     def will_load(self, envelope: Envelope) -> list[UUID]:
         return [Alert.create_id(envelope.event_id)]
-
-    def when_team_directory_published_adopt_it(self, envelope: TeamDirectoryPublishedV1) -> None:
-        published = envelope.payload
-        document = published.directory.model_dump(mode="json")
-        adopt(self, TEAM_DIRECTORY, document, published.reason, envelope)
 
     def when_order_allocated_alert_team(self, envelope: OrderAllocatedV1) -> None:
         allocated = envelope.payload

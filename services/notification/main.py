@@ -7,6 +7,7 @@ import asyncpg
 import structlog
 from fastapi import APIRouter, Request, status
 
+from plumbing.configuration import adopting_team_directories
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.follower import LogFollower, each_event, events_after
@@ -72,7 +73,7 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
     consumers.on(OrderExpiredV1, service.when_order_expired_alert_team)
     consumers.on(OrderRenewedV1, service.when_order_renewed_alert_team)
     consumers.on(BreachRecordedV1, service.when_breach_recorded_alert_team)
-    consumers.on(TeamDirectoryPublishedV1, service.when_team_directory_published_adopt_it)
+    consumers.on(TeamDirectoryPublishedV1, adopting_team_directories(service))
 
 
 def followers(service: NotificationService, settings: Settings) -> list[LogFollower]:
