@@ -188,11 +188,11 @@ class BatchRepository(Repository[UUID]):
     ) -> Any:
         """The library's, but the newest snapshot and the events after it are read in one
         statement (the library reads them in two)."""
-        recorder = self.event_store.recorder
         if version is not None or self.snapshot_store is None:
             return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
         snapshots = cast(Any, self.snapshot_store.recorder).events_table_name
-        stored = cast(OutboxRecorder, recorder).select_latest(aggregate_id, snapshots)
+        recorder = cast(OutboxRecorder, self.event_store.recorder)
+        stored = recorder.select_latest(aggregate_id, snapshots)
         aggregate = projector_func(None, map(self.event_store.mapper.to_domain_event, stored))
         if aggregate is None:
             raise AggregateNotFoundError(aggregate_id)

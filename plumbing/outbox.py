@@ -15,7 +15,7 @@ from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import DomainEvent, DomainEventProtocol
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor, sql
@@ -181,11 +181,11 @@ CREATE TABLE IF NOT EXISTS {schema}.outbox (
     value bytea NOT NULL
 )"""
 # each message names its predecessor in its stream, looked up here as it is written
+OUTBOX_BY_STREAM = """
+CREATE INDEX IF NOT EXISTS outbox_by_stream ON {schema}.outbox (key, topic, notification_id)"""
 # how far each local projection has applied the log (see `plumbing.projection`)
 PROJECTED = """
 CREATE TABLE IF NOT EXISTS {schema}.projected (name text PRIMARY KEY, position bigint NOT NULL)"""
-OUTBOX_BY_STREAM = """
-CREATE INDEX IF NOT EXISTS outbox_by_stream ON {schema}.outbox (key, topic, notification_id)"""
 
 
 def stored_events(rows: Sequence[DictRow]) -> list[StoredEvent]:
@@ -417,10 +417,6 @@ class OutboxRecorder(PostgresProcessRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(statement, {"id": originator_id}, prepare=True)
             return stored_events(curs.fetchall())
-
-    def track(self, curs: Cursor[DictRow], tracking: Tracking) -> None:
-        """Record a position inside a transaction of the caller's."""
-        self._insert_tracking(curs, tracking)
 
 
 def install(

@@ -10,7 +10,7 @@ import asyncpg
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.personal import PersonalData
-from plumbing.projection import LocalProjection
+from plumbing.projection import LocalProjection, update_row
 from services.referral.domain import SubjectRecord
 
 DDL = """
@@ -37,11 +37,9 @@ def started(cursor: Any, event: SubjectRecord.Started, personal: PersonalData) -
 
 
 def scheduled(cursor: Any, event: SubjectRecord.ReviewScheduled) -> None:
-    cursor.execute(
-        """UPDATE referral.reviews SET review_group = %s, due_on = %s, state = 'scheduled'
-           WHERE subject_key = %s""",
-        (event.group, event.due_on, event.originator_id),
-    )
+    key = ("subject_key", event.originator_id)
+    columns = {"review_group": event.group, "due_on": event.due_on, "state": "scheduled"}
+    update_row(cursor, "referral.reviews", key, **columns)
 
 
 def decided(cursor: Any, event: Any, state: str, due_on: date | None) -> None:
@@ -54,9 +52,7 @@ def decided(cursor: Any, event: Any, state: str, due_on: date | None) -> None:
 
 
 def fell_due(cursor: Any, event: SubjectRecord.ReviewFellDue) -> None:
-    cursor.execute(
-        "UPDATE referral.reviews SET state = 'due' WHERE subject_key = %s", (event.originator_id,)
-    )
+    update_row(cursor, "referral.reviews", ("subject_key", event.originator_id), state="due")
 
 
 def reviews_projection(service: EventSourcedService) -> LocalProjection:
