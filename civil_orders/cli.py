@@ -415,8 +415,9 @@ def settings_reference(
 ) -> None:
     """Every setting: its environment variable, default, whether it is secret, what it does."""
     from plumbing.settings import Settings
+    from services.readmodels.settings import EvaluationSettings
 
-    rows = Settings.reference()
+    rows = Settings.reference() + EvaluationSettings.reference()
     if markdown:
         print("| variable | default | secret | meaning |\n|---|---|---|---|")
         for row in rows:
@@ -876,22 +877,31 @@ def report(
             help="PostgreSQL URL (default: the running embedded stack, or one started for it).",
         ),
     ] = None,
+    caseworkers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Caseworkers to cost for the whole period (default: those who held a case).",
+        ),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
     """The evaluation for a period: referrals, conversion, orders obtained, time to order,
-    breaches and how concentrated they are, live orders and renewals due.
+    capacity and cost, breaches and how concentrated they are, live orders and renewals due.
 
     Writes evaluation-<from>-<to>.html (with charts) and .csv (every figure, one a row).
     """
     from civil_orders.stack import attached_or_running_stack
-    from services.readmodels.evaluation import connect_and_evaluate, export
+    from services.readmodels.evaluation import Costing, connect_and_evaluate, export
+    from services.readmodels.settings import EvaluationSettings
 
     if start > end:
         problem = f"{start:%Y-%m-%d} is after {end:%Y-%m-%d}"
         raise typer.BadParameter(
             f"the period must not end before it starts ({problem})", param_hint="--from/--to"
         )
-    period = (start.date(), end.date(), datetime.now().date())
+    costing = Costing.from_settings(EvaluationSettings(), caseworkers)
+    period = (start.date(), end.date(), datetime.now().date(), costing)
     if database_url:
         evaluation = asyncio.run(connect_and_evaluate(database_url, *period))
     else:
@@ -912,6 +922,8 @@ def _print_evaluation(evaluation: "Evaluation") -> None:
         share = figures["share of breaches by the most-breaching subject"]
         top = f" ({figures['breaches by the most-breaching subject']} by one subject, {share:.0%})"
         table.add_row(f"breaches ({scope})", f"{figures['breaches']}{top if share else ''}")
+    cost = evaluation.capacity.cost_per_order
+    table.add_row("staff cost per full order", "—" if cost is None else f"£{cost:,.0f}")
     console.print(table)
 
 

@@ -20,7 +20,9 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 from pygal.style import Style
 
+from services.readmodels.capacity import Capacity, capacity, fetch_candidates, fetch_cases
 from services.readmodels.orders import in_force_on
+from services.readmodels.settings import STAFF_COST, EvaluationSettings
 
 LOCAL_TIME = "Europe/London"  # a breach belongs to the day it happened in the force's area
 PROACTIVE = "proactive scan"
@@ -55,30 +57,51 @@ class Evaluation:
     breaches_per_subject: dict[str, list[int]]  # breaches of each subject, most first
     live_orders: Table  # district -> order type -> orders in force now
     renewals_due: Table  # district -> order type -> renewal reviews due now
+    capacity: Capacity
 
     @property
     def orders_by_type(self) -> dict[str, int]:
         return column_totals(self.orders)
 
 
+@dataclass(frozen=True)
+class Costing:
+    """What the staff cost: each caseworker's yearly cost, and how many caseworkers to cost
+    (None: those who held a case in the period)."""
+
+    staff_cost_per_caseworker: float = STAFF_COST
+    caseworkers: int | None = None
+
+    @classmethod
+    def from_settings(
+        cls, settings: EvaluationSettings, caseworkers: int | None = None
+    ) -> "Costing":
+        return cls(settings.staff_cost_per_caseworker, caseworkers)
+
+
 async def connect_and_evaluate(
-    database_url: str, start: date, end: date, today: date
+    database_url: str, start: date, end: date, today: date, costing: Costing = Costing()
 ) -> Evaluation:
     connection = await asyncpg.connect(database_url)
     try:
-        return await evaluate(connection, start, end, today)
+        return await evaluate(connection, start, end, today, costing)
     finally:
         await connection.close()
 
 
 async def evaluate(
-    connection: asyncpg.Connection, start: date, end: date, today: date
+    connection: asyncpg.Connection,
+    start: date,
+    end: date,
+    today: date,
+    costing: Costing = Costing(),
 ) -> Evaluation:
     """Every figure from one snapshot of the read models."""
     db = connection
     async with db.transaction(isolation="repeatable_read", readonly=True):
         live = await _live(db, today)
         per_subject = await _breaches_per_subject(db, start, end)
+        cases, candidates = await fetch_cases(db, end), await fetch_candidates(db, start, end)
         return Evaluation(
             start=start,
             end=end,
@@ -92,7 +115,11 @@ async def evaluate(
             breaches_per_subject=per_subject,
             live_orders=_table(live, "district", "order_type", "live"),
             renewals_due=_table(live, "district", "order_type", "due"),
-        )
+            capacity=capacity(
+                cases, candidates, start, end, costing.staff_cost_per_caseworker,
+                costing.caseworkers,
+            ),
+        )  # fmt: skip
 
 
 async def _referrals(db: asyncpg.Connection, start: date, end: date) -> Table:
@@ -343,6 +370,38 @@ def figures(evaluation: Evaluation) -> Iterator[tuple[str, str, str, str]]:
     for scope, counts in evaluation.breaches_per_subject.items():
         for rank, count in enumerate(counts, start=1):
             yield "breaches per subject", "breaches", f"type={scope}; subject={rank}", str(count)
+    yield from _capacity_figures(evaluation.capacity)
+
+
+def _capacity_figures(c: Capacity) -> Iterator[tuple[str, str, str, str]]:
+    yield from _scoped(c.stage_days, "time in each stage", "stage")
+    yield "time in each stage", "cases timed", "", str(c.cases_timed)
+    yield "time in each stage", "cases not timed", "", str(c.cases_not_timed)
+    for section, measure, table, row_name, column_name in (
+        ("caseload", "cases held at the month's end", c.caseload, "month", "caseworker"),
+        ("arrivals", "referrals made", c.arrivals, "month", "source"),
+    ):
+        cells = _pivot_cells(table, row_name, column_name)
+        yield from ((section, measure, dimension, str(n)) for dimension, n in cells)
+    for month, count in c.candidates.items():
+        yield "arrivals", "proactive-scan candidates raised", f"month={month}", str(count)
+    for month, values in c.queue.items():
+        for measure, value in values.items():
+            yield "queue", f"{measure} at the month's end", f"month={month}", number(value)
+    for measure, cost in cost_figures(c).items():
+        yield "cost", measure, "", number(cost, 2)
+
+
+def cost_figures(c: Capacity) -> Figures:
+    return {
+        "caseworkers costed": c.caseworkers,
+        "caseworker-years": c.caseworker_years,
+        "staff cost per caseworker-year": c.staff_cost_per_caseworker,
+        "staff cost of the period": c.staff_cost,
+        "full orders obtained": c.full_orders,
+        "full orders per caseworker-year": c.orders_per_caseworker_year,
+        "staff cost per full order": c.cost_per_order,
+    }
 
 
 def _scoped(
@@ -441,6 +500,12 @@ def _charts(evaluation: Evaluation) -> dict[str, Markup]:
     for scope, counts in evaluation.breaches_per_subject.items():
         labels = [f"subject {rank}" for rank in range(1, len(counts) + 1)]
         charts[scope] = chart(f"caption-{slug(scope)}", labels, {"breaches": counts}, False)
+    c = evaluation.capacity
+    charts["arrivals"] = _pivot_chart("caption-arrivals", c.arrivals)
+    if columns_of(c.caseload):
+        charts["caseload"] = _pivot_chart("caption-caseload", c.caseload)
+    waiting = {"referrals waiting": [int(row["waiting"] or 0) for row in c.queue.values()]}
+    charts["queue"] = chart("caption-queue", list(c.queue), waiting, False)
     return charts
 
 
@@ -460,6 +525,8 @@ def shown(value: float | None, measure: str) -> str:
     """A figure as the HTML shows it: shares as percentages, ratios to two places."""
     if measure.startswith("share"):
         return percent(value)
+    if "cost" in measure and value is not None:
+        return f"£{value:,.0f}"
     return figure(value, 2 if " per " in measure else 1)
 
 
@@ -469,8 +536,9 @@ def render_html(evaluation: Evaluation) -> str:
     )
     environment.filters.update(percent=percent, figure=figure, shown=shown, slug=slug)
     environment.globals.update(
-        columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL
-    )
+        columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL,
+        cost_figures=cost_figures,
+    )  # fmt: skip
     template = environment.get_template("report.html")
     return template.render(e=evaluation, charts=_charts(evaluation))
 

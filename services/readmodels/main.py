@@ -13,7 +13,8 @@ from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
 from schemas.refusals import NotFound
 from services.readmodels import alerts, audit, breaches, caseload, orders
-from services.readmodels.evaluation import evaluate, render_html
+from services.readmodels.evaluation import Costing, evaluate, render_html
+from services.readmodels.settings import EvaluationSettings
 
 PROJECTIONS = (
     caseload.PROJECTION,
@@ -137,7 +138,13 @@ async def evaluation(request: Request, start: Day, end: Day) -> Any:
     """The practice's figures for a period (the same as `civil-orders report`)."""
     async with request.app.state.pool.acquire() as connection:
         return asdict(
-            await evaluate(connection, start, end, request.app.state.settings.current_date())
+            await evaluate(
+                connection,
+                start,
+                end,
+                request.app.state.settings.current_date(),
+                request.app.state.costing,
+            )  # fmt: skip
         )
 
 
@@ -146,7 +153,7 @@ async def evaluation_page(request: Request, start: Day, end: Day) -> str:
     """The same figures as a self-contained HTML document with charts."""
     async with request.app.state.pool.acquire() as connection:
         today = request.app.state.settings.current_date()
-        return render_html(await evaluate(connection, start, end, today))
+        return render_html(await evaluate(connection, start, end, today, request.app.state.costing))
 
 
 definition = ServiceDefinition(
@@ -154,5 +161,8 @@ definition = ServiceDefinition(
     application=None,
     router=router,
     projections=PROJECTIONS,
-    state=lambda settings: {"personal": PersonalData.from_settings(settings)},
+    state=lambda settings: {
+        "personal": PersonalData.from_settings(settings),
+        "costing": Costing.from_settings(EvaluationSettings()),
+    },
 )

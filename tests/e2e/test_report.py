@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from civil_orders.cli import app
 from civil_orders.stack import Stack
-from services.readmodels import breaches, caseload, orders
+from services.readmodels import audit, breaches, caseload, orders
 from services.readmodels.evaluation import Evaluation, connect_and_evaluate, render_html, write_csv
 
 START, END, TODAY = date(2020, 7, 1), date(2023, 8, 31), date(2024, 6, 30)
@@ -42,18 +42,30 @@ class History:
     orders: list[tuple[Any, ...]] = field(default_factory=list)
     subjects: list[tuple[str, str, str]] = field(default_factory=list)
     breaches: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)  # published, as the audit has them
 
-    def referral(self, referred_on: date, district: str, source: str, status: str) -> uuid.UUID:
+    def referral(
+        self, referred_on: date, district: str, source: str, status: str, caseworker: Any = None
+    ) -> uuid.UUID:
         referral_id = uuid.uuid4()
-        at = datetime(referred_on.year, referred_on.month, referred_on.day, 9, tzinfo=UTC)
-        self.referrals.append((referral_id, district, source, referred_on, at, status))
+        at = datetime(referred_on.year, referred_on.month, referred_on.day, 12, tzinfo=UTC)
+        self.referrals.append((referral_id, district, source, referred_on, at, status, caseworker))
         return referral_id
 
-    def application(self, referral_id: uuid.UUID, district: str, opened: date, outcome: str) -> Any:
+    def application(
+        self, referral_id: uuid.UUID, district: str, opened: date, outcome: str, decided: Any
+    ) -> Any:
         application_id = uuid.uuid4()
         at = datetime(opened.year, opened.month, opened.day, 9, tzinfo=UTC)
-        self.applications.append((application_id, referral_id, district, at, outcome))
+        self.applications.append((application_id, referral_id, district, at, outcome, decided))
         return application_id
+
+    def event(self, aggregate_id: Any, event_type: str, day: date, **payload: Any) -> None:
+        self.events.append((
+            uuid.uuid4(), "referral", len(self.events) + 1, event_type, aggregate_id, at(day),
+            "caseworker:cw-1", uuid.uuid4(), None, f"aggregate:{aggregate_id}",
+            json.dumps(payload),
+        ))  # fmt: skip
 
     def order(
         self, application_id: Any, district: str, order_type: str, made_on: date, **state: Any
@@ -72,9 +84,21 @@ class History:
     def case(self, referred_on: date, n: int, order_type: str, made_on: date, **state: Any) -> Any:
         """A referral that became an application and a full order."""
         district, source = DISTRICTS[n % 4], "proactive scan" if n % 4 == 1 else "staff form"
-        referral_id = self.referral(referred_on, district, source, "accepted")
+        worker = f"caseworker:cw-{n % 2 + 1}"
+        referral_id = self.referral(referred_on, district, source, "accepted", worker)
         opened = referred_on + timedelta(days=20)
-        application_id = self.application(referral_id, district, opened, "granted")
+        application_id = self.application(referral_id, district, opened, "granted", made_on)
+        # under review after 2 days, taken on after 20; 30 days drafting, 10 in QA, 10 with
+        # legal services, then at court until the order
+        self.event(referral_id, "ReferralStatusChanged", referred_on + timedelta(days=2),
+                   status="under review")  # fmt: skip
+        self.event(referral_id, "ReferralAccepted", opened)
+        self.event(application_id, "ApplicationOpened", opened)
+        for days, stage in ((50, "quality assurance"), (60, "with legal services"),
+                            (70, "application made to court")):  # fmt: skip
+            self.event(application_id, "ApplicationStageChanged",
+                       referred_on + timedelta(days=days), stage=stage)  # fmt: skip
+        self.event(application_id, "ApplicationStageChanged", made_on, stage="decided")
         return application_id, self.order(application_id, district, order_type, made_on, **state)
 
     def breach(self, reference: str, occurred_at: datetime) -> None:
@@ -123,7 +147,7 @@ def published_history() -> History:
     # Referrals that got no order: an application refused, four declined (one proactive), one
     # declined the day before the period, one still under review on its last day.
     refused = history.referral(date(2022, 2, 2), "south", "district:south", "accepted")
-    history.application(refused, "south", date(2022, 2, 20), "refused")
+    history.application(refused, "south", date(2022, 2, 20), "refused", date(2022, 5, 5))
     for day in (date(2021, 1, 5), date(2021, 9, 9), date(2022, 11, 11)):
         history.referral(day, "west", "district:west", "declined")
     history.referral(date(2022, 6, 6), "north", "proactive scan", "declined")
@@ -145,23 +169,31 @@ def published_history() -> History:
     history.breach(interim, at(month(START, 9, 1)))
     history.breach(older, at(date(2020, 3, 1)))
     history.breach(sros[5], at(END, 23, 30))
+    # Two proactive-scan candidates raised in May 2021.
+    for raised in (date(2021, 5, 3), date(2021, 5, 4)):
+        history.event(uuid.uuid4(), "ProactiveCandidateIdentified", raised)
     return history
 
 
 async def write(connection: asyncpg.Connection, history: History) -> None:
-    for projection in (caseload.PROJECTION, orders.PROJECTION, breaches.PROJECTION):
+    for projection in (caseload.PROJECTION, orders.PROJECTION, breaches.PROJECTION,
+                       audit.PROJECTION):  # fmt: skip
         await projection.create(connection)
     await connection.executemany(
         """INSERT INTO rm_caseload.referrals (referral_id, district, source, order_sought,
-               referred_on, received_at, status, status_since)
-           VALUES ($1, $2, $3, 'SRO', $4, $5, $6, $5)""",
+               referred_on, received_at, status, status_since, caseworker)
+           VALUES ($1, $2, $3, 'SRO', $4, $5, $6, $5, $7)""",
         history.referrals,
     )
     await connection.executemany(
         """INSERT INTO rm_caseload.applications (application_id, referral_id, district,
-               order_type, opened_at, stage, stage_since, outcome)
-           VALUES ($1, $2, $3, 'SRO', $4, 'decided', $4, $5)""",
+               order_type, opened_at, stage, stage_since, outcome, decided_on)
+           VALUES ($1, $2, $3, 'SRO', $4, 'decided', $4, $5, $6)""",
         history.applications,
+    )
+    await connection.executemany(
+        "INSERT INTO rm_audit.events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        history.events,
     )
     await connection.executemany(
         """INSERT INTO rm_orders.orders (order_reference, order_id, application_id, order_type,
@@ -275,6 +307,34 @@ async def test_the_evaluation_counts_orders_by_month_and_live_orders(
     assert (live, due) == ({"SRO": 7, "SHPO": 4}, 1)
 
 
+async def test_the_evaluation_times_each_stage_and_costs_each_order(
+    evaluation: Evaluation,
+) -> None:
+    c = evaluation.capacity
+    # the 34 SROs and 3 SHPOs made in the period are timed; the refusal has no steps
+    assert (c.full_orders, c.cases_timed, c.cases_not_timed) == (37, 37, 1)
+    medians = {stage: figures["median days"] for stage, figures in c.stage_days.items()}
+    # at court: 30 to 360 days for the SROs, 330 to 350 for the SHPOs; the 19th of 37 is 210
+    assert medians == {
+        "awaiting triage": 2,
+        "triage": 18,
+        "drafting": 30,
+        "quality assurance": 10,
+        "with legal services": 10,
+        "at court": 210,
+    }
+    days = (END - START).days + 1
+    assert c.caseworkers == 2 and c.caseworker_years == pytest.approx(2 * days / 365.25)
+    assert c.cost_per_order == pytest.approx(33684 * 2 * days / 365.25 / 37)
+    # the referral under review on the period's last day, half a day old at its end
+    assert c.queue["2023-08"] == {"waiting": 1, "median age days": 0.5, "oldest age days": 0.5}
+    assert sum(sum(month.values()) for month in c.arrivals.values()) == 39
+    assert c.candidates["2021-05"] == 2 and sum(c.candidates.values()) == 2
+    # at the end of July 2020: the SROs made from August to November (taken on 20 days after
+    # their referral, 110 to 140 days before the order) and the first SHPO are held
+    assert sum(c.caseload["2020-07"].values()) == 5
+
+
 def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Evaluation) -> None:
     html = render_html(evaluation)
 
@@ -284,8 +344,11 @@ def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Eva
     # the median row of the days from referral to order: SRO, SHPO, all
     assert re.search(r'<th scope="row">median days</th>\s*<td class="n">265</td>'
                      r'<td class="n">410</td><td class="n">280</td>', html)  # fmt: skip
-    # a chart each for referrals, orders by month, and breaches per subject of each order type
-    assert html.count("<svg") == 6
+    # a chart each for referrals, orders by month, breaches per subject of each order type,
+    # arrivals, the queue and the caseload
+    assert html.count("<svg") == 9
+    assert re.search(r'<th scope="row">staff cost per full order</th><td class="n">£[0-9,]+</td>',
+                     html)  # fmt: skip
     for label in re.findall(r'<svg role="img" aria-labelledby="([^"]+)"', html):
         assert f'id="{label}"' in html
     assert "<script src" not in html and "http://kozea" not in html
@@ -311,6 +374,9 @@ def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) 
     assert value["referrals", "referrals received", "all"] == "39"
     assert value["live orders", "orders in force", "type=SRO"] == "7"
     assert value["period", "from", ""] == "2020-07-01"
+    assert value["time in each stage", "median days", "stage=drafting"] == "30"
+    assert value["cost", "caseworkers costed", ""] == "2"
+    assert value["queue", "waiting at the month's end", "month=2023-08"] == "1"
 
 
 def test_the_report_command_writes_the_html_and_csv(history_database: str, tmp_path: Path) -> None:
