@@ -6,6 +6,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import suppress
 from copy import deepcopy
 from datetime import date, datetime
 from typing import Any, ClassVar, ParamSpec, TypeVar, cast
@@ -123,8 +124,10 @@ class RecentAggregates(Cache[UUID, Any]):
     dropped when a person's key is destroyed, since they hold opened personal data (the same
     time limit as opened keys, should the news of one be missed).
 
-    Each get hands out a copy, which the repository brings up to date and the caller may
-    change: what is kept is only ever read, so threads never see one half-changed."""
+    What is kept is never changed: each get hands out a copy, which the repository brings up
+    to date and the caller may change, and each put keeps a copy; only `keep` and
+    `get(evict=True)` hand an aggregate over as it is (a unit of work's, which nobody else
+    holds)."""
 
     def __init__(
         self, size: int, seconds: float, clock: Callable[[], float] = time.monotonic
@@ -137,19 +140,23 @@ class RecentAggregates(Cache[UUID, Any]):
         self.lock = threading.Lock()
 
     def get(self, key: UUID, *, evict: bool = False) -> Any:
+        """A copy of the aggregate kept; with `evict`, the one kept, which is kept no more."""
         with self.lock:
-            loaded_at, aggregate = self.kept[key]
-            if evict or self.clock() - loaded_at > self.seconds:
-                del self.kept[key]
-                if not evict:
-                    raise KeyError(key)
-            else:
-                self.kept.move_to_end(key)
-            return deepcopy(aggregate)
+            loaded_at, aggregate = self.kept.pop(key) if evict else self.kept[key]
+            if self.clock() - loaded_at > self.seconds:
+                self.kept.pop(key, None)
+                raise KeyError(key)
+            if evict:
+                return aggregate
+            self.kept.move_to_end(key)
+        return deepcopy(aggregate)
 
     def put(self, key: UUID, value: Any) -> None:
-        if value is None:
-            return
+        if value is not None:
+            self.keep(key, deepcopy(value))
+
+    def keep(self, key: UUID, value: Any) -> None:
+        """Keep this aggregate as it is: the caller no longer changes it."""
         with self.lock:
             self.kept[key] = (self.clock(), value)
             self.kept.move_to_end(key)
@@ -166,9 +173,9 @@ class BatchRepository(Repository[UUID]):
     of each aggregate (the latest version only), and makes an older version from the one
     kept in memory where that is no newer (reading only the events in between)."""
 
-    def __init__(self, units: threading.local, cache: Cache[UUID, Any], **kwargs: Any) -> None:
+    def __init__(self, units: threading.local, recent: RecentAggregates, **kwargs: Any) -> None:
         super().__init__(deepcopy_from_cache=False, **kwargs)  # the cache hands out copies
-        self.cache = cache  # what it hands out is brought up to date (the library's default)
+        self.cache = self.recent = recent  # what it hands out is brought up to date
         self.units = units
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
@@ -190,17 +197,38 @@ class BatchRepository(Repository[UUID]):
         statement (the library reads them in two)."""
         if version is not None or self.snapshot_store is None:
             return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
-        snapshots = cast(Any, self.snapshot_store.recorder).events_table_name
         recorder = cast(OutboxRecorder, self.event_store.recorder)
-        stored = recorder.select_latest(aggregate_id, snapshots)
+        stored = recorder.select_latest({aggregate_id: 0}, self.snapshots_table)
         aggregate = projector_func(None, map(self.event_store.mapper.to_domain_event, stored))
         if aggregate is None:
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
 
+    @property
+    def snapshots_table(self) -> str | None:
+        if self.snapshot_store is None:
+            return None
+        return cast(str, cast(Any, self.snapshot_store.recorder).events_table_name)
+
+    def take_latest(self, aggregate_ids: set[UUID]) -> dict[UUID, Any]:
+        """Those of these aggregates that exist, as they stand, in one read, for a unit of work
+        to own: each one kept in memory taken out of it and brought up to date with the
+        events stored since, the others made from their newest snapshot and the events after
+        it."""
+        latest: dict[UUID, Any] = {}
+        for aggregate_id in aggregate_ids:
+            with suppress(KeyError):
+                latest[aggregate_id] = self.recent.get(aggregate_id, evict=True)
+        after = {i: latest[i].version if i in latest else 0 for i in aggregate_ids}
+        recorder = cast(OutboxRecorder, self.event_store.recorder)
+        for stored in recorder.select_latest(after, self.snapshots_table):
+            event = cast(Any, self.event_store.mapper.to_domain_event(stored))
+            latest[event.originator_id] = event.mutate(latest.get(event.originator_id))
+        return {i: aggregate for i, aggregate in latest.items() if aggregate is not None}
+
     def _as_at(self, aggregate_id: UUID, version: int, **kwargs: Any) -> Any:
         try:
-            aggregate = self.cache.get(aggregate_id) if self.cache else None
+            aggregate = self.recent.get(aggregate_id)
         except KeyError:
             aggregate = None
         if aggregate is None or aggregate.version > version:
@@ -220,13 +248,8 @@ class EventSourcedService(Application[UUID]):
 
     value_types: ClassVar[tuple[type, ...]] = ()
     personal_fields: ClassVar[PersonalFields] = NOTHING_PERSONAL
-    wire: ClassVar[Mapping[type, outbox.Make]] = {}  # the events others see; the rest are private
-
-    @classmethod
-    def to_wire(cls, event: DomainEventProtocol[UUID], aggregate: Any) -> outbox.Wire | None:
-        """The wire event of a stored event (None: private to the service); see `ToWire`."""
-        make = cls.wire.get(type(event))
-        return make(event, aggregate) if make is not None else None
+    # the events others see, each type with what makes its wire event; the rest are private
+    wire: ClassVar[Mapping[type, outbox.Make]] = {}
 
     def __init__(self, settings: Settings, read_only: bool = False) -> None:
         """Open the service's store, creating its schema, tables, hash chain and outbox; or,
@@ -249,7 +272,7 @@ class EventSourcedService(Application[UUID]):
         outbox.install(
             self.process_recorder,
             self.name,
-            type(self).to_wire,
+            self.wire,
             self.mapper.to_domain_event,
             self.sealer_for,
         )
@@ -338,15 +361,8 @@ class EventSourcedService(Application[UUID]):
         wanted = {i for envelope in envelopes for i in self.will_load(envelope)}
         if not wanted:
             return
-        histories: dict[UUID, list[Any]] = {}
-        for stored in self.process_recorder.select_histories(list(wanted)):
-            histories.setdefault(cast(UUID, stored.originator_id), []).append(stored)
-        for aggregate_id, stored_events in histories.items():
-            aggregate = None
-            for stored in stored_events:
-                aggregate = cast(Any, self.mapper.to_domain_event(stored)).mutate(aggregate)
-            unit.loaded[aggregate_id] = aggregate
-        unit.absent = wanted - histories.keys()
+        unit.loaded = cast(BatchRepository, self.repository).take_latest(wanted)
+        unit.absent = wanted - unit.loaded.keys()
 
     def load(self, aggregate_id: UUID, missing: NotFound | None = None) -> Any:
         """The aggregate with this id, or `missing` raised (naming the id by default)."""
@@ -428,7 +444,7 @@ class EventSourcedService(Application[UUID]):
         just after each event (the library calls this for every save)."""
         keys = self.keys_of(processing_event.aggregates)
         wired, _ = outbox.wire_all(
-            type(self).to_wire,
+            self.wire,
             self.name,
             processing_event.events,
             processing_event.aggregates,
@@ -441,9 +457,9 @@ class EventSourcedService(Application[UUID]):
         with sealing_with(keys):
             recordings = super()._record(processing_event)
         # as saved, the next read's start: a unit of work's own (it ends here), else a copy
-        owned = self._unit is not None
+        keep = self.recent.keep if self._unit is not None else self.recent.put
         for aggregate_id, aggregate in processing_event.aggregates.items():
-            self.recent.put(aggregate_id, aggregate if owned else deepcopy(aggregate))
+            keep(aggregate_id, aggregate)
         return recordings
 
     def keep_projections(self, *projections: LocalProjection) -> None:
@@ -454,10 +470,12 @@ class EventSourcedService(Application[UUID]):
 
     def _projecting(self, events: Sequence[DomainEventProtocol[UUID]]) -> outbox.Project:
         def project(cursor: Any, position: int) -> None:
-            for projection in self.projections:
-                projection.project(cursor, events)
-            names = [projection.name for projection in self.projections]
-            self.process_recorder.record_projected(cursor, names, position)
+            # a statement or so an event: sent without waiting on each one's answer
+            with cursor.connection.pipeline():
+                for projection in self.projections:
+                    projection.project(cursor, events)
+                names = [projection.name for projection in self.projections]
+                self.process_recorder.record_projected(cursor, names, position)
 
         return project
 
@@ -487,6 +505,9 @@ class EventSourcedService(Application[UUID]):
             arrivals = {} if rejected else arrivals
             if unit.changes.events or unit.trackings or arrivals:
                 self._write(unit.changes, trackings=unit.trackings, arrivals=arrivals)
+            for aggregate_id, aggregate in unit.loaded.items():  # as they stand: for the next
+                if aggregate is not None and not aggregate.pending_events:
+                    self.recent.keep(aggregate_id, aggregate)
             return rejected, bool(arrivals)
         except (Rollback, IntegrityError):
             pass

@@ -29,9 +29,6 @@ from schemas.topics import topic_of
 
 # A wire event's class and payload
 Wire = tuple[type[Envelope], Payload]
-# Maps a stored domain event, with its aggregate as it stood just after it, to its wire event
-# class and payload, or None to keep the event private to the service.
-ToWire = Callable[[DomainEventProtocol[UUID], Any], Wire | None]
 # Applies a saved batch's events to the local projections, up to its last position in the log,
 # in the transaction that stores them
 Project = Callable[[Cursor[DictRow], int], None]
@@ -141,33 +138,54 @@ def chain_positions(
 
 
 def wire_all(
-    to_wire: ToWire,
+    wire: Mapping[type, Make],
     producer: str,
     events: Sequence[DomainEventProtocol[UUID]],
     latest: Mapping[UUID, Any],
     before: Callable[[DomainEventProtocol[UUID]], Any],
     sealer_of: SealerOf = lambda aggregate, event: None,
+    every_state: bool = False,
 ) -> tuple[list[Wired | None], dict[UUID, Any]]:
-    """The wire message of each event (None for private ones), each made from its aggregate
-    as it stood just after it (and its personal fields sealed for the person the aggregate
-    is about), and the aggregates as they stand after all of them.
+    """The wire message of each event (None for private ones, those `wire` has no maker
+    for), each made from its aggregate as it stood just after it (and its personal fields
+    sealed for the person the aggregate is about), and the aggregates so made, as they stand
+    after all of them (`every_state`: every aggregate of `events`, even those none of whose
+    events go on the wire).
 
     An aggregate with one event among `events` is taken from `latest` as it is; one with
     several is replayed from `before(its first event)`, its state just before that event
-    (None for an event that creates it)."""
+    (None for an event that creates it), only as far as its last event on the wire."""
     counts = Counter(event.originator_id for event in events)
     current: dict[UUID, Any] = {}
+    waiting: dict[UUID, list[DomainEventProtocol[UUID]]] = {}  # not yet applied, by aggregate
+
+    def replay(key: UUID) -> Any:
+        unapplied = waiting.pop(key)
+        state = current[key] if key in current else before(unapplied[0])
+        for event in unapplied:
+            state = cast(Any, event).mutate(state)
+        current[key] = state
+        return state
+
     wired: list[Wired | None] = []
     for event in events:
         key = event.originator_id
+        waiting.setdefault(key, []).append(event)
+        make = wire.get(type(event))
+        if make is None:
+            wired.append(None)
+            continue
         if counts[key] == 1 and key in latest:
-            current[key] = latest[key]
+            del waiting[key]
+            current[key] = aggregate = latest[key]
         else:
-            state = current[key] if key in current else before(event)
-            current[key] = cast(Any, event).mutate(state)
-        mapped = to_wire(event, current[key])
-        seal = sealer_of(current[key], event) if mapped else None
-        wired.append(Wired.of(event, *mapped, producer, seal) if mapped else None)
+            aggregate = replay(key)
+        kind, payload = make(event, aggregate)
+        seal = sealer_of(aggregate, event)
+        wired.append(Wired.of(event, kind, payload, producer, seal))
+    if every_state:
+        for key in list(waiting):
+            replay(key)
     return wired, current
 
 
@@ -387,42 +405,52 @@ class OutboxRecorder(PostgresProcessRecorder):
             row = curs.fetchone()
             return (row["max"] if row else None) or 0
 
-    def select_histories(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
-        """Every stored event of these aggregates, in one read, by aggregate and version."""
-        statement = sql.SQL(
-            "SELECT originator_id, originator_version, topic, state FROM {}.{}"
-            " WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
+    def select_latest(
+        self, after: Mapping[UUID, int], snapshots_table: str | None
+    ) -> list[StoredEvent]:
+        """In one read, for each aggregate, its events after the version `after` gives it;
+        where that is 0, its newest snapshot (if any) first and the events after that. By
+        aggregate, each one's snapshot first, then its events by version."""
+        if not after:
+            return []
+        schema = sql.Identifier(self.datastore.schema)
+        statement = self._latest_with_snapshots if snapshots_table else self._latest
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (list(originator_ids),))
+            curs.execute(
+                statement.format(
+                    snapshots=sql.SQL("{}.{}").format(
+                        schema, sql.Identifier(snapshots_table or "")
+                    ),
+                    events=sql.SQL("{}.{}").format(schema, sql.Identifier(self.events_table_name)),
+                ),
+                (list(after), list(after.values())),
+                prepare=True,
+            )
             return stored_events(curs.fetchall())
 
-    def select_latest(self, originator_id: UUID, snapshots_table: str) -> list[StoredEvent]:
-        """An aggregate's newest snapshot (if any) and the events after it, in one read."""
-        schema = sql.Identifier(self.datastore.schema)
-        statement = sql.SQL(
-            "WITH s AS (SELECT originator_id, originator_version, topic, state FROM {}.{}"
-            " WHERE originator_id = %(id)s ORDER BY originator_version DESC LIMIT 1)"
-            " SELECT 0 AS part, * FROM s UNION ALL"
-            " SELECT 1, originator_id, originator_version, topic, state FROM {}.{}"
-            " WHERE originator_id = %(id)s"
-            " AND originator_version > coalesce((SELECT originator_version FROM s), 0)"
-            " ORDER BY part, originator_version"
-        ).format(
-            schema,
-            sql.Identifier(snapshots_table),
-            schema,
-            sql.Identifier(self.events_table_name),
-        )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, {"id": originator_id}, prepare=True)
-            return stored_events(curs.fetchall())
+    _latest = sql.SQL(
+        "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+        " FROM unnest(%s::uuid[], %s::int8[]) AS w(id, after)"
+        " JOIN {events} e ON e.originator_id = w.id AND e.originator_version > w.after"
+        " ORDER BY e.originator_id, e.originator_version"
+    )
+    _latest_with_snapshots = sql.SQL(
+        "WITH w(id, after) AS (SELECT * FROM unnest(%s::uuid[], %s::int8[])),"
+        " s AS (SELECT DISTINCT ON (s.originator_id) s.originator_id, s.originator_version,"
+        " s.topic, s.state FROM {snapshots} s JOIN w ON s.originator_id = w.id AND w.after = 0"
+        " ORDER BY s.originator_id, s.originator_version DESC)"
+        " SELECT 0 AS part, * FROM s UNION ALL"
+        " SELECT 1, e.originator_id, e.originator_version, e.topic, e.state FROM w"
+        " LEFT JOIN s ON s.originator_id = w.id JOIN {events} e ON e.originator_id = w.id"
+        " AND e.originator_version > greatest(w.after, coalesce(s.originator_version, 0))"
+        " ORDER BY originator_id, part, originator_version"
+    )
 
 
 def install(
     recorder: OutboxRecorder,
     producer: str,
-    to_wire: ToWire,
+    wire: Mapping[type, Make],
     to_domain_event: Callable[[Any], DomainEventProtocol[UUID]],
     sealer_of: SealerOf = lambda aggregate, event: None,
 ) -> None:
@@ -442,12 +470,13 @@ def install(
         while notifications := recorder.select_notifications(after, page, inclusive_of_start=False):
             events = [to_domain_event(n) for n in notifications]
             wired, after_page = wire_all(
-                to_wire,
+                wire,
                 producer,
                 events,
                 {},
                 lambda event: states.get(event.originator_id),
                 sealer_of,
+                every_state=True,
             )
             states.update(after_page)
             recorder.write_outbox(curs, wired, [n.id for n in notifications])

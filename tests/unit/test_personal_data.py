@@ -280,3 +280,23 @@ def test_aggregates_kept_in_memory_go_when_a_key_is_forgotten_and_when_they_are_
 
     assert kept == {"name": NAME}  # each get is a copy of what was loaded
     assert list(recent.kept) == [second]  # the least lately used went first; the old one too
+
+
+def test_what_is_kept_in_memory_changes_only_when_a_unit_of_work_takes_it_over() -> None:
+    now = [0.0]
+    recent = RecentAggregates(size=10, seconds=30, clock=lambda: now[0])
+    loaded, owned, old = uuid4(), uuid4(), uuid4()
+    recent.keep(old, {"name": NAME})
+    now[0] += 31
+    aggregate = {"name": NAME}
+    recent.put(loaded, aggregate)  # as the library's repository does, before handing it out
+    aggregate["name"] = "changed by a command that then failed to save"
+    unit_owned = {"name": NAME}
+    recent.keep(owned, unit_owned)
+
+    taken = recent.get(owned, evict=True)
+
+    assert recent.get(loaded) == {"name": NAME}  # a put keeps a copy
+    assert taken is unit_owned and owned not in recent.kept  # handed over, kept no more
+    with pytest.raises(KeyError):
+        recent.get(old, evict=True)  # too old to hand over, even to a unit of work
