@@ -6,12 +6,14 @@ Subjects appear by rank (subject 1 breached most), never by nominal: an evaluati
 and published far beyond the people who manage the orders.
 """
 
+import asyncio
 import csv
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from math import ceil
 from pathlib import Path
+from statistics import median
 from typing import Any, TypeVar
 
 import asyncpg
@@ -23,6 +25,7 @@ from pygal.style import Style
 from services.readmodels.capacity import Capacity, capacity, fetch_candidates, fetch_cases
 from services.readmodels.orders import in_force_on
 from services.readmodels.settings import STAFF_COST, EvaluationSettings
+from services.readmodels.simulation import WhatIf, fit, what_if
 
 LOCAL_TIME = "Europe/London"  # a breach belongs to the day it happened in the force's area
 PROACTIVE = "proactive scan"
@@ -58,6 +61,7 @@ class Evaluation:
     live_orders: Table  # district -> order type -> orders in force now
     renewals_due: Table  # district -> order type -> renewal reviews due now
     capacity: Capacity
+    what_if: WhatIf | None  # None when the period has too little to fit a simulation to
 
     @property
     def orders_by_type(self) -> dict[str, int]:
@@ -102,6 +106,10 @@ async def evaluate(
         live = await _live(db, today)
         per_subject = await _breaches_per_subject(db, start, end)
         cases, candidates = await fetch_cases(db, end), await fetch_candidates(db, start, end)
+        staffing = capacity(
+            cases, candidates, start, end, costing.staff_cost_per_caseworker, costing.caseworkers
+        )
+        forecast = await asyncio.to_thread(what_if, fit(cases, staffing, start, end))
         return Evaluation(
             start=start,
             end=end,
@@ -115,11 +123,9 @@ async def evaluate(
             breaches_per_subject=per_subject,
             live_orders=_table(live, "district", "order_type", "live"),
             renewals_due=_table(live, "district", "order_type", "due"),
-            capacity=capacity(
-                cases, candidates, start, end, costing.staff_cost_per_caseworker,
-                costing.caseworkers,
-            ),
-        )  # fmt: skip
+            capacity=staffing,
+            what_if=forecast,
+        )
 
 
 async def _referrals(db: asyncpg.Connection, start: date, end: date) -> Table:
@@ -371,6 +377,8 @@ def figures(evaluation: Evaluation) -> Iterator[tuple[str, str, str, str]]:
         for rank, count in enumerate(counts, start=1):
             yield "breaches per subject", "breaches", f"type={scope}; subject={rank}", str(count)
     yield from _capacity_figures(evaluation.capacity)
+    if evaluation.what_if:
+        yield from _what_if_figures(evaluation.what_if)
 
 
 def _capacity_figures(c: Capacity) -> Iterator[tuple[str, str, str, str]]:
@@ -390,6 +398,40 @@ def _capacity_figures(c: Capacity) -> Iterator[tuple[str, str, str, str]]:
             yield "queue", f"{measure} at the month's end", f"month={month}", number(value)
     for measure, cost in cost_figures(c).items():
         yield "cost", measure, "", number(cost, 2)
+
+
+def _what_if_figures(w: WhatIf) -> Iterator[tuple[str, str, str, str]]:
+    for measure, value in fit_figures(w).items():
+        yield "what-if", measure, "", number(value)
+    for band, value in vars(w.observed_period).items():
+        yield "what-if", "full orders in the simulated period", f"band={band}", number(value, 1)
+    for scenario in w.scenarios:
+        for measure, attribute in SCENARIO_MEASURES.items():
+            for band, value in vars(getattr(scenario, attribute)).items():
+                dimension = f"caseworkers={scenario.caseworkers}; band={band}"
+                yield "what-if", measure, dimension, number(value, 1)
+
+
+SCENARIO_MEASURES = {
+    "full orders per year": "orders_per_year",
+    "referrals waiting, average at months' ends": "queue_length",
+    "median days from referral to order": "time_to_order_days",
+}
+
+
+def fit_figures(w: WhatIf) -> Figures:
+    f = w.fit
+    return {
+        "full orders obtained in the period": f.orders,
+        "caseworkers in the period": f.caseworkers,
+        "referrals a month": f.arrivals_per_day * 365.25 / 12,
+        "share declined": f.declined_share,
+        "share of decided cases that obtained a full order": f.ordered_share,
+        "cases decided (their durations drawn on)": len(f.work_days),
+        "median days from taken on to decision": median(f.work_days),
+        "most cases one caseworker held": f.cases_per_caseworker,
+        "simulated runs": w.runs,
+    }
 
 
 def cost_figures(c: Capacity) -> Figures:
@@ -504,9 +546,23 @@ def _charts(evaluation: Evaluation) -> dict[str, Markup]:
     charts["arrivals"] = _pivot_chart("caption-arrivals", c.arrivals)
     if columns_of(c.caseload):
         charts["caseload"] = _pivot_chart("caption-caseload", c.caseload)
+    if evaluation.what_if:
+        charts["what-if"] = _what_if_chart(evaluation.what_if)
     waiting = {"referrals waiting": [int(row["waiting"] or 0) for row in c.queue.values()]}
     charts["queue"] = chart("caption-queue", list(c.queue), waiting, False)
     return charts
+
+
+def _what_if_chart(w: WhatIf) -> Markup:
+    """Median days from referral to order for 1 to 4 caseworkers, with the band's bounds."""
+    bands = [s.time_to_order_days for s in w.scenarios]
+    series = {
+        name: [round(getattr(band, attribute)) for band in bands]
+        for name, attribute in (("5th percentile", "low"), ("middle (median of runs)", "middle"),
+                                ("95th percentile", "high"))
+    }  # fmt: skip
+    labels = [f"{s.caseworkers} caseworker{'s' if s.caseworkers > 1 else ''}" for s in w.scenarios]
+    return chart("caption-what-if", labels, series, stacked=False)
 
 
 def slug(text: str) -> str:
@@ -537,7 +593,7 @@ def render_html(evaluation: Evaluation) -> str:
     environment.filters.update(percent=percent, figure=figure, shown=shown, slug=slug)
     environment.globals.update(
         columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL,
-        cost_figures=cost_figures,
+        cost_figures=cost_figures, fit_figures=fit_figures, SCENARIO_MEASURES=SCENARIO_MEASURES,
     )  # fmt: skip
     template = environment.get_template("report.html")
     return template.render(e=evaluation, charts=_charts(evaluation))

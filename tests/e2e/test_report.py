@@ -335,6 +335,19 @@ async def test_the_evaluation_times_each_stage_and_costs_each_order(
     assert sum(c.caseload["2020-07"].values()) == 5
 
 
+async def test_the_simulation_reproduces_the_period_and_forecasts_one_to_four_caseworkers(
+    evaluation: Evaluation,
+) -> None:
+    forecast = evaluation.what_if
+    assert forecast is not None
+
+    assert forecast.fit.orders == 37 and forecast.reproduces_the_period
+    assert [s.caseworkers for s in forecast.scenarios] == [1, 2, 3, 4]
+    one, two = forecast.scenarios[:2]
+    assert one.time_to_order_days.middle >= two.time_to_order_days.middle
+    assert all(s.orders_per_year.low <= s.orders_per_year.high for s in forecast.scenarios)
+
+
 def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Evaluation) -> None:
     html = render_html(evaluation)
 
@@ -345,8 +358,9 @@ def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Eva
     assert re.search(r'<th scope="row">median days</th>\s*<td class="n">265</td>'
                      r'<td class="n">410</td><td class="n">280</td>', html)  # fmt: skip
     # a chart each for referrals, orders by month, breaches per subject of each order type,
-    # arrivals, the queue and the caseload
-    assert html.count("<svg") == 9
+    # arrivals, the queue, the caseload and the simulated time to order
+    assert html.count("<svg") == 10
+    assert re.search(r"the period obtained\s*<strong>37</strong>, within the band", html)
     assert re.search(r'<th scope="row">staff cost per full order</th><td class="n">£[0-9,]+</td>',
                      html)  # fmt: skip
     for label in re.findall(r'<svg role="img" aria-labelledby="([^"]+)"', html):
@@ -377,6 +391,8 @@ def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) 
     assert value["time in each stage", "median days", "stage=drafting"] == "30"
     assert value["cost", "caseworkers costed", ""] == "2"
     assert value["queue", "waiting at the month's end", "month=2023-08"] == "1"
+    assert value["what-if", "full orders obtained in the period", ""] == "37"
+    assert value["what-if", "full orders per year", "caseworkers=3; band=middle"]
 
 
 def test_the_report_command_writes_the_html_and_csv(history_database: str, tmp_path: Path) -> None:
