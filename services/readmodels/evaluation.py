@@ -24,6 +24,13 @@ from pygal.style import Style
 
 from services.readmodels.capacity import Capacity, capacity, fetch_candidates, fetch_cases
 from services.readmodels.orders import in_force_on
+from services.readmodels.outcomes import (
+    Outcomes,
+    Step,
+    fetch_spells,
+    outcomes,
+    without_breach_after,
+)
 from services.readmodels.settings import STAFF_COST, EvaluationSettings
 from services.readmodels.simulation import WhatIf, fit, what_if
 
@@ -62,6 +69,7 @@ class Evaluation:
     renewals_due: Table  # district -> order type -> renewal reviews due now
     capacity: Capacity
     what_if: WhatIf | None  # None when the period has too little to fit a simulation to
+    outcomes: Outcomes
 
     @property
     def orders_by_type(self) -> dict[str, int]:
@@ -125,6 +133,7 @@ async def evaluate(
             renewals_due=_table(live, "district", "order_type", "due"),
             capacity=staffing,
             what_if=forecast,
+            outcomes=_in_usual_order(outcomes(await fetch_spells(db, end), start, end)),
         )
 
 
@@ -315,6 +324,12 @@ async def _live(db: asyncpg.Connection, today: date) -> list[asyncpg.Record]:
     )
 
 
+def _in_usual_order(found: Outcomes) -> Outcomes:
+    return Outcomes(
+        _by_scope(found.rates), _by_scope(found.survival), _by_scope(found.orders_followed)
+    )
+
+
 def _table(rows: Sequence[Any], row: str, column: str, value: str) -> Table:
     table: Table = {}
     for record in rows:
@@ -379,6 +394,31 @@ def figures(evaluation: Evaluation) -> Iterator[tuple[str, str, str, str]]:
     yield from _capacity_figures(evaluation.capacity)
     if evaluation.what_if:
         yield from _what_if_figures(evaluation.what_if)
+    yield from _outcome_figures(evaluation.outcomes)
+
+
+def _outcome_figures(o: Outcomes) -> Iterator[tuple[str, str, str, str]]:
+    yield from _scoped(o.rates, "breach rates", "type")
+    for scope, steps in o.survival.items():
+        for measure, value in survival_summary(steps).items():
+            yield "time to first breach", measure, f"type={scope}", number(value)
+        for step in steps:
+            dimension = f"type={scope}; day={step.day}"
+            for measure, n in (("at risk", step.at_risk), ("breached", step.breached),
+                               ("censored", step.censored),
+                               ("share without a breach", step.without_breach)):  # fmt: skip
+                yield "time to first breach", measure, dimension, number(n)
+
+
+SURVIVAL_DAYS = {"6 months": 183, "1 year": 365, "2 years": 730}
+
+
+def survival_summary(steps: list[Step]) -> Figures:
+    figures: Figures = {"orders followed": steps[0].at_risk if steps else 0}
+    figures["first breaches"] = sum(s.breached for s in steps)
+    for label, days in SURVIVAL_DAYS.items():
+        figures[f"share without a breach after {label}"] = without_breach_after(steps, days)
+    return figures
 
 
 def _capacity_figures(c: Capacity) -> Iterator[tuple[str, str, str, str]]:
@@ -548,6 +588,8 @@ def _charts(evaluation: Evaluation) -> dict[str, Markup]:
         charts["caseload"] = _pivot_chart("caption-caseload", c.caseload)
     if evaluation.what_if:
         charts["what-if"] = _what_if_chart(evaluation.what_if)
+    if evaluation.outcomes.survival:
+        charts["survival"] = survival_chart("caption-survival", evaluation.outcomes.survival)
     waiting = {"referrals waiting": [int(row["waiting"] or 0) for row in c.queue.values()]}
     charts["queue"] = chart("caption-queue", list(c.queue), waiting, False)
     return charts
@@ -563,6 +605,24 @@ def _what_if_chart(w: WhatIf) -> Markup:
     }  # fmt: skip
     labels = [f"{s.caseworkers} caseworker{'s' if s.caseworkers > 1 else ''}" for s in w.scenarios]
     return chart("caption-what-if", labels, series, stacked=False)
+
+
+def survival_chart(label_id: str, survival: dict[str, list[Step]]) -> Markup:
+    """Kaplan-Meier curves as steps: the share without a breach against days since the order."""
+    drawing = pygal.XY(
+        style=CHART_STYLE, js=[], disable_xml_declaration=True, width=900, height=380,
+        legend_at_bottom=True, show_dots=False, range=(0, 1), include_x_axis=True,
+        y_labels=[i / 10 for i in range(11)], value_formatter=percent,
+        x_title="days since the order was made", y_title="share without a breach",
+    )  # fmt: skip
+    for scope, steps in survival.items():
+        points, level = [(0, 1.0)], 1.0
+        for step in steps:
+            points += [(step.day, level), (step.day, step.without_breach)]
+            level = step.without_breach
+        drawing.add(scope, points)
+    svg = drawing.render(is_unicode=True)
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-labelledby="{label_id}" ', 1))
 
 
 def slug(text: str) -> str:
@@ -594,6 +654,7 @@ def render_html(evaluation: Evaluation) -> str:
     environment.globals.update(
         columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL,
         cost_figures=cost_figures, fit_figures=fit_figures, SCENARIO_MEASURES=SCENARIO_MEASURES,
+        survival_summary=survival_summary,
     )  # fmt: skip
     template = environment.get_template("report.html")
     return template.render(e=evaluation, charts=_charts(evaluation))

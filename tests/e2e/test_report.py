@@ -348,6 +348,37 @@ async def test_the_simulation_reproduces_the_period_and_forecasts_one_to_four_ca
     assert all(s.orders_per_year.low <= s.orders_per_year.high for s in forecast.scenarios)
 
 
+async def test_the_evaluation_follows_orders_to_their_first_breach(evaluation: Evaluation) -> None:
+    o = evaluation.outcomes
+    sro = [step for step in o.survival["SRO"] if step.breached]
+
+    # of the 34 SROs made in the period, five were breached: 24 days after the order (the
+    # subject who breached eight times), 53, 57, 148 and 179 days after
+    assert o.orders_followed == {"SRO": 34, "SHPO": 3, "all": 37}
+    assert [step.day for step in sro] == [24, 53, 57, 148, 179]
+    # the SROs of March and April 2023 are followed only 174 and 143 days (to the period's
+    # end): 30 are followed to day 148 and 28 to day 179
+    assert [step.at_risk for step in sro] == [34, 33, 32, 30, 28]
+    assert sro[-1].without_breach == pytest.approx(31 / 34 * 29 / 30 * 27 / 28)
+    # the SROs' days in force in the period: two years each (or to the period's end), and
+    # the 2019 SRO's from the period's start to its end on 20 November 2021
+    days = (
+        sum(
+            (
+                min(month(START, i) + timedelta(days=731), END + timedelta(days=1))
+                - month(START, i)
+            ).days
+            for i in range(34)
+        )
+        + (date(2021, 11, 20) - START).days
+    )
+    assert o.rates["SRO"]["breaches"] == 14
+    assert o.rates["SRO"]["order-months"] == pytest.approx(days / (365.25 / 12))
+    assert o.rates["SRO"]["breaches per 100 order-months"] == pytest.approx(
+        1400 / (days / (365.25 / 12))
+    )
+
+
 def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Evaluation) -> None:
     html = render_html(evaluation)
 
@@ -358,8 +389,9 @@ def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Eva
     assert re.search(r'<th scope="row">median days</th>\s*<td class="n">265</td>'
                      r'<td class="n">410</td><td class="n">280</td>', html)  # fmt: skip
     # a chart each for referrals, orders by month, breaches per subject of each order type,
-    # arrivals, the queue, the caseload and the simulated time to order
-    assert html.count("<svg") == 10
+    # arrivals, the queue, the caseload, the simulated time to order and the survival curve
+    assert html.count("<svg") == 11
+    assert "A breach counts only once it is detected" in html
     assert re.search(r"the period obtained\s*<strong>37</strong>, within the band", html)
     assert re.search(r'<th scope="row">staff cost per full order</th><td class="n">£[0-9,]+</td>',
                      html)  # fmt: skip
@@ -392,6 +424,9 @@ def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) 
     assert value["cost", "caseworkers costed", ""] == "2"
     assert value["queue", "waiting at the month's end", "month=2023-08"] == "1"
     assert value["what-if", "full orders obtained in the period", ""] == "37"
+    assert value["breach rates", "breaches", "type=SRO"] == "14"
+    assert value["time to first breach", "breached", "type=SRO; day=24"] == "1"
+    assert value["time to first breach", "first breaches", "type=SRO"] == "5"
     assert value["what-if", "full orders per year", "caseworkers=3; band=middle"]
 
 
