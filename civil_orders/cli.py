@@ -488,6 +488,13 @@ def topics_manifest(
 
 
 DatabaseUrl = Annotated[str, typer.Option(envvar="DATABASE_URL", help="PostgreSQL URL.")]
+StackDatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        envvar="DATABASE_URL",
+        help="PostgreSQL URL (default: the running embedded stack, or one started for it).",
+    ),
+]
 
 ProjectionNames = Annotated[
     list[str] | None,
@@ -870,13 +877,7 @@ def report(
     out: Annotated[Path, typer.Option(file_okay=False, help="Folder to write into.")] = Path(
         "reports"
     ),
-    database_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="DATABASE_URL",
-            help="PostgreSQL URL (default: the running embedded stack, or one started for it).",
-        ),
-    ] = None,
+    database_url: StackDatabaseUrl = None,
     caseworkers: Annotated[
         int | None,
         typer.Option(
@@ -910,6 +911,77 @@ def report(
     _print_evaluation(evaluation)
     for path in export(evaluation, out):
         console.print(f"wrote {path}")
+
+
+@app.command("case-study")
+def case_study(
+    ref: Annotated[
+        str,
+        typer.Argument(
+            help="A referral, application or order id, or an order reference (ORD-2026-…)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(file_okay=False, help="Folder to write into.")] = Path(
+        "reports"
+    ),
+    database_url: StackDatabaseUrl = None,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """One case's story from its history, for the evaluation: the person pseudonymised, dates
+    counted from the referral, free text marked for review before publication.
+
+    Writes case-study-<ref>.html and .pdf.
+    """
+    from civil_orders.stack import attached_or_running_stack
+    from services.readmodels.case_study import render_html, story
+    from services.readmodels.documents import write_pdf
+
+    if database_url:
+        events = _case_events(database_url, ref)
+    else:
+        with attached_or_running_stack(data_dir, console) as stack:
+            events = _case_events(stack.database_url, ref)
+    if not events:
+        console.print(f"no case is known by {ref!r}", style="red", markup=False)
+        raise typer.Exit(1)
+    study = story(events, "Case study")
+    out.mkdir(parents=True, exist_ok=True)
+    html = render_html(study)
+    page = out / f"case-study-{ref}.html"
+    page.write_text(html, encoding="utf-8")
+    for path in (page, write_pdf(html, page.with_suffix(".pdf"))):
+        console.print(f"wrote {path}")
+    console.print(f"{study.to_review} free-text passage(s) to review before publication")
+
+
+def _case_events(database_url: str, ref: str) -> list[dict[str, Any]]:
+    """The case's published events, their personal fields opened."""
+    import asyncpg
+
+    from plumbing.personal import PersonalData
+    from plumbing.settings import Settings
+    from services.readmodels.audit import event_key, get_case_events
+
+    async def fetch() -> list[dict[str, Any]]:
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=1)
+        try:
+            found: list[dict[str, Any]] = []
+            while page := await get_case_events(
+                pool, ref, event_key(found[-1]) if found else None, 500
+            ):
+                found += page
+            return found
+        finally:
+            await pool.close()
+
+    events = asyncio.run(fetch())
+    settings = Settings(database_url=database_url, kafka_bootstrap_servers="(not used)")
+    personal = PersonalData.from_settings(settings, create=False)
+    try:
+        opened: list[dict[str, Any]] = personal.reveal(events)
+        return opened
+    finally:
+        personal.close()
 
 
 def _print_evaluation(evaluation: "Evaluation") -> None:

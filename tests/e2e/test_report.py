@@ -3,6 +3,7 @@ figures: 34 SROs obtained between July 2020 and August 2023; 14 SRO breaches, 8 
 subject. The history goes into a database of its own on the test server, never the shared
 read models."""
 
+import asyncio
 import csv
 import json
 import re
@@ -90,6 +91,8 @@ class History:
         application_id = self.application(referral_id, district, opened, "granted", made_on)
         # under review after 2 days, taken on after 20; 30 days drafting, 10 in QA, 10 with
         # legal services, then at court until the order
+        self.event(referral_id, "ReferralReceived", referred_on, district=district,
+                   source=source, referred_on=referred_on.isoformat())  # fmt: skip
         self.event(referral_id, "ReferralStatusChanged", referred_on + timedelta(days=2),
                    status="under review")  # fmt: skip
         self.event(referral_id, "ReferralAccepted", opened)
@@ -463,3 +466,40 @@ async def test_a_period_with_nothing_in_it_still_reports(history_database: str) 
     assert empty.orders_by_type == {"SRO": 0, "SHPO": 0}
     assert empty.breaches == {} and empty.referrals == {}
     assert "No referrals were received in the period." in render_html(empty)
+
+
+async def _first_sro_referral(url: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        return str(await connection.fetchval(
+            """SELECT a.referral_id FROM rm_orders.orders o JOIN rm_caseload.applications a
+               USING (application_id) WHERE o.order_type = 'SRO' ORDER BY o.made_on LIMIT 1"""
+        ))  # fmt: skip
+    finally:
+        await connection.close()
+
+
+def test_the_case_study_command_writes_the_story_as_html_and_pdf(
+    history_database: str, tmp_path: Path
+) -> None:
+    referral_id = asyncio.run(_first_sro_referral(history_database))
+    result = CliRunner().invoke(
+        app, ["case-study", referral_id, "--out", str(tmp_path), "--database-url", history_database]
+    )
+
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / f"case-study-{referral_id}.html").read_text(encoding="utf-8")
+    # referred 100 days before the order: under review on day 2, accepted on day 20
+    assert re.search(r"Day 2</span> Referral under review", html)
+    assert re.search(r"Day 20</span> A caseworker accepted the referral", html)
+    assert referral_id not in html
+    assert (tmp_path / f"case-study-{referral_id}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_case_study_of_an_unknown_case_is_refused(history_database: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["case-study", "ORD-2099-0000", "--out", str(tmp_path),
+              "--database-url", history_database],
+    )  # fmt: skip
+
+    assert result.exit_code == 1 and "no case is known" in result.output
