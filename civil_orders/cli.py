@@ -885,16 +885,28 @@ def report(
             help="Caseworkers to cost for the whole period (default: those who held a case).",
         ),
     ] = None,
+    format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="html or pdf: the paper, with its CSV data pack of every figure; csv: the "
+            "data pack alone.",
+        ),
+    ] = "html",
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
     """The evaluation for a period: referrals, conversion, orders obtained, time to order,
     capacity and cost, breaches and how concentrated they are, live orders and renewals due.
 
-    Writes evaluation-<from>-<to>.html (with charts) and .csv (every figure, one a row).
+    The decision paper: a one-page summary, then each section's charts with their tables.
+    Writes evaluation-<from>-<to>.html (or .pdf) and .csv (every figure, one a row).
     """
     from civil_orders.stack import attached_or_running_stack
-    from services.readmodels.evaluation import Costing, connect_and_evaluate, export
+    from services.readmodels.evaluation import FORMATS, Costing, connect_and_evaluate, export
     from services.readmodels.settings import EvaluationSettings
+
+    if format not in FORMATS:
+        raise typer.BadParameter(" or ".join(FORMATS), param_hint="--format")
 
     if start > end:
         problem = f"{start:%Y-%m-%d} is after {end:%Y-%m-%d}"
@@ -909,7 +921,7 @@ def report(
         with attached_or_running_stack(data_dir, console) as stack:
             evaluation = asyncio.run(connect_and_evaluate(stack.database_url, *period))
     _print_evaluation(evaluation)
-    for path in export(evaluation, out):
+    for path in export(evaluation, out, format):
         console.print(f"wrote {path}")
 
 

@@ -23,6 +23,7 @@ from markupsafe import Markup
 from pygal.style import Style
 
 from services.readmodels.capacity import Capacity, capacity, fetch_candidates, fetch_cases
+from services.readmodels.documents import write_pdf
 from services.readmodels.orders import in_force_on
 from services.readmodels.outcomes import (
     Outcomes,
@@ -660,11 +661,20 @@ def render_html(evaluation: Evaluation) -> str:
     return template.render(e=evaluation, charts=_charts(evaluation))
 
 
-def export(evaluation: Evaluation, folder: Path) -> tuple[Path, Path]:
-    """Write `evaluation-<from>-<to>.html` and `.csv` into `folder`; returns both paths."""
+FORMATS = ("html", "pdf", "csv")
+
+
+def export(evaluation: Evaluation, folder: Path, format: str = "html") -> list[Path]:
+    """Write `evaluation-<from>-<to>.html` (or `.pdf`) and the data pack `.csv` into `folder`
+    (`csv`: the data pack alone); returns the paths written."""
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"evaluation-{evaluation.start.isoformat()}-{evaluation.end.isoformat()}"
-    html, table = folder / f"{stem}.html", folder / f"{stem}.csv"
-    html.write_text(render_html(evaluation), encoding="utf-8")
+    stem = folder / f"evaluation-{evaluation.start.isoformat()}-{evaluation.end.isoformat()}"
+    written = []
+    if format == "html":
+        written.append(stem.with_suffix(".html"))
+        written[0].write_text(render_html(evaluation), encoding="utf-8")
+    elif format == "pdf":
+        written.append(write_pdf(render_html(evaluation), stem.with_suffix(".pdf")))
+    table = stem.with_suffix(".csv")
     write_csv(evaluation, table)
-    return html, table
+    return [*written, table]

@@ -460,6 +460,29 @@ def test_a_period_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
+def test_the_paper_opens_with_a_summary_and_prints_to_pdf(
+    history_database: str, evaluation: Evaluation, tmp_path: Path
+) -> None:
+    summary = render_html(evaluation).split('<nav aria-label="Contents">')[0]
+    cost = evaluation.capacity.cost_per_order
+    assert cost is not None
+    assert f"<strong>£{cost:,.0f}</strong>" in summary
+    assert re.search(r"With 3 caseworkers instead of 2, the simulation\s+gives", summary)
+    assert "reproduces\n      the period's orders within its band" in summary
+    assert "had no breach in their first year" in summary
+
+    result = CliRunner().invoke(
+        app,
+        ["report", "--from", "2020-07-01", "--to", "2023-08-31", "--format", "pdf",
+         "--out", str(tmp_path), "--database-url", history_database],
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    stem = tmp_path / "evaluation-2020-07-01-2023-08-31"
+    assert stem.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    assert stem.with_suffix(".csv").exists() and not stem.with_suffix(".html").exists()
+
+
 async def test_a_period_with_nothing_in_it_still_reports(history_database: str) -> None:
     empty = await connect_and_evaluate(history_database, date(2010, 1, 1), date(2010, 3, 31), TODAY)
 
