@@ -71,6 +71,10 @@ keys_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(keys_app, name="keys")
+migrate_app = typer.Typer(
+    help="Upgrades of what is stored, run with the stack stopped.", no_args_is_help=True
+)
+app.add_typer(migrate_app, name="migrate")
 console = Console()
 
 DataDir = Annotated[
@@ -814,6 +818,44 @@ def keys_rotate(database_url: DatabaseUrl) -> None:
     keys = PersonalData.from_settings(settings).keys
     count = keys.rotate()
     console.print(f"{count} key(s) re-wrapped under master key {keys.master.current}")
+
+
+@migrate_app.command("seal")
+def migrate_seal(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be sealed; change nothing.")
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="DATABASE_URL",
+            help="PostgreSQL URL (default: the embedded one of the data folder, started alone).",
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Seal the personal data a build before sealing stored in plain text: each service's
+    store that holds some is written again by replaying its history, sealed, checked against
+    the old one and swapped in whole; the old one is dropped. Stores with nothing plain are
+    left untouched. Run it with the stack stopped; then rebuild the read models."""
+    from civil_orders.migrate import service_stores, stopped_database
+    from plumbing.migration import MigrationStopped, seal_stores
+    from plumbing.settings import Settings
+
+    try:
+        url = stopped_database(database_url, data_dir)
+        settings = Settings(database_url=url, kafka_bootstrap_servers="(not used)")
+        sealings = seal_stores(settings, service_stores(), dry_run)
+    except MigrationStopped as stopped:
+        console.print(f"[red]Stopped, that store unchanged: {stopped}[/]")
+        raise typer.Exit(1) from None
+    for sealing in sealings:
+        console.print(f"{sealing.store}: {sealing.describe()}")
+    if any(sealing.sealed for sealing in sealings):
+        console.print(
+            "Next: start the stack (`civil-orders up`) and rebuild the read models from the "
+            "sealed history: `civil-orders projections rebuild --all`."
+        )
 
 
 @app.command()

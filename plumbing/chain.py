@@ -200,9 +200,12 @@ def verify(database_url: str, services: Iterable[str] = EVENT_STORES) -> list[Ch
         return [verify_chain(connection, service) for service in services]
 
 
-def verify_chain(connection: psycopg.Connection[Any], service: str) -> ChainReport:
+def verify_chain(
+    connection: psycopg.Connection[Any], service: str, schema: str | None = None
+) -> ChainReport:
+    """The service's chain, in its own schema or in `schema` (a copy of its store)."""
     with connection.transaction():
-        rows = _stored_rows(connection, service, events_table(service))
+        rows = _stored_rows(connection, schema or service, events_table(service))
         checked, first_break = _first_break(rows)
     return ChainReport(service, checked, first_break)
 

@@ -74,6 +74,11 @@ class PostgresKeys:
                     self._ready = True
         return self.pool.connection()
 
+    def install(self) -> None:
+        """Create the key store's schema and tables now, if they are missing."""
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            self._install(conn)
+
     @staticmethod
     def _install(conn: Connection[Any]) -> None:
         with conn.transaction():
