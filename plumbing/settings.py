@@ -165,6 +165,13 @@ class Settings(BaseSettings):
     renewal_review_months: int = Field(
         default=3, ge=0, description="How many months before an order ends to raise its review."
     )
+    notification_due_days: int = Field(
+        default=3,
+        ge=1,
+        le=28,
+        description="Days after an SRO is made by which its subject must notify their name and "
+        "home address, and after a change of either (SOA 2003 s.122F).",
+    )
     complaint_time_limit_months: int = Field(
         default=6, ge=1, description="Months after the matter relied on to complain to a court."
     )

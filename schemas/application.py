@@ -185,3 +185,60 @@ class OrderRenewedV1(Envelope):
     event_type: Literal["OrderRenewed"] = "OrderRenewed"
     schema_version: Literal[1] = 1
     payload: OrderRenewed
+
+
+class OrderNotificationRequired(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None
+    requirement: str = Field(description="What the subject must notify, and under which law.")
+    within_days: int | None = Field(description="Days allowed after the order or a change.")
+    due_on: date | None = Field(description="The first notification's last day; absent "
+                                "where the requirements are managed on ViSOR (an SHPO).")
+
+
+class OrderNotificationRequiredV1(Envelope):
+    """An order obliges its subject to notify the police: by a date (an SRO), or under the
+    notification requirements while it has effect (an SHPO)."""
+
+    event_type: Literal["OrderNotificationRequired"] = "OrderNotificationRequired"
+    schema_version: Literal[1] = 1
+    payload: OrderNotificationRequired
+
+
+class NotificationKind(StrEnum):
+    INITIAL = "initial"
+    CHANGE_OF_NAME = "change of name"
+    CHANGE_OF_ADDRESS = "change of address"
+
+
+class OrderNotificationRecorded(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None
+    kind: NotificationKind
+    notified_on: date
+    how_received: str = Field(examples=["in person at the station front counter"])
+    late: bool = Field(description="Made after the days allowed.")
+
+
+class OrderNotificationRecordedV1(Envelope):
+    """MOSOVO recorded a notification by the subject of an order (the name and address it
+    gave stay in the application service)."""
+
+    event_type: Literal["OrderNotificationRecorded"] = "OrderNotificationRecorded"
+    schema_version: Literal[1] = 1
+    payload: OrderNotificationRecorded
+
+
+class OrderNotificationOverdue(Payload):
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    team: str | None
+    due_on: date
+
+
+class OrderNotificationOverdueV1(Envelope):
+    """The subject of an order has not made the notification due by a date: a possible breach
+    (SOA 2003 s.122H) for the managing team to confirm or dismiss."""
+
+    event_type: Literal["OrderNotificationOverdue"] = "OrderNotificationOverdue"
+    schema_version: Literal[1] = 1
+    payload: OrderNotificationOverdue

@@ -14,6 +14,9 @@ from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
+    OrderNotificationOverdueV1,
+    OrderNotificationRecordedV1,
+    OrderNotificationRequiredV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
     OrderRenewedV1,
@@ -105,7 +108,8 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "application.orders.v1",
-        "Orders granted, allocated, varied, due for review and expired: the application service.",
+        "Orders granted, allocated, varied, due for review and expired, and their subjects' "
+        "duties to notify: the application service.",
         (
             OrderGrantedV1,
             OrderAllocatedV1,
@@ -114,6 +118,9 @@ TOPICS: tuple[Topic, ...] = (
             OrderRenewedV1,
             OrderRenewalReviewDueV1,
             OrderExpiredV1,
+            OrderNotificationRequiredV1,
+            OrderNotificationRecordedV1,
+            OrderNotificationOverdueV1,
         ),
     ),
     Topic(

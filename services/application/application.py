@@ -9,6 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from plumbing.configuration import team_directory
 from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
+from schemas.application import NotificationKind
 from schemas.configuration import TeamDirectory
 from schemas.referral import ReferralAcceptedV1
 from schemas.refusals import CommandRejected, NotFound
@@ -17,6 +18,8 @@ from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
 from services.application.domain import (
     Application,
     NoDeadlineToWarnOf,
+    Notification,
+    NotificationNotOverdue,
     Order,
     OrderNotDueForReview,
     OrderNotDueToExpire,
@@ -46,7 +49,7 @@ class ApplicationService(EventSourcedService):
     name = "application"
     wire = WIRE
     personal_fields = PERSONAL
-    value_types = (Subject, Term, LegalTest, ProposedTerm, EvidenceItem)
+    value_types = (Subject, Term, Notification, LegalTest, ProposedTerm, EvidenceItem)
     snapshotting_intervals = every_interval(Order)
 
     @property
@@ -175,8 +178,10 @@ class ApplicationService(EventSourcedService):
     ) -> str:
         """Allocate a new order to its district's team, raise what is due on it already (an
         order recorded late may be over), and save it with its application."""
+        today = self.now().date()
         order.allocate(self._team_for(application), trace)
-        self._raise_what_is_due(order, self.now().date())
+        order.require_notification(self.settings.notification_due_days, today, trace)
+        self._raise_what_is_due(order, today)
         self.save(application, order, *others)
         return order.reference
 
@@ -218,11 +223,29 @@ class ApplicationService(EventSourcedService):
         order.discharge(discharged_on, on_application_of, police_consent, trace)
         self.save(order)
 
+    def record_notification(
+        self,
+        order_id: UUID,
+        kind: NotificationKind,
+        notified_on: date,
+        how_received: str,
+        name: str | None,
+        address: str | None,
+        changed_on: date | None,
+        trace: Trace,
+    ) -> None:
+        order = self._order(order_id)
+        order.record_notification(
+            kind, notified_on, how_received, name, address, changed_on, trace
+        )
+        self.save(order)
+
     def adjourn(self, application_id: UUID, adjourned_to: date, reason: str, trace: Trace) -> None:
         self._change(application_id, lambda a: a.adjourn(adjourned_to, reason, trace))
 
     def keep_order_calendar(self, order_id: UUID, today: date) -> list[str]:
-        """Raise what the calendar says is due for an order: its renewal review, its expiry.
+        """Raise what the calendar says is due for an order: an overdue notification, its
+        renewal review, its expiry.
         Returns what was raised; nothing when it is not due (the aggregate decides)."""
         order = self._order(order_id)
         raised = self._raise_what_is_due(order, today)
@@ -233,6 +256,9 @@ class ApplicationService(EventSourcedService):
     def _raise_what_is_due(self, order: Order, today: date) -> list[str]:
         trace = Trace("service:application", uuid5(NAMESPACE_URL, f"calendar/{order.id}"))
         raised = []
+        with suppress(NotificationNotOverdue):
+            order.flag_notification_overdue(today, trace)
+            raised.append("notification overdue")
         with suppress(OrderNotDueForReview):
             order.flag_renewal_review(today, self.settings.renewal_review_months, trace)
             raised.append("renewal review due")
@@ -281,6 +307,13 @@ class ApplicationService(EventSourcedService):
             "ends_on": order.ends_on.isoformat() if order.ends_on else None,
             "expired": order.expired,
             "interim": order.interim,
+            "notification": {
+                "requirement": order.notification_basis,
+                "within_days": order.notification_days,
+                "due_on": order.notification_due_on,
+                "status": order.notification_status(self.now().date()),
+                "notifications": [vars(n) for n in order.notifications],
+            },
         }
 
     def application_for_referral(self, referral_id: UUID) -> UUID:

@@ -1,5 +1,5 @@
-"""The calendar read model: which orders end when, which complaints are due by when, and
-what has been raised for them."""
+"""The calendar read model: which orders end when, whose first notification is due by when,
+which complaints are due by when, and what has been raised for them."""
 
 from datetime import date
 from typing import Any
@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.projection import LocalProjection, update_row
+from schemas.application import NotificationKind
 from services.application.domain import Application, Order
 from services.application.domain_dates import months_earlier
 
@@ -21,6 +22,11 @@ CREATE TABLE IF NOT EXISTS application.order_calendar (
 );
 CREATE INDEX IF NOT EXISTS order_calendar_by_end ON application.order_calendar (ends_on)
     WHERE NOT expired;
+CREATE TABLE IF NOT EXISTS application.notification_duties (
+    order_id uuid PRIMARY KEY,
+    due_on date NOT NULL,
+    settled boolean NOT NULL DEFAULT false
+);
 CREATE TABLE IF NOT EXISTS application.complaint_deadlines (
     application_id uuid PRIMARY KEY,
     matter_on date NOT NULL,
@@ -56,6 +62,32 @@ def granted(cursor: Any, event: Order.Granted) -> None:
     )  # fmt: skip
 
 
+def notification_due(cursor: Any, event: Order.NotificationRequired) -> None:
+    if event.due_on is not None:
+        cursor.execute(
+            """INSERT INTO application.notification_duties (order_id, due_on) VALUES (%s, %s)
+               ON CONFLICT DO NOTHING""",
+            (event.originator_id, event.due_on),
+        )
+
+
+def _duty_settled(cursor: Any, event: Any) -> None:
+    """Made, raised as overdue, or the order ended: nothing more to watch for."""
+    update_row(
+        cursor, "application.notification_duties", ("order_id", event.originator_id), settled=True
+    )
+
+
+def notified(cursor: Any, event: Order.NotificationRecorded) -> None:
+    if event.notification.kind == NotificationKind.INITIAL:
+        _duty_settled(cursor, event)
+
+
+def expired(cursor: Any, event: Order.Expired) -> None:
+    _order(cursor, event, expired=True)
+    _duty_settled(cursor, event)
+
+
 CALENDAR = LocalProjection(
     "calendar",
     DDL,
@@ -70,15 +102,22 @@ CALENDAR = LocalProjection(
         Order.Varied: lambda c, e: _order(c, e, ends_on=e.ends_on),
         Order.Renewed: lambda c, e: _order(c, e, ends_on=e.ends_on),
         Order.RenewalReviewDue: lambda c, e: _order(c, e, review_raised_for=e.ends_on),
-        Order.Expired: lambda c, e: _order(c, e, expired=True),
+        Order.Expired: expired,
+        Order.NotificationRequired: notification_due,
+        Order.NotificationRecorded: notified,
+        Order.NotificationOverdue: _duty_settled,
     },
 )
 
 
 async def orders_due(pool: asyncpg.Pool, today: date, review_months: int) -> list[UUID]:
-    """Orders that may have a review or an expiry due today (the aggregate has the last word)."""
+    """Orders that may have an overdue notification, a review or an expiry due today (the
+    aggregate has the last word)."""
     rows = await pool.fetch(
-        """SELECT order_id FROM application.order_calendar
+        """SELECT order_id FROM application.notification_duties
+           WHERE NOT settled AND due_on < $1
+           UNION
+           SELECT order_id FROM application.order_calendar
            WHERE NOT expired AND ends_on IS NOT NULL
              AND (ends_on <= $1
                   OR (ends_on <= $2 AND review_raised_for IS DISTINCT FROM ends_on))""",

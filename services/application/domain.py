@@ -1,12 +1,13 @@
 """Court applications for SROs and SHPOs, and the orders that result."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from schemas.application import NotificationKind
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 from services.application.casework import (
@@ -48,6 +49,34 @@ class Term:
     kind: str
     wording: str
     until: date | None
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What the person subject to an order told the police, when and how; `changed_on` is
+    when a name or address changed, `late` whether it came after the time allowed."""
+
+    kind: str
+    notified_on: date
+    how_received: str
+    name: str | None
+    address: str | None
+    changed_on: date | None
+    late: bool
+
+
+# SOA 2003 s.122F: the person subject to an SRO (or an interim SRO) notifies their name and
+# home address within a number of days of the order, and each change within as many days
+SRO_NOTIFICATION = "name and home address to the police (SOA 2003 s.122F)"
+# what each kind of notification must give
+NOTIFIED = {
+    NotificationKind.INITIAL: ("name", "home address"),
+    NotificationKind.CHANGE_OF_NAME: ("name",),
+    NotificationKind.CHANGE_OF_ADDRESS: ("home address",),
+}
+# SOA 2003 s.103G: an SHPO makes (or keeps) the person subject to the notification
+# requirements of Part 2 while it has effect; those are managed on ViSOR, not timed here
+SHPO_NOTIFICATION = "subject to the notification requirements of SOA 2003 Part 2 (s.103G)"
 
 
 class ApplicationAlreadyDecided(CommandRejected):
@@ -102,6 +131,32 @@ class OrderNotInForce(CommandRejected):
 class OrderNotDueForReview(CommandRejected):
     def __init__(self, reference: str, why: str) -> None:
         super().__init__(f"order {reference} is not due for a renewal review: {why}")
+
+
+class NoNotificationRequirement(CommandRejected):
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"order {reference} carries no duty to notify the police")
+
+
+class InitialNotificationAlreadyRecorded(CommandRejected):
+    def __init__(self, notified_on: date) -> None:
+        super().__init__(f"the initial notification was recorded, made on {notified_on}")
+
+
+class ChangeDateRequired(CommandRejected):
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"a {kind} needs the date of the change")
+
+
+class NotificationIncomplete(CommandRejected):
+    def __init__(self, kind: str, missing: str) -> None:
+        super().__init__(f"an {kind} notification gives the {missing}" if kind == "initial"
+                         else f"a {kind} notification gives the new {missing}")  # fmt: skip
+
+
+class NotificationNotOverdue(CommandRejected):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"no notification is overdue: {why}")
 
 
 class OrderNotDueToExpire(CommandRejected):
@@ -513,6 +568,20 @@ class Order(Aggregate):
         ends_on: date | None
         trace: Trace
 
+    class NotificationRequired(Aggregate.Event):
+        basis: str
+        within_days: int | None
+        due_on: date | None
+        trace: Trace
+
+    class NotificationRecorded(Aggregate.Event):
+        notification: Notification
+        trace: Trace
+
+    class NotificationOverdue(Aggregate.Event):
+        due_on: date
+        trace: Trace
+
     @staticmethod
     def create_id(application_id: UUID, interim: bool = False, **_: object) -> UUID:
         kind = "interim-order" if interim else "order"
@@ -549,6 +618,11 @@ class Order(Aggregate):
         self.team: str | None = None
         self.expired = False
         self.renewal_review_for: date | None = None
+        self.notification_basis: str | None = None
+        self.notification_days: int | None = None
+        self.notification_due_on: date | None = None
+        self.notifications: list[Notification] = []
+        self.notification_overdue_for: date | None = None
 
     def allocate(self, team: str, trace: Trace) -> None:
         self._allocated(team, trace)
@@ -576,6 +650,83 @@ class Order(Aggregate):
         if today < months_earlier(self.ends_on, months_before):
             raise OrderNotDueForReview(self.reference, f"it ends on {self.ends_on}")
         self._renewal_review_due(self.ends_on, trace)
+
+    def require_notification(self, within_days: int, today: date, trace: Trace) -> None:
+        """What the order obliges its subject to tell the police: an SRO, their name and home
+        address within `within_days` of the order, timed here unless the order is recorded
+        after that (its history is then on ViSOR); an SHPO, the notification requirements of
+        Part 2, managed on ViSOR."""
+        if self.order_type.removeprefix("interim ") == "SRO":
+            due_on = self.made_on + timedelta(days=within_days)
+            timed = due_on if today <= due_on else None
+            self._notification_required(SRO_NOTIFICATION, within_days, timed, trace)
+        else:
+            self._notification_required(SHPO_NOTIFICATION, None, None, trace)
+
+    def record_notification(
+        self,
+        kind: NotificationKind,
+        notified_on: date,
+        how_received: str,
+        name: str | None,
+        address: str | None,
+        changed_on: date | None,
+        trace: Trace,
+    ) -> None:
+        """MOSOVO records what the person notified: the first time, or a change of name or
+        address (with the date it changed). Whether it came late is worked out here."""
+        if self.notification_basis is None:
+            raise NoNotificationRequirement(self.reference)
+        given = {"name": name, "home address": address}
+        for missing in NOTIFIED[kind]:
+            if not given[missing]:
+                raise NotificationIncomplete(kind.value, missing)
+        if notified_on < self.made_on:
+            raise OrderNotInForce(self.reference, notified_on)
+        if kind is NotificationKind.INITIAL:
+            if (initial := self.initial_notification) is not None:
+                raise InitialNotificationAlreadyRecorded(initial.notified_on)
+            due = self.notification_due_on
+        elif changed_on is None:
+            raise ChangeDateRequired(kind.value)
+        else:
+            due = changed_on + timedelta(days=self.notification_days or 0)
+        late = due is not None and self.notification_days is not None and notified_on > due
+        notification = Notification(
+            kind.value, notified_on, how_received, name, address, changed_on, late
+        )
+        self._notification_recorded(notification, trace)
+
+    @property
+    def initial_notification(self) -> Notification | None:
+        initial = NotificationKind.INITIAL.value
+        return next((n for n in self.notifications if n.kind == initial), None)
+
+    def flag_notification_overdue(self, today: date, trace: Trace) -> None:
+        """Once: the initial notification is past its due date and not recorded (a possible
+        offence under SOA 2003 s.122H, for MOSOVO to confirm or dismiss)."""
+        due_on = self.notification_due_on
+        if due_on is None or self.expired or self.initial_notification is not None:
+            raise NotificationNotOverdue("none is due, or it was made, or the order has ended")
+        if today <= due_on:
+            raise NotificationNotOverdue(f"it is due by {due_on}")
+        if self.notification_overdue_for == due_on:
+            raise NotificationNotOverdue("it has been raised")
+        self._notification_overdue(due_on, trace)
+
+    def notification_status(self, today: date) -> str:
+        """The notification duty as it stands `today`, worked out from the dates."""
+        if self.notification_basis is None:
+            return "none recorded"
+        if (initial := self.initial_notification) is not None:
+            return f"notified on {initial.notified_on}{' (late)' if initial.late else ''}"
+        if self.notification_due_on is None:
+            if self.notification_days is None:
+                return "managed on ViSOR"
+            return "not timed here: the order was recorded after it fell due (see ViSOR)"
+        if today > self.notification_due_on:
+            return f"overdue: was due by {self.notification_due_on}"
+        return f"due by {self.notification_due_on}"
 
     def expire(self, today: date, trace: Trace) -> None:
         if self.expired or self.ends_on is None or today < self.ends_on:
@@ -626,6 +777,22 @@ class Order(Aggregate):
     @event(Renewed)
     def _renewed(self, renewed_on: date, ends_on: date | None, trace: Trace) -> None:
         self.ends_on = ends_on
+
+    @event(NotificationRequired)
+    def _notification_required(
+        self, basis: str, within_days: int | None, due_on: date | None, trace: Trace
+    ) -> None:
+        self.notification_basis = basis
+        self.notification_days = within_days
+        self.notification_due_on = due_on
+
+    @event(NotificationRecorded)
+    def _notification_recorded(self, notification: Notification, trace: Trace) -> None:
+        self.notifications = [*self.notifications, notification]
+
+    @event(NotificationOverdue)
+    def _notification_overdue(self, due_on: date, trace: Trace) -> None:
+        self.notification_overdue_for = due_on
 
     @event(RenewalReviewDue)
     def _renewal_review_due(self, ends_on: date, trace: Trace) -> None:

@@ -17,6 +17,7 @@ from plumbing.http import Acting
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
+from schemas.application import NotificationKind
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import PastDate
@@ -262,6 +263,42 @@ async def discharge(order_id: UUID, body: DischargeBody, s: Casework, trace: Act
         body.discharged_on,
         body.on_application_of,
         body.police_consent,
+        trace,
+    )
+
+
+class NotificationBody(BaseModel):
+    kind: NotificationKind
+    notified_on: PastDate
+    how_received: str = Field(min_length=1, examples=["in person at Northtown police station"])
+    name: str | None = Field(
+        default=None, min_length=1, description="The name notified (initial, change of name)."
+    )
+    address: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The home address notified (initial, change of address).",
+    )
+    changed_on: PastDate | None = Field(
+        default=None, description="For a change: the day the name or address changed."
+    )
+
+
+@router.post("/orders/{order_id}/notifications", status_code=NoContent)
+async def record_notification(
+    order_id: UUID, body: NotificationBody, s: Casework, trace: Acting
+) -> None:
+    """MOSOVO records a notification the order's subject made: the first, or a change of
+    name or home address."""
+    await hop(
+        s.record_notification,
+        order_id,
+        body.kind,
+        body.notified_on,
+        body.how_received,
+        body.name,
+        body.address,
+        body.changed_on,
         trace,
     )
 

@@ -2,7 +2,7 @@
 
 from plumbing.personal import PersonalFields
 from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
-from services.application.domain import Application, Order, Subject, Term
+from services.application.domain import Application, Notification, Order, Subject, Term
 
 PERSONAL = PersonalFields(
     people={Application: "subject.nominal_id", Order: "subject_nominal_id"},
@@ -18,6 +18,7 @@ PERSONAL = PersonalFields(
         ProposedTerm: ("wording", "necessary_and_proportionate"),
         EvidenceItem: ("description", "source"),
         Term: ("wording",),
+        Notification: ("name", "address"),
         Application.Opened: ("grounds",),
         Application.OutcomeRecorded: ("reason",),
         Application.ReturnedByLegalServices: ("comments",),

@@ -11,12 +11,19 @@ from schemas.application import (
     ApplicationStageChangedV1,
     ComplaintDeadlineApproaching,
     ComplaintDeadlineApproachingV1,
+    NotificationKind,
     OrderAllocated,
     OrderAllocatedV1,
     OrderExpired,
     OrderExpiredV1,
     OrderGranted,
     OrderGrantedV1,
+    OrderNotificationOverdue,
+    OrderNotificationOverdueV1,
+    OrderNotificationRecorded,
+    OrderNotificationRecordedV1,
+    OrderNotificationRequired,
+    OrderNotificationRequiredV1,
     OrderReallocated,
     OrderReallocatedV1,
     OrderRenewalReviewDue,
@@ -157,6 +164,34 @@ def expired(event: Order.Expired, order: Order) -> Wire:
     )
 
 
+def notification_required(event: Order.NotificationRequired, order: Order) -> Wire:
+    return OrderNotificationRequiredV1, OrderNotificationRequired(
+        order_reference=order.reference,
+        team=order.team,
+        requirement=event.basis,
+        within_days=event.within_days,
+        due_on=event.due_on,
+    )
+
+
+def notification_recorded(event: Order.NotificationRecorded, order: Order) -> Wire:
+    made = event.notification
+    return OrderNotificationRecordedV1, OrderNotificationRecorded(
+        order_reference=order.reference,
+        team=order.team,
+        kind=NotificationKind(made.kind),
+        notified_on=made.notified_on,
+        how_received=made.how_received,
+        late=made.late,
+    )
+
+
+def notification_overdue(event: Order.NotificationOverdue, order: Order) -> Wire:
+    return OrderNotificationOverdueV1, OrderNotificationOverdue(
+        order_reference=order.reference, team=order.team, due_on=event.due_on
+    )
+
+
 # The wire event of each kind of stored event others see, made from the event and its
 # aggregate as it stood just after it
 WIRE: dict[type, Make] = {
@@ -170,4 +205,7 @@ WIRE: dict[type, Make] = {
     Order.Renewed: renewed,
     Order.RenewalReviewDue: review_due,
     Order.Expired: expired,
+    Order.NotificationRequired: notification_required,
+    Order.NotificationRecorded: notification_recorded,
+    Order.NotificationOverdue: notification_overdue,
 }

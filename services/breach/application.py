@@ -1,5 +1,6 @@
 """The breach service layer: its view of orders, and breaches recorded against them."""
 
+from datetime import UTC, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
+    OrderNotificationOverdueV1,
     OrderReallocatedV1,
     OrderRenewedV1,
     OrderVariedV1,
@@ -16,7 +18,14 @@ from schemas.application import (
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from schemas.refusals import NotFound
 from schemas.trace import Trace
-from services.breach.domain import Breach, BreachOutcome, KnownOrder, SubjectBreaches, Term
+from services.breach.domain import (
+    Breach,
+    BreachOutcome,
+    KnownOrder,
+    PossibleBreach,
+    SubjectBreaches,
+    Term,
+)
 from services.breach.personal import PERSONAL
 from services.breach.wire import WIRE
 
@@ -88,6 +97,59 @@ class BreachService(EventSourcedService):
         order.end(envelope.payload.ended_on, Trace.caused_by(envelope, "service:breach"))
         self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
 
+    def when_notification_overdue_raise_possible_breach(
+        self, envelope: OrderNotificationOverdueV1
+    ) -> None:
+        """The order's subject has not notified by the due date: a possible breach, once."""
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        overdue = envelope.payload
+        order = self._known_order(overdue.order_reference)
+        trace = Trace.caused_by(envelope, "service:breach")
+        possible = PossibleBreach.notification_overdue(order, overdue.due_on, trace)
+        if possible.id in self.repository:
+            return
+        self.save_processed(possible, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def confirm_possible_breach(self, possible_breach_id: UUID, trace: Trace) -> UUID:
+        """The managing team confirms it: the breach is recorded against the order (counted
+        against the subject, alerted as any breach is)."""
+        possible = self._possible(possible_breach_id)
+        order = self._known_order(possible.order_reference)
+        history = self._history(order.subject_nominal_id)
+        breach = Breach.report(
+            order,
+            history,
+            district=order.district,
+            report_reference=f"POSSIBLE-{possible.id}",
+            occurred_at=datetime.combine(possible.arose_on, time(), UTC),
+            location="not applicable: a notification not made",
+            condition_breached=possible.condition,
+            how_detected="the notification was not recorded by its due date",
+            reporting_officer=trace.actor,
+            trace=trace,
+        )
+        possible.confirm(breach, trace)
+        self.save(breach, history, possible)
+        return breach.id
+
+    def dismiss_possible_breach(self, possible_breach_id: UUID, reason: str, trace: Trace) -> None:
+        possible = self._possible(possible_breach_id)
+        possible.dismiss(reason, trace)
+        self.save(possible)
+
+    def get_possible_breach(self, possible_breach_id: UUID) -> dict[str, Any]:
+        possible = self._possible(possible_breach_id)
+        return {
+            "id": str(possible.id),
+            "order_reference": possible.order_reference,
+            "team": possible.team,
+            "condition": possible.condition,
+            "arose_on": possible.arose_on.isoformat(),
+            "status": possible.status.value,
+            "breach_id": str(possible.breach_id) if possible.breach_id else None,
+        }
+
     def record_breach(self, report: DistrictBreachReport, trace: Trace) -> UUID:
         """Record a breach report; the same report reference again returns the same breach."""
         breach_id = Breach.create_id(report.district, report.report_reference)
@@ -144,6 +206,9 @@ class BreachService(EventSourcedService):
                 {"kind": t.kind, "wording": t.wording, "until": t.until} for t in order.terms
             ],
         }
+
+    def _possible(self, possible_breach_id: UUID) -> PossibleBreach:
+        return self.load(possible_breach_id, NotFound(f"no possible breach {possible_breach_id}"))
 
     def _breach(self, breach_id: UUID) -> Breach:
         return self.load(breach_id, NotFound(f"no breach {breach_id}"))

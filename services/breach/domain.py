@@ -1,7 +1,7 @@
 """Breaches, the breach service's own view of orders, and each subject's breach count."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -275,3 +275,99 @@ class Breach(Aggregate):
     ) -> None:
         self.outcome = BreachOutcome(outcome)  # stored as its text
         self.sentence = sentence
+
+
+class PossibleBreachStatus(StrEnum):
+    OPEN = "to confirm or dismiss"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+
+
+class PossibleBreachSettled(CommandRejected):
+    def __init__(self, status: PossibleBreachStatus) -> None:
+        super().__init__(f"the possible breach is already {status.value}")
+
+
+class DismissalReasonRequired(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("dismissing a possible breach needs the reason")
+
+
+class PossibleBreach(Aggregate):
+    """What the service noticed may be a breach of an order (a notification not made in
+    time), for the managing team to confirm, which records the breach, or to dismiss, with
+    the reason (a reasonable excuse, say)."""
+
+    class Raised(Aggregate.Created):
+        order_reference: str
+        subject_nominal_id: str
+        team: str | None
+        condition: str
+        arose_on: date
+        trace: Trace
+
+    class Confirmed(Aggregate.Event):
+        breach_id: UUID
+        trace: Trace
+
+    class Dismissed(Aggregate.Event):
+        reason: str
+        trace: Trace
+
+    @staticmethod
+    def create_id(order_reference: str, condition: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:possible-breach/{order_reference}/{condition}")
+
+    @classmethod
+    def notification_overdue(
+        cls, order: KnownOrder, due_on: date, trace: Trace
+    ) -> "PossibleBreach":
+        return cls(
+            order_reference=order.reference,
+            subject_nominal_id=order.subject_nominal_id,
+            team=order.team,
+            condition=f"failure to notify name and home address by {due_on} (SOA 2003 s.122F)",
+            arose_on=due_on + timedelta(days=1),
+            trace=trace,
+        )
+
+    @event(Raised)
+    def __init__(
+        self,
+        order_reference: str,
+        subject_nominal_id: str,
+        team: str | None,
+        condition: str,
+        arose_on: date,
+        trace: Trace,
+    ) -> None:
+        self.order_reference = order_reference
+        self.subject_nominal_id = subject_nominal_id
+        self.team = team
+        self.condition = condition
+        self.arose_on = arose_on
+        self.status = PossibleBreachStatus.OPEN
+        self.breach_id: UUID | None = None
+
+    def confirm(self, breach: "Breach", trace: Trace) -> None:
+        self._require_open()
+        self._confirmed(breach.id, trace)
+
+    def dismiss(self, reason: str, trace: Trace) -> None:
+        self._require_open()
+        if not reason.strip():
+            raise DismissalReasonRequired
+        self._dismissed(reason, trace)
+
+    def _require_open(self) -> None:
+        if self.status is not PossibleBreachStatus.OPEN:
+            raise PossibleBreachSettled(self.status)
+
+    @event(Confirmed)
+    def _confirmed(self, breach_id: UUID, trace: Trace) -> None:
+        self.status = PossibleBreachStatus.CONFIRMED
+        self.breach_id = breach_id
+
+    @event(Dismissed)
+    def _dismissed(self, reason: str, trace: Trace) -> None:
+        self.status = PossibleBreachStatus.DISMISSED

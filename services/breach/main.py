@@ -1,6 +1,7 @@
-"""The breach service process: breach reports by HTTP and from districts, and its order view."""
+"""The breach service process: breach reports by HTTP and from districts, possible breaches
+it noticed for teams to confirm or dismiss, and its order view."""
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Request, status
@@ -9,19 +10,27 @@ from pydantic import BaseModel, Field
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.http import Acting
+from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
+    OrderNotificationOverdueV1,
     OrderReallocatedV1,
     OrderRenewedV1,
     OrderVariedV1,
 )
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
-from services.breach.domain import BreachOutcome
+from services.breach.domain import BreachOutcome, PossibleBreachStatus
+from services.breach.possible import (
+    POSSIBLE_BREACHES,
+    PossibleKey,
+    possible_breaches,
+    possible_key,
+)
 
 router = APIRouter(tags=["breaches"])
 
@@ -65,6 +74,47 @@ async def get_known_order(reference: str, request: Request) -> dict[str, Any]:
     return await hop(_service(request).get_known_order, reference)
 
 
+@router.get("/possible-breaches")
+async def list_possible_breaches(
+    request: Request,
+    page: Annotated[Page[PossibleKey], paged(PossibleKey)],
+    team: str | None = None,
+    status: PossibleBreachStatus | None = None,
+    order_reference: str | None = None,
+) -> list[dict[str, Any]]:
+    """What may be a breach, oldest first, for the managing team to confirm or dismiss."""
+    pool = request.app.state.pool
+    rows = await possible_breaches(pool, team, status, order_reference, page.after, page.fetch)
+    return page.of(rows, possible_key)
+
+
+@router.get("/possible-breaches/{possible_breach_id}")
+async def get_possible_breach(possible_breach_id: UUID, request: Request) -> dict[str, Any]:
+    return await hop(_service(request).get_possible_breach, possible_breach_id)
+
+
+@router.post("/possible-breaches/{possible_breach_id}/confirm", status_code=201)
+async def confirm_possible_breach(
+    possible_breach_id: UUID, request: Request, trace: Acting
+) -> dict[str, Any]:
+    """It is a breach: recorded against the order as any breach is."""
+    service = _service(request)
+    breach_id = await hop(service.confirm_possible_breach, possible_breach_id, trace)
+    return await hop(service.get_breach, breach_id)
+
+
+class Dismiss(BaseModel):
+    reason: str = Field(min_length=1, examples=["notified in time at another station"])
+
+
+@router.post("/possible-breaches/{possible_breach_id}/dismiss", status_code=204)
+async def dismiss_possible_breach(
+    possible_breach_id: UUID, body: Dismiss, request: Request, trace: Acting
+) -> None:
+    service = _service(request)
+    await hop(service.dismiss_possible_breach, possible_breach_id, body.reason, trace)
+
+
 def subscribe(consumers: Consumers, service: BreachService, settings: Settings) -> None:
     consumers.on(OrderGrantedV1, service.when_order_granted_register_it)
     consumers.on(OrderAllocatedV1, service.when_order_allocated_note_team)
@@ -73,6 +123,9 @@ def subscribe(consumers: Consumers, service: BreachService, settings: Settings) 
     consumers.on(OrderExpiredV1, service.when_order_expired_note_its_end)
     consumers.on(OrderRenewedV1, service.when_order_renewed_note_its_end)
     consumers.on(DistrictBreachReportV1, service.when_district_breach_reported_record_it)
+    consumers.on(
+        OrderNotificationOverdueV1, service.when_notification_overdue_raise_possible_breach
+    )
 
 
 definition = ServiceDefinition(
@@ -80,4 +133,5 @@ definition = ServiceDefinition(
     application=BreachService,
     router=router,
     subscribe=subscribe,
+    local_projections=lambda service: [POSSIBLE_BREACHES],
 )

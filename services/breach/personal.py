@@ -1,13 +1,14 @@
 """The breach service's personal data: whose each aggregate holds, and which fields."""
 
 from plumbing.personal import PersonalFields
-from services.breach.domain import Breach, KnownOrder, SubjectBreaches, Term
+from services.breach.domain import Breach, KnownOrder, PossibleBreach, SubjectBreaches, Term
 
 PERSONAL = PersonalFields(
     people={
         KnownOrder: "subject_nominal_id",
         SubjectBreaches: "subject_nominal_id",
         Breach: "subject_nominal_id",
+        PossibleBreach: "subject_nominal_id",
     },
     fields={
         Term: ("wording",),
@@ -17,5 +18,8 @@ PERSONAL = PersonalFields(
         SubjectBreaches: ("subject_nominal_id",),
         Breach.Recorded: ("subject_nominal_id", "location", "condition_breached", "how_detected"),
         Breach.OutcomeRecorded: ("sentence",),
+        PossibleBreach.Raised: ("subject_nominal_id",),
+        PossibleBreach: ("subject_nominal_id",),
+        PossibleBreach.Dismissed: ("reason",),
     },
 )

@@ -13,6 +13,7 @@ from plumbing.eventstore import EventSourcedService
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
+    OrderNotificationOverdueV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
     OrderRenewedV1,
@@ -73,9 +74,23 @@ class NotificationService(EventSourcedService):
         kind = f"order ended on {ended.ended_on.isoformat()}: {ended.reason}"
         self._alert_managing_team(envelope, kind)
 
+    def when_order_notification_overdue_alert_team(
+        self, envelope: OrderNotificationOverdueV1
+    ) -> None:
+        due_on = envelope.payload.due_on.isoformat()
+        kind = (
+            f"notification overdue: the subject's name and home address were due by {due_on};"
+            " a possible breach to confirm or dismiss"
+        )
+        self._alert_managing_team(envelope, kind)
+
     def _alert_managing_team(
         self,
-        envelope: OrderVariedV1 | OrderRenewedV1 | OrderRenewalReviewDueV1 | OrderExpiredV1,
+        envelope: OrderVariedV1
+        | OrderRenewedV1
+        | OrderRenewalReviewDueV1
+        | OrderExpiredV1
+        | OrderNotificationOverdueV1,
         kind: str,
     ) -> None:
         order = envelope.payload

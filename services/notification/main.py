@@ -19,6 +19,7 @@ from plumbing.timers import every
 from schemas.application import (
     OrderAllocatedV1,
     OrderExpiredV1,
+    OrderNotificationOverdueV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
     OrderRenewedV1,
@@ -72,6 +73,7 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
     consumers.on(OrderRenewalReviewDueV1, service.when_order_renewal_review_due_alert_team)
     consumers.on(OrderExpiredV1, service.when_order_expired_alert_team)
     consumers.on(OrderRenewedV1, service.when_order_renewed_alert_team)
+    consumers.on(OrderNotificationOverdueV1, service.when_order_notification_overdue_alert_team)
     consumers.on(BreachRecordedV1, service.when_breach_recorded_alert_team)
     consumers.on(TeamDirectoryPublishedV1, adopting_team_directories(service))
 

@@ -9,9 +9,12 @@ import asyncpg
 
 from plumbing.readmodel import Projection, Write, update
 from schemas.application import (
+    NotificationKind,
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
+    OrderNotificationRecordedV1,
+    OrderNotificationRequiredV1,
     OrderReallocatedV1,
     OrderRenewalReviewDueV1,
     OrderRenewedV1,
@@ -40,6 +43,12 @@ CREATE TABLE IF NOT EXISTS {schema}.orders (
     varied_on date,
     renewed_on date
 );
+-- the subject's duty to notify (added later: a register made before gains the columns);
+-- whether a notification is overdue is worked out from the dates when read
+ALTER TABLE {schema}.orders ADD COLUMN IF NOT EXISTS notification_requirement text,
+    ADD COLUMN IF NOT EXISTS notification_due_on date,
+    ADD COLUMN IF NOT EXISTS notified_on date,
+    ADD COLUMN IF NOT EXISTS notified_late boolean;
 CREATE INDEX IF NOT EXISTS orders_by_team ON {schema}.orders (team, in_force);
 CREATE INDEX IF NOT EXISTS orders_by_end
     ON {schema}.orders ((coalesce(ends_on, 'infinity'::date)), order_reference);
@@ -105,6 +114,20 @@ def expired(e: OrderExpiredV1) -> list[Write]:
     )
 
 
+def notification_required(e: OrderNotificationRequiredV1) -> list[Write]:
+    p = e.payload
+    return _order(
+        p.order_reference, notification_requirement=p.requirement, notification_due_on=p.due_on
+    )
+
+
+def notification_recorded(e: OrderNotificationRecordedV1) -> list[Write]:
+    p = e.payload
+    if p.kind is not NotificationKind.INITIAL:
+        return []
+    return _order(p.order_reference, notified_on=p.notified_on, notified_late=p.late)
+
+
 PROJECTION = Projection(
     name="orders",
     description="Every order, live or ended, by district, team, type and end date.",
@@ -117,6 +140,8 @@ PROJECTION = Projection(
         OrderRenewedV1: renewed,
         OrderRenewalReviewDueV1: review_due,
         OrderExpiredV1: expired,
+        OrderNotificationRequiredV1: notification_required,
+        OrderNotificationRecordedV1: notification_recorded,
     },
     tables=("orders",),
 )
@@ -161,7 +186,9 @@ async def get_orders(
                   coalesce(end_reason, CASE WHEN NOT {live} THEN 'it reached its end date' END)
                       AS end_reason,
                   renewal_review_due AND {live} AS renewal_review_due, varied_on,
-                  renewed_on, terms
+                  renewed_on, terms, notification_requirement, notification_due_on,
+                  notified_on, notified_late,
+                  notified_on IS NULL AND notification_due_on < $9::date AS notification_overdue
            FROM rm_orders.orders
            WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR district = $2)
              AND ($3::boolean IS NULL OR {live} = $3)

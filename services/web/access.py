@@ -90,9 +90,13 @@ API: dict[Route, tuple[Role, ...]] = {
     "GET /api/orders/{order_id}": ORDER_READERS,
     "POST /api/orders/{order_id}/reallocate": (CASEWORKER,),
     "POST /api/orders/{order_id}/{change}": (LEGAL,),
+    # what the order's subject notified (name, home address) is recorded by its team
+    "POST /api/orders/{order_id}/notifications": (MOSOVO,),
     "GET /api/breaches": ORDER_READERS,
     "POST /api/breaches": (MOSOVO,),
     "POST /api/breaches/{breach_id}/outcome": (MOSOVO,),
+    "GET /api/possible-breaches": ORDER_READERS,
+    "POST /api/possible-breaches/{possible_breach_id}/{decision}": (MOSOVO,),
     "GET /api/alerts": ALERT_READERS,
     "POST /api/alerts/{alert_id}/acknowledge": (MOSOVO,),
     # oversight and audit
@@ -131,6 +135,9 @@ PAGES: dict[Route, Route] = {
         "POST /api/applications/{application_id}/court/{step}",
     "GET /orders": "GET /api/orders",
     "GET /orders/{reference}": "GET /api/orders/{order_id}",
+    "POST /orders/{reference}/notifications": "POST /api/orders/{order_id}/notifications",
+    "POST /orders/{reference}/possible-breaches/{possible_breach_id}/{decision}":
+        "POST /api/possible-breaches/{possible_breach_id}/{decision}",
     "GET /reviews": "GET /api/reviews",
     "POST /reviews/{subject_key}/{decision}": "POST /api/reviews/{subject_key}/{decision}",
     "GET /alerts": "GET /api/alerts",

@@ -258,6 +258,17 @@ async def reallocate_order(request: Request, order_id: UUID, body: Command, user
     await call(request, user, "application", "POST", f"/orders/{order_id}/reallocate", body)
 
 
+@router.post("/orders/{order_id}/notifications", status_code=204, tags=["orders"])
+async def record_notification(
+    request: Request, order_id: UUID, body: Command, user: Admitted
+) -> None:
+    """Record a notification the order's subject made: the first (name and home address), or
+    a change of name or home address, with the day it changed."""
+    order = await call(request, user, "application", "GET", f"/orders/{order_id}")
+    in_team(user, order.get("team"))
+    await call(request, user, "application", "POST", f"/orders/{order_id}/notifications", body)
+
+
 @router.post("/orders/{order_id}/{change}", status_code=204, tags=["orders"])
 async def change_order(
     request: Request,
@@ -293,6 +304,36 @@ async def breach_outcome(request: Request, breach_id: UUID, body: Command, user:
     breach = await call(request, user, "breach", "GET", f"/breaches/{breach_id}")
     in_team(user, breach.get("team"))
     await call(request, user, "breach", "POST", f"/breaches/{breach_id}/outcome", body)
+
+
+@router.get("/possible-breaches", tags=["breaches"])
+async def possible_breaches(
+    request: Request,
+    user: Admitted,
+    page: Paged,
+    status: Literal["to confirm or dismiss", "confirmed", "dismissed"] | None = None,
+    order_reference: str | None = None,
+) -> Any:
+    """What may be a breach (a notification not made in time), oldest first, for the
+    managing team to confirm or dismiss (a MOSOVO officer's own team's only)."""
+    return await call_page(request, user, page, "breach", "/possible-breaches",
+                           team=own_team(user), status=status,
+                           order_reference=order_reference)  # fmt: skip
+
+
+@router.post("/possible-breaches/{possible_breach_id}/{decision}", tags=["breaches"])
+async def decide_possible_breach(
+    request: Request,
+    possible_breach_id: UUID,
+    decision: Literal["confirm", "dismiss"],
+    user: Admitted,
+    body: OptionalCommand = None,
+) -> Any:
+    """Confirm it (the breach is recorded, and returned) or dismiss it with `reason`."""
+    path = f"/possible-breaches/{possible_breach_id}"
+    possible = await call(request, user, "breach", "GET", path)
+    in_team(user, possible.get("team"))
+    return await call(request, user, "breach", "POST", f"{path}/{decision}", body)
 
 
 @router.get("/alerts", tags=["alerts"])

@@ -189,6 +189,30 @@ async def test_the_managing_mosovo_team_acknowledges_the_orders_alert(
         await shot(page, "08-alert-acknowledged")
 
 
+async def test_the_managing_team_records_the_subjects_notification_on_the_order_page(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    assert case, "needs the order the first test granted"
+    async with signed_in(browser, stack.url("web"), "mosovo-north-1") as page:
+        await page.goto(f"/orders/{case['order']}")
+        due = (date.today() + timedelta(days=3)).isoformat()
+        await expect(page.locator("dl").last).to_contain_text(f"due by {due}")
+        form = page.locator("form", has=page.get_by_role("button", name="Record the notification"))
+        await form.get_by_label("Kind").select_option("initial")
+        await form.get_by_label("Notified on").fill(date.today().isoformat())
+        await form.get_by_label("How it was received").fill("in person at the front counter")
+        await form.get_by_label("Name notified").fill("Synthetic Name")
+        await form.get_by_role("button", name="Record the notification").click()
+        await expect(page.get_by_role("alert")).to_contain_text("gives the home address")
+        await expect(form.get_by_label("Name notified")).to_have_value("Synthetic Name")
+        await form.get_by_label("Home address notified").fill("1 Synthetic Row, Northtown")
+        await form.get_by_role("button", name="Record the notification").click()
+        await said(page, "The initial notification is recorded")
+        await expect(page.locator("dl").last).to_contain_text(f"notified on {date.today()}")
+        await expect(page.get_by_role("table").last).to_contain_text("1 Synthetic Row")
+        await shot(page, "08b-order-notified")
+
+
 async def test_other_teams_and_roles_are_refused_what_they_may_not_see(
     stack: Stack, browser: Browser, case: dict[str, str]
 ) -> None:

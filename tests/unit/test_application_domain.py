@@ -3,6 +3,7 @@ from uuid import uuid4
 
 import pytest
 
+from schemas.application import NotificationKind
 from schemas.trace import Trace
 from services.application.casework import (
     Element,
@@ -15,9 +16,13 @@ from services.application.domain import (
     Application,
     ApplicationAlreadyDecided,
     ApplicationNotAtStage,
+    ChangeDateRequired,
     DischargeNeedsPoliceConsent,
+    InitialNotificationAlreadyRecorded,
     InterimOrderAlreadyMade,
     NoDeadlineToWarnOf,
+    NotificationIncomplete,
+    NotificationNotOverdue,
     Order,
     OrderAlreadyWithTeam,
     OrderNotDueForReview,
@@ -350,3 +355,91 @@ def test_an_adjourned_hearing_waits_for_its_new_date() -> None:
     assert application.stage is Stage.HEARING_LISTED
     assert application.hearing_on == date(2026, 8, 1)
     assert application.adjournments == [(date(2026, 8, 1), "defence asked for time")]
+
+
+MADE = date(2026, 6, 1)
+MOSOVO = Trace("mosovo:mo-1", uuid4())
+
+
+def sro_made(on: date = MADE, recorded_on: date = MADE) -> Order:
+    order = granted(on, None)
+    order.require_notification(3, recorded_on, MOSOVO)
+    return order
+
+
+def test_an_sro_is_notified_within_three_days_and_an_overdue_one_is_raised_once() -> None:
+    order = sro_made()
+
+    assert order.notification_status(MADE) == "due by 2026-06-04"
+    with pytest.raises(NotificationNotOverdue):
+        order.flag_notification_overdue(date(2026, 6, 4), MOSOVO)  # its last day
+    order.flag_notification_overdue(date(2026, 6, 5), MOSOVO)
+    with pytest.raises(NotificationNotOverdue):
+        order.flag_notification_overdue(date(2026, 6, 6), MOSOVO)
+    assert order.notification_status(date(2026, 6, 5)) == "overdue: was due by 2026-06-04"
+    raised = [e for e in order.collect_events() if isinstance(e, Order.NotificationOverdue)]
+    assert [e.due_on for e in raised] == [date(2026, 6, 4)]
+
+
+def test_a_notification_made_after_its_due_date_is_recorded_as_late_and_ends_the_clock() -> None:
+    order = sro_made()
+
+    order.record_notification(
+        NotificationKind.INITIAL, date(2026, 6, 6), "at the front counter",
+        "Arlo Dunmere", "1 Synthetic Row, Northtown", None, MOSOVO,
+    )  # fmt: skip
+
+    assert order.notification_status(date(2026, 6, 30)) == "notified on 2026-06-06 (late)"
+    with pytest.raises(NotificationNotOverdue):
+        order.flag_notification_overdue(date(2026, 6, 30), MOSOVO)
+    with pytest.raises(InitialNotificationAlreadyRecorded):
+        order.record_notification(
+            NotificationKind.INITIAL, date(2026, 6, 7), "by post", "A D", "2 Row", None, MOSOVO
+        )
+
+
+def test_a_change_needs_what_changed_and_when_and_is_late_three_days_after_it() -> None:
+    order = sro_made()
+    with pytest.raises(NotificationIncomplete, match="new home address"):
+        order.record_notification(
+            NotificationKind.CHANGE_OF_ADDRESS, MADE, "in person", None, None, MADE, MOSOVO
+        )
+    with pytest.raises(ChangeDateRequired):
+        order.record_notification(
+            NotificationKind.CHANGE_OF_ADDRESS, MADE, "in person", None, "3 Row", None, MOSOVO
+        )
+    with pytest.raises(NotificationIncomplete, match="name"):
+        order.record_notification(
+            NotificationKind.INITIAL, MADE, "in person", None, "3 Row", None, MOSOVO
+        )
+
+    order.record_notification(
+        NotificationKind.CHANGE_OF_ADDRESS, date(2026, 7, 10), "by phone, then in person",
+        None, "4 Synthetic Close, Eastbury", date(2026, 7, 6), MOSOVO,
+    )  # fmt: skip
+
+    [change] = order.notifications
+    assert change.late and change.address == "4 Synthetic Close, Eastbury"
+
+
+def test_an_shpo_carries_the_notification_requirements_without_a_clock_here() -> None:
+    shpo = Order(
+        application_id=uuid4(), interim=False, order_type="SHPO", subject_nominal_id="SYN1",
+        district="north", court="Northtown MC", made_on=MADE, ends_on=None,
+        terms=[NO_CONTACT], trace=LEGAL,
+    )  # fmt: skip
+    shpo.require_notification(3, MADE, MOSOVO)
+
+    assert shpo.notification_due_on is None
+    assert shpo.notification_status(date(2027, 1, 1)) == "managed on ViSOR"
+    with pytest.raises(NotificationNotOverdue):
+        shpo.flag_notification_overdue(date(2027, 1, 1), MOSOVO)
+
+
+def test_an_sro_recorded_after_its_notification_fell_due_starts_no_clock() -> None:
+    order = sro_made(on=date(2024, 1, 10), recorded_on=MADE)
+
+    assert order.notification_due_on is None
+    assert "recorded after it fell due" in order.notification_status(MADE)
+    with pytest.raises(NotificationNotOverdue):
+        order.flag_notification_overdue(MADE, MOSOVO)

@@ -8,8 +8,12 @@ from services.breach.domain import (
     Breach,
     BreachAlreadyConcluded,
     BreachOutcome,
+    DismissalReasonRequired,
     KnownOrder,
     OrderNotLive,
+    PossibleBreach,
+    PossibleBreachSettled,
+    PossibleBreachStatus,
     SentenceOnlyOnConviction,
     SentenceRequiredOnConviction,
     SubjectBreaches,
@@ -112,3 +116,26 @@ def test_a_concluded_breach_takes_no_further_outcome() -> None:
 
     with pytest.raises(BreachAlreadyConcluded, match="no further action"):
         breach.record_outcome(BreachOutcome.CHARGED, None, at, OFFICER)
+
+
+def test_a_notification_not_made_is_a_possible_breach_until_the_team_confirms_or_dismisses_it() -> (
+    None
+):
+    order = known_order()
+    confirmed = PossibleBreach.notification_overdue(order, date(2026, 6, 4), OFFICER)
+    dismissed = PossibleBreach.notification_overdue(order, date(2026, 6, 4), OFFICER)
+    breach = report(order, SubjectBreaches(subject_nominal_id="SYN1"), "NB-1", date(2026, 6, 5))
+
+    confirmed.confirm(breach, OFFICER)
+    with pytest.raises(DismissalReasonRequired):
+        dismissed.dismiss("  ", OFFICER)
+    dismissed.dismiss("notified in time at Eastbury station; record found", OFFICER)
+
+    assert confirmed.id == dismissed.id  # one possible breach per order and condition
+    assert confirmed.team == "mosovo-north" and confirmed.arose_on == date(2026, 6, 5)
+    assert "by 2026-06-04 (SOA 2003 s.122F)" in confirmed.condition
+    assert confirmed.status is PossibleBreachStatus.CONFIRMED
+    assert confirmed.breach_id == breach.id
+    assert dismissed.status is PossibleBreachStatus.DISMISSED
+    with pytest.raises(PossibleBreachSettled):
+        dismissed.confirm(breach, OFFICER)

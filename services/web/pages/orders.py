@@ -1,5 +1,6 @@
 """The order register and the alert inbox."""
 
+from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import HTTPException, Request, Response
@@ -7,11 +8,12 @@ from fastapi import HTTPException, Request, Response
 from plumbing.configuration import team_directory
 from plumbing.eventstore import hop
 from plumbing.paging import Cursor, ForwardedPage
+from schemas.application import NotificationKind
 from services.web import api
 from services.web.access import Admitted
 from services.web.auth import User
 from services.web.pages.common import Purpose, done, next_page, page_router, render
-from services.web.pages.forms import Problem, attempt, caught_up, text
+from services.web.pages.forms import Problem, attempt, caught_up, filled, text
 
 router = page_router()
 
@@ -32,15 +34,63 @@ async def orders(
                   next_page=next_page(request, page))  # fmt: skip
 
 
+async def order_page(
+    request: Request, user: User, reference: str, purpose: str, problem: Problem | None = None
+) -> Response:
+    row = await _registered(request, user, reference)
+    detail = await api.get_order(request, UUID(str(row["order_id"])), purpose, user)
+    possible = await api.possible_breaches(request, user, ForwardedPage(), None, reference)
+    return render(request, user, "order.html", problem.status if problem else 200,
+                  title=f"Order {reference}", order=row, detail=detail, possible=possible,
+                  notification_kinds=[kind.value for kind in NotificationKind],
+                  problem=problem)  # fmt: skip
+
+
+async def _registered(request: Request, user: User, reference: str) -> dict[str, Any]:
+    found = await api.order_register(request, user, ForwardedPage(), None, True, None, reference)
+    if not found:
+        raise HTTPException(404, f"{reference} is not in the order register you can see")
+    return dict(found[0])
+
+
 @router.get("/orders/{reference}", summary="read an order")
 async def order(request: Request, reference: str, user: Admitted, purpose: Purpose) -> Response:
-    found = await api.order_register(request, user, ForwardedPage(), None, True, None, reference)
-    row = found[0] if found else None
-    if row is None:
-        raise HTTPException(404, f"{reference} is not in the order register you can see")
-    detail = await api.get_order(request, UUID(str(row["order_id"])), purpose, user)
-    return render(request, user, "order.html", title=f"Order {reference}", order=row,
-                  detail=detail)  # fmt: skip
+    return await order_page(request, user, reference, purpose)
+
+
+@router.post("/orders/{reference}/notifications", summary="record notifications")
+async def record_notification(
+    request: Request, reference: str, user: Admitted, purpose: Purpose
+) -> Response:
+    form = await request.form()
+    row = await _registered(request, user, reference)
+    command = api.record_notification(request, UUID(str(row["order_id"])), filled(form), user)
+    outcome = await attempt("notification", form, command)
+    if isinstance(outcome, Problem):
+        return await order_page(request, user, reference, purpose, outcome)
+    return done(f"/orders/{reference}", f"The {text(form, 'kind')} notification is recorded.")
+
+
+@router.post(
+    "/orders/{reference}/possible-breaches/{possible_breach_id}/{decision}",
+    summary="confirm or dismiss possible breaches",
+)
+async def decide_possible_breach(
+    request: Request,
+    reference: str,
+    possible_breach_id: UUID,
+    decision: Literal["confirm", "dismiss"],
+    user: Admitted,
+    purpose: Purpose,
+) -> Response:
+    form = await request.form()
+    body = filled(form) if decision == "dismiss" else None
+    command = api.decide_possible_breach(request, possible_breach_id, decision, user, body)
+    outcome = await attempt(f"{decision}-{possible_breach_id}", form, command)
+    if isinstance(outcome, Problem):
+        return await order_page(request, user, reference, purpose, outcome)
+    said = "confirmed: the breach is recorded" if decision == "confirm" else "dismissed"
+    return done(f"/orders/{reference}", f"The possible breach is {said}.")
 
 
 async def alerts_page(
