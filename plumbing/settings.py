@@ -172,6 +172,13 @@ class Settings(BaseSettings):
         description="Days after an SRO is made by which its subject must notify their name and "
         "home address, and after a change of either (SOA 2003 s.122F).",
     )
+    national_record_ack_hours: float = Field(
+        default=72,
+        gt=0,
+        description="Hours within which a change to an order (made, varied, renewed, ended) "
+        "must be acknowledged as entered on the national record (PNC and ViSOR) before it is "
+        "escalated to the ViSOR unit's queue.",
+    )
     complaint_time_limit_months: int = Field(
         default=6, ge=1, description="Months after the matter relied on to complain to a court."
     )

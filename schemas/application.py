@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from schemas.common import OrderType, Term
 from schemas.envelope import Envelope, Payload
@@ -242,3 +242,67 @@ class OrderNotificationOverdueV1(Envelope):
     event_type: Literal["OrderNotificationOverdue"] = "OrderNotificationOverdue"
     schema_version: Literal[1] = 1
     payload: OrderNotificationOverdue
+
+
+class NationalRecordChange(StrEnum):
+    MADE = "made"
+    VARIED = "varied"
+    RENEWED = "renewed"
+    ENDED = "ended"
+
+
+class NationalRecordUpdateRequested(Payload):
+    task_id: UUID
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    order_type: OrderType
+    subject_nominal_id: Personal[str] = Field(examples=["N100234"])
+    team: str | None
+    change: NationalRecordChange
+    detail: str = Field(examples=["SRO made at Northtown Magistrates' Court"])
+    effective_on: date
+    ends_on: date | None = Field(description="As the order now stands; absent: until further "
+                                 "order.")
+    due_by: AwareDatetime = Field(description="When the update must be acknowledged before the "
+                             "task goes to the ViSOR unit.")
+    outstanding: int = Field(ge=1, description="The order's updates not yet acknowledged.")
+
+
+class NationalRecordUpdateRequestedV1(Envelope):
+    """A change to an order (made, varied, renewed, ended) must be entered on the national
+    record, the Police National Computer and ViSOR: a task for the integration that does it,
+    acknowledged with the national reference."""
+
+    event_type: Literal["NationalRecordUpdateRequested"] = "NationalRecordUpdateRequested"
+    schema_version: Literal[1] = 1
+    payload: NationalRecordUpdateRequested
+
+
+class NationalRecordUpdated(Payload):
+    task_id: UUID
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    national_reference: str = Field(examples=["PNC 26/123456X"])
+    outstanding: int = Field(ge=0, description="The order's updates still not acknowledged.")
+
+
+class NationalRecordUpdatedV1(Envelope):
+    """A national record task was acknowledged as done, with the national reference."""
+
+    event_type: Literal["NationalRecordUpdated"] = "NationalRecordUpdated"
+    schema_version: Literal[1] = 1
+    payload: NationalRecordUpdated
+
+
+class NationalRecordEscalated(Payload):
+    task_id: UUID
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    change: NationalRecordChange
+    due_by: AwareDatetime
+
+
+class NationalRecordEscalatedV1(Envelope):
+    """A national record task was not acknowledged in time: it goes to the ViSOR unit's
+    queue (once)."""
+
+    event_type: Literal["NationalRecordEscalated"] = "NationalRecordEscalated"
+    schema_version: Literal[1] = 1
+    payload: NationalRecordEscalated

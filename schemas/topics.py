@@ -11,6 +11,9 @@ from schemas.application import (
     ApplicationOpenedV1,
     ApplicationStageChangedV1,
     ComplaintDeadlineApproachingV1,
+    NationalRecordEscalatedV1,
+    NationalRecordUpdatedV1,
+    NationalRecordUpdateRequestedV1,
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
@@ -122,6 +125,12 @@ TOPICS: tuple[Topic, ...] = (
             OrderNotificationRecordedV1,
             OrderNotificationOverdueV1,
         ),
+    ),
+    Topic(
+        "application.national-record.v1",
+        "Updates to the national record (PNC and ViSOR) each change to an order needs, their "
+        "acknowledgements and escalations: the application service.",
+        (NationalRecordUpdateRequestedV1, NationalRecordUpdatedV1, NationalRecordEscalatedV1),
     ),
     Topic(
         "breach.breaches.v1",

@@ -2,9 +2,11 @@
 
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.application import Recording
 
 from plumbing.configuration import team_directory
 from plumbing.eventstore import EventSourcedService
@@ -17,7 +19,9 @@ from schemas.trace import Trace
 from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
 from services.application.domain import (
     Application,
+    NationalRecordTask,
     NoDeadlineToWarnOf,
+    NothingToEscalate,
     Notification,
     NotificationNotOverdue,
     Order,
@@ -49,12 +53,28 @@ class ApplicationService(EventSourcedService):
     name = "application"
     wire = WIRE
     personal_fields = PERSONAL
-    value_types = (Subject, Term, Notification, LegalTest, ProposedTerm, EvidenceItem)
+    value_types = (
+        Subject,
+        Term,
+        Notification,
+        NationalRecordTask,
+        LegalTest,
+        ProposedTerm,
+        EvidenceItem,
+    )
     snapshotting_intervals = every_interval(Order)
 
     @property
     def teams(self) -> TeamDirectory:
         return team_directory(self)
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Every change to an order raises its task to update the national record."""
+        within = timedelta(hours=self.settings.national_record_ack_hours)
+        for obj in objs:
+            if isinstance(obj, Order):
+                obj.raise_national_record_tasks(self.now(), within)
+        return super().save(*objs, **kwargs)
 
     def when_referral_accepted_open_application(self, envelope: ReferralAcceptedV1) -> None:
         if self.already_processed(envelope.producer, envelope.sequence):
@@ -240,12 +260,19 @@ class ApplicationService(EventSourcedService):
         )
         self.save(order)
 
+    def acknowledge_national_record(
+        self, order_id: UUID, task_id: UUID, national_reference: str, trace: Trace
+    ) -> None:
+        order = self._order(order_id)
+        order.acknowledge_national_record(task_id, national_reference, self.now(), trace)
+        self.save(order)
+
     def adjourn(self, application_id: UUID, adjourned_to: date, reason: str, trace: Trace) -> None:
         self._change(application_id, lambda a: a.adjourn(adjourned_to, reason, trace))
 
     def keep_order_calendar(self, order_id: UUID, today: date) -> list[str]:
-        """Raise what the calendar says is due for an order: an overdue notification, its
-        renewal review, its expiry.
+        """Raise what the calendar says is due for an order: a national record update not
+        acknowledged in time, an overdue notification, its renewal review, its expiry.
         Returns what was raised; nothing when it is not due (the aggregate decides)."""
         order = self._order(order_id)
         raised = self._raise_what_is_due(order, today)
@@ -256,6 +283,9 @@ class ApplicationService(EventSourcedService):
     def _raise_what_is_due(self, order: Order, today: date) -> list[str]:
         trace = Trace("service:application", uuid5(NAMESPACE_URL, f"calendar/{order.id}"))
         raised = []
+        with suppress(NothingToEscalate):
+            order.escalate_national_record(self.now(), trace)
+            raised.append("national record escalated")
         with suppress(NotificationNotOverdue):
             order.flag_notification_overdue(today, trace)
             raised.append("notification overdue")
@@ -314,6 +344,7 @@ class ApplicationService(EventSourcedService):
                 "status": order.notification_status(self.now().date()),
                 "notifications": [vars(n) for n in order.notifications],
             },
+            "national_record": [vars(task) for task in order.national_record],
         }
 
     def application_for_referral(self, referral_id: UUID) -> UUID:

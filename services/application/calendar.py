@@ -1,7 +1,8 @@
 """The calendar read model: which orders end when, whose first notification is due by when,
-which complaints are due by when, and what has been raised for them."""
+which national record updates are awaited by when (the ViSOR unit's queue), which complaints
+are due by when, and what has been raised for them."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,21 @@ CREATE TABLE IF NOT EXISTS application.notification_duties (
     due_on date NOT NULL,
     settled boolean NOT NULL DEFAULT false
 );
+CREATE TABLE IF NOT EXISTS application.national_record_tasks (
+    task_id uuid PRIMARY KEY,
+    order_id uuid NOT NULL,
+    change text NOT NULL,
+    detail text NOT NULL,
+    effective_on date NOT NULL,
+    due_at timestamptz NOT NULL,
+    state text NOT NULL,
+    national_reference text,
+    acknowledged_by text,
+    acknowledged_at timestamptz,
+    escalated_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS national_record_tasks_by_state
+    ON application.national_record_tasks (state, due_at, task_id);
 CREATE TABLE IF NOT EXISTS application.complaint_deadlines (
     application_id uuid PRIMARY KEY,
     matter_on date NOT NULL,
@@ -88,6 +104,21 @@ def expired(cursor: Any, event: Order.Expired) -> None:
     _duty_settled(cursor, event)
 
 
+def national_record_required(cursor: Any, event: Order.NationalRecordUpdateRequired) -> None:
+    task = event.task
+    cursor.execute(
+        """INSERT INTO application.national_record_tasks
+               (task_id, order_id, change, detail, effective_on, due_at, state)
+           VALUES (%s, %s, %s, %s, %s, %s, 'awaiting') ON CONFLICT DO NOTHING""",
+        (task.task_id, event.originator_id, task.change, task.detail, task.effective_on,
+         task.due_at),
+    )  # fmt: skip
+
+
+def _task(cursor: Any, event: Any, **columns: object) -> None:
+    update_row(cursor, "application.national_record_tasks", ("task_id", event.task_id), **columns)
+
+
 CALENDAR = LocalProjection(
     "calendar",
     DDL,
@@ -106,15 +137,29 @@ CALENDAR = LocalProjection(
         Order.NotificationRequired: notification_due,
         Order.NotificationRecorded: notified,
         Order.NotificationOverdue: _duty_settled,
+        Order.NationalRecordUpdateRequired: national_record_required,
+        Order.NationalRecordUpdated: lambda c, e: _task(
+            c, e, state="updated", national_reference=e.national_reference,
+            acknowledged_by=e.trace.actor, acknowledged_at=e.at,
+        ),  # fmt: skip
+        Order.NationalRecordEscalated: lambda c, e: _task(
+            c, e, state="escalated", escalated_at=e.at
+        ),
     },
 )
 
 
-async def orders_due(pool: asyncpg.Pool, today: date, review_months: int) -> list[UUID]:
-    """Orders that may have an overdue notification, a review or an expiry due today (the
-    aggregate has the last word)."""
+async def orders_due(
+    pool: asyncpg.Pool, now: datetime, review_months: int
+) -> list[UUID]:
+    """Orders that may have a national record update past its time, an overdue notification,
+    a review or an expiry due now (the aggregate has the last word)."""
+    today = now.date()
     rows = await pool.fetch(
-        """SELECT order_id FROM application.notification_duties
+        """SELECT order_id FROM application.national_record_tasks
+           WHERE state = 'awaiting' AND due_at < $3
+           UNION
+           SELECT order_id FROM application.notification_duties
            WHERE NOT settled AND due_on < $1
            UNION
            SELECT order_id FROM application.order_calendar
@@ -123,8 +168,38 @@ async def orders_due(pool: asyncpg.Pool, today: date, review_months: int) -> lis
                   OR (ends_on <= $2 AND review_raised_for IS DISTINCT FROM ends_on))""",
         today,
         months_earlier(today, -review_months),
+        now,
     )
     return [row["order_id"] for row in rows]
+
+
+TaskKey = tuple[datetime, UUID]
+
+
+def task_key(row: dict[str, Any]) -> TaskKey:
+    return row["due_at"], row["task_id"]
+
+
+async def national_record_tasks(
+    pool: asyncpg.Pool,
+    state: str | None,
+    order_id: UUID | None,
+    after: TaskKey | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The ViSOR unit's queue: national record updates, soonest due first, with their order's
+    reference; from just after `after`."""
+    due_at, task_id = after or (None, None)
+    rows = await pool.fetch(
+        """SELECT t.*, c.reference AS order_reference
+           FROM application.national_record_tasks t
+           JOIN application.order_calendar c USING (order_id)
+           WHERE ($1::text IS NULL OR t.state = $1) AND ($2::uuid IS NULL OR t.order_id = $2)
+             AND ($3::timestamptz IS NULL OR (t.due_at, t.task_id) > ($3, $4::uuid))
+           ORDER BY t.due_at, t.task_id LIMIT $5""",
+        state, order_id, due_at, task_id, limit,
+    )  # fmt: skip
+    return [dict(row) for row in rows]
 
 
 async def deadlines_near(

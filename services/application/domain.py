@@ -1,8 +1,10 @@
 """Court applications for SROs and SHPOs, and the orders that result."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -68,6 +70,20 @@ class Notification:
 # SOA 2003 s.122F: the person subject to an SRO (or an interim SRO) notifies their name and
 # home address within a number of days of the order, and each change within as many days
 SRO_NOTIFICATION = "name and home address to the police (SOA 2003 s.122F)"
+@dataclass(frozen=True)
+class NationalRecordTask:
+    """An update of the national record (PNC and ViSOR) an order's change needs: raised with
+    the change, acknowledged with the national reference, escalated once if not by `due_at`."""
+
+    task_id: UUID
+    change: str
+    detail: str
+    effective_on: date
+    due_at: datetime
+    national_reference: str | None
+    escalated: bool
+
+
 # what each kind of notification must give
 NOTIFIED = {
     NotificationKind.INITIAL: ("name", "home address"),
@@ -152,6 +168,21 @@ class NotificationIncomplete(CommandRejected):
     def __init__(self, kind: str, missing: str) -> None:
         super().__init__(f"an {kind} notification gives the {missing}" if kind == "initial"
                          else f"a {kind} notification gives the new {missing}")  # fmt: skip
+
+
+class NoSuchNationalRecordTask(CommandRejected):
+    def __init__(self, reference: str, task_id: UUID) -> None:
+        super().__init__(f"order {reference} has no national record task {task_id}")
+
+
+class NationalRecordTaskDone(CommandRejected):
+    def __init__(self, national_reference: str) -> None:
+        super().__init__(f"the national record was updated already: {national_reference}")
+
+
+class NothingToEscalate(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("no national record task is past its time unacknowledged")
 
 
 class NotificationNotOverdue(CommandRejected):
@@ -568,6 +599,21 @@ class Order(Aggregate):
         ends_on: date | None
         trace: Trace
 
+    class NationalRecordUpdateRequired(Aggregate.Event):
+        task: NationalRecordTask
+        trace: Trace
+
+    class NationalRecordUpdated(Aggregate.Event):
+        task_id: UUID
+        national_reference: str
+        at: datetime
+        trace: Trace
+
+    class NationalRecordEscalated(Aggregate.Event):
+        task_id: UUID
+        at: datetime
+        trace: Trace
+
     class NotificationRequired(Aggregate.Event):
         basis: str
         within_days: int | None
@@ -623,6 +669,7 @@ class Order(Aggregate):
         self.notification_due_on: date | None = None
         self.notifications: list[Notification] = []
         self.notification_overdue_for: date | None = None
+        self.national_record: list[NationalRecordTask] = []
 
     def allocate(self, team: str, trace: Trace) -> None:
         self._allocated(team, trace)
@@ -650,6 +697,43 @@ class Order(Aggregate):
         if today < months_earlier(self.ends_on, months_before):
             raise OrderNotDueForReview(self.reference, f"it ends on {self.ends_on}")
         self._renewal_review_due(self.ends_on, trace)
+
+    def raise_national_record_tasks(self, now: datetime, within: timedelta) -> None:
+        """A task to update the national record for each change about to be recorded (made,
+        varied, renewed, ended) that has none yet, due `within` of `now`."""
+        raised = {task.task_id for task in self.national_record}
+        for change in [e for e in self.pending_events if type(e) in NATIONAL_CHANGES]:
+            task_id = uuid5(self.id, f"national-record/{change.originator_version}")
+            if task_id in raised:
+                continue
+            kind, detail, effective_on = NATIONAL_CHANGES[type(change)](change)
+            task = NationalRecordTask(
+                task_id, kind, detail, effective_on, now + within, None, False
+            )
+            self._national_record_update_required(task, cast(Any, change).trace)
+
+    @property
+    def national_record_outstanding(self) -> list[NationalRecordTask]:
+        return [task for task in self.national_record if task.national_reference is None]
+
+    def acknowledge_national_record(
+        self, task_id: UUID, national_reference: str, at: datetime, trace: Trace
+    ) -> None:
+        """The national record was updated for this task, under this reference."""
+        task = next((t for t in self.national_record if t.task_id == task_id), None)
+        if task is None:
+            raise NoSuchNationalRecordTask(self.reference, task_id)
+        if task.national_reference is not None:
+            raise NationalRecordTaskDone(task.national_reference)
+        self._national_record_updated(task_id, national_reference, at, trace)
+
+    def escalate_national_record(self, now: datetime, trace: Trace) -> None:
+        """Once each: the tasks past their time and not acknowledged go to the ViSOR unit."""
+        late = [t for t in self.national_record_outstanding if not t.escalated and t.due_at < now]
+        if not late:
+            raise NothingToEscalate
+        for task in late:
+            self._national_record_escalated(task.task_id, now, trace)
 
     def require_notification(self, within_days: int, today: date, trace: Trace) -> None:
         """What the order obliges its subject to tell the police: an SRO, their name and home
@@ -778,6 +862,25 @@ class Order(Aggregate):
     def _renewed(self, renewed_on: date, ends_on: date | None, trace: Trace) -> None:
         self.ends_on = ends_on
 
+    @event(NationalRecordUpdateRequired)
+    def _national_record_update_required(self, task: NationalRecordTask, trace: Trace) -> None:
+        self.national_record = [*self.national_record, task]
+
+    @event(NationalRecordUpdated)
+    def _national_record_updated(
+        self, task_id: UUID, national_reference: str, at: datetime, trace: Trace
+    ) -> None:
+        self._change_task(task_id, national_reference=national_reference)
+
+    @event(NationalRecordEscalated)
+    def _national_record_escalated(self, task_id: UUID, at: datetime, trace: Trace) -> None:
+        self._change_task(task_id, escalated=True)
+
+    def _change_task(self, task_id: UUID, **changed: Any) -> None:
+        self.national_record = [
+            replace(t, **changed) if t.task_id == task_id else t for t in self.national_record
+        ]
+
     @event(NotificationRequired)
     def _notification_required(
         self, basis: str, within_days: int | None, due_on: date | None, trace: Trace
@@ -806,3 +909,13 @@ class Order(Aggregate):
     @event(Reallocated)
     def _reallocated(self, from_team: str, team: str, reason: str, trace: Trace) -> None:
         self.team = team
+
+
+# The changes of an order the national record must hear of: the change, in words, and the
+# day it took effect
+NATIONAL_CHANGES: dict[type, Callable[[Any], tuple[str, str, date]]] = {
+    Order.Granted: lambda e: ("made", f"{e.order_type} made at {e.court}", e.made_on),
+    Order.Varied: lambda e: ("varied", "the court varied its terms", e.varied_on),
+    Order.Renewed: lambda e: ("renewed", "the court renewed it", e.renewed_on),
+    Order.Expired: lambda e: ("ended", e.reason, e.ended_on),
+}

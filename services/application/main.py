@@ -14,6 +14,7 @@ from plumbing.configuration import adopting_team_directories
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.http import Acting
+from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
@@ -24,7 +25,14 @@ from schemas.dates import PastDate
 from schemas.referral import ReferralAcceptedV1
 from schemas.trace import Trace
 from services.application.application import ApplicationService
-from services.application.calendar import CALENDAR, deadlines_near, orders_due
+from services.application.calendar import (
+    CALENDAR,
+    TaskKey,
+    deadlines_near,
+    national_record_tasks,
+    orders_due,
+    task_key,
+)
 from services.application.casework import (
     Element,
     EvidenceItem,
@@ -303,6 +311,35 @@ async def record_notification(
     )
 
 
+class NationalReference(BaseModel):
+    national_reference: str = Field(
+        min_length=1, max_length=100, examples=["PNC 26/123456X"],
+        description="The reference the national record gave the entry.",
+    )  # fmt: skip
+
+
+@router.post("/orders/{order_id}/national-record/{task_id}", status_code=NoContent)
+async def acknowledge_national_record(
+    order_id: UUID, task_id: UUID, body: NationalReference, s: Casework, trace: Acting
+) -> None:
+    """The national record (PNC and ViSOR) was updated for this task of the order."""
+    await hop(s.acknowledge_national_record, order_id, task_id, body.national_reference, trace)
+
+
+@router.get("/national-record-tasks")
+async def national_record_queue(
+    request: Request,
+    page: Annotated[Page[TaskKey], paged(TaskKey)],
+    state: Literal["awaiting", "escalated", "updated"] | None = None,
+    order_id: UUID | None = None,
+) -> list[dict[str, Any]]:
+    """The ViSOR unit's queue of national record updates, soonest due first."""
+    rows = await national_record_tasks(
+        request.app.state.pool, state, order_id, page.after, page.fetch
+    )
+    return page.of(rows, task_key)
+
+
 @router.post("/applications/{application_id}/adjourn", status_code=NoContent)
 async def adjourn(id_: ApplicationId, body: AdjournBody, s: Casework, trace: Acting) -> None:
     await hop(s.adjourn, id_, body.adjourned_to, body.reason, trace)
@@ -325,8 +362,9 @@ async def keep_the_calendar(
     warnings while there is still time to act."""
 
     async def tick() -> None:
-        today = settings.current_date()
-        for order_id in await orders_due(pool, today, settings.renewal_review_months):
+        now = settings.current_time()
+        today = now.date()
+        for order_id in await orders_due(pool, now, settings.renewal_review_months):
             raised = await hop(service.keep_order_calendar, order_id, today)
             if raised:
                 log.info("order calendar", order_id=str(order_id), raised=raised)

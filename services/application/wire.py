@@ -11,6 +11,13 @@ from schemas.application import (
     ApplicationStageChangedV1,
     ComplaintDeadlineApproaching,
     ComplaintDeadlineApproachingV1,
+    NationalRecordChange,
+    NationalRecordEscalated,
+    NationalRecordEscalatedV1,
+    NationalRecordUpdated,
+    NationalRecordUpdatedV1,
+    NationalRecordUpdateRequested,
+    NationalRecordUpdateRequestedV1,
     NotificationKind,
     OrderAllocated,
     OrderAllocatedV1,
@@ -192,6 +199,42 @@ def notification_overdue(event: Order.NotificationOverdue, order: Order) -> Wire
     )
 
 
+def national_record_required(event: Order.NationalRecordUpdateRequired, order: Order) -> Wire:
+    task = event.task
+    return NationalRecordUpdateRequestedV1, NationalRecordUpdateRequested(
+        task_id=task.task_id,
+        order_reference=order.reference,
+        order_type=OrderType(order.order_type),
+        subject_nominal_id=order.subject_nominal_id,
+        team=order.team,
+        change=NationalRecordChange(task.change),
+        detail=task.detail,
+        effective_on=task.effective_on,
+        ends_on=order.ends_on,
+        due_by=task.due_at,
+        outstanding=len(order.national_record_outstanding),
+    )
+
+
+def national_record_updated(event: Order.NationalRecordUpdated, order: Order) -> Wire:
+    return NationalRecordUpdatedV1, NationalRecordUpdated(
+        task_id=event.task_id,
+        order_reference=order.reference,
+        national_reference=event.national_reference,
+        outstanding=len(order.national_record_outstanding),
+    )
+
+
+def national_record_escalated(event: Order.NationalRecordEscalated, order: Order) -> Wire:
+    [task] = [t for t in order.national_record if t.task_id == event.task_id]
+    return NationalRecordEscalatedV1, NationalRecordEscalated(
+        task_id=task.task_id,
+        order_reference=order.reference,
+        change=NationalRecordChange(task.change),
+        due_by=task.due_at,
+    )
+
+
 # The wire event of each kind of stored event others see, made from the event and its
 # aggregate as it stood just after it
 WIRE: dict[type, Make] = {
@@ -208,4 +251,7 @@ WIRE: dict[type, Make] = {
     Order.NotificationRequired: notification_required,
     Order.NotificationRecorded: notification_recorded,
     Order.NotificationOverdue: notification_overdue,
+    Order.NationalRecordUpdateRequired: national_record_required,
+    Order.NationalRecordUpdated: national_record_updated,
+    Order.NationalRecordEscalated: national_record_escalated,
 }

@@ -71,11 +71,17 @@ async def order_register(
     include_ended: bool = Query(False, description="Also orders no longer in force."),
     renewal_due: bool | None = None,
     order_reference: str | None = Query(None, description="Only this order."),
+    national_record_pending: bool | None = Query(
+        None, description="Only orders with (true) or without (false) national record "
+        "updates not yet acknowledged.",
+    ),  # fmt: skip
 ) -> list[dict[str, Any]]:
     """The order register, soonest-ending first (orders until further order last); a page
     at a time."""
     in_force = None if include_ended else True
-    which = orders.OrderFilter(team, district, in_force, renewal_due, order_reference)
+    which = orders.OrderFilter(
+        team, district, in_force, renewal_due, order_reference, national_record_pending
+    )
     today = request.app.state.settings.current_time().date()
     rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch, today)
     return page.of(await revealed(request, rows), orders.order_key)

@@ -9,6 +9,8 @@ import asyncpg
 
 from plumbing.readmodel import Projection, Write, update
 from schemas.application import (
+    NationalRecordUpdatedV1,
+    NationalRecordUpdateRequestedV1,
     NotificationKind,
     OrderAllocatedV1,
     OrderExpiredV1,
@@ -43,12 +45,19 @@ CREATE TABLE IF NOT EXISTS {schema}.orders (
     varied_on date,
     renewed_on date
 );
--- the subject's duty to notify (added later: a register made before gains the columns);
--- whether a notification is overdue is worked out from the dates when read
+-- added later (a register made before gains the columns): the subject's duty to notify
+-- (whether a notification is overdue is worked out from the dates when read)
 ALTER TABLE {schema}.orders ADD COLUMN IF NOT EXISTS notification_requirement text,
     ADD COLUMN IF NOT EXISTS notification_due_on date,
     ADD COLUMN IF NOT EXISTS notified_on date,
     ADD COLUMN IF NOT EXISTS notified_late boolean;
+-- the updates of the national record each order's changes need, from a topic of their own
+-- (so kept apart: they may arrive before the order's own events)
+CREATE TABLE IF NOT EXISTS {schema}.national_record (
+    order_reference text PRIMARY KEY,
+    outstanding integer NOT NULL,
+    national_reference text
+);
 CREATE INDEX IF NOT EXISTS orders_by_team ON {schema}.orders (team, in_force);
 CREATE INDEX IF NOT EXISTS orders_by_end
     ON {schema}.orders ((coalesce(ends_on, 'infinity'::date)), order_reference);
@@ -128,6 +137,25 @@ def notification_recorded(e: OrderNotificationRecordedV1) -> list[Write]:
     return _order(p.order_reference, notified_on=p.notified_on, notified_late=p.late)
 
 
+def national_record_requested(e: NationalRecordUpdateRequestedV1) -> list[Write]:
+    p = e.payload
+    return [Write(
+        """INSERT INTO {schema}.national_record (order_reference, outstanding) VALUES ($1, $2)
+           ON CONFLICT (order_reference) DO UPDATE SET outstanding = excluded.outstanding""",
+        (p.order_reference, p.outstanding),
+    )]  # fmt: skip
+
+
+def national_record_updated(e: NationalRecordUpdatedV1) -> list[Write]:
+    p = e.payload
+    return [Write(
+        """INSERT INTO {schema}.national_record VALUES ($1, $2, $3)
+           ON CONFLICT (order_reference) DO UPDATE SET outstanding = excluded.outstanding,
+               national_reference = excluded.national_reference""",
+        (p.order_reference, p.outstanding, p.national_reference),
+    )]  # fmt: skip
+
+
 PROJECTION = Projection(
     name="orders",
     description="Every order, live or ended, by district, team, type and end date.",
@@ -142,8 +170,10 @@ PROJECTION = Projection(
         OrderExpiredV1: expired,
         OrderNotificationRequiredV1: notification_required,
         OrderNotificationRecordedV1: notification_recorded,
+        NationalRecordUpdateRequestedV1: national_record_requested,
+        NationalRecordUpdatedV1: national_record_updated,
     },
-    tables=("orders",),
+    tables=("orders", "national_record"),
 )
 
 
@@ -154,6 +184,7 @@ class OrderFilter:
     in_force: bool | None = True
     renewal_due: bool | None = None
     order_reference: str | None = None
+    national_record_pending: bool | None = None
 
 
 # Orders until further order (no end date) come last: asyncpg's date.max is PostgreSQL's
@@ -188,16 +219,18 @@ async def get_orders(
                   renewal_review_due AND {live} AS renewal_review_due, varied_on,
                   renewed_on, terms, notification_requirement, notification_due_on,
                   notified_on, notified_late,
-                  notified_on IS NULL AND notification_due_on < $9::date AS notification_overdue
-           FROM rm_orders.orders
+                  notified_on IS NULL AND notification_due_on < $9::date AS notification_overdue,
+                  coalesce(outstanding, 0) AS national_record_outstanding, national_reference
+           FROM rm_orders.orders LEFT JOIN rm_orders.national_record USING (order_reference)
            WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR district = $2)
              AND ($3::boolean IS NULL OR {live} = $3)
              AND ($4::boolean IS NULL OR (renewal_review_due AND {live}) = $4)
              AND ($5::text IS NULL OR order_reference = $5)
+             AND ($10::boolean IS NULL OR (coalesce(outstanding, 0) > 0) = $10)
              AND ($6::date IS NULL
                   OR (coalesce(ends_on, 'infinity'::date), order_reference) > ($6, $7::text))
            ORDER BY coalesce(ends_on, 'infinity'::date), order_reference LIMIT $8""",
         which.team, which.district, which.in_force, which.renewal_due, which.order_reference,
-        ends_on, reference, limit, today,
+        ends_on, reference, limit, today, which.national_record_pending,
     )  # fmt: skip
     return [dict(row, terms=json.loads(row["terms"])) for row in rows]

@@ -92,6 +92,9 @@ API: dict[Route, tuple[Role, ...]] = {
     "POST /api/orders/{order_id}/{change}": (LEGAL,),
     # what the order's subject notified (name, home address) is recorded by its team
     "POST /api/orders/{order_id}/notifications": (MOSOVO,),
+    # the national record (PNC, ViSOR) is kept by the ViSOR unit, where the caseworkers sit
+    "GET /api/national-record": TRIAGERS,
+    "POST /api/orders/{order_id}/national-record/{task_id}": (CASEWORKER,),
     "GET /api/breaches": ORDER_READERS,
     "POST /api/breaches": (MOSOVO,),
     "POST /api/breaches/{breach_id}/outcome": (MOSOVO,),
@@ -138,6 +141,9 @@ PAGES: dict[Route, Route] = {
     "POST /orders/{reference}/notifications": "POST /api/orders/{order_id}/notifications",
     "POST /orders/{reference}/possible-breaches/{possible_breach_id}/{decision}":
         "POST /api/possible-breaches/{possible_breach_id}/{decision}",
+    "GET /national-record": "GET /api/national-record",
+    "POST /national-record/{order_id}/{task_id}":
+        "POST /api/orders/{order_id}/national-record/{task_id}",
     "GET /reviews": "GET /api/reviews",
     "POST /reviews/{subject_key}/{decision}": "POST /api/reviews/{subject_key}/{decision}",
     "GET /alerts": "GET /api/alerts",

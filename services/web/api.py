@@ -236,12 +236,15 @@ async def order_register(
     include_ended: bool = False,
     renewal_due: bool | None = None,
     order_reference: str | None = None,
+    national_record_pending: bool | None = None,
 ) -> Any:
     """The order register, soonest-ending first (a MOSOVO officer's own team's orders only);
-    a page at a time."""
+    a page at a time; `national_record_pending`: only orders with updates of the national
+    record not yet acknowledged."""
     return await call_page(request, user, page, "readmodels", "/orders",
                            team=own_team(user), district=district, include_ended=include_ended,
-                           renewal_due=renewal_due, order_reference=order_reference)  # fmt: skip
+                           renewal_due=renewal_due, order_reference=order_reference,
+                           national_record_pending=national_record_pending)  # fmt: skip
 
 
 @router.get("/orders/{order_id}", tags=["orders"])
@@ -267,6 +270,32 @@ async def record_notification(
     order = await call(request, user, "application", "GET", f"/orders/{order_id}")
     in_team(user, order.get("team"))
     await call(request, user, "application", "POST", f"/orders/{order_id}/notifications", body)
+
+
+TaskState = Literal["awaiting", "escalated", "updated"]
+
+
+@router.get("/national-record", tags=["orders"])
+async def national_record(
+    request: Request,
+    user: Admitted,
+    page: Paged,
+    state: TaskState | None = None,
+    order_id: UUID | None = None,
+) -> Any:
+    """The ViSOR unit's queue: each change to an order (made, varied, renewed, ended) to enter
+    on the national record, soonest due first; those past their time are escalated."""
+    return await call_page(request, user, page, "application", "/national-record-tasks",
+                           state=state, order_id=order_id)  # fmt: skip
+
+
+@router.post("/orders/{order_id}/national-record/{task_id}", status_code=204, tags=["orders"])
+async def acknowledge_national_record(
+    request: Request, order_id: UUID, task_id: UUID, body: Command, user: Admitted
+) -> None:
+    """The national record was updated for this task: `national_reference` is its entry."""
+    path = f"/orders/{order_id}/national-record/{task_id}"
+    await call(request, user, "application", "POST", path, body)
 
 
 @router.post("/orders/{order_id}/{change}", status_code=204, tags=["orders"])

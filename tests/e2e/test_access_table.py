@@ -55,6 +55,7 @@ class Case:
 
     def path_values(self) -> dict[str, str]:
         return {"candidate_id": str(uuid4()), "subject_key": str(uuid4()), "case": self.reference,
+                "possible_breach_id": str(uuid4()), "task_id": str(uuid4()),
                 **vars(self)}  # fmt: skip
 
     def query(self) -> dict[str, str]:

@@ -88,7 +88,8 @@ async def test_a_relay_killed_between_publishing_a_batch_and_recording_it_delive
     assert topic_of(OrderAllocatedV1).name == orders
     copies = await published(stack.bootstrap_servers, orders, references)
     kinds = ("OrderGranted", "OrderAllocated")
-    assert copies == {f"{kind} {reference}": 2 for reference in references for kind in kinds}
+    assert {f"{kind} {reference}" for reference in references for kind in kinds} <= copies.keys()
+    assert set(copies.values()) == {2}  # each message of the batch published twice, no more
 
 
 async def held_back(client: Client, service: str) -> float:

@@ -1,4 +1,4 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import uuid4
 
 import pytest
@@ -20,7 +20,10 @@ from services.application.domain import (
     DischargeNeedsPoliceConsent,
     InitialNotificationAlreadyRecorded,
     InterimOrderAlreadyMade,
+    NationalRecordTaskDone,
     NoDeadlineToWarnOf,
+    NoSuchNationalRecordTask,
+    NothingToEscalate,
     NotificationIncomplete,
     NotificationNotOverdue,
     Order,
@@ -443,3 +446,43 @@ def test_an_sro_recorded_after_its_notification_fell_due_starts_no_clock() -> No
     assert "recorded after it fell due" in order.notification_status(MADE)
     with pytest.raises(NotificationNotOverdue):
         order.flag_notification_overdue(MADE, MOSOVO)
+
+
+NOON = datetime(2026, 6, 1, 12, tzinfo=UTC)
+THREE_DAYS = timedelta(days=3)
+
+
+def test_each_change_to_an_order_raises_one_national_record_task_acknowledged_once() -> None:
+    order = at_hearing().grant_order("Northtown MC", MADE, date(2028, 6, 1), [NO_CONTACT], LEGAL)
+    order.raise_national_record_tasks(NOON, THREE_DAYS)
+    order.renew(date(2026, 7, 1), date(2029, 6, 1), LEGAL)
+    order.raise_national_record_tasks(NOON + timedelta(days=30), THREE_DAYS)
+    order.raise_national_record_tasks(NOON + timedelta(days=31), THREE_DAYS)  # nothing new
+
+    made, renewed = order.national_record
+    order.acknowledge_national_record(made.task_id, "PNC 26/000001A", NOON, LEGAL)
+    with pytest.raises(NationalRecordTaskDone):
+        order.acknowledge_national_record(made.task_id, "PNC 26/000001A", NOON, LEGAL)
+    with pytest.raises(NoSuchNationalRecordTask):
+        order.acknowledge_national_record(uuid4(), "PNC 26/000002B", NOON, LEGAL)
+
+    assert (made.change, made.effective_on, made.due_at) == ("made", MADE, NOON + THREE_DAYS)
+    assert (renewed.change, renewed.effective_on) == ("renewed", date(2026, 7, 1))
+    assert [t.task_id for t in order.national_record_outstanding] == [renewed.task_id]
+
+
+def test_a_national_record_task_past_its_time_is_escalated_once() -> None:
+    order = at_hearing().grant_order("Northtown MC", MADE, None, [NO_CONTACT], LEGAL)
+    order.raise_national_record_tasks(NOON, THREE_DAYS)
+
+    with pytest.raises(NothingToEscalate):
+        order.escalate_national_record(NOON + THREE_DAYS, LEGAL)  # not past it yet
+    order.escalate_national_record(NOON + THREE_DAYS + timedelta(minutes=1), LEGAL)
+    with pytest.raises(NothingToEscalate):
+        order.escalate_national_record(NOON + timedelta(days=9), LEGAL)
+    [task] = order.national_record
+    order.acknowledge_national_record(task.task_id, "PNC 26/000003C", NOON, LEGAL)
+
+    escalated = [e for e in order.collect_events() if isinstance(e, Order.NationalRecordEscalated)]
+    assert [e.task_id for e in escalated] == [task.task_id]
+    assert order.national_record_outstanding == []

@@ -13,7 +13,7 @@ from tests.messages import valid_referral
 
 def test_every_topic_name_carries_its_version() -> None:
     for declared in TOPICS:
-        assert re.fullmatch(r"[a-z]+\.[a-z]+\.v\d+", declared.name), declared.name
+        assert re.fullmatch(r"[a-z]+\.[a-z]+(-[a-z]+)*\.v\d+", declared.name), declared.name
 
 
 def test_every_event_class_is_named_for_its_type_and_version() -> None:

@@ -24,14 +24,47 @@ async def orders(
     user: Admitted,
     include_ended: bool = False,
     renewal_due: bool = False,
+    national_record_pending: bool = False,
     cursor: Cursor = None,
 ) -> Response:
     page = ForwardedPage(cursor=cursor)
-    rows = await api.order_register(request, user, page, None, include_ended, renewal_due or None)
+    rows = await api.order_register(request, user, page, None, include_ended, renewal_due or None,
+                                    None, national_record_pending or None)  # fmt: skip
     due = await api.order_register(request, user, ForwardedPage(), None, False, True)
     return render(request, user, "orders.html", title="Order register", rows=rows,
                   include_ended=include_ended, renewal_due=renewal_due, due=due,
+                  national_record_pending=national_record_pending,
                   next_page=next_page(request, page))  # fmt: skip
+
+
+async def national_record_page(
+    request: Request, user: User, state: api.TaskState | None, problem: Problem | None = None
+) -> Response:
+    rows = await api.national_record(request, user, ForwardedPage(), state)
+    return render(request, user, "national_record.html", problem.status if problem else 200,
+                  title="National record", rows=rows, state=state,
+                  problem=problem)  # fmt: skip
+
+
+@router.get("/national-record", summary="read the national record queue")
+async def national_record(
+    request: Request, user: Admitted, state: api.TaskState | None = None
+) -> Response:
+    return await national_record_page(request, user, state)
+
+
+@router.post("/national-record/{order_id}/{task_id}", summary="acknowledge national record updates")
+async def acknowledge_national_record(
+    request: Request, order_id: UUID, task_id: UUID, user: Admitted
+) -> Response:
+    form = await request.form()
+    body = filled(form, "reference")
+    command = api.acknowledge_national_record(request, order_id, task_id, body, user)
+    outcome = await attempt(f"national-record-{task_id}", form, command)
+    if isinstance(outcome, Problem):
+        return await national_record_page(request, user, None, outcome)
+    reference = text(form, "reference") or str(order_id)
+    return done("/national-record", f"The national record holds {reference}'s change.")
 
 
 async def order_page(
