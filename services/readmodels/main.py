@@ -75,13 +75,18 @@ async def order_register(
         None, description="Only orders with (true) or without (false) national record "
         "updates not yet acknowledged.",
     ),  # fmt: skip
+    notification_overdue: bool | None = Query(
+        None, description="Only orders whose subject's notification is (true) or is not "
+        "(false) overdue today.",
+    ),  # fmt: skip
 ) -> list[dict[str, Any]]:
     """The order register, soonest-ending first (orders until further order last); a page
     at a time."""
     in_force = None if include_ended else True
     which = orders.OrderFilter(
-        team, district, in_force, renewal_due, order_reference, national_record_pending
-    )
+        team, district, in_force, renewal_due, order_reference, national_record_pending,
+        notification_overdue,
+    )  # fmt: skip
     today = request.app.state.settings.current_time().date()
     rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch, today)
     return page.of(await revealed(request, rows), orders.order_key)

@@ -185,6 +185,7 @@ class OrderFilter:
     renewal_due: bool | None = None
     order_reference: str | None = None
     national_record_pending: bool | None = None
+    notification_overdue: bool | None = None
 
 
 # Orders until further order (no end date) come last: asyncpg's date.max is PostgreSQL's
@@ -227,10 +228,14 @@ async def get_orders(
              AND ($4::boolean IS NULL OR (renewal_review_due AND {live}) = $4)
              AND ($5::text IS NULL OR order_reference = $5)
              AND ($10::boolean IS NULL OR (coalesce(outstanding, 0) > 0) = $10)
+             AND ($11::boolean IS NULL
+                  OR coalesce(notified_on IS NULL AND notification_due_on < $9::date, false)
+                     = $11)
              AND ($6::date IS NULL
                   OR (coalesce(ends_on, 'infinity'::date), order_reference) > ($6, $7::text))
            ORDER BY coalesce(ends_on, 'infinity'::date), order_reference LIMIT $8""",
         which.team, which.district, which.in_force, which.renewal_due, which.order_reference,
         ends_on, reference, limit, today, which.national_record_pending,
+        which.notification_overdue,
     )  # fmt: skip
     return [dict(row, terms=json.loads(row["terms"])) for row in rows]

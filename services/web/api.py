@@ -237,14 +237,17 @@ async def order_register(
     renewal_due: bool | None = None,
     order_reference: str | None = None,
     national_record_pending: bool | None = None,
+    notification_overdue: bool | None = None,
 ) -> Any:
     """The order register, soonest-ending first (a MOSOVO officer's own team's orders only);
     a page at a time; `national_record_pending`: only orders with updates of the national
-    record not yet acknowledged."""
+    record not yet acknowledged; `notification_overdue`: only those whose subject has not
+    made the notification due."""
     return await call_page(request, user, page, "readmodels", "/orders",
                            team=own_team(user), district=district, include_ended=include_ended,
                            renewal_due=renewal_due, order_reference=order_reference,
-                           national_record_pending=national_record_pending)  # fmt: skip
+                           national_record_pending=national_record_pending,
+                           notification_overdue=notification_overdue)  # fmt: skip
 
 
 @router.get("/orders/{order_id}", tags=["orders"])

@@ -209,7 +209,9 @@ async def test_the_managing_team_records_the_subjects_notification_on_the_order_
         await form.get_by_role("button", name="Record the notification").click()
         await said(page, "The initial notification is recorded")
         await expect(page.locator("dl").last).to_contain_text(f"notified on {date.today()}")
-        await expect(page.get_by_role("table").last).to_contain_text("1 Synthetic Row")
+        notified = page.get_by_role("table", name="Notifications the subject made")
+        await expect(notified).to_contain_text("1 Synthetic Row")
+        await expect(page.get_by_text("No breach recorded.")).to_be_visible()
         await shot(page, "08b-order-notified")
 
 

@@ -30,9 +30,14 @@ async def orders(
     page = ForwardedPage(cursor=cursor)
     rows = await api.order_register(request, user, page, None, include_ended, renewal_due or None,
                                     None, national_record_pending or None)  # fmt: skip
-    due = await api.order_register(request, user, ForwardedPage(), None, False, True)
+    first = ForwardedPage
+    due = await api.order_register(request, user, first(), None, False, True)
+    overdue = await api.order_register(request, user, first(), None, False, None, None, None,
+                                       True)  # fmt: skip
+    possible = await api.possible_breaches(request, user, first(), "to confirm or dismiss")
     return render(request, user, "orders.html", title="Order register", rows=rows,
                   include_ended=include_ended, renewal_due=renewal_due, due=due,
+                  overdue=overdue, possible=possible,
                   national_record_pending=national_record_pending,
                   next_page=next_page(request, page))  # fmt: skip
 
@@ -73,8 +78,10 @@ async def order_page(
     row = await _registered(request, user, reference)
     detail = await api.get_order(request, UUID(str(row["order_id"])), purpose, user)
     possible = await api.possible_breaches(request, user, ForwardedPage(), None, reference)
+    breaches = await api.breach_register(request, user, ForwardedPage(), reference)
     return render(request, user, "order.html", problem.status if problem else 200,
                   title=f"Order {reference}", order=row, detail=detail, possible=possible,
+                  breaches=breaches,
                   notification_kinds=[kind.value for kind in NotificationKind],
                   problem=problem)  # fmt: skip
 
