@@ -770,6 +770,27 @@ def subject_access(
         console.print(f"withheld {w['section']}: {w['reason']}", markup=False)
 
 
+@app.command()
+def outreach(
+    district: Annotated[str, typer.Argument(help="The district or BCU the session was for.")],
+    held_on: Annotated[
+        datetime, typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help="The day held.")
+    ],
+    audience: Annotated[str, typer.Option(help="Who attended.")],
+    notes: Annotated[str, typer.Option(help="Anything else worth knowing; no case details.")] = "",
+    as_: AsUser = "cw-1",
+    token: Token = None,
+    data_dir: DataDir = DEFAULT_DATA,
+) -> None:
+    """Record an outreach session ("roadshow") held for a district's staff, through the web
+    app as a caseworker or manager; the evaluation sets it beside the district's referrals
+    before and after."""
+    body = {"district": district, "held_on": f"{held_on:%Y-%m-%d}", "audience": audience,
+            "notes": notes}  # fmt: skip
+    recorded = as_signed_in(data_dir, "/api/outreach", body, as_, token)
+    console.print(f"Recorded outreach session {recorded['session_id']}.")
+
+
 SECTIONS = ("referrals", "disposals_screened", "candidates", "applications", "orders",
             "breaches", "alerts", "access_log")  # fmt: skip
 

@@ -36,6 +36,7 @@ from schemas.notification import (
     AlertFailedV1,
     AlertRequestedV1,
 )
+from schemas.outreach import OutreachSessionRecordedV1
 from schemas.personal import OPEN, Opener
 from schemas.referral import (
     ProactiveCandidateIdentifiedV1,
@@ -141,6 +142,13 @@ TOPICS: tuple[Topic, ...] = (
         "web.configuration.v1",
         "Configuration the administrator published: the team directory, the screening rules.",
         (TeamDirectoryPublishedV1, ScreeningRulesPublishedV1),
+        partitions=1,
+        retention_ms=-1,
+    ),
+    Topic(
+        "web.outreach.v1",
+        "Outreach sessions (roadshows) held for districts' staff, as caseworkers recorded them.",
+        (OutreachSessionRecordedV1,),
         partitions=1,
         retention_ms=-1,
     ),

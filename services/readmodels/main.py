@@ -12,7 +12,7 @@ from plumbing.paging import Page, paged
 from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
 from schemas.refusals import NotFound
-from services.readmodels import alerts, audit, breaches, caseload, orders
+from services.readmodels import alerts, audit, breaches, caseload, orders, outreach
 from services.readmodels.evaluation import Costing, evaluate, render_html
 from services.readmodels.settings import EvaluationSettings
 
@@ -22,6 +22,7 @@ PROJECTIONS = (
     breaches.PROJECTION,
     alerts.PROJECTION,
     audit.PROJECTION,
+    outreach.PROJECTION,
 )
 
 router = APIRouter(tags=["read models"])
@@ -142,6 +143,12 @@ async def case_events(
     if not found and page.after is None:
         raise NotFound(f"no case is known by {case!r}")
     return page.of(await revealed(request, found), audit.event_key)
+
+
+@router.get("/outreach")
+async def outreach_sessions(request: Request, district: str | None = None) -> list[dict[str, Any]]:
+    """Outreach sessions held for districts' staff, newest first."""
+    return await outreach.get_sessions(request.app.state.pool, district)
 
 
 @router.get("/evaluation")

@@ -107,6 +107,10 @@ API: dict[Route, tuple[Role, ...]] = {
     "GET /api/caseload/summary": TRIAGERS,
     "GET /api/cases/{case}/events": OVERSIGHT,
     "GET /api/evaluation": OVERSIGHT,
+    # outreach sessions (roadshows) held for districts: the caseworkers who hold them, or a
+    # manager, record them; the evaluation sets them beside the referrals
+    "POST /api/outreach": (CASEWORKER, MANAGER),
+    "GET /api/outreach": TRIAGERS,
     "GET /api/access-log": (AUDITOR,),
     # disposal of a person's personal data: a manager decides it (MoPI review)
     "POST /api/subjects/erase": (MANAGER,),
@@ -150,6 +154,8 @@ PAGES: dict[Route, Route] = {
     "POST /alerts/{alert_id}/acknowledge": "POST /api/alerts/{alert_id}/acknowledge",
     "GET /cases": "GET /api/cases/{case}/events",
     "GET /cases/{case}": "GET /api/cases/{case}/events",
+    "GET /outreach": "GET /api/outreach",
+    "POST /outreach": "POST /api/outreach",
     "GET /evaluation": "GET /api/evaluation",
     "GET /evaluation/report": "GET /api/evaluation",
     "GET /access-log": "GET /api/access-log",

@@ -1,13 +1,16 @@
-"""The web app's service layer: recording each look at personal data, and the log's policy."""
+"""The web app's service layer: recording each look at personal data, the log's policy, and
+the outreach sessions held for districts."""
 
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
 from plumbing.configuration import set_configuration
 from plumbing.eventstore import EventSourcedService
 from schemas.trace import Trace
-from services.web.domain import AccessLogPolicy, AccessRecorded
+from services.web.domain import AccessLogPolicy, AccessRecorded, OutreachSession
 from services.web.wire import WIRE
 
 
@@ -72,3 +75,11 @@ class WebService(EventSourcedService):
 
     def get_access_log_policy(self) -> dict[str, Any]:
         return {"logging": self.logging()}
+
+    def record_outreach_session(
+        self, district: str, held_on: date, audience: str, notes: str, trace: Trace
+    ) -> UUID:
+        """Record a session held for a district's staff; the same one twice is recorded once."""
+        session = OutreachSession.record(district, held_on, audience, notes, self.now(), trace)
+        self.save_new(session)
+        return session.id

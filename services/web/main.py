@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
-from services.web import api, api_records, pages, subject_access
+from services.web import api, api_outreach, api_records, pages, subject_access
 from services.web.access import admit
 from services.web.access_log import ACCESS_LOG
 from services.web.application import WebService
@@ -19,6 +19,7 @@ from services.web.backend import Backend
 router = APIRouter()
 router.include_router(api.router)
 router.include_router(api_records.router)
+router.include_router(api_outreach.router)
 router.include_router(subject_access.router)
 router.include_router(pages.router)
 

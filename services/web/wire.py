@@ -1,4 +1,5 @@
-"""Which web-app events other services see: the configuration the administrator publishes."""
+"""Which web-app events other services see: the configuration the administrator publishes,
+and the outreach sessions recorded."""
 
 from typing import Any
 
@@ -12,6 +13,8 @@ from schemas.configuration import (
     TeamDirectoryPublished,
     TeamDirectoryPublishedV1,
 )
+from schemas.outreach import OutreachSessionRecorded, OutreachSessionRecordedV1
+from services.web.domain import OutreachSession
 
 
 def published(event: Any, published: Configuration) -> Wire:
@@ -24,4 +27,14 @@ def published(event: Any, published: Configuration) -> Wire:
     return ScreeningRulesPublishedV1, ScreeningRulesPublished(rules=rules, reason=event.reason)
 
 
-WIRE: dict[type, Make] = {Configuration.Set: published, Configuration.Changed: published}
+def outreach_session(event: OutreachSession.Recorded, _: OutreachSession) -> Wire:
+    return OutreachSessionRecordedV1, OutreachSessionRecorded(
+        district=event.district, held_on=event.held_on, audience=event.audience, notes=event.notes
+    )
+
+
+WIRE: dict[type, Make] = {
+    Configuration.Set: published,
+    Configuration.Changed: published,
+    OutreachSession.Recorded: outreach_session,
+}

@@ -16,12 +16,14 @@ from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 from plumbing.rebuild import Replay, rebuild
 from schemas.envelope import Envelope
+from tests.web import as_
 
 QUIET = Console(quiet=True)
 
 
 async def mixed_history(client: Client) -> dict[str, Any]:
-    """An order granted, varied and breached; a referral declined; an application refused."""
+    """An order granted, varied and breached; a referral declined; an application refused; an
+    outreach session recorded."""
     people = Synthetic(seed=601)
     referral = await refer(client, people, "north")
     application = await accept(client, referral["id"])
@@ -37,6 +39,9 @@ async def mixed_history(client: Client) -> dict[str, Any]:
         CASEWORKER,
         {"reason": "insufficient evidence", "detail": "Synthetic: no act of a sexual nature."},
     )
+    session = {"district": "north", "held_on": "2021-03-10", "audience": "north CID"}
+    recorded = await (await as_(client, "cw-1")).request("POST", "/api/outreach", json=session)
+    assert recorded.status_code == 201, recorded.text
     return {"referral": referral, "reference": reference, "declined": declined}
 
 

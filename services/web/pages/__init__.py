@@ -12,6 +12,7 @@ from services.web.pages import (
     applications,
     home,
     orders,
+    outreach,
     records,
     referrals,
     reviews,
@@ -20,5 +21,5 @@ from services.web.pages import (
 from services.web.pages.common import page_router
 
 router = page_router(signed_in=False)
-for area in (signin, home, referrals, applications, orders, records, reviews, admin):
+for area in (signin, home, referrals, applications, orders, outreach, records, reviews, admin):
     router.include_router(area.router)

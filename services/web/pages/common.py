@@ -58,6 +58,7 @@ LINKS = (
     Link("/reviews", "Reviews due", "People whose record is due for review (MoPI): retain it, "
          "saying why and until when, or dispose of it."),
     Link("/alerts", "Alerts", "Alerts sent to MOSOVO teams, and who acknowledged them."),
+    Link("/outreach", "Outreach", "Sessions held for districts' staff; record one."),
     Link("/evaluation", "Evaluation", "Referrals, orders and breaches over a period, with "
          "charts."),
     Link("/access-log", "Access log", "Who looked at which case’s personal data, when and why; "

@@ -1,0 +1,51 @@
+"""Outreach sessions ("roadshows") held for districts' staff: recorded in the web app's own
+event store and published on `web.outreach.v1`; listed from the read models."""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field
+
+from plumbing.eventstore import hop
+from schemas.dates import PastDate
+from schemas.envelope import Contract
+from schemas.trace import Trace
+from services.web.access import Admitted
+from services.web.api import call
+
+router = APIRouter(prefix="/api", tags=["outreach"])
+
+
+class OutreachSessionHeld(Contract):
+    district: str = Field(
+        min_length=1, max_length=60, description="District or BCU code.", examples=["north"]
+    )
+    held_on: PastDate = Field(description="The day it was held: not in the future.")
+    audience: str = Field(
+        min_length=1, max_length=200, description="Who attended.",
+        examples=["north BCU response officers"],
+    )  # fmt: skip
+    notes: str = Field("", max_length=2000, description="Never case details.")
+
+
+class Recorded(BaseModel):
+    session_id: UUID
+
+
+@router.post("/outreach", status_code=status.HTTP_201_CREATED)
+async def record_outreach_session(
+    request: Request, body: OutreachSessionHeld, user: Admitted
+) -> Recorded:
+    """Record an outreach session held for a district's staff; the same district, day and
+    audience again is the same session."""
+    trace = Trace(user.actor, request.state.correlation_id)
+    record = request.app.state.service.record_outreach_session
+    session_id = await hop(record, body.district, body.held_on, body.audience, body.notes, trace)
+    return Recorded(session_id=session_id)
+
+
+@router.get("/outreach")
+async def outreach_sessions(request: Request, user: Admitted, district: str | None = None) -> Any:
+    """Outreach sessions recorded, newest first (of one district, or all)."""
+    return await call(request, user, "readmodels", "GET", "/outreach", district=district)
