@@ -956,10 +956,17 @@ def report(
             "data pack alone.",
         ),
     ] = "html",
+    outreach_months: Annotated[
+        int,
+        typer.Option(
+            min=1, max=24, help="Months before and after each outreach session to compare."
+        ),
+    ] = 3,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
     """The evaluation for a period: referrals, conversion, orders obtained, time to order,
-    capacity and cost, breaches and how concentrated they are, live orders and renewals due.
+    capacity and cost, outreach to districts, breaches and how concentrated they are, live
+    orders and renewals due.
 
     The decision paper: a one-page summary, then each section's charts with their tables.
     Writes evaluation-<from>-<to>.html (or .pdf) and .csv (every figure, one a row).
@@ -977,7 +984,7 @@ def report(
             f"the period must not end before it starts ({problem})", param_hint="--from/--to"
         )
     costing = Costing.from_settings(EvaluationSettings(), caseworkers)
-    period = (start.date(), end.date(), datetime.now().date(), costing)
+    period = (start.date(), end.date(), datetime.now().date(), costing, outreach_months)
     if database_url:
         evaluation = asyncio.run(connect_and_evaluate(database_url, *period))
     else:

@@ -1,6 +1,7 @@
 """The evaluation of the practice over a period, from the read models: referrals, conversion,
 orders obtained, time to order, breaches and how concentrated they are among subjects, live
-orders and renewals due; as an HTML document with charts and as one tidy CSV.
+orders and renewals due, and the sections of their own modules (capacity, the what-if
+simulation, outcomes, outreach); as an HTML document with charts and as one tidy CSV.
 
 Subjects appear by rank (subject 1 breached most), never by nominal: an evaluation is read
 and published far beyond the people who manage the orders.
@@ -32,6 +33,7 @@ from services.readmodels.outcomes import (
     outcomes,
     without_breach_after,
 )
+from services.readmodels.outreach import MONTHS, Outreach, Window, fetch_outreach
 from services.readmodels.settings import STAFF_COST, EvaluationSettings
 from services.readmodels.simulation import WhatIf, fit, what_if
 
@@ -71,6 +73,7 @@ class Evaluation:
     capacity: Capacity
     what_if: WhatIf | None  # None when the period has too little to fit a simulation to
     outcomes: Outcomes
+    outreach: Outreach
 
     @property
     def orders_by_type(self) -> dict[str, int]:
@@ -93,11 +96,16 @@ class Costing:
 
 
 async def connect_and_evaluate(
-    database_url: str, start: date, end: date, today: date, costing: Costing = Costing()
+    database_url: str,
+    start: date,
+    end: date,
+    today: date,
+    costing: Costing = Costing(),
+    outreach_months: int = MONTHS,
 ) -> Evaluation:
     connection = await asyncpg.connect(database_url)
     try:
-        return await evaluate(connection, start, end, today, costing)
+        return await evaluate(connection, start, end, today, costing, outreach_months)
     finally:
         await connection.close()
 
@@ -108,8 +116,10 @@ async def evaluate(
     end: date,
     today: date,
     costing: Costing = Costing(),
+    outreach_months: int = MONTHS,
 ) -> Evaluation:
-    """Every figure from one snapshot of the read models."""
+    """Every figure from one snapshot of the read models; each outreach session is set
+    beside the `outreach_months` months before and after it."""
     db = connection
     async with db.transaction(isolation="repeatable_read", readonly=True):
         live = await _live(db, today)
@@ -135,6 +145,7 @@ async def evaluate(
             capacity=staffing,
             what_if=forecast,
             outcomes=_in_usual_order(outcomes(await fetch_spells(db, end), start, end)),
+            outreach=await fetch_outreach(db, start, end, outreach_months),
         )
 
 
@@ -396,6 +407,7 @@ def figures(evaluation: Evaluation) -> Iterator[tuple[str, str, str, str]]:
     if evaluation.what_if:
         yield from _what_if_figures(evaluation.what_if)
     yield from _outcome_figures(evaluation.outcomes)
+    yield from _outreach_figures(evaluation.outreach)
 
 
 def _outcome_figures(o: Outcomes) -> Iterator[tuple[str, str, str, str]]:
@@ -409,6 +421,30 @@ def _outcome_figures(o: Outcomes) -> Iterator[tuple[str, str, str, str]]:
                                ("censored", step.censored),
                                ("share without a breach", step.without_breach)):  # fmt: skip
                 yield "time to first breach", measure, dimension, number(n)
+
+
+def _outreach_figures(o: Outreach) -> Iterator[tuple[str, str, str, str]]:
+    yield "outreach", "months before and after each session", "", str(o.months)
+    for compared in o.sessions:
+        s = compared.session
+        session = f"district={s.district}; held_on={s.held_on}; audience={s.audience}"
+        for side in ("before", "after"):
+            for measure, value in window_figures(getattr(compared, side)).items():
+                yield "outreach", f"{measure} {side}", session, number(value)
+    for measure, table in (("district referrals made", o.referrals), ("sessions held", o.held)):
+        if o.sessions:
+            cells = _pivot_cells(table, "month", "district")
+            yield from (("outreach", measure, dimension, str(n)) for dimension, n in cells)
+
+
+def window_figures(w: Window) -> Figures:
+    return {
+        "days": w.days,
+        "district referrals": w.referrals,
+        "district referrals a month": w.referrals_a_month,
+        "proactive-scan candidates": w.candidates,
+        "proactive-scan candidates a month": w.candidates_a_month,
+    }
 
 
 SURVIVAL_DAYS = {"6 months": 183, "1 year": 365, "2 years": 730}
@@ -591,6 +627,8 @@ def _charts(evaluation: Evaluation) -> dict[str, Markup]:
         charts["what-if"] = _what_if_chart(evaluation.what_if)
     if evaluation.outcomes.survival:
         charts["survival"] = survival_chart("caption-survival", evaluation.outcomes.survival)
+    if evaluation.outreach.sessions:
+        charts["outreach"] = outreach_chart("caption-outreach", evaluation.outreach)
     waiting = {"referrals waiting": [int(row["waiting"] or 0) for row in c.queue.values()]}
     charts["queue"] = chart("caption-queue", list(c.queue), waiting, False)
     return charts
@@ -606,6 +644,30 @@ def _what_if_chart(w: WhatIf) -> Markup:
     }  # fmt: skip
     labels = [f"{s.caseworkers} caseworker{'s' if s.caseworkers > 1 else ''}" for s in w.scenarios]
     return chart("caption-what-if", labels, series, stacked=False)
+
+
+OUTREACH_SERIES = {  # series of the outreach chart: (window, its attribute)
+    "district referrals a month, before": ("before", "referrals_a_month"),
+    "district referrals a month, after": ("after", "referrals_a_month"),
+    "proactive-scan candidates a month, before": ("before", "candidates_a_month"),
+    "proactive-scan candidates a month, after": ("after", "candidates_a_month"),
+}
+
+
+def outreach_chart(label_id: str, o: Outreach) -> Markup:
+    """For each session, the district's referrals and candidates a month before and after."""
+    drawing = pygal.Bar(
+        style=CHART_STYLE, js=[], disable_xml_declaration=True, width=900, height=380,
+        legend_at_bottom=True, legend_at_bottom_columns=2, include_x_axis=True,
+        x_label_rotation=60 if len(o.sessions) > 8 else 0, print_values=False,
+        y_title="a month (over the days of each window)",
+    )  # fmt: skip
+    drawing.x_labels = [f"{c.session.district} {c.session.held_on}" for c in o.sessions]
+    for name, (side, attribute) in OUTREACH_SERIES.items():
+        values = [getattr(getattr(c, side), attribute) for c in o.sessions]
+        drawing.add(name, [None if v is None else round(v, 2) for v in values])
+    svg = drawing.render(is_unicode=True)
+    return Markup(svg.replace("<svg ", f'<svg role="img" aria-labelledby="{label_id}" ', 1))
 
 
 def survival_chart(label_id: str, survival: dict[str, list[Step]]) -> Markup:
@@ -655,7 +717,7 @@ def render_html(evaluation: Evaluation) -> str:
     environment.globals.update(
         columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL,
         cost_figures=cost_figures, fit_figures=fit_figures, SCENARIO_MEASURES=SCENARIO_MEASURES,
-        survival_summary=survival_summary,
+        survival_summary=survival_summary, window_figures=window_figures,
     )  # fmt: skip
     template = environment.get_template("report.html")
     return template.render(e=evaluation, charts=_charts(evaluation))

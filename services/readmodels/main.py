@@ -151,27 +151,31 @@ async def outreach_sessions(request: Request, district: str | None = None) -> li
     return await outreach.get_sessions(request.app.state.pool, district)
 
 
+OutreachMonths = Annotated[
+    int, Query(ge=1, le=24, description="Months before and after each outreach session.")
+]
+
+
 @router.get("/evaluation")
-async def evaluation(request: Request, start: Day, end: Day) -> Any:
+async def evaluation(
+    request: Request, start: Day, end: Day, outreach_months: OutreachMonths = outreach.MONTHS
+) -> Any:
     """The practice's figures for a period (the same as `civil-orders report`)."""
     async with request.app.state.pool.acquire() as connection:
-        return asdict(
-            await evaluate(
-                connection,
-                start,
-                end,
-                request.app.state.settings.current_date(),
-                request.app.state.costing,
-            )  # fmt: skip
-        )
+        today, costing = request.app.state.settings.current_date(), request.app.state.costing
+        return asdict(await evaluate(connection, start, end, today, costing, outreach_months))
 
 
 @router.get("/evaluation.html", response_class=HTMLResponse)
-async def evaluation_page(request: Request, start: Day, end: Day) -> str:
+async def evaluation_page(
+    request: Request, start: Day, end: Day, outreach_months: OutreachMonths = outreach.MONTHS
+) -> str:
     """The same figures as a self-contained HTML document with charts."""
     async with request.app.state.pool.acquire() as connection:
-        today = request.app.state.settings.current_date()
-        return render_html(await evaluate(connection, start, end, today, request.app.state.costing))
+        today, costing = request.app.state.settings.current_date(), request.app.state.costing
+        return render_html(
+            await evaluate(connection, start, end, today, costing, outreach_months)
+        )
 
 
 definition = ServiceDefinition(

@@ -1,11 +1,26 @@
-"""Outreach: the sessions ("roadshows") held for districts' staff, as recorded."""
+"""Outreach: the sessions ("roadshows") held for districts' staff, and the referrals each
+district made in the months before and after each, beside the proactive-scan candidates
+screening raised from the same district's disposals over the same days.
 
+A projection keeps the sessions as recorded; one query reads the sessions held in the period,
+the district-made referrals and the candidates; the figures are plain functions of them,
+which the unit tests check against a hand-computed history. Before and after is a
+comparison, not a measure of effect: the paper prints why beside it.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 
 from plumbing.readmodel import Projection, Write
 from schemas.outreach import OutreachSessionRecordedV1
+from services.readmodels.capacity import PROACTIVE, month_ends
+
+MONTHS = 3  # months before and after each session, unless the paper is asked for others
+MONTH_DAYS = 365.25 / 12
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {schema}.sessions (
@@ -48,3 +63,138 @@ async def get_sessions(pool: asyncpg.Pool, district: str | None) -> list[dict[st
     )
     return [dict(row) for row in rows]
 
+
+# --- the figures ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Session:
+    district: str
+    held_on: date
+    audience: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """Days of the period on one side of a session: [first, last], none if last < first."""
+
+    first: date
+    last: date
+    referrals: int  # made by the district's staff (not from scanning), by the day made
+    candidates: int  # raised by screening the district's disposals, by the day raised
+
+    @property
+    def days(self) -> int:
+        return max(0, (self.last - self.first).days + 1)
+
+    @property
+    def referrals_a_month(self) -> float | None:
+        return self.referrals / (self.days / MONTH_DAYS) if self.days else None
+
+    @property
+    def candidates_a_month(self) -> float | None:
+        return self.candidates / (self.days / MONTH_DAYS) if self.days else None
+
+
+@dataclass(frozen=True)
+class BeforeAndAfter:
+    session: Session
+    before: Window  # the `months` months up to the day before the session
+    after: Window  # the `months` months from the day of the session
+
+
+@dataclass(frozen=True)
+class Outreach:
+    months: int
+    sessions: list[BeforeAndAfter]  # each session held in the period, in the order held
+    referrals: dict[str, dict[str, int]]  # month -> district with a session -> referrals made
+    held: dict[str, dict[str, int]]  # month -> district with a session -> sessions held
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day `months` calendar months later (or earlier), or the month's last day."""
+    year, index = divmod(day.month - 1 + months, 12)
+    first = date(day.year + year, index + 1, 1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
+
+
+def outreach(
+    sessions: Iterable[Session],
+    referrals: Iterable[tuple[str, date]],
+    candidates: Iterable[tuple[str, date]],
+    start: date,
+    end: date,
+    months: int = MONTHS,
+) -> Outreach:
+    """Each session held in [start, end] with the district's referrals and candidates in the
+    `months` months before and after it; both windows are cut at the period's edges."""
+    held = sorted((s for s in sessions if start <= s.held_on <= end),
+                  key=lambda s: (s.held_on, s.district, s.audience))  # fmt: skip
+    referred, raised = list(referrals), list(candidates)
+
+    def window(district: str, first: date, last: date) -> Window:
+        first, last = max(first, start), min(last, end)
+        return Window(first, last, _count(referred, district, first, last),
+                      _count(raised, district, first, last))  # fmt: skip
+
+    compared = [
+        BeforeAndAfter(
+            s,
+            window(s.district, months_after(s.held_on, -months), s.held_on - timedelta(days=1)),
+            window(s.district, s.held_on, months_after(s.held_on, months) - timedelta(days=1)),
+        )
+        for s in held
+    ]
+    districts = sorted({s.district for s in held})
+    return Outreach(
+        months=months,
+        sessions=compared,
+        referrals=_by_month(referred, districts, start, end),
+        held=_by_month([(s.district, s.held_on) for s in held], districts, start, end),
+    )
+
+
+def _count(happened: list[tuple[str, date]], district: str, first: date, last: date) -> int:
+    return sum(1 for d, day in happened if d == district and first <= day <= last)
+
+
+def _by_month(
+    happened: list[tuple[str, date]], districts: list[str], start: date, end: date
+) -> dict[str, dict[str, int]]:
+    table = {month: dict.fromkeys(districts, 0) for month, _ in month_ends(start, end)}
+    for district, day in happened:
+        if district in districts and start <= day <= end:
+            table[f"{day:%Y-%m}"][district] += 1
+    return table
+
+
+async def fetch_outreach(
+    db: asyncpg.Connection, start: date, end: date, months: int = MONTHS
+) -> Outreach:
+    """The sessions held in the period, and the referrals and candidates of its days."""
+    sessions = await db.fetch(
+        """SELECT district, held_on, audience FROM rm_outreach.sessions
+           WHERE held_on BETWEEN $1 AND $2""",
+        start, end,
+    )  # fmt: skip
+    referrals = await db.fetch(
+        f"""SELECT district, referred_on AS day FROM rm_caseload.referrals
+            WHERE district IS NOT NULL AND source IS DISTINCT FROM '{PROACTIVE}'
+              AND referred_on BETWEEN $1 AND $2""",
+        start, end,
+    )  # fmt: skip
+    candidates = await db.fetch(
+        """SELECT payload->>'district' AS district, (occurred_at AT TIME ZONE 'UTC')::date AS day
+           FROM rm_audit.events WHERE event_type = 'ProactiveCandidateIdentified'
+             AND (occurred_at AT TIME ZONE 'UTC')::date BETWEEN $1 AND $2""",
+        start, end,
+    )  # fmt: skip
+    return outreach(
+        [Session(r["district"], r["held_on"], r["audience"]) for r in sessions],
+        [(r["district"], r["day"]) for r in referrals],
+        [(r["district"], r["day"]) for r in candidates],
+        start,
+        end,
+        months,
+    )

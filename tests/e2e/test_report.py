@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from civil_orders.cli import app
 from civil_orders.stack import Stack
-from services.readmodels import audit, breaches, caseload, orders
+from services.readmodels import audit, breaches, caseload, orders, outreach
 from services.readmodels.evaluation import Evaluation, connect_and_evaluate, render_html, write_csv
 
 START, END, TODAY = date(2020, 7, 1), date(2023, 8, 31), date(2024, 6, 30)
@@ -44,6 +44,7 @@ class History:
     subjects: list[tuple[str, str, str]] = field(default_factory=list)
     breaches: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)  # published, as the audit has them
+    sessions: list[tuple[str, date, str]] = field(default_factory=list)  # outreach
 
     def referral(
         self, referred_on: date, district: str, source: str, status: str, caseworker: Any = None
@@ -172,16 +173,29 @@ def published_history() -> History:
     history.breach(interim, at(month(START, 9, 1)))
     history.breach(older, at(date(2020, 3, 1)))
     history.breach(sros[5], at(END, 23, 30))
-    # Two proactive-scan candidates raised in May 2021.
+    # Two proactive-scan candidates raised in May 2021, from north's disposals.
     for raised in (date(2021, 5, 3), date(2021, 5, 4)):
-        history.event(uuid.uuid4(), "ProactiveCandidateIdentified", raised)
+        history.event(uuid.uuid4(), "ProactiveCandidateIdentified", raised, district="north")
+    # Outreach sessions: four in the period, one after it.
+    history.sessions += [
+        ("south", date(2021, 4, 1), "south BCU neighbourhood teams"),
+        ("north", date(2021, 6, 1), "north safeguarding hub"),
+        ("west", date(2021, 8, 1), "west BCU response officers"),
+        ("east", date(2023, 8, 1), "east CID"),
+        ("north", date(2023, 9, 15), "north CID"),
+    ]
     return history
 
 
 async def write(connection: asyncpg.Connection, history: History) -> None:
     for projection in (caseload.PROJECTION, orders.PROJECTION, breaches.PROJECTION,
-                       audit.PROJECTION):  # fmt: skip
+                       audit.PROJECTION, outreach.PROJECTION):  # fmt: skip
         await projection.create(connection)
+    await connection.executemany(
+        """INSERT INTO rm_outreach.sessions VALUES (gen_random_uuid(), $1, $2, $3, '',
+               'caseworker:cw-1', now())""",
+        history.sessions,
+    )
     await connection.executemany(
         """INSERT INTO rm_caseload.referrals (referral_id, district, source, order_sought,
                referred_on, received_at, status, status_since, caseworker)
@@ -382,6 +396,29 @@ async def test_the_evaluation_follows_orders_to_their_first_breach(evaluation: E
     )
 
 
+async def test_the_evaluation_sets_each_outreach_session_beside_its_districts_referrals(
+    evaluation: Evaluation,
+) -> None:
+    o = evaluation.outreach
+    south, north, west, east = o.sessions
+
+    assert o.months == 3
+    # south's referrals are all from scanning, which are not the district's own
+    assert (south.before.referrals, south.after.referrals) == (0, 0)
+    # north: 14 May before (1 March to 31 May); 4 August after (1 June to 31 August); the
+    # two candidates raised from north's disposals on 3 and 4 May
+    assert (north.before.days, north.before.referrals, north.after.referrals) == (92, 1, 1)
+    assert (north.before.candidates, north.after.candidates) == (2, 0)
+    # west: 15 July before; the declined one of 9 September and 5 October after
+    assert (west.before.referrals, west.after.referrals) == (1, 2)
+    assert west.after.referrals_a_month == pytest.approx(2 / (92 / (365.25 / 12)))
+    # east's after is cut at the period's end: one referral, on its last day
+    assert (east.after.days, east.after.referrals, east.before.referrals) == (31, 1, 0)
+    assert o.referrals["2021-07"] == {"east": 0, "north": 0, "south": 0, "west": 1}
+    # the session after the period is in no table
+    assert o.held["2021-08"]["west"] == 1 and sum(sum(m.values()) for m in o.held.values()) == 4
+
+
 def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Evaluation) -> None:
     html = render_html(evaluation)
 
@@ -392,9 +429,14 @@ def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Eva
     assert re.search(r'<th scope="row">median days</th>\s*<td class="n">265</td>'
                      r'<td class="n">410</td><td class="n">280</td>', html)  # fmt: skip
     # a chart each for referrals, orders by month, breaches per subject of each order type,
-    # arrivals, the queue, the caseload, the simulated time to order and the survival curve
-    assert html.count("<svg") == 11
+    # arrivals, the queue, the caseload, outreach, the simulated time to order and the
+    # survival curve
+    assert html.count("<svg") == 12
     assert "A breach counts only once it is detected" in html
+    assert "Before and after is not cause and effect" in html
+    assert re.search(r"<strong>4</strong> outreach sessions held:.*?<strong>2</strong>\s*"
+                     r"referrals in the 3 months before them and <strong>4</strong>", html,
+                     re.DOTALL)  # fmt: skip
     assert re.search(r"the period obtained\s*<strong>37</strong>, within the band", html)
     assert re.search(r'<th scope="row">staff cost per full order</th><td class="n">£[0-9,]+</td>',
                      html)  # fmt: skip
@@ -431,6 +473,11 @@ def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) 
     assert value["time to first breach", "breached", "type=SRO; day=24"] == "1"
     assert value["time to first breach", "first breaches", "type=SRO"] == "5"
     assert value["what-if", "full orders per year", "caseworkers=3; band=middle"]
+    west = "district=west; held_on=2021-08-01; audience=west BCU response officers"
+    assert value["outreach", "district referrals after", west] == "2"
+    assert value["outreach", "proactive-scan candidates before",
+                 "district=north; held_on=2021-06-01; audience=north safeguarding hub"] == "2"
+    assert value["outreach", "district referrals made", "month=2021-07; district=west"] == "1"
 
 
 def test_the_report_command_writes_the_html_and_csv(history_database: str, tmp_path: Path) -> None:
