@@ -900,23 +900,33 @@ def seed(
     from datetime import date
 
     from civil_orders.client import Client
-    from civil_orders.seed import REFERRALS_PER_YEAR, plan_history, plan_published
+    from civil_orders.seed import (
+        REFERRALS_PER_YEAR,
+        plan_history,
+        plan_outreach,
+        plan_published,
+        record_outreach,
+    )
     from civil_orders.seed import seed as run_seed
     from civil_orders.stack import attached_or_running_stack
 
     if force_size not in REFERRALS_PER_YEAR:
         raise typer.BadParameter("small or large", param_hint="--force-size")
     plans = plan_published() if published else plan_history(years, force_size, date.today())
+    first = min(plan.referred_on for plan in plans)
+    sessions = plan_outreach(first, date(2023, 8, 31) if published else date.today())
     with attached_or_running_stack(data_dir, console) as stack:
 
         async def go() -> dict[str, int]:
             async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
+                await record_outreach(client, sessions)
                 return await run_seed(client, plans, console)
 
         counts = asyncio.run(go())
     console.print(
         f"Seeded {len(plans)} cases: "
         + ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+        + f"; and {len(sessions)} outreach sessions"
     )
 
 

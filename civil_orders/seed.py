@@ -127,6 +127,34 @@ def _not_granted(rng: random.Random, first: date, span_days: int, count: int) ->
     return plans
 
 
+# An outreach session ("roadshow"): district, the day held, who attended
+OutreachPlan = tuple[str, date, str]
+AUDIENCES = ("BCU response officers", "safeguarding hub", "CID", "neighbourhood teams")
+
+
+def plan_outreach(first: date, last: date, seed: int = 11) -> list[OutreachPlan]:
+    """A session for each district's staff each year from `first` to `last`, at a different
+    time of year each."""
+    rng = random.Random(seed)
+    sessions = [
+        (district, first + timedelta(days=365 * year + rng.randrange(30, 330)),
+         f"{district} {rng.choice(AUDIENCES)}")
+        for year in range((last - first).days // 365 + 1) for district in DISTRICTS
+    ]  # fmt: skip
+    return [session for session in sessions if session[1] <= last]
+
+
+async def record_outreach(client: Client, sessions: list[OutreachPlan]) -> None:
+    """Record the sessions through the web app, as a caseworker signed in by the local issuer."""
+    web = client.urls["web"]
+    token = await client.http.post(f"{web}/api/token", json={"username": "cw-1"})
+    headers = {"Authorization": f"Bearer {token.raise_for_status().json()['access_token']}"}
+    for district, held_on, audience in sessions:
+        body = {"district": district, "held_on": held_on.isoformat(), "audience": audience}
+        recorded = await client.http.post(f"{web}/api/outreach", json=body, headers=headers)
+        recorded.raise_for_status()
+
+
 async def seed(
     client: Client, plans: list[CasePlan], console: Console, concurrency: int = 6
 ) -> dict[str, int]:

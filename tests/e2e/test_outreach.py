@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from civil_orders.client import Client, eventually
+from civil_orders.seed import record_outreach
 from services.web.pages.common import PURPOSE_COOKIE
 from tests.web import Web, as_
 
@@ -66,3 +67,17 @@ async def test_a_session_not_yet_held_or_recorded_by_a_referrer_is_refused(clien
 
     assert future.status_code == 422 and "future" in future.text
     assert by_referrer.status_code == 403
+
+
+async def test_a_seeded_history_records_its_sessions_through_the_web_app(client: Client) -> None:
+    audience = f"south safeguarding hub {secrets.token_hex(3)}"
+
+    await record_outreach(client, [("south", date(2022, 1, 12), audience)])
+
+    manager = await as_(client, "mgr-1")
+
+    async def listed() -> bool:
+        response = await manager.request("GET", "/api/outreach", params={"district": "south"})
+        return any(s["audience"] == audience for s in response.json())
+
+    assert await eventually(listed, 30, "the seeded session in the read models")

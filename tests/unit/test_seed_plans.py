@@ -2,7 +2,8 @@
 
 from datetime import date
 
-from civil_orders.seed import plan_history
+from civil_orders.seed import plan_history, plan_outreach
+from civil_orders.synthetic import DISTRICTS
 
 
 def test_a_history_of_a_larger_force_has_more_referrals_and_stays_in_the_past() -> None:
@@ -20,3 +21,13 @@ def test_no_court_date_of_a_history_is_in_the_future_whatever_its_seed() -> None
     for seed in range(20):
         for plan in plan_history(3, "large", today, seed=seed):
             assert plan.made_on is None or plan.made_on < today, (seed, plan)
+
+
+def test_a_history_holds_an_outreach_session_for_each_district_each_year_in_the_past() -> None:
+    first, last = date(2023, 11, 25), date(2026, 11, 25)
+
+    sessions = plan_outreach(first, last)
+
+    assert {d for d, _, _ in sessions} == set(DISTRICTS) and 8 <= len(sessions) <= 16
+    assert all(first < held_on <= last and audience.startswith(district)
+               for district, held_on, audience in sessions)  # fmt: skip
