@@ -700,13 +700,14 @@ class Order(Aggregate):
 
     def raise_national_record_tasks(self, now: datetime, within: timedelta) -> None:
         """A task to update the national record for each change about to be recorded (made,
-        varied, renewed, ended) that has none yet, due `within` of `now`."""
+        varied, renewed, ended) that has none yet, due `within` of `now`; none for a change
+        that took effect longer ago than that (history entered late: on the record already)."""
         raised = {task.task_id for task in self.national_record}
         for change in [e for e in self.pending_events if type(e) in NATIONAL_CHANGES]:
             task_id = uuid5(self.id, f"national-record/{change.originator_version}")
-            if task_id in raised:
-                continue
             kind, detail, effective_on = NATIONAL_CHANGES[type(change)](change)
+            if task_id in raised or effective_on < (now - within).date():
+                continue
             task = NationalRecordTask(
                 task_id, kind, detail, effective_on, now + within, None, False
             )

@@ -471,6 +471,13 @@ def test_each_change_to_an_order_raises_one_national_record_task_acknowledged_on
     assert [t.task_id for t in order.national_record_outstanding] == [renewed.task_id]
 
 
+def test_an_order_entered_after_its_time_for_the_national_record_raises_no_task() -> None:
+    order = at_hearing().grant_order("Northtown MC", date(2024, 1, 10), None, [NO_CONTACT], LEGAL)
+    order.raise_national_record_tasks(NOON, THREE_DAYS)
+
+    assert order.national_record == []
+
+
 def test_a_national_record_task_past_its_time_is_escalated_once() -> None:
     order = at_hearing().grant_order("Northtown MC", MADE, None, [NO_CONTACT], LEGAL)
     order.raise_national_record_tasks(NOON, THREE_DAYS)
