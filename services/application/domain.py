@@ -774,9 +774,10 @@ class Order(Aggregate):
             due = self.notification_due_on
         elif changed_on is None:
             raise ChangeDateRequired(kind.value)
-        else:
-            due = changed_on + timedelta(days=self.notification_days or 0)
-        late = due is not None and self.notification_days is not None and notified_on > due
+        else:  # timed only where the order times the first one (an SRO's)
+            days = self.notification_days
+            due = None if days is None else changed_on + timedelta(days=days)
+        late = due is not None and notified_on > due
         notification = Notification(
             kind.value, notified_on, how_received, name, address, changed_on, late
         )

@@ -28,13 +28,13 @@ async def orders(
     cursor: Cursor = None,
 ) -> Response:
     page = ForwardedPage(cursor=cursor)
-    rows = await api.order_register(request, user, page, None, include_ended, renewal_due or None,
-                                    None, national_record_pending or None)  # fmt: skip
-    first = ForwardedPage
-    due = await api.order_register(request, user, first(), None, False, True)
-    overdue = await api.order_register(request, user, first(), None, False, None, None, None,
-                                       True)  # fmt: skip
-    possible = await api.possible_breaches(request, user, first(), "to confirm or dismiss")
+    rows = await api.order_register(
+        request, user, page, include_ended=include_ended, renewal_due=renewal_due or None,
+        national_record_pending=national_record_pending or None,
+    )  # fmt: skip
+    due = await api.order_register(request, user, ForwardedPage(), renewal_due=True)
+    overdue = await api.order_register(request, user, ForwardedPage(), notification_overdue=True)
+    possible = await api.possible_breaches(request, user, ForwardedPage(), "to confirm or dismiss")
     return render(request, user, "orders.html", title="Order register", rows=rows,
                   include_ended=include_ended, renewal_due=renewal_due, due=due,
                   overdue=overdue, possible=possible,
