@@ -104,6 +104,10 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C raises KeyboardInterrupt, even where `up` was started with SIGINT ignored (as a
+    # shell without job control starts a command run in the background, and its children
+    # inherit it): Python then leaves SIGINT ignored, and Ctrl-C did nothing at all.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with console.status("Starting PostgreSQL, Kafka and the services..."):
             context = running_stack(data_dir)
@@ -121,6 +125,7 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGINT, stop)  # a second Ctrl-C does not cut the stop short
         with console.status("Stopping..."):
             context.__exit__(None, None, None)
         console.print("Stopped.")
