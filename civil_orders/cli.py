@@ -377,6 +377,10 @@ def serve(
         int | None,
         typer.Option(help="Serve on this listening socket, bound by the supervisor (`up`)."),
     ] = None,
+    smtp_fd: Annotated[
+        int | None,
+        typer.Option(help="team-inbox: take email on this listening socket, bound by `up`."),
+    ] = None,
 ) -> None:
     """Run one service as its own process (DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS must be set)."""
     import socket
@@ -398,7 +402,8 @@ def serve(
         raise typer.Exit(2) from None
     judge_dates_by(settings.current_time)  # the clock the service's calendar and checks use
     if name == "team-inbox":
-        server, default_port = team_inbox.create_app(settings), TEAM_INBOX_PORT
+        smtp_socket = socket.socket(fileno=smtp_fd) if smtp_fd is not None else None
+        server, default_port = team_inbox.create_app(settings, smtp_socket), TEAM_INBOX_PORT
     elif name in SERVICE_PORTS:
         definition = importlib.import_module(f"services.{name}.main").definition
         server, default_port = create_app(definition, settings), SERVICE_PORTS[name]

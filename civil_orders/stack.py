@@ -37,6 +37,7 @@ SMTP_PORT = 8025
 EMBEDDED_INBOX = f"127.0.0.1:{TEAM_INBOX_PORT}"
 PROCESSES = (*SERVICE_PORTS, "team-inbox")
 POSTGRES, BROKER = "postgresql", "kafka"
+SMTP = "smtp"  # the team inbox's SMTP socket, among the stack's held sockets
 
 
 class StackError(RuntimeError):
@@ -44,8 +45,8 @@ class StackError(RuntimeError):
 
 
 def free_port(preferred: int) -> int:
-    """A port nothing listens on now (for servers that bind their own, like SMTP and the
-    broker: whoever binds first wins, and a server that loses fails its start)."""
+    """A port nothing listens on now (for a server that binds its own, the broker: whoever
+    binds first wins, and a server that loses fails its start)."""
     with listening_socket(preferred) as probe:
         return int(probe.getsockname()[1])
 
@@ -204,9 +205,11 @@ class Stack:
         }
 
     def smtp_port(self) -> int:
-        """Where the team inbox takes email, and the notification service sends it."""
+        """Where the team inbox takes email, and the notification service sends it: a socket
+        the stack holds and hands to the team inbox, as it does each service's HTTP socket."""
         if not self.smtp:
-            self.smtp = free_port(self._preferred(SMTP_PORT))
+            self.sockets[SMTP] = listening_socket(self._preferred(SMTP_PORT))
+            self.smtp = self.sockets[SMTP].getsockname()[1]
         return self.smtp
 
     def team_directory(self) -> Path:
@@ -241,12 +244,17 @@ class Stack:
         log_file = self.data_dir / f"{name}.log"
         service = name.split("#")[0]
         command = [sys.executable, "-m", "civil_orders", "serve", service, "--fd", str(listening)]
+        held = [listening]
+        if service == "team-inbox":
+            self.smtp_port()
+            held.append(self.sockets[SMTP].fileno())
+            command += ["--smtp-fd", str(held[-1])]
         self.processes[name] = subprocess.Popen(
             command,
             env=self.env() | (env or {}),
             stdout=log_file.open("ab"),
             stderr=subprocess.STDOUT,
-            pass_fds=(listening,),
+            pass_fds=held,
         )
         if wait:
             self.wait_ready(name)

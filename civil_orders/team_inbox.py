@@ -3,18 +3,21 @@
 Webhooks: it checks each alert's signature, drops a second copy by its idempotency key
 (counting it), and lists what each team received. Email: a real SMTP server (aiosmtpd) on
 SMTP_PORT keeps every message by recipient. A test may ask it to fail a team's next few
-webhook deliveries, to see retries at work.
+webhook deliveries, to see retries at work. Under `up` the SMTP server takes email on a
+socket the stack bound and holds (as each service's HTTP socket), so that two stacks started
+together cannot both choose SMTP_PORT, and one then fail to bind it.
 
 Each inbox lists in arrival order, each entry with its `position` (1, 2, ...): a poller asks
 for what arrived `after` the last position it saw; without `after`, the last `limit` arrived.
 """
 
+import asyncio
 import hmac
+import socket
 from datetime import UTC, datetime
 from email import message_from_bytes
 from typing import Annotated, Any
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -66,18 +69,36 @@ def arrived(entries: list[dict[str, Any]], after: int | None, limit: int) -> lis
     return entries[start : start + limit]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, smtp_socket: socket.socket | None = None
+) -> FastAPI:
+    """The team inbox; its SMTP server on `smtp_socket` (bound and listening) when given, else
+    bound to SMTP_HOST:SMTP_PORT."""
     config = settings or Settings()
     secret = config.webhook_secret.get_secret_value()
     received: dict[str, list[dict[str, Any]]] = {}
     by_key: dict[str, dict[str, dict[str, Any]]] = {}
     failures_to_come: dict[str, int] = {}
     mailboxes = Mailboxes()
-    smtp = Controller(mailboxes, hostname=config.smtp_host, port=config.smtp_port)
+    smtp: list[asyncio.Server] = []
+
+    async def start_smtp() -> None:
+        loop = asyncio.get_running_loop()
+        where: dict[str, Any] = (
+            {"sock": smtp_socket}
+            if smtp_socket is not None
+            else {"host": config.smtp_host, "port": config.smtp_port}
+        )
+        smtp.append(await loop.create_server(lambda: SMTP(mailboxes, loop=loop), **where))
+
+    async def stop_smtp() -> None:
+        for server in smtp:
+            server.close()
+
     app = FastAPI(
         title="civil-orders team inbox (embedded stand-in for MOSOVO team systems)",
-        on_startup=[smtp.start],
-        on_shutdown=[smtp.stop],
+        on_startup=[start_smtp],
+        on_shutdown=[stop_smtp],
     )
 
     @app.post("/teams/{team}/alerts", status_code=202)
