@@ -335,8 +335,19 @@ class Stack:
 
     def stop_all(self) -> None:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)
-        for name in list(self.processes):
-            self.stop(name)
+        # All asked at once, then awaited: each takes a second or so to stop (more on busy
+        # cores), and none needs another to have stopped first.
+        stopping = list(self.processes.values())
+        self.processes.clear()
+        for process in stopping:
+            process.terminate()
+        deadline = time.monotonic() + 15
+        for process in stopping:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         for held in self.sockets.values():
             held.close()
         if self.broker_process is not None:
