@@ -1,6 +1,9 @@
 """`civil-orders up` keeps its stack up: a service or broker killed with SIGKILL comes back by
 itself and the next order's alert arrives without anyone typing a command; two stacks
-started together never share (or advertise) each other's ports; every log line is JSON."""
+started together never share (or advertise) each other's ports; every log line is JSON;
+Ctrl-C stops each stack and everything it started, even one started with SIGINT ignored.
+
+The module starts its two stacks together once, and the other tests run on them."""
 
 import json
 import os
@@ -9,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -19,22 +23,43 @@ from civil_orders.demo import accept, alerts_for, grant, refer
 from civil_orders.stack import Stack, attached_stack
 from civil_orders.synthetic import Synthetic
 
+# Both stacks start in the first test to run, on two cores.
+pytestmark = pytest.mark.timeout(300)
+
 UP_SECONDS = 120
+STOP_SECONDS = 60
 
 
-def start_up(data_dir: Path) -> subprocess.Popen[str]:
+@dataclass
+class Up:
+    """One `civil-orders up`, and the stack it runs (None if it refused to start)."""
+
+    folder: Path
+    process: subprocess.Popen[str]
+    stack: Stack | None = None
+    output: str = ""
+
+
+def start_up(data_dir: Path, sigint_ignored: bool = False) -> subprocess.Popen[str]:
+    """`up` as a user starts it; with `sigint_ignored`, as a shell without job control starts
+    a command in the background (and the command's children inherit): with SIGINT ignored."""
     # embedded servers, whatever the test run itself was given
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "civil_orders", "up", "--data-dir", str(data_dir)],
-        env=env | {"COLUMNS": "200"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # so that a stack that will not stop is killed whole
-    )
+    disposition = signal.SIG_IGN if sigint_ignored else signal.default_int_handler
+    inherited = signal.signal(signal.SIGINT, disposition)
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", "civil_orders", "up", "--data-dir", str(data_dir)],
+            env=env | {"COLUMNS": "200"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # so that a stack that will not stop is killed whole
+        )
+    finally:
+        signal.signal(signal.SIGINT, inherited)
 
 
 def attached(data_dir: Path, up: subprocess.Popen[str]) -> Stack | None:
@@ -50,15 +75,61 @@ def attached(data_dir: Path, up: subprocess.Popen[str]) -> Stack | None:
     pytest.fail(f"`up` in {data_dir} neither started nor gave up in {UP_SECONDS}s")
 
 
-def stop(up: subprocess.Popen[str]) -> str:
-    if up.poll() is None:
-        up.send_signal(signal.SIGINT)
+def postmaster(data_dir: Path) -> psutil.Process | None:
+    """The embedded PostgreSQL server of `up` in `data_dir` (pg_ctl starts it in a session of
+    its own, so it is not among the children of `up`, nor in its process group)."""
+    try:
+        pid = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
+        return psutil.Process(int(pid))
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+
+
+def interrupt(ups: list[Up]) -> list[Up]:
+    """Ctrl-C to each `up` still running, all at once; the ones that stopped within
+    STOP_SECONDS. Any that did not are killed whole, their PostgreSQL server too."""
+    running = [up for up in ups if up.process.poll() is None]
+    servers = [postmaster(up.folder) for up in running]
+    for up in running:
+        up.process.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + STOP_SECONDS
+    stopped = []
+    for up, server in zip(running, servers, strict=True):
         try:
-            up.wait(60)
+            up.process.wait(max(0.0, deadline - time.monotonic()))
+            stopped.append(up)
         except subprocess.TimeoutExpired:
-            os.killpg(up.pid, signal.SIGKILL)  # `up` and everything it started
-            up.wait()
-    return up.stdout.read() if up.stdout else ""
+            os.killpg(up.process.pid, signal.SIGKILL)  # `up` and everything it started
+            up.process.wait()
+            if server is not None:
+                server.kill()
+    for up in ups:
+        if up.process.stdout and not up.process.stdout.closed:
+            up.output += up.process.stdout.read()
+            up.process.stdout.close()
+    return stopped
+
+
+@pytest.fixture(scope="module")
+def ups(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Up]]:
+    """Two `up`s started together, the second with SIGINT ignored."""
+    folders = [tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")]
+    ups = [Up(folder, start_up(folder, sigint_ignored=i == 1)) for i, folder in enumerate(folders)]
+    try:
+        for up in ups:
+            up.stack = attached(up.folder, up.process)
+        yield ups
+    finally:
+        interrupt(ups)
+
+
+@pytest.fixture
+def up(ups: list[Up]) -> tuple[subprocess.Popen[str], Stack]:
+    """A stack `up` started and runs, for the tests that kill parts of it."""
+    for started in ups:
+        if started.stack is not None and started.process.poll() is None:
+            return started.process, started.stack
+    pytest.fail("neither `up` started:\n" + "\n".join(u.output for u in ups))
 
 
 def child(up: subprocess.Popen[str], *words: str) -> psutil.Process:
@@ -67,17 +138,6 @@ def child(up: subprocess.Popen[str], *words: str) -> psutil.Process:
         if all(word in command for word in words):
             return process
     raise LookupError(f"no process of `up` runs {' '.join(words)}")
-
-
-@pytest.fixture(scope="module")
-def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[subprocess.Popen[str], Stack]]:
-    data_dir = tmp_path_factory.mktemp("up")
-    process = start_up(data_dir)
-    stack = attached(data_dir, process)
-    if stack is None:
-        pytest.fail(f"`up` could not start:\n{stop(process)}")
-    yield process, stack
-    stop(process)
 
 
 async def an_alerted_order(stack: Stack, people: Synthetic) -> None:
@@ -97,6 +157,20 @@ def wait_until(check: object, what: str, seconds: float = 60) -> None:
             pass
         time.sleep(0.25)
     pytest.fail(f"gave up waiting for {what} after {seconds:.0f}s")
+
+
+def test_two_stacks_started_together_each_work_on_their_own_ports(ups: list[Up]) -> None:
+    started = [up.stack for up in ups if up.stack is not None]
+    for up in ups:
+        if up.stack is None:  # refusing is allowed, with a clear reason and a failing exit
+            assert up.process.wait(30) != 0
+            up.output += up.process.stdout.read() if up.process.stdout else ""
+            assert "Could not start the stack" in up.output
+    assert started, "neither stack started"
+    if len(started) == 2:
+        ports = [{*stack.ports.values(), stack.smtp} for stack in started]
+        assert not ports[0] & ports[1]
+        assert started[0].bootstrap_servers != started[1].bootstrap_servers
 
 
 async def test_a_killed_service_is_restarted_on_its_port_and_work_carries_on(
@@ -125,31 +199,31 @@ async def test_a_killed_broker_comes_back_empty_and_the_next_alert_arrives(
     await an_alerted_order(stack, Synthetic(seed=62))
 
 
-def test_every_log_line_is_a_json_object(up: tuple[subprocess.Popen[str], Stack]) -> None:
-    _, stack = up
-    logs = sorted(stack.data_dir.glob("*.log"))
-    assert {"tansu.log", "supervisor.log", "referral.log", "web.log"} <= {p.name for p in logs}
-    for log in logs:
-        for number, line in enumerate(log.read_text().splitlines(), 1):
-            assert isinstance(json.loads(line), dict), f"{log.name}:{number}: {line}"
+def test_every_log_line_is_a_json_object(ups: list[Up]) -> None:
+    for stack in (up.stack for up in ups if up.stack is not None):
+        logs = sorted(stack.data_dir.glob("*.log"))
+        assert {"tansu.log", "supervisor.log", "referral.log", "web.log"} <= {p.name for p in logs}
+        for log in logs:
+            for number, line in enumerate(log.read_text().splitlines(), 1):
+                assert isinstance(json.loads(line), dict), f"{log.name}:{number}: {line}"
 
 
-@pytest.mark.timeout(300)  # two whole stacks start at once, and stop, on two cores
-def test_two_stacks_started_together_each_work_on_their_own_ports(tmp_path: Path) -> None:
-    first, second = tmp_path / "first", tmp_path / "second"
-    ups = [start_up(first), start_up(second)]
-    try:
-        stacks = [attached(folder, up) for folder, up in zip((first, second), ups, strict=True)]
-        started = [stack for stack in stacks if stack is not None]
-        for stack, up in zip(stacks, ups, strict=True):
-            if stack is None:  # refusing is allowed, with a clear reason and a failing exit
-                assert up.wait(30) != 0
-                assert "Could not start the stack" in (up.stdout.read() if up.stdout else "")
-        assert started, "neither stack started"
-        if len(started) == 2:
-            ports = [set(stack.ports.values()) for stack in started]
-            assert not ports[0] & ports[1]
-            assert started[0].bootstrap_servers != started[1].bootstrap_servers
-    finally:
-        for up in ups:
-            stop(up)
+def test_ctrl_c_stops_each_stack_and_everything_it_started(ups: list[Up]) -> None:
+    running = [up for up in ups if up.stack is not None and up.process.poll() is None]
+    assert running, "no stack left running to stop"
+    started = {
+        up.folder.name: [
+            *psutil.Process(up.process.pid).children(recursive=True),
+            *filter(None, [postmaster(up.folder)]),
+        ]
+        for up in running
+    }
+    stopped = interrupt(running)
+    assert [up.folder.name for up in stopped] == [up.folder.name for up in running], (
+        f"Ctrl-C did not stop `up` within {STOP_SECONDS}s"
+    )
+    for up in stopped:
+        assert up.process.returncode == 0, up.output
+        assert "Stopped." in up.output
+        _, alive = psutil.wait_procs(started[up.folder.name], timeout=10)
+        assert not alive, f"{up.folder.name} left running: {[p.pid for p in alive]}"
