@@ -163,6 +163,56 @@ async def court_grants(
     return str(granted["order_reference"])
 
 
+async def open_order_application(
+    client: Client, order_id: str, kind: str, grounds: str, **received: Any
+) -> str:
+    """A caseworker opens an application to vary, renew or discharge the order (the police's
+    on the team's `grounds`; given `applicant="defendant"` and `received_on`, the defendant's);
+    returns its id."""
+    body = {"kind": kind, "applicant": "police", "grounds": grounds} | received
+    opened = await client.command(
+        "application", f"/orders/{order_id}/applications", CASEWORKER, body
+    )
+    return str(opened["application_id"])
+
+
+async def order_application_to_court(
+    client: Client, application_id: str, drafting: list[tuple[str, str, Any]], heard_on: date
+) -> dict[str, Any]:
+    """The caseworker drafts it (each step a method, a path under the application and a
+    body), submits it and runs quality assurance; if it passes, legal services make it and a
+    hearing is listed. Returns what quality assurance found."""
+    path = f"/order-applications/{application_id}"
+    for method, step, body in drafting:
+        await client.command("application", f"{path}/{step}", CASEWORKER, body, method)
+    await client.command("application", f"{path}/submit-for-qa", CASEWORKER)
+    checked: dict[str, Any] = await client.command(
+        "application", f"{path}/quality-assurance", CASEWORKER
+    )
+    if checked["passed"]:
+        made = {"court": COURT, "made_on": heard_on.isoformat()}
+        await client.command("application", f"{path}/application-made", LEGAL, made)
+        heard = {"hearing_on": heard_on.isoformat()}
+        await client.command("application", f"{path}/hearing", LEGAL, heard)
+    return checked
+
+
+async def change_order(
+    client: Client, order_id: str, kind: str, drafting: list[tuple[str, str, Any]]
+) -> str:
+    """An application to vary, renew or discharge the order, opened, drafted, passed by
+    quality assurance and granted by the court today; returns its id."""
+    today = date.today()
+    application_id = await open_order_application(client, order_id, kind, "Synthetic reasons.")
+    checked = await order_application_to_court(client, application_id, drafting, today)
+    assert checked["passed"], checked["missing"]
+    decided = {"decided_on": today.isoformat()}
+    await client.command(
+        "application", f"/order-applications/{application_id}/grant", LEGAL, decided
+    )
+    return application_id
+
+
 async def team_managing(client: Client, reference: str) -> str:
     """Waits until the breach service knows the order and its team; returns the team."""
 

@@ -59,6 +59,65 @@ class ApplicationStageChangedV1(Envelope):
     payload: ApplicationStageChanged
 
 
+class OrderApplicationKind(StrEnum):
+    """What an application about an order asks the court for."""
+
+    VARIATION = "variation"
+    RENEWAL = "renewal"
+    DISCHARGE = "discharge"
+
+
+class Applicant(StrEnum):
+    POLICE = "police"
+    DEFENDANT = "defendant"
+
+
+class OrderApplicationOpened(Payload):
+    application_id: UUID
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    kind: OrderApplicationKind
+    applicant: Applicant
+    district: str
+    team: str | None = Field(description="The MOSOVO team managing the order.")
+    received_on: date | None = Field(
+        description="A defendant's application: the day the police received it."
+    )
+
+
+class OrderApplicationOpenedV1(Envelope):
+    """An application to vary, renew or discharge an order was opened: by the police, on the
+    managing team's reasons, or the defendant's, recorded on receipt. It goes through the
+    same stages as the application for the order; only the court's outcome changes it."""
+
+    event_type: Literal["OrderApplicationOpened"] = "OrderApplicationOpened"
+    schema_version: Literal[1] = 1
+    payload: OrderApplicationOpened
+
+
+class OrderApplicationStageChanged(Payload):
+    application_id: UUID
+    order_reference: str = Field(examples=["ORD-2026-000001"])
+    kind: OrderApplicationKind
+    stage: ApplicationStage
+    outcome: str | None = Field(
+        description="Once decided: granted, refused or withdrawn.", examples=["granted"]
+    )
+    decided_on: date | None = Field(description="When decided, the date of the decision.")
+    reason: Personal[str | None] = Field(
+        description="Why: QA gaps, legal services' comments, a refusal or withdrawal reason.",
+        examples=["change 1 does not say why it is now necessary and proportionate"],
+    )
+
+
+class OrderApplicationStageChangedV1(Envelope):
+    """An application about an order moved on: to QA, back to drafting, to legal services,
+    to court, decided (a granted one changes the order: see `application.orders.v1`)."""
+
+    event_type: Literal["OrderApplicationStageChanged"] = "OrderApplicationStageChanged"
+    schema_version: Literal[1] = 1
+    payload: OrderApplicationStageChanged
+
+
 class OrderGranted(Payload):
     order_reference: str = Field(examples=["ORD-2026-000001"])
     application_id: UUID

@@ -15,6 +15,8 @@ from schemas.application import (
     NationalRecordUpdatedV1,
     NationalRecordUpdateRequestedV1,
     OrderAllocatedV1,
+    OrderApplicationOpenedV1,
+    OrderApplicationStageChangedV1,
     OrderExpiredV1,
     OrderGrantedV1,
     OrderNotificationOverdueV1,
@@ -107,8 +109,15 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "application.applications.v1",
-        "Court application lifecycle events from the application service.",
-        (ApplicationOpenedV1, ApplicationStageChangedV1, ComplaintDeadlineApproachingV1),
+        "Court application lifecycle events from the application service: applications for "
+        "orders, and applications to vary, renew or discharge them.",
+        (
+            ApplicationOpenedV1,
+            ApplicationStageChangedV1,
+            ComplaintDeadlineApproachingV1,
+            OrderApplicationOpenedV1,
+            OrderApplicationStageChangedV1,
+        ),
     ),
     Topic(
         "application.orders.v1",

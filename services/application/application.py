@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.application import Recording
@@ -11,20 +11,29 @@ from eventsourcing.application import Recording
 from plumbing.configuration import team_directory
 from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
-from schemas.application import NotificationKind
+from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from schemas.configuration import TeamDirectory
 from schemas.referral import ReferralAcceptedV1
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
-from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
+from services.application.casework import (
+    EvidenceItem,
+    LegalTest,
+    PoliceResponse,
+    ProposedTerm,
+    RenewalCase,
+    TermChange,
+)
 from services.application.domain import (
     Application,
+    CourtApplication,
     NationalRecordTask,
     NoDeadlineToWarnOf,
     NothingToEscalate,
     Notification,
     NotificationNotOverdue,
     Order,
+    OrderApplication,
     OrderNotDueForReview,
     OrderNotDueToExpire,
     Subject,
@@ -35,8 +44,16 @@ from services.application.wire import WIRE
 
 
 class ApplicationNotFound(NotFound):
-    def __init__(self, application_id: UUID) -> None:
-        super().__init__(f"no application {application_id}")
+    def __init__(self, application_id: UUID, kind: str = "application") -> None:
+        super().__init__(f"no {kind} {application_id}")
+
+
+class OrderNotFound(NotFound):
+    def __init__(self, order_id: UUID) -> None:
+        super().__init__(f"no order {order_id}")
+
+
+A = TypeVar("A")
 
 
 class NoTeamForDistrict(CommandRejected):
@@ -61,6 +78,9 @@ class ApplicationService(EventSourcedService):
         LegalTest,
         ProposedTerm,
         EvidenceItem,
+        TermChange,
+        RenewalCase,
+        PoliceResponse,
     )
     snapshotting_intervals = every_interval(Order)
 
@@ -107,50 +127,114 @@ class ApplicationService(EventSourcedService):
         return self._allocate_and_save(application, order, trace)
 
     def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.set_out_legal_test(test, trace))
+        self._change(application_id, lambda a: a.set_out_legal_test(test, trace), Application)
 
     def propose_term(self, application_id: UUID, term: ProposedTerm, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.propose_term(term, trace))
+        self._change(application_id, lambda a: a.propose_term(term, trace), Application)
 
     def add_evidence(self, application_id: UUID, item: EvidenceItem, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.add_evidence(item, trace))
+        self._change(application_id, lambda a: a.add_evidence(item, trace), Application)
 
     def propose_duration(
         self, application_id: UUID, ends_on: date | None, until_further_order: bool, trace: Trace
     ) -> None:
         self._change(
-            application_id, lambda a: a.propose_duration(ends_on, until_further_order, trace)
+            application_id,
+            lambda a: a.propose_duration(ends_on, until_further_order, trace),
+            Application,
         )
 
     def submit_for_quality_assurance(self, application_id: UUID, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.submit_for_quality_assurance(trace))
+        self._change(
+            application_id, lambda a: a.submit_for_quality_assurance(trace), CourtApplication
+        )
 
     def complete_quality_assurance(self, application_id: UUID, trace: Trace) -> list[str]:
         """Run the checklist; returns what is missing (nothing: it went to legal services)."""
-        application = self._get(application_id)
+        application = self._load(
+            application_id, CourtApplication, ApplicationNotFound(application_id)
+        )
         missing = application.complete_quality_assurance(self.settings.current_date(), trace)
         self.save(application)
         return missing
 
+    # Applications about an order: to vary, renew or discharge it.
+
+    def open_order_application(
+        self,
+        order_id: UUID,
+        kind: OrderApplicationKind,
+        applicant: Applicant,
+        grounds: str,
+        received_on: date | None,
+        trace: Trace,
+    ) -> UUID:
+        order = self._order(order_id)
+        application = order.application_to_court(
+            kind, applicant, grounds, received_on, self.now(), trace
+        )
+        self.save(application)
+        return application.id
+
+    def propose_term_change(
+        self, application_id: UUID, change: TermChange, replacing: int | None, trace: Trace
+    ) -> None:
+        self._change(
+            application_id,
+            lambda a: a.propose_term_change(change, replacing, trace),
+            OrderApplication,
+        )
+
+    def set_out_renewal_case(self, application_id: UUID, case: RenewalCase, trace: Trace) -> None:
+        self._change(
+            application_id, lambda a: a.set_out_renewal_case(case, trace), OrderApplication
+        )
+
+    def record_police_response(
+        self, application_id: UUID, response: PoliceResponse, trace: Trace
+    ) -> None:
+        self._change(
+            application_id, lambda a: a.record_police_response(response, trace), OrderApplication
+        )
+
+    def grant_order_application(self, application_id: UUID, decided_on: date, trace: Trace) -> None:
+        """The court granted the application: its order is varied, renewed or discharged."""
+        application = self._load(
+            application_id, OrderApplication, ApplicationNotFound(application_id)
+        )
+        order = self._order(application.order_id)
+        application.grant(order, decided_on, trace)
+        self.save(application, order)
+
     def return_to_drafting(self, application_id: UUID, comments: str, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.return_to_drafting(comments, trace))
+        self._change(
+            application_id, lambda a: a.return_to_drafting(comments, trace), CourtApplication
+        )
 
     def make_application(
         self, application_id: UUID, court: str, made_on: date, trace: Trace
     ) -> None:
-        self._change(application_id, lambda a: a.make_application(court, made_on, trace))
+        self._change(
+            application_id, lambda a: a.make_application(court, made_on, trace), CourtApplication
+        )
 
     def list_hearing(self, application_id: UUID, hearing_on: date, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.list_hearing(hearing_on, trace))
+        self._change(application_id, lambda a: a.list_hearing(hearing_on, trace), CourtApplication)
 
     def refuse(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.refuse(decided_on, reason, trace))
+        self._change(
+            application_id, lambda a: a.refuse(decided_on, reason, trace), CourtApplication
+        )
 
     def withdraw(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.withdraw(decided_on, reason, trace))
+        self._change(
+            application_id, lambda a: a.withdraw(decided_on, reason, trace), CourtApplication
+        )
 
     def record_matter_date(self, application_id: UUID, matter_on: date, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.record_matter_relied_on(matter_on, trace))
+        self._change(
+            application_id, lambda a: a.record_matter_relied_on(matter_on, trace), Application
+        )
 
     def warn_if_deadline_near(self, application_id: UUID, today: date) -> bool:
         """Raise the complaint-deadline warning if it is due; False if it is not."""
@@ -168,8 +252,15 @@ class ApplicationService(EventSourcedService):
         self.save(application)
         return True
 
-    def _change(self, application_id: UUID, command: Callable[[Application], None]) -> None:
-        application = self._get(application_id)
+    def _change(
+        self,
+        application_id: UUID,
+        command: Callable[[A], None],
+        kind: type[A],
+    ) -> None:
+        """A step an application of this kind takes (`CourtApplication`: any, whatever it
+        asks for)."""
+        application = self._load(application_id, kind, ApplicationNotFound(application_id))
         command(application)
         self.save(application)
 
@@ -201,8 +292,8 @@ class ApplicationService(EventSourcedService):
         today = self.now().date()
         order.allocate(self._team_for(application), trace)
         order.require_notification(self.settings.notification_due_days, today, trace)
-        self._raise_what_is_due(order, today)
-        self.save(application, order, *others)
+        _, opened = self._raise_what_is_due(order, today)
+        self.save(application, order, *others, *opened)
         return order.reference
 
     def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:
@@ -210,37 +301,6 @@ class ApplicationService(EventSourcedService):
             raise UnknownTeam(team)
         order = self._order(order_id)
         order.reallocate(team, reason, trace)
-        self.save(order)
-
-    def vary_order(
-        self,
-        order_id: UUID,
-        varied_on: date,
-        ends_on: date | None,
-        terms: list[Term],
-        trace: Trace,
-    ) -> None:
-        order = self._order(order_id)
-        order.vary(varied_on, ends_on, terms, trace)
-        self.save(order)
-
-    def renew_order(
-        self, order_id: UUID, renewed_on: date, ends_on: date | None, trace: Trace
-    ) -> None:
-        order = self._order(order_id)
-        order.renew(renewed_on, ends_on, trace)
-        self.save(order)
-
-    def discharge_order(
-        self,
-        order_id: UUID,
-        discharged_on: date,
-        on_application_of: str,
-        police_consent: bool,
-        trace: Trace,
-    ) -> None:
-        order = self._order(order_id)
-        order.discharge(discharged_on, on_application_of, police_consent, trace)
         self.save(order)
 
     def record_notification(
@@ -255,9 +315,7 @@ class ApplicationService(EventSourcedService):
         trace: Trace,
     ) -> None:
         order = self._order(order_id)
-        order.record_notification(
-            kind, notified_on, how_received, name, address, changed_on, trace
-        )
+        order.record_notification(kind, notified_on, how_received, name, address, changed_on, trace)
         self.save(order)
 
     def acknowledge_national_record(
@@ -268,21 +326,26 @@ class ApplicationService(EventSourcedService):
         self.save(order)
 
     def adjourn(self, application_id: UUID, adjourned_to: date, reason: str, trace: Trace) -> None:
-        self._change(application_id, lambda a: a.adjourn(adjourned_to, reason, trace))
+        self._change(
+            application_id, lambda a: a.adjourn(adjourned_to, reason, trace), CourtApplication
+        )
 
     def keep_order_calendar(self, order_id: UUID, today: date) -> list[str]:
         """Raise what the calendar says is due for an order: a national record update not
-        acknowledged in time, an overdue notification, its renewal review, its expiry.
-        Returns what was raised; nothing when it is not due (the aggregate decides)."""
+        acknowledged in time, an overdue notification, its renewal review (which opens a
+        renewal application), its expiry. Returns what was raised; nothing when it is not
+        due (the aggregate decides)."""
         order = self._order(order_id)
-        raised = self._raise_what_is_due(order, today)
+        raised, opened = self._raise_what_is_due(order, today)
         if raised:
-            self.save(order)
+            self.save(order, *opened)
         return raised
 
-    def _raise_what_is_due(self, order: Order, today: date) -> list[str]:
+    def _raise_what_is_due(
+        self, order: Order, today: date
+    ) -> tuple[list[str], list[OrderApplication]]:
         trace = Trace("service:application", uuid5(NAMESPACE_URL, f"calendar/{order.id}"))
-        raised = []
+        raised, opened = [], []
         with suppress(NothingToEscalate):
             order.escalate_national_record(self.now(), trace)
             raised.append("national record escalated")
@@ -290,12 +353,14 @@ class ApplicationService(EventSourcedService):
             order.flag_notification_overdue(today, trace)
             raised.append("notification overdue")
         with suppress(OrderNotDueForReview):
-            order.flag_renewal_review(today, self.settings.renewal_review_months, trace)
+            months = self.settings.renewal_review_months
+            renewal = order.flag_renewal_review(self.now(), months, trace)
             raised.append("renewal review due")
+            opened += [renewal] if renewal else []
         with suppress(OrderNotDueToExpire):
             order.expire(today, trace)
             raised.append("expired")
-        return raised
+        return raised, opened
 
     def get_application(self, application_id: UUID) -> dict[str, Any]:
         application = self._get(application_id)
@@ -331,6 +396,7 @@ class ApplicationService(EventSourcedService):
             "id": str(order.id),
             "reference": order.reference,
             "order_type": order.order_type,
+            "terms": [vars(t) for t in order.terms],
             "district": order.district,
             "team": order.team,
             "made_on": order.made_on.isoformat(),
@@ -347,6 +413,35 @@ class ApplicationService(EventSourcedService):
             "national_record": [vars(task) for task in order.national_record],
         }
 
+    def get_order_application(self, application_id: UUID) -> dict[str, Any]:
+        application = self._load(
+            application_id, OrderApplication, ApplicationNotFound(application_id)
+        )
+        return {
+            "id": str(application.id),
+            "order_id": str(application.order_id),
+            "order_reference": application.order_reference,
+            "order_type": application.order_type,
+            "district": application.district,
+            "team": application.team,
+            "kind": application.kind.value,
+            "applicant": application.applicant.value,
+            "grounds": application.grounds,
+            "received_on": application.received_on,
+            "opened_at": application.opened_at,
+            "stage": application.stage.value,
+            "term_changes": [vars(c) for c in application.changes],
+            "renewal_case": vars(application.renewal) if application.renewal else None,
+            "police_response": vars(application.response) if application.response else None,
+            "quality_assurance_missing": application.qa_failures,
+            "legal_services_comments": application.comments,
+            "court": application.court,
+            "hearing_on": application.hearing_on,
+            "outcome": application.outcome.value if application.outcome else None,
+            "outcome_reason": application.outcome_reason,
+            "decided_on": application.decided_on,
+        }
+
     def application_for_referral(self, referral_id: UUID) -> UUID:
         application_id = Application.create_id(referral_id)
         if application_id not in self.repository:
@@ -361,7 +456,14 @@ class ApplicationService(EventSourcedService):
         return team
 
     def _order(self, order_id: UUID) -> Order:
-        return self.load(order_id, NotFound(f"no order {order_id}"))
+        return self._load(order_id, Order, OrderNotFound(order_id))
 
     def _get(self, application_id: UUID) -> Application:
-        return self.load(application_id, ApplicationNotFound(application_id))
+        return self._load(application_id, Application, ApplicationNotFound(application_id))
+
+    def _load(self, aggregate_id: UUID, kind: type[A], missing: NotFound) -> A:
+        """The aggregate with this id, if it is of this kind; `missing` raised if not."""
+        aggregate = self.load(aggregate_id, missing)
+        if not isinstance(aggregate, kind):
+            raise missing
+        return aggregate

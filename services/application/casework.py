@@ -1,5 +1,6 @@
-"""What a caseworker builds: the legal test, the proposed terms, the evidence bundle; and
-the quality-assurance checklist an application must pass before legal services see it."""
+"""What a caseworker builds: the legal test, the proposed terms, the evidence bundle; the
+changes an application about an order asks for; and the quality-assurance checklists an
+application must pass before legal services see it."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -116,12 +117,14 @@ def every_term_is_justified_and_enforceable(terms: list[ProposedTerm]) -> list[s
     for number, term in enumerate(terms, start=1):
         if not term.necessary_and_proportionate.strip():
             problems.append(f"term {number} does not say why it is necessary and proportionate")
-        vague = [
-            w for w in VAGUE if w in term.wording.lower().split() or f" {w}" in term.wording.lower()
-        ]
-        if vague:
+        if vague := vague_words(term.wording):
             problems.append(f"term {number} is too vague to enforce: {', '.join(vague)}")
     return problems
+
+
+def vague_words(wording: str) -> list[str]:
+    lowered = wording.lower()
+    return [w for w in VAGUE if w in lowered.split() or f" {w}" in lowered]
 
 
 def duration_meets_the_statutory_minimum(
@@ -148,3 +151,85 @@ def duration_meets_the_statutory_minimum(
                 f"term {number} ends before the {order_type} minimum of {minimum.isoformat()}"
             )
     return problems
+
+
+# Applications about an order: to vary, renew or discharge it.
+
+
+class TermAction(StrEnum):
+    ADD = "add"
+    REWORD = "reword"
+    REMOVE = "remove"
+
+
+@dataclass(frozen=True)
+class TermChange:
+    """One change a variation asks for: a term added, or one of the order's terms (by its
+    number, from 1) reworded or removed; and why the order needs the change now."""
+
+    action: TermAction
+    term_number: int | None
+    kind: str | None
+    wording: str | None
+    until: date | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class RenewalCase:
+    """Why the risk remains, and how long the renewed order should run."""
+
+    why_risk_remains: str
+    ends_on: date | None
+    until_further_order: bool
+
+
+@dataclass(frozen=True)
+class PoliceResponse:
+    """The police's answer to a defendant's application: consent or opposition, and why."""
+
+    consents: bool
+    reasons: str
+
+
+def variation_checks(changes: list[TermChange], terms_in_order: int) -> list[str]:
+    """A variation names each term it changes and why the change is now necessary and
+    proportionate, in wording an officer can enforce; and leaves the order some term."""
+    if not changes:
+        return ["the application names no term to change"]
+    problems = []
+    for number, change in enumerate(changes, start=1):
+        if not change.reason.strip():
+            why = (
+                "why the term is no longer necessary"
+                if change.action == TermAction.REMOVE
+                else "why it is now necessary and proportionate"
+            )
+            problems.append(f"change {number} does not say {why}")
+        if change.wording and (vague := vague_words(change.wording)):
+            problems.append(f"change {number} is too vague to enforce: {', '.join(vague)}")
+    added = sum(c.action == TermAction.ADD for c in changes)
+    removed = sum(c.action == TermAction.REMOVE for c in changes)
+    if terms_in_order - removed + added < 1:
+        problems.append("the variation removes every term: apply to discharge the order instead")
+    return problems
+
+
+def renewal_checks(case: RenewalCase | None, order_ends_on: date | None) -> list[str]:
+    """A renewal shows why the risk remains and runs the order on past its end."""
+    if case is None or not case.why_risk_remains.strip():
+        return ["the application does not show why the risk remains"]
+    if case.ends_on is None and not case.until_further_order:
+        return ["the renewal states no new end date"]
+    if case.ends_on is not None and order_ends_on is not None and case.ends_on <= order_ends_on:
+        return [f"the new end date is not after the order's end ({order_ends_on.isoformat()})"]
+    return []
+
+
+def response_checks(response: PoliceResponse | None) -> list[str]:
+    """The police's response to a defendant's application records consent or opposition."""
+    if response is None:
+        return ["the police response records neither consent nor opposition"]
+    if not response.reasons.strip():
+        return ["the police response does not give its reasons"]
+    return []

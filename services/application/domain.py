@@ -9,15 +9,22 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from schemas.application import NotificationKind
+from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 from services.application.casework import (
     MINIMUM_YEARS,
     EvidenceItem,
     LegalTest,
+    PoliceResponse,
     ProposedTerm,
+    RenewalCase,
+    TermAction,
+    TermChange,
     quality_checks,
+    renewal_checks,
+    response_checks,
+    variation_checks,
 )
 from services.application.domain_dates import months_earlier, years_after
 
@@ -70,6 +77,8 @@ class Notification:
 # SOA 2003 s.122F: the person subject to an SRO (or an interim SRO) notifies their name and
 # home address within a number of days of the order, and each change within as many days
 SRO_NOTIFICATION = "name and home address to the police (SOA 2003 s.122F)"
+
+
 @dataclass(frozen=True)
 class NationalRecordTask:
     """An update of the national record (PNC and ViSOR) an order's change needs: raised with
@@ -195,6 +204,36 @@ class OrderNotDueToExpire(CommandRejected):
         super().__init__(f"order {reference} is not due to expire")
 
 
+class NotForThisApplication(CommandRejected):
+    def __init__(self, kind: str, what: str) -> None:
+        super().__init__(f"a {kind} application has no {what}")
+
+
+class ReceivedDateRequired(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("a defendant's application needs the day the police received it")
+
+
+class NoSuchTerm(CommandRejected):
+    def __init__(self, number: int | None, count: int) -> None:
+        super().__init__(f"the order has no term {number}: its terms are numbered 1 to {count}")
+
+
+class TermChangeIncomplete(CommandRejected):
+    def __init__(self, action: str, missing: str) -> None:
+        super().__init__(f"a term to {action} needs its {missing}")
+
+
+class NoSuchChange(CommandRejected):
+    def __init__(self, number: int, count: int) -> None:
+        super().__init__(f"the application has no change {number} (it has {count})")
+
+
+class TermAlreadyChanged(CommandRejected):
+    def __init__(self, number: int) -> None:
+        super().__init__(f"the application already changes term {number}")
+
+
 OPEN_STAGES = (
     Stage.DRAFTING,
     Stage.QUALITY_ASSURANCE,
@@ -207,7 +246,155 @@ OPEN_STAGES = (
 BEFORE_COURT = (Stage.DRAFTING, Stage.QUALITY_ASSURANCE, Stage.WITH_LEGAL_SERVICES)
 
 
-class Application(Aggregate):
+class CourtApplication(Aggregate):
+    """What every application to a court goes through, whatever it asks for: drafting, quality
+    assurance against its own checklist, legal services, the court, and an outcome.
+
+    Its events apply themselves and are triggered through `self`, so that each kind of
+    application records them under its own name: `Application.HearingListed` is stored as
+    it always was, `OrderApplication.HearingListed` beside it."""
+
+    class SubmittedForQualityAssurance(Aggregate.Event):
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.QUALITY_ASSURANCE
+
+    class QualityAssuranceFailed(Aggregate.Event):
+        missing: list[str]
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.DRAFTING
+            aggregate.qa_failures = self.missing
+
+    class QualityAssurancePassed(Aggregate.Event):
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.WITH_LEGAL_SERVICES
+            aggregate.qa_failures = []
+
+    class ReturnedByLegalServices(Aggregate.Event):
+        comments: str
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.DRAFTING
+            aggregate.comments = [*aggregate.comments, self.comments]
+
+    class ApplicationMade(Aggregate.Event):
+        court: str
+        made_on: date
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.APPLIED_TO_COURT
+            aggregate.court = self.court
+
+    class HearingListed(Aggregate.Event):
+        hearing_on: date
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.HEARING_LISTED
+            aggregate.hearing_on = self.hearing_on
+
+    class Adjourned(Aggregate.Event):
+        adjourned_to: date
+        reason: str
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.hearing_on = self.adjourned_to
+            aggregate.adjournments = [*aggregate.adjournments, (self.adjourned_to, self.reason)]
+
+    class OutcomeRecorded(Aggregate.Event):
+        outcome: Outcome
+        decided_on: date
+        reason: str | None
+        trace: Trace
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.stage = Stage.DECIDED
+            aggregate.outcome = Outcome(self.outcome)  # stored as its text
+            aggregate.outcome_reason = self.reason
+            aggregate.decided_on = self.decided_on
+
+    def _start_casework(self) -> None:
+        self.stage = Stage.DRAFTING
+        self.outcome: Outcome | None = None
+        self.outcome_reason: str | None = None
+        self.decided_on: date | None = None
+        self.qa_failures: list[str] = []
+        self.comments: list[str] = []
+        self.court: str | None = None
+        self.hearing_on: date | None = None
+        self.adjournments: list[tuple[date, str]] = []
+
+    def quality_checks(self, today: date) -> list[str]:
+        """What is missing or wrong; nothing: the application may go to legal services."""
+        raise NotImplementedError
+
+    def submit_for_quality_assurance(self, trace: Trace) -> None:
+        self._require(Stage.DRAFTING)
+        self.trigger_event(self.SubmittedForQualityAssurance, trace=trace)
+
+    def complete_quality_assurance(self, today: date, trace: Trace) -> list[str]:
+        """Run the checklist: the application goes to legal services only if every check
+        passes; otherwise it goes back to drafting, with what is missing recorded."""
+        self._require(Stage.QUALITY_ASSURANCE)
+        missing = self.quality_checks(today)
+        if missing:
+            self.trigger_event(self.QualityAssuranceFailed, missing=missing, trace=trace)
+        else:
+            self.trigger_event(self.QualityAssurancePassed, trace=trace)
+        return missing
+
+    def return_to_drafting(self, comments: str, trace: Trace) -> None:
+        """Legal services send the application back with their comments."""
+        self._require(Stage.WITH_LEGAL_SERVICES)
+        self.trigger_event(self.ReturnedByLegalServices, comments=comments, trace=trace)
+
+    def make_application(self, court: str, made_on: date, trace: Trace) -> None:
+        self._require(Stage.WITH_LEGAL_SERVICES)
+        self.trigger_event(self.ApplicationMade, court=court, made_on=made_on, trace=trace)
+
+    def list_hearing(self, hearing_on: date, trace: Trace) -> None:
+        self._require(Stage.APPLIED_TO_COURT, Stage.HEARING_LISTED)
+        self.trigger_event(self.HearingListed, hearing_on=hearing_on, trace=trace)
+
+    def adjourn(self, adjourned_to: date, reason: str, trace: Trace) -> None:
+        """The court adjourned the hearing; the application waits for the new date."""
+        self._require(Stage.HEARING_LISTED)
+        self.trigger_event(self.Adjourned, adjourned_to=adjourned_to, reason=reason, trace=trace)
+
+    def refuse(self, decided_on: date, reason: str, trace: Trace) -> None:
+        self._decide(Outcome.REFUSED, decided_on, reason, trace, Stage.HEARING_LISTED)
+
+    def withdraw(self, decided_on: date, reason: str, trace: Trace) -> None:
+        self._decide(Outcome.WITHDRAWN, decided_on, reason, trace, *OPEN_STAGES)
+
+    def _decide(
+        self, outcome: Outcome, on: date, reason: str | None, trace: Trace, *stages: Stage
+    ) -> None:
+        self._require(*stages)
+        if outcome in (Outcome.REFUSED, Outcome.WITHDRAWN) and not reason:
+            raise ReasonRequired(outcome.value)
+        self.trigger_event(
+            self.OutcomeRecorded, outcome=outcome, decided_on=on, reason=reason, trace=trace
+        )
+
+    def _require(self, *stages: Stage) -> None:
+        if self.stage is Stage.DECIDED:
+            raise ApplicationAlreadyDecided
+        if self.stage not in stages:
+            raise ApplicationNotAtStage(self.stage, stages)
+
+
+class Application(CourtApplication):
+    """An application for an SRO or an SHPO, opened from an accepted referral."""
+
     class Opened(Aggregate.Created):
         referral_id: UUID
         district: str
@@ -215,12 +402,6 @@ class Application(Aggregate):
         subject: Subject
         grounds: str
         opened_at: datetime
-        trace: Trace
-
-    class OutcomeRecorded(Aggregate.Event):
-        outcome: Outcome
-        decided_on: date
-        reason: str | None
         trace: Trace
 
     class LegalTestSetOut(Aggregate.Event):
@@ -238,34 +419,6 @@ class Application(Aggregate):
     class DurationProposed(Aggregate.Event):
         ends_on: date | None
         until_further_order: bool
-        trace: Trace
-
-    class SubmittedForQualityAssurance(Aggregate.Event):
-        trace: Trace
-
-    class QualityAssuranceFailed(Aggregate.Event):
-        missing: list[str]
-        trace: Trace
-
-    class QualityAssurancePassed(Aggregate.Event):
-        trace: Trace
-
-    class ReturnedByLegalServices(Aggregate.Event):
-        comments: str
-        trace: Trace
-
-    class ApplicationMade(Aggregate.Event):
-        court: str
-        made_on: date
-        trace: Trace
-
-    class HearingListed(Aggregate.Event):
-        hearing_on: date
-        trace: Trace
-
-    class Adjourned(Aggregate.Event):
-        adjourned_to: date
-        reason: str
         trace: Trace
 
     class InterimOrderGranted(Aggregate.Event):
@@ -303,19 +456,14 @@ class Application(Aggregate):
         self.subject = subject
         self.grounds = grounds
         self.opened_at = opened_at
-        self.stage = Stage.DRAFTING
-        self.outcome: Outcome | None = None
-        self.outcome_reason: str | None = None
+        self._start_casework()
         self.legal_test: LegalTest | None = None
         self.terms: list[ProposedTerm] = []
         self.evidence: list[EvidenceItem] = []
         self.ends_on: date | None = None
         self.until_further_order = False
-        self.qa_failures: list[str] = []
-        self.comments: list[str] = []
         self.matter_on: date | None = None
         self.interim_order_id: UUID | None = None
-        self.adjournments: list[tuple[date, str]] = []
         self.deadline_warned_for: date | None = None
 
     # Drafting: the caseworker builds the case.
@@ -369,17 +517,8 @@ class Application(Aggregate):
     def _deadline_approaching(self, deadline: date, days_left: int, trace: Trace) -> None:
         self.deadline_warned_for = deadline
 
-    # Quality assurance, then legal services, then the court.
-
-    def submit_for_quality_assurance(self, trace: Trace) -> None:
-        self._require(Stage.DRAFTING)
-        self._submitted(trace)
-
-    def complete_quality_assurance(self, today: date, trace: Trace) -> list[str]:
-        """Run the checklist: the application goes to legal services only if every check
-        passes; otherwise it goes back to drafting, with what is missing recorded."""
-        self._require(Stage.QUALITY_ASSURANCE)
-        missing = quality_checks(
+    def quality_checks(self, today: date) -> list[str]:
+        return quality_checks(
             self.order_type,
             self.legal_test,
             self.terms,
@@ -388,65 +527,6 @@ class Application(Aggregate):
             self.until_further_order,
             today,
         )
-        if missing:
-            self._qa_failed(missing, trace)
-        else:
-            self._qa_passed(trace)
-        return missing
-
-    def return_to_drafting(self, comments: str, trace: Trace) -> None:
-        """Legal services send the application back with their comments."""
-        self._require(Stage.WITH_LEGAL_SERVICES)
-        self._returned(comments, trace)
-
-    def make_application(self, court: str, made_on: date, trace: Trace) -> None:
-        self._require(Stage.WITH_LEGAL_SERVICES)
-        self._application_made(court, made_on, trace)
-
-    def list_hearing(self, hearing_on: date, trace: Trace) -> None:
-        self._require(Stage.APPLIED_TO_COURT, Stage.HEARING_LISTED)
-        self._hearing_listed(hearing_on, trace)
-
-    def adjourn(self, adjourned_to: date, reason: str, trace: Trace) -> None:
-        """The court adjourned the hearing; the application waits for the new date."""
-        self._require(Stage.HEARING_LISTED)
-        self._adjourned(adjourned_to, reason, trace)
-
-    @event(Adjourned)
-    def _adjourned(self, adjourned_to: date, reason: str, trace: Trace) -> None:
-        self.hearing_on = adjourned_to
-        self.adjournments.append((adjourned_to, reason))
-
-    def refuse(self, decided_on: date, reason: str, trace: Trace) -> None:
-        self._decide(Outcome.REFUSED, decided_on, reason, trace, Stage.HEARING_LISTED)
-
-    def withdraw(self, decided_on: date, reason: str, trace: Trace) -> None:
-        self._decide(Outcome.WITHDRAWN, decided_on, reason, trace, *OPEN_STAGES)
-
-    def _decide(
-        self, outcome: Outcome, on: date, reason: str | None, trace: Trace, *stages: Stage
-    ) -> None:
-        if self.stage is Stage.DECIDED:
-            raise ApplicationAlreadyDecided
-        self._require(*stages)
-        if outcome in (Outcome.REFUSED, Outcome.WITHDRAWN) and not reason:
-            raise ReasonRequired(outcome.value)
-        self._outcome_recorded(outcome, on, reason, trace)
-
-    def _require(self, *stages: Stage) -> None:
-        if self.stage is Stage.DECIDED:
-            raise ApplicationAlreadyDecided
-        if self.stage not in stages:
-            raise ApplicationNotAtStage(self.stage, stages)
-
-    @event(OutcomeRecorded)
-    def _outcome_recorded(
-        self, outcome: Outcome, decided_on: date, reason: str | None, trace: Trace
-    ) -> None:
-        self.stage = Stage.DECIDED
-        self.outcome = Outcome(outcome)  # stored as its text
-        self.outcome_reason = reason
-        self.decided_on = decided_on
 
     @event(LegalTestSetOut)
     def _legal_test_set_out(self, legal_test: LegalTest, trace: Trace) -> None:
@@ -466,35 +546,6 @@ class Application(Aggregate):
     ) -> None:
         self.ends_on = ends_on
         self.until_further_order = until_further_order
-
-    @event(SubmittedForQualityAssurance)
-    def _submitted(self, trace: Trace) -> None:
-        self.stage = Stage.QUALITY_ASSURANCE
-
-    @event(QualityAssuranceFailed)
-    def _qa_failed(self, missing: list[str], trace: Trace) -> None:
-        self.stage = Stage.DRAFTING
-        self.qa_failures = missing
-
-    @event(QualityAssurancePassed)
-    def _qa_passed(self, trace: Trace) -> None:
-        self.stage = Stage.WITH_LEGAL_SERVICES
-        self.qa_failures = []
-
-    @event(ReturnedByLegalServices)
-    def _returned(self, comments: str, trace: Trace) -> None:
-        self.stage = Stage.DRAFTING
-        self.comments.append(comments)
-
-    @event(ApplicationMade)
-    def _application_made(self, court: str, made_on: date, trace: Trace) -> None:
-        self.stage = Stage.APPLIED_TO_COURT
-        self.court = court
-
-    @event(HearingListed)
-    def _hearing_listed(self, hearing_on: date, trace: Trace) -> None:
-        self.stage = Stage.HEARING_LISTED
-        self.hearing_on = hearing_on
 
     def grant_order(
         self,
@@ -687,9 +738,44 @@ class Order(Aggregate):
         self._require_in_force(varied_on)
         self._varied(varied_on, ends_on, terms, trace)
 
-    def flag_renewal_review(self, today: date, months_before: int, trace: Trace) -> None:
+    def application_to_court(
+        self,
+        kind: OrderApplicationKind,
+        applicant: Applicant,
+        grounds: str,
+        received_on: date | None,
+        opened_at: datetime,
+        trace: Trace,
+    ) -> "OrderApplication":
+        """Open an application to the court about this order while it is in force: by the
+        police on the managing team's `grounds`, or the defendant's, received on a day."""
+        if applicant is Applicant.DEFENDANT and received_on is None:
+            raise ReceivedDateRequired
+        self._require_in_force(received_on or opened_at.date())
+        return OrderApplication(
+            order_id=self.id,
+            order_reference=self.reference,
+            order_type=self.order_type,
+            subject_nominal_id=self.subject_nominal_id,
+            district=self.district,
+            team=self.team,
+            terms_in_order=len(self.terms),
+            order_ends_on=self.ends_on,
+            kind=kind,
+            applicant=applicant,
+            grounds=grounds,
+            received_on=received_on if applicant is Applicant.DEFENDANT else None,
+            opened_at=opened_at,
+            trace=trace,
+        )
+
+    def flag_renewal_review(
+        self, now: datetime, months_before: int, trace: Trace
+    ) -> "OrderApplication | None":
         """Once for each end date: the order ends within `months_before` months, so it is time
-        to consider applying to renew it."""
+        to consider renewing it. The police's renewal application is opened for the
+        caseworker to make the case or withdraw (none once the order has reached its end)."""
+        today = now.date()
         if self.ends_on is None or self.expired:
             raise OrderNotDueForReview(self.reference, "it has no end date, or has ended")
         if self.renewal_review_for == self.ends_on:
@@ -697,6 +783,15 @@ class Order(Aggregate):
         if today < months_earlier(self.ends_on, months_before):
             raise OrderNotDueForReview(self.reference, f"it ends on {self.ends_on}")
         self._renewal_review_due(self.ends_on, trace)
+        if today >= self.ends_on:
+            return None
+        grounds = (
+            f"renewal review: the order ends on {self.ends_on.isoformat()}; set out why the "
+            "risk remains, or withdraw this application if it does not"
+        )
+        return self.application_to_court(
+            OrderApplicationKind.RENEWAL, Applicant.POLICE, grounds, None, now, trace
+        )
 
     def raise_national_record_tasks(self, now: datetime, within: timedelta) -> None:
         """A task to update the national record for each change about to be recorded (made,
@@ -921,3 +1016,178 @@ NATIONAL_CHANGES: dict[type, Callable[[Any], tuple[str, str, date]]] = {
     Order.Renewed: lambda e: ("renewed", "the court renewed it", e.renewed_on),
     Order.Expired: lambda e: ("ended", e.reason, e.ended_on),
 }
+
+
+class OrderApplication(CourtApplication):
+    """An application to the court about an order already made, to vary, renew or discharge
+    it: by the police, on the managing team's reasons, or by the defendant, recorded when the
+    police receive it. It goes through the stages of the application for the order, with its
+    own checklist; only the court's outcome changes the order."""
+
+    class Opened(Aggregate.Created):
+        order_id: UUID
+        order_reference: str
+        order_type: str
+        subject_nominal_id: str
+        district: str
+        team: str | None
+        terms_in_order: int
+        order_ends_on: date | None
+        kind: OrderApplicationKind
+        applicant: Applicant
+        grounds: str
+        received_on: date | None
+        opened_at: datetime
+        trace: Trace
+
+    class TermChangeProposed(Aggregate.Event):
+        change: TermChange
+        replacing: int | None
+        trace: Trace
+
+    class RenewalCaseSetOut(Aggregate.Event):
+        case: RenewalCase
+        trace: Trace
+
+    class PoliceResponseRecorded(Aggregate.Event):
+        response: PoliceResponse
+        trace: Trace
+
+    @event(Opened)
+    def __init__(
+        self,
+        order_id: UUID,
+        order_reference: str,
+        order_type: str,
+        subject_nominal_id: str,
+        district: str,
+        team: str | None,
+        terms_in_order: int,
+        order_ends_on: date | None,
+        kind: OrderApplicationKind,
+        applicant: Applicant,
+        grounds: str,
+        received_on: date | None,
+        opened_at: datetime,
+        trace: Trace,
+    ) -> None:
+        self.order_id = order_id
+        self.order_reference = order_reference
+        self.order_type = order_type
+        self.subject_nominal_id = subject_nominal_id
+        self.district = district
+        self.team = team
+        self.terms_in_order = terms_in_order
+        self.order_ends_on = order_ends_on
+        self.kind = OrderApplicationKind(kind)  # stored as its text
+        self.applicant = Applicant(applicant)
+        self.grounds = grounds
+        self.received_on = received_on
+        self.opened_at = opened_at
+        self.changes: list[TermChange] = []
+        self.renewal: RenewalCase | None = None
+        self.response: PoliceResponse | None = None
+        self._start_casework()
+
+    # Drafting: what the application asks for, and why.
+
+    def propose_term_change(
+        self, change: TermChange, replacing: int | None, trace: Trace
+    ) -> None:
+        """A variation's change to one term: a new term, or one of the order's reworded or
+        removed (numbered as the order stood when the application was opened); `replacing`:
+        the number (from 1) of an earlier change this one amends."""
+        self._require_kind(OrderApplicationKind.VARIATION, "term changes")
+        self._require(Stage.DRAFTING)
+        if replacing is not None and not 1 <= replacing <= len(self.changes):
+            raise NoSuchChange(replacing, len(self.changes))
+        others = [c for n, c in enumerate(self.changes, start=1) if n != replacing]
+        action = TermAction(change.action)
+        if action is TermAction.ADD:
+            if change.term_number is not None:
+                raise TermChangeIncomplete("add", "wording, without a term number")
+        elif change.term_number is None or not 1 <= change.term_number <= self.terms_in_order:
+            raise NoSuchTerm(change.term_number, self.terms_in_order)
+        elif change.term_number in {c.term_number for c in others}:
+            raise TermAlreadyChanged(change.term_number)
+        if action is not TermAction.REMOVE and not (change.kind and change.wording):
+            raise TermChangeIncomplete(action.value, "kind and wording")
+        self._term_change_proposed(change, replacing, trace)
+
+    def set_out_renewal_case(self, case: RenewalCase, trace: Trace) -> None:
+        self._require_kind(OrderApplicationKind.RENEWAL, "renewal case")
+        self._require(Stage.DRAFTING)
+        self._renewal_case_set_out(case, trace)
+
+    def record_police_response(self, response: PoliceResponse, trace: Trace) -> None:
+        """The police consent to, or oppose, the defendant's application, and say why."""
+        if self.applicant is not Applicant.DEFENDANT:
+            raise NotForThisApplication("police", "police response (it is the police's own)")
+        self._require(Stage.DRAFTING)
+        self._police_response_recorded(response, trace)
+
+    def quality_checks(self, today: date) -> list[str]:
+        problems = []
+        if self.kind is OrderApplicationKind.VARIATION:
+            problems += variation_checks(self.changes, self.terms_in_order)
+        elif self.kind is OrderApplicationKind.RENEWAL:
+            problems += renewal_checks(self.renewal, self.order_ends_on)
+        if self.applicant is Applicant.DEFENDANT:
+            problems += response_checks(self.response)
+        return problems
+
+    # The court's outcome: the only thing that changes the order.
+
+    def grant(self, order: Order, decided_on: date, trace: Trace) -> None:
+        """The court granted the application as made: the order is varied, renewed or
+        discharged accordingly."""
+        self._decide(Outcome.GRANTED, decided_on, None, trace, Stage.HEARING_LISTED)
+        if self.kind is OrderApplicationKind.VARIATION:
+            order.vary(decided_on, order.ends_on, self.varied_terms(order.terms), trace)
+        elif self.kind is OrderApplicationKind.RENEWAL:
+            assert self.renewal is not None  # QA passed, so it was set out
+            order.renew(decided_on, self.renewal.ends_on, trace)
+        else:
+            consents = self.applicant is Applicant.POLICE or bool(
+                self.response and self.response.consents
+            )
+            order.discharge(decided_on, self.applicant.value, consents, trace)
+
+    def varied_terms(self, terms: list[Term]) -> list[Term]:
+        """The order's terms with this variation's changes made."""
+        if any((c.term_number or 0) > len(terms) for c in self.changes):
+            raise NoSuchTerm(max(c.term_number or 0 for c in self.changes), len(terms))
+        changed = {c.term_number: c for c in self.changes if c.term_number is not None}
+        kept = [
+            Term(c.kind or t.kind, c.wording or t.wording, c.until) if c else t
+            for n, t in enumerate(terms, start=1)
+            if (c := changed.get(n)) is None or c.action != TermAction.REMOVE
+        ]
+        added = [
+            Term(c.kind or "", c.wording or "", c.until)
+            for c in self.changes
+            if c.action == TermAction.ADD
+        ]
+        return kept + added
+
+    def _require_kind(self, kind: OrderApplicationKind, what: str) -> None:
+        if self.kind is not kind:
+            raise NotForThisApplication(self.kind.value, what)
+
+    @event(TermChangeProposed)
+    def _term_change_proposed(
+        self, change: TermChange, replacing: int | None, trace: Trace
+    ) -> None:
+        if replacing is None:
+            self.changes = [*self.changes, change]
+        else:
+            self.changes = [change if n == replacing else c
+                            for n, c in enumerate(self.changes, start=1)]  # fmt: skip
+
+    @event(RenewalCaseSetOut)
+    def _renewal_case_set_out(self, case: RenewalCase, trace: Trace) -> None:
+        self.renewal = case
+
+    @event(PoliceResponseRecorded)
+    def _police_response_recorded(self, response: PoliceResponse, trace: Trace) -> None:
+        self.response = response

@@ -14,11 +14,11 @@ from plumbing.configuration import adopting_team_directories
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
 from plumbing.http import Acting
-from plumbing.paging import Page, paged
+from plumbing.paging import MAX_LIMIT, Page, paged
 from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
-from schemas.application import NotificationKind
+from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import PastDate
@@ -38,11 +38,24 @@ from services.application.casework import (
     EvidenceItem,
     EvidenceKind,
     LegalTest,
+    PoliceResponse,
     ProposedTerm,
+    RenewalCase,
+    TermAction,
+    TermChange,
 )
 from services.application.domain import Term
+from services.application.order_applications import (
+    ORDER_APPLICATIONS,
+    ApplicationKey,
+    application_key,
+    order_applications,
+)
 
 router = APIRouter(tags=["applications"])
+# the steps every application to a court takes, whatever it asks for: under /applications
+# (for an order) and /order-applications (to vary, renew or discharge one)
+court_steps = APIRouter(tags=["applications"])
 ApplicationId = Annotated[UUID, Path(alias="application_id")]
 log = structlog.get_logger()
 
@@ -154,39 +167,39 @@ async def duration(id_: ApplicationId, body: DurationBody, s: Casework, trace: A
     await hop(s.propose_duration, id_, body.ends_on, body.until_further_order, trace)
 
 
-@router.post("/applications/{application_id}/submit-for-qa", status_code=NoContent)
+@court_steps.post("/{application_id}/submit-for-qa", status_code=NoContent)
 async def submit_for_qa(id_: ApplicationId, s: Casework, trace: Acting) -> None:
     await hop(s.submit_for_quality_assurance, id_, trace)
 
 
-@router.post("/applications/{application_id}/quality-assurance")
+@court_steps.post("/{application_id}/quality-assurance")
 async def quality_assurance(id_: ApplicationId, s: Casework, trace: Acting) -> dict[str, Any]:
     """Run the checklist: passed goes to legal services; otherwise back to drafting."""
     missing = await hop(s.complete_quality_assurance, id_, trace)
     return {"passed": not missing, "missing": missing}
 
 
-@router.post("/applications/{application_id}/return", status_code=NoContent)
+@court_steps.post("/{application_id}/return", status_code=NoContent)
 async def legal_return(id_: ApplicationId, body: CommentsBody, s: Casework, trace: Acting) -> None:
     await hop(s.return_to_drafting, id_, body.comments, trace)
 
 
-@router.post("/applications/{application_id}/application-made", status_code=NoContent)
+@court_steps.post("/{application_id}/application-made", status_code=NoContent)
 async def made(id_: ApplicationId, body: ApplicationMadeBody, s: Casework, trace: Acting) -> None:
     await hop(s.make_application, id_, body.court, body.made_on, trace)
 
 
-@router.post("/applications/{application_id}/hearing", status_code=NoContent)
+@court_steps.post("/{application_id}/hearing", status_code=NoContent)
 async def hearing(id_: ApplicationId, body: HearingBody, s: Casework, trace: Acting) -> None:
     await hop(s.list_hearing, id_, body.hearing_on, trace)
 
 
-@router.post("/applications/{application_id}/refuse", status_code=NoContent)
+@court_steps.post("/{application_id}/refuse", status_code=NoContent)
 async def refuse(id_: ApplicationId, body: DecisionBody, s: Casework, trace: Acting) -> None:
     await hop(s.refuse, id_, body.decided_on, body.reason, trace)
 
 
-@router.post("/applications/{application_id}/withdraw", status_code=NoContent)
+@court_steps.post("/{application_id}/withdraw", status_code=NoContent)
 async def withdraw(id_: ApplicationId, body: DecisionBody, s: Casework, trace: Acting) -> None:
     await hop(s.withdraw, id_, body.decided_on, body.reason, trace)
 
@@ -228,51 +241,9 @@ async def reallocate(order_id: UUID, body: Reallocate, request: Request, trace: 
     await hop(_service(request).reallocate_order, order_id, body.team, body.reason, trace)
 
 
-class Vary(BaseModel):
-    varied_on: PastDate
-    ends_on: date | None = Field(description="Absent for an order until further order.")
-    terms: list[WireTerm] = Field(min_length=1, description="The terms as the court varied them.")
-
-
-@router.post("/orders/{order_id}/vary", status_code=status.HTTP_204_NO_CONTENT)
-async def vary(order_id: UUID, body: Vary, request: Request, trace: Acting) -> None:
-    service = _service(request)
-    await hop(service.vary_order, order_id, body.varied_on, body.ends_on, _terms(body.terms), trace)
-
-
-class RenewBody(BaseModel):
-    renewed_on: PastDate
-    ends_on: date | None = Field(description="Absent: it now runs until further order.")
-
-
-class DischargeBody(BaseModel):
-    discharged_on: PastDate
-    on_application_of: Literal["police", "defendant"]
-    police_consent: bool = Field(
-        default=False, description="Needed for a defendant's application within the minimum."
-    )
-
-
 class AdjournBody(BaseModel):
     adjourned_to: date
     reason: str = Field(min_length=1)
-
-
-@router.post("/orders/{order_id}/renew", status_code=NoContent)
-async def renew(order_id: UUID, body: RenewBody, s: Casework, trace: Acting) -> None:
-    await hop(s.renew_order, order_id, body.renewed_on, body.ends_on, trace)
-
-
-@router.post("/orders/{order_id}/discharge", status_code=NoContent)
-async def discharge(order_id: UUID, body: DischargeBody, s: Casework, trace: Acting) -> None:
-    await hop(
-        s.discharge_order,
-        order_id,
-        body.discharged_on,
-        body.on_application_of,
-        body.police_consent,
-        trace,
-    )
 
 
 class NotificationBody(BaseModel):
@@ -340,14 +311,142 @@ async def national_record_queue(
     return page.of(rows, task_key)
 
 
-@router.post("/applications/{application_id}/adjourn", status_code=NoContent)
+@court_steps.post("/{application_id}/adjourn", status_code=NoContent)
 async def adjourn(id_: ApplicationId, body: AdjournBody, s: Casework, trace: Acting) -> None:
     await hop(s.adjourn, id_, body.adjourned_to, body.reason, trace)
 
 
 @router.get("/orders/{order_id}")
 async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
-    return await hop(_service(request).get_order, order_id)
+    """The order as it stands, with the applications about it (to vary, renew or discharge)."""
+    order = await hop(_service(request).get_order, order_id)
+    pool = request.app.state.pool
+    applications = await order_applications(pool, order_id, None, None, MAX_LIMIT)
+    return order | {"applications": applications}
+
+
+# Applications about an order: to vary, renew or discharge it ------------------------------
+
+
+class OpenOrderApplication(BaseModel):
+    kind: OrderApplicationKind
+    applicant: Applicant = Field(
+        description="police: on the managing team's reasons; defendant: the defendant's "
+        "application, recorded as received."
+    )
+    grounds: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="The police's reasons (the managing team's), or the defendant's grounds.",
+        examples=["the subject has moved in with a partner who has two children under 16"],
+    )
+    received_on: PastDate | None = Field(
+        default=None, description="A defendant's application: the day the police received it."
+    )
+
+
+@router.post("/orders/{order_id}/applications", status_code=status.HTTP_201_CREATED)
+async def open_order_application(
+    order_id: UUID, body: OpenOrderApplication, s: Casework, trace: Acting
+) -> dict[str, str]:
+    """Open an application to vary, renew or discharge the order. It goes through drafting,
+    quality assurance, legal services and the court; only the court's grant changes the
+    order."""
+    application_id = await hop(
+        s.open_order_application,
+        order_id, body.kind, body.applicant, body.grounds, body.received_on, trace,
+    )  # fmt: skip
+    return {"application_id": str(application_id)}
+
+
+@router.get("/order-applications")
+async def list_order_applications(
+    request: Request,
+    page: Annotated[Page[ApplicationKey], paged(ApplicationKey)],
+    order_id: UUID | None = None,
+    in_progress: bool | None = None,
+) -> list[dict[str, Any]]:
+    """Applications about orders, oldest first: of one order, or those in progress."""
+    rows = await order_applications(
+        request.app.state.pool, order_id, in_progress, page.after, page.fetch
+    )
+    return page.of(rows, application_key)
+
+
+@router.get("/order-applications/{application_id}")
+async def get_order_application(id_: ApplicationId, s: Casework) -> dict[str, Any]:
+    return await hop(s.get_order_application, id_)
+
+
+class TermChangeBody(BaseModel):
+    action: TermAction = Field(
+        description="add a term, or reword or remove one of the order's (by its number)."
+    )
+    term_number: int | None = Field(
+        default=None, ge=1, le=1000, description="reword, remove: the term's number, from 1."
+    )
+    kind: str | None = Field(default=None, pattern="^(prohibition|requirement)$")
+    wording: str | None = Field(
+        default=None, min_length=1, max_length=10_000, description="add, reword: the wording."
+    )
+    until: date | None = None
+    reason: str = Field(
+        max_length=10_000,
+        description="Why the change is now necessary and proportionate (for a removal: why "
+        "the term is no longer necessary). Quality assurance fails a change without one.",
+    )
+    replacing: int | None = Field(
+        default=None, ge=1, le=1000, description="The number of an earlier change this amends."
+    )
+
+
+class RenewalCaseBody(BaseModel):
+    why_risk_remains: str = Field(max_length=10_000)
+    ends_on: date | None = Field(default=None, description="The renewed order's end.")
+    until_further_order: bool = False
+
+
+class PoliceResponseBody(BaseModel):
+    consents: bool = Field(description="true: the police consent; false: they oppose.")
+    reasons: str = Field(max_length=10_000)
+
+
+class OrderDecisionBody(BaseModel):
+    decided_on: PastDate
+
+
+@router.post("/order-applications/{application_id}/term-changes", status_code=NoContent)
+async def term_change(id_: ApplicationId, body: TermChangeBody, s: Casework, trace: Acting) -> None:
+    change = TermChange(**body.model_dump(exclude={"replacing"}))
+    await hop(s.propose_term_change, id_, change, body.replacing, trace)
+
+
+@router.put("/order-applications/{application_id}/renewal-case", status_code=NoContent)
+async def renewal_case(
+    id_: ApplicationId, body: RenewalCaseBody, s: Casework, trace: Acting
+) -> None:
+    await hop(s.set_out_renewal_case, id_, RenewalCase(**body.model_dump()), trace)
+
+
+@router.put("/order-applications/{application_id}/police-response", status_code=NoContent)
+async def police_response(
+    id_: ApplicationId, body: PoliceResponseBody, s: Casework, trace: Acting
+) -> None:
+    """The police's consent to, or opposition to, a defendant's application, and why."""
+    await hop(s.record_police_response, id_, PoliceResponse(**body.model_dump()), trace)
+
+
+@router.post("/order-applications/{application_id}/grant", status_code=NoContent)
+async def grant_order_application(
+    id_: ApplicationId, body: OrderDecisionBody, s: Casework, trace: Acting
+) -> None:
+    """The court granted the application as made: the order is varied, renewed or
+    discharged."""
+    await hop(s.grant_order_application, id_, body.decided_on, trace)
+
+
+router.include_router(court_steps, prefix="/applications")
+router.include_router(court_steps, prefix="/order-applications")
 
 
 def subscribe(consumers: Consumers, service: ApplicationService, settings: Settings) -> None:
@@ -381,6 +480,6 @@ definition = ServiceDefinition(
     application=ApplicationService,
     router=router,
     subscribe=subscribe,
-    local_projections=lambda service: [CALENDAR],
+    local_projections=lambda service: [CALENDAR, ORDER_APPLICATIONS],
     tasks=lambda service, settings, pool: [keep_the_calendar(service, settings, pool)],
 )

@@ -1,11 +1,29 @@
 """The application service's personal data: whose each aggregate holds, and which fields."""
 
 from plumbing.personal import PersonalFields
-from services.application.casework import EvidenceItem, LegalTest, ProposedTerm
-from services.application.domain import Application, Notification, Order, Subject, Term
+from services.application.casework import (
+    EvidenceItem,
+    LegalTest,
+    PoliceResponse,
+    ProposedTerm,
+    RenewalCase,
+    TermChange,
+)
+from services.application.domain import (
+    Application,
+    Notification,
+    Order,
+    OrderApplication,
+    Subject,
+    Term,
+)
 
 PERSONAL = PersonalFields(
-    people={Application: "subject.nominal_id", Order: "subject_nominal_id"},
+    people={
+        Application: "subject.nominal_id",
+        Order: "subject_nominal_id",
+        OrderApplication: "subject_nominal_id",
+    },
     fields={
         Subject: ("nominal_id", "name", "date_of_birth"),
         LegalTest: (
@@ -19,6 +37,9 @@ PERSONAL = PersonalFields(
         EvidenceItem: ("description", "source"),
         Term: ("wording",),
         Notification: ("name", "address"),
+        TermChange: ("wording", "reason"),
+        RenewalCase: ("why_risk_remains",),
+        PoliceResponse: ("reasons",),
         Application.Opened: ("grounds",),
         Application.OutcomeRecorded: ("reason",),
         Application.ReturnedByLegalServices: ("comments",),
@@ -26,5 +47,9 @@ PERSONAL = PersonalFields(
         Order.Granted: ("subject_nominal_id",),
         Order.Reallocated: ("reason",),
         Order: ("subject_nominal_id",),
+        OrderApplication.Opened: ("subject_nominal_id", "grounds"),
+        OrderApplication.OutcomeRecorded: ("reason",),
+        OrderApplication.ReturnedByLegalServices: ("comments",),
+        OrderApplication.Adjourned: ("reason",),
     },
 )

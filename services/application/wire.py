@@ -21,6 +21,10 @@ from schemas.application import (
     NotificationKind,
     OrderAllocated,
     OrderAllocatedV1,
+    OrderApplicationOpened,
+    OrderApplicationOpenedV1,
+    OrderApplicationStageChanged,
+    OrderApplicationStageChangedV1,
     OrderExpired,
     OrderExpiredV1,
     OrderGranted,
@@ -42,28 +46,39 @@ from schemas.application import (
 )
 from schemas.common import OrderType
 from schemas.common import Term as WireTerm
-from services.application.domain import Application, Order, Term
+from services.application.domain import (
+    Application,
+    CourtApplication,
+    Order,
+    OrderApplication,
+    Term,
+)
 
+# The events that move any application to a court from one stage to the next
 STAGE_CHANGES = (
-    Application.SubmittedForQualityAssurance,
-    Application.QualityAssuranceFailed,
-    Application.QualityAssurancePassed,
-    Application.ReturnedByLegalServices,
-    Application.ApplicationMade,
-    Application.HearingListed,
-    Application.Adjourned,
-    Application.OutcomeRecorded,
+    "SubmittedForQualityAssurance",
+    "QualityAssuranceFailed",
+    "QualityAssurancePassed",
+    "ReturnedByLegalServices",
+    "ApplicationMade",
+    "HearingListed",
+    "Adjourned",
+    "OutcomeRecorded",
 )
 
 
+def _stage_changes(kind: type[CourtApplication], make: Make) -> dict[type, Make]:
+    return {getattr(kind, name): make for name in STAGE_CHANGES}
+
+
 def _reason(event: DomainEventProtocol) -> str | None:
-    if isinstance(event, Application.QualityAssuranceFailed):
+    if isinstance(event, CourtApplication.QualityAssuranceFailed):
         return "; ".join(event.missing)
-    if isinstance(event, Application.ReturnedByLegalServices):
+    if isinstance(event, CourtApplication.ReturnedByLegalServices):
         return event.comments
-    if isinstance(event, Application.Adjourned):
+    if isinstance(event, CourtApplication.Adjourned):
         return f"adjourned to {event.adjourned_to}: {event.reason}"
-    if isinstance(event, Application.OutcomeRecorded):
+    if isinstance(event, CourtApplication.OutcomeRecorded):
         return event.reason
     return None
 
@@ -78,10 +93,37 @@ def opened(event: Application.Opened, application: Application) -> Wire:
 
 
 def stage_changed(event: DomainEventProtocol, application: Application) -> Wire:
-    decided = isinstance(event, Application.OutcomeRecorded)
+    decided = isinstance(event, CourtApplication.OutcomeRecorded)
     return ApplicationStageChangedV1, ApplicationStageChanged(
         referral_id=application.referral_id,
         district=application.district,
+        stage=ApplicationStage(application.stage),
+        outcome=application.outcome if decided else None,
+        decided_on=application.decided_on if decided else None,
+        reason=_reason(event),
+    )
+
+
+def order_application_opened(event: OrderApplication.Opened, application: OrderApplication) -> Wire:
+    return OrderApplicationOpenedV1, OrderApplicationOpened(
+        application_id=event.originator_id,
+        order_reference=event.order_reference,
+        kind=application.kind,
+        applicant=application.applicant,
+        district=event.district,
+        team=event.team,
+        received_on=event.received_on,
+    )
+
+
+def order_application_stage_changed(
+    event: DomainEventProtocol, application: OrderApplication
+) -> Wire:
+    decided = isinstance(event, CourtApplication.OutcomeRecorded)
+    return OrderApplicationStageChangedV1, OrderApplicationStageChanged(
+        application_id=application.id,
+        order_reference=application.order_reference,
+        kind=application.kind,
         stage=ApplicationStage(application.stage),
         outcome=application.outcome if decided else None,
         decided_on=application.decided_on if decided else None,
@@ -239,7 +281,9 @@ def national_record_escalated(event: Order.NationalRecordEscalated, order: Order
 # aggregate as it stood just after it
 WIRE: dict[type, Make] = {
     Application.Opened: opened,
-    **dict.fromkeys(STAGE_CHANGES, stage_changed),
+    **_stage_changes(Application, stage_changed),
+    OrderApplication.Opened: order_application_opened,
+    **_stage_changes(OrderApplication, order_application_stage_changed),
     Application.ComplaintDeadlineApproaching: deadline_approaching,
     Order.Granted: granted,
     Order.Allocated: allocated,

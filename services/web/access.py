@@ -84,12 +84,19 @@ API: dict[Route, tuple[Role, ...]] = {
     "POST /api/applications/{application_id}/casework/{step}": (CASEWORKER,),
     "POST /api/applications/{application_id}/court/{step}": (LEGAL,),
     "POST /api/applications/{application_id}/withdraw": (CASEWORKER, LEGAL),
-    # orders: the ViSOR unit's caseworkers move them between teams; variation, renewal and
-    # discharge are applications to the court, which legal services make
+    # applications to vary, renew or discharge an order: the same hands, and the managing
+    # team reads those about its orders
+    "POST /api/orders/{order_id}/applications": (CASEWORKER,),
+    "GET /api/order-applications": READERS,
+    "GET /api/order-applications/{application_id}": ORDER_READERS,
+    "POST /api/order-applications/{application_id}/casework/{step}": (CASEWORKER,),
+    "POST /api/order-applications/{application_id}/court/{step}": (LEGAL,),
+    "POST /api/order-applications/{application_id}/withdraw": (CASEWORKER, LEGAL),
+    # orders: the ViSOR unit's caseworkers move them between teams (variation, renewal and
+    # discharge are applications about the order, above)
     "GET /api/orders": ORDER_READERS,
     "GET /api/orders/{order_id}": ORDER_READERS,
     "POST /api/orders/{order_id}/reallocate": (CASEWORKER,),
-    "POST /api/orders/{order_id}/{change}": (LEGAL,),
     # what the order's subject notified (name, home address) is recorded by its team
     "POST /api/orders/{order_id}/notifications": (MOSOVO,),
     # the national record (PNC, ViSOR) is kept by the ViSOR unit, where the caseworkers sit
@@ -143,6 +150,7 @@ PAGES: dict[Route, Route] = {
     "GET /orders": "GET /api/orders",
     "GET /orders/{reference}": "GET /api/orders/{order_id}",
     "POST /orders/{reference}/notifications": "POST /api/orders/{order_id}/notifications",
+    "POST /orders/{reference}/applications": "POST /api/orders/{order_id}/applications",
     "POST /orders/{reference}/possible-breaches/{possible_breach_id}/{decision}":
         "POST /api/possible-breaches/{possible_breach_id}/{decision}",
     "GET /national-record": "GET /api/national-record",

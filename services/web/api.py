@@ -224,6 +224,84 @@ async def withdraw(request: Request, application_id: UUID, body: Command, user: 
     await call(request, user, "application", "POST", path, body)
 
 
+# Applications about an order: to vary, renew or discharge it ------------------------------
+
+OrderCaseworkStep = Literal[
+    "term-changes", "renewal-case", "police-response", "submit-for-qa", "quality-assurance"
+]
+OrderCourtStep = Literal["return", "application-made", "hearing", "adjourn", "grant", "refuse"]
+
+
+@router.post("/orders/{order_id}/applications", status_code=201, tags=["applications"])
+async def open_order_application(
+    request: Request, order_id: UUID, body: Command, user: Admitted
+) -> Any:
+    """Open an application to vary, renew or discharge the order: the police's, on the managing
+    team's reasons, or the defendant's, recorded as received. Only the court's grant of it
+    changes the order."""
+    path = f"/orders/{order_id}/applications"
+    return await call(request, user, "application", "POST", path, body)
+
+
+@router.get("/order-applications", tags=["applications"])
+async def list_order_applications(
+    request: Request,
+    user: Admitted,
+    page: Paged,
+    order_id: UUID | None = None,
+    in_progress: bool | None = None,
+) -> Any:
+    """Applications about orders, oldest first: of one order, or those in progress."""
+    return await call_page(request, user, page, "application", "/order-applications",
+                           order_id=order_id, in_progress=in_progress)  # fmt: skip
+
+
+@router.get("/order-applications/{application_id}", tags=["applications"])
+async def get_order_application(
+    request: Request, application_id: UUID, purpose: Purpose, user: Admitted
+) -> Any:
+    path = f"/order-applications/{application_id}"
+    application = await call(request, user, "application", "GET", path)
+    in_team(user, application.get("team"))
+    await record_access(request, user, str(application_id), "order application", purpose)
+    return application
+
+
+@router.post("/order-applications/{application_id}/casework/{step}", tags=["applications"])
+async def order_casework(
+    request: Request,
+    application_id: UUID,
+    step: OrderCaseworkStep,
+    user: Admitted,
+    body: OptionalCommand = None,
+) -> Any:
+    """The caseworker's steps: a variation's term changes, a renewal's case, the police
+    response to a defendant's application, submitting for QA, and running the QA check."""
+    method = "PUT" if step in ("renewal-case", "police-response") else "POST"
+    path = f"/order-applications/{application_id}/{step}"
+    return await call(request, user, "application", method, path, body)
+
+
+@router.post("/order-applications/{application_id}/court/{step}", tags=["applications"])
+async def order_court(
+    request: Request, application_id: UUID, step: OrderCourtStep, body: Command, user: Admitted
+) -> Any:
+    """Legal services' steps: return to the caseworker, make the application, list the
+    hearing, adjourn, and record the court's grant (which changes the order) or refusal."""
+    path = f"/order-applications/{application_id}/{step}"
+    return await call(request, user, "application", "POST", path, body)
+
+
+@router.post(
+    "/order-applications/{application_id}/withdraw", status_code=204, tags=["applications"]
+)
+async def withdraw_order_application(
+    request: Request, application_id: UUID, body: Command, user: Admitted
+) -> None:
+    path = f"/order-applications/{application_id}/withdraw"
+    await call(request, user, "application", "POST", path, body)
+
+
 # Orders, breaches and alerts ----------------------------------------------------------
 
 
@@ -299,18 +377,6 @@ async def acknowledge_national_record(
     """The national record was updated for this task: `national_reference` is its entry."""
     path = f"/orders/{order_id}/national-record/{task_id}"
     await call(request, user, "application", "POST", path, body)
-
-
-@router.post("/orders/{order_id}/{change}", status_code=204, tags=["orders"])
-async def change_order(
-    request: Request,
-    order_id: UUID,
-    change: Literal["vary", "renew", "discharge"],
-    body: Command,
-    user: Admitted,
-) -> None:
-    """Record the court's variation, renewal or discharge of the order."""
-    await call(request, user, "application", "POST", f"/orders/{order_id}/{change}", body)
 
 
 @router.get("/breaches", tags=["breaches"])

@@ -215,6 +215,27 @@ async def test_the_managing_team_records_the_subjects_notification_on_the_order_
         await shot(page, "08b-order-notified")
 
 
+async def test_a_caseworker_opens_a_defendants_discharge_application_on_the_order_page(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    assert case, "needs the order the first test granted"
+    async with signed_in(browser, stack.url("web"), "cw-1") as page:
+        await page.goto(f"/orders/{case['order']}")
+        form = page.locator("form", has=page.get_by_role("button", name="Open the application"))
+        await form.get_by_label("It asks the court to").select_option("discharge")
+        await form.get_by_label("Whose application").select_option("defendant")
+        await form.get_by_label("Reasons or grounds").fill("Synthetic: he says he has moved away.")
+        await form.get_by_role("button", name="Open the application").click()
+        await expect(page.get_by_role("alert")).to_contain_text("the day the police received it")
+        await form.get_by_label("Received on").fill(date.today().isoformat())
+        await form.get_by_role("button", name="Open the application").click()
+        await said(page, "The discharge application is open, at drafting")
+        listed = page.get_by_role("table", name="Applications to vary, renew or discharge")
+        await expect(listed).to_contain_text("defendant")
+        await expect(listed).to_contain_text("drafting")
+        await shot(page, "08c-order-application-opened")
+
+
 async def test_other_teams_and_roles_are_refused_what_they_may_not_see(
     stack: Stack, browser: Browser, case: dict[str, str]
 ) -> None:

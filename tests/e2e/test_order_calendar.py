@@ -4,7 +4,16 @@ the team that manages the order, and the breach service's view of the order."""
 from datetime import UTC, datetime, timedelta
 
 from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.demo import (
+    accept,
+    alerts_for,
+    change_order,
+    grant,
+    open_order_application,
+    order_application_to_court,
+    refer,
+    team_managing,
+)
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 from tests.restarts import restarted
@@ -58,14 +67,11 @@ async def test_a_varied_order_alerts_its_team_and_the_breach_service_holds_the_n
 ) -> None:
     order_id, reference = await order_for(client, Synthetic(seed=63))
     await team_managing(client, reference)
-    new_terms = [{"kind": "requirement", "wording": "To disclose every internet-capable device."}]
+    devices = {"action": "reword", "term_number": 1, "kind": "requirement",
+               "wording": "To disclose every internet-capable device.",
+               "reason": "Synthetic: he has hidden a phone from officers."}  # fmt: skip
 
-    await client.command(
-        "application",
-        f"/orders/{order_id}/vary",
-        "legal-services:ls-1",
-        {"varied_on": datetime.now(UTC).date().isoformat(), "ends_on": None, "terms": new_terms},
-    )
+    await change_order(client, order_id, "variation", [("POST", "term-changes", devices)])
 
     alerts = await alerts_for(client, "mosovo-north", reference, count=2)
     assert "order varied: its terms have changed" in [a["alert"]["kind"] for a in alerts]
@@ -75,7 +81,7 @@ async def test_a_varied_order_alerts_its_team_and_the_breach_service_holds_the_n
         return order if order["terms"][0]["kind"] == "requirement" else None
 
     order = await eventually(breach_service_has_new_terms, 30, "the varied terms")
-    assert order["ends_on"] is None
+    assert order["ends_on"] is not None
 
 
 async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refused(
@@ -84,16 +90,20 @@ async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refu
     order_id, reference = await order_for(client, Synthetic(seed=64))
     today = datetime.now(UTC).date()
     new_end = (today + timedelta(days=3 * 365)).isoformat()
+    case = {"why_risk_remains": "Synthetic: two breaches this year.", "ends_on": new_end}
 
-    await client.command(
-        "application",
-        f"/orders/{order_id}/renew",
-        "legal-services:ls-1",
-        {"renewed_on": today.isoformat(), "ends_on": new_end},
+    await change_order(client, order_id, "renewal", [("PUT", "renewal-case", case)])
+    discharge = await open_order_application(
+        client, order_id, "discharge", "Synthetic: the defendant says he has changed.",
+        applicant="defendant", received_on=today.isoformat(),
+    )  # fmt: skip
+    opposed = {"consents": False, "reasons": "Synthetic: he still seeks contact."}
+    await order_application_to_court(
+        client, discharge, [("PUT", "police-response", opposed)], today
     )
     refused = await client.http.post(
-        f"{client.urls['application']}/orders/{order_id}/discharge",
-        json={"discharged_on": today.isoformat(), "on_application_of": "defendant"},
+        f"{client.urls['application']}/order-applications/{discharge}/grant",
+        json={"decided_on": today.isoformat()},
         headers={"X-Actor": "legal-services:ls-1"},
     )
 

@@ -124,10 +124,10 @@ def test_a_renewal_review_is_raised_once_the_configured_months_before_the_end() 
     order = granted(date(2024, 6, 1), date(2026, 6, 1))
 
     with pytest.raises(OrderNotDueForReview, match="it ends on 2026-06-01"):
-        order.flag_renewal_review(date(2026, 2, 28), 3, LEGAL)
-    order.flag_renewal_review(date(2026, 3, 1), 3, LEGAL)
+        order.flag_renewal_review(datetime(2026, 2, 28, tzinfo=UTC), 3, LEGAL)
+    order.flag_renewal_review(datetime(2026, 3, 1, tzinfo=UTC), 3, LEGAL)
     with pytest.raises(OrderNotDueForReview, match="has been raised"):
-        order.flag_renewal_review(date(2026, 3, 2), 3, LEGAL)
+        order.flag_renewal_review(datetime(2026, 3, 2, tzinfo=UTC), 3, LEGAL)
 
     [review] = order.collect_events()
     assert isinstance(review, Order.RenewalReviewDue)
@@ -136,13 +136,13 @@ def test_a_renewal_review_is_raised_once_the_configured_months_before_the_end() 
 
 def test_a_variation_that_extends_an_order_brings_a_new_review_in_its_time() -> None:
     order = granted(date(2024, 6, 1), date(2026, 6, 1))
-    order.flag_renewal_review(date(2026, 3, 1), 3, LEGAL)
+    order.flag_renewal_review(datetime(2026, 3, 1, tzinfo=UTC), 3, LEGAL)
 
     order.vary(date(2026, 4, 1), date(2028, 6, 1), [NO_CONTACT], LEGAL)
 
     with pytest.raises(OrderNotDueForReview):
-        order.flag_renewal_review(date(2026, 4, 2), 3, LEGAL)
-    order.flag_renewal_review(date(2028, 3, 1), 3, LEGAL)
+        order.flag_renewal_review(datetime(2026, 4, 2, tzinfo=UTC), 3, LEGAL)
+    order.flag_renewal_review(datetime(2028, 3, 1, tzinfo=UTC), 3, LEGAL)
     assert order.renewal_review_for == date(2028, 6, 1)
 
 
@@ -166,7 +166,7 @@ def test_an_order_until_further_order_never_expires_or_comes_up_for_review() -> 
     with pytest.raises(OrderNotDueToExpire):
         order.expire(date(2090, 1, 1), LEGAL)
     with pytest.raises(OrderNotDueForReview):
-        order.flag_renewal_review(date(2090, 1, 1), 3, LEGAL)
+        order.flag_renewal_review(datetime(2090, 1, 1, tzinfo=UTC), 3, LEGAL)
 
 
 def test_months_earlier_keeps_the_day_or_falls_back_to_the_months_last() -> None:

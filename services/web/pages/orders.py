@@ -8,7 +8,7 @@ from fastapi import HTTPException, Request, Response
 from plumbing.configuration import team_directory
 from plumbing.eventstore import hop
 from plumbing.paging import Cursor, ForwardedPage
-from schemas.application import NotificationKind
+from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from services.web import api
 from services.web.access import Admitted
 from services.web.auth import User
@@ -83,6 +83,8 @@ async def order_page(
                   title=f"Order {reference}", order=row, detail=detail, possible=possible,
                   breaches=breaches,
                   notification_kinds=[kind.value for kind in NotificationKind],
+                  application_kinds=[kind.value for kind in OrderApplicationKind],
+                  applicants=[applicant.value for applicant in Applicant],
                   problem=problem)  # fmt: skip
 
 
@@ -109,6 +111,20 @@ async def record_notification(
     if isinstance(outcome, Problem):
         return await order_page(request, user, reference, purpose, outcome)
     return done(f"/orders/{reference}", f"The {text(form, 'kind')} notification is recorded.")
+
+
+@router.post("/orders/{reference}/applications", summary="open applications about orders")
+async def open_order_application(
+    request: Request, reference: str, user: Admitted, purpose: Purpose
+) -> Response:
+    form = await request.form()
+    row = await _registered(request, user, reference)
+    command = api.open_order_application(request, UUID(str(row["order_id"])), filled(form), user)
+    outcome = await attempt("order-application", form, command)
+    if isinstance(outcome, Problem):
+        return await order_page(request, user, reference, purpose, outcome)
+    kind = text(form, "kind")
+    return done(f"/orders/{reference}", f"The {kind} application is open, at drafting.")
 
 
 @router.post(
