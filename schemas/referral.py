@@ -93,3 +93,23 @@ class ProactiveCandidateIdentifiedV1(Envelope):
     event_type: Literal["ProactiveCandidateIdentified"] = "ProactiveCandidateIdentified"
     schema_version: Literal[1] = 1
     payload: ProactiveCandidateIdentified
+
+
+class DisposalScreened(Payload):
+    suspect_nominal_id: Personal[str] = Field(
+        description="Whom the disposal named.", examples=["N100234"]
+    )
+    outcome_code: str = Field(
+        description="Home Office crime outcome code of the disposal.", examples=["15"]
+    )
+    disposed_on: date = Field(description="When the crime was closed.")
+
+
+class DisposalScreenedV1(Envelope):
+    """Screening took a non-positive disposal naming a suspect (each crime once, whatever it
+    scored): whom it named, when and how the crime was closed. The rest of the disposal stays
+    in the referral service."""
+
+    event_type: Literal["DisposalScreened"] = "DisposalScreened"
+    schema_version: Literal[1] = 1
+    payload: DisposalScreened

@@ -41,6 +41,7 @@ from schemas.notification import (
 from schemas.outreach import OutreachSessionRecordedV1
 from schemas.personal import OPEN, Opener
 from schemas.referral import (
+    DisposalScreenedV1,
     ProactiveCandidateIdentifiedV1,
     ReferralAcceptedV1,
     ReferralReceivedV1,
@@ -106,6 +107,13 @@ TOPICS: tuple[Topic, ...] = (
             ReferralAcceptedV1,
             ProactiveCandidateIdentifiedV1,
         ),
+    ),
+    Topic(
+        "referral.disposals.v1",
+        "Non-positive disposals naming a suspect, as screening took them (whom, when, the "
+        "outcome code), from the referral service: the evaluation's disposals, rebuildable "
+        "from its history where the district topic is not.",
+        (DisposalScreenedV1,),
     ),
     Topic(
         "application.applications.v1",

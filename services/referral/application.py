@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.eventstore import EventSourcedService
@@ -27,6 +27,7 @@ from services.referral.domain import (
     DismissalReason,
     EverHeld,
     Referral,
+    ScreenedDisposal,
     Subject,
     SubjectRecord,
     SuspectDisposals,
@@ -107,8 +108,16 @@ class ReferralService(EventSourcedService):
         if screening is None:
             return None
         history.note(closed.crime_reference, closed.disposed_on)
+        trace = Trace.caused_by(envelope, "service:referral")
+        screened = ScreenedDisposal(
+            id=uuid4(),
+            suspect_nominal_id=closed.suspect_nominal_id,
+            outcome_code=closed.outcome_code,
+            disposed_on=closed.disposed_on,
+            trace=trace,
+        )
         if screening.score < rules.threshold:
-            self.save(history)
+            self.save(history, screened)
             return None
         candidate = Candidate(
             district=closed.district,
@@ -119,11 +128,12 @@ class ReferralService(EventSourcedService):
             score=screening.score,
             rules_fired=list(screening.fired),
             rules_version=screening.rules_version,
-            trace=Trace.caused_by(envelope, "service:referral"),
+            trace=trace,
         )
         record = self._subject_record(closed.suspect_nominal_id)
         candidate.link_to_existing(record.links())
-        self.save_new(candidate, history, self._reviewed(record))  # flagged: a record to review
+        # flagged: a record to review
+        self.save_new(candidate, history, screened, self._reviewed(record))
         return candidate.id
 
     def promote_candidate(

@@ -373,6 +373,26 @@ class SuspectDisposals(Aggregate):
         self.disposals[crime_reference] = disposed_on
 
 
+class ScreenedDisposal(Aggregate):
+    """A non-positive disposal screening took (whatever it scored), kept to be published for
+    the evaluation: whom it named, when and how the crime was closed. Its id is given, drawn
+    at random: one derived from the suspect's nominal would name them on the wire."""
+
+    class Screened(Aggregate.Created):
+        suspect_nominal_id: str
+        outcome_code: str
+        disposed_on: date
+        trace: Trace
+
+    @event(Screened)
+    def __init__(
+        self, id: UUID, suspect_nominal_id: str, outcome_code: str, disposed_on: date, trace: Trace
+    ) -> None:
+        self.suspect_nominal_id = suspect_nominal_id
+        self.outcome_code = outcome_code
+        self.disposed_on = disposed_on
+
+
 class Candidate(Aggregate):
     """A suspect the screening rules flagged, for a caseworker to promote or dismiss."""
 

@@ -1,13 +1,21 @@
 """The referral service's personal data: whose each aggregate holds, and which fields."""
 
 from plumbing.personal import PersonalFields
-from services.referral.domain import Candidate, Referral, Subject, SubjectRecord, SuspectDisposals
+from services.referral.domain import (
+    Candidate,
+    Referral,
+    ScreenedDisposal,
+    Subject,
+    SubjectRecord,
+    SuspectDisposals,
+)
 
 PERSONAL = PersonalFields(
     people={
         Referral: "subject.nominal_id",
         Candidate: "suspect_nominal_id",
         SuspectDisposals: "suspect_nominal_id",
+        ScreenedDisposal: "suspect_nominal_id",
         SubjectRecord: "subject_nominal_id",
     },
     fields={
@@ -22,6 +30,7 @@ PERSONAL = PersonalFields(
         SuspectDisposals.Started: ("suspect_nominal_id",),
         SuspectDisposals.Reidentified: ("suspect_nominal_id",),
         SuspectDisposals: ("suspect_nominal_id",),
+        ScreenedDisposal.Screened: ("suspect_nominal_id",),
         SubjectRecord.Started: ("subject_nominal_id",),
         SubjectRecord.Reopened: ("subject_nominal_id",),
         SubjectRecord.Retained: ("reason",),

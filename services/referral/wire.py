@@ -6,6 +6,8 @@ from plumbing.outbox import Make, Wire
 from schemas.common import OrderSought
 from schemas.common import Subject as WireSubject
 from schemas.referral import (
+    DisposalScreened,
+    DisposalScreenedV1,
     ProactiveCandidateIdentified,
     ProactiveCandidateIdentifiedV1,
     ReferralAccepted,
@@ -16,7 +18,7 @@ from schemas.referral import (
     ReferralStatusChanged,
     ReferralStatusChangedV1,
 )
-from services.referral.domain import Candidate, Referral
+from services.referral.domain import Candidate, Referral, ScreenedDisposal
 
 STATUS_CHANGES = (
     Referral.ReviewStarted,
@@ -80,6 +82,14 @@ def candidate_identified(event: Candidate.Identified, candidate: Candidate) -> W
     )
 
 
+def disposal_screened(event: ScreenedDisposal.Screened, disposal: ScreenedDisposal) -> Wire:
+    return DisposalScreenedV1, DisposalScreened(
+        suspect_nominal_id=event.suspect_nominal_id,
+        outcome_code=event.outcome_code,
+        disposed_on=event.disposed_on,
+    )
+
+
 # The wire event of each kind of stored event others see, made from the event and its
 # aggregate as it stood just after it
 WIRE: dict[type, Make] = {
@@ -87,4 +97,5 @@ WIRE: dict[type, Make] = {
     **dict.fromkeys(STATUS_CHANGES, status_changed),
     Referral.Accepted: accepted,
     Candidate.Identified: candidate_identified,
+    ScreenedDisposal.Screened: disposal_screened,
 }
