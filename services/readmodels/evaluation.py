@@ -1,7 +1,8 @@
 """The evaluation of the practice over a period, from the read models: referrals, conversion,
 orders obtained, time to order, breaches and how concentrated they are among subjects, live
 orders and renewals due, and the sections of their own modules (capacity, the what-if
-simulation, outcomes, outreach); as an HTML document with charts and as one tidy CSV.
+simulation, outcomes, disposals around orders, outreach); as an HTML document with charts and
+as one tidy CSV.
 
 Subjects appear by rank (subject 1 breached most), never by nominal: an evaluation is read
 and published far beyond the people who manage the orders.
@@ -24,6 +25,8 @@ from markupsafe import Markup
 from pygal.style import Style
 
 from services.readmodels.capacity import Capacity, capacity, fetch_candidates, fetch_cases
+from services.readmodels.disposals import CAVEATS as DISPOSAL_CAVEATS
+from services.readmodels.disposals import DisposalsAround, fetch_disposals_around
 from services.readmodels.documents import write_pdf
 from services.readmodels.orders import in_force_on
 from services.readmodels.outcomes import (
@@ -73,6 +76,7 @@ class Evaluation:
     capacity: Capacity
     what_if: WhatIf | None  # None when the period has too little to fit a simulation to
     outcomes: Outcomes
+    disposals: DisposalsAround  # of people under an order, before and after it
     outreach: Outreach
 
     @property
@@ -145,6 +149,7 @@ async def evaluate(
             capacity=staffing,
             what_if=forecast,
             outcomes=_in_usual_order(outcomes(await fetch_spells(db, end), start, end)),
+            disposals=_disposals_in_usual_order(await fetch_disposals_around(db, start, end)),
             outreach=await fetch_outreach(db, start, end, outreach_months),
         )
 
@@ -342,6 +347,10 @@ def _in_usual_order(found: Outcomes) -> Outcomes:
     )
 
 
+def _disposals_in_usual_order(found: DisposalsAround) -> DisposalsAround:
+    return DisposalsAround(_by_scope(found.figures), found.first_on_record, found.before_the_record)
+
+
 def _table(rows: Sequence[Any], row: str, column: str, value: str) -> Table:
     table: Table = {}
     for record in rows:
@@ -407,6 +416,7 @@ def figures(evaluation: Evaluation) -> Iterator[tuple[str, str, str, str]]:
     if evaluation.what_if:
         yield from _what_if_figures(evaluation.what_if)
     yield from _outcome_figures(evaluation.outcomes)
+    yield from _disposal_figures(evaluation.disposals)
     yield from _outreach_figures(evaluation.outreach)
 
 
@@ -421,6 +431,17 @@ def _outcome_figures(o: Outcomes) -> Iterator[tuple[str, str, str, str]]:
                                ("censored", step.censored),
                                ("share without a breach", step.without_breach)):  # fmt: skip
                 yield "time to first breach", measure, dimension, number(n)
+
+
+def _disposal_figures(d: DisposalsAround) -> Iterator[tuple[str, str, str, str]]:
+    section = "disposals around orders"
+    yield from _scoped(d.figures, section, "type")
+    first = d.first_on_record.isoformat() if d.first_on_record else ""
+    yield section, "first disposal on record", "", first
+    early = "people whose window before starts before the first on record"
+    yield section, early, "", str(d.before_the_record)
+    for n, caveat in enumerate(DISPOSAL_CAVEATS, start=1):
+        yield section, "caveat", f"caveat={n}", caveat
 
 
 def _outreach_figures(o: Outreach) -> Iterator[tuple[str, str, str, str]]:
@@ -718,6 +739,7 @@ def render_html(evaluation: Evaluation) -> str:
         columns_of=columns_of, row_totals=row_totals, column_totals=column_totals, ALL=ALL,
         cost_figures=cost_figures, fit_figures=fit_figures, SCENARIO_MEASURES=SCENARIO_MEASURES,
         survival_summary=survival_summary, window_figures=window_figures,
+        DISPOSAL_CAVEATS=DISPOSAL_CAVEATS,
     )  # fmt: skip
     template = environment.get_template("report.html")
     return template.render(e=evaluation, charts=_charts(evaluation))

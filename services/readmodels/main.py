@@ -12,7 +12,7 @@ from plumbing.paging import Page, paged
 from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
 from schemas.refusals import NotFound
-from services.readmodels import alerts, audit, breaches, caseload, orders, outreach
+from services.readmodels import alerts, audit, breaches, caseload, disposals, orders, outreach
 from services.readmodels.evaluation import Costing, evaluate, render_html
 from services.readmodels.settings import EvaluationSettings
 
@@ -23,6 +23,7 @@ PROJECTIONS = (
     alerts.PROJECTION,
     audit.PROJECTION,
     outreach.PROJECTION,
+    disposals.PROJECTION,
 )
 
 router = APIRouter(tags=["read models"])

@@ -2,6 +2,7 @@
 services' event history; a rebuild swaps in while the live ones keep serving."""
 
 import asyncio
+import secrets
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -12,9 +13,11 @@ from rich.console import Console
 from civil_orders.client import Client, eventually
 from civil_orders.demo import CASEWORKER, accept, grant, refer, team_managing
 from civil_orders.projections import named, rebuild_projections, replaying, verify_projections
+from civil_orders.scan import disposal_envelope
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 from plumbing.rebuild import Replay, rebuild
+from schemas.district import DistrictDisposal, VictimAgeBand
 from schemas.envelope import Envelope
 from tests.web import as_
 
@@ -22,14 +25,15 @@ QUIET = Console(quiet=True)
 
 
 async def mixed_history(client: Client) -> dict[str, Any]:
-    """An order granted, varied and breached; a referral declined; an application refused; an
-    outreach session recorded."""
+    """An order granted, varied and breached, and a disposal naming its subject since; a
+    referral declined; an application refused; an outreach session recorded."""
     people = Synthetic(seed=601)
     referral = await refer(client, people, "north")
     application = await accept(client, referral["id"])
     reference = await grant(client, application["id"], made_on=date.today() - timedelta(days=3))
     await team_managing(client, reference)
     await client.publish(people.breach("north", reference))
+    await client.publish(disposal_naming(referral["subject_nominal_id"]))
 
     declined = await refer(client, people, "east")
     await client.command("referral", f"/referrals/{declined['id']}/review", CASEWORKER)
@@ -43,6 +47,36 @@ async def mixed_history(client: Client) -> dict[str, Any]:
     recorded = await (await as_(client, "cw-1")).request("POST", "/api/outreach", json=session)
     assert recorded.status_code == 201, recorded.text
     return {"referral": referral, "reference": reference, "declined": declined}
+
+
+def disposal_naming(nominal_id: str) -> Any:
+    """A crime closed yesterday without a charge, naming the person as suspect."""
+    disposal = DistrictDisposal(
+        district="north",
+        crime_reference=f"CR/RM/{secrets.token_hex(4)}",
+        outcome_code="16",
+        offence="synthetic exposure",
+        offence_category="exposure",
+        sexual_offence=True,
+        suspect_nominal_id=nominal_id,
+        victim_age_band=VictimAgeBand.ADULT,
+        disposed_on=date.today() - timedelta(days=1),
+    )
+    return disposal_envelope(disposal, "read-model-test")
+
+
+async def disposals_matched_to(stack: Stack, reference: str) -> list[Any] | None:
+    """The disposals the read model matches to the order's subject (by their key's id)."""
+    connection = await asyncpg.connect(stack.database_url)
+    try:
+        rows = await connection.fetch(
+            """SELECT d.* FROM rm_disposals.disposals d
+               JOIN rm_breaches.order_subjects s USING (subject) WHERE s.order_reference = $1""",
+            reference,
+        )
+    finally:
+        await connection.close()
+    return [dict(row) for row in rows] or None
 
 
 def allocated(reference: str) -> Any:
@@ -59,7 +93,7 @@ async def live_shows(client: Client, path: str, check: Any, what: str) -> Any:
 
 
 async def test_live_read_models_show_the_caseload_orders_breaches_alerts_and_case_trail(
-    client: Client,
+    client: Client, stack: Stack
 ) -> None:
     case = await mixed_history(client)
     reference = case["reference"]
@@ -92,6 +126,15 @@ async def test_live_read_models_show_the_caseload_orders_breaches_alerts_and_cas
     assert times == sorted(times)
     assert trail[0]["event_type"] == "ReferralReceived"
     assert (await client.get("readmodels", "/cases/ORD-0000-404/events")).status_code == 404
+    # the disposal, matched to the order's subject with nothing readable kept of them
+    matched = await eventually(
+        lambda: disposals_matched_to(stack, reference), 30, "the disposal in the read model"
+    )
+    [disposal] = matched
+    assert (disposal["disposed_on"], disposal["outcome_code"]) == (
+        date.today() - timedelta(days=1), "16",
+    )  # fmt: skip
+    assert case["referral"]["subject_nominal_id"] not in str(disposal)
 
 
 async def test_every_projection_matches_a_rebuild_from_scratch_and_survives_a_swap(

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from civil_orders.cli import app
 from civil_orders.stack import Stack
-from services.readmodels import audit, breaches, caseload, orders, outreach
+from services.readmodels import audit, breaches, caseload, disposals, orders, outreach
 from services.readmodels.evaluation import Evaluation, connect_and_evaluate, render_html, write_csv
 
 START, END, TODAY = date(2020, 7, 1), date(2023, 8, 31), date(2024, 6, 30)
@@ -45,6 +45,7 @@ class History:
     breaches: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[tuple[Any, ...]] = field(default_factory=list)  # published, as the audit has them
     sessions: list[tuple[str, date, str]] = field(default_factory=list)  # outreach
+    disposals: list[tuple[str, date, str]] = field(default_factory=list)  # (subject, day, code)
 
     def referral(
         self, referred_on: date, district: str, source: str, status: str, caseworker: Any = None
@@ -184,13 +185,34 @@ def published_history() -> History:
         ("east", date(2023, 8, 1), "east CID"),
         ("north", date(2023, 9, 15), "north CID"),
     ]
+    # Non-positive disposals naming people, matched by nominal. Each SRO is followed 731 days
+    # from its order (the last ones to the period's end), and as long before it.
+    history.disposals += [
+        ("NOM-FICT-0001", date(2019, 1, 15), "15"),  # the first SRO's before; first on record
+        ("NOM-FICT-0001", date(2020, 7, 10), "16"),  # the order's own day: after
+        ("NOM-FICT-0001", date(2021, 1, 1), "15"),  # after
+        ("NOM-FICT-0006", date(2020, 6, 1), "21"),  # the eight-breach subject's: before
+        ("NOM-FICT-0006", date(2020, 12, 9), "15"),  # the day before the order
+        ("NOM-FICT-0006", date(2022, 12, 11), "15"),  # 731 days on: the order is over
+        ("NOM-FICT-0011", date(2021, 4, 1), "10"),  # under the interim order: before the full
+        ("NOM-FICT-0034", date(2022, 11, 16), "15"),  # a day before the window (144 days)
+        ("NOM-FICT-0034", date(2023, 5, 1), "15"),  # after
+        ("NOM-FICT-0034", date(2023, 9, 15), "15"),  # after the period
+        ("NOM-FICT-0036", date(2022, 1, 1), "16"),  # the first SHPO's: after
+        ("NOM-FICT-0039", date(2021, 1, 1), "15"),  # the 2019 SRO's subject: not followed
+        ("NOM-FICT-9999", date(2021, 6, 1), "15"),  # nobody under an order
+    ]
     return history
 
 
 async def write(connection: asyncpg.Connection, history: History) -> None:
     for projection in (caseload.PROJECTION, orders.PROJECTION, breaches.PROJECTION,
-                       audit.PROJECTION, outreach.PROJECTION):  # fmt: skip
+                       audit.PROJECTION, outreach.PROJECTION, disposals.PROJECTION):  # fmt: skip
         await projection.create(connection)
+    await connection.executemany(
+        "INSERT INTO rm_disposals.disposals VALUES (gen_random_uuid(), $1, $2, $3)",
+        history.disposals,
+    )
     await connection.executemany(
         """INSERT INTO rm_outreach.sessions VALUES (gen_random_uuid(), $1, $2, $3, '',
                'caseworker:cw-1', now())""",
@@ -419,6 +441,35 @@ async def test_the_evaluation_sets_each_outreach_session_beside_its_districts_re
     assert o.held["2021-08"]["west"] == 1 and sum(sum(m.values()) for m in o.held.values()) == 4
 
 
+async def test_the_evaluation_sets_disposals_after_each_first_order_beside_those_before(
+    evaluation: Evaluation,
+) -> None:
+    d = evaluation.disposals
+    sro, shpo, everyone = d.figures["SRO"], d.figures["SHPO"], d.figures["all"]
+    # each SRO followed 731 days from its order, or to the period's end, and as long before
+    days = sum(
+        (min(month(START, i) + timedelta(days=731), END + timedelta(days=1)) - month(START, i)).days
+        for i in range(34)
+    )
+    years = days / 365.25
+
+    assert list(d.figures) == ["SRO", "SHPO", "all"]
+    assert sro["people followed"] == 34
+    assert sro["person-years in each window"] == pytest.approx(years)
+    # before: the first SRO's subject once, the eight-breach subject twice, the interim
+    # order's subject once; after: the first SRO's subject twice and the last SRO's once
+    assert (sro["disposals before"], sro["disposals after"]) == (4, 3)
+    assert sro["disposals per person-year before"] == pytest.approx(4 / years)
+    assert sro["disposals per person-year after"] == pytest.approx(3 / years)
+    assert (sro["people with a disposal before"], sro["people with a disposal after"]) == (3, 2)
+    # the SHPOs, in force to the period's end: 905, 540 and 175 days
+    assert shpo["person-years in each window"] == pytest.approx(1620 / 365.25)
+    assert (shpo["disposals before"], shpo["disposals after"]) == (0, 1)
+    assert (everyone["people followed"], everyone["disposals after"]) == (37, 4)
+    # the SROs of July 2020 to January 2021 and the first SHPO look back before 15 January 2019
+    assert (d.first_on_record, d.before_the_record) == (date(2019, 1, 15), 8)
+
+
 def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Evaluation) -> None:
     html = render_html(evaluation)
 
@@ -434,6 +485,12 @@ def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Eva
     assert html.count("<svg") == 12
     assert "A breach counts only once it is detected" in html
     assert "Before and after is not cause and effect" in html
+    assert re.search(r"<strong>37</strong> people whose first full\s+order", html)
+    assert re.search(r'<th scope="row">disposals after</th>\s*<td class="n">3</td>'
+                     r'<td class="n">1</td><td class="n">4</td>', html)  # fmt: skip
+    for caveat in ("A disposal is not a conviction", "Displacement",
+                   "Detection changes under management", "Small numbers"):  # fmt: skip
+        assert caveat in html.split('id="disposals"')[1].split("</aside>")[0]
     assert re.search(r"<strong>4</strong> outreach sessions held:.*?<strong>2</strong>\s*"
                      r"referrals in the 3 months before them and <strong>4</strong>", html,
                      re.DOTALL)  # fmt: skip
@@ -478,6 +535,12 @@ def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) 
     assert value["outreach", "proactive-scan candidates before",
                  "district=north; held_on=2021-06-01; audience=north safeguarding hub"] == "2"
     assert value["outreach", "district referrals made", "month=2021-07; district=west"] == "1"
+    assert value["disposals around orders", "disposals before", "type=SRO"] == "4"
+    assert value["disposals around orders", "people followed", "type=all"] == "37"
+    assert value["disposals around orders", "first disposal on record", ""] == "2019-01-15"
+    assert value["disposals around orders", "caveat", "caveat=1"].startswith(
+        "A disposal is not a conviction"
+    )
 
 
 def test_the_report_command_writes_the_html_and_csv(history_database: str, tmp_path: Path) -> None:
