@@ -94,19 +94,28 @@ async def access_log(
     return await get_access_log(request.app.state.pool, case, username, limit)
 
 
+OUTREACH_MONTHS = 3  # as `civil-orders report --outreach-months` and the read models default
+OutreachMonths = Annotated[
+    int, Query(ge=1, le=24, description="Months before and after each outreach session.")
+]
+
+
 @router.get("/evaluation", tags=["evaluation"])
 async def evaluation(
     request: Request,
     user: Admitted,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
+    outreach_months: OutreachMonths = OUTREACH_MONTHS,
 ) -> Any:
-    """The practice's figures for a period: referrals, conversion, orders, breaches."""
+    """The practice's figures for a period: referrals, conversion, orders, breaches; each
+    outreach session beside the `outreach_months` months before and after it."""
     if start > end:
         error = {"type": "value_error", "loc": ["query", "to"], "msg": "'from' is after 'to'"}
         raise RequestValidationError([error])  # a 422 shaped as the schema documents it
     return await call(request, user, "readmodels", "GET", "/evaluation",
-                      start=start.isoformat(), end=end.isoformat())  # fmt: skip
+                      start=start.isoformat(), end=end.isoformat(),
+                      outreach_months=outreach_months)  # fmt: skip
 
 
 @router.post("/subjects/erase", tags=["personal data"])

@@ -81,3 +81,45 @@ async def test_a_seeded_history_records_its_sessions_through_the_web_app(client:
         return any(s["audience"] == audience for s in response.json())
 
     assert await eventually(listed, 30, "the seeded session in the read models")
+
+
+async def test_the_evaluation_page_compares_the_months_asked_for_around_each_session(
+    client: Client,
+) -> None:
+    caseworker, manager = await as_(client, "cw-1"), await as_(client, "mgr-1")
+    audience = f"west neighbourhood teams {secrets.token_hex(3)}"
+    session = {"district": "west", "held_on": "2019-06-12", "audience": audience}
+    assert (await caseworker.request("POST", "/api/outreach", json=session)).status_code == 201
+
+    async def listed() -> bool:
+        response = await manager.request("GET", "/api/outreach", params={"district": "west"})
+        return any(s["audience"] == audience for s in response.json())
+
+    await eventually(listed, 30, "the session in the read models")
+    period = {"from": "2019-01-01", "to": "2019-12-31"}
+
+    async def windows(**asked: Any) -> tuple[int, str]:
+        """The months compared and the first day before the session, as the API gives them."""
+        response = await manager.request("GET", "/api/evaluation", params={**period, **asked})
+        outreach = response.json()["outreach"]
+        [ours] = [s for s in outreach["sessions"] if s["session"]["audience"] == audience]
+        return outreach["months"], ours["before"]["first"]
+
+    seven = await on_page(manager, "GET", "/evaluation", params={**period, "outreach_months": 7})
+    alone = await on_page(
+        manager, "GET", "/evaluation/report", params={**period, "outreach_months": 7}
+    )
+    usual = await on_page(manager, "GET", "/evaluation", params=period)
+    too_many = await on_page(
+        manager, "GET", "/evaluation", params={**period, "outreach_months": 25}
+    )
+
+    # seven months before 12 June 2019 is cut at the period's start; three is 12 March
+    assert await windows(outreach_months=7) == (7, "2019-01-01")
+    assert await windows() == (3, "2019-03-12")
+    assert seven.status_code == alone.status_code == usual.status_code == 200
+    assert "7 months before" in seven.text and 'name="outreach_months"' in seven.text
+    assert 'value="7"' in seven.text and "outreach_months=7" in seven.text  # the report's link
+    assert "7 months before" in alone.text
+    assert "3 months before" in usual.text and "7 months before" not in usual.text
+    assert too_many.status_code == 422

@@ -57,6 +57,7 @@ async def evaluation(
     user: Admitted,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
+    outreach_months: api_records.OutreachMonths = api_records.OUTREACH_MONTHS,
 ) -> Response:
     start, end = period(request, start, end)
     report, problem = None, None
@@ -64,11 +65,12 @@ async def evaluation(
         problem = "The ‘from’ date is after the ‘to’ date."
     else:
         document = await api.call(request, user, "readmodels", "GET", "/evaluation.html",
-                                  start=start.isoformat(), end=end.isoformat())  # fmt: skip
+                                  start=start.isoformat(), end=end.isoformat(),
+                                  outreach_months=outreach_months)  # fmt: skip
         report = embedded(str(document))
     return render(request, user, "evaluation.html", 422 if problem else 200,
-                  title="Evaluation", start=start, end=end, report=report,
-                  error=problem)  # fmt: skip
+                  title="Evaluation", start=start, end=end, outreach_months=outreach_months,
+                  report=report, error=problem)  # fmt: skip
 
 
 @router.get("/evaluation/report", summary="read the evaluation")
@@ -77,13 +79,15 @@ async def evaluation_document(
     user: Admitted,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
+    outreach_months: api_records.OutreachMonths = api_records.OUTREACH_MONTHS,
 ) -> Response:
     """The report on its own, to print or save."""
     start, end = period(request, start, end)
     if start > end:
         raise HTTPException(422, "the ‘from’ date is after the ‘to’ date")
     document = await api.call(request, user, "readmodels", "GET", "/evaluation.html",
-                              start=start.isoformat(), end=end.isoformat())  # fmt: skip
+                              start=start.isoformat(), end=end.isoformat(),
+                              outreach_months=outreach_months)  # fmt: skip
     return HTMLResponse(str(document))
 
 
