@@ -420,8 +420,12 @@ class Candidate(Aggregate):
         links: list[str]
 
     @staticmethod
-    def create_id(district: str, crime_reference: str, **_: object) -> UUID:
-        return uuid5(NAMESPACE_URL, f"civil-orders:candidate/{district}/{crime_reference}")
+    def create_id(
+        district: str, crime_reference: str, suspect_nominal_id: str, **_: object
+    ) -> UUID:
+        """One candidate for each suspect a crime names (a crime may name more than one)."""
+        crime = f"{district}/{crime_reference}"
+        return uuid5(NAMESPACE_URL, f"civil-orders:candidate/{crime}/{suspect_nominal_id}")
 
     @event(Identified)
     def __init__(

@@ -35,6 +35,7 @@ def backlog(run: str) -> list[dict[str, object]]:
         row("D1", "D", outcome_code="1"),  # charged: not screened
         row("N1", None, outcome_code="18"),  # no suspect
         row("E1", "E", offence_category="online child sexual abuse", outcome_code="21"),  # 4
+        row("A1", "F", victim_age_band="13 to 15"),  # the same crime's second suspect: flagged
         row("X1", "X", outcome_code="not a code"),  # refused, by line
     ]
 
@@ -69,15 +70,18 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     first = scan(stack, path)
 
     assert first.returncode == 1, first.stderr  # one row was refused
-    assert "disposals.jsonl line 8: outcome_code: String should match pattern" in first.stdout
-    assert "Screened 7 disposals: 3 candidate(s)" in first.stdout
+    assert "disposals.jsonl line 9: outcome_code: String should match pattern" in first.stdout
+    assert "Screened 8 disposals: 4 candidate(s)" in first.stdout
     candidates = {
-        c["crime_reference"].rsplit("/", 1)[1]: c
+        (
+            c["crime_reference"].rsplit("/", 1)[1],
+            c["suspect_nominal_id"].removeprefix(f"SYN{run}"),
+        ): c
         for c in await client.every("referral", "/candidates")
         if f"/{run}/" in c["crime_reference"]
     }
-    assert set(candidates) == {"A1", "B2", "E1"}
-    assert candidates["B2"]["rules_fired"] == [
+    assert set(candidates) == {("A1", "A"), ("A1", "F"), ("B2", "B"), ("E1", "E")}
+    assert candidates["B2", "B"]["rules_fired"] == [
         "offence category: exposure",
         "repeat suspect: 1 earlier within 730 days",
     ]
@@ -87,13 +91,13 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
 
     again = scan(stack, path)
 
-    assert "Screened 7 disposals: 3 candidate(s)" in again.stdout
+    assert "Screened 8 disposals: 4 candidate(s)" in again.stdout
     rescanned = [
         c
         for c in await client.every("referral", "/candidates")
         if f"/{run}/" in c["crime_reference"]
     ]
-    assert len(rescanned) == 3
+    assert len(rescanned) == 4
 
 
 async def test_a_caseworker_promotes_one_candidate_to_a_referral_and_dismisses_another(
