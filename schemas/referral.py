@@ -78,6 +78,24 @@ class ReferralAcceptedV1(Envelope):
     payload: ReferralAccepted
 
 
+class ReferralSubjectRectified(Payload):
+    referral_id: UUID
+    district: str = Field(examples=["north"])
+    subject: Subject = Field(description="The person as now recorded, corrected.")
+    reason: Personal[str] = Field(
+        description="Why the record was corrected.", examples=["date of birth mistyped"]
+    )
+
+
+class ReferralSubjectRectifiedV1(Envelope):
+    """The person a referral names was recorded wrongly: the corrected name and date of birth
+    supersede the earlier ones (DPA 2018 s.46); services that copied them correct theirs."""
+
+    event_type: Literal["ReferralSubjectRectified"] = "ReferralSubjectRectified"
+    schema_version: Literal[1] = 1
+    payload: ReferralSubjectRectified
+
+
 class ProactiveCandidateIdentified(Payload):
     district: str = Field(examples=["north"])
     crime_reference: str = Field(examples=["CR/4411/25"])

@@ -46,6 +46,7 @@ from schemas.referral import (
     ReferralAcceptedV1,
     ReferralReceivedV1,
     ReferralStatusChangedV1,
+    ReferralSubjectRectifiedV1,
 )
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -106,6 +107,7 @@ TOPICS: tuple[Topic, ...] = (
             ReferralStatusChangedV1,
             ReferralAcceptedV1,
             ProactiveCandidateIdentifiedV1,
+            ReferralSubjectRectifiedV1,
         ),
     ),
     Topic(

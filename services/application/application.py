@@ -13,7 +13,7 @@ from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from schemas.configuration import TeamDirectory
-from schemas.referral import ReferralAcceptedV1
+from schemas.referral import ReferralAcceptedV1, ReferralSubjectRectifiedV1
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
 from services.application.casework import (
@@ -109,6 +109,23 @@ class ApplicationService(EventSourcedService):
             grounds=accepted.grounds,
             opened_at=self.now(),
             trace=Trace.caused_by(envelope, "service:application"),
+        )
+        self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_referral_subject_rectified_correct_it(
+        self, envelope: ReferralSubjectRectifiedV1
+    ) -> None:
+        """The application made from the referral takes the corrected name and date of birth."""
+        rectified = envelope.payload
+        application_id = Application.create_id(rectified.referral_id)
+        if self.already_processed(envelope.producer, envelope.sequence) or (
+            application_id not in self.repository
+        ):
+            return
+        application = self._get(application_id)
+        trace = Trace.caused_by(envelope, "service:application")
+        application.rectify_subject(
+            Subject(**rectified.subject.model_dump()), rectified.reason, trace
         )
         self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)
 
@@ -369,6 +386,7 @@ class ApplicationService(EventSourcedService):
             "referral_id": str(application.referral_id),
             "district": application.district,
             "order_type": application.order_type,
+            "subject": vars(application.subject),
             "stage": application.stage.value,
             "outcome": application.outcome.value if application.outcome else None,
             "outcome_reason": application.outcome_reason,

@@ -435,6 +435,11 @@ class Application(CourtApplication):
         days_left: int
         trace: Trace
 
+    class SubjectRectified(Aggregate.Event):
+        subject: Subject
+        reason: str
+        trace: Trace
+
     @staticmethod
     def create_id(referral_id: UUID, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:application/{referral_id}")
@@ -508,6 +513,16 @@ class Application(CourtApplication):
         if not 0 <= days_left <= warning_days:
             raise NoDeadlineToWarnOf(f"{days_left} days left")
         self._deadline_approaching(deadline, days_left, trace)
+
+    def rectify_subject(self, subject: Subject, reason: str, trace: Trace) -> None:
+        """The referral's correction of how the person was recorded (DPA 2018 s.46): it
+        supersedes the name and date of birth copied when the application was opened."""
+        if subject != self.subject:
+            self._subject_rectified(subject, reason, trace)
+
+    @event(SubjectRectified)
+    def _subject_rectified(self, subject: Subject, reason: str, trace: Trace) -> None:
+        self.subject = subject
 
     @event(MatterDateRecorded)
     def _matter_date_recorded(self, matter_on: date, trace: Trace) -> None:

@@ -22,7 +22,7 @@ from schemas.application import Applicant, NotificationKind, OrderApplicationKin
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import PastDate
-from schemas.referral import ReferralAcceptedV1
+from schemas.referral import ReferralAcceptedV1, ReferralSubjectRectifiedV1
 from schemas.trace import Trace
 from services.application.application import ApplicationService
 from services.application.calendar import (
@@ -451,6 +451,7 @@ router.include_router(court_steps, prefix="/order-applications")
 
 def subscribe(consumers: Consumers, service: ApplicationService, settings: Settings) -> None:
     consumers.on(ReferralAcceptedV1, service.when_referral_accepted_open_application)
+    consumers.on(ReferralSubjectRectifiedV1, service.when_referral_subject_rectified_correct_it)
     consumers.on(TeamDirectoryPublishedV1, adopting_team_directories(service))
 
 

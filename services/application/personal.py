@@ -44,6 +44,7 @@ PERSONAL = PersonalFields(
         Application.OutcomeRecorded: ("reason",),
         Application.ReturnedByLegalServices: ("comments",),
         Application.Adjourned: ("reason",),
+        Application.SubjectRectified: ("reason",),
         Order.Granted: ("subject_nominal_id",),
         Order.Reallocated: ("reason",),
         Order: ("subject_nominal_id",),

@@ -1,12 +1,14 @@
 """The referral service layer: each method loads, calls one aggregate method, saves."""
 
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.eventstore import EventSourcedService
+from plumbing.personal import PersonalDataErased
 from plumbing.snapshots import every_interval
 from schemas.application import (
     ApplicationOpenedV1,
@@ -26,6 +28,7 @@ from services.referral.domain import (
     DeclineReason,
     DismissalReason,
     EverHeld,
+    NothingToRectify,
     Referral,
     ScreenedDisposal,
     Subject,
@@ -243,6 +246,33 @@ class ReferralService(EventSourcedService):
         key_id = self.personal.erase(nominal_id)
         assert key_id is not None
         return key_id
+
+    def rectify_subject(
+        self,
+        nominal_id: str,
+        name: str | None,
+        date_of_birth: date | None,
+        reason: str,
+        trace: Trace,
+    ) -> list[UUID]:
+        """Correct how a person was recorded (DPA 2018 s.46) on every referral that names
+        them; each correction is published, and the applications made from them follow.
+        Refused once their personal data has been disposed of. Returns the referrals."""
+        held = ever_held(self.events.get(SubjectRecord.create_id(nominal_id)))
+        if held.disposed is not None:
+            raise PersonalDataErased
+        referrals = [self._get(r) for r in held.referrals if self._exists(r)]
+        if not referrals:
+            raise NothingHeldAbout()
+        changed = []
+        for referral in referrals:
+            with suppress(NothingToRectify):
+                referral.rectify_subject(name, date_of_birth, reason, self.now(), trace)
+                changed.append(referral)
+        if not changed:
+            raise NothingToRectify
+        self.save(*changed)
+        return [referral.id for referral in changed]
 
     def subject_access(self, nominal_id: str) -> dict[str, Any]:
         """What this service holds about a person, and the ids by which the others hold the

@@ -1,7 +1,7 @@
 """Referrals: a district's request that a caseworker consider a civil order."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Any
@@ -38,6 +38,11 @@ class Subject:
     nominal_id: str
     name: str
     date_of_birth: date
+
+
+class NothingToRectify(CommandRejected):
+    def __init__(self) -> None:
+        super().__init__("the name and date of birth given are those already recorded")
 
 
 class ReferralNotAwaitingTriage(CommandRejected):
@@ -155,6 +160,12 @@ class Referral(Aggregate):
         at: datetime
         trace: Trace
 
+    class SubjectRectified(Aggregate.Event):
+        subject: Subject
+        reason: str
+        at: datetime
+        trace: Trace
+
     @staticmethod
     def create_id(district: str, district_reference: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:referral/{district}/{district_reference}")
@@ -253,6 +264,23 @@ class Referral(Aggregate):
     @event(LinkedToExisting)
     def _linked(self, links: list[str]) -> None:
         self.links = links
+
+    def rectify_subject(self, name: str | None, date_of_birth: date | None, reason: str,
+                        at: datetime, trace: Trace) -> None:  # fmt: skip
+        """The person was recorded wrongly (DPA 2018 s.46): the corrected name or date of birth
+        supersedes what was recorded from now on; the history keeps both, and why."""
+        corrected = replace(
+            self.subject,
+            name=name or self.subject.name,
+            date_of_birth=date_of_birth or self.subject.date_of_birth,
+        )
+        if corrected == self.subject:
+            raise NothingToRectify
+        self._subject_rectified(corrected, reason, at, trace)
+
+    @event(SubjectRectified)
+    def _subject_rectified(self, subject: Subject, reason: str, at: datetime, trace: Trace) -> None:
+        self.subject = subject
 
     def time_in_each_state(self, now: datetime) -> dict[str, float]:
         """Hours spent in each state so far, the current one up to `now`."""

@@ -6,7 +6,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
@@ -251,6 +251,36 @@ async def erase_subject(body: Erase, request: Request, trace: Acting) -> dict[st
     subject_key = SubjectRecord.create_id(body.nominal_id)
     return {"erased": "the person's key is destroyed", "key_id": str(key_id),
             "subject_key": str(subject_key)}  # fmt: skip
+
+
+class Rectify(BaseModel):
+    nominal_id: str = Field(min_length=1, max_length=200, description="The person's nominal id.")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The corrected full name."
+    )
+    date_of_birth: PastDate | None = Field(default=None, description="The corrected date.")
+    reason: str = Field(min_length=3, max_length=1000, description="Why it was wrong.")
+
+    @model_validator(mode="after")
+    def corrects_something(self) -> "Rectify":
+        if self.name is None and self.date_of_birth is None:
+            raise ValueError("give the corrected name, date of birth or both")
+        return self
+
+
+@subjects.post("/rectify")
+async def rectify_subject(body: Rectify, request: Request, trace: Acting) -> dict[str, Any]:
+    """Correct how a person was recorded (DPA 2018 s.46): the name or date of birth given
+    supersedes the one recorded on every referral that names them, and on the applications
+    made from them; the history keeps both. Refused (409) once their personal data has been
+    disposed of; 404 when no referral names them."""
+    service = _service(request)
+    rectified = await hop(
+        service.rectify_subject,
+        body.nominal_id, body.name, body.date_of_birth, body.reason, trace,
+    )  # fmt: skip
+    return {"subject_key": str(SubjectRecord.create_id(body.nominal_id)),
+            "referrals": [str(r) for r in rectified]}  # fmt: skip
 
 
 class Nominal(BaseModel):

@@ -25,6 +25,7 @@ PERSONAL = PersonalFields(
         Referral.Resubmitted: ("answers",),
         Referral.Reassigned: ("reason",),
         Referral.Declined: ("detail",),
+        Referral.SubjectRectified: ("reason",),
         Candidate.Identified: ("suspect_nominal_id", "offence"),
         Candidate.Dismissed: ("detail",),
         SuspectDisposals.Started: ("suspect_nominal_id",),

@@ -17,6 +17,8 @@ from schemas.referral import (
     ReferralStatus,
     ReferralStatusChanged,
     ReferralStatusChangedV1,
+    ReferralSubjectRectified,
+    ReferralSubjectRectifiedV1,
 )
 from services.referral.domain import Candidate, Referral, ScreenedDisposal
 
@@ -71,6 +73,15 @@ def accepted(event: Referral.Accepted, referral: Referral) -> Wire:
     )
 
 
+def subject_rectified(event: Referral.SubjectRectified, referral: Referral) -> Wire:
+    return ReferralSubjectRectifiedV1, ReferralSubjectRectified(
+        referral_id=referral.id,
+        district=referral.district,
+        subject=WireSubject(**vars(event.subject)),
+        reason=event.reason,
+    )
+
+
 def candidate_identified(event: Candidate.Identified, candidate: Candidate) -> Wire:
     return ProactiveCandidateIdentifiedV1, ProactiveCandidateIdentified(
         district=event.district,
@@ -96,6 +107,7 @@ WIRE: dict[type, Make] = {
     Referral.Received: received,
     **dict.fromkeys(STATUS_CHANGES, status_changed),
     Referral.Accepted: accepted,
+    Referral.SubjectRectified: subject_rectified,
     Candidate.Identified: candidate_identified,
     ScreenedDisposal.Screened: disposal_screened,
 }

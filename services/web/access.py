@@ -127,6 +127,8 @@ API: dict[Route, tuple[Role, ...]] = {
     "POST /api/reviews/{subject_key}/{decision}": (CASEWORKER, MANAGER),
     # subject access (DPA 2018 s.45): the data protection officer exports what is held
     "POST /api/subjects/access": (DPO,),
+    # rectification (s.46): the data protection officer corrects a person's name or birth date
+    "POST /api/subjects/rectify": (DPO,),
     # administration: configuration, never case data
     "GET /api/admin/access-log": (ADMINISTRATOR, AUDITOR),
     "PUT /api/admin/access-log": (ADMINISTRATOR,),

@@ -137,6 +137,19 @@ async def record_disposal(request: Request, user: User, erased: Any, body: Comma
 
 
 DISPOSAL = "disposal of personal data"
+RECTIFICATION = "rectification of personal data"
+
+
+@router.post("/subjects/rectify", tags=["personal data"])
+async def rectify_subject(request: Request, body: Command, user: Admitted) -> Any:
+    """Correct how a person was recorded (`{"nominal_id", "name" and/or "date_of_birth",
+    "reason"}`, DPA 2018 s.46): the correction supersedes the name or date of birth on every
+    referral that names them and the applications made from them; the history keeps both.
+    Recorded in the access log with who did it and why."""
+    rectified = await call(request, user, "referral", "POST", "/subjects/rectify", body)
+    reason = str(body.get("reason", ""))
+    await record_access(request, user, rectified["subject_key"], RECTIFICATION, reason)
+    return rectified
 
 
 @router.get("/reviews", tags=["MoPI review"])

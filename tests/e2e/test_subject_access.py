@@ -169,3 +169,46 @@ async def test_only_the_data_protection_officer_may_export_a_person(client: Clie
     response = await manager.request("POST", "/api/subjects/access", json=body)
 
     assert response.status_code == 403
+
+
+async def test_a_person_recorded_wrongly_is_corrected_everywhere_their_casework_holds_them(
+    client: Client,
+) -> None:
+    someone = person()
+    referral_id = await referred_by_staff(client, someone)
+    application = await accept(client, referral_id)
+    dpo, auditor = await as_(client, "dpo-1"), await as_(client, "aud-1")
+    corrected = {"nominal_id": someone["nominal_id"], "date_of_birth": "1971-03-04",
+                 "reason": "date of birth mistyped by the district"}  # fmt: skip
+
+    nothing = await dpo.request(
+        "POST", "/api/subjects/rectify", json=corrected | {"date_of_birth": None}
+    )
+    manager = await (await as_(client, "mgr-1")).request(
+        "POST", "/api/subjects/rectify", json=corrected
+    )
+    done = await dpo.request("POST", "/api/subjects/rectify", json=corrected)
+    again = await dpo.request("POST", "/api/subjects/rectify", json=corrected)
+    unknown = await dpo.request(
+        "POST", "/api/subjects/rectify", json=corrected | {"nominal_id": "SYN-NOBODY-X"}
+    )
+
+    assert nothing.status_code == 422 and "corrected name, date of birth" in nothing.text
+    assert manager.status_code == 403
+    assert done.status_code == 200, done.text
+    assert done.json()["referrals"] == [referral_id]
+    assert again.status_code == 409 and "already recorded" in again.json()["detail"]
+    assert unknown.status_code == 404
+
+    async def corrected_in_the_application() -> dict[str, Any] | None:
+        held = (await client.get("application", f"/applications/{application['id']}")).json()
+        return held if held["subject"]["date_of_birth"] == "1971-03-04" else None
+
+    held = await eventually(corrected_in_the_application, 30, "the application corrected")
+    assert held["subject"]["name"] == someone["name"]
+    body = {"nominal_id": someone["nominal_id"], "purpose": "SAR-2026-016"}
+    export = (await dpo.request("POST", "/api/subjects/access", json=body)).json()
+    [referral] = export["referrals"]
+    assert referral["subject"]["date_of_birth"] == "1971-03-04"
+    assert export["applications"][0]["subject"]["date_of_birth"] == "1971-03-04"
+    await logged(auditor, "rectification of personal data")
