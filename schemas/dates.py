@@ -7,6 +7,7 @@ clock a little fast, is still today. Events the services publish are not checked
 they record what was accepted, and must replay whatever the clock says later.
 """
 
+import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -39,12 +40,16 @@ def now() -> datetime:
     return _clock()
 
 
+def months_after(day: date, months: int) -> date:
+    """The same day `months` calendar months later (earlier, if negative), or the month's
+    last day where it has none (31 May, three months on: 31 August; one month on: 30 June)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
 def years_before(day: date, years: int) -> date:
     """The same day `years` earlier (29 February: the 28th, in a year without one)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
+    return months_after(day, -12 * years)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import asyncpg
 
 from plumbing.projection import LocalProjection, update_row
 from schemas.application import NotificationKind
+from schemas.dates import months_after
 from services.application.domain import Application, Order
-from services.application.domain_dates import months_earlier
 
 DDL = """
 CREATE TABLE IF NOT EXISTS application.order_calendar (
@@ -167,7 +167,7 @@ async def orders_due(
              AND (ends_on <= $1
                   OR (ends_on <= $2 AND review_raised_for IS DISTINCT FROM ends_on))""",
         today,
-        months_earlier(today, -review_months),
+        months_after(today, review_months),
         now,
     )
     return [row["order_id"] for row in rows]

@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
+from schemas.dates import months_after
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 from services.application.casework import (
@@ -26,7 +27,7 @@ from services.application.casework import (
     response_checks,
     variation_checks,
 )
-from services.application.domain_dates import months_earlier, years_after
+from services.application.domain_dates import years_after
 
 
 class Stage(StrEnum):
@@ -497,7 +498,7 @@ class Application(CourtApplication):
         self._matter_date_recorded(matter_on, trace)
 
     def complaint_deadline(self, limit_months: int) -> date | None:
-        return None if self.matter_on is None else months_earlier(self.matter_on, -limit_months)
+        return None if self.matter_on is None else months_after(self.matter_on, limit_months)
 
     def warn_of_complaint_deadline(
         self, today: date, limit_months: int, warning_days: int, trace: Trace
@@ -795,7 +796,7 @@ class Order(Aggregate):
             raise OrderNotDueForReview(self.reference, "it has no end date, or has ended")
         if self.renewal_review_for == self.ends_on:
             raise OrderNotDueForReview(self.reference, "its review has been raised")
-        if today < months_earlier(self.ends_on, months_before):
+        if today < months_after(self.ends_on, -months_before):
             raise OrderNotDueForReview(self.reference, f"it ends on {self.ends_on}")
         self._renewal_review_due(self.ends_on, trace)
         if today >= self.ends_on:

@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from plumbing.readmodel import Projection, Write
+from schemas.dates import months_after
 from schemas.outreach import OutreachSessionRecordedV1
 from services.readmodels.capacity import PROACTIVE, month_ends
 
@@ -110,13 +111,10 @@ class Outreach:
     referrals: dict[str, dict[str, int]]  # month -> district with a session -> referrals made
     held: dict[str, dict[str, int]]  # month -> district with a session -> sessions held
 
-
-def months_after(day: date, months: int) -> date:
-    """The same day `months` calendar months later (or earlier), or the month's last day."""
-    year, index = divmod(day.month - 1 + months, 12)
-    first = date(day.year + year, index + 1, 1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return first.replace(day=min(day.day, last.day))
+    @property
+    def span(self) -> str:
+        """The months either side of a session, as the paper says them: "1 month", "3 months"."""
+        return f"{self.months} month{'' if self.months == 1 else 's'}"
 
 
 def outreach(

@@ -7,7 +7,8 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import CASEWORKER, LEGAL, accept, alerts_for, build_case, refer, to_court
 from civil_orders.synthetic import Synthetic
 from schemas.common import OrderSought
-from services.application.domain_dates import months_earlier, years_after
+from schemas.dates import months_after
+from services.application.domain_dates import years_after
 
 
 async def test_a_case_failing_quality_assurance_says_what_is_missing_then_passes_when_fixed(
@@ -148,7 +149,7 @@ async def test_a_complaint_deadline_near_at_hand_raises_a_warning_for_the_casewo
 ) -> None:
     application = await accept(client, (await refer(client, Synthetic(seed=94), "north"))["id"])
     path = f"/applications/{application['id']}"
-    matter_on = months_earlier(date.today(), 6) + timedelta(days=10)  # about ten days left
+    matter_on = months_after(date.today(), -6) + timedelta(days=10)  # about ten days left
 
     await client.command(
         "application",
@@ -164,7 +165,7 @@ async def test_a_complaint_deadline_near_at_hand_raises_a_warning_for_the_casewo
 
     shown = await eventually(warned, 30, "the complaint-deadline warning")
     assert shown["deadline_warned_for"] == shown["complaint_deadline"]
-    assert shown["complaint_deadline"] == months_earlier(matter_on, -6).isoformat()
+    assert shown["complaint_deadline"] == months_after(matter_on, 6).isoformat()
 
 
 async def test_an_interim_order_is_followed_by_the_full_order_which_replaces_it(

@@ -10,7 +10,7 @@ import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -502,6 +502,12 @@ def test_the_html_shows_the_figures_with_charts_and_their_tables(evaluation: Eva
     assert "<script src" not in html and "http://kozea" not in html
     assert all("scope=" in th for th in re.findall(r"<th(?:\s[^>]*)?>", html))
     assert html.count("<table>") == html.count("<caption>")
+
+
+def test_a_month_either_side_of_a_session_reads_as_one_month(evaluation: Evaluation) -> None:
+    html = render_html(replace(evaluation, outreach=replace(evaluation.outreach, months=1)))
+
+    assert "referrals in the 1 month before them" in html and "1 months" not in html
 
 
 def test_the_csv_holds_the_same_figures(evaluation: Evaluation, tmp_path: Path) -> None:

@@ -36,7 +36,6 @@ from services.application.domain import (
     Subject,
     Term,
 )
-from services.application.domain_dates import months_earlier
 
 LEGAL = Trace("legal-services:ls-1", uuid4())
 NO_CONTACT = Term("prohibition", "Not to have unsupervised contact with any child under 16.", None)
@@ -167,13 +166,6 @@ def test_an_order_until_further_order_never_expires_or_comes_up_for_review() -> 
         order.expire(date(2090, 1, 1), LEGAL)
     with pytest.raises(OrderNotDueForReview):
         order.flag_renewal_review(datetime(2090, 1, 1, tzinfo=UTC), 3, LEGAL)
-
-
-def test_months_earlier_keeps_the_day_or_falls_back_to_the_months_last() -> None:
-    assert months_earlier(date(2026, 5, 31), 3) == date(2026, 2, 28)
-    assert months_earlier(date(2024, 5, 29), 3) == date(2024, 2, 29)
-    assert months_earlier(date(2026, 1, 15), 2) == date(2025, 11, 15)
-    assert months_earlier(date(2026, 1, 31), -1) == date(2026, 2, 28)
 
 
 def test_quality_assurance_names_everything_missing_and_sends_the_case_back() -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from schemas.dates import judge_dates_by, now, years_before
+from schemas.dates import judge_dates_by, months_after, now, years_before
 from schemas.district import DistrictBreachReport, DistrictDisposal
 from schemas.topics import topic
 from tests.messages import valid_referral
@@ -102,3 +102,14 @@ def breach_at(moment: datetime) -> dict[str, object]:
         "how_detected": "home visit",
         "reporting_officer": "DC 1",
     }
+
+
+def test_months_on_or_back_keep_the_day_or_fall_back_to_the_months_last() -> None:
+    assert months_after(date(2021, 3, 10), 3) == date(2021, 6, 10)
+    assert months_after(date(2021, 3, 10), -3) == date(2020, 12, 10)
+    assert months_after(date(2021, 11, 30), 3) == date(2022, 2, 28)
+    assert months_after(date(2026, 5, 31), -3) == date(2026, 2, 28)
+    assert months_after(date(2024, 5, 29), -3) == date(2024, 2, 29)
+    assert months_after(date(2026, 1, 15), -2) == date(2025, 11, 15)
+    assert months_after(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert months_after(date(2026, 1, 31), 0) == date(2026, 1, 31)

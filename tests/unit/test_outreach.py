@@ -8,18 +8,11 @@ from uuid import uuid4
 import pytest
 
 from schemas.trace import Trace
-from services.readmodels.outreach import Session, months_after, outreach
+from services.readmodels.outreach import Session, outreach
 from services.web.domain import AudienceRequired, OutreachSession, OutreachSessionNotYetHeld
 
 START, END = date(2021, 1, 1), date(2021, 12, 31)
 TRACE = Trace("caseworker:cw-1", uuid4())
-
-
-def test_a_month_later_is_the_same_day_or_the_months_last() -> None:
-    assert months_after(date(2021, 3, 10), 3) == date(2021, 6, 10)
-    assert months_after(date(2021, 3, 10), -3) == date(2020, 12, 10)
-    assert months_after(date(2021, 11, 30), 3) == date(2022, 2, 28)
-    assert months_after(date(2021, 5, 31), -3) == date(2021, 2, 28)
 
 
 def test_each_session_counts_its_districts_referrals_and_candidates_before_and_after() -> None:
@@ -108,3 +101,8 @@ def test_a_session_not_yet_held_or_without_an_audience_is_refused() -> None:
         OutreachSession.record("north", date(2021, 4, 14), "CID", "", at, TRACE)
     with pytest.raises(AudienceRequired):
         OutreachSession.record("north", date(2021, 4, 10), "  ", "", at, TRACE)
+
+
+def test_the_paper_says_one_month_or_several_months_either_side() -> None:
+    assert outreach([], [], [], START, END, 1).span == "1 month"
+    assert outreach([], [], [], START, END).span == "3 months"
