@@ -119,8 +119,10 @@ class ReferralService(EventSourcedService):
             disposed_on=closed.disposed_on,
             trace=trace,
         )
+        # whatever it scored, the person's record now holds it, to be reviewed in its time
+        record = self._reviewed(self._subject_record(closed.suspect_nominal_id))
         if screening.score < rules.threshold:
-            self.save(history, screened)
+            self.save(history, screened, record)
             return None
         candidate = Candidate(
             district=closed.district,
@@ -133,10 +135,8 @@ class ReferralService(EventSourcedService):
             rules_version=screening.rules_version,
             trace=trace,
         )
-        record = self._subject_record(closed.suspect_nominal_id)
         candidate.link_to_existing(record.links())
-        # flagged: a record to review
-        self.save_new(candidate, history, screened, self._reviewed(record))
+        self.save_new(candidate, history, screened, record)
         return candidate.id
 
     def promote_candidate(

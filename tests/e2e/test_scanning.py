@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from civil_orders.client import Client
 from civil_orders.stack import Stack
+from services.referral.domain import ReviewGroup, SubjectRecord
 from tests.web import as_
 
 
@@ -88,6 +89,13 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     admin = await as_(client, "admin-1")
     in_force = (await admin.request("GET", "/api/admin/screening-rules")).json()["version"]
     assert {c["rules_version"] for c in candidates.values()} == {in_force}
+
+    # a suspect screened and not flagged is held too: their record is reviewed in its time
+    caseworker = await as_(client, "cw-1")
+    unflagged = SubjectRecord.create_id(f"SYN{run}C")
+    review = await caseworker.request("GET", f"/api/reviews/{unflagged}")
+    assert review.status_code == 200, review.text
+    assert review.json()["group"] == ReviewGroup.OTHER and review.json()["due_on"]
 
     again = scan(stack, path)
 
