@@ -290,14 +290,20 @@ class Stack:
         process.kill()
         process.wait()
 
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    def stop(self, *names: str) -> None:
+        """Stop these processes as they would be stopped (SIGTERM), all asked at once and then
+        awaited: each takes a second or so (more on busy cores), and none needs another to
+        have stopped first. One still running 15 s after it was asked is killed."""
+        stopping = [self.processes.pop(name) for name in names]
+        for process in stopping:
+            process.terminate()
+        deadline = time.monotonic() + 15
+        for process in stopping:
+            try:
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def replace_broker(self) -> None:
         """Kill the embedded broker, losing every message, and start an empty one in its place."""
@@ -335,19 +341,7 @@ class Stack:
 
     def stop_all(self) -> None:
         (self.data_dir / STACK_FILE).unlink(missing_ok=True)
-        # All asked at once, then awaited: each takes a second or so to stop (more on busy
-        # cores), and none needs another to have stopped first.
-        stopping = list(self.processes.values())
-        self.processes.clear()
-        for process in stopping:
-            process.terminate()
-        deadline = time.monotonic() + 15
-        for process in stopping:
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        self.stop(*self.processes)
         for held in self.sockets.values():
             held.close()
         if self.broker_process is not None:

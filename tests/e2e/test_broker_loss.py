@@ -47,8 +47,7 @@ async def test_an_alert_in_flight_when_the_broker_lost_everything_still_arrives_
 
     # ...and the broker dies with it; everything restarts on an empty broker
     services = [name for name in own_stack.processes if name != "team-inbox"]
-    for name in services:
-        own_stack.stop(name)
+    own_stack.stop(*services)
     own_stack.replace_broker()
     for name in [*services, "notification"]:
         own_stack.start(name, wait=False)
