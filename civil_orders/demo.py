@@ -241,7 +241,7 @@ async def inbox_entry(client: Client, team: str, reference: str, **expected: Any
     """Waits until the notification service's inbox shows the alert as expected."""
 
     async def attempt() -> dict[str, Any] | None:
-        rows = (await client.get("notification", f"/teams/{team}/alerts")).json()
+        rows = (await client.get("notification", "/alerts", {"team": team})).json()
         for row in rows:
             if row["order_reference"] == reference and all(
                 row[k] == v for k, v in expected.items()

@@ -1,4 +1,10 @@
-"""The alert inbox read model: per team, what was sent, when, and who acknowledged it."""
+"""The alert inbox, the one read model of alerts: every team's alerts, what was sent, when,
+how, whether it was escalated and who acknowledged it.
+
+It is the service's own (`plumbing.projection`): written in the transaction that stores the
+alert's events, so an acknowledgement shows the moment it returns, and the escalation timer
+and the metrics read it too. The web app's alert pages and `GET /api/alerts` read it here.
+"""
 
 from datetime import datetime
 from typing import Any
@@ -30,6 +36,8 @@ CREATE TABLE IF NOT EXISTS notification.alert_inbox (
     acknowledged_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS alert_inbox_by_team ON notification.alert_inbox (team, requested_at);
+CREATE INDEX IF NOT EXISTS alert_inbox_by_time ON notification.alert_inbox (requested_at, alert_id);
+CREATE INDEX IF NOT EXISTS alert_inbox_by_order ON notification.alert_inbox (order_reference);
 """
 
 
@@ -77,16 +85,22 @@ def inbox_key(row: dict[str, Any]) -> InboxKey:
     return row["requested_at"], row["alert_id"]
 
 
-async def team_inbox(
-    pool: asyncpg.Pool, team: str, after: InboxKey | None, limit: int
+async def get_alerts(
+    pool: asyncpg.Pool,
+    team: str | None,
+    after: InboxKey | None,
+    limit: int,
+    order_reference: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The team's alerts, newest first, from just after (older than) the `after` alert."""
+    """One team's alerts (every team's: None), or one order's, newest first, from just after
+    (older than) the `after` alert."""
     requested_at, alert_id = after or (None, None)
     rows = await pool.fetch(
-        """SELECT * FROM notification.alert_inbox WHERE team = $1
+        """SELECT * FROM notification.alert_inbox WHERE ($1::text IS NULL OR team = $1)
              AND ($2::timestamptz IS NULL OR (requested_at, alert_id) < ($2, $3::uuid))
+             AND ($5::text IS NULL OR order_reference = $5)
            ORDER BY requested_at DESC, alert_id DESC LIMIT $4""",
-        team, requested_at, alert_id, limit,
+        team, requested_at, alert_id, limit, order_reference,
     )  # fmt: skip
     return [dict(row) for row in rows]
 

@@ -5,7 +5,7 @@ from uuid import UUID
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from plumbing.configuration import adopting_team_directories
 from plumbing.consumer import Consumers
@@ -34,8 +34,8 @@ from services.notification.inbox import (
     InboxKey,
     alert_metrics,
     due_for_escalation,
+    get_alerts,
     inbox_key,
-    team_inbox,
 )
 
 router = APIRouter(tags=["alerts"])
@@ -46,13 +46,16 @@ def _service(request: Request) -> NotificationService:
     return request.app.state.service
 
 
-@router.get("/teams/{team}/alerts")
+@router.get("/alerts")
 async def inbox(
-    team: str, request: Request, page: Annotated[Page[InboxKey], paged(InboxKey)]
+    request: Request,
+    page: Annotated[Page[InboxKey], paged(InboxKey)],
+    team: str | None = Query(None, description="Only this team's alerts (else every team's)."),
+    order_reference: str | None = Query(None, description="Only this order's alerts."),
 ) -> list[dict[str, Any]]:
-    """The team's alert inbox, newest first: what was sent, when, and who acknowledged it;
-    a page at a time."""
-    rows = await team_inbox(request.app.state.pool, team, page.after, page.fetch)
+    """The alert inbox, newest first: what was sent, when, how, whether it was escalated and
+    who acknowledged it (current the moment an acknowledgement returns); a page at a time."""
+    rows = await get_alerts(request.app.state.pool, team, page.after, page.fetch, order_reference)
     return page.of(rows, inbox_key)
 
 

@@ -12,7 +12,7 @@ from plumbing.paging import Page, paged
 from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
 from schemas.refusals import NotFound
-from services.readmodels import alerts, audit, breaches, caseload, disposals, orders, outreach
+from services.readmodels import audit, breaches, caseload, disposals, orders, outreach
 from services.readmodels.evaluation import Costing, evaluate, render_html
 from services.readmodels.settings import EvaluationSettings
 
@@ -20,7 +20,6 @@ PROJECTIONS = (
     caseload.PROJECTION,
     orders.PROJECTION,
     breaches.PROJECTION,
-    alerts.PROJECTION,
     audit.PROJECTION,
     outreach.PROJECTION,
     disposals.PROJECTION,
@@ -119,19 +118,6 @@ async def repeat_breachers(
     pool = request.app.state.pool
     rows = await breaches.get_repeat_breachers(pool, at_least, page.after, page.fetch)
     return page.of(await revealed(request, rows), breaches.breacher_key)
-
-
-@router.get("/alerts")
-async def alert_inbox(
-    request: Request,
-    page: Annotated[Page[alerts.AlertKey], paged(alerts.AlertKey)],
-    team: str | None = None,
-    order_reference: str | None = Query(None, description="Only this order's alerts."),
-) -> list[dict[str, Any]]:
-    """Alerts, newest first: delivery, escalation, acknowledgement; a page at a time."""
-    pool = request.app.state.pool
-    rows = await alerts.get_alerts(pool, team, page.after, page.fetch, order_reference)
-    return page.of(rows, alerts.alert_key)
 
 
 @router.get("/cases/{case}/events")

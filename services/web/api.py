@@ -438,7 +438,7 @@ async def decide_possible_breach(
 async def alerts(request: Request, user: Admitted, page: Paged, team: str | None = None) -> Any:
     """Alerts, newest first, of one team or all (a MOSOVO officer's own team's only); a page
     at a time."""
-    return await call_page(request, user, page, "readmodels", "/alerts",
+    return await call_page(request, user, page, "notification", "/alerts",
                            team=own_team(user, team))  # fmt: skip
 
 

@@ -83,7 +83,7 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
         "orders": orders,
         "order_register": await each(request, user, "/orders", references, include_ended=True),
         "breaches": await each(request, user, "/breaches", references),
-        "alerts": await each(request, user, "/alerts", references),
+        "alerts": await each(request, user, "/alerts", references, service="notification"),
     }
     cases = [held["subject_key"], *references, *ids(held["referrals"], applications, orders)]
     looks = await get_access_log_of(request.app.state.pool, cases)
@@ -112,15 +112,20 @@ def ids(*records: list[dict[str, Any]]) -> list[str]:
 
 
 async def each(
-    request: Request, user: User, path: str, references: list[str], **params: Any
+    request: Request,
+    user: User,
+    path: str,
+    references: list[str],
+    service: str = "readmodels",
+    **params: Any,
 ) -> list[Any]:
-    """Every row of a read model's list about each of the orders, page after page."""
+    """Every row of a service's list about each of the orders, page after page."""
     rows: list[Any] = []
     for reference in references:
         cursor = None
         while True:
             page = ForwardedPage(MAX_LIMIT, cursor)
-            rows += await call_page(request, user, page, "readmodels", path,
+            rows += await call_page(request, user, page, service, path,
                                     order_reference=reference, **params)  # fmt: skip
             if (cursor := page.next_cursor) is None:
                 break

@@ -41,7 +41,7 @@ async def test_an_allocation_alert_reaches_the_right_team_and_only_that_team(
     assert entry["kind"] == "order allocated"
     for other in ("mosovo-north", "mosovo-south"):
         assert not [a for a in await client.team_alerts(other) if reference in str(a)]
-        rows = (await client.get("notification", f"/teams/{other}/alerts")).json()
+        rows = (await client.get("notification", "/alerts", {"team": other})).json()
         assert not [r for r in rows if r["order_reference"] == reference]
 
 
@@ -94,10 +94,12 @@ async def test_inboxes_are_read_a_page_at_a_time_and_a_poller_asks_only_for_what
     ]
 
     # ...and the notification service's inbox, newest first, pages by cursor.
-    inbox = "/teams/mosovo-north/alerts"
+    inbox, north = "/alerts", {"team": "mosovo-north"}
     await inbox_entry(client, "mosovo-north", reference, kind="breach")
-    first = await client.get("notification", inbox, {"limit": 1})
-    second = await client.get("notification", inbox, {"limit": 1, "cursor": first.headers[NEXT]})
+    first = await client.get("notification", inbox, {**north, "limit": 1})
+    second = await client.get(
+        "notification", inbox, {**north, "limit": 1, "cursor": first.headers[NEXT]}
+    )
     [newer], [older] = first.json(), second.json()
     assert datetime.fromisoformat(older["requested_at"]) <= datetime.fromisoformat(
         newer["requested_at"]
@@ -148,7 +150,7 @@ async def test_a_kafka_message_delivered_twice_produces_one_alert(client: Client
 
     [received] = await alerts_for(client, "mosovo-north", reference, count=1)
     assert received["copies"] == 1
-    rows = (await client.get("notification", "/teams/mosovo-north/alerts")).json()
+    rows = (await client.get("notification", "/alerts", {"team": "mosovo-north"})).json()
     assert len([r for r in rows if r["order_reference"] == reference]) == 1
 
 

@@ -27,11 +27,11 @@ from tests.web import Web, as_
 TODAY = date.today()
 
 
-async def in_read_models(client: Client, path: str, reference: str) -> None:
+async def listed(client: Client, service: str, path: str, reference: str) -> None:
     async def shown() -> bool:
-        return bool(await client.every("readmodels", path, {"order_reference": reference}))
+        return bool(await client.every(service, path, {"order_reference": reference}))
 
-    await eventually(shown, 30, f"{reference} in the read models' {path}")
+    await eventually(shown, 30, f"{reference} in the {service} service's {path}")
 
 
 async def logged(auditor: Web, what: str, by: str = "dpo-1") -> None:
@@ -86,8 +86,8 @@ async def test_a_data_protection_officer_exports_all_that_is_held_about_a_person
         "GET", f"/api/referrals/{referral_id}", params={"purpose": "triage of a new referral"}
     )
     assert looked.status_code == 200
-    for path in ("/breaches", "/alerts"):
-        await in_read_models(client, path, reference)
+    for service, path in (("readmodels", "/breaches"), ("notification", "/alerts")):
+        await listed(client, service, path, reference)
 
     exported = await asyncio.to_thread(export_with_cli, stack, someone["nominal_id"], tmp_path)
     held = json.loads((tmp_path / "subject-access.json").read_text())

@@ -9,13 +9,34 @@ from uuid import UUID, uuid4
 from hypothesis import given
 from hypothesis import strategies as st
 
+from plumbing.readmodel import Projection, Write, update
 from schemas.notification import (
     AlertAcknowledged,
     AlertAcknowledgedV1,
     AlertEscalated,
     AlertEscalatedV1,
 )
-from services.readmodels.alerts import PROJECTION as ALERTS
+
+
+def _alert(event: Any, **columns: Any) -> list[Write]:
+    return [update("{schema}.alerts", ("alert_id", event.aggregate_id), **columns)]
+
+
+# A read model of alerts: each event sets columns of its alert's row.
+ALERTS = Projection(
+    name="alerts",
+    description="Who acknowledged each alert, and why it escalated.",
+    ddl="",
+    handlers={
+        AlertAcknowledgedV1: lambda e: _alert(
+            e, acknowledged_by=e.actor, acknowledged_at=e.occurred_at
+        ),
+        AlertEscalatedV1: lambda e: _alert(
+            e, escalated_at=e.occurred_at, escalation_reason=e.payload.reason
+        ),
+    },
+    tables=("alerts",),
+)
 
 
 class RecordingConnection:
@@ -58,7 +79,7 @@ def escalated(alert: UUID, sequence: int, reason: str) -> AlertEscalatedV1:
 
 
 def apply(connection: RecordingConnection, events: list[Any]) -> int:
-    return asyncio.run(ALERTS.apply_many(connection, "rm_alerts", events))
+    return asyncio.run(ALERTS.apply_many(connection, ALERTS.schema, events))
 
 
 def test_an_event_already_processed_or_repeated_in_the_batch_is_applied_once() -> None:
