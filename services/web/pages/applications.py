@@ -79,13 +79,15 @@ async def casework(
     outcome = await attempt(step, form, command)
     if isinstance(outcome, Problem):
         return await application_page(request, user, application_id, purpose, outcome)
-    if step != "quality-assurance":
-        message = CASEWORK_DONE[step]
-    elif outcome["passed"]:
-        message = "Quality assurance passed: the application goes to legal services."
-    else:
-        message = f"Quality assurance did not pass: {'; '.join(outcome['missing'])}."
+    message = checked(outcome) if step == "quality-assurance" else CASEWORK_DONE[step]
     return done(f"/applications/{application_id}", message)
+
+
+def checked(outcome: dict[str, Any]) -> str:
+    """What a run of quality assurance found, as the page says it."""
+    if outcome["passed"]:
+        return "Quality assurance passed: the application goes to legal services."
+    return f"Quality assurance did not pass: {'; '.join(outcome['missing'])}."
 
 
 def granted_terms(form: FormData) -> list[dict[str, Any]]:
