@@ -153,6 +153,14 @@ PAGES: dict[Route, Route] = {
     "GET /orders/{reference}": "GET /api/orders/{order_id}",
     "POST /orders/{reference}/notifications": "POST /api/orders/{order_id}/notifications",
     "POST /orders/{reference}/applications": "POST /api/orders/{order_id}/applications",
+    "GET /order-applications": "GET /api/order-applications",
+    "GET /order-applications/{application_id}": "GET /api/order-applications/{application_id}",
+    "POST /order-applications/{application_id}/casework/{step}":
+        "POST /api/order-applications/{application_id}/casework/{step}",
+    "POST /order-applications/{application_id}/court/{step}":
+        "POST /api/order-applications/{application_id}/court/{step}",
+    "POST /order-applications/{application_id}/withdraw":
+        "POST /api/order-applications/{application_id}/withdraw",
     "POST /orders/{reference}/possible-breaches/{possible_breach_id}/{decision}":
         "POST /api/possible-breaches/{possible_breach_id}/{decision}",
     "GET /national-record": "GET /api/national-record",

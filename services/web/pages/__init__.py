@@ -11,6 +11,7 @@ from services.web.pages import (
     admin,
     applications,
     home,
+    order_applications,
     orders,
     outreach,
     records,
@@ -21,5 +22,6 @@ from services.web.pages import (
 from services.web.pages.common import page_router
 
 router = page_router(signed_in=False)
-for area in (signin, home, referrals, applications, orders, outreach, records, reviews, admin):
+for area in (signin, home, referrals, applications, order_applications, orders, outreach,
+             records, reviews, admin):
     router.include_router(area.router)

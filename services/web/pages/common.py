@@ -53,6 +53,8 @@ LINKS = (
     Link("/referrals/new", "Refer a person", "Refer someone you believe poses a risk of sexual "
          "harm."),
     Link("/orders", "Order register", "Orders in force, with renewal reviews due."),
+    Link("/order-applications", "Applications about orders", "Applications to vary, renew or "
+         "discharge an order, in progress, oldest first."),
     Link("/national-record", "National record", "Changes to orders to enter on the PNC and "
          "ViSOR, soonest due first; those past their time are escalated."),
     Link("/reviews", "Reviews due", "People whose record is due for review (MoPI): retain it, "

@@ -88,11 +88,17 @@ async def order_page(
                   problem=problem)  # fmt: skip
 
 
-async def _registered(request: Request, user: User, reference: str) -> dict[str, Any]:
+async def in_register(request: Request, user: User, reference: str) -> dict[str, Any] | None:
+    """The order's row of the register, ended or not, if the user can see it."""
     found = await api.order_register(request, user, ForwardedPage(), None, True, None, reference)
-    if not found:
+    return dict(found[0]) if found else None
+
+
+async def _registered(request: Request, user: User, reference: str) -> dict[str, Any]:
+    row = await in_register(request, user, reference)
+    if row is None:
         raise HTTPException(404, f"{reference} is not in the order register you can see")
-    return dict(found[0])
+    return row
 
 
 @router.get("/orders/{reference}", summary="read an order")
