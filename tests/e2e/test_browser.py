@@ -1,5 +1,6 @@
 """The web interface in a real browser: staff sign in, take a referral to a granted order, the
-managing MOSOVO team acknowledges its alert, and others are refused what they may not see.
+managing MOSOVO team acknowledges its alert, a variation of the order goes through QA and
+court, and others are refused what they may not see.
 
 The tests run in order and share one case: the first makes the order the others look for.
 A screenshot of each key step goes to test-artifacts/screenshots/.
@@ -21,6 +22,7 @@ from civil_orders.stack import Stack
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 COURT = "Northtown Magistrates' Court"
 PURPOSE = "preparing an application for court"
+DEVICES = "To disclose every internet-capable device within 3 days of getting it."
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +79,17 @@ def nav(page: Page, name: str) -> Locator:
 
 async def said(page: Page, text: str | re.Pattern[str]) -> None:
     await expect(page.get_by_role("status")).to_contain_text(text)
+
+
+async def to_a_hearing(page: Page) -> None:
+    """Legal services make the application on the page to the court, which lists it today."""
+    made = page.get_by_role("region", name="Make the application to the court")
+    await made.get_by_label("Court", exact=True).fill(COURT)
+    await made.get_by_role("button", name="Record the application").click()
+    await said(page, "Application to the court recorded")
+    await page.get_by_label("Hearing on").fill(date.today().isoformat())
+    await page.get_by_role("button", name="List the hearing").click()
+    await said(page, "Hearing listed")
 
 
 @pytest.mark.timeout(900)  # its setup may install Chromium first
@@ -147,13 +160,7 @@ async def test_a_referral_becomes_a_granted_order_through_the_web_interface(
     # Legal services make the application, list the hearing and record the grant.
     async with signed_in(browser, base, "ls-1") as page:
         await page.goto(application)
-        made = page.get_by_role("region", name="Make the application to the court")
-        await made.get_by_label("Court", exact=True).fill(COURT)
-        await made.get_by_role("button", name="Record the application").click()
-        await said(page, "Application to the court recorded")
-        await page.get_by_label("Hearing on").fill(date.today().isoformat())
-        await page.get_by_role("button", name="List the hearing").click()
-        await said(page, "Hearing listed")
+        await to_a_hearing(page)
         grant = page.get_by_role("region", name="The court granted the order")
         await grant.get_by_label("Court", exact=True).fill(COURT)
         ends = date.today() + timedelta(days=2 * 365 + 1)
@@ -230,16 +237,67 @@ async def test_a_caseworker_opens_a_defendants_discharge_application_on_the_orde
         await form.get_by_label("Received on").fill(date.today().isoformat())
         await form.get_by_role("button", name="Open the application").click()
         await said(page, "The discharge application is open, at drafting")
-        listed = page.get_by_role("table", name="Applications to vary, renew or discharge")
-        await expect(listed).to_contain_text("defendant")
-        await expect(listed).to_contain_text("drafting")
+        await expect(page.get_by_role("heading", level=1)).to_have_text(
+            f"Application to discharge order {case['order']}"
+        )
+        await expect(page.get_by_role("region", name="The police response")).to_be_visible()
         await shot(page, "08c-order-application-opened")
+        await page.get_by_role("link", name=f"Back to order {case['order']}").click()
+        listed = page.get_by_role("table", name="Applications to vary, renew or discharge")
+        opened = listed.get_by_role("link", name="discharge application by the defendant")
+        await expect(opened).to_have_attribute("href", re.compile(r"^/order-applications/"))
+
+
+async def test_a_variation_passes_qa_with_its_reason_and_the_courts_grant_changes_the_order(
+    stack: Stack, browser: Browser, case: dict[str, str]
+) -> None:
+    assert case, "needs the order the first test granted"
+    base = stack.url("web")
+    async with signed_in(browser, base, "cw-1") as page:
+        await page.goto(f"/orders/{case['order']}")
+        form = page.locator("form", has=page.get_by_role("button", name="Open the application"))
+        await form.get_by_label("It asks the court to").select_option("variation")
+        await form.get_by_label("Reasons or grounds").fill("Synthetic: the team found devices.")
+        await form.get_by_role("button", name="Open the application").click()
+        await said(page, "The variation application is open, at drafting")
+
+        # A change without its reason fails QA, which names it; amended with one, QA passes.
+        change = page.get_by_role("region", name="Propose a term change")
+        for reason, amends in (("", ""), ("Synthetic: he hid a phone from officers.", "1")):
+            await change.get_by_label("Kind").select_option("requirement")
+            await change.get_by_label("Wording").fill(DEVICES)
+            await change.get_by_label("Why the change is now necessary").fill(reason)
+            await change.get_by_label("Amends change number").fill(amends)
+            await change.get_by_role("button", name="Save the change").click()
+            await said(page, "Term change saved")
+            await page.get_by_role("button", name="Submit for quality assurance").click()
+            await page.get_by_role("button", name="Run quality assurance").click()
+            if not reason:
+                await said(page, "did not pass: change 1 does not say why it is now necessary")
+                await shot(page, "08d-variation-quality-assurance-failed")
+        await said(page, "Quality assurance passed")
+        case["variation"] = page.url
+
+    # Legal services take it from the order's page to court; the grant varies the order.
+    async with signed_in(browser, base, "ls-1") as page:
+        await nav(page, "Applications about orders").click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Applications about orders")
+        await page.goto(f"/orders/{case['order']}")
+        await page.get_by_role("link", name="variation application by the police").click()
+        await to_a_hearing(page)
+        await page.get_by_role("button", name="Record the grant").click()
+        await said(page, "The court's grant recorded: its terms are varied")
+        await shot(page, "08e-variation-granted")
+        await page.get_by_role("link", name=f"Back to order {case['order']}").click()
+        terms = page.get_by_role("table", name="The order's prohibitions and requirements")
+        await shown_after_reloads(page, terms.get_by_text(DEVICES))
+        await shot(page, "08f-order-varied")
 
 
 async def test_other_teams_and_roles_are_refused_what_they_may_not_see(
     stack: Stack, browser: Browser, case: dict[str, str]
 ) -> None:
-    assert "alert" in case, "needs the alert the earlier tests found"
+    assert {"alert", "variation"} <= set(case), "needs the alert and variation found earlier"
     base = stack.url("web")
     async with signed_in(browser, base, "mosovo-east-1") as page:
         await nav(page, "Alerts").click()
@@ -250,6 +308,8 @@ async def test_other_teams_and_roles_are_refused_what_they_may_not_see(
         await expect(page.get_by_text(case["order"])).to_have_count(0)
         await page.goto(f"/orders/{case['order']}")
         await expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+        await page.goto(case["variation"])
+        await expect(page.get_by_role("main")).to_contain_text("sees only mosovo-east's orders")
         refused = await page.request.post(f"{base}/alerts/{case['alert']}/acknowledge")
         assert refused.status == 403
         assert "sees only mosovo-east" in await refused.text()

@@ -129,8 +129,8 @@ async def open_order_application(
     outcome = await attempt("order-application", form, command)
     if isinstance(outcome, Problem):
         return await order_page(request, user, reference, purpose, outcome)
-    kind = text(form, "kind")
-    return done(f"/orders/{reference}", f"The {kind} application is open, at drafting.")
+    opened = f"/order-applications/{outcome['application_id']}"
+    return done(opened, f"The {text(form, 'kind')} application is open, at drafting.")
 
 
 @router.post(
