@@ -3,7 +3,7 @@
 import importlib
 from pathlib import Path
 
-from civil_orders.stack import attached_stack, start_postgres
+from civil_orders.stack import attached_stack, folder_busy, start_postgres
 from plumbing.migration import MigrationStopped, Store
 from plumbing.settings import EVENT_STORES
 
@@ -31,6 +31,6 @@ def stopped_database(database_url: str | None, data_dir: Path) -> str:
     when this process ends); refused while the stack runs from there."""
     if database_url:
         return database_url
-    if attached_stack(data_dir) is not None:
+    if attached_stack(data_dir) is not None or folder_busy(data_dir):
         raise StackRunning(data_dir)
     return start_postgres(data_dir).get_uri("civil_orders")

