@@ -225,6 +225,11 @@ class TermChangeIncomplete(CommandRejected):
         super().__init__(f"a term to {action} needs its {missing}")
 
 
+class NewTermNumbered(CommandRejected):
+    def __init__(self, number: int) -> None:
+        super().__init__(f"a term to add is new, so it has no number (given {number})")
+
+
 class NoSuchChange(CommandRejected):
     def __init__(self, number: int, count: int) -> None:
         super().__init__(f"the application has no change {number} (it has {count})")
@@ -1121,7 +1126,7 @@ class OrderApplication(CourtApplication):
         action = TermAction(change.action)
         if action is TermAction.ADD:
             if change.term_number is not None:
-                raise TermChangeIncomplete("add", "wording, without a term number")
+                raise NewTermNumbered(change.term_number)
         elif change.term_number is None or not 1 <= change.term_number <= self.terms_in_order:
             raise NoSuchTerm(change.term_number, self.terms_in_order)
         elif change.term_number in {c.term_number for c in others}:

@@ -1,5 +1,7 @@
 """Which application-service events other services see, and in what shape."""
 
+from typing import Any
+
 from eventsourcing.domain import DomainEventProtocol
 
 from plumbing.outbox import Make, Wire
@@ -92,15 +94,22 @@ def opened(event: Application.Opened, application: Application) -> Wire:
     )
 
 
-def stage_changed(event: DomainEventProtocol, application: Application) -> Wire:
+def _moved(event: DomainEventProtocol, application: CourtApplication) -> dict[str, Any]:
+    """Where an application stands after one of its stage changes, and why it moved."""
     decided = isinstance(event, CourtApplication.OutcomeRecorded)
+    return {
+        "stage": ApplicationStage(application.stage),
+        "outcome": application.outcome if decided else None,
+        "decided_on": application.decided_on if decided else None,
+        "reason": _reason(event),
+    }
+
+
+def stage_changed(event: DomainEventProtocol, application: Application) -> Wire:
     return ApplicationStageChangedV1, ApplicationStageChanged(
         referral_id=application.referral_id,
         district=application.district,
-        stage=ApplicationStage(application.stage),
-        outcome=application.outcome if decided else None,
-        decided_on=application.decided_on if decided else None,
-        reason=_reason(event),
+        **_moved(event, application),
     )
 
 
@@ -119,15 +128,11 @@ def order_application_opened(event: OrderApplication.Opened, application: OrderA
 def order_application_stage_changed(
     event: DomainEventProtocol, application: OrderApplication
 ) -> Wire:
-    decided = isinstance(event, CourtApplication.OutcomeRecorded)
     return OrderApplicationStageChangedV1, OrderApplicationStageChanged(
         application_id=application.id,
         order_reference=application.order_reference,
         kind=application.kind,
-        stage=ApplicationStage(application.stage),
-        outcome=application.outcome if decided else None,
-        decided_on=application.decided_on if decided else None,
-        reason=_reason(event),
+        **_moved(event, application),
     )
 
 

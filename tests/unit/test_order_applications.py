@@ -12,6 +12,7 @@ from services.application.casework import PoliceResponse, RenewalCase, TermActio
 from services.application.domain import (
     ApplicationNotAtStage,
     DischargeNeedsPoliceConsent,
+    NewTermNumbered,
     NoSuchChange,
     NoSuchTerm,
     NotForThisApplication,
@@ -151,6 +152,8 @@ def test_a_variation_names_terms_the_order_has_once_each_and_leaves_it_a_term() 
 
     with pytest.raises(NoSuchTerm, match="numbered 1 to 2"):
         variation.propose_term_change(change(TermAction.REMOVE, 3, "why"), None, CASEWORKER)
+    with pytest.raises(NewTermNumbered, match="has no number"):
+        variation.propose_term_change(change(TermAction.ADD, 1, "why", DEVICES), None, CASEWORKER)
     with pytest.raises(TermChangeIncomplete):
         variation.propose_term_change(change(TermAction.ADD, None, "why"), None, CASEWORKER)
     variation.propose_term_change(
