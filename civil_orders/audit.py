@@ -13,6 +13,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from plumbing.settings import Settings
+from schemas import dates
 from schemas.refusals import NotFound
 from services.application.application import ApplicationService
 from services.application.domain import Application, Order
@@ -135,7 +136,7 @@ def consult(database_url: str, ref: str, as_of: datetime | None = None) -> CaseH
             key=lambda e: (e.time, SERVICE_ORDER.index(e.service), e.position),
         )
         states = stores.states_after(events)
-    return CaseHistory(canonical, case, as_of, datetime.now(UTC), events, states)
+    return CaseHistory(canonical, case, as_of, dates.now(), events, states)
 
 
 def find_case(stores: "EventStores", ref: str) -> tuple[str, Case]:

@@ -22,7 +22,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -46,6 +46,7 @@ from civil_orders.peer import Peer, PeerRun
 from civil_orders.projections import named, rebuild_projections
 from civil_orders.scan import DISPOSALS, Backlog, scan
 from civil_orders.synthetic import DISTRICTS, Synthetic
+from schemas import dates
 from schemas.topics import topic
 
 REFERRALS = "district.referrals.v1"
@@ -75,7 +76,7 @@ class Plan:
             "round_trips": ROUND_TRIPS,
             "cores": os.cpu_count(),
             "psycopg_impl": psycopg.pq.__impl__,
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "started_at": dates.now().isoformat(timespec="seconds"),
         }
 
 
@@ -141,9 +142,9 @@ async def run_cases(client: Client, console: Console, cases: int, concurrency: i
                 referral = await refer(client, people, DISTRICTS[number % len(DISTRICTS)])
                 application = await accept(client, referral["id"])
                 await build_case(client, application["id"])
-                await to_court(client, application["id"], date.today())
-                granted_at = time.time()
-                reference = await court_grants(client, application["id"], date.today())
+                await to_court(client, application["id"], dates.today())
+                granted_at = dates.now().timestamp()  # as the team inbox times arrivals
+                reference = await court_grants(client, application["id"], dates.today())
                 received_at = await inbox.alerted(reference)
                 referral_to_alert.append(time.perf_counter() - started)
                 grant_to_alert.append(received_at - granted_at)

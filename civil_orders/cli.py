@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plumbing.settings import SERVICE_PORTS
+from schemas import dates
 
 if TYPE_CHECKING:
     from civil_orders.bench_figures import Report
@@ -290,7 +291,7 @@ def soak(
     from civil_orders.stack import running_stack
     from civil_orders.supervisor import supervised
 
-    folder = data_dir / f"soak-{datetime.now():%Y%m%d-%H%M%S}"
+    folder = data_dir / f"soak-{dates.now():%Y%m%d-%H%M%S}"
     with console.status(f"Starting a stack in {folder}..."):
         context = running_stack(folder, usual_ports=False)
         stack = context.__enter__()
@@ -389,10 +390,10 @@ def serve(
 
     from civil_orders import team_inbox
     from civil_orders.stack import TEAM_INBOX_PORT
+    from plumbing.eventstore import stamp_events_by
     from plumbing.logs import configure_logging
     from plumbing.runtime import create_app
     from plumbing.settings import Settings
-    from schemas.dates import judge_dates_by
 
     configure_logging(name)
     try:
@@ -400,7 +401,7 @@ def serve(
     except ValidationError as error:
         console.print(f"[red]Settings are missing or wrong:[/]\n{error}")
         raise typer.Exit(2) from None
-    judge_dates_by(settings.current_time)  # the clock the service's calendar and checks use
+    stamp_events_by(settings.current_time)
     if name == "team-inbox":
         smtp_socket = socket.socket(fileno=smtp_fd) if smtp_fd is not None else None
         server, default_port = team_inbox.create_app(settings, smtp_socket), TEAM_INBOX_PORT
@@ -922,9 +923,9 @@ def seed(
 
     if force_size not in REFERRALS_PER_YEAR:
         raise typer.BadParameter("small or large", param_hint="--force-size")
-    plans = plan_published() if published else plan_history(years, force_size, date.today())
+    plans = plan_published() if published else plan_history(years, force_size, dates.today())
     first = min(plan.referred_on for plan in plans)
-    sessions = plan_outreach(first, date(2023, 8, 31) if published else date.today())
+    sessions = plan_outreach(first, date(2023, 8, 31) if published else dates.today())
     with attached_or_running_stack(data_dir, console) as stack:
 
         async def go() -> dict[str, int]:
@@ -1004,7 +1005,7 @@ def report(
             f"the period must not end before it starts ({problem})", param_hint="--from/--to"
         )
     costing = Costing.from_settings(EvaluationSettings(), caseworkers)
-    period = (start.date(), end.date(), datetime.now().date(), costing, outreach_months)
+    period = (start.date(), end.date(), dates.today(), costing, outreach_months)
     if database_url:
         evaluation = asyncio.run(connect_and_evaluate(database_url, *period))
     else:
@@ -1105,7 +1106,15 @@ def main() -> None:
     """`civil-orders`: a call to a service that fails for good ends the command with one line
     saying which, and exit code 1, not a traceback."""
     import httpx
+    from pydantic import ValidationError
 
+    from plumbing.settings import ClockSettings
+
+    try:
+        dates.judge_dates_by(ClockSettings().current_time)  # what every command dates by
+    except ValidationError as error:
+        console.print(f"[red]The clock's settings are wrong:[/]\n{error}")
+        raise SystemExit(2) from None
     try:
         app()
     except httpx.HTTPError as error:

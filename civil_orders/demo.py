@@ -11,6 +11,7 @@ from rich.console import Console
 
 from civil_orders.client import Client, eventually
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 
 CASEWORKER = "caseworker:cw-demo"
 LEGAL = "legal-services:ls-demo"
@@ -89,7 +90,7 @@ def building(application_id: str, order_type: str = "SRO") -> list[Command]:
         "kind": "digital evidence",
         "description": "Synthetic: message download from the child's phone.",
         "source": "Digital forensics unit",
-        "dated": (date.today() - timedelta(days=30)).isoformat(),
+        "dated": (dates.today() - timedelta(days=30)).isoformat(),
         "supports": ELEMENTS[order_type],
     }
     return [
@@ -148,7 +149,7 @@ async def grant(
 ) -> str:
     """The case is built, passes quality assurance and goes to court, which grants the SRO
     (by default made today, for two years); returns its reference."""
-    made_on = made_on or date.today()
+    made_on = made_on or dates.today()
     await build_case(client, application_id)
     await to_court(client, application_id, made_on)
     return await court_grants(client, application_id, made_on, ends_on)
@@ -202,7 +203,7 @@ async def change_order(
 ) -> str:
     """An application to vary, renew or discharge the order, opened, drafted, passed by
     quality assurance and granted by the court today; returns its id."""
-    today = date.today()
+    today = dates.today()
     application_id = await open_order_application(client, order_id, kind, "Synthetic reasons.")
     checked = await order_application_to_court(client, application_id, drafting, today)
     assert checked["passed"], checked["missing"]

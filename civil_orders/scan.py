@@ -6,7 +6,6 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
@@ -18,6 +17,7 @@ from rich.progress import Progress
 from civil_orders.client import Client, committed_offsets, until_done
 from plumbing.consumer import consumer_group, describe
 from plumbing.topics_admin import cluster_id
+from schemas import dates
 from schemas.district import DistrictDisposal, DistrictDisposalV1
 from schemas.topics import topic_of
 
@@ -98,7 +98,7 @@ def disposal_envelope(disposal: DistrictDisposal, source: str) -> DistrictDispos
     suspect = disposal.suspect_nominal_id or disposal.crime_reference
     return DistrictDisposalV1(
         event_id=uuid5(NAMESPACE_URL, f"civil-orders:disposal/{disposal.crime_reference}"),
-        occurred_at=datetime.now(UTC),
+        occurred_at=dates.now(),
         producer=f"scan:{source}",
         aggregate_id=uuid5(NAMESPACE_URL, f"civil-orders:suspect/{suspect}"),
         aggregate_version=1,

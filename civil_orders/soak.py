@@ -16,7 +16,6 @@ import signal
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
 from functools import partial
 from typing import Any, TypeVar
 
@@ -35,6 +34,7 @@ from civil_orders.demo import (
 )
 from civil_orders.stack import BROKER, POSTGRES, Stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from schemas.envelope import Envelope
 from services.breach.domain import Breach
 
@@ -184,7 +184,7 @@ async def drive_case(client: Client, people: Synthetic, ledger: Ledger, breach: 
     application = await until_shown(
         client, "application", f"/applications/by-referral/{referral_id}"
     )
-    made_on = date.today()
+    made_on = dates.today()
     *casework, grant = [
         *building(application["id"]),
         *to_court_commands(application["id"], made_on),

@@ -1,10 +1,11 @@
 """Synthetic, fictional people and cases for demos, tests and benchmarks. Never real ones."""
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
+from schemas import dates
 from schemas.common import OrderSought, ReferredSubject
 from schemas.district import (
     DistrictBreachReport,
@@ -87,7 +88,7 @@ class Synthetic:
             district=district,
             report_reference=f"{district[:3].upper()}-BR-{self.run}-{self.counter:05d}",
             order_reference=order_reference,
-            occurred_at=occurred_at or datetime.now(UTC) - timedelta(hours=2),
+            occurred_at=occurred_at or dates.now() - timedelta(hours=2),
             location="Synthetic Park, Northtown",
             condition_breached="Not to have unsupervised contact with any child under 16.",
             how_detected="home visit",
@@ -103,7 +104,7 @@ def _envelope(cls: type[E], payload: Payload, district: str, at: datetime | None
     """District systems key their events by district, so each district's arrive in order."""
     return cls(  # type: ignore[call-arg]  # the subclass fixes type and version
         event_id=uuid4(),
-        occurred_at=at or datetime.now(UTC),
+        occurred_at=at or dates.now(),
         producer=f"district:{district}",
         aggregate_id=uuid5(NAMESPACE_URL, f"civil-orders:district/{district}"),
         aggregate_version=1,

@@ -14,7 +14,6 @@ for what arrived `after` the last position it saw; without `after`, the last `li
 import asyncio
 import hmac
 import socket
-from datetime import UTC, datetime
 from email import message_from_bytes
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from plumbing.paging import DEFAULT_LIMIT, Limit
 from plumbing.settings import Settings
+from schemas import dates
 from services.notification.channels import SIGNATURE_HEADER, sign
 
 
@@ -47,7 +47,7 @@ class Mailboxes:
                     "message_id": message["Message-ID"],
                     "idempotency_key": message["Idempotency-Key"],
                     "body": message.get_payload(decode=True).decode(),  # type: ignore[union-attr]
-                    "received_at": datetime.now(UTC).isoformat(),
+                    "received_at": dates.now().isoformat(),
                 }
             )
         return "250 OK"
@@ -121,7 +121,7 @@ def create_app(
         seen[idempotency_key] = {
             "position": len(inbox) + 1,
             "idempotency_key": idempotency_key,
-            "received_at": datetime.now(UTC).isoformat(),
+            "received_at": dates.now().isoformat(),
             "copies": 1,
             "alert": await request.json(),
         }

@@ -21,7 +21,7 @@ from eventsourcing.application import (
     Recording,
     Repository,
 )
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import CanCreateTimestamp, DomainEventProtocol
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
@@ -52,6 +52,13 @@ from schemas.trace import Trace
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+
+def stamp_events_by(clock: Callable[[], datetime]) -> None:
+    """Every event this process records from now on is stamped with the time by `clock`, the
+    service's one clock, as its deadlines and checks are (through the eventsourcing library's
+    hook for it, on the class every event inherits it from)."""
+    setattr(CanCreateTimestamp, "create_timestamp", staticmethod(clock))  # noqa: B010
 
 class DateAsISO(Transcoding):
     type = date

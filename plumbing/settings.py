@@ -1,6 +1,6 @@
 """The one settings object, read from the environment and validated at start."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qs, unquote, urlparse
@@ -24,7 +24,39 @@ SERVICE_PORTS = {
 EVENT_STORES = ("referral", "application", "breach", "notification", "web")
 
 
-class Settings(BaseSettings):
+class ClockSettings(BaseSettings):
+    """The one clock every process reads: the real time, unless a test or a drill moves it.
+    Services judge deadlines, expiries and checks by it and stamp their events with it; the
+    command line dates what it sends by it (see `schemas.dates.judge_dates_by`)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    clock_offset_seconds: float = Field(
+        default=0.0,
+        description="How far the clock runs ahead of the real time, in seconds (behind, if "
+        "negative), for tests and drills only: a test run sets it so that its day does not "
+        "end while it runs.",
+    )
+    clock_date: date | None = Field(
+        default=None,
+        description="The date it is, for the calendar, the checks, the times events record "
+        "and the latest date accepted from outside: the date stays this while the time of "
+        "day runs (tests and drills only). Unset: the real date.",
+    )
+
+    def current_date(self) -> date:
+        """The date deadlines, expiries and quality checks are judged against."""
+        return self.current_time().date()
+
+    def current_time(self) -> datetime:
+        """Now: the real time, moved by CLOCK_OFFSET_SECONDS, then to CLOCK_DATE's day."""
+        now = datetime.now(UTC) + timedelta(seconds=self.clock_offset_seconds)
+        if self.clock_date is None:
+            return now
+        return now + (self.clock_date - now.date())
+
+
+class Settings(ClockSettings):
     """Settings for every civil-orders process. Secrets are marked SecretStr."""
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
@@ -261,13 +293,6 @@ class Settings(BaseSettings):
         "loaded or saved (which holds opened data), in memory: each forgets them when the key "
         "store's notice of a destroyed key arrives, and within this time should it miss one.",
     )
-    clock_date: date | None = Field(
-        default=None,
-        description="The date it is when the service starts, for the calendar, the checks, "
-        "the times events record and the latest date accepted from outside; time moves on "
-        "from there (tests and drills only). Unset: the real date.",
-    )
-
     @field_validator("database_url", "personal_keys_database_url")
     @classmethod
     def _is_postgres(cls, value: str | None) -> str | None:
@@ -289,22 +314,12 @@ class Settings(BaseSettings):
             3: self.mopi_group_3_review_years,
         }
 
-    def current_date(self) -> date:
-        """The date deadlines, expiries and quality checks are judged against."""
-        return self.current_time().date()
-
-    def current_time(self) -> datetime:
-        """Now: the one clock every service reads (with CLOCK_DATE, moved that many days)."""
-        now = datetime.now(UTC)
-        if self.clock_date is None:
-            return now
-        return now + (self.clock_date - now.date())
-
     @classmethod
     def reference(cls) -> list[dict[str, str]]:
         """Every setting: its environment variable, default, whether secret, and meaning."""
         rows = []
-        for name, field in cls.model_fields.items():
+        fields = cls.model_fields.items()  # the clock's, tests' and drills' own, go last
+        for name, field in sorted(fields, key=lambda item: item[0] in ClockSettings.model_fields):
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             secret = field.annotation is SecretStr or bool(extra.get("secret"))
             default = "(required)" if field.is_required() else str(field.default)

@@ -40,6 +40,10 @@ def now() -> datetime:
     return _clock()
 
 
+def today() -> date:
+    return _clock().date()
+
+
 def months_after(day: date, months: int) -> date:
     """The same day `months` calendar months later (earlier, if negative), or the month's
     last day where it has none (31 May, three months on: 31 August; one month on: 30 June)."""

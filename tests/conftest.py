@@ -8,12 +8,29 @@ otherwise the embedded PostgreSQL server and the embedded Tansu broker.
 import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 
 from civil_orders.client import Client
 from civil_orders.stack import Stack, running_stack
+from plumbing.settings import ClockSettings
+from schemas import dates
+
+
+def a_clock_that_keeps_its_day() -> None:
+    """One clock for the run: noon today when it starts, for these tests (which date what
+    they send, and what they expect, by `schemas.dates`) and for every process they start
+    (which inherit CLOCK_OFFSET_SECONDS). A run that crosses midnight still sees one day,
+    where "today" at the start and the services' today came to differ half way through."""
+    real = datetime.now(UTC)
+    noon = datetime.combine(real.date(), time(12), UTC)
+    os.environ.setdefault("CLOCK_OFFSET_SECONDS", str((noon - real).total_seconds()))
+    dates.judge_dates_by(ClockSettings().current_time)
+
+
+a_clock_that_keeps_its_day()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

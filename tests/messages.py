@@ -1,13 +1,14 @@
 """Raw messages as district systems send them, for contract and consumer tests."""
 
-from datetime import UTC, datetime
 from uuid import uuid4
+
+from schemas import dates
 
 
 def valid_referral() -> dict[str, object]:
     return {
         "event_id": str(uuid4()),
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": dates.now().isoformat(),
         "producer": "district:north",
         "aggregate_id": str(uuid4()),
         "aggregate_version": 1,

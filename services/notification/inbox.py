@@ -127,13 +127,15 @@ async def alert_metrics(pool: asyncpg.Pool) -> None:
         UNACKNOWLEDGED.labels(row["team"]).set(row["unacknowledged"])
 
 
-async def due_for_escalation(pool: asyncpg.Pool, timeout_seconds: float) -> list[Any]:
-    """Delivered alerts nobody acknowledged in time and not yet escalated (the aggregate has
-    the last word: this view may lag a little)."""
+async def due_for_escalation(
+    pool: asyncpg.Pool, timeout_seconds: float, now: datetime
+) -> list[Any]:
+    """Delivered alerts nobody acknowledged in time, by the service's clock `now`, and not
+    yet escalated (the aggregate has the last word: this view may lag a little)."""
     rows = await pool.fetch(
         """SELECT alert_id FROM notification.alert_inbox
            WHERE status = 'delivered' AND acknowledged_at IS NULL AND escalated_at IS NULL
-             AND delivered_at < now() - make_interval(secs => $1)""",
-        timeout_seconds,
+             AND delivered_at < $2::timestamptz - make_interval(secs => $1)""",
+        timeout_seconds, now,
     )
     return [row["alert_id"] for row in rows]

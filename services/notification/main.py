@@ -98,7 +98,9 @@ async def escalate_unacknowledged(
     """Escalate delivered alerts nobody acknowledged in time."""
 
     async def tick() -> None:
-        for alert_id in await due_for_escalation(pool, settings.alert_ack_timeout_seconds):
+        for alert_id in await due_for_escalation(
+            pool, settings.alert_ack_timeout_seconds, settings.current_time()
+        ):
             if await hop(service.escalate_if_unacknowledged, alert_id):
                 log.info("alert escalated: not acknowledged in time", alert_id=str(alert_id))
 

@@ -124,16 +124,17 @@ async def get_caseload(
     states: list[str] | None,
     after: CaseKey | None,
     limit: int,
+    today: date,
 ) -> list[dict[str, Any]]:
-    """Open cases, oldest first: a referral awaiting triage, or the application it became;
-    from just after the `after` case."""
+    """Open cases, oldest first, with their age on `today`: a referral awaiting triage, or
+    the application it became; from just after the `after` case."""
     referred_on, received_at, referral_id = after or (None, None, None)
     rows = await pool.fetch(
         """SELECT r.referral_id, r.district, r.district_reference, r.source, r.referred_on,
                   r.received_at, r.caseworker, a.application_id, a.order_type,
                   coalesce(a.stage, r.status) AS state,
                   coalesce(a.stage_since, r.status_since) AS since,
-                  current_date - r.referred_on AS age_days
+                  $8::date - r.referred_on AS age_days
            FROM rm_caseload.referrals r
            LEFT JOIN rm_caseload.applications a ON a.referral_id = r.referral_id
            WHERE coalesce(a.stage, r.status) NOT IN ('decided', 'declined')
@@ -146,18 +147,20 @@ async def get_caseload(
            ORDER BY coalesce(r.referred_on, 'infinity'::date),
                     coalesce(r.received_at, 'infinity'::timestamptz), r.referral_id
            LIMIT $7""",
-        caseworker, district, states, referred_on, received_at, referral_id, limit,
+        caseworker, district, states, referred_on, received_at, referral_id, limit, today,
     )  # fmt: skip
     return [dict(row) for row in rows]
 
 
-async def get_caseload_summary(pool: asyncpg.Pool) -> list[dict[str, Any]]:
-    """How many cases stand in each state, per caseworker and district."""
+async def get_caseload_summary(pool: asyncpg.Pool, today: date) -> list[dict[str, Any]]:
+    """How many cases stand in each state, per caseworker and district, and the oldest's
+    age on `today`."""
     rows = await pool.fetch(
         """SELECT coalesce(a.stage, r.status) AS state, r.caseworker, r.district,
-                  count(*) AS cases, max(current_date - r.referred_on) AS oldest_days
+                  count(*) AS cases, max($1::date - r.referred_on) AS oldest_days
            FROM rm_caseload.referrals r
            LEFT JOIN rm_caseload.applications a ON a.referral_id = r.referral_id
-           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""
+           GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""",
+        today,
     )
     return [dict(row) for row in rows]

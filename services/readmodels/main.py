@@ -53,14 +53,16 @@ async def caseload_now(
     a page at a time."""
     pool = request.app.state.pool
     which = (caseworker, district, state)
-    rows = await caseload.get_caseload(pool, *which, page.after, page.fetch)
+    today = request.app.state.settings.current_date()
+    rows = await caseload.get_caseload(pool, *which, page.after, page.fetch, today)
     return page.of(rows, caseload.case_key)
 
 
 @router.get("/caseload/summary")
 async def caseload_summary(request: Request) -> list[dict[str, Any]]:
     """Cases in each state, per caseworker and district, with the oldest's age."""
-    return await caseload.get_caseload_summary(request.app.state.pool)
+    today = request.app.state.settings.current_date()
+    return await caseload.get_caseload_summary(request.app.state.pool, today)
 
 
 @router.get("/orders")
@@ -88,7 +90,7 @@ async def order_register(
         team, district, in_force, renewal_due, order_reference, national_record_pending,
         notification_overdue,
     )  # fmt: skip
-    today = request.app.state.settings.current_time().date()
+    today = request.app.state.settings.current_date()
     rows = await orders.get_orders(request.app.state.pool, which, page.after, page.fetch, today)
     return page.of(await revealed(request, rows), orders.order_key)
 

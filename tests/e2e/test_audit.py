@@ -3,7 +3,7 @@ under which correlation, what the system knew at a past moment, and an export to
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -15,6 +15,7 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, change_order, grant, refer, team_managing
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from schemas.district import DistrictBreachReportV1
 
 
@@ -30,7 +31,7 @@ async def audit(*args: str) -> Result:
 async def settled(database_url: str, ref: str) -> tuple[datetime, CaseHistory]:
     """A moment just past, and the case's history as of then (alerts escalate on their own
     a few seconds later, so the history up to now keeps growing)."""
-    moment = datetime.now(UTC)
+    moment = dates.now()
     await asyncio.sleep(0.5)
     return moment, await asyncio.to_thread(consult, database_url, ref, moment)
 
@@ -142,7 +143,7 @@ async def test_as_of_a_moment_before_a_variation_shows_the_old_terms_and_after_i
     assert [(t.kind, t.wording) for t in new["terms"]] == [
         ("requirement", "To disclose every internet-capable device.")
     ]
-    assert new["ends_on"] == old["ends_on"] == date.today() + timedelta(days=2 * 365 + 1)
+    assert new["ends_on"] == old["ends_on"] == dates.today() + timedelta(days=2 * 365 + 1)
 
 
 async def test_an_export_writes_every_event_as_a_json_line_and_a_readable_html_document(

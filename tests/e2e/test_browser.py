@@ -9,7 +9,7 @@ A screenshot of each key step goes to test-artifacts/screenshots/.
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -18,6 +18,7 @@ import yaml
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from civil_orders.stack import Stack
+from schemas import dates
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 COURT = "Northtown Magistrates' Court"
@@ -87,7 +88,7 @@ async def to_a_hearing(page: Page) -> None:
     await made.get_by_label("Court", exact=True).fill(COURT)
     await made.get_by_role("button", name="Record the application").click()
     await said(page, "Application to the court recorded")
-    await page.get_by_label("Hearing on").fill(date.today().isoformat())
+    await page.get_by_label("Hearing on").fill(dates.today().isoformat())
     await page.get_by_role("button", name="List the hearing").click()
     await said(page, "Hearing listed")
 
@@ -141,7 +142,7 @@ async def test_a_referral_becomes_a_granted_order_through_the_web_interface(
         await evidence.get_by_label("Kind of evidence").select_option("digital evidence")
         await evidence.get_by_label("Description").fill("Synthetic: message download.")
         await evidence.get_by_label("Source").fill("Digital forensics unit")
-        await evidence.get_by_label("Dated").fill((date.today() - timedelta(days=30)).isoformat())
+        await evidence.get_by_label("Dated").fill((dates.today() - timedelta(days=30)).isoformat())
         await evidence.get_by_label("act of a sexual nature").check()
         await evidence.get_by_label("necessity").check()
         await evidence.get_by_role("button", name="Add to the bundle").click()
@@ -163,7 +164,7 @@ async def test_a_referral_becomes_a_granted_order_through_the_web_interface(
         await to_a_hearing(page)
         grant = page.get_by_role("region", name="The court granted the order")
         await grant.get_by_label("Court", exact=True).fill(COURT)
-        ends = date.today() + timedelta(days=2 * 365 + 1)
+        ends = dates.today() + timedelta(days=2 * 365 + 1)
         await grant.get_by_label("Ends on").fill(ends.isoformat())
         await grant.get_by_role("button", name="Record the grant").click()
         await said(page, "The court granted order ORD-")
@@ -202,11 +203,11 @@ async def test_the_managing_team_records_the_subjects_notification_on_the_order_
     assert case, "needs the order the first test granted"
     async with signed_in(browser, stack.url("web"), "mosovo-north-1") as page:
         await page.goto(f"/orders/{case['order']}")
-        due = (date.today() + timedelta(days=3)).isoformat()
+        due = (dates.today() + timedelta(days=3)).isoformat()
         await expect(page.locator("dl").last).to_contain_text(f"due by {due}")
         form = page.locator("form", has=page.get_by_role("button", name="Record the notification"))
         await form.get_by_label("Kind").select_option("initial")
-        await form.get_by_label("Notified on").fill(date.today().isoformat())
+        await form.get_by_label("Notified on").fill(dates.today().isoformat())
         await form.get_by_label("How it was received").fill("in person at the front counter")
         await form.get_by_label("Name notified").fill("Synthetic Name")
         await form.get_by_role("button", name="Record the notification").click()
@@ -215,7 +216,7 @@ async def test_the_managing_team_records_the_subjects_notification_on_the_order_
         await form.get_by_label("Home address notified").fill("1 Synthetic Row, Northtown")
         await form.get_by_role("button", name="Record the notification").click()
         await said(page, "The initial notification is recorded")
-        await expect(page.locator("dl").last).to_contain_text(f"notified on {date.today()}")
+        await expect(page.locator("dl").last).to_contain_text(f"notified on {dates.today()}")
         notified = page.get_by_role("table", name="Notifications the subject made")
         await expect(notified).to_contain_text("1 Synthetic Row")
         await expect(page.get_by_text("No breach recorded.")).to_be_visible()
@@ -234,7 +235,7 @@ async def test_a_caseworker_opens_a_defendants_discharge_application_on_the_orde
         await form.get_by_label("Reasons or grounds").fill("Synthetic: he says he has moved away.")
         await form.get_by_role("button", name="Open the application").click()
         await expect(page.get_by_role("alert")).to_contain_text("the day the police received it")
-        await form.get_by_label("Received on").fill(date.today().isoformat())
+        await form.get_by_label("Received on").fill(dates.today().isoformat())
         await form.get_by_role("button", name="Open the application").click()
         await said(page, "The discharge application is open, at drafting")
         await expect(page.get_by_role("heading", level=1)).to_have_text(

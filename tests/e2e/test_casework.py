@@ -1,11 +1,12 @@
 """A caseworker's application, from drafting through quality assurance and legal services
 to the court's decision, over HTTP on the real stack."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from civil_orders.client import Client, eventually
 from civil_orders.demo import CASEWORKER, LEGAL, accept, alerts_for, build_case, refer, to_court
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from schemas.common import OrderSought
 from schemas.dates import months_after
 from services.application.domain_dates import years_after
@@ -21,7 +22,7 @@ async def test_a_case_failing_quality_assurance_says_what_is_missing_then_passes
     failed = await client.command("application", f"{path}/quality-assurance", CASEWORKER)
     refused = await client.http.post(
         f"{client.urls['application']}{path}/application-made",
-        json={"court": "Northtown MC", "made_on": date.today().isoformat()},
+        json={"court": "Northtown MC", "made_on": dates.today().isoformat()},
         headers={"X-Actor": LEGAL},
     )
 
@@ -32,7 +33,7 @@ async def test_a_case_failing_quality_assurance_says_what_is_missing_then_passes
     assert refused.json()["detail"] == "the application is at drafting, not with legal services"
 
     await build_case(client, application["id"])
-    await to_court(client, application["id"], date.today())
+    await to_court(client, application["id"], dates.today())
     assert (await client.get("application", path)).json()["stage"] == "hearing listed"
 
 
@@ -49,12 +50,12 @@ async def test_legal_services_return_a_case_and_a_refusal_keeps_its_reason(
         "application", f"{path}/return", LEGAL, {"comments": "Add the school's statement."}
     )
     await client.command("application", f"{path}/submit-for-qa", CASEWORKER)
-    await to_court(client, application["id"], date.today())
+    await to_court(client, application["id"], dates.today())
     await client.command(
         "application",
         f"{path}/refuse",
         LEGAL,
-        {"decided_on": date.today().isoformat(), "reason": "Necessity not shown."},
+        {"decided_on": dates.today().isoformat(), "reason": "Necessity not shown."},
     )
 
     decided = (await client.get("application", path)).json()
@@ -103,11 +104,11 @@ async def test_an_shpo_goes_from_referral_to_a_granted_order_allocated_to_its_te
             "kind": "previous convictions",
             "description": "Synthetic: PNC record.",
             "source": "Police National Computer",
-            "dated": date.today().isoformat(),
+            "dated": dates.today().isoformat(),
             "supports": ["qualifying offence", "conduct since", "necessity"],
         },
     )
-    four_years = (date.today() + timedelta(days=4 * 365)).isoformat()
+    four_years = (dates.today() + timedelta(days=4 * 365)).isoformat()
     await client.command(
         "application", f"{path}/duration", CASEWORKER, {"ends_on": four_years}, "PUT"
     )
@@ -115,21 +116,21 @@ async def test_an_shpo_goes_from_referral_to_a_granted_order_allocated_to_its_te
     short = await client.command("application", f"{path}/quality-assurance", CASEWORKER)
     assert short["missing"] == [
         "an SHPO must last at least 5 years "
-        f"(to {years_after(date.today(), 5).isoformat()} or later)"
+        f"(to {years_after(dates.today(), 5).isoformat()} or later)"
     ]
 
     await client.command(
         "application", f"{path}/duration", CASEWORKER, {"until_further_order": True}, "PUT"
     )
     await client.command("application", f"{path}/submit-for-qa", CASEWORKER)
-    await to_court(client, application["id"], date.today())
+    await to_court(client, application["id"], dates.today())
     granted = await client.command(
         "application",
         f"{path}/grant",
         LEGAL,
         {
             "court": "Northtown Magistrates' Court",
-            "made_on": date.today().isoformat(),
+            "made_on": dates.today().isoformat(),
             "ends_on": None,
             "terms": [{"kind": "prohibition", "wording": "Not to enter any school premises."}],
         },
@@ -149,7 +150,7 @@ async def test_a_complaint_deadline_near_at_hand_raises_a_warning_for_the_casewo
 ) -> None:
     application = await accept(client, (await refer(client, Synthetic(seed=94), "north"))["id"])
     path = f"/applications/{application['id']}"
-    matter_on = months_after(date.today(), -6) + timedelta(days=10)  # about ten days left
+    matter_on = months_after(dates.today(), -6) + timedelta(days=10)  # about ten days left
 
     await client.command(
         "application",
@@ -174,10 +175,10 @@ async def test_an_interim_order_is_followed_by_the_full_order_which_replaces_it(
     people = Synthetic(seed=95)
     application = await accept(client, (await refer(client, people, "north"))["id"])
     await build_case(client, application["id"])
-    await to_court(client, application["id"], date.today())
+    await to_court(client, application["id"], dates.today())
     path = f"/applications/{application['id']}"
     terms = [{"kind": "prohibition", "wording": "Not to enter any school premises."}]
-    grant = {"court": "Northtown MC", "made_on": date.today().isoformat(), "terms": terms}
+    grant = {"court": "Northtown MC", "made_on": dates.today().isoformat(), "terms": terms}
 
     interim = await client.command(
         "application", f"{path}/interim-order", LEGAL, {**grant, "ends_on": None}
@@ -187,7 +188,7 @@ async def test_an_interim_order_is_followed_by_the_full_order_which_replaces_it(
     alerts = await alerts_for(client, "mosovo-north", interim["order_reference"], count=2)
     assert sorted(a["alert"]["kind"] for a in alerts) == [
         "order allocated",
-        f"order ended on {date.today().isoformat()}: replaced by {full['order_reference']}",
+        f"order ended on {dates.today().isoformat()}: replaced by {full['order_reference']}",
     ]
     await alerts_for(client, "mosovo-north", full["order_reference"], count=1)
     shown = (await client.get("application", path)).json()

@@ -2,7 +2,7 @@
 years ahead, with no waiting for real time to pass."""
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +11,10 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, alerts_for, grant, refer
 from civil_orders.stack import Stack, running_stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from services.application.domain_dates import years_after
 
-TODAY = date.today()
+TODAY = dates.today()
 TWO_YEARS_ON = years_after(TODAY, 2)
 
 

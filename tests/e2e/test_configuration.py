@@ -3,7 +3,7 @@ app; the services adopt each new version from its event and work by it."""
 
 import copy
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 from uuid import uuid4
 
@@ -17,6 +17,7 @@ from civil_orders.synthetic import Synthetic
 from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
 from plumbing.eventstore import EventSourcedService
 from plumbing.settings import Settings
+from schemas import dates
 from schemas.configuration import TeamDirectory, TeamDirectoryPublished, TeamDirectoryPublishedV1
 from schemas.district import DistrictDisposal, VictimAgeBand
 from tests.web import Web, as_
@@ -161,7 +162,7 @@ def test_a_replica_works_by_the_version_its_peer_adopted_and_validates_each_vers
 
 def published(directory: TeamDirectory) -> TeamDirectoryPublishedV1:
     return TeamDirectoryPublishedV1(
-        event_id=uuid4(), occurred_at=datetime.now(UTC), producer="web", aggregate_id=uuid4(),
+        event_id=uuid4(), occurred_at=dates.now(), producer="web", aggregate_id=uuid4(),
         aggregate_version=1, correlation_id=uuid4(), actor="administrator:admin-1",
         payload=TeamDirectoryPublished(directory=directory, reason="a test of replicas"),
     )  # fmt: skip

@@ -32,6 +32,7 @@ from civil_orders.synthetic import Synthetic
 from plumbing.chain import verify
 from plumbing.personal import PersonalData
 from plumbing.settings import Settings
+from schemas import dates
 from schemas.district import DistrictDisposal, VictimAgeBand
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
@@ -50,7 +51,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield own
 
 
-TODAY = date.today()
+TODAY = dates.today()
 MANAGER = "manager:mgr-1"
 QUIET = Console(quiet=True)
 

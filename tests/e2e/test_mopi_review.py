@@ -14,6 +14,7 @@ import pytest
 from civil_orders.client import Client, eventually
 from civil_orders.demo import CASEWORKER, accept, grant
 from civil_orders.stack import Stack, running_stack
+from schemas import dates
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
 from services.referral.domain import SubjectRecord
@@ -26,7 +27,7 @@ from tests.e2e.test_erasure import (
 )
 from tests.web import Web, as_
 
-TODAY = date.today()
+TODAY = dates.today()
 
 
 @pytest.fixture(scope="module")

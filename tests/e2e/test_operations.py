@@ -2,13 +2,13 @@
 
 import subprocess
 import sys
-from datetime import date
 from uuid import UUID
 
 from civil_orders.client import Client
 from civil_orders.demo import accept, alerts_for, dead_lettered_after, grant, refer, team_managing
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from services.application.domain import Order
 from tests.commands import cli
 
@@ -19,7 +19,7 @@ async def test_a_breach_reported_before_its_order_was_known_is_recorded_when_re_
     people = Synthetic(seed=31)
     application = await accept(client, (await refer(client, people, "north"))["id"])
     order_id = Order.create_id(UUID(application["id"]))
-    reference = Order.reference_for(order_id, date.today())
+    reference = Order.reference_for(order_id, dates.today())
 
     # the breach report arrives before the court's order is recorded: refused, kept
     before = {(d.service, d.id) for d in await client.dead_letters()}

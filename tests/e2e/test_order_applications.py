@@ -5,7 +5,7 @@ terms; each step is published on the applications topic. A renewal review opens 
 renewal application by itself."""
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -13,10 +13,11 @@ from aiokafka import AIOKafkaConsumer
 from civil_orders.client import Client, eventually
 from civil_orders.demo import alerts_for
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from tests.e2e.test_order_calendar import order_for
 from tests.web import Web, as_
 
-TODAY = date.today()
+TODAY = dates.today()
 DEVICES = "To disclose every internet-capable device within 3 days of getting it."
 TOPIC = "application.applications.v1"
 PURPOSE = {"purpose": "managing the order"}

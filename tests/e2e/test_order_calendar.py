@@ -1,7 +1,7 @@
 """Orders change and end: a variation, a renewal review coming due, an expiry, each reaching
 the team that manages the order, and the breach service's view of the order."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from civil_orders.client import Client, eventually
 from civil_orders.demo import (
@@ -16,6 +16,7 @@ from civil_orders.demo import (
 )
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from tests.restarts import restarted
 
 
@@ -30,7 +31,7 @@ async def order_for(client: Client, people: Synthetic, **dates: object) -> tuple
 async def test_an_order_ending_within_the_review_period_raises_its_renewal_review(
     client: Client,
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = dates.today()
     _, reference = await order_for(
         client,
         Synthetic(seed=61),
@@ -49,7 +50,7 @@ async def test_an_order_ending_within_the_review_period_raises_its_renewal_revie
 async def test_an_order_reaching_its_end_date_expires_and_breaches_after_it_are_refused(
     client: Client,
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = dates.today()
     people = Synthetic(seed=62)
     order_id, reference = await order_for(
         client, people, made_on=today - timedelta(days=731), ends_on=today
@@ -88,7 +89,7 @@ async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refu
     client: Client,
 ) -> None:
     order_id, reference = await order_for(client, Synthetic(seed=64))
-    today = datetime.now(UTC).date()
+    today = dates.today()
     new_end = (today + timedelta(days=3 * 365)).isoformat()
     case = {"why_risk_remains": "Synthetic: two breaches this year.", "ends_on": new_end}
 
@@ -116,7 +117,7 @@ async def test_a_renewed_order_alerts_its_team_and_a_premature_discharge_is_refu
 async def test_an_order_recorded_after_its_end_date_expires_at_once(
     stack: Stack, client: Client
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = dates.today()
     ended_on = today - timedelta(days=365)
     # the calendar looks once as the service starts, then not for an hour
     with restarted(stack, "application", ORDER_CALENDAR_CHECK_SECONDS="3600"):
@@ -134,7 +135,7 @@ async def test_an_order_recorded_after_its_end_date_expires_at_once(
 async def test_an_order_reads_as_over_on_its_end_date_before_the_calendar_says_so(
     stack: Stack, client: Client
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = dates.today()
     ends_on = today + timedelta(days=10)
     _, reference = await order_for(client, Synthetic(seed=64), made_on=today, ends_on=ends_on)
     register = f"/orders?order_reference={reference}"

@@ -12,7 +12,7 @@ clock four days on and an hour's fraction allowed for the national record."""
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -22,11 +22,12 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import alerts_for
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from tests.e2e.test_order_calendar import order_for
 from tests.restarts import restarted
 from tests.web import as_
 
-TODAY = date.today()
+TODAY = dates.today()
 DUE = TODAY + timedelta(days=3)
 FOUR_DAYS_ON = TODAY + timedelta(days=4)
 TOPIC = "application.national-record.v1"

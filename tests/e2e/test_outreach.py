@@ -9,6 +9,7 @@ import httpx
 
 from civil_orders.client import Client, eventually
 from civil_orders.seed import record_outreach
+from schemas import dates
 from services.web.pages.common import PURPOSE_COOKIE
 from tests.web import Web, as_
 
@@ -57,7 +58,7 @@ async def test_the_outreach_page_records_a_session_from_its_form(client: Client)
 
 async def test_a_session_not_yet_held_or_recorded_by_a_referrer_is_refused(client: Client) -> None:
     caseworker, referrer = await as_(client, "cw-1"), await as_(client, "ref-north")
-    tomorrow_but_one = (date.today() + timedelta(days=2)).isoformat()
+    tomorrow_but_one = (dates.today() + timedelta(days=2)).isoformat()
     session = {"district": "north", "held_on": tomorrow_but_one, "audience": "north CID"}
 
     future = await caseworker.request("POST", "/api/outreach", json=session)

@@ -4,7 +4,7 @@ services' event history; a rebuild swaps in while the live ones keep serving."""
 import asyncio
 import secrets
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -17,6 +17,7 @@ from civil_orders.scan import disposal_envelope
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
 from plumbing.rebuild import Replay, rebuild
+from schemas import dates
 from schemas.district import DistrictDisposal, VictimAgeBand
 from schemas.envelope import Envelope
 from tests.web import as_
@@ -30,7 +31,7 @@ async def mixed_history(client: Client) -> dict[str, Any]:
     people = Synthetic(seed=601)
     referral = await refer(client, people, "north")
     application = await accept(client, referral["id"])
-    reference = await grant(client, application["id"], made_on=date.today() - timedelta(days=3))
+    reference = await grant(client, application["id"], made_on=dates.today() - timedelta(days=3))
     await team_managing(client, reference)
     await client.publish(people.breach("north", reference))
     await client.publish(disposal_naming(referral["subject_nominal_id"]))
@@ -60,7 +61,7 @@ def disposal_naming(nominal_id: str) -> Any:
         sexual_offence=True,
         suspect_nominal_id=nominal_id,
         victim_age_band=VictimAgeBand.ADULT,
-        disposed_on=date.today() - timedelta(days=1),
+        disposed_on=dates.today() - timedelta(days=1),
     )
     return disposal_envelope(disposal, "read-model-test")
 
@@ -132,7 +133,7 @@ async def test_live_read_models_show_the_caseload_orders_breaches_alerts_and_cas
     )
     [disposal] = matched
     assert (disposal["disposed_on"], disposal["outcome_code"]) == (
-        date.today() - timedelta(days=1), "16",
+        dates.today() - timedelta(days=1), "16",
     )  # fmt: skip
     assert case["referral"]["subject_nominal_id"] not in str(disposal)
 

@@ -5,7 +5,7 @@ export is itself recorded; a person erased reads as erased."""
 import asyncio
 import json
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from civil_orders.client import Client, eventually
 from civil_orders.demo import accept, grant, team_managing
 from civil_orders.stack import Stack
 from civil_orders.synthetic import Synthetic
+from schemas import dates
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after
 from tests.commands import cli
@@ -24,7 +25,7 @@ from tests.e2e.test_erasure import (
 )
 from tests.web import Web, as_
 
-TODAY = date.today()
+TODAY = dates.today()
 
 
 async def listed(client: Client, service: str, path: str, reference: str) -> None:

@@ -78,7 +78,7 @@ CLOCK_READERS = {"plumbing/settings.py", "schemas/dates.py", "services/web/auth.
 NOW = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
 
 
-@pytest.mark.parametrize("folder", ["services", "plumbing", "schemas"])
+@pytest.mark.parametrize("folder", ["services", "plumbing", "schemas", "civil_orders"])
 def test_nothing_asks_the_time_but_the_one_clock(folder: str) -> None:
     for path in modules(folder):
         if str(path.relative_to(ROOT)) in CLOCK_READERS:
