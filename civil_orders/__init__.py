@@ -1,1 +1,1 @@
-"""civil-orders: the command line, the embedded stack, the demo and the benchmark."""
+"""civil-orders: the command line (`cli`), and the stack, operator tools and drills it runs."""

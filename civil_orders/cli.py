@@ -19,9 +19,9 @@ from plumbing.settings import SERVICE_PORTS
 from schemas import dates
 
 if TYPE_CHECKING:
-    from civil_orders.bench_figures import Report
-    from civil_orders.client import Client
-    from civil_orders.soak import SoakResult
+    from civil_orders.drills.bench_figures import Report
+    from civil_orders.drills.soak import SoakResult
+    from civil_orders.stack.client import Client
     from plumbing.readmodel import Projection
     from services.readmodels.evaluation import Evaluation
 
@@ -95,8 +95,8 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
 
     DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS, when set, replace the embedded servers.
     """
-    from civil_orders.stack import StackError, running_stack
-    from civil_orders.supervisor import supervised
+    from civil_orders.stack.embedded import StackError, running_stack
+    from civil_orders.stack.supervisor import supervised
 
     stopping = False
 
@@ -138,7 +138,7 @@ def up(data_dir: DataDir = DEFAULT_DATA) -> None:
 def _print_stack(stack: object) -> None:
     from rich.panel import Panel
 
-    from civil_orders.stack import Stack
+    from civil_orders.stack.embedded import Stack
 
     assert isinstance(stack, Stack)
     table = Table(title="civil-orders stack", show_lines=False)
@@ -168,9 +168,9 @@ def demo(data_dir: DataDir = DEFAULT_DATA) -> None:
 
     Uses the stack `civil-orders up` is running, or starts (and afterwards stops) its own.
     """
-    from civil_orders.client import Client
-    from civil_orders.demo import run_demo
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.drills.demo import run_demo
+    from civil_orders.stack.client import Client
+    from civil_orders.stack.embedded import attached_or_running_stack
 
     with attached_or_running_stack(data_dir, console) as stack:
 
@@ -254,9 +254,9 @@ def bench(
     ] = None,
     data_dir: DataDir = DEFAULT_DATA,
 ) -> None:
-    from civil_orders.bench import Plan, run_bench
-    from civil_orders.client import Client
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.drills.bench import Plan, run_bench
+    from civil_orders.stack.client import Client
+    from civil_orders.stack.embedded import attached_or_running_stack
 
     plan = Plan(referrals, concurrency, single, peer, bulk, disposals, rebuild)
     with attached_or_running_stack(data_dir, console) as stack:
@@ -285,11 +285,11 @@ def soak(
     the broker (its data dropped) and crashing PostgreSQL at random; then check the
     invariants: nothing lost, nothing alerted twice, no dead letters, read models equal a
     replay, hash chains intact. Exits 1 if any fails."""
-    from civil_orders.client import Client
-    from civil_orders.soak import print_result
-    from civil_orders.soak import soak as run_soak
-    from civil_orders.stack import running_stack
-    from civil_orders.supervisor import supervised
+    from civil_orders.drills.soak import print_result
+    from civil_orders.drills.soak import soak as run_soak
+    from civil_orders.stack.client import Client
+    from civil_orders.stack.embedded import running_stack
+    from civil_orders.stack.supervisor import supervised
 
     folder = data_dir / f"soak-{dates.now():%Y%m%d-%H%M%S}"
     with console.status(f"Starting a stack in {folder}..."):
@@ -344,10 +344,10 @@ def scan(
     Every row is checked first; bad rows are listed by line and left out. Scanning the same
     disposals again raises no new candidates.
     """
-    from civil_orders.client import Client
-    from civil_orders.scan import read_backlog
-    from civil_orders.scan import scan as run_scan
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.operations.scan import read_backlog
+    from civil_orders.operations.scan import scan as run_scan
+    from civil_orders.stack.client import Client
+    from civil_orders.stack.embedded import attached_or_running_stack
 
     backlog = read_backlog(source)
     for error in backlog.errors:
@@ -388,8 +388,8 @@ def serve(
 
     from pydantic import ValidationError
 
-    from civil_orders import team_inbox
-    from civil_orders.stack import TEAM_INBOX_PORT
+    from civil_orders.stack import team_inbox
+    from civil_orders.stack.embedded import TEAM_INBOX_PORT
     from plumbing.eventstore import stamp_events_by
     from plumbing.logs import configure_logging
     from plumbing.runtime import create_app
@@ -518,7 +518,7 @@ ProjectionNames = Annotated[
 
 
 def _projections(names: list[str] | None, all_: bool) -> tuple["Projection", ...]:
-    from civil_orders.projections import named
+    from civil_orders.operations.projections import named
 
     if not names and not all_:
         raise typer.BadParameter("name the projections, or say --all", param_hint="NAMES")
@@ -559,8 +559,8 @@ def verify_readmodels(
 
     The history comes from the services' event stores, through their event feeds. Exits 1 on
     any difference."""
-    from civil_orders.projections import verify_projections
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.operations.projections import verify_projections
+    from civil_orders.stack.embedded import attached_or_running_stack
 
     projections = _projections(names, all_)
     with attached_or_running_stack(data_dir, console) as stack:
@@ -650,9 +650,9 @@ def audit_case(
     which correlation; then each of its records as it stood."""
     from rich.markup import escape
 
-    from civil_orders.audit import CaseNotFound, consult, parse_as_of
-    from civil_orders.audit_report import export as write_export
-    from civil_orders.audit_report import show
+    from civil_orders.operations.audit import CaseNotFound, consult, parse_as_of
+    from civil_orders.operations.audit_report import export as write_export
+    from civil_orders.operations.audit_report import show
 
     try:
         moment = parse_as_of(as_of) if as_of else None
@@ -672,7 +672,7 @@ def audit_case(
 @projections_app.command("list")
 def projections_list() -> None:
     """The projections, what each holds, and its schema."""
-    from civil_orders.projections import named
+    from civil_orders.operations.projections import named
 
     table = Table(title="read models (served by the readmodels service)")
     for column in ("name", "schema", "tables", "what it holds"):
@@ -695,8 +695,8 @@ def projections_rebuild(
 ) -> None:
     """Rebuild projections from the start of the event history, beside the live ones, then
     swap them in. The live projections keep serving throughout."""
-    from civil_orders.projections import rebuild_projections
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.operations.projections import rebuild_projections
+    from civil_orders.stack.embedded import attached_or_running_stack
 
     projections = _projections(names, all_)
     with attached_or_running_stack(data_dir, console) as stack:
@@ -811,8 +811,8 @@ def as_signed_in(
 ) -> dict[str, Any]:
     """POST to the web app's API as a person would, signed in (by the local issuer, or with
     their token); a refusal ends the command with its reason on one line, exit code 1."""
-    from civil_orders.client import Client
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.stack.client import Client
+    from civil_orders.stack.embedded import attached_or_running_stack
     from services.web.pages.common import readable
 
     with attached_or_running_stack(data_dir, console) as stack:
@@ -870,7 +870,7 @@ def migrate_seal(
     store that holds some is written again by replaying its history, sealed, checked against
     the old one and swapped in whole; the old one is dropped. Stores with nothing plain are
     left untouched. Run it with the stack stopped; then rebuild the read models."""
-    from civil_orders.migrate import service_stores, stopped_database
+    from civil_orders.operations.migrate import service_stores, stopped_database
     from plumbing.migration import MigrationStopped, seal_stores
     from plumbing.settings import Settings
 
@@ -910,16 +910,16 @@ def seed(
     breach) are back-dated; recording times are now."""
     from datetime import date
 
-    from civil_orders.client import Client
-    from civil_orders.seed import (
+    from civil_orders.drills.seed import (
         REFERRALS_PER_YEAR,
         plan_history,
         plan_outreach,
         plan_published,
         record_outreach,
     )
-    from civil_orders.seed import seed as run_seed
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.drills.seed import seed as run_seed
+    from civil_orders.stack.client import Client
+    from civil_orders.stack.embedded import attached_or_running_stack
 
     if force_size not in REFERRALS_PER_YEAR:
         raise typer.BadParameter("small or large", param_hint="--force-size")
@@ -992,7 +992,7 @@ def report(
     The decision paper: a one-page summary, then each section's charts with their tables.
     Writes evaluation-<from>-<to>.html (or .pdf) and .csv (every figure, one a row).
     """
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.stack.embedded import attached_or_running_stack
     from services.readmodels.evaluation import FORMATS, Costing, connect_and_evaluate, export
     from services.readmodels.settings import EvaluationSettings
 
@@ -1035,7 +1035,7 @@ def case_study(
 
     Writes case-study-<ref>.html and .pdf.
     """
-    from civil_orders.stack import attached_or_running_stack
+    from civil_orders.stack.embedded import attached_or_running_stack
     from services.readmodels.case_study import render_html, story
     from services.readmodels.documents import write_pdf
 
@@ -1118,7 +1118,7 @@ def main() -> None:
     try:
         app()
     except httpx.HTTPError as error:
-        from civil_orders.client import failure_line
+        from civil_orders.stack.client import failure_line
 
         console.print(
             failure_line(error), style="red", markup=False, highlight=False, soft_wrap=True

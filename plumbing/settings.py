@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from plumbing.keystore import MasterKeys
 
-PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "civil_orders" / "config"
+# the force's configuration as shipped (the `config` package), read by services and tools alike
+PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "config"
 
 SERVICE_PORTS = {
     "web": 8100,
@@ -328,7 +329,7 @@ class Settings(ClockSettings):
                     "variable": name.upper(),
                     "default": "(a development value)"
                     if secret and field.default is not None and not field.is_required()
-                    else default.replace(str(PACKAGED_CONFIG), "<package>/civil_orders/config"),
+                    else default.replace(str(PACKAGED_CONFIG), "<package>/config"),
                     "secret": "yes" if secret else "",
                     "meaning": field.description or "",
                 }

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 
 
 def cli(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:

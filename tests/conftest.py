@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from civil_orders.client import Client
-from civil_orders.stack import Stack, running_stack
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack, running_stack
 from plumbing.settings import ClockSettings
 from schemas import dates
 

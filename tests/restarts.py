@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 
 
 @contextmanager

@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from civil_orders.client import Client
+from civil_orders.stack.client import Client
 
 
 class Web:

@@ -2,8 +2,8 @@
 
 Tokens come from the force's identity provider (the `AUTH_*` settings name its issuer,
 audience, key and algorithm) or, on the embedded stack, from the local issuer, which signs
-in the synthetic staff of `civil_orders/config/users.yaml`. What each role may use is the
-access table's (`services/web/access.py`).
+in the synthetic staff of `config/users.yaml`. What each role may use is the access table's
+(`services/web/access.py`).
 """
 
 from dataclasses import dataclass

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, grant, inbox_entry, refer, team_managing
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, grant, inbox_entry, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from plumbing.runtime import create_app
 from plumbing.settings import Settings
 from services.web.access import GRANTED, PUBLIC, SERVICE, Scope, scope_of

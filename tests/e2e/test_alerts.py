@@ -7,9 +7,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, alerts_for, grant, inbox_entry, refer, team_managing
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, grant, inbox_entry, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
 from plumbing.paging import NEXT_CURSOR as NEXT
 from services.notification.channels import EMAIL_SUBJECT
 from tests.web import as_

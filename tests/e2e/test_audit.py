@@ -9,12 +9,12 @@ from uuid import uuid4
 
 from typer.testing import CliRunner, Result
 
-from civil_orders.audit import CaseHistory, consult
 from civil_orders.cli import app
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, alerts_for, change_order, grant, refer, team_managing
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, change_order, grant, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.operations.audit import CaseHistory, consult
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from schemas import dates
 from schemas.district import DistrictBreachReportV1
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from civil_orders.client import Client
-from civil_orders.demo import accept, alerts_for, grant, inbox_entry, refer, team_managing
-from civil_orders.stack import Stack, running_stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, grant, inbox_entry, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack, running_stack
 
 
 @pytest.fixture(scope="module")

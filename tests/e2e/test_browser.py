@@ -17,7 +17,7 @@ import pytest
 import yaml
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 from schemas import dates
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

@@ -3,9 +3,17 @@ to the court's decision, over HTTP on the real stack."""
 
 from datetime import timedelta
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import CASEWORKER, LEGAL, accept, alerts_for, build_case, refer, to_court
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import (
+    CASEWORKER,
+    LEGAL,
+    accept,
+    alerts_for,
+    build_case,
+    refer,
+    to_court,
+)
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
 from schemas import dates
 from schemas.common import OrderSought
 from schemas.dates import months_after

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, alerts_for, grant, refer
-from civil_orders.stack import Stack, running_stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, grant, refer
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack, running_stack
 from schemas import dates
 from services.application.domain_dates import years_after
 

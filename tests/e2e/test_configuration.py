@@ -9,11 +9,11 @@ from uuid import uuid4
 
 import pytest
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, grant, refer
-from civil_orders.scan import disposal_envelope
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, grant, refer
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.operations.scan import disposal_envelope
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from plumbing.configuration import TEAM_DIRECTORY, adopt, team_directory
 from plumbing.eventstore import EventSourcedService
 from plumbing.settings import Settings

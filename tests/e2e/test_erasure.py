@@ -23,12 +23,12 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from civil_orders.cli import app
-from civil_orders.client import Client, eventually
-from civil_orders.demo import CASEWORKER, accept, alerts_for, grant, refer, team_managing
-from civil_orders.projections import named, verify_projections
-from civil_orders.scan import disposal_envelope
-from civil_orders.stack import Stack, running_stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import CASEWORKER, accept, alerts_for, grant, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.operations.projections import named, verify_projections
+from civil_orders.operations.scan import disposal_envelope
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack, running_stack
 from plumbing.chain import verify
 from plumbing.personal import PersonalData
 from plumbing.settings import Settings

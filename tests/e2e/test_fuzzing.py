@@ -29,9 +29,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from civil_orders.client import Client, eventually
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from plumbing.chain import events_table
 from plumbing.deadletters import DeadLetter
 from plumbing.settings import EVENT_STORES, SERVICE_PORTS

@@ -10,7 +10,7 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking
 
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 from plumbing.projection import LocalProjection
 from plumbing.settings import Settings
 from services.breach.application import BreachService

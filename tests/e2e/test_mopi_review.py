@@ -11,9 +11,9 @@ from urllib.parse import quote, unquote
 import httpx
 import pytest
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import CASEWORKER, accept, grant
-from civil_orders.stack import Stack, running_stack
+from civil_orders.drills.demo import CASEWORKER, accept, grant
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack, running_stack
 from schemas import dates
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after

@@ -5,10 +5,10 @@ import json
 import re
 from pathlib import Path
 
-from civil_orders.client import Client
-from civil_orders.demo import accept, alerts_for, grant
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, grant
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack
 from plumbing.settings import SERVICE_PORTS
 
 

@@ -4,10 +4,17 @@ import subprocess
 import sys
 from uuid import UUID
 
-from civil_orders.client import Client
-from civil_orders.demo import accept, alerts_for, dead_lettered_after, grant, refer, team_managing
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import (
+    accept,
+    alerts_for,
+    dead_lettered_after,
+    grant,
+    refer,
+    team_managing,
+)
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack
 from schemas import dates
 from services.application.domain import Order
 from tests.commands import cli

@@ -10,9 +10,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import alerts_for
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import alerts_for
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
 from schemas import dates
 from tests.e2e.test_order_calendar import order_for
 from tests.web import Web, as_

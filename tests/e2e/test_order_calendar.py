@@ -3,8 +3,7 @@ the team that manages the order, and the breach service's view of the order."""
 
 from datetime import timedelta
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import (
+from civil_orders.drills.demo import (
     accept,
     alerts_for,
     change_order,
@@ -14,8 +13,9 @@ from civil_orders.demo import (
     refer,
     team_managing,
 )
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from schemas import dates
 from tests.restarts import restarted
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import alerts_for
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import alerts_for
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from schemas import dates
 from tests.e2e.test_order_calendar import order_for
 from tests.restarts import restarted

@@ -5,10 +5,10 @@ from typing import Any
 
 import psycopg
 
-from civil_orders.client import Client
-from civil_orders.demo import accept, grant, refer
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, grant, refer
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack
 
 
 async def feed(client: Client, service: str) -> list[dict[str, Any]]:

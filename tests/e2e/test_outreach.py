@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from civil_orders.client import Client, eventually
-from civil_orders.seed import record_outreach
+from civil_orders.drills.seed import record_outreach
+from civil_orders.stack.client import Client, eventually
 from schemas import dates
 from services.web.pages.common import PURPOSE_COOKIE
 from tests.web import Web, as_

@@ -10,12 +10,17 @@ from typing import Any
 import asyncpg
 from rich.console import Console
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import CASEWORKER, accept, grant, refer, team_managing
-from civil_orders.projections import named, rebuild_projections, replaying, verify_projections
-from civil_orders.scan import disposal_envelope
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import CASEWORKER, accept, grant, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.operations.projections import (
+    named,
+    rebuild_projections,
+    replaying,
+    verify_projections,
+)
+from civil_orders.operations.scan import disposal_envelope
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from plumbing.rebuild import Replay, rebuild
 from schemas import dates
 from schemas.district import DistrictDisposal, VictimAgeBand

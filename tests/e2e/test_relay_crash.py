@@ -11,10 +11,10 @@ from contextlib import contextmanager
 import psycopg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, alerts_for, grant, refer, team_managing
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, grant, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from plumbing.relay import FAILPOINT
 from plumbing.topics_admin import cluster_id
 from schemas.application import OrderAllocatedV1, OrderGrantedV1

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from civil_orders.cli import app
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 from services.readmodels import audit, breaches, caseload, disposals, orders, outreach
 from services.readmodels.evaluation import Evaluation, connect_and_evaluate, render_html, write_csv
 

@@ -2,8 +2,7 @@
 
 import asyncio
 
-from civil_orders.client import Client
-from civil_orders.demo import (
+from civil_orders.drills.demo import (
     accept,
     alerts_for,
     dead_lettered_after,
@@ -11,8 +10,9 @@ from civil_orders.demo import (
     refer,
     team_managing,
 )
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack
 
 ORDERS = 4
 

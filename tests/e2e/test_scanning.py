@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
-from civil_orders.client import Client
-from civil_orders.stack import Stack
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack
 from services.referral.domain import ReviewGroup, SubjectRecord
 from tests.web import as_
 

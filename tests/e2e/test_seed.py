@@ -3,8 +3,8 @@ reaches the read models intact."""
 
 from datetime import date
 
-from civil_orders.client import Client, eventually
-from civil_orders.seed import plan_published, seed
+from civil_orders.drills.seed import plan_published, seed
+from civil_orders.stack.client import Client, eventually
 from tests.e2e.test_read_models import QUIET
 
 WINDOW = (date(2020, 7, 1), date(2023, 8, 31))

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 from plumbing.chain import verify
 from plumbing.settings import Settings
 from plumbing.snapshots import INTERVAL

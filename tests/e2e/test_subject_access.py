@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, grant, team_managing
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, grant, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
+from civil_orders.stack.embedded import Stack
 from schemas import dates
 from schemas.personal import ERASED
 from services.application.domain_dates import years_after

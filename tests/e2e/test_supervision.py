@@ -18,10 +18,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from civil_orders.client import Client
-from civil_orders.demo import accept, alerts_for, grant, refer
-from civil_orders.stack import Stack, attached_stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, alerts_for, grant, refer
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack, attached_stack
 
 # Both stacks start in the first test to run, on two cores.
 pytestmark = pytest.mark.timeout(300)

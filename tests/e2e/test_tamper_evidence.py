@@ -11,10 +11,10 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from civil_orders.client import Client
-from civil_orders.demo import accept, refer
-from civil_orders.stack import Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, refer
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import Stack
 from plumbing.chain import content_hash, events_table, install, verify, verify_chain
 from plumbing.settings import EVENT_STORES
 from tests.commands import cli

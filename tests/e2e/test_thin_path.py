@@ -4,9 +4,9 @@ from collections import Counter
 
 from rich.console import Console
 
-from civil_orders.client import Client
-from civil_orders.demo import refer, run_demo
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import refer, run_demo
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
 
 
 async def test_the_demo_alerts_the_districts_own_team_once_for_the_order_and_once_for_the_breach(

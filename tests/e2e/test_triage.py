@@ -2,9 +2,9 @@
 
 from collections import Counter
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, grant, refer
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, grant, refer
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
 
 CASEWORKER = "caseworker:cw-1"
 

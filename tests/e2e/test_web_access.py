@@ -7,9 +7,9 @@ from typing import Any
 import jwt
 import pytest
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import accept, grant, refer, team_managing
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.demo import accept, grant, refer, team_managing
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
 from plumbing.settings import Settings
 from tests.web import as_
 

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from civil_orders.stack import start_postgres
+from civil_orders.stack.embedded import start_postgres
 from plumbing.chain import verify
 from plumbing.migration import Store, seal_stores
 from plumbing.personal import NOTHING_PERSONAL

@@ -72,6 +72,35 @@ def test_the_contracts_and_plumbing_import_no_service_nor_the_command_line(folde
                 assert root != "plumbing", f"schemas/{path.name} imports {module}"
 
 
+
+# The command line at the top of `civil_orders/`, and under it one subpackage per purpose
+# (the stack, operator tools, drills); the command line calls them, never they it.
+COMMAND_LINE = {"__init__.py", "__main__.py", "cli.py"}
+
+
+def test_the_command_line_package_holds_only_the_command_line_and_its_subpackages() -> None:
+    top = ROOT / "civil_orders"
+    modules_at_top = {p.name for p in top.glob("*.py")}
+    assert modules_at_top == COMMAND_LINE, f"in civil_orders/: {modules_at_top - COMMAND_LINE}"
+    for folder in (p for p in top.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        assert (folder / "__init__.py").exists(), f"civil_orders/{folder.name} is no package"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in modules("civil_orders") if p.parent != ROOT / "civil_orders"],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_subpackage_of_the_command_line_imports_it(path: Path) -> None:
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:  # `from civil_orders import cli`
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        assert "civil_orders.cli" not in names, f"{path.relative_to(ROOT)} imports the command line"
+
 # The one clock (`Settings.current_time`); the real time where the contracts are judged before
 # a service gives them its clock; and a token's times, which its checker judges by real time.
 CLOCK_READERS = {"plumbing/settings.py", "schemas/dates.py", "services/web/auth.py"}

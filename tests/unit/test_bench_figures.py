@@ -3,8 +3,8 @@
 import json
 import math
 
-from civil_orders.bench_figures import Area, Figure, LatencyArea, Report, Target
-from civil_orders.bench_probes import Latencies
+from civil_orders.drills.bench_figures import Area, Figure, LatencyArea, Report, Target
+from civil_orders.drills.bench_probes import Latencies
 
 
 def test_a_percentile_is_the_nearest_ranked_latency_in_milliseconds() -> None:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from civil_orders import cli
-from civil_orders.client import ATTEMPTS, Client
+from civil_orders.stack.client import ATTEMPTS, Client
 
 
 class Dropping:

@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from civil_orders.seed import plan_history, plan_outreach
-from civil_orders.synthetic import DISTRICTS
+from civil_orders.drills.seed import plan_history, plan_outreach
+from civil_orders.drills.synthetic import DISTRICTS
 
 
 def test_a_history_of_a_larger_force_has_more_referrals_and_stays_in_the_past() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from civil_orders.stack import StackError, folder_busy, folder_held
+from civil_orders.stack.embedded import StackError, folder_busy, folder_held
 
 
 def test_a_second_stack_in_a_folder_in_use_is_refused_until_the_first_stops(

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from civil_orders.stack import Stack
-from civil_orders.supervisor import GIVE_UP_AFTER, STEADY_SECONDS, Supervisor
+from civil_orders.stack.embedded import Stack
+from civil_orders.stack.supervisor import GIVE_UP_AFTER, STEADY_SECONDS, Supervisor
 
 
 class Children:

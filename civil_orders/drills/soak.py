@@ -24,16 +24,16 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
-from civil_orders.client import Client
-from civil_orders.demo import (
+from civil_orders.drills.demo import (
     CASEWORKER,
     Command,
     building,
     granting,
     to_court_commands,
 )
-from civil_orders.stack import BROKER, POSTGRES, Stack
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client
+from civil_orders.stack.embedded import BROKER, POSTGRES, Stack
 from schemas import dates
 from schemas.envelope import Envelope
 from services.breach.domain import Breach
@@ -304,7 +304,7 @@ async def check(
 ) -> SoakResult:
     """Waits (up to GIVE_UP_SECONDS) until every alert due has arrived and the read models
     have caught up, then checks."""
-    from civil_orders.projections import named, verify_projections
+    from civil_orders.operations.projections import named, verify_projections
     from plumbing.chain import verify
 
     loop = asyncio.get_running_loop()

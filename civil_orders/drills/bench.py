@@ -5,7 +5,7 @@ for work an earlier one left behind):
 - end to end: cases driven many at once (a caseworker with no backlog issues each command as
   soon as the previous step shows), with their stored events per second and database
   transactions per case, beside the eventsourcing library's own in-process System doing
-  referral → order → alert on the same PostgreSQL (`civil_orders/peer.py`);
+  referral → order → alert on the same PostgreSQL (`civil_orders/drills/peer.py`);
 - latency: from legal services recording the grant to the team's webhook receiving the
   alert, and from publishing the referral to the alert, with many cases in flight and with
   one, beside a raw broker round trip;
@@ -29,8 +29,8 @@ import psycopg
 from rich.console import Console
 from rich.progress import Progress
 
-from civil_orders.bench_figures import PERCENTILES, Area, Figure, LatencyArea, Report, Target
-from civil_orders.bench_probes import (
+from civil_orders.drills.bench_figures import PERCENTILES, Area, Figure, LatencyArea, Report, Target
+from civil_orders.drills.bench_probes import (
     Database,
     Latencies,
     broker_round_trip,
@@ -40,12 +40,12 @@ from civil_orders.bench_probes import (
     raw_event_read,
     raw_produce_consume,
 )
-from civil_orders.client import POLL_SECONDS, Client, until_done
-from civil_orders.demo import accept, build_case, court_grants, refer, to_court
-from civil_orders.peer import Peer, PeerRun
-from civil_orders.projections import named, rebuild_projections
-from civil_orders.scan import DISPOSALS, Backlog, scan
-from civil_orders.synthetic import DISTRICTS, Synthetic
+from civil_orders.drills.demo import accept, build_case, court_grants, refer, to_court
+from civil_orders.drills.peer import Peer, PeerRun
+from civil_orders.drills.synthetic import DISTRICTS, Synthetic
+from civil_orders.operations.projections import named, rebuild_projections
+from civil_orders.operations.scan import DISPOSALS, Backlog, scan
+from civil_orders.stack.client import POLL_SECONDS, Client, until_done
 from schemas import dates
 from schemas.topics import topic
 

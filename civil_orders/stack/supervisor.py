@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from civil_orders.stack import Stack
+from civil_orders.stack.embedded import Stack
 from plumbing.logs import file_logger
 
 STEADY_SECONDS = 20.0

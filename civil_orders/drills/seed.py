@@ -16,10 +16,17 @@ from typing import Literal
 from rich.console import Console
 from rich.progress import Progress
 
-from civil_orders.client import Client, eventually
-from civil_orders.demo import CASEWORKER, LEGAL, build_case, court_grants, team_managing, to_court
-from civil_orders.scan import disposal_envelope
-from civil_orders.synthetic import DISTRICTS, Synthetic
+from civil_orders.drills.demo import (
+    CASEWORKER,
+    LEGAL,
+    build_case,
+    court_grants,
+    team_managing,
+    to_court,
+)
+from civil_orders.drills.synthetic import DISTRICTS, Synthetic
+from civil_orders.operations.scan import disposal_envelope
+from civil_orders.stack.client import Client, eventually
 from schemas.common import OrderSought
 from schemas.district import DistrictDisposal, VictimAgeBand
 

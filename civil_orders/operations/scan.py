@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 
-from civil_orders.client import Client, committed_offsets, until_done
+from civil_orders.stack.client import Client, committed_offsets, until_done
 from plumbing.consumer import consumer_group, describe
 from plumbing.topics_admin import cluster_id
 from schemas import dates

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from civil_orders.audit import CaseHistory, Recorded, State
+from civil_orders.operations.audit import CaseHistory, Recorded, State
 
 TERMINAL_TEXT_LIMIT = 100
 
@@ -118,7 +118,8 @@ def export(history: CaseHistory, folder: Path) -> list[Path]:
 
 
 def _html(history: CaseHistory) -> str:
-    environment = Environment(loader=PackageLoader("civil_orders", "templates"), autoescape=True)
+    loader = PackageLoader("civil_orders.operations", "templates")
+    environment = Environment(loader=loader, autoescape=True)
     template = environment.get_template("audit.html")
     return template.render(
         history=history,

@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from eventsourcing.utils import get_topic
 from rich.console import Console
 
-from civil_orders.client import POLL_SECONDS, STALL_SECONDS, Client
+from civil_orders.stack.client import POLL_SECONDS, STALL_SECONDS, Client
 from plumbing.chain import events_table
 from plumbing.settings import EVENT_STORES, SERVICE_PORTS
 from services.referral.domain import Referral

@@ -3,7 +3,7 @@
 import importlib
 from pathlib import Path
 
-from civil_orders.stack import attached_stack, folder_busy, start_postgres
+from civil_orders.stack.embedded import attached_stack, folder_busy, start_postgres
 from plumbing.migration import MigrationStopped, Store
 from plumbing.settings import EVENT_STORES
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from rich.console import Console
 
-from civil_orders.client import Client, eventually
-from civil_orders.synthetic import Synthetic
+from civil_orders.drills.synthetic import Synthetic
+from civil_orders.stack.client import Client, eventually
 from schemas import dates
 
 CASEWORKER = "caseworker:cw-demo"

@@ -1,0 +1,2 @@
+"""The force's configuration as shipped: its teams, its staff and its screening rules, read by
+the services (through `plumbing.settings`) and by the tools alike."""
