@@ -124,10 +124,27 @@ class DisposalScreened(Payload):
 
 
 class DisposalScreenedV1(Envelope):
-    """Screening took a non-positive disposal naming a suspect (each crime once, whatever it
-    scored): whom it named, when and how the crime was closed. The rest of the disposal stays
-    in the referral service."""
+    """Screening took a non-positive disposal (each crime once, whatever it scored) naming a
+    suspect an order has been made against: whom it named, when and how the crime was closed.
+    The suspect's disposals screened before their first order are sent when it is made, those
+    after it as they are screened. The rest of the disposal stays in the referral service."""
 
     event_type: Literal["DisposalScreened"] = "DisposalScreened"
     schema_version: Literal[1] = 1
     payload: DisposalScreened
+
+
+class ScreeningCoverage(Payload):
+    earliest_disposed_on: date = Field(
+        description="The day the earliest disposal screening has taken was closed."
+    )
+
+
+class ScreeningCoverageV1(Envelope):
+    """How far back the disposals screened reach, sent when screening first takes a disposal
+    and whenever it takes one closed earlier than any before: a person's disposals published
+    (`DisposalScreened`) are whole from that day, and none are known before it."""
+
+    event_type: Literal["ScreeningCoverage"] = "ScreeningCoverage"
+    schema_version: Literal[1] = 1
+    payload: ScreeningCoverage

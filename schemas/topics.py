@@ -47,6 +47,7 @@ from schemas.referral import (
     ReferralReceivedV1,
     ReferralStatusChangedV1,
     ReferralSubjectRectifiedV1,
+    ScreeningCoverageV1,
 )
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -112,10 +113,11 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "referral.disposals.v1",
-        "Non-positive disposals naming a suspect, as screening took them (whom, when, the "
-        "outcome code), from the referral service: the evaluation's disposals, rebuildable "
-        "from its history where the district topic is not.",
-        (DisposalScreenedV1,),
+        "Non-positive disposals naming someone an order was made against, as screening took "
+        "them (whom, when, the outcome code), and how far back screening reaches, from the "
+        "referral service: the evaluation's disposals, rebuildable from its history where "
+        "the district topic is not.",
+        (DisposalScreenedV1, ScreeningCoverageV1),
     ),
     Topic(
         "application.applications.v1",

@@ -2,8 +2,10 @@
 the time after their order and in an equal time before it, per person-year, by order type.
 
 The districts send disposals on `district.disposals.v1` to the referral service, which
-screens them and publishes each one it took on `referral.disposals.v1` (a district's topic
-is no history: the broker may forget it, and nothing could rebuild from it). A projection
+screens them and publishes on `referral.disposals.v1` each one it took that names someone an
+order was made against (those before their first order when it is made), and how far back
+what it took reaches (a district's topic is no history: the broker may forget it, and
+nothing could rebuild from it). A projection
 keeps of each only the person, known by the id of their key (the nominal is sealed with it,
 as it is on their orders), the day the crime was closed and its outcome code: nothing that
 reads as anyone. The figures are plain functions of the orders and those rows, which the
@@ -19,7 +21,7 @@ import asyncpg
 
 from plumbing.readmodel import Projection, Write
 from schemas.personal import pseudonym
-from schemas.referral import DisposalScreenedV1
+from schemas.referral import DisposalScreenedV1, ScreeningCoverageV1
 
 ALL = "all"
 YEAR_DAYS = 365.25
@@ -32,6 +34,10 @@ CREATE TABLE IF NOT EXISTS {schema}.disposals (
     outcome_code text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS disposals_by_subject ON {schema}.disposals (subject, disposed_on);
+CREATE TABLE IF NOT EXISTS {schema}.coverage (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    earliest_disposed_on date NOT NULL
+);
 """
 
 
@@ -43,13 +49,22 @@ def screened(e: DisposalScreenedV1) -> list[Write]:
     )]  # fmt: skip
 
 
+def covered(e: ScreeningCoverageV1) -> list[Write]:
+    return [Write(
+        """INSERT INTO {schema}.coverage VALUES (true, $1) ON CONFLICT (only_row) DO UPDATE
+           SET earliest_disposed_on = least(coverage.earliest_disposed_on, $1)""",
+        (e.payload.earliest_disposed_on,),
+    )]  # fmt: skip
+
+
 PROJECTION = Projection(
     name="disposals",
-    description="Non-positive disposals naming a suspect: the person (by key id), the day "
-    "the crime was closed, the outcome code.",
+    description="Non-positive disposals naming someone an order was made against: the "
+    "person (by key id), the day the crime was closed, the outcome code; and the day the "
+    "earliest disposal screened was closed.",
     ddl=DDL,
-    handlers={DisposalScreenedV1: screened},
-    tables=("disposals",),
+    handlers={DisposalScreenedV1: screened, ScreeningCoverageV1: covered},
+    tables=("disposals", "coverage"),
 )
 
 CAVEATS = (
@@ -65,8 +80,9 @@ CAVEATS = (
     "Small numbers: a few people and a few disposals either way is within chance; no test "
     "of significance is made, and there is no comparison group.",
     "Only disposals the referral service screened are counted (those with an outcome code "
-    "its screening rules named when each arrived), and only from the first one on record: a "
-    "window before an order that reaches further back counts none there.",
+    "its screening rules named when each arrived), and only from the day the earliest it "
+    "screened was closed: a window before an order that reaches further back counts none "
+    "there.",
 )
 
 
@@ -102,7 +118,7 @@ Figures = dict[str, float | None]
 @dataclass(frozen=True)
 class DisposalsAround:
     figures: dict[str, Figures]  # order type or 'all' -> measure -> value
-    first_on_record: date | None  # the earliest disposal the read model holds
+    first_on_record: date | None  # the day the earliest disposal screened was closed
     before_the_record: int  # people whose window before starts before it (or: none held)
 
 
@@ -196,7 +212,10 @@ async def fetch_disposals_around(db: asyncpg.Connection, start: date, end: date)
            WHERE subject = ANY($1::text[]) AND disposed_on <= $2""",
         sorted({o.subject for o in orders}), end,
     )  # fmt: skip
-    first = await db.fetchval("SELECT min(disposed_on) FROM rm_disposals.disposals")
+    first = await db.fetchval(  # (a history from before coverage was sent: all were sent)
+        """SELECT least((SELECT earliest_disposed_on FROM rm_disposals.coverage),
+                        (SELECT min(disposed_on) FROM rm_disposals.disposals))"""
+    )
     return disposals_around(
         orders, [(r["subject"], r["disposed_on"]) for r in found], start, end, first
     )

@@ -1,10 +1,12 @@
 """The referral service layer: each method loads, calls one aggregate method, saves."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
 
 from plumbing.configuration import SCREENING_RULES, adopt, screening_rules
 from plumbing.eventstore import EventSourcedService
@@ -31,6 +33,7 @@ from services.referral.domain import (
     NothingToRectify,
     Referral,
     ScreenedDisposal,
+    ScreeningCoverage,
     Subject,
     SubjectRecord,
     SuspectDisposals,
@@ -85,7 +88,11 @@ class ReferralService(EventSourcedService):
             ]
         if isinstance(envelope, DistrictDisposalV1) and envelope.payload.suspect_nominal_id:
             nominal = envelope.payload.suspect_nominal_id
-            return [SuspectDisposals.create_id(nominal), SubjectRecord.create_id(nominal)]
+            return [
+                SuspectDisposals.create_id(nominal),
+                SubjectRecord.create_id(nominal),
+                ScreeningCoverage.create_id(),
+            ]
         return []
 
     def when_disposal_received_screen_it(self, envelope: DistrictDisposalV1) -> UUID | None:
@@ -110,19 +117,15 @@ class ReferralService(EventSourcedService):
         screening = screen(disposal, history.earlier_dates(), rules)
         if screening is None:
             return None
-        history.note(closed.crime_reference, closed.disposed_on)
+        history.note(closed.crime_reference, closed.disposed_on, closed.outcome_code)
         trace = Trace.caused_by(envelope, "service:referral")
-        screened = ScreenedDisposal(
-            id=uuid4(),
-            suspect_nominal_id=closed.suspect_nominal_id,
-            outcome_code=closed.outcome_code,
-            disposed_on=closed.disposed_on,
-            trace=trace,
-        )
         # whatever it scored, the person's record now holds it, to be reviewed in its time
         record = self._reviewed(self._subject_record(closed.suspect_nominal_id))
+        effects = [history, record, self._coverage_with(closed.disposed_on, trace)]
+        if record.ever_ordered:  # for the evaluation (before an order: published with it)
+            effects += history.screened(trace, closed.crime_reference)
         if screening.score < rules.threshold:
-            self.save(history, screened, record)
+            self.save(*effects)
             return None
         candidate = Candidate(
             district=closed.district,
@@ -136,7 +139,7 @@ class ReferralService(EventSourcedService):
             trace=trace,
         )
         candidate.link_to_existing(record.links())
-        self.save_new(candidate, history, screened, record)
+        self.save_new(candidate, *effects)
         return candidate.id
 
     def promote_candidate(
@@ -219,12 +222,21 @@ class ReferralService(EventSourcedService):
         )
 
     def when_order_granted_note_it(self, envelope: OrderGrantedV1) -> None:
+        """The order goes on the person's record; the first made against them publishes the
+        disposals screened that named them, for the evaluation (later ones are published as
+        they are screened)."""
         granted = envelope.payload
-        self._note_on_record(
-            envelope,
-            granted.subject_nominal_id,
-            lambda record: record.order_made(granted.order_reference, granted.application_id),
-        )
+        nominal = granted.subject_nominal_id
+
+        def made(record: SubjectRecord) -> list[ScreenedDisposal]:
+            first = not record.ever_ordered
+            record.order_made(granted.order_reference, granted.application_id)
+            if not first or SuspectDisposals.create_id(nominal) not in self.repository:
+                return []
+            trace = Trace.caused_by(envelope, "service:referral")
+            return self._suspect_disposals(nominal).screened(trace)
+
+        self._note_on_record(envelope, nominal, made)
 
     def when_order_expired_note_it(self, envelope: OrderExpiredV1) -> None:
         expired = envelope.payload
@@ -283,7 +295,7 @@ class ReferralService(EventSourcedService):
         if record_id not in self.repository and screened_id not in self.repository:
             raise NothingHeldAbout()
         held = ever_held(self.events.get(record_id))
-        screened = self._suspect_disposals(nominal_id).disposals
+        history = self._suspect_disposals(nominal_id)
         disposed = held.disposed
         return {
             "subject_key": str(record_id),
@@ -294,8 +306,10 @@ class ReferralService(EventSourcedService):
             "applications": [str(a) for a in held.applications],
             "orders": held.orders,
             "disposals_screened": [
-                {"crime_reference": crime, "disposed_on": on} for crime, on in screened.items()
-            ],
+                {"crime_reference": crime, "disposed_on": on,
+                 "outcome_code": history.outcomes.get(crime)}
+                for crime, on in history.disposals.items()
+            ],  # fmt: skip
             "review": self._review_as_held(record_id, held),
         }
 
@@ -376,14 +390,19 @@ class ReferralService(EventSourcedService):
         return self._subject_record(subject_nominal_id).links()
 
     def _note_on_record(
-        self, envelope: Envelope, subject_nominal_id: str, change: Callable[[SubjectRecord], None]
+        self,
+        envelope: Envelope,
+        subject_nominal_id: str,
+        change: Callable[[SubjectRecord], Iterable[Aggregate] | None],
     ) -> None:
+        """Change the person's record once for the upstream event, saving with it whatever
+        else the change returns."""
         if self.already_processed(envelope.producer, envelope.sequence):
             return
         record = self._subject_record(subject_nominal_id)
-        change(record)
+        also = change(record) or ()
         self.save_processed(
-            self._reviewed(record), upstream=envelope.producer, sequence=envelope.sequence
+            self._reviewed(record), *also, upstream=envelope.producer, sequence=envelope.sequence
         )
 
     def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
@@ -391,6 +410,14 @@ class ReferralService(EventSourcedService):
         if record_id in self.repository:
             return self.repository.get(record_id)
         return SubjectRecord(subject_nominal_id=subject_nominal_id)
+
+    def _coverage_with(self, disposed_on: date, trace: Trace) -> ScreeningCoverage:
+        """How far back screening reaches, now that it has taken a disposal of that day."""
+        if ScreeningCoverage.create_id() not in self.repository:
+            return ScreeningCoverage(earliest=disposed_on, trace=trace)
+        coverage: ScreeningCoverage = self.repository.get(ScreeningCoverage.create_id())
+        coverage.include(disposed_on, trace)
+        return coverage
 
     def _suspect_disposals(self, suspect_nominal_id: str) -> SuspectDisposals:
         history_id = SuspectDisposals.create_id(suspect_nominal_id)

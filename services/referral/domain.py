@@ -4,8 +4,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
-from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from types import MappingProxyType
+from typing import Any, cast
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -353,7 +354,8 @@ class CandidateAlreadyDecided(CommandRejected):
 
 
 class SuspectDisposals(Aggregate):
-    """A suspect's non-positive disposals, each once, for the repeat-suspect rule."""
+    """A suspect's non-positive disposals, each once: for the repeat-suspect rule, and, once
+    an order is made against them, for the evaluation's count of their disposals around it."""
 
     class Started(Aggregate.Created):
         suspect_nominal_id: str
@@ -361,9 +363,16 @@ class SuspectDisposals(Aggregate):
     class DisposalNoted(Aggregate.Event):
         crime_reference: str
         disposed_on: date
+        # None in events noted before the outcome was kept (each then went on the wire as
+        # it was screened, if at all): none is published again
+        outcome_code: str | None = None
 
     class Reidentified(Aggregate.Event):
         suspect_nominal_id: str
+
+    # crime reference -> outcome code, of the disposals noted with theirs (copied on write:
+    # a snapshot taken before the outcomes were kept has none, and reads this default)
+    outcomes = cast(Mapping[str, str], MappingProxyType({}))
 
     @staticmethod
     def create_id(suspect_nominal_id: str, **_: object) -> UUID:
@@ -380,9 +389,9 @@ class SuspectDisposals(Aggregate):
     def earlier_dates(self) -> list[date]:
         return list(self.disposals.values())
 
-    def note(self, crime_reference: str, disposed_on: date) -> None:
+    def note(self, crime_reference: str, disposed_on: date, outcome_code: str) -> None:
         if not self.has_seen(crime_reference):
-            self._noted(crime_reference, disposed_on)
+            self._noted(crime_reference, disposed_on, outcome_code)
 
     def seen_again(self, suspect_nominal_id: str) -> None:
         """The suspect is named in a disposal again. Once their personal data was erased
@@ -391,20 +400,42 @@ class SuspectDisposals(Aggregate):
         if self.suspect_nominal_id == ERASED:
             self._reidentified(suspect_nominal_id)
 
+    def screened(self, trace: Trace, *only: str) -> list["ScreenedDisposal"]:
+        """The disposals noted with their outcome (or `only` those of these crimes), to
+        publish: all of them when an order is first made against the suspect, and each one
+        screened after that as it is."""
+        return [
+            ScreenedDisposal(
+                id=uuid4(),
+                suspect_nominal_id=self.suspect_nominal_id,
+                outcome_code=code,
+                disposed_on=self.disposals[reference],
+                trace=trace,
+            )
+            for reference, code in self.outcomes.items()
+            if not only or reference in only
+        ]
+
     @event(Reidentified)
     def _reidentified(self, suspect_nominal_id: str) -> None:
         self.suspect_nominal_id = suspect_nominal_id
         self.disposals = {}
+        self.outcomes = {}
 
     @event(DisposalNoted)
-    def _noted(self, crime_reference: str, disposed_on: date) -> None:
+    def _noted(
+        self, crime_reference: str, disposed_on: date, outcome_code: str | None = None
+    ) -> None:
         self.disposals[crime_reference] = disposed_on
+        if outcome_code is not None:
+            self.outcomes = {**self.outcomes, crime_reference: outcome_code}
 
 
 class ScreenedDisposal(Aggregate):
-    """A non-positive disposal screening took (whatever it scored), kept to be published for
-    the evaluation: whom it named, when and how the crime was closed. Its id is given, drawn
-    at random: one derived from the suspect's nominal would name them on the wire."""
+    """A non-positive disposal screening took (whatever it scored) naming someone an order
+    has been made against, published for the evaluation: whom it named, when and how the
+    crime was closed. Its id is given, drawn at random: one derived from the suspect's
+    nominal would name them on the wire."""
 
     class Screened(Aggregate.Created):
         suspect_nominal_id: str
@@ -419,6 +450,37 @@ class ScreenedDisposal(Aggregate):
         self.suspect_nominal_id = suspect_nominal_id
         self.outcome_code = outcome_code
         self.disposed_on = disposed_on
+
+
+class ScreeningCoverage(Aggregate):
+    """How far back the disposals screened reach: the day the earliest of them was closed.
+    Only the disposals of people under an order are published; this says from when each
+    person's record of them is whole (a window before an order that reaches further back
+    holds none there)."""
+
+    class Began(Aggregate.Created):
+        earliest: date
+        trace: Trace
+
+    class ReachedBack(Aggregate.Event):
+        earliest: date
+        trace: Trace
+
+    @staticmethod
+    def create_id(**_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, "civil-orders:screening-coverage")
+
+    @event(Began)
+    def __init__(self, earliest: date, trace: Trace) -> None:
+        self.earliest = earliest
+
+    def include(self, disposed_on: date, trace: Trace) -> None:
+        if disposed_on < self.earliest:
+            self._reached_back(disposed_on, trace)
+
+    @event(ReachedBack)
+    def _reached_back(self, earliest: date, trace: Trace) -> None:
+        self.earliest = earliest
 
 
 class Candidate(Aggregate):

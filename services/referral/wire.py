@@ -19,8 +19,11 @@ from schemas.referral import (
     ReferralStatusChangedV1,
     ReferralSubjectRectified,
     ReferralSubjectRectifiedV1,
+    ScreeningCoverage,
+    ScreeningCoverageV1,
 )
 from services.referral.domain import Candidate, Referral, ScreenedDisposal
+from services.referral.domain import ScreeningCoverage as Coverage
 
 STATUS_CHANGES = (
     Referral.ReviewStarted,
@@ -101,6 +104,10 @@ def disposal_screened(event: ScreenedDisposal.Screened, disposal: ScreenedDispos
     )
 
 
+def coverage(event: DomainEventProtocol, covered: Coverage) -> Wire:
+    return ScreeningCoverageV1, ScreeningCoverage(earliest_disposed_on=covered.earliest)
+
+
 # The wire event of each kind of stored event others see, made from the event and its
 # aggregate as it stood just after it
 WIRE: dict[type, Make] = {
@@ -110,4 +117,6 @@ WIRE: dict[type, Make] = {
     Referral.SubjectRectified: subject_rectified,
     Candidate.Identified: candidate_identified,
     ScreenedDisposal.Screened: disposal_screened,
+    Coverage.Began: coverage,
+    Coverage.ReachedBack: coverage,
 }

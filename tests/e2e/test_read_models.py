@@ -55,8 +55,8 @@ async def mixed_history(client: Client) -> dict[str, Any]:
     return {"referral": referral, "reference": reference, "declined": declined}
 
 
-def disposal_naming(nominal_id: str) -> Any:
-    """A crime closed yesterday without a charge, naming the person as suspect."""
+def disposal_naming(nominal_id: str, days_ago: int = 1) -> Any:
+    """A crime closed `days_ago` (yesterday) without a charge, naming the person as suspect."""
     disposal = DistrictDisposal(
         district="north",
         crime_reference=f"CR/RM/{secrets.token_hex(4)}",
@@ -66,7 +66,7 @@ def disposal_naming(nominal_id: str) -> Any:
         sexual_offence=True,
         suspect_nominal_id=nominal_id,
         victim_age_band=VictimAgeBand.ADULT,
-        disposed_on=dates.today() - timedelta(days=1),
+        disposed_on=dates.today() - timedelta(days=days_ago),
     )
     return disposal_envelope(disposal, "read-model-test")
 

@@ -9,18 +9,26 @@ from uuid import uuid4
 import pytest
 
 from schemas.personal import SEAL
-from schemas.referral import DisposalScreened, DisposalScreenedV1
+from schemas.referral import (
+    DisposalScreened,
+    DisposalScreenedV1,
+    ScreeningCoverage,
+    ScreeningCoverageV1,
+)
 from schemas.topics import topic_of
 from schemas.trace import Trace
 from services.readmodels.disposals import (
     ALL,
     FirstOrder,
+    covered,
     disposals_around,
     first_orders,
     follow,
     screened,
 )
-from services.referral.domain import ScreenedDisposal
+from services.referral.domain import ScreenedDisposal, SuspectDisposals
+from services.referral.domain import ScreeningCoverage as Coverage
+from services.referral.wire import coverage as coverage_on_the_wire
 from services.referral.wire import disposal_screened
 from tests.unit.test_personal_data import personal
 
@@ -152,3 +160,67 @@ def test_a_screened_disposal_goes_on_the_wire_as_whom_when_and_how_under_its_own
     assert payload == DisposalScreened(
         suspect_nominal_id="SYN-D-1", outcome_code="16", disposed_on=date(2021, 5, 1)
     )
+
+
+def test_a_suspects_disposals_are_published_with_their_outcomes_all_or_only_those_named() -> None:
+    trace = Trace("service:referral", uuid4())
+    history = SuspectDisposals(suspect_nominal_id="SYN-D-2")
+    history.note("CR/1", date(2021, 1, 4), "16")
+    history.note("CR/2", date(2021, 2, 9), "15")
+    history.note("CR/1", date(2021, 1, 4), "16")  # a rescan of the same crime: once
+
+    every = {(d.disposed_on, d.outcome_code) for d in history.screened(trace)}
+    [latest] = history.screened(trace, "CR/2")
+
+    assert every == {(date(2021, 1, 4), "16"), (date(2021, 2, 9), "15")}
+    assert (latest.suspect_nominal_id, latest.disposed_on, latest.outcome_code) == (
+        "SYN-D-2", date(2021, 2, 9), "15",
+    )  # fmt: skip
+    assert len({d.id for d in history.screened(trace)} | {latest.id}) == 3  # each its own id
+
+
+def test_disposals_noted_before_outcomes_were_kept_are_not_published_again() -> None:
+    history = SuspectDisposals(suspect_nominal_id="SYN-D-3")
+    history.note("CR/9", date(2020, 6, 1), "16")
+    started, noted = history.collect_events()
+    assert isinstance(noted, SuspectDisposals.DisposalNoted)
+    old = dict(vars(noted))
+    del old["outcome_code"]  # as stored before the outcome was kept
+    replayed = SuspectDisposals.DisposalNoted.__new__(SuspectDisposals.DisposalNoted)
+    object.__setattr__(replayed, "__dict__", old)
+
+    restored = replayed.mutate(started.mutate(None))
+    assert restored is not None
+
+    assert restored.has_seen("CR/9") and restored.earlier_dates() == [date(2020, 6, 1)]
+    assert restored.screened(Trace("service:referral", uuid4())) == []
+
+
+def test_screening_coverage_reaches_back_to_the_earliest_disposal_and_never_forward() -> None:
+    trace = Trace("service:referral", uuid4())
+    coverage = Coverage(earliest=date(2021, 5, 1), trace=trace)
+    coverage.include(date(2021, 6, 1), trace)
+    coverage.include(date(2019, 1, 15), trace)
+    coverage.include(date(2020, 1, 1), trace)
+
+    kinds = [type(e).__name__ for e in coverage.collect_events()]
+
+    assert coverage.earliest == date(2019, 1, 15)
+    assert kinds == ["Began", "ReachedBack"]
+
+
+def test_coverage_goes_on_the_wire_as_the_earliest_day_and_the_read_model_keeps_the_least() -> None:
+    coverage = Coverage(earliest=date(2021, 5, 1), trace=Trace("service:referral", uuid4()))
+    [began] = coverage.collect_events()
+
+    kind, payload = coverage_on_the_wire(began, coverage)
+    sent = ScreeningCoverageV1(
+        event_id=uuid4(), occurred_at=datetime(2021, 5, 2, tzinfo=UTC), producer="referral",
+        aggregate_id=coverage.id, aggregate_version=1, sequence=8, correlation_id=uuid4(),
+        actor="service:referral", payload=payload,
+    )  # fmt: skip
+    [write] = covered(sent)
+
+    assert kind is ScreeningCoverageV1
+    assert payload == ScreeningCoverage(earliest_disposed_on=date(2021, 5, 1))
+    assert "least(" in write.sql and write.args == (date(2021, 5, 1),)

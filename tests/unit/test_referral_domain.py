@@ -360,9 +360,10 @@ def test_a_record_never_disposed_of_is_the_same_record_when_the_person_is_seen_a
 
 def test_an_erased_suspects_disposals_start_afresh_when_they_are_named_again() -> None:
     history = SuspectDisposals(suspect_nominal_id="SYN1")
-    history.note("CR/1/20", date(2020, 1, 1))
+    history.note("CR/1/20", date(2020, 1, 1), "16")
     history.suspect_nominal_id = ERASED  # as it reads once the key is destroyed
 
     history.seen_again("SYN1")
 
     assert (history.suspect_nominal_id, history.earlier_dates()) == ("SYN1", [])
+    assert history.outcomes == {}
