@@ -116,7 +116,8 @@ async def queue(
     """The referral queue, oldest first, with each referral's wait and whether it is overdue;
     a page at a time."""
     which = (status, district, referral_id)
-    rows = await waiting(request.app.state.pool, *which, page.after, page.fetch)
+    now = _service(request).now()
+    rows = await waiting(request.app.state.pool, *which, page.after, page.fetch, now)
     return page.of(rows, queue_key)
 
 

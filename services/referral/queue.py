@@ -86,18 +86,21 @@ async def waiting(
     referral_ids: list[UUID] | None,
     after: QueueKey | None,
     limit: int,
+    now: datetime,
 ) -> list[dict[str, Any]]:
-    """The queue, oldest first: what a caseworker should look at next; from just after the
-    `after` referral."""
+    """The queue, oldest first, with how long each has waited by `now` (the service's
+    clock): what a caseworker should look at next; from just after the `after` referral."""
     waiting_since, referral_id = after or (None, None)
     rows = await pool.fetch(
-        """SELECT *, (extract(epoch FROM now() - waiting_since) / 3600)::float8 AS hours_waiting
+        """SELECT *,
+                  (extract(epoch FROM $7::timestamptz - waiting_since) / 3600)::float8
+                  AS hours_waiting
            FROM referral.queue
            WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR district = $2)
              AND ($3::uuid[] IS NULL OR referral_id = ANY($3))
              AND ($4::timestamptz IS NULL OR (waiting_since, referral_id) > ($4, $5::uuid))
            ORDER BY waiting_since, referral_id LIMIT $6""",
-        status, district, referral_ids, waiting_since, referral_id, limit,
+        status, district, referral_ids, waiting_since, referral_id, limit, now,
     )  # fmt: skip
     return [dict(row) for row in rows]
 

@@ -6,6 +6,7 @@ another service or the command line; the contracts import no infrastructure.
 """
 
 import ast
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,3 +119,20 @@ def test_nothing_asks_the_time_but_the_one_clock(folder: str) -> None:
                 if isinstance(owner, ast.Name) and (owner.id, node.func.attr) in NOW:
                     where = f"{path.relative_to(ROOT)}:{node.lineno}"
                     pytest.fail(f"{where} asks {owner.id}.{node.func.attr}(): use the clock")
+
+
+# PostgreSQL's clock in a query (now(), current_date...) is the real time, not the services'.
+SQL_CLOCK = re.compile(
+    r"(?<![\w.])(now\(\)|current_date|current_timestamp|localtimestamp|clock_timestamp\(\))",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_no_query_of_a_service_asks_postgresql_the_time(service: str) -> None:
+    for path in modules(f"services/{service}"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found = SQL_CLOCK.search(node.value)
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                assert not found, f"{where} asks PostgreSQL {found[0]}: pass the service's clock"
