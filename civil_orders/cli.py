@@ -360,8 +360,9 @@ def scan(
 
         counts = asyncio.run(go())
     console.print(
-        f"Screened {counts['disposals']} disposals: {counts['candidates']} candidate(s) for "
-        f"review (GET /candidates on the referral service)."
+        f"Screened {counts['disposals']} disposals: {counts['candidates']} new candidate(s) "
+        f"for review (GET /candidates on the referral service; a disposal screened before "
+        f"raises none again)."
     )
     if backlog.errors:
         console.print(f"[red]{len(backlog.errors)} row(s) were not scanned; see above.[/]")

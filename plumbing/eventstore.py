@@ -107,8 +107,11 @@ class UnitOfWork:
         self.trackings: list[Tracking] = []
 
     def collect(self, aggregates: Sequence[Any], position: Position | None = None) -> None:
-        self.changes.collect_events(*aggregates)
+        """What these aggregates recorded, as the library's `collect_events` collects an
+        aggregate's (whose protocol checks were a tenth of a screening batch)."""
         for aggregate in aggregates:
+            self.changes.events.extend(aggregate.collect_events())
+            self.changes.aggregates[aggregate.id] = aggregate
             self.loaded[aggregate.id] = aggregate
         if position is not None:
             self.trackings.append(Tracking(*position))

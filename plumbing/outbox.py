@@ -19,7 +19,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
 from psycopg import Cursor, sql
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, TupleRow, tuple_row
 
 from plumbing.arrivals import columns, table_of, upsert
 from plumbing.projection import LocalProjection
@@ -277,7 +277,12 @@ class OutboxRecorder(PostgresProcessRecorder):
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        notification_ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        # the positions the insert returned, as plain tuples: the library reads each as a dict
+        # (a tenth of a screening batch's time, one row an event)
+        as_tuples, as_dicts = cast("Cursor[TupleRow]", curs), curs.row_factory
+        as_tuples.row_factory = tuple_row
+        notification_ids: list[int] = [row[0] for row in as_tuples.fetchall()]
+        curs.row_factory = as_dicts
         wired: Sequence[Wired | None] = kwargs.get("outbox", ())
         if notification_ids and wired:
             self.write_outbox(curs, wired, notification_ids)

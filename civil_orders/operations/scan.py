@@ -6,6 +6,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_URL, uuid4, uuid5
@@ -23,6 +24,7 @@ from schemas.topics import topic_of
 
 DISPOSALS = topic_of(DistrictDisposalV1).name
 SCREENER = "referral"  # the consumer group that screens disposals: the referral service's
+CLOCKS_APART = timedelta(minutes=5)  # at most, this machine's clock and the service's
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,18 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
 
 async def scan(client: Client, backlog: Backlog, source: str, console: Console) -> dict[str, int]:
     """Publish the backlog, wait until the referral service has screened every disposal (its
-    consumer group has committed past them), and count the candidates."""
+    consumer group has committed past them), and count the new candidates it raised: those
+    of its crimes flagged by the end and not at the start, each time read from the ones
+    flagged lately (since the scan began, give or take clocks a little apart), not from
+    every one so far. A rescan raises none."""
+    references = {d.crime_reference for d in backlog.disposals}
+    lately = {"identified_since": (dates.now() - CLOCKS_APART).isoformat()}
+
+    async def flagged() -> set[str]:
+        candidates = await client.every("referral", "/candidates", lately)
+        return {c["candidate_id"] for c in candidates if c["crime_reference"] in references}
+
+    before = await flagged()
     count = len(backlog.disposals)
     bootstrap = client.bootstrap_servers
     group = consumer_group(SCREENER, await cluster_id(bootstrap))
@@ -84,13 +97,8 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
                 return count - await screener.behind(published)
 
             await until_done(screened, count, progress, screening)
-    references = {d.crime_reference for d in backlog.disposals}
-    flagged = [
-        c
-        for c in await client.every("referral", "/candidates")
-        if c["crime_reference"] in references
-    ]
-    return {"disposals": count, "candidates": len(flagged)}
+    new = await flagged() - before
+    return {"disposals": count, "candidates": len(new)}
 
 
 def disposal_envelope(disposal: DistrictDisposal, source: str) -> DistrictDisposalV1:

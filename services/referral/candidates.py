@@ -75,6 +75,7 @@ async def list_candidates(
     pool: asyncpg.Pool,
     status: str | None,
     crime_reference: str | None,
+    identified_since: datetime | None,
     after: CandidateKey | None,
     limit: int,
 ) -> list[dict[str, Any]]:
@@ -83,9 +84,10 @@ async def list_candidates(
     rows = await pool.fetch(
         """SELECT * FROM referral.candidates
            WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR crime_reference = $2)
+             AND ($7::timestamptz IS NULL OR identified_at >= $7)
              AND ($3::integer IS NULL OR score < $3
                   OR score = $3 AND (identified_at, candidate_id) > ($4::timestamptz, $5::uuid))
            ORDER BY score DESC, identified_at, candidate_id LIMIT $6""",
-        status, crime_reference, score, identified_at, candidate_id, limit,
+        status, crime_reference, score, identified_at, candidate_id, limit, identified_since,
     )  # fmt: skip
     return [dict(row) for row in rows]

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import IntEnum, StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -14,6 +15,12 @@ from schemas.personal import ERASED
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 
+
+@lru_cache(maxsize=16_384)
+def named(key: str) -> UUID:
+    """The id a business key names. Remembered: each is a SHA-1, and screening asks for a
+    suspect's several times a disposal."""
+    return uuid5(NAMESPACE_URL, key)
 
 class Status(StrEnum):
     RECEIVED = "received"
@@ -376,7 +383,7 @@ class SuspectDisposals(Aggregate):
 
     @staticmethod
     def create_id(suspect_nominal_id: str, **_: object) -> UUID:
-        return uuid5(NAMESPACE_URL, f"civil-orders:suspect-disposals/{suspect_nominal_id}")
+        return named(f"civil-orders:suspect-disposals/{suspect_nominal_id}")
 
     @event(Started)
     def __init__(self, suspect_nominal_id: str) -> None:
@@ -468,7 +475,7 @@ class ScreeningCoverage(Aggregate):
 
     @staticmethod
     def create_id(**_: object) -> UUID:
-        return uuid5(NAMESPACE_URL, "civil-orders:screening-coverage")
+        return named("civil-orders:screening-coverage")
 
     @event(Began)
     def __init__(self, earliest: date, trace: Trace) -> None:
@@ -683,7 +690,7 @@ class SubjectRecord(Aggregate):
 
     @staticmethod
     def create_id(subject_nominal_id: str, **_: object) -> UUID:
-        return uuid5(NAMESPACE_URL, f"civil-orders:subject-record/{subject_nominal_id}")
+        return named(f"civil-orders:subject-record/{subject_nominal_id}")
 
     @event(Started)
     def __init__(self, subject_nominal_id: str) -> None:

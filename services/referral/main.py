@@ -6,7 +6,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 from fastapi import APIRouter, Query, Request, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
@@ -177,10 +177,14 @@ async def list_of_candidates(
     page: Annotated[Page[CandidateKey], paged(CandidateKey)],
     status: str | None = None,
     crime_reference: str | None = None,
+    identified_since: Annotated[
+        AwareDatetime | None, Query(description="Only those flagged at or after this time.")
+    ] = None,
 ) -> list[dict[str, Any]]:
     """Candidates flagged by screening, highest score first; a page at a time."""
     pool = request.app.state.pool
-    rows = await list_candidates(pool, status, crime_reference, page.after, page.fetch)
+    which = (status, crime_reference, identified_since)
+    rows = await list_candidates(pool, *which, page.after, page.fetch)
     return page.of(await hop(_service(request).personal.reveal, rows), candidate_key)
 
 
@@ -299,7 +303,7 @@ async def subject_access(body: Nominal, request: Request) -> dict[str, Any]:
     found = []
     for disposal in held["disposals_screened"]:
         crime = disposal["crime_reference"]
-        found += await list_candidates(request.app.state.pool, None, crime, None, MAX_LIMIT)
+        found += await list_candidates(request.app.state.pool, None, crime, None, None, MAX_LIMIT)
     opened = [await hop(service.get_candidate, row["candidate_id"]) for row in found]
     theirs = (body.nominal_id, ERASED)  # a crime reference in another district may be another's
     return {**held, "candidates": [c for c in opened if c["suspect_nominal_id"] in theirs]}

@@ -3,12 +3,13 @@
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 from civil_orders.stack.client import Client
 from civil_orders.stack.embedded import Stack
+from schemas import dates
 from services.referral.domain import ReviewGroup, SubjectRecord
 from tests.web import as_
 
@@ -72,7 +73,7 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
 
     assert first.returncode == 1, first.stderr  # one row was refused
     assert "disposals.jsonl line 9: outcome_code: String should match pattern" in first.stdout
-    assert "Screened 8 disposals: 4 candidate(s)" in first.stdout
+    assert "Screened 8 disposals: 4 new candidate(s)" in first.stdout
     candidates = {
         (
             c["crime_reference"].rsplit("/", 1)[1],
@@ -89,6 +90,9 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     admin = await as_(client, "admin-1")
     in_force = (await admin.request("GET", "/api/admin/screening-rules")).json()["version"]
     assert {c["rules_version"] for c in candidates.values()} == {in_force}
+    an_hour_on = {"identified_since": (dates.now() + timedelta(hours=1)).isoformat()}
+    flagged_later = await client.every("referral", "/candidates", an_hour_on)
+    assert not [c for c in flagged_later if f"/{run}/" in c["crime_reference"]]
 
     # a suspect screened and not flagged is held too: their record is reviewed in its time
     caseworker = await as_(client, "cw-1")
@@ -99,7 +103,7 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
 
     again = scan(stack, path)
 
-    assert "Screened 8 disposals: 4 candidate(s)" in again.stdout
+    assert "Screened 8 disposals: 0 new candidate(s)" in again.stdout
     rescanned = [
         c
         for c in await client.every("referral", "/candidates")
