@@ -12,6 +12,7 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
+from pydantic import AwareDatetime
 
 from plumbing.eventstore import hop
 from plumbing.paging import ForwardedPage, forwarded_page
@@ -141,9 +142,15 @@ async def candidates(
     user: Admitted,
     page: Paged,
     status_: Annotated[str | None, Query(alias="status")] = None,
+    crime_reference: Annotated[str | None, Query(description="Only this crime's.")] = None,
+    identified_since: Annotated[
+        AwareDatetime | None, Query(description="Only those flagged at or after this time.")
+    ] = None,
 ) -> Any:
     """Candidates flagged by screening, highest score first; a page at a time."""
-    return await call_page(request, user, page, "referral", "/candidates", status=status_)
+    since = identified_since.isoformat() if identified_since else None
+    which = {"status": status_, "crime_reference": crime_reference, "identified_since": since}
+    return await call_page(request, user, page, "referral", "/candidates", **which)
 
 
 @router.post("/candidates/{candidate_id}/{decision}", tags=["proactive scanning"])

@@ -96,6 +96,9 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
 
     # a suspect screened and not flagged is held too: their record is reviewed in its time
     caseworker = await as_(client, "cw-1")
+    one_crime = {"crime_reference": f"CR/{run}/B2"}
+    found = await caseworker.request("GET", "/api/candidates", params=one_crime)
+    assert [c["crime_reference"] for c in found.json()] == [f"CR/{run}/B2"]
     unflagged = SubjectRecord.create_id(f"SYN{run}C")
     review = await caseworker.request("GET", f"/api/reviews/{unflagged}")
     assert review.status_code == 200, review.text
