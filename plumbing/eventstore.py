@@ -51,7 +51,7 @@ from schemas.trace import Trace
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
+A = TypeVar("A")
 
 
 def stamp_events_by(clock: Callable[[], datetime]) -> None:
@@ -59,6 +59,7 @@ def stamp_events_by(clock: Callable[[], datetime]) -> None:
     service's one clock, as its deadlines and checks are (through the eventsourcing library's
     hook for it, on the class every event inherits it from)."""
     setattr(CanCreateTimestamp, "create_timestamp", staticmethod(clock))  # noqa: B010
+
 
 class DateAsISO(Transcoding):
     type = date
@@ -380,6 +381,13 @@ class EventSourcedService(Application[UUID]):
             return self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise missing or NotFound(f"nothing has id {aggregate_id}") from None
+
+    def load_or_new(self, aggregate_id: UUID, new: Callable[[], A]) -> A:
+        """The aggregate with this id, or, where none is stored, the one `new` makes (for the
+        caller to save)."""
+        if aggregate_id in self.repository:
+            return cast(A, self.repository.get(aggregate_id))
+        return new()
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save what changed; inside a unit of work, when the unit is committed."""

@@ -217,7 +217,7 @@ class BreachService(EventSourcedService):
         return self.load(KnownOrder.create_id(reference), UnknownOrder(reference))
 
     def _history(self, subject_nominal_id: str) -> SubjectBreaches:
-        history_id = SubjectBreaches.create_id(subject_nominal_id)
-        if history_id in self.repository:
-            return self.repository.get(history_id)
-        return SubjectBreaches(subject_nominal_id=subject_nominal_id)
+        return self.load_or_new(
+            SubjectBreaches.create_id(subject_nominal_id),
+            lambda: SubjectBreaches(subject_nominal_id=subject_nominal_id),
+        )

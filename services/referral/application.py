@@ -406,24 +406,25 @@ class ReferralService(EventSourcedService):
         )
 
     def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
-        record_id = SubjectRecord.create_id(subject_nominal_id)
-        if record_id in self.repository:
-            return self.repository.get(record_id)
-        return SubjectRecord(subject_nominal_id=subject_nominal_id)
+        return self.load_or_new(
+            SubjectRecord.create_id(subject_nominal_id),
+            lambda: SubjectRecord(subject_nominal_id=subject_nominal_id),
+        )
 
     def _coverage_with(self, disposed_on: date, trace: Trace) -> ScreeningCoverage:
         """How far back screening reaches, now that it has taken a disposal of that day."""
-        if ScreeningCoverage.create_id() not in self.repository:
-            return ScreeningCoverage(earliest=disposed_on, trace=trace)
-        coverage: ScreeningCoverage = self.repository.get(ScreeningCoverage.create_id())
+        coverage = self.load_or_new(
+            ScreeningCoverage.create_id(),
+            lambda: ScreeningCoverage(earliest=disposed_on, trace=trace),
+        )
         coverage.include(disposed_on, trace)
         return coverage
 
     def _suspect_disposals(self, suspect_nominal_id: str) -> SuspectDisposals:
-        history_id = SuspectDisposals.create_id(suspect_nominal_id)
-        if history_id in self.repository:
-            return self.repository.get(history_id)
-        return SuspectDisposals(suspect_nominal_id=suspect_nominal_id)
+        return self.load_or_new(
+            SuspectDisposals.create_id(suspect_nominal_id),
+            lambda: SuspectDisposals(suspect_nominal_id=suspect_nominal_id),
+        )
 
     def receive_referral(
         self,

@@ -22,6 +22,7 @@ def named(key: str) -> UUID:
     suspect's several times a disposal."""
     return uuid5(NAMESPACE_URL, key)
 
+
 class Status(StrEnum):
     RECEIVED = "received"
     UNDER_REVIEW = "under review"
