@@ -33,6 +33,7 @@ from psycopg import sql
 
 from plumbing import chain, outbox
 from plumbing.arrivals import Stream
+from plumbing.listening import listening
 from plumbing.outbox import OutboxRecorder
 from plumbing.personal import (
     NOTHING_PERSONAL,
@@ -167,12 +168,21 @@ class RecentAggregates(Cache[UUID, Any]):
             self.keep(key, deepcopy(value))
 
     def keep(self, key: UUID, value: Any) -> None:
-        """Keep this aggregate as it is: the caller no longer changes it."""
+        """Keep this aggregate as it is: the caller no longer changes it. Never an older
+        version over a newer one (a load that read the store just before another thread
+        saved, putting what it read): what is kept is handed out without reading again."""
         with self.lock:
+            kept = self.kept.get(key)
+            if kept is not None and kept[1].version > value.version:
+                return
             self.kept[key] = (self.clock(), value)
             self.kept.move_to_end(key)
             while len(self.kept) > self.size:
                 self.kept.popitem(last=False)
+
+    def forget(self, key: UUID) -> None:
+        with self.lock:
+            self.kept.pop(key, None)
 
     def clear(self) -> None:
         with self.lock:
@@ -287,8 +297,28 @@ class EventSourcedService(Application[UUID]):
             self.mapper.to_domain_event,
             self.sealer_for,
         )
+        self._stop_listening = threading.Event()
+        url, channel = settings.database_url, self.process_recorder.channel_name
+        stop = self._stop_listening
+        listening(f"writes-{self.name}", url, channel, self._stored, stop, self._not_hearing)
+
+    def _stored(self, writer: str | None) -> None:
+        """Events were stored, by `writer` (None: listening has begun, and nobody knows what
+        was stored before). While this process hears every store, an aggregate it keeps is as
+        stored unless another process stored events since, so it is handed out as kept; a
+        command decided on one another changed a moment before fails on its version, and is
+        answered "try again" (the aggregate is then read afresh)."""
+        if writer != self.process_recorder.writer:
+            self.recent.clear()
+        self.repository.fastforward = False
+
+    def _not_hearing(self) -> None:
+        """Until it hears again, each aggregate kept is brought up to date before use."""
+        self.repository.fastforward = True
 
     def close(self) -> None:
+        if hasattr(self, "_stop_listening"):  # (an auditor's read-only store never listens)
+            self._stop_listening.set()
         super().close()
         self.personal.close()
 
@@ -473,7 +503,12 @@ class EventSourcedService(Application[UUID]):
         if self.projections:
             processing_event.saved_kwargs.update(project=self._projecting(processing_event.events))
         with sealing_with(keys):
-            recordings = super()._record(processing_event)
+            try:
+                recordings = super()._record(processing_event)
+            except IntegrityError:  # decided on an aggregate behind what is stored, perhaps
+                for aggregate_id in processing_event.aggregates:
+                    self.recent.forget(aggregate_id)
+                raise
         # as saved, the next read's start: a unit of work's own (it ends here), else a copy
         keep = self.recent.keep if self._unit is not None else self.recent.put
         for aggregate_id, aggregate in processing_event.aggregates.items():

@@ -13,6 +13,7 @@ from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
 from plumbing.keystore import StoredKey
+from plumbing.listening import listening
 
 SCHEMA = "keys"
 DDL = f"""
@@ -141,20 +142,14 @@ class PostgresKeys:
             )
 
     def watch(self, forget: Callable[[UUID | None], None]) -> None:
-        """Listen, on a connection of its own in a thread of its own, for keys destroyed."""
-        threading.Thread(target=self._listen, args=(forget,), name="keys", daemon=True).start()
+        """Listen, on a connection of its own in a thread of its own, for keys destroyed
+        (`forget(None)` whenever listening begins: whatever was destroyed while nobody
+        listened)."""
 
-    def _listen(self, forget: Callable[[UUID | None], None]) -> None:
-        while not self._closed.is_set():
-            try:
-                with psycopg.connect(self.database_url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {DESTROYED}")
-                    forget(None)  # whatever was destroyed while nobody listened
-                    while not self._closed.is_set():
-                        for notice in conn.notifies(timeout=5):
-                            forget(UUID(notice.payload))
-            except psycopg.Error:
-                self._closed.wait(1)
+        def heard(key_id: str | None) -> None:
+            forget(UUID(key_id) if key_id else None)
+
+        listening("keys", self.database_url, DESTROYED, heard, self._closed)
 
     def close(self) -> None:
         self._closed.set()

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -222,7 +222,15 @@ class OutboxRecorder(PostgresProcessRecorder):
 
     It records without psycopg's pipeline mode, which the library uses here: a pipeline
     holding a large insert (a batch of a few hundred events) stalled for good, the server
-    waiting to read the rest of it and the client waiting for its results."""
+    waiting to read the rest of it and the client waiting for its results.
+
+    Its notice that events were stored names the process that stored them (`writer`), so a
+    process can tell another's writes from its own (see `EventSourcedService`)."""
+
+    @cached_property
+    def writer(self) -> str:
+        """This recorder's id in its notices (a process may hold several, in tests and tools)."""
+        return uuid4().hex
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
@@ -243,6 +251,9 @@ class OutboxRecorder(PostgresProcessRecorder):
             self._insert_tracking(curs, tracking)
         if last := kwargs.get("arrivals"):
             curs.execute(self._record_arrivals, columns(last), prepare=True)
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute("SELECT pg_notify(%s, %s)", (self.channel_name, self.writer), prepare=True)
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
