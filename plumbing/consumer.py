@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -65,8 +66,8 @@ def one_at_a_time(
 @dataclass(frozen=True)
 class Fetching:
     """How a consumer fetches: the broker answers a fetch as soon as it has data or after
-    `fetch_max_wait_ms`; a batch holds at most `max_records`; with nothing fetched the
-    consumer looks again after `poll_ms`."""
+    `fetch_max_wait_ms`; a batch holds at most `max_records`, taken as soon as fetches bring
+    anything; the consumer waits at most `poll_ms` for them before it looks again."""
 
     fetch_max_wait_ms: int = 50
     max_records: int = 500
@@ -154,7 +155,18 @@ class Consumers:
             title=f"{self.group}-policies",
             description=f"The {self.group} service's policies.",
         )
+        self._subscriber.get_msg = self._fetched
         self._subscriber(self._consume)
+
+    async def _fetched(self, consumer: AIOKafkaConsumer) -> tuple[ConsumerRecord, ...]:
+        """What the next fetches bring, as soon as they bring anything (waiting at most
+        `poll_ms`). faststream's own batch subscriber then sleeps `poll_ms` after a wait that
+        brought nothing, so an event that arrived in that sleep waited for it: half the poll
+        on average, a third of a lone alert's time at the default 50 ms."""
+        fetched = await consumer.getmany(
+            timeout_ms=self.fetching.poll_ms, max_records=self.fetching.max_records
+        )
+        return tuple(chain.from_iterable(fetched.values()))
 
     @property
     def subscribed(self) -> bool:

@@ -108,9 +108,9 @@ class Settings(ClockSettings):
         default=50,
         ge=1,
         le=5000,
-        description="How long a consumer waits for its fetches to bring something, and with "
-        "nothing fetched how long before it asks again. Lower polls more: at 5, each idle "
-        "service took 7% of a core, and every figure of the bench was worse than at 50.",
+        description="Longest a consumer waits for its fetches to bring something before it "
+        "looks again (it takes what they bring as soon as they bring it, so this adds no "
+        "delay). Lower wakes idle services more often.",
     )
     kafka_max_batch: int = Field(
         default=500,

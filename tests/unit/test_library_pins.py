@@ -1,9 +1,10 @@
-"""The eventsourcing library's private members that plumbing relies on, as plumbing uses them.
+"""The libraries' private members that plumbing relies on, as plumbing uses them.
 
 `plumbing/eventstore.py` and `plumbing/outbox.py` extend the library where it has no public
 hook: recording a save's wire messages, positions and read models in its transaction, and the
 unit of work's single write. An upgrade that renames or reshapes any of these fails here, by
-name, before it fails a save at run time (the version is pinned in `pyproject.toml`)."""
+name, before it fails a save at run time (the version is pinned in `pyproject.toml`).
+`plumbing/consumer.py` likewise replaces how faststream's batch subscriber fetches."""
 
 import inspect
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from eventsourcing.application import Application, ProcessingEvent, Repository
 from eventsourcing.postgres import PostgresProcessRecorder
+from faststream.kafka.subscriber.usecase import BatchSubscriber, LogicSubscriber
 
 from plumbing.eventstore import BatchRepository, EventSourcedService
 from plumbing.outbox import OutboxRecorder
@@ -68,3 +70,12 @@ def test_plumbing_overrides_only_what_is_pinned() -> None:
             and callable(getattr(library, name, None))
         }
         assert overridden <= pinned, overridden - pinned
+
+
+def test_the_batch_subscriber_fetches_through_get_msg_and_passes_over_an_empty_batch() -> None:
+    """`Consumers` replaces the batch subscriber's `get_msg` (which sleeps after a fetch that
+    brought nothing): the consume loop must fetch through it, and skip what brings nothing."""
+    assert list(inspect.signature(BatchSubscriber.get_msg).parameters) == ["self", "consumer"]
+    loop = inspect.getsource(LogicSubscriber._run_consume_loop)
+    assert "await self.get_msg(consumer)" in loop
+    assert "if msg:" in loop
