@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresProcessRecorder
 
 from plumbing.eventstore import BatchRepository, EventSourcedService
+from plumbing.memory import MemoryRecorder
 from plumbing.outbox import OutboxRecorder
 
 RECORDER = PostgresProcessRecorder
@@ -59,6 +61,7 @@ def test_plumbing_overrides_only_what_is_pinned() -> None:
         (EventSourcedService, Application),
         (OutboxRecorder, PostgresProcessRecorder),
         (BatchRepository, Repository),
+        (MemoryRecorder, POPOProcessRecorder),  # only public members: none is pinned
     ):
         overridden = {
             name
