@@ -46,6 +46,17 @@ def stored(service: EventSourcedService, aggregate_id: UUID) -> list[Any]:
     return list(service.events.get(aggregate_id))
 
 
+def the_log(service: EventSourcedService) -> list[Any]:
+    """Every event the service stored, in log order."""
+    notifications = service.recorder.select_notifications(0, 1_000_000)
+    return [service.mapper.to_domain_event(n) for n in notifications]
+
+
+def aggregates_with(service: EventSourcedService, kind: type[Any]) -> list[UUID]:
+    """The aggregates that stored an event of this kind, in log order."""
+    return [event.originator_id for event in the_log(service) if isinstance(event, kind)]
+
+
 def kinds(events: list[Any]) -> list[str]:
     return [type(event).__qualname__ for event in events]
 

@@ -16,6 +16,7 @@ from schemas import dates
 from schemas.district import VictimAgeBand
 from schemas.trace import Trace
 from services.breach.application import BreachService
+from services.breach.domain import SubjectBreaches
 from services.referral.application import ReferralService
 from services.referral.domain import DeclineReason, SuspectDisposals
 from services.referral.queue import QUEUE
@@ -72,6 +73,21 @@ def test_each_upstream_position_is_recorded_as_it_comes_and_none_twice(
     positions = [("application", e.sequence or 0) for e in (earlier, later)]
     assert recorder(breach).recorded_positions(positions) == set(positions)
     assert unchanged(breach) == before
+
+
+def test_a_write_racing_another_for_the_same_position_is_refused_whole(
+    breach: BreachService,
+) -> None:
+    """Another replica took the upstream event first: the write that comes second, events
+    and position together, is refused, and the policy reads that as done."""
+    granted = order_granted()
+    assert consume(breach, breach.when_order_granted_register_it, granted) == []
+    before = unchanged(breach)
+    second = SubjectBreaches(subject_nominal_id=person(3).nominal_id)
+
+    breach.save_processed(second, upstream="application", sequence=granted.sequence)
+
+    assert second.id not in breach.repository and unchanged(breach) == before
 
 
 def test_a_batch_writes_the_consumers_positions_with_its_effects_or_not_at_all(
