@@ -444,12 +444,16 @@ def test_an_order_granted_goes_on_the_record_and_publishes_the_persons_screened_
 
     assert consume(referral, referral.when_order_granted_note_it, granted) == []
     assert consume(referral, referral.when_order_granted_note_it, again(granted)) == []
+    second = order_granted("ORD-2026-TIER02", SUBJECT.nominal_id)  # publishes none again
+    assert consume(referral, referral.when_order_granted_note_it, second) == []
     referral.when_disposal_received_screen_it(disposal(SUBJECT.nominal_id, "CR/TIER/8"))
 
     screened = published(referral, DisposalScreenedV1)
     assert [e.payload.suspect_nominal_id for e in screened] == [SUBJECT.nominal_id] * 3
     assert all(is_sealed(p["suspect_nominal_id"]) for p in payloads(referral, DisposalScreenedV1))
-    assert referral.open_casework(SUBJECT.nominal_id) == ["live order ORD-2026-TIER01"]
+    assert referral.open_casework(SUBJECT.nominal_id) == [
+        "live order ORD-2026-TIER01", "live order ORD-2026-TIER02",
+    ]  # fmt: skip
 
 
 def test_an_order_expired_leaves_the_persons_record_once(referral: ReferralService) -> None:

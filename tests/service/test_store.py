@@ -3,6 +3,7 @@
 positions with the batch's effects, snapshots sealed; and refuses, saying so, what needs SQL."""
 
 from datetime import timedelta
+from typing import cast
 from uuid import uuid4
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from civil_orders.drills.synthetic import Synthetic
 from plumbing import outbox
 from plumbing.arrivals import Stream
+from plumbing.eventstore import BatchRepository
 from plumbing.memory import NoSqlInMemory
 from plumbing.snapshots import INTERVAL
 from schemas import dates
@@ -119,6 +121,9 @@ def test_an_aggregate_with_a_snapshot_is_read_from_it_and_the_snapshot_is_sealed
     referral.recent.clear()  # nothing kept in memory: read from the store
     history: SuspectDisposals = referral.repository.get(history_id)
 
+    snapshots_table = cast(BatchRepository, referral.repository).snapshots_table
+    read = recorder(referral).select_latest({history_id: 0}, snapshots_table)
+    assert [e.originator_version for e in read] == list(range(INTERVAL, INTERVAL + 4))
     assert snapshot.originator_version == INTERVAL
     assert suspect.encode() not in snapshot.state and b"sealed:v1:" in snapshot.state
     assert len(history.disposals) == INTERVAL + 2

@@ -5,7 +5,7 @@ configuration, and the district systems' disposals. Synthetic people only."""
 
 from datetime import date, timedelta
 from itertools import count
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import yaml
@@ -293,9 +293,20 @@ def breach_recorded(
 # The administrator's (the web app's) --------------------------------------------------------
 
 
-def packaged(name: str) -> dict[str, object]:
-    loaded: dict[str, object] = yaml.safe_load((PACKAGED_CONFIG / name).read_text())
+def packaged(name: str) -> dict[str, Any]:
+    """A configuration file as shipped (`config/`)."""
+    loaded: dict[str, Any] = yaml.safe_load((PACKAGED_CONFIG / name).read_text())
     return loaded
+
+
+def moving(directory: dict[str, Any], district: str, to: str) -> TeamDirectory:
+    """The next version of a team directory, with `district`'s orders managed by team `to`."""
+    teams = {
+        name: {**team, "districts": [d for d in team["districts"] if d != district]}
+        for name, team in directory["teams"].items()
+    }
+    teams[to]["districts"].append(district)
+    return TeamDirectory.model_validate({"version": directory["version"] + 1, "teams": teams})
 
 
 def team_directory_published(directory: TeamDirectory, reason: str) -> TeamDirectoryPublishedV1:
