@@ -187,7 +187,7 @@ def test_accepting_with_no_caseworker_named_reads_the_queue_which_only_postgresq
     referral: ReferralService,
 ) -> None:
     """The caseworker with the fewest open cases is found in the queue's SQL read model:
-    e2e only (tests/e2e/test_casework.py)."""
+    e2e only (tests/e2e/test_triage.py)."""
     referral_id = received(referral)
 
     with pytest.raises(NoSqlInMemory):
