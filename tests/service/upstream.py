@@ -107,12 +107,12 @@ def order_granted(
     district: str = "north",
     ends_on: date | None = None,
     starts_on: date | None = None,
-    application_id: UUID | None = None,
 ) -> OrderGrantedV1:
+    """An SRO made `starts_on` (today), ending `ends_on` (five years on)."""
     made_on = starts_on or dates.today()
     granted = OrderGranted(
         order_reference=reference,
-        application_id=application_id or uuid4(),
+        application_id=uuid4(),
         order_type=OrderType.SRO,
         interim=False,
         subject_nominal_id=nominal,
