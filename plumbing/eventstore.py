@@ -34,6 +34,7 @@ from psycopg import sql
 from plumbing import chain, outbox
 from plumbing.arrivals import Stream
 from plumbing.listening import listening
+from plumbing.memory import InMemory, MemoryRecorder, NoSqlInMemory
 from plumbing.outbox import OutboxRecorder
 from plumbing.personal import (
     NOTHING_PERSONAL,
@@ -272,14 +273,21 @@ class EventSourcedService(Application[UUID]):
     # the events others see, each type with what makes its wire event; the rest are private
     wire: ClassVar[Mapping[type, outbox.Make]] = {}
 
-    def __init__(self, settings: Settings, read_only: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, read_only: bool = False, store: InMemory | None = None
+    ) -> None:
         """Open the service's store, creating its schema, tables, hash chain and outbox; or,
         `read_only`, as an auditor reads it: nothing created (a role that may only read will
-        do) and every state rebuilt from the hash-chained events alone (no snapshots)."""
+        do) and every state rebuilt from the hash-chained events alone (no snapshots); or,
+        given a `store` in memory, there (see `plumbing.memory`)."""
         self.settings = settings
-        self.personal = PersonalData.from_settings(settings, create=not read_only)
+        keys = store.keys if store is not None else None
+        self.personal = PersonalData.from_settings(settings, create=not read_only, keys=keys)
         self.projections: tuple[LocalProjection, ...] = ()
         self._units = threading.local()
+        if store is not None:
+            super().__init__(env=store.env)
+            return
         env = settings.postgres_env(schema=self.name)
         env["PROCESS_RECORDER_TOPIC"] = f"{OutboxRecorder.__module__}:{OutboxRecorder.__name__}"
         if read_only:
@@ -376,7 +384,8 @@ class EventSourcedService(Application[UUID]):
 
     @property
     def process_recorder(self) -> OutboxRecorder:
-        assert isinstance(self.recorder, OutboxRecorder)
+        if not isinstance(self.recorder, OutboxRecorder):
+            raise NoSqlInMemory(self.name)
         return self.recorder
 
     @property
@@ -450,17 +459,7 @@ class EventSourcedService(Application[UUID]):
         """Which of these upstream positions are recorded, in one read."""
         if not positions:
             return set()
-        recorder = self.process_recorder
-        statement = sql.SQL(
-            "SELECT application_name, notification_id FROM {}.{} WHERE"
-            " (application_name, notification_id) IN (SELECT * FROM unnest(%s::text[], %s::int8[]))"
-        ).format(sql.Identifier(self.name), sql.Identifier(recorder.tracking_table_name))
-        upstreams, sequences = zip(*positions, strict=True)
-        # one statement, so no transaction around it (a rolled-back one costs psycopg its
-        # prepared statements, and the server two more round trips)
-        with recorder.datastore.cursor() as cursor:
-            cursor.execute(statement, (list(upstreams), list(sequences)))
-            return {(row["application_name"], row["notification_id"]) for row in cursor}
+        return cast(OutboxRecorder | MemoryRecorder, self.recorder).recorded_positions(positions)
 
     def save_processed(self, *aggregates: Any, upstream: str, sequence: int | None) -> None:
         """Save aggregates with the upstream position they react to, in one transaction.

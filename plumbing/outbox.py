@@ -412,6 +412,19 @@ class OutboxRecorder(PostgresProcessRecorder):
                 for row in curs.fetchall()
             ]
 
+    def recorded_positions(self, positions: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Which of these upstream positions are recorded, in one read."""
+        statement = sql.SQL(
+            "SELECT application_name, notification_id FROM {}.{} WHERE"
+            " (application_name, notification_id) IN (SELECT * FROM unnest(%s::text[], %s::int8[]))"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name))
+        upstreams, sequences = zip(*positions, strict=True)
+        # one statement, so no transaction around it (a rolled-back one costs psycopg its
+        # prepared statements, and the server two more round trips)
+        with self.datastore.cursor() as cursor:
+            cursor.execute(statement, (list(upstreams), list(sequences)))
+            return {(row["application_name"], row["notification_id"]) for row in cursor}
+
     def max_message_id(self) -> int:
         statement = sql.SQL("SELECT max(notification_id) FROM {}.outbox").format(
             sql.Identifier(self.datastore.schema)

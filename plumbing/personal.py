@@ -26,7 +26,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
 
-from plumbing.keystore import NONCE_BYTES, KeyStore, MasterKeys
+from plumbing.keystore import NONCE_BYTES, KeyStore, KeyTable, MasterKeys
 from plumbing.keytable import PostgresKeys
 from plumbing.settings import Settings
 from schemas.personal import ERASED, SEALED, Sealer, is_sealed, itemwise, sealed_key
@@ -53,8 +53,12 @@ class PersonalData:
         self.keys = keys
 
     @classmethod
-    def from_settings(cls, settings: Settings, create: bool = True) -> "PersonalData":
-        table = PostgresKeys(settings.personal_keys_database_url or settings.database_url, create)
+    def from_settings(
+        cls, settings: Settings, create: bool = True, keys: KeyTable | None = None
+    ) -> "PersonalData":
+        """With the key store of the settings, its keys in PostgreSQL, or in `keys`."""
+        database_url = settings.personal_keys_database_url or settings.database_url
+        table = keys if keys is not None else PostgresKeys(database_url, create)
         master = MasterKeys.parse(settings.personal_data_master_keys.get_secret_value())
         lookup = settings.personal_data_lookup_key.get_secret_value().encode()
         return cls(KeyStore(table, master, lookup, settings.personal_key_cache_seconds))

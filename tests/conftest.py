@@ -1,4 +1,5 @@
-"""Test tiers: unit tests need nothing; e2e tests get one real stack per run.
+"""Test tiers: unit and service-layer tests need nothing; e2e tests get one real stack per
+run.
 
 The stack is external PostgreSQL and Kafka where DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS
 name them; Apache Kafka and PostgreSQL containers where a Docker engine is reachable;
@@ -36,7 +37,7 @@ a_clock_that_keeps_its_day()
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         tier = Path(str(item.fspath)).parent.name
-        if tier in ("unit", "integration", "e2e"):
+        if tier in ("unit", "service", "integration", "e2e"):
             item.add_marker(getattr(pytest.mark, tier))
 
 

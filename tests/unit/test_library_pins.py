@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 from eventsourcing.application import Application, ProcessingEvent, Repository
+from eventsourcing.popo import POPOProcessRecorder
 from eventsourcing.postgres import PostgresProcessRecorder
 from faststream.kafka.subscriber.usecase import BatchSubscriber, LogicSubscriber
 
 from plumbing.eventstore import BatchRepository, EventSourcedService
+from plumbing.memory import MemoryRecorder
 from plumbing.outbox import OutboxRecorder
 
 RECORDER = PostgresProcessRecorder
@@ -61,6 +63,7 @@ def test_plumbing_overrides_only_what_is_pinned() -> None:
         (EventSourcedService, Application),
         (OutboxRecorder, PostgresProcessRecorder),
         (BatchRepository, Repository),
+        (MemoryRecorder, POPOProcessRecorder),  # only public members: none is pinned
     ):
         overridden = {
             name

@@ -1,0 +1,612 @@
+"""The application service's service layer: an application opened from each accepted
+referral, built, quality-assured and taken to court; the order a court grants, allocated to
+its district's team, with the subject's duty to notify and the national record's tasks; the
+order calendar; and applications about an order (to vary, renew or discharge it), which
+change it only when granted."""
+
+from datetime import date, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from plumbing.configuration import adopting_team_directories
+from schemas.application import (
+    Applicant,
+    ApplicationOpenedV1,
+    ApplicationStageChangedV1,
+    ComplaintDeadlineApproachingV1,
+    NationalRecordEscalatedV1,
+    NationalRecordUpdatedV1,
+    NationalRecordUpdateRequestedV1,
+    NotificationKind,
+    OrderAllocatedV1,
+    OrderApplicationKind,
+    OrderApplicationOpenedV1,
+    OrderApplicationStageChangedV1,
+    OrderExpiredV1,
+    OrderGrantedV1,
+    OrderNotificationOverdueV1,
+    OrderNotificationRecordedV1,
+    OrderNotificationRequiredV1,
+    OrderReallocatedV1,
+    OrderRenewalReviewDueV1,
+    OrderRenewedV1,
+    OrderVariedV1,
+)
+from schemas.common import OrderSought
+from schemas.dates import months_after
+from schemas.personal import is_sealed
+from schemas.trace import Trace
+from services.application.application import (
+    ApplicationNotFound,
+    ApplicationService,
+    NoTeamForDistrict,
+    OrderNotFound,
+    UnknownTeam,
+)
+from services.application.casework import (
+    Element,
+    EvidenceItem,
+    EvidenceKind,
+    LegalTest,
+    PoliceResponse,
+    ProposedTerm,
+    RenewalCase,
+    TermAction,
+    TermChange,
+)
+from services.application.domain import (
+    ApplicationAlreadyDecided,
+    ApplicationNotAtStage,
+    ChangeDateRequired,
+    DischargeNeedsPoliceConsent,
+    InitialNotificationAlreadyRecorded,
+    InterimOrderAlreadyMade,
+    NationalRecordTaskDone,
+    NoSuchNationalRecordTask,
+    NotForThisApplication,
+    NotificationIncomplete,
+    Order,
+    OrderAlreadyWithTeam,
+    ReasonRequired,
+    ReceivedDateRequired,
+    Term,
+)
+from tests.service.conftest import Clock
+from tests.service.published import (
+    consume,
+    messages,
+    payloads,
+    published,
+    recorder,
+    unchanged,
+)
+from tests.service.upstream import (
+    again,
+    moving,
+    packaged,
+    person,
+    referral_accepted,
+    subject_rectified,
+    team_directory_published,
+)
+
+CASEWORKER = Trace("caseworker:cw-1", uuid4())
+LEGAL = Trace("legal-services:ls-1", uuid4())
+MOSOVO = Trace("mosovo:mo-1", uuid4())
+SUBJECT = person(1)
+COURT = "Northtown Magistrates' Court"
+NO_CONTACT = Term("prohibition", "Not to have unsupervised contact with any child under 16.", None)
+NO_INTERNET = Term("prohibition", "Not to use any device that can reach the internet.", None)
+
+
+def opened(application: ApplicationService, district: str = "north",
+           order_sought: OrderSought = OrderSought.SRO) -> UUID:  # fmt: skip
+    accepted = referral_accepted(SUBJECT, district, order_sought)
+    policy = application.when_referral_accepted_open_application
+    assert consume(application, policy, accepted) == []
+    return application.application_for_referral(accepted.payload.referral_id)
+
+
+def drafted(application: ApplicationService, clock: Clock, district: str = "north") -> UUID:
+    """An SRO application with everything its checklist asks for."""
+    application_id = opened(application, district)
+    test = LegalTest(necessity="Repeated approaches to children.",
+                     act_of_a_sexual_nature="Exposure near a school, March 2026.")  # fmt: skip
+    term = ProposedTerm("prohibition", NO_CONTACT.wording, "The approaches were to children.", None)
+    evidence = EvidenceItem(
+        EvidenceKind.STATEMENT, "Head teacher's statement", "Northtown Primary",
+        clock.today() - timedelta(days=30), (Element.ACT_OF_A_SEXUAL_NATURE, Element.NECESSITY),
+    )  # fmt: skip
+    application.set_out_legal_test(application_id, test, CASEWORKER)
+    application.propose_term(application_id, term, CASEWORKER)
+    application.add_evidence(application_id, evidence, CASEWORKER)
+    application.propose_duration(
+        application_id, clock.today() + timedelta(days=3 * 365), False, CASEWORKER
+    )
+    return application_id
+
+
+def at_hearing(application: ApplicationService, clock: Clock, district: str = "north") -> UUID:
+    application_id = drafted(application, clock, district)
+    application.submit_for_quality_assurance(application_id, CASEWORKER)
+    assert application.complete_quality_assurance(application_id, CASEWORKER) == []
+    application.make_application(application_id, COURT, clock.today(), LEGAL)
+    application.list_hearing(application_id, clock.today(), LEGAL)
+    return application_id
+
+
+def granted(application: ApplicationService, clock: Clock, ends_in_days: int = 3 * 365) -> UUID:
+    """An SRO granted today and allocated to the north team: the order's id."""
+    application_id = at_hearing(application, clock)
+    ends_on = clock.today() + timedelta(days=ends_in_days)
+    application.grant_order(application_id, COURT, clock.today(), ends_on, [NO_CONTACT], LEGAL)
+    return Order.create_id(application_id)
+
+
+def notify(application: ApplicationService, order_id: UUID, on: date,
+           address: str | None = "1 Synthetic Row") -> None:  # fmt: skip
+    """The subject's first notification of their name and home address."""
+    application.record_notification(order_id, NotificationKind.INITIAL, on, "front desk",
+                                    "Hollis Grisedale", address, None, MOSOVO)  # fmt: skip
+
+
+def stages(application: ApplicationService) -> list[str]:
+    return [e.payload.stage.value for e in published(application, ApplicationStageChangedV1)]
+
+
+# Applications for an order ------------------------------------------------------------------
+
+
+def test_an_accepted_referral_opens_one_application_for_the_order_it_sought(
+    application: ApplicationService,
+) -> None:
+    accepted = referral_accepted(SUBJECT, order_sought=OrderSought.UNSURE)
+    policy = application.when_referral_accepted_open_application
+
+    assert consume(application, policy, accepted) == []
+    before = unchanged(application)
+    assert consume(application, policy, again(accepted)) == []
+    policy(again(accepted))
+
+    application_id = application.application_for_referral(accepted.payload.referral_id)
+    [event] = published(application, ApplicationOpenedV1)
+    assert (event.aggregate_id, event.payload.order_type) == (application_id, "SRO")
+    assert event.payload.subject_nominal_id == SUBJECT.nominal_id
+    assert is_sealed(payloads(application, ApplicationOpenedV1)[0]["subject_nominal_id"])
+    assert application.get_application(application_id)["subject"]["name"] == SUBJECT.name
+    assert unchanged(application) == before
+    with pytest.raises(ApplicationNotFound, match="no application"):
+        application.application_for_referral(uuid4())
+
+
+def test_the_case_is_built_in_drafting_and_kept_sealed_and_off_the_wire(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = drafted(application, clock)
+
+    held = application.get_application(application_id)
+    assert held["legal_test"]["act_of_a_sexual_nature"] == "Exposure near a school, March 2026."
+    assert [t["wording"] for t in held["terms"]] == [NO_CONTACT.wording]
+    assert held["evidence"][0]["source"] == "Northtown Primary"
+    assert held["ends_on"] == clock.today() + timedelta(days=3 * 365)
+    stored = b"".join(e.state for e in recorder(application).select_events(application_id))
+    assert NO_CONTACT.wording.encode() not in stored and b"Northtown Primary" not in stored
+    assert [m.event_type for m in messages(application)] == ["ApplicationOpened"]
+
+
+def test_quality_assurance_sends_an_incomplete_case_back_naming_what_is_missing(
+    application: ApplicationService,
+) -> None:
+    application_id = opened(application)
+    application.submit_for_quality_assurance(application_id, CASEWORKER)
+
+    missing = application.complete_quality_assurance(application_id, CASEWORKER)
+
+    assert "the legal test has not been set out" in missing
+    assert "the draft order states no duration" in missing
+    assert stages(application) == ["quality assurance", "drafting"]
+    failed = published(application, ApplicationStageChangedV1)[-1]
+    assert failed.payload.reason == "; ".join(missing)
+    assert application.get_application(application_id)["quality_assurance_missing"] == missing
+    with pytest.raises(ApplicationNotAtStage, match="is at drafting"):
+        application.make_application(application_id, COURT, date(2026, 1, 1), LEGAL)
+
+
+def test_a_complete_case_goes_to_legal_services_who_may_return_it_with_comments(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = drafted(application, clock)
+    application.submit_for_quality_assurance(application_id, CASEWORKER)
+    assert application.complete_quality_assurance(application_id, CASEWORKER) == []
+
+    application.return_to_drafting(application_id, "Add the school's CCTV log.", LEGAL)
+
+    assert stages(application) == ["quality assurance", "with legal services", "drafting"]
+    assert published(application, ApplicationStageChangedV1)[-1].payload.reason == (
+        "Add the school's CCTV log."
+    )
+    assert is_sealed(payloads(application, ApplicationStageChangedV1)[-1]["reason"])
+    held = application.get_application(application_id)
+    assert held["legal_services_comments"] == ["Add the school's CCTV log."]
+
+
+def test_legal_services_take_it_to_court_where_it_is_listed_adjourned_and_refused(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+    next_week = clock.today() + timedelta(days=7)
+
+    application.adjourn(application_id, next_week, "the defence asked for time", LEGAL)
+    with pytest.raises(ReasonRequired, match="a refused application must keep its reason"):
+        application.refuse(application_id, next_week, "", LEGAL)
+    application.refuse(application_id, next_week, "not satisfied it is necessary", LEGAL)
+    with pytest.raises(ApplicationAlreadyDecided):
+        application.withdraw(application_id, next_week, "too late", LEGAL)
+
+    assert stages(application)[-4:] == [
+        "application made to court", "hearing listed", "hearing listed", "decided",
+    ]  # fmt: skip
+    adjourned, decided = published(application, ApplicationStageChangedV1)[-2:]
+    assert adjourned.payload.reason == f"adjourned to {next_week}: the defence asked for time"
+    assert (decided.payload.outcome, decided.payload.decided_on) == ("refused", next_week)
+    held = application.get_application(application_id)
+    assert (held["outcome"], held["outcome_reason"]) == ("refused", "not satisfied it is necessary")
+
+
+def test_an_application_is_withdrawn_at_any_stage_before_its_outcome(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = opened(application)
+
+    application.withdraw(application_id, clock.today(), "the subject left the country", CASEWORKER)
+
+    [decided] = published(application, ApplicationStageChangedV1)
+    assert (decided.payload.outcome, decided.payload.reason) == (
+        "withdrawn", "the subject left the country",
+    )  # fmt: skip
+
+
+def test_a_granted_order_is_allocated_to_its_districts_team_and_published_with_its_duties(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+
+    reference = application.grant_order(
+        application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL
+    )
+
+    [order] = published(application, OrderGrantedV1)
+    [raw] = payloads(application, OrderGrantedV1)
+    assert (order.payload.order_reference, order.payload.subject_nominal_id) == (
+        reference, SUBJECT.nominal_id,
+    )  # fmt: skip
+    assert is_sealed(raw["subject_nominal_id"]) and is_sealed(raw["terms"][0]["wording"])
+    assert order.payload.terms[0].wording == NO_CONTACT.wording and order.payload.ends_on is None
+    [allocated] = published(application, OrderAllocatedV1)
+    [duty] = published(application, OrderNotificationRequiredV1)
+    [task] = published(application, NationalRecordUpdateRequestedV1)
+    assert allocated.payload.team == "mosovo-north"
+    assert (duty.payload.within_days, duty.payload.due_on) == (3, clock.today() + timedelta(days=3))
+    assert (task.payload.change, task.payload.outstanding) == ("made", 1)
+    assert stages(application)[-1] == "decided"
+    [message] = messages(application, OrderGrantedV1)
+    assert message.topic == "application.orders.v1"
+    assert message.key == str(order.aggregate_id).encode()
+    got = application.get_order(order.aggregate_id)
+    assert (got["reference"], got["team"], got["ends_on"]) == (reference, "mosovo-north", None)
+    assert got["notification"]["status"] == f"due by {clock.today() + timedelta(days=3)}"
+    assert application.get_application(application_id)["order_id"] == str(order.aggregate_id)
+
+
+def test_an_order_for_a_district_no_team_manages_is_refused_and_nothing_is_granted(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock, district="nowhere")
+    before = unchanged(application)
+
+    with pytest.raises(NoTeamForDistrict, match="no MOSOVO team manages orders for district"):
+        application.grant_order(application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+
+    assert unchanged(application) == before
+    assert application.get_application(application_id)["stage"] == "hearing listed"
+
+
+def test_an_interim_order_goes_on_beside_the_application_and_the_full_order_replaces_it(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = drafted(application, clock)
+    application.submit_for_quality_assurance(application_id, CASEWORKER)
+    application.complete_quality_assurance(application_id, CASEWORKER)
+    application.make_application(application_id, COURT, clock.today(), LEGAL)
+
+    interim = application.grant_interim_order(
+        application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL
+    )
+    with pytest.raises(InterimOrderAlreadyMade):
+        application.grant_interim_order(application_id, COURT, clock.today(), None, [], LEGAL)
+    application.list_hearing(application_id, clock.today(), LEGAL)
+    full = application.grant_order(application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+
+    first, second = published(application, OrderGrantedV1)
+    assert (first.payload.order_reference, first.payload.interim) == (interim, True)
+    assert (second.payload.order_reference, second.payload.interim) == (full, False)
+    [replaced] = published(application, OrderExpiredV1)
+    assert (replaced.payload.order_reference, replaced.payload.reason) == (
+        interim, f"replaced by {full}",
+    )  # fmt: skip
+
+
+def test_an_order_is_reallocated_with_the_reason_to_another_team_in_the_directory(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+
+    with pytest.raises(UnknownTeam, match="no team 'mosovo-nowhere'"):
+        application.reallocate_order(order_id, "mosovo-nowhere", "x", MOSOVO)
+    with pytest.raises(OrderAlreadyWithTeam, match="already managed by mosovo-north"):
+        application.reallocate_order(order_id, "mosovo-north", "x", MOSOVO)
+    application.reallocate_order(order_id, "mosovo-east", "the subject moved east", MOSOVO)
+
+    [moved] = published(application, OrderReallocatedV1)
+    assert (moved.payload.from_team, moved.payload.team) == ("mosovo-north", "mosovo-east")
+    assert moved.payload.reason == "the subject moved east"
+    assert is_sealed(payloads(application, OrderReallocatedV1)[0]["reason"])
+    assert application.get_order(order_id)["team"] == "mosovo-east"
+    with pytest.raises(OrderNotFound):
+        application.reallocate_order(uuid4(), "mosovo-east", "x", MOSOVO)
+
+
+def test_the_subjects_notifications_are_recorded_sealed_and_judged_late_or_not(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    today = clock.today()
+
+    with pytest.raises(NotificationIncomplete, match="gives the home address"):
+        notify(application, order_id, today, address=None)
+    notify(application, order_id, today)
+    with pytest.raises(InitialNotificationAlreadyRecorded):
+        notify(application, order_id, today, address="2 Synthetic Row")
+    with pytest.raises(ChangeDateRequired):
+        moved = NotificationKind.CHANGE_OF_ADDRESS
+        application.record_notification(
+            order_id, moved, today, "phone", None, "2 Synthetic Row", None, MOSOVO
+        )
+
+    [recorded] = published(application, OrderNotificationRecordedV1)
+    assert (recorded.payload.kind, recorded.payload.late) == ("initial", False)
+    stored = b"".join(e.state for e in recorder(application).select_events(order_id))
+    assert b"1 Synthetic Row" not in stored
+    notification = application.get_order(order_id)["notification"]
+    assert notification["status"] == f"notified on {today}"
+    assert notification["notifications"][0]["address"] == "1 Synthetic Row"
+
+
+def test_a_national_record_task_is_acknowledged_once_with_the_national_reference(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    [task] = application.get_order(order_id)["national_record"]
+
+    with pytest.raises(NoSuchNationalRecordTask):
+        application.acknowledge_national_record(order_id, uuid4(), "PNC 1", CASEWORKER)
+    application.acknowledge_national_record(order_id, task["task_id"], "PNC 26/1X", CASEWORKER)
+    with pytest.raises(NationalRecordTaskDone, match="PNC 26/1X"):
+        application.acknowledge_national_record(order_id, task["task_id"], "PNC 2", CASEWORKER)
+
+    [updated] = published(application, NationalRecordUpdatedV1)
+    assert (updated.payload.national_reference, updated.payload.outstanding) == ("PNC 26/1X", 0)
+
+
+def test_the_order_calendar_raises_an_overdue_notification_and_a_late_national_record_once(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    on_time = application.keep_order_calendar(order_id, clock.today())
+    clock.move_on(days=4)  # the notification was due in 3 days, the national record in 72 hours
+
+    raised = application.keep_order_calendar(order_id, clock.today())
+    again_raised = application.keep_order_calendar(order_id, clock.today())
+
+    assert (on_time, again_raised) == ([], [])
+    assert raised == ["national record escalated", "notification overdue"]
+    [overdue] = published(application, OrderNotificationOverdueV1)
+    assert overdue.payload.team == "mosovo-north"
+    assert len(published(application, NationalRecordEscalatedV1)) == 1
+
+
+def test_the_order_calendar_raises_the_renewal_review_with_a_renewal_application_then_expiry(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock, ends_in_days=100)  # a review is due 3 months before
+    application.acknowledge_national_record(
+        order_id, application.get_order(order_id)["national_record"][0]["task_id"], "P", MOSOVO
+    )
+    notify(application, order_id, clock.today())
+    clock.move_on(days=10)
+
+    review = application.keep_order_calendar(order_id, clock.today())
+    clock.move_on(days=91)
+    ending = application.keep_order_calendar(order_id, clock.today())
+
+    assert review == ["renewal review due"]
+    assert ending == ["expired"]
+    [renewal] = published(application, OrderApplicationOpenedV1)
+    assert (renewal.payload.kind, renewal.payload.applicant) == ("renewal", "police")
+    [due] = published(application, OrderRenewalReviewDueV1)
+    [expired] = published(application, OrderExpiredV1)
+    assert expired.payload.reason == "it reached its end date"
+    assert due.payload.ends_on == expired.payload.ended_on
+    assert application.get_order(order_id)["expired"] is True
+
+
+def test_the_complaint_deadline_is_warned_of_once_while_the_application_is_not_yet_made(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = drafted(application, clock)
+    deadline = clock.today() + timedelta(days=20)
+    application.record_matter_date(application_id, months_after(deadline, -6), CASEWORKER)
+
+    warned = application.warn_if_deadline_near(application_id, clock.today())
+    warned_again = application.warn_if_deadline_near(application_id, clock.today())
+
+    assert (warned, warned_again) == (True, False)
+    [warning] = published(application, ComplaintDeadlineApproachingV1)
+    assert (warning.payload.deadline, warning.payload.days_left) == (deadline, 20)
+    assert application.get_application(application_id)["complaint_deadline"] == deadline
+
+
+def test_a_corrected_referral_corrects_the_subject_of_its_application_once(
+    application: ApplicationService,
+) -> None:
+    accepted = referral_accepted(SUBJECT)
+    application.when_referral_accepted_open_application(accepted)
+    corrected = SUBJECT.model_copy(update={"date_of_birth": date(1978, 3, 2)})
+    rectified = subject_rectified(accepted.payload.referral_id, corrected)
+    policy = application.when_referral_subject_rectified_correct_it
+
+    assert consume(application, policy, rectified) == []
+    before = unchanged(application)
+    assert consume(application, policy, again(rectified)) == []
+    assert consume(application, policy, subject_rectified(uuid4(), corrected)) == []  # none
+
+    application_id = application.application_for_referral(accepted.payload.referral_id)
+    subject = application.get_application(application_id)["subject"]
+    assert subject["date_of_birth"] == date(1978, 3, 2)
+    assert unchanged(application) == before
+
+
+def test_a_published_team_directory_is_adopted_once_and_orders_are_allocated_by_it(
+    application: ApplicationService, clock: Clock
+) -> None:
+    directory = team_directory_published(
+        moving(packaged("teams.yaml"), "west", to="mosovo-north"), "west joins the north team"
+    )
+    adopt = adopting_team_directories(application)
+
+    assert consume(application, adopt, directory) == []
+    before = unchanged(application)
+    assert consume(application, adopt, again(directory)) == []
+    assert unchanged(application) == before
+    application_id = at_hearing(application, clock, district="west")
+    application.grant_order(application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+
+    [allocated] = published(application, OrderAllocatedV1)
+    assert allocated.payload.team == "mosovo-north"
+
+
+# Applications about an order -----------------------------------------------------------------
+
+
+def to_hearing(application: ApplicationService, application_id: UUID, clock: Clock) -> list[str]:
+    application.submit_for_quality_assurance(application_id, CASEWORKER)
+    missing = application.complete_quality_assurance(application_id, CASEWORKER)
+    if not missing:
+        application.make_application(application_id, COURT, clock.today(), LEGAL)
+        application.list_hearing(application_id, clock.today(), LEGAL)
+    return missing
+
+
+def test_a_variation_goes_through_its_own_checklist_and_changes_the_order_only_when_granted(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    variation = application.open_order_application(
+        order_id, OrderApplicationKind.VARIATION, Applicant.POLICE,
+        "He now contacts children online.", None, MOSOVO,
+    )  # fmt: skip
+    unreasoned = TermChange(TermAction.ADD, None, "prohibition", NO_INTERNET.wording, None, "")
+    application.propose_term_change(variation, unreasoned, None, MOSOVO)
+
+    missing = to_hearing(application, variation, clock)
+    reasoned = TermChange(TermAction.ADD, None, "prohibition", NO_INTERNET.wording, None,
+                          "Online contact with children since the order.")  # fmt: skip
+    application.propose_term_change(variation, reasoned, 1, MOSOVO)
+    terms_before_the_grant = application.get_order(order_id)["terms"]
+    assert to_hearing(application, variation, clock) == []
+    application.grant_order_application(variation, clock.today(), LEGAL)
+
+    assert missing == ["change 1 does not say why it is now necessary and proportionate"]
+    assert len(terms_before_the_grant) == 1
+    [varied] = published(application, OrderVariedV1)
+    assert [t.wording for t in varied.payload.terms] == [NO_CONTACT.wording, NO_INTERNET.wording]
+    assert is_sealed(payloads(application, OrderVariedV1)[0]["terms"][1]["wording"])
+    assert len(application.get_order(order_id)["terms"]) == 2
+    [opened_event] = published(application, OrderApplicationOpenedV1)
+    assert (opened_event.payload.kind, opened_event.payload.team) == ("variation", "mosovo-north")
+    assert published(application, OrderApplicationStageChangedV1)[-1].payload.outcome == "granted"
+    held = application.get_order_application(variation)
+    assert (held["stage"], held["term_changes"][0]["reason"]) == (
+        "decided", "Online contact with children since the order.",
+    )  # fmt: skip
+    with pytest.raises(NotForThisApplication, match="a variation application has no renewal"):
+        application.set_out_renewal_case(variation, RenewalCase("x", None, True), MOSOVO)
+
+
+def test_a_renewal_granted_runs_the_order_on_to_its_new_end(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    renewal = application.open_order_application(
+        order_id, OrderApplicationKind.RENEWAL, Applicant.POLICE, "Risk remains.", None, MOSOVO
+    )
+    new_end = clock.today() + timedelta(days=6 * 365)
+
+    case = RenewalCase("Intelligence of contact.", new_end, False)
+    application.set_out_renewal_case(renewal, case, MOSOVO)
+    assert to_hearing(application, renewal, clock) == []
+    application.grant_order_application(renewal, clock.today(), LEGAL)
+
+    [renewed] = published(application, OrderRenewedV1)
+    assert renewed.payload.ends_on == new_end
+    assert application.get_order(order_id)["ends_on"] == new_end.isoformat()
+    with pytest.raises(NotForThisApplication):
+        application.propose_term_change(renewal, TermChange(TermAction.REMOVE, 1, None, None,
+                                                            None, "x"), None, MOSOVO)  # fmt: skip
+
+
+def defendants_discharge(
+    application: ApplicationService, order_id: UUID, received_on: date | None
+) -> UUID:
+    return application.open_order_application(
+        order_id, OrderApplicationKind.DISCHARGE, Applicant.DEFENDANT, "Reformed.",
+        received_on, MOSOVO,
+    )  # fmt: skip
+
+
+def test_a_defendants_discharge_within_the_minimum_needs_the_polices_consent(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    with pytest.raises(ReceivedDateRequired):
+        defendants_discharge(application, order_id, None)
+    discharge = defendants_discharge(application, order_id, clock.today())
+    application.record_police_response(discharge, PoliceResponse(False, "Still a risk."), MOSOVO)
+    assert to_hearing(application, discharge, clock) == []
+    before = unchanged(application)
+
+    with pytest.raises(DischargeNeedsPoliceConsent):
+        application.grant_order_application(discharge, clock.today(), LEGAL)
+
+    assert unchanged(application) == before and application.get_order(order_id)["expired"] is False
+    police = application.open_order_application(
+        order_id, OrderApplicationKind.VARIATION, Applicant.POLICE, "x", None, MOSOVO
+    )
+    with pytest.raises(NotForThisApplication, match="police response"):
+        application.record_police_response(police, PoliceResponse(True, "x"), MOSOVO)
+
+
+def test_a_defendants_discharge_with_the_polices_consent_ends_the_order(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    discharge = defendants_discharge(application, order_id, clock.today())
+
+    application.record_police_response(discharge, PoliceResponse(True, "Risk managed."), MOSOVO)
+    assert to_hearing(application, discharge, clock) == []
+    application.grant_order_application(discharge, clock.today(), LEGAL)
+
+    [ended] = published(application, OrderExpiredV1)
+    assert ended.payload.reason == "discharged by the court on the defendant's application"
+    assert application.get_order_application(discharge)["police_response"]["consents"] is True
