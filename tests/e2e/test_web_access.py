@@ -66,10 +66,13 @@ async def test_a_mosovo_officer_sees_and_acknowledges_only_their_own_teams_work(
     north, east = await as_(client, "mosovo-north-1"), await as_(client, "mosovo-east-1")
 
     async def north_alert() -> dict[str, Any] | None:
+        """The alert once it reached the team (the inbox lists it from its request on, and
+        one not yet delivered cannot be acknowledged)."""
         rows = (await north.request("GET", "/api/alerts")).json()
-        return next((a for a in rows if a["order_reference"] == reference), None)
+        mine = (a for a in rows if a["order_reference"] == reference)
+        return next((a for a in mine if a["status"] == "delivered"), None)
 
-    alert = await eventually(north_alert, 30, "the allocation alert in North's inbox")
+    alert = await eventually(north_alert, 30, "the allocation alert delivered to North")
     east_sees = (await east.request("GET", "/api/alerts")).json()
     east_orders = (await east.request("GET", "/api/orders")).json()
     east_ack = await east.request("POST", f"/api/alerts/{alert['alert_id']}/acknowledge")
