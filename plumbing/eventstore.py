@@ -521,13 +521,13 @@ class EventSourcedService(Application[UUID]):
         self.projections = projections
 
     def _projecting(self, events: Sequence[DomainEventProtocol[UUID]]) -> outbox.Project:
-        def project(cursor: Any, position: int) -> None:
+        def project(cursor: Any) -> None:
             # a statement or so an event: sent without waiting on each one's answer
-            with cursor.connection.pipeline():
+            with outbox.pipelined(cursor.connection):
                 for projection in self.projections:
                     projection.project(cursor, events)
                 names = [projection.name for projection in self.projections]
-                self.process_recorder.record_projected(cursor, names, position)
+                self.process_recorder.record_projected(cursor, names)
 
         return project
 

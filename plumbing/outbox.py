@@ -9,6 +9,7 @@ feed serves them, so nothing re-reads an aggregate to publish it.
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -18,7 +19,7 @@ from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
-from psycopg import Cursor, sql
+from psycopg import Connection, Cursor, pq, sql
 from psycopg.rows import DictRow, TupleRow, tuple_row
 
 from plumbing.arrivals import columns, table_of, upsert
@@ -29,9 +30,8 @@ from schemas.topics import topic_of
 
 # A wire event's class and payload
 Wire = tuple[type[Envelope], Payload]
-# Applies a saved batch's events to the local projections, up to its last position in the log,
-# in the transaction that stores them
-Project = Callable[[Cursor[DictRow], int], None]
+# Applies a saved batch's events to the local projections, in the transaction that stores them
+Project = Callable[[Cursor[DictRow]], None]
 # Makes one kind of stored event's wire event and payload, from the event and its aggregate
 Make = Callable[[Any, Any], Wire]
 
@@ -62,8 +62,9 @@ class Message:
 
 
 # The envelope is made and serialised before the event is stored, with these in place of the
-# position the log gives it and of its predecessor's; storing fills them in. (The events table
-# is locked while events are stored, and nothing slow should happen under that lock.)
+# position the log gives it and of its predecessor's; the statement that writes the outbox
+# fills them in, in the database. (The events table is locked while events are stored, and
+# nothing slow should happen under that lock, least of all a wait for this process.)
 PENDING = 999_999_999_999_999_999
 PENDING_PREVIOUS = 999_999_999_999_999_998
 _PENDING = b'"sequence":%d' % PENDING
@@ -74,6 +75,8 @@ _PENDING_PREVIOUS = b'"previous_sequence":%d' % PENDING_PREVIOUS
 class Wired:
     """A stored event's wire message, ready but for its position in the log."""
 
+    originator_id: UUID
+    originator_version: int
     topic: str
     key: bytes
     event_type: str
@@ -107,7 +110,15 @@ class Wired:
         assert value.count(_PENDING) == value.count(_PENDING_PREVIOUS) == 1, "must be fillable"
         topic = topic_of(kind).name
         key = str(event.originator_id).encode()
-        return cls(topic, key, envelope.event_type, str(trace.correlation_id), value)
+        return cls(
+            event.originator_id,
+            event.originator_version,
+            topic,
+            key,
+            envelope.event_type,
+            str(trace.correlation_id),
+            value,
+        )
 
     @property
     def stream(self) -> tuple[str, bytes]:
@@ -116,7 +127,7 @@ class Wired:
 
     def at(self, sequence: int, previous: int) -> Message:
         """The message at its position in the log, after the one at `previous` of its stream
-        (0: the first)."""
+        (0: the first): as `OutboxRecorder.write_outbox` fills it in, in the database."""
         value = self.template.replace(_PENDING, b'"sequence":%d' % sequence).replace(
             _PENDING_PREVIOUS, b'"previous_sequence":%d' % previous
         )
@@ -214,15 +225,28 @@ def stored_events(rows: Sequence[DictRow]) -> list[StoredEvent]:
     ]
 
 
+def pipelined(conn: Connection[Any]) -> AbstractContextManager[object]:
+    """Pipeline mode for what follows, unless the connection is in it already (a pipeline
+    entered inside another sends what it holds and waits for the answers when it ends)."""
+    if conn.pgconn.pipeline_status == pq.PipelineStatus.OFF:
+        return conn.pipeline()
+    return nullcontext()
+
+
+# the largest save whose statements are pipelined (see `OutboxRecorder.insert_events`)
+PIPELINED_EVENTS = 32
+PIPELINED_BYTES = 64 * 1024
+
+
 class OutboxRecorder(PostgresProcessRecorder):
     """The library's process recorder, which also writes the saved events' wire messages
     (`outbox=`, one per stored event or None), any number of upstream positions
     (`trackings=`, for a batch) and the consumer's last positions taken of each stream
     (`arrivals=`, see `plumbing.arrivals`) in the same transaction as the events.
 
-    It records without psycopg's pipeline mode, which the library uses here: a pipeline
-    holding a large insert (a batch of a few hundred events) stalled for good, the server
-    waiting to read the rest of it and the client waiting for its results.
+    It records a large batch without psycopg's pipeline mode, which the library uses here: a
+    pipeline holding a large insert (a batch of a few hundred events) stalled for good, the
+    server waiting to read the rest of it and the client waiting for its results.
 
     Its notice that events were stored names the process that stored them (`writer`), so a
     process can tell another's writes from its own (see `EventSourcedService`)."""
@@ -236,12 +260,33 @@ class OutboxRecorder(PostgresProcessRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        with self.datastore.transaction(commit=True) as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return None
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        """Store the events and what goes with them in one transaction; a small save's
+        statements pipelined, so the whole of it is one round trip to the server.
+
+        Nothing in the transaction waits for this process once the events table is locked:
+        the outbox is filled in from the stored events by the database, and the local
+        projections' statements are sent before any answer is read. Under the lock, each
+        answer this process had to read before it could go on (the positions the insert
+        handed out, the last message of each stream) had been a wait for its thread to get
+        the interpreter back from the others: at 16 cases in flight, the application
+        service's saves queued for the lock, and its holder spent most of its time waiting
+        for the client."""
+        size = sum(len(event.state) for event in stored_events)
+        pipelined = len(stored_events) <= PIPELINED_EVENTS and size <= PIPELINED_BYTES
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() if pipelined else nullcontext(), conn.transaction():
+                curs = conn.cursor()
+                self._insert_events(curs, stored_events, **kwargs)
+                if not stored_events:
+                    return None
+                inserted = self._insert_in_order(curs, stored_events)
+                self.write_outbox(curs, kwargs.get("outbox", ()))
+                project: Project | None = kwargs.get("project")
+                if project is not None:
+                    project(curs)
+            # the positions the insert handed out, as plain tuples: the library reads each
+            # as a dict (a tenth of a screening batch's time, one row an event)
+            return [row[0] for row in inserted.fetchall()]
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -255,15 +300,17 @@ class OutboxRecorder(PostgresProcessRecorder):
     def _notify_channel(self, curs: Cursor[DictRow]) -> None:
         curs.execute("SELECT pg_notify(%s, %s)", (self.channel_name, self.writer), prepare=True)
 
-    def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
+    def _insert_in_order(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]
+    ) -> "Cursor[TupleRow]":
         """As the library inserts them (table locked, listeners notified), but with each
         column sent as one binary array: the library's array of composite values is dumped
-        field by field in Python, and took most of a large batch's time."""
+        field by field in Python, and took most of a large batch's time. Returns the cursor
+        whose result holds the positions handed out (read once the transaction is sent)."""
         self._lock_table(curs)
         self._notify_channel(curs)
-        curs.execute(
+        inserted = curs.connection.cursor(row_factory=tuple_row)
+        inserted.execute(
             self._insert_columns,
             (
                 [e.originator_id for e in stored_events],
@@ -272,6 +319,7 @@ class OutboxRecorder(PostgresProcessRecorder):
                 [e.state for e in stored_events],
             ),
         )
+        return inserted
 
     @cached_property
     def _record_arrivals(self) -> sql.SQL:
@@ -285,23 +333,6 @@ class OutboxRecorder(PostgresProcessRecorder):
             " RETURNING notification_id"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        # the positions the insert returned, as plain tuples: the library reads each as a dict
-        # (a tenth of a screening batch's time, one row an event)
-        as_tuples, as_dicts = cast("Cursor[TupleRow]", curs), curs.row_factory
-        as_tuples.row_factory = tuple_row
-        notification_ids: list[int] = [row[0] for row in as_tuples.fetchall()]
-        curs.row_factory = as_dicts
-        wired: Sequence[Wired | None] = kwargs.get("outbox", ())
-        if notification_ids and wired:
-            self.write_outbox(curs, wired, notification_ids)
-        project: Project | None = kwargs.get("project")
-        if notification_ids and project is not None:
-            project(curs, notification_ids[-1])
-        return notification_ids
-
     def catch_up(
         self,
         projections: Sequence[LocalProjection],
@@ -311,16 +342,9 @@ class OutboxRecorder(PostgresProcessRecorder):
         position it has got to, under the log's lock (nothing is stored meanwhile). A
         projection that once followed the log starts where its tracking record says."""
         schema = sql.Identifier(self.datastore.schema)
-        events = sql.Identifier(self.events_table_name)
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(sql.SQL(PROJECTED).format(schema=schema))
             self._lock_table(curs)
-            curs.execute(
-                sql.SQL("SELECT coalesce(max(notification_id), 0) AS head FROM {}.{}").format(
-                    schema, events
-                )
-            )
-            head = cast(DictRow, curs.fetchone())["head"]
             for projection in projections:
                 curs.execute(projection.ddl)
                 curs.execute(self._projected_at, (projection.name, f"projection:{projection.name}"))
@@ -328,11 +352,12 @@ class OutboxRecorder(PostgresProcessRecorder):
                 curs.execute(self._select_after, (position, projection.topics))
                 stored = stored_events(curs.fetchall())
                 projection.project(curs, (to_domain_event(event) for event in stored))
-                self.record_projected(curs, [projection.name], head)
+                self.record_projected(curs, [projection.name])
 
-    def record_projected(self, curs: Cursor[DictRow], names: Sequence[str], position: int) -> None:
-        """Record that these projections have applied the log up to `position`."""
-        curs.execute(self._upsert_projected, (list(names), position), prepare=True)
+    def record_projected(self, curs: Cursor[DictRow], names: Sequence[str]) -> None:
+        """Record that these projections have applied the log up to its newest event (the
+        log is locked: this transaction's last, or the head it caught up to)."""
+        curs.execute(self._upsert_projected, (list(names),), prepare=True)
 
     @cached_property
     def _projected_at(self) -> sql.Composed:
@@ -356,41 +381,49 @@ class OutboxRecorder(PostgresProcessRecorder):
     @cached_property
     def _upsert_projected(self) -> sql.Composed:
         return sql.SQL(
-            "INSERT INTO {}.projected (name, position) SELECT unnest(%s::text[]), %s"
+            "INSERT INTO {0}.projected (name, position) SELECT unnest(%s::text[]),"
+            " (SELECT coalesce(max(notification_id), 0) FROM {0}.{1})"
             " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
-        ).format(sql.Identifier(self.datastore.schema))
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
 
-    def write_outbox(
-        self, curs: Cursor[DictRow], wired: Sequence[Wired | None], positions: Sequence[int]
-    ) -> None:
-        """Write each event's message (None: a private event) at its position in the log,
-        linked to the message before it of its stream."""
-        streams = list({w.stream for w in wired if w is not None})
-        if not streams:
+    def write_outbox(self, curs: Cursor[DictRow], wired: Sequence[Wired | None]) -> None:
+        """Write the stored events' messages (None: a private event), each filled in by the
+        database with its event's position in the log and that of the message before it of
+        its stream (in the outbox already, or one of these): what `Wired.at` fills in."""
+        messages = [w for w in wired if w is not None]
+        if not messages:
             return
         curs.execute(
-            self._last_of_streams,
-            ([topic for topic, _ in streams], [key for _, key in streams]),
+            self._fill_outbox,
+            (
+                _PENDING.decode(),
+                _PENDING_PREVIOUS.decode(),
+                [m.originator_id for m in messages],
+                [m.originator_version for m in messages],
+                [m.topic for m in messages],
+                [m.key for m in messages],
+                [m.event_type for m in messages],
+                [m.correlation_id for m in messages],
+                [m.template for m in messages],
+            ),
             prepare=True,
         )
-        last = {(row["topic"], bytes(row["key"])): row["last"] for row in curs.fetchall()}
-        messages = chain_positions(wired, positions, last)
-        curs.executemany(self._insert_outbox, [message.row() for message in messages])
 
     @cached_property
-    def _last_of_streams(self) -> sql.Composed:
+    def _fill_outbox(self) -> sql.Composed:
         return sql.SQL(
-            "SELECT s.topic, s.key, o.last FROM unnest(%s::text[], %s::bytea[]) AS s(topic, key)"
-            " CROSS JOIN LATERAL (SELECT max(notification_id) AS last FROM {}.outbox"
-            " WHERE key = s.key AND topic = s.topic) AS o WHERE o.last IS NOT NULL"
-        ).format(sql.Identifier(self.datastore.schema))
-
-    @cached_property
-    def _insert_outbox(self) -> sql.Composed:
-        return sql.SQL(
-            "INSERT INTO {}.outbox (notification_id, topic, key, event_type, correlation_id,"
-            " value) VALUES (%s, %s, %s, %s, %s, %s)"
-        ).format(sql.Identifier(self.datastore.schema))
+            "INSERT INTO {0}.outbox (notification_id, topic, key, event_type, correlation_id,"
+            " value) SELECT e.notification_id, m.topic, m.key, m.event_type, m.correlation_id,"
+            " convert_to(replace(replace(convert_from(m.template, 'UTF8'),"
+            " %s, '\"sequence\":' || e.notification_id), %s, '\"previous_sequence\":' || coalesce("
+            "lag(e.notification_id) OVER (PARTITION BY m.topic, m.key ORDER BY e.notification_id),"
+            " (SELECT max(o.notification_id) FROM {0}.outbox o"
+            " WHERE o.key = m.key AND o.topic = m.topic), 0)), 'UTF8')"
+            " FROM unnest(%s::uuid[], %s::int8[], %s::text[], %s::bytea[], %s::text[], %s::text[],"
+            " %s::bytea[]) AS m(originator_id, originator_version, topic, key, event_type,"
+            " correlation_id, template)"
+            " JOIN {0}.{1} e USING (originator_id, originator_version)"
+        ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
 
     def select_messages(self, after: int, limit: int) -> list[Message]:
         """Ready wire messages after log position `after`, in log order."""
@@ -508,5 +541,5 @@ def install(
                 every_state=True,
             )
             states.update(after_page)
-            recorder.write_outbox(curs, wired, [n.id for n in notifications])
+            recorder.write_outbox(curs, wired)
             after = notifications[-1].id

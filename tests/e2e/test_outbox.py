@@ -27,6 +27,7 @@ async def test_an_outbox_made_from_the_history_equals_the_one_made_as_events_wer
     await grant(client, application["id"])  # several events of one aggregate in one save
     saved = await feed(client, "application")
     assert {"OrderGranted", "OrderAllocated"} <= {e["event"]["event_type"] for e in saved}
+    assert_chained(saved)
 
     stack.stop("application")
     with psycopg.connect(stack.database_url, autocommit=True) as connection:
@@ -35,3 +36,16 @@ async def test_an_outbox_made_from_the_history_equals_the_one_made_as_events_wer
 
     remade = await feed(client, "application")
     assert remade[: len(saved)] == saved  # (a timer may have stored more since)
+    assert_chained(remade)
+
+
+def assert_chained(feed: list[dict[str, Any]]) -> None:
+    """Each message names its own position in the log, and the position of the one before it
+    of its aggregate on its topic (0: the first): what consumers take them in order by."""
+    last: dict[tuple[str, str], int] = {}
+    for message in feed:
+        event = message["event"]
+        stream = (message["topic"], event["aggregate_id"])
+        assert event["previous_sequence"] == last.get(stream, 0), event
+        last[stream] = event["sequence"]
+    assert len({m["event"]["sequence"] for m in feed}) == len(feed)

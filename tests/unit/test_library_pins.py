@@ -31,8 +31,6 @@ PINNED: list[tuple[type, str, list[str]]] = [
     # the recorder writes the outbox, positions and local read models in the events' transaction
     (RECORDER, "insert_events", ["self", "stored_events", "kwargs"]),
     (RECORDER, "_insert_events", ["self", "curs", "stored_events", "kwargs"]),
-    (RECORDER, "_insert_stored_events", ["self", "curs", "stored_events", "kwargs"]),
-    (RECORDER, "_fetch_ids_after_insert_events", ["self", "curs", "stored_events", "_"]),
     (RECORDER, "_insert_tracking", ["self", "curs", "tracking"]),
     (RECORDER, "_lock_table", ["self", "curs"]),
     (RECORDER, "_notify_channel", ["self", "curs"]),
