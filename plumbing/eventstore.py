@@ -4,7 +4,7 @@ import asyncio
 import dataclasses
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from copy import deepcopy
@@ -140,7 +140,12 @@ class RecentAggregates(Cache[UUID, Any]):
     What is kept is never changed: each get hands out a copy, which the repository brings up
     to date and the caller may change, and each put keeps a copy; only `keep` and
     `get(evict=True)` hand an aggregate over as it is (a unit of work's, which nobody else
-    holds)."""
+    holds).
+
+    While a save of an aggregate is under way (`saving`, until `saved`), it is handed out by
+    nobody and nothing read of it is kept: the save is in the store, and heard of, a moment
+    before its thread keeps what it saved, and in that moment another thread (the alert
+    dispatcher, woken by the save) was handed the version before it."""
 
     def __init__(
         self, size: int, seconds: float, clock: Callable[[], float] = time.monotonic
@@ -150,11 +155,14 @@ class RecentAggregates(Cache[UUID, Any]):
         self.seconds = seconds
         self.clock = clock
         self.kept: OrderedDict[UUID, tuple[float, Any]] = OrderedDict()
+        self.being_saved: Counter[UUID] = Counter()
         self.lock = threading.Lock()
 
     def get(self, key: UUID, *, evict: bool = False) -> Any:
         """A copy of the aggregate kept; with `evict`, the one kept, which is kept no more."""
         with self.lock:
+            if key in self.being_saved:
+                raise KeyError(key)
             loaded_at, aggregate = self.kept.pop(key) if evict else self.kept[key]
             if self.clock() - loaded_at > self.seconds:
                 self.kept.pop(key, None)
@@ -174,16 +182,26 @@ class RecentAggregates(Cache[UUID, Any]):
         saved, putting what it read): what is kept is handed out without reading again."""
         with self.lock:
             kept = self.kept.get(key)
-            if kept is not None and kept[1].version > value.version:
+            if key in self.being_saved or (kept is not None and kept[1].version > value.version):
                 return
             self.kept[key] = (self.clock(), value)
             self.kept.move_to_end(key)
             while len(self.kept) > self.size:
                 self.kept.popitem(last=False)
 
-    def forget(self, key: UUID) -> None:
+    def saving(self, keys: Iterable[UUID]) -> None:
+        """These aggregates are being saved: what is kept of them is dropped, and until
+        `saved`, none is handed out or kept."""
         with self.lock:
-            self.kept.pop(key, None)
+            for key in keys:
+                self.kept.pop(key, None)
+                self.being_saved[key] += 1
+
+    def saved(self, keys: Iterable[UUID]) -> None:
+        """The save of these aggregates is over, done or failed."""
+        with self.lock:
+            self.being_saved.subtract(keys)
+            self.being_saved = +self.being_saved  # (drops the zeros)
 
     def clear(self) -> None:
         with self.lock:
@@ -501,13 +519,13 @@ class EventSourcedService(Application[UUID]):
         processing_event.saved_kwargs.update(outbox=wired)
         if self.projections:
             processing_event.saved_kwargs.update(project=self._projecting(processing_event.events))
-        with sealing_with(keys):
-            try:
+        saving = list(processing_event.aggregates)
+        self.recent.saving(saving)
+        try:
+            with sealing_with(keys):
                 recordings = super()._record(processing_event)
-            except IntegrityError:  # decided on an aggregate behind what is stored, perhaps
-                for aggregate_id in processing_event.aggregates:
-                    self.recent.forget(aggregate_id)
-                raise
+        finally:
+            self.recent.saved(saving)
         # as saved, the next read's start: a unit of work's own (it ends here), else a copy
         keep = self.recent.keep if self._unit is not None else self.recent.put
         for aggregate_id, aggregate in processing_event.aggregates.items():

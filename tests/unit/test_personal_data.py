@@ -5,6 +5,7 @@ events carry no plain personal data."""
 import base64
 import os
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -280,6 +281,24 @@ def test_aggregates_kept_in_memory_go_when_a_key_is_forgotten_and_when_they_are_
 
     assert kept == {"name": NAME}  # each get is a copy of what was loaded
     assert list(recent.kept) == [second]  # the least lately used went first; the old one too
+
+
+def test_an_aggregate_being_saved_is_handed_out_by_nobody_until_its_save_is_over() -> None:
+    recent = RecentAggregates(size=10, seconds=30)
+    alert = uuid4()
+    recent.put(alert, SimpleNamespace(version=1))
+
+    recent.saving([alert])  # stored and heard of a moment before its thread keeps it
+    with pytest.raises(KeyError):
+        recent.get(alert)  # so read from the store, which may hold the save already
+    recent.put(alert, SimpleNamespace(version=1))  # read by another thread meanwhile
+    recent.saved([alert])
+    with pytest.raises(KeyError):
+        recent.get(alert)  # nothing read while it was being saved was kept
+    recent.put(alert, SimpleNamespace(version=2))  # what the save stored
+    recent.put(alert, SimpleNamespace(version=1))  # a read from before it, kept late
+
+    assert recent.get(alert).version == 2  # never an older version over a newer one
 
 
 def test_what_is_kept_in_memory_changes_only_when_a_unit_of_work_takes_it_over() -> None:
