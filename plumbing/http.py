@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.datastructures import MutableHeaders, QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.refusals import CommandRejected, NotFound
@@ -21,6 +21,7 @@ from schemas.text import storable_text, unstorable
 from schemas.trace import Trace
 
 CORRELATION_HEADER = "X-Correlation-Id"
+_CORRELATION = CORRELATION_HEADER.lower().encode()  # as ASGI servers give header names
 log = structlog.get_logger()
 
 
@@ -75,7 +76,7 @@ class HttpMiddleware:
 
 class Correlation(HttpMiddleware):
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        given = Headers(scope=scope).get(CORRELATION_HEADER)
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == _CORRELATION), None)
         try:
             correlation_id = UUID(given) if given else uuid4()
         except ValueError:
@@ -114,7 +115,7 @@ class TextGuard(HttpMiddleware):
             detail = f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB"
             await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
             return
-        query = QueryParams(scope["query_string"]).multi_items()
+        query = QueryParams(scope["query_string"]).multi_items() if scope["query_string"] else []
         found = _unstorable_in(scope["path"], query) or _unstorable_in_body(body)
         if found is not None:
             where, reason = found
