@@ -7,6 +7,7 @@ committed and comes again (every policy is idempotent); bad input and rejected c
 to the dead-letter path and the rest of the batch is applied.
 """
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -162,10 +163,18 @@ class Consumers:
         """What the next fetches bring, as soon as they bring anything (waiting at most
         `poll_ms`). faststream's own batch subscriber then sleeps `poll_ms` after a wait that
         brought nothing, so an event that arrived in that sleep waited for it: half the poll
-        on average, a third of a lone alert's time at the default 50 ms."""
+        on average, a third of a lone alert's time at the default 50 ms.
+
+        With no partitions assigned (rejoining a group, on a broker that replaced one that
+        died) the consumer answers at once, empty, without giving the event loop a turn: the
+        rest of the poll is waited out then, or the loop spun and the service stopped."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         fetched = await consumer.getmany(
             timeout_ms=self.fetching.poll_ms, max_records=self.fetching.max_records
         )
+        if not fetched:
+            await asyncio.sleep(max(0.0, self.fetching.poll_ms / 1000 - (loop.time() - began)))
         return tuple(chain.from_iterable(fetched.values()))
 
     @property
