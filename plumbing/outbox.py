@@ -272,9 +272,9 @@ class OutboxRecorder(PostgresProcessRecorder):
         service's saves queued for the lock, and its holder spent most of its time waiting
         for the client."""
         size = sum(len(event.state) for event in stored_events)
-        pipelined = len(stored_events) <= PIPELINED_EVENTS and size <= PIPELINED_BYTES
+        small = len(stored_events) <= PIPELINED_EVENTS and size <= PIPELINED_BYTES
         with self.datastore.get_connection() as conn:
-            with conn.pipeline() if pipelined else nullcontext(), conn.transaction():
+            with conn.pipeline() if small else nullcontext(), conn.transaction():
                 curs = conn.cursor()
                 self._insert_events(curs, stored_events, **kwargs)
                 if not stored_events:
