@@ -45,12 +45,13 @@ from civil_orders.drills.peer import Peer, PeerRun
 from civil_orders.drills.synthetic import DISTRICTS, Synthetic
 from civil_orders.operations.projections import named, rebuild_projections
 from civil_orders.operations.scan import DISPOSALS, Backlog, scan
-from civil_orders.stack.client import POLL_SECONDS, Client, until_done
+from civil_orders.stack.client import Client, until_done
 from schemas import dates
 from schemas.topics import topic
 
 REFERRALS = "district.referrals.v1"
 ROUND_TRIPS = 500
+INBOX_WAIT_SECONDS = 5.0  # how long each look at a team inbox waits for an arrival
 ISSUE_CONCURRENCY = 16  # the cases in flight issue 12's many-in-flight target is stated for
 
 
@@ -175,7 +176,6 @@ class _Inbox:
         self.client = client
         self.received: dict[str, float] = {}
         self.waiting: dict[str, asyncio.Event] = {}
-        self.seen: dict[str, int] = {}  # the last position read, per team inbox or mailbox
 
     async def alerted(self, reference: str) -> float:
         """Waits for the order-allocated alert about `reference`; returns when it arrived."""
@@ -183,24 +183,33 @@ class _Inbox:
         return self.received[reference]
 
     async def poll(self) -> None:
-        """Reads only what arrived since the last look, so a poll costs the same however many
-        alerts the run has sent."""
-        while True:
-            for team in self.WEBHOOK_TEAMS:
-                for received in await self._new(team, self.client.team_alerts):
-                    self._arrived(received["alert"]["order_reference"], received["received_at"])
-            for email in await self._new(self.MAILBOX, self.client.mail):
-                reference = email["body"].split("Order reference: ")[1].split()[0]
-                self._arrived(reference, email["received_at"])
-            await asyncio.sleep(POLL_SECONDS)
+        """Long-polls every inbox at once, each for what arrived since its last look, so the
+        watching costs a request per arrival, however many alerts the run has sent."""
+        await asyncio.gather(
+            *(
+                self._watch(team, self.client.team_alerts, self._alerted)
+                for team in self.WEBHOOK_TEAMS
+            ),
+            self._watch(self.MAILBOX, self.client.mail, self._mailed),
+        )
 
-    async def _new(
-        self, inbox: str, read: Callable[[str, int], Awaitable[list[dict[str, Any]]]]
-    ) -> list[dict[str, Any]]:
-        arrived = await read(inbox, self.seen.get(inbox, 0))
-        if arrived:
-            self.seen[inbox] = arrived[-1]["position"]
-        return arrived
+    async def _watch(
+        self,
+        inbox: str,
+        read: Callable[..., Awaitable[list[dict[str, Any]]]],
+        arrived: Callable[[dict[str, Any]], None],
+    ) -> None:
+        seen = 0  # the last position read
+        while True:
+            for received in await read(inbox, seen, wait=INBOX_WAIT_SECONDS):
+                arrived(received)
+                seen = received["position"]
+
+    def _alerted(self, received: dict[str, Any]) -> None:
+        self._arrived(received["alert"]["order_reference"], received["received_at"])
+
+    def _mailed(self, email: dict[str, Any]) -> None:
+        self._arrived(email["body"].split("Order reference: ")[1].split()[0], email["received_at"])
 
     def _arrived(self, reference: str, at: str) -> None:
         if reference not in self.received:

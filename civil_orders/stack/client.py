@@ -121,20 +121,24 @@ class Client:
         return await connect_and_list(self.database_url, include_retried=True)
 
     async def team_alerts(
-        self, team: str, after: int | None = None, limit: int | None = None
+        self, team: str, after: int | None = None, limit: int | None = None, wait: float = 0
     ) -> list[dict[str, Any]]:
         """What the team's webhook received, in arrival order, each with its `position`: those
-        after position `after` (a poller passes the last it saw), else the latest."""
-        return await self._arrived(f"/teams/{team}/alerts", after, limit)
+        after position `after` (a poller passes the last it saw), else the latest. With `after`,
+        waits up to `wait` seconds for something to arrive."""
+        return await self._arrived(f"/teams/{team}/alerts", after, limit, wait)
 
     async def mail(
-        self, address: str, after: int | None = None, limit: int | None = None
+        self, address: str, after: int | None = None, limit: int | None = None, wait: float = 0
     ) -> list[dict[str, Any]]:
         """The email sent to `address`, as `team_alerts` lists a webhook's."""
-        return await self._arrived(f"/mail/{address}", after, limit)
+        return await self._arrived(f"/mail/{address}", after, limit, wait)
 
-    async def _arrived(self, path: str, after: int | None, limit: int | None) -> list[Any]:
-        params = {k: v for k, v in (("after", after), ("limit", limit)) if v is not None}
+    async def _arrived(
+        self, path: str, after: int | None, limit: int | None, wait: float
+    ) -> list[Any]:
+        asked = (("after", after), ("limit", limit), ("wait", wait or None))
+        params = {k: v for k, v in asked if v is not None}
         response = await self.get("team-inbox", path, params)
         response.raise_for_status()
         return list(response.json())

@@ -9,9 +9,12 @@ together cannot both choose SMTP_PORT, and one then fail to bind it.
 
 Each inbox lists in arrival order, each entry with its `position` (1, 2, ...): a poller asks
 for what arrived `after` the last position it saw; without `after`, the last `limit` arrived.
+A poller may also ask to `wait` up to so many seconds for something to arrive after `after`
+(a long poll): one request per arrival rather than one per look.
 """
 
 import asyncio
+import contextlib
 import hmac
 import socket
 from email import message_from_bytes
@@ -27,10 +30,30 @@ from schemas import dates
 from services.notification.channels import SIGNATURE_HEADER, sign
 
 
+class Arrivals:
+    """Wakes the long polls waiting on an inbox when something arrives in it."""
+
+    def __init__(self) -> None:
+        self.changed = asyncio.Condition()
+
+    async def arrived(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    async def after(self, entries: list[dict[str, Any]], after: int | None, wait: float) -> None:
+        """Returns once `entries` holds more than `after`, or `wait` seconds have passed."""
+        if after is None or wait <= 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait), self.changed:
+                await self.changed.wait_for(lambda: len(entries) > after)
+
+
 class Mailboxes:
     """aiosmtpd handler: keeps each message, by recipient."""
 
-    def __init__(self) -> None:
+    def __init__(self, arrivals: Arrivals) -> None:
+        self.arrivals = arrivals
         self.by_recipient: dict[str, list[dict[str, Any]]] = {}
 
     async def handle_DATA(  # noqa: N802  (the name aiosmtpd calls)
@@ -50,6 +73,7 @@ class Mailboxes:
                     "received_at": dates.now().isoformat(),
                 }
             )
+        await self.arrivals.arrived()
         return "250 OK"
 
 
@@ -60,6 +84,15 @@ class FailNext(BaseModel):
 After = Annotated[
     int | None,
     Query(ge=0, description="Only what arrived after this position; absent: the last `limit`."),
+]
+Wait = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=30,
+        description="With `after`: when nothing has arrived after it yet, wait up to this many "
+        "seconds for something to (a long poll); 0, the default, answers at once.",
+    ),
 ]
 
 
@@ -79,7 +112,8 @@ def create_app(
     received: dict[str, list[dict[str, Any]]] = {}
     by_key: dict[str, dict[str, dict[str, Any]]] = {}
     failures_to_come: dict[str, int] = {}
-    mailboxes = Mailboxes()
+    arrivals = Arrivals()
+    mailboxes = Mailboxes(arrivals)
     smtp: list[asyncio.Server] = []
 
     async def start_smtp() -> None:
@@ -126,21 +160,30 @@ def create_app(
             "alert": await request.json(),
         }
         inbox.append(seen[idempotency_key])
+        await arrivals.arrived()
         return {"status": "accepted"}
 
     @app.get("/teams/{team}/alerts")
-    async def listing(team: str, after: After = None, limit: Limit = DEFAULT_LIMIT) -> list[Any]:
+    async def listing(
+        team: str, after: After = None, limit: Limit = DEFAULT_LIMIT, wait: Wait = 0
+    ) -> list[Any]:
         """What the team received, in arrival order (a second copy counted, not listed)."""
-        return arrived(received.get(team, []), after, limit)
+        inbox = received.setdefault(team, [])
+        await arrivals.after(inbox, after, wait)
+        return arrived(inbox, after, limit)
 
     @app.post("/teams/{team}/fail-next", status_code=204)
     async def fail_next(team: str, body: FailNext) -> None:
         failures_to_come[team] = body.count
 
     @app.get("/mail/{address}")
-    async def mail(address: str, after: After = None, limit: Limit = DEFAULT_LIMIT) -> list[Any]:
+    async def mail(
+        address: str, after: After = None, limit: Limit = DEFAULT_LIMIT, wait: Wait = 0
+    ) -> list[Any]:
         """The messages sent to `address`, in arrival order."""
-        return arrived(mailboxes.by_recipient.get(address, []), after, limit)
+        mailbox = mailboxes.by_recipient.setdefault(address, [])
+        await arrivals.after(mailbox, after, wait)
+        return arrived(mailbox, after, limit)
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:
