@@ -75,6 +75,11 @@ class ServiceDefinition:
     state: Callable[[Settings], dict[str, Any]] = field(default=lambda settings: {})
     # a dependency every route of the app runs first (the web app's access check)
     guard: Callable[..., Any] | None = None
+    # how long its consumer's fetches wait at the broker: the shorter, the sooner a lone event
+    # arrives and the more an idle consumer polls (see the settings it is chosen from)
+    fetch_max_wait_ms: Callable[[Settings], int] = field(
+        default=lambda settings: settings.kafka_fetch_max_wait_ms
+    )
 
 
 def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
@@ -166,13 +171,9 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         await dead_letters.setup()
         arrivals = Arrivals(pool, definition.name)
         await arrivals.setup()
-        # read models of the broker's events are on no alert's path: they take bigger batches
-        fetch_wait = (
-            config.read_model_fetch_max_wait_ms
-            if definition.projections
-            else config.kafka_fetch_max_wait_ms
+        fetching = Fetching(
+            definition.fetch_max_wait_ms(config), config.kafka_max_batch, config.kafka_poll_ms
         )
-        fetching = Fetching(fetch_wait, config.kafka_max_batch, config.kafka_poll_ms)
         run = service.process_batch if service is not None else one_at_a_time
         cluster = await cluster_id(config.kafka_bootstrap_servers)
         group = consumer_group(definition.name, cluster)

@@ -104,6 +104,16 @@ class Settings(ClockSettings):
         "alert's path get the CPU (on the embedded broker, a read model may be this much "
         "behind its services).",
     )
+    alert_fetch_max_wait_ms: int = Field(
+        default=10,
+        ge=1,
+        le=5000,
+        description="The same, for the notification service, whose consumer is the last hop "
+        "of every alert (order allocated or breach recorded, to the team's alert). Measured "
+        "on the embedded broker and two cores: a lone alert arrives about 10 ms sooner at the "
+        "median than at 50, for about 0.08 of a core more polling while idle; at 5 the "
+        "polling costs more than it saves.",
+    )
     kafka_poll_ms: int = Field(
         default=50,
         ge=1,

@@ -116,4 +116,6 @@ definition = ServiceDefinition(
     local_projections=lambda service: [INBOX],
     extra_metrics=alert_metrics,
     tasks=lambda service, settings, pool: [escalate_unacknowledged(service, settings, pool)],
+    # the last hop of every alert: an order allocated or a breach reaches it from the broker
+    fetch_max_wait_ms=lambda settings: settings.alert_fetch_max_wait_ms,
 )

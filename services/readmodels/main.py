@@ -172,6 +172,8 @@ definition = ServiceDefinition(
     application=None,
     router=router,
     projections=PROJECTIONS,
+    # on no alert's path: it takes bigger batches, so the services that are get the CPU
+    fetch_max_wait_ms=lambda settings: settings.read_model_fetch_max_wait_ms,
     state=lambda settings: {
         "personal": PersonalData.from_settings(settings),
         "costing": Costing.from_settings(EvaluationSettings()),
