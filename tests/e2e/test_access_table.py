@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from fastapi.routing import iter_route_contexts
+from starlette.routing import Route as StarletteRoute
 
 from civil_orders.drills.demo import accept, grant, inbox_entry, refer, team_managing
 from civil_orders.drills.synthetic import Synthetic
@@ -137,12 +137,14 @@ class Route:
 
 def web_routes() -> list[Route]:
     routes = []
-    for route in iter_route_contexts(create_app(definition).router.routes):
-        hints = get_type_hints(route.endpoint) if route.endpoint else {}
+    for route in create_app(definition).router.routes:
+        if not isinstance(route, StarletteRoute):
+            continue
+        hints = get_type_hints(route.endpoint)
         choices = {name: get_args(hint)[0] for name, hint in hints.items() if get_args(hint)
                    and all(isinstance(value, str) for value in get_args(hint))}  # fmt: skip
-        page = isinstance(route.original_route, PageRoute)
-        routes += [Route(method, str(route.path), page, choices)
+        page = isinstance(route, PageRoute)
+        routes += [Route(method, route.path, page, choices)
                    for method in sorted(route.methods or ()) if method != "HEAD"]  # fmt: skip
     return routes
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import httpx
 from fastapi import APIRouter
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from plumbing.runtime import create_app
 from plumbing.settings import PACKAGED_CONFIG
@@ -23,8 +24,9 @@ GENERATED = (
 def routes_of(router: APIRouter) -> dict[str, type]:
     """Every route (method and path template) the app answers, with its kind of route."""
     return {
-        f"{method} {route.path}": type(route.original_route)
-        for route in iter_route_contexts(router.routes)
+        f"{method} {route.path}": type(route)
+        for route in router.routes
+        if isinstance(route, Route)
         for method in route.methods or ()
         if method != "HEAD"  # a GET's
     }
