@@ -94,18 +94,20 @@ class Correlation(HttpMiddleware):
             await send(message)
 
         started = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(correlation_id=str(correlation_id)):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                if scope["method"] != "GET":
-                    log.info(
-                        "command handled",
-                        method=scope["method"],
-                        path=scope["path"],
-                        status=status,
-                        ms=round((time.perf_counter() - started) * 1000, 1),
-                    )
+        # bound and reset by token: bound_contextvars copies and searches the whole context
+        bound = structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if scope["method"] != "GET":
+                log.info(
+                    "command handled",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 class TextGuard(HttpMiddleware):
