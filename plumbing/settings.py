@@ -91,9 +91,10 @@ class Settings(ClockSettings):
         ge=1,
         le=5000,
         description="Longest a consumer's fetch waits at the broker for data. The embedded "
-        "broker answers only when it is up, so it is the delay a lone event may add per "
-        "hop; lower polls more, and on two cores the polling costs more than it saves "
-        "below about 50. Apache Kafka answers as soon as data arrives: 500 there.",
+        "broker does not answer when data arrives but within about half of it, so it bounds "
+        "the delay a lone event may add per hop; lower polls more, and on two cores the "
+        "polling costs more than it saves below about 50. Apache Kafka answers as soon as "
+        "data arrives: 500 there (and for the alert wait too).",
     )
     read_model_fetch_max_wait_ms: int = Field(
         default=250,
