@@ -6,6 +6,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from schemas.envelope import Contract
 from schemas.export import export
 from schemas.topics import TOPICS, topic
 from tests.messages import valid_referral
@@ -78,3 +79,20 @@ def test_the_published_contracts_in_the_repository_match_the_code(tmp_path: Path
         assert (published / fresh.name).read_text() == fresh.read_text(), (
             f"schemas/generated/{fresh.name} is stale: run `civil-orders schemas export`"
         )
+
+
+def test_text_is_checked_in_the_fields_a_contract_inherits_and_in_those_it_adds() -> None:
+    class Note(Contract):
+        text: str
+        count: int
+
+    class Note(Note):  # type: ignore[no-redef]  # a subclass may share its base's name
+        tags: list[str]
+        said: str | None = None
+
+    valid = {"text": "ok", "count": 1, "tags": ["fine"]}
+    for field, bad in (("text", "a\x00"), ("tags", ["ok", "\x00"]), ("said", "\udc00")):
+        with pytest.raises(ValidationError) as refused:
+            Note.model_validate(valid | {field: bad})
+        assert [error["loc"] for error in refused.value.errors()] == [(field,)]
+    assert Note.model_validate(valid).model_dump()["said"] is None
