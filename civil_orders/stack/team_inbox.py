@@ -30,17 +30,19 @@ from schemas import dates
 from services.notification.channels import SIGNATURE_HEADER, sign
 
 
-class Arrivals:
-    """Wakes the long polls waiting on an inbox when something arrives in it."""
+class LongPolls:
+    """The long polls waiting on the inboxes, woken when something arrives in one."""
 
     def __init__(self) -> None:
         self.changed = asyncio.Condition()
 
-    async def arrived(self) -> None:
+    async def wake(self) -> None:
         async with self.changed:
             self.changed.notify_all()
 
-    async def after(self, entries: list[dict[str, Any]], after: int | None, wait: float) -> None:
+    async def until_more(
+        self, entries: list[dict[str, Any]], after: int | None, wait: float
+    ) -> None:
         """Returns once `entries` holds more than `after`, or `wait` seconds have passed."""
         if after is None or wait <= 0:
             return
@@ -52,8 +54,8 @@ class Arrivals:
 class Mailboxes:
     """aiosmtpd handler: keeps each message, by recipient."""
 
-    def __init__(self, arrivals: Arrivals) -> None:
-        self.arrivals = arrivals
+    def __init__(self, polls: LongPolls) -> None:
+        self.polls = polls
         self.by_recipient: dict[str, list[dict[str, Any]]] = {}
 
     async def handle_DATA(  # noqa: N802  (the name aiosmtpd calls)
@@ -73,7 +75,7 @@ class Mailboxes:
                     "received_at": dates.now().isoformat(),
                 }
             )
-        await self.arrivals.arrived()
+        await self.polls.wake()
         return "250 OK"
 
 
@@ -112,8 +114,8 @@ def create_app(
     received: dict[str, list[dict[str, Any]]] = {}
     by_key: dict[str, dict[str, dict[str, Any]]] = {}
     failures_to_come: dict[str, int] = {}
-    arrivals = Arrivals()
-    mailboxes = Mailboxes(arrivals)
+    polls = LongPolls()
+    mailboxes = Mailboxes(polls)
     smtp: list[asyncio.Server] = []
 
     async def start_smtp() -> None:
@@ -160,7 +162,7 @@ def create_app(
             "alert": await request.json(),
         }
         inbox.append(seen[idempotency_key])
-        await arrivals.arrived()
+        await polls.wake()
         return {"status": "accepted"}
 
     @app.get("/teams/{team}/alerts")
@@ -169,7 +171,7 @@ def create_app(
     ) -> list[Any]:
         """What the team received, in arrival order (a second copy counted, not listed)."""
         inbox = received.setdefault(team, [])
-        await arrivals.after(inbox, after, wait)
+        await polls.until_more(inbox, after, wait)
         return arrived(inbox, after, limit)
 
     @app.post("/teams/{team}/fail-next", status_code=204)
@@ -182,7 +184,7 @@ def create_app(
     ) -> list[Any]:
         """The messages sent to `address`, in arrival order."""
         mailbox = mailboxes.by_recipient.setdefault(address, [])
-        await arrivals.after(mailbox, after, wait)
+        await polls.until_more(mailbox, after, wait)
         return arrived(mailbox, after, limit)
 
     @app.get("/health/ready")
