@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import hmac
 import socket
+from collections.abc import Callable
 from email import message_from_bytes
 from typing import Annotated, Any
 
@@ -40,15 +41,20 @@ class LongPolls:
         async with self.changed:
             self.changed.notify_all()
 
-    async def until_more(
-        self, entries: list[dict[str, Any]], after: int | None, wait: float
-    ) -> None:
-        """Returns once `entries` holds more than `after`, or `wait` seconds have passed."""
-        if after is None or wait <= 0:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait), self.changed:
-                await self.changed.wait_for(lambda: len(entries) > after)
+    async def listed(
+        self,
+        entries: Callable[[], list[dict[str, Any]]],
+        after: int | None,
+        limit: int,
+        wait: float,
+    ) -> list[dict[str, Any]]:
+        """What `arrived` lists of the inbox `entries` gives, once it holds more than
+        `after` or `wait` seconds have passed (an inbox may come into being meanwhile)."""
+        if after is not None and wait > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait), self.changed:
+                    await self.changed.wait_for(lambda: len(entries()) > after)
+        return arrived(entries(), after, limit)
 
 
 class Mailboxes:
@@ -170,9 +176,7 @@ def create_app(
         team: str, after: After = None, limit: Limit = DEFAULT_LIMIT, wait: Wait = 0
     ) -> list[Any]:
         """What the team received, in arrival order (a second copy counted, not listed)."""
-        inbox = received.setdefault(team, [])
-        await polls.until_more(inbox, after, wait)
-        return arrived(inbox, after, limit)
+        return await polls.listed(lambda: received.get(team, []), after, limit, wait)
 
     @app.post("/teams/{team}/fail-next", status_code=204)
     async def fail_next(team: str, body: FailNext) -> None:
@@ -183,9 +187,9 @@ def create_app(
         address: str, after: After = None, limit: Limit = DEFAULT_LIMIT, wait: Wait = 0
     ) -> list[Any]:
         """The messages sent to `address`, in arrival order."""
-        mailbox = mailboxes.by_recipient.setdefault(address, [])
-        await polls.until_more(mailbox, after, wait)
-        return arrived(mailbox, after, limit)
+        return await polls.listed(
+            lambda: mailboxes.by_recipient.get(address, []), after, limit, wait
+        )
 
     @app.get("/health/ready")
     async def ready() -> dict[str, str]:

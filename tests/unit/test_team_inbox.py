@@ -67,3 +67,14 @@ async def test_a_wait_beyond_thirty_seconds_is_refused() -> None:
     async with inbox() as client:
         response = await client.get("/mail/a@teams.example", params={"after": 0, "wait": 31})
         assert response.status_code == 422
+
+
+async def test_a_long_poll_on_an_inbox_nothing_has_reached_yet_hears_its_first_alert() -> None:
+    async with inbox() as client:
+        waiting = asyncio.create_task(
+            client.get(f"/teams/{TEAM}/alerts", params={"after": 0, "wait": 10})
+        )
+        await asyncio.sleep(0.2)
+        assert not waiting.done()
+        await deliver(client, "first")
+        assert [a["position"] for a in (await waiting).json()] == [1]
