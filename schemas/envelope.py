@@ -1,23 +1,11 @@
 """The envelope every cross-service event travels in."""
 
-from typing import Any, get_args
+from typing import Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.text import unstorable
-
-
-def _storable(cls: type, value: Any) -> Any:
-    texts = value if isinstance(value, list | tuple) else [value]
-    for text in texts:
-        if isinstance(text, str) and (reason := unstorable(text)):
-            raise ValueError(reason)
-    return value
-
-
-def _may_hold_text(hint: Any) -> bool:
-    return hint is str or any(_may_hold_text(arg) for arg in get_args(hint))
+from schemas.text import storable
 
 
 class Contract(BaseModel):
@@ -27,16 +15,12 @@ class Contract(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Each contract checks the fields it declares that may hold text, before pydantic
-        gathers its validators (one check on every field, numbers, ids and dates too, had
-        made parsing an event about twice as costly)."""
+        """Each `str` in the fields a contract declares becomes storable text, before
+        pydantic reads them: checked in pydantic's core (a Python validator on each text
+        field, called for every event parsed, had been a third of the cost of parsing)."""
         super().__init_subclass__(**kwargs)
         own = vars(cls).get("__annotations__", {})
-        texts = [name for name, hint in own.items() if _may_hold_text(hint)]
-        if texts:
-            check = field_validator(*texts, mode="after", check_fields=False)
-            # named for this class object alone: a base's, however named, is not hidden
-            setattr(cls, f"_storable_text_{id(cls):x}", check(classmethod(_storable)))
+        own.update({name: storable(hint) for name, hint in own.items()})
 
 
 class Payload(Contract):

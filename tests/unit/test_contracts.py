@@ -47,7 +47,10 @@ def test_text_with_a_nul_character_is_refused_because_no_consumer_could_store_it
 
     with pytest.raises(ValidationError, match="NUL") as refused:
         topic("district.referrals.v1").parse(_json(message))
-    assert {e["loc"][-1] for e in refused.value.errors()} == {"grounds", "crime_references"}
+    assert {e["loc"][-2:] for e in refused.value.errors()} == {
+        ("payload", "grounds"),
+        ("crime_references", 1),  # the item itself
+    }
 
 
 def test_a_topic_parses_each_of_its_event_types_by_name() -> None:
@@ -94,5 +97,5 @@ def test_text_is_checked_in_the_fields_a_contract_inherits_and_in_those_it_adds(
     for field, bad in (("text", "a\x00"), ("tags", ["ok", "\x00"]), ("said", "\udc00")):
         with pytest.raises(ValidationError) as refused:
             Note.model_validate(valid | {field: bad})
-        assert [error["loc"] for error in refused.value.errors()] == [(field,)]
+        assert [error["loc"][0] for error in refused.value.errors()] == [field]
     assert Note.model_validate(valid).model_dump()["said"] is None
