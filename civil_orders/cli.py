@@ -1109,8 +1109,10 @@ def main() -> None:
     import httpx
     from pydantic import ValidationError
 
+    from plumbing.collector import tune_collector
     from plumbing.settings import ClockSettings
 
+    tune_collector()
     try:
         dates.judge_dates_by(ClockSettings().current_time)  # what every command dates by
     except ValidationError as error:
