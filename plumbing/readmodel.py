@@ -4,7 +4,8 @@ Each projection keeps its tables in a PostgreSQL schema of its own, with a `proc
 of the (producer, sequence) positions it has applied, written in the same transaction as
 the change. Handlers are pure: each maps one event to the writes that apply it, so a batch
 of events is written together, a statement for many rows (`_write_in_order`). Rebuilding
-and verifying by replay are in `plumbing.rebuild`.
+and verifying by replay are in `plumbing.rebuild`: replayed into empty tables, where each
+event comes once, positions and the rows only one event writes are copied in (`load`).
 """
 
 from collections import Counter, defaultdict
@@ -34,10 +35,20 @@ ON CONFLICT DO NOTHING RETURNING producer, sequence
 
 class Write(NamedTuple):
     """One statement a handler asks for: SQL naming its tables `{schema}.table`, and the
-    values of its parameters."""
+    values of its parameters; `own_row` names the table when it inserts the event's own row
+    (see `own_row`)."""
 
     sql: str
     args: tuple[Any, ...]
+    own_row: str | None = None
+
+
+def own_row(table: str, *columns: Any) -> Write:
+    """The event's own row of `table`, every column in order, which no other event writes:
+    inserted unless it is there already (the event again); copied in by a replay."""
+    values = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    sql = f"INSERT INTO {{schema}}.{table} VALUES ({values}) ON CONFLICT DO NOTHING"
+    return Write(sql, columns, table)
 
 
 # Maps one event to the writes that apply it, in order; reads nothing.
@@ -79,11 +90,29 @@ class Projection:
     ) -> int:
         """Apply to `schema`, within the caller's transaction, each of `envelopes` that this
         projection takes and has not applied yet; returns how many were applied."""
-        taken = [envelope for envelope in envelopes if type(envelope) in self.handlers]
-        fresh = await _first_time(connection, schema, taken)
-        writes = ((e.aggregate_id, self.handlers[type(e)](e)) for e in fresh)
-        await _write_in_order(connection, schema, writes)
+        fresh = await _first_time(connection, schema, self._taken(envelopes))
+        await _write_in_order(connection, schema, self._writes(fresh), copying=False)
         return len(fresh)
+
+    async def load(
+        self, connection: asyncpg.Connection, schema: str, envelopes: Sequence[Envelope]
+    ) -> int:
+        """Apply a stretch of the history to `schema`, being built from it, within the
+        caller's transaction: each event comes once (a copy of one already applied fails),
+        so its position and the rows only it writes are copied in; returns how many."""
+        taken = self._taken(envelopes)
+        if not taken:
+            return 0
+        positions = [(envelope.producer, envelope.sequence) for envelope in taken]
+        await connection.copy_records_to_table("processed", schema_name=schema, records=positions)
+        await _write_in_order(connection, schema, self._writes(taken), copying=True)
+        return len(taken)
+
+    def _taken(self, envelopes: Sequence[Envelope]) -> list[Envelope]:
+        return [envelope for envelope in envelopes if type(envelope) in self.handlers]
+
+    def _writes(self, envelopes: list[Envelope]) -> Iterable[tuple[UUID, list[Write]]]:
+        return ((e.aggregate_id, self.handlers[type(e)](e)) for e in envelopes)
 
 
 async def _first_time(
@@ -108,12 +137,15 @@ async def _first_time(
 
 
 async def _write_in_order(
-    connection: asyncpg.Connection, schema: str, writes: Iterable[tuple[UUID, list[Write]]]
+    connection: asyncpg.Connection,
+    schema: str,
+    writes: Iterable[tuple[UUID, list[Write]]],
+    copying: bool,
 ) -> None:
     """Run the writes of each aggregate's events in their order. Handlers rely on no order
     across aggregates (Kafka keeps none), so the n-th write of every aggregate is one step,
-    and a step runs each statement once for all its rows."""
-    steps: list[dict[str, list[tuple[Any, ...]]]] = []
+    and a step runs each statement once for all its rows (`copying`: own rows copied in)."""
+    steps: list[dict[tuple[str, str | None], list[tuple[Any, ...]]]] = []
     written: Counter[UUID] = Counter()
     for aggregate, aggregate_writes in writes:
         for write in aggregate_writes:
@@ -121,10 +153,13 @@ async def _write_in_order(
             written[aggregate] += 1
             if step == len(steps):
                 steps.append(defaultdict(list))
-            steps[step][write.sql].append(write.args)
+            steps[step][write.sql, write.own_row].append(write.args)
     for statements in steps:
-        for sql, rows in statements.items():
-            await connection.executemany(sql.format(schema=schema), rows)
+        for (sql, table), rows in statements.items():
+            if copying and table:
+                await connection.copy_records_to_table(table, schema_name=schema, records=rows)
+            else:
+                await connection.executemany(sql.format(schema=schema), rows)
 
 
 def update(table: str, key: tuple[str, Any], **columns: Any) -> Write:

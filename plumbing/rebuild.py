@@ -43,19 +43,30 @@ class Replay:
         return replay
 
     async def batches(self) -> AsyncIterator[list[Envelope]]:
-        """Every feed's pages in turn, each read while the one before it is applied."""
-        for producer in self.producers:
-            page = asyncio.ensure_future(self.feed(producer, self.positions[producer]))
-            try:
-                while True:
-                    envelopes, position, head = await page
-                    self.heads[producer] = head
-                    if position == self.positions[producer]:
-                        break
-                    self.positions[producer] = position
+        """Every feed's pages in turn, each read while the one before it is applied: a feed
+        is left once a page reaches the head it gave, and the next feed's first page is read
+        meanwhile (what a feed stores after that is for a resumed replay)."""
+        pending = list(self.producers)
+        producer = pending.pop(0)
+        page: asyncio.Future[tuple[list[Envelope], int, int]] | None
+        page = asyncio.ensure_future(self.feed(producer, self.positions[producer]))
+        try:
+            while page is not None:
+                envelopes, position, head = await page
+                self.heads[producer] = head
+                moved = position != self.positions[producer]
+                self.positions[producer] = position
+                if moved and position < head:
                     page = asyncio.ensure_future(self.feed(producer, position))
+                elif pending:
+                    producer = pending.pop(0)
+                    page = asyncio.ensure_future(self.feed(producer, self.positions[producer]))
+                else:
+                    page = None
+                if moved:
                     yield envelopes
-            finally:
+        finally:
+            if page is not None:
                 page.cancel()
 
     @property
@@ -79,7 +90,7 @@ async def replay_into(
     async for page in replay.batches():
         async with connection.transaction():
             for projection, schema in targets:
-                applied[projection.name] += await projection.apply_many(connection, schema, page)
+                applied[projection.name] += await projection.load(connection, schema, page)
         progress(replay.read, replay.total)
     return applied
 

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.paging import Count
-from plumbing.readmodel import Projection, Write
+from plumbing.readmodel import Projection, Write, own_row
 from schemas.application import ApplicationOpenedV1, ApplicationStageChangedV1, OrderGrantedV1
 from schemas.envelope import Envelope
 from schemas.topics import TOPICS
@@ -46,11 +46,10 @@ def about(envelope: Envelope) -> str:
 
 
 def record(e: Envelope) -> list[Write]:
-    event = Write(
-        """INSERT INTO {schema}.events VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           ON CONFLICT DO NOTHING""",
-        (e.event_id, e.producer, e.sequence, e.event_type, e.aggregate_id, e.occurred_at,
-         e.actor, e.correlation_id, e.causation_id, about(e), e.payload.model_dump_json()),
+    event = own_row(
+        "events", e.event_id, e.producer, e.sequence, e.event_type, e.aggregate_id,
+        e.occurred_at, e.actor, e.correlation_id, e.causation_id, about(e),
+        e.payload.model_dump_json(),
     )  # fmt: skip
     return [event] + [
         Write("INSERT INTO {schema}.links VALUES ($1, $2) ON CONFLICT DO NOTHING", link)
