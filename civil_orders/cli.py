@@ -391,6 +391,7 @@ def serve(
 
     from civil_orders.stack import team_inbox
     from civil_orders.stack.embedded import TEAM_INBOX_PORT
+    from plumbing.collector import freeze_startup
     from plumbing.eventstore import stamp_events_by
     from plumbing.logs import configure_logging
     from plumbing.runtime import create_app
@@ -422,6 +423,7 @@ def serve(
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     sockets = [socket.socket(fileno=fd)] if fd is not None else None
+    freeze_startup()
     uvicorn.Server(config).run(sockets=sockets)
 
 

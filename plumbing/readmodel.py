@@ -11,6 +11,7 @@ event comes once, positions and the rows only one event writes are copied in (`l
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -46,9 +47,13 @@ class Write(NamedTuple):
 def own_row(table: str, *columns: Any) -> Write:
     """The event's own row of `table`, every column in order, which no other event writes:
     inserted unless it is there already (the event again); copied in by a replay."""
-    values = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
-    sql = f"INSERT INTO {{schema}}.{table} VALUES ({values}) ON CONFLICT DO NOTHING"
-    return Write(sql, columns, table)
+    return Write(_insert_row(table, len(columns)), columns, table)
+
+
+@cache
+def _insert_row(table: str, columns: int) -> str:
+    values = ", ".join(f"${i}" for i in range(1, columns + 1))
+    return f"INSERT INTO {{schema}}.{table} VALUES ({values}) ON CONFLICT DO NOTHING"
 
 
 # Maps one event to the writes that apply it, in order; reads nothing.
