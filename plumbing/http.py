@@ -25,7 +25,7 @@ _CORRELATION = CORRELATION_HEADER.lower().encode()  # as ASGI servers give heade
 log = structlog.get_logger()
 
 
-def request_trace(
+async def request_trace(
     request: Request,
     x_actor: Annotated[
         str, Header(min_length=1, description="Who is acting, e.g. caseworker:cw-1")

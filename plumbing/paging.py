@@ -67,7 +67,9 @@ def paged(key: Any) -> Any:
     `limit` and `cursor` from the query, a cursor this list did not give refused with 422."""
     keys: TypeAdapter[Any] = TypeAdapter(key)
 
-    def page(response: Response, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[Any]:
+    async def page(
+        response: Response, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ) -> Page[Any]:
         return Page(limit, None if cursor is None else _decoded(keys, cursor), keys, response)
 
     return Depends(page)
@@ -111,7 +113,7 @@ class ForwardedPage:
             self.response.headers[NEXT_CURSOR] = next_cursor
 
 
-def forwarded_page(
+async def forwarded_page(
     response: Response, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> ForwardedPage:
     return ForwardedPage(limit, cursor, response)

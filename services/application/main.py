@@ -60,8 +60,11 @@ ApplicationId = Annotated[UUID, Path(alias="application_id")]
 log = structlog.get_logger()
 
 
-def _service(request: Request) -> ApplicationService:
+async def _service(request: Request) -> ApplicationService:
     return request.app.state.service
+
+
+Casework = Annotated[ApplicationService, Depends(_service)]
 
 
 class GrantOrder(BaseModel):
@@ -72,15 +75,14 @@ class GrantOrder(BaseModel):
 
 
 @router.get("/applications/by-referral/{referral_id}")
-async def application_for_referral(referral_id: UUID, request: Request) -> dict[str, Any]:
-    service = _service(request)
-    application_id = await hop(service.application_for_referral, referral_id)
-    return await hop(service.get_application, application_id)
+async def application_for_referral(referral_id: UUID, s: Casework) -> dict[str, Any]:
+    application_id = await hop(s.application_for_referral, referral_id)
+    return await hop(s.get_application, application_id)
 
 
 @router.get("/applications/{application_id}")
-async def get_application(application_id: UUID, request: Request) -> dict[str, Any]:
-    return await hop(_service(request).get_application, application_id)
+async def get_application(application_id: UUID, s: Casework) -> dict[str, Any]:
+    return await hop(s.get_application, application_id)
 
 
 class LegalTestBody(BaseModel):
@@ -137,7 +139,6 @@ class DecisionBody(BaseModel):
     reason: str = Field(min_length=1)
 
 
-Casework = Annotated[ApplicationService, Depends(_service)]
 NoContent = status.HTTP_204_NO_CONTENT
 
 
@@ -237,8 +238,8 @@ class Reallocate(BaseModel):
 
 
 @router.post("/orders/{order_id}/reallocate", status_code=status.HTTP_204_NO_CONTENT)
-async def reallocate(order_id: UUID, body: Reallocate, request: Request, trace: Acting) -> None:
-    await hop(_service(request).reallocate_order, order_id, body.team, body.reason, trace)
+async def reallocate(order_id: UUID, body: Reallocate, s: Casework, trace: Acting) -> None:
+    await hop(s.reallocate_order, order_id, body.team, body.reason, trace)
 
 
 class AdjournBody(BaseModel):
@@ -317,9 +318,9 @@ async def adjourn(id_: ApplicationId, body: AdjournBody, s: Casework, trace: Act
 
 
 @router.get("/orders/{order_id}")
-async def get_order(order_id: UUID, request: Request) -> dict[str, Any]:
+async def get_order(order_id: UUID, request: Request, s: Casework) -> dict[str, Any]:
     """The order as it stands, with the applications about it (to vary, renew or discharge)."""
-    order = await hop(_service(request).get_order, order_id)
+    order = await hop(s.get_order, order_id)
     pool = request.app.state.pool
     applications = await order_applications(pool, order_id, None, None, MAX_LIMIT)
     return order | {"applications": applications}

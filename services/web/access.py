@@ -198,7 +198,7 @@ def route_of(request: Request) -> Route:
     return f"{method} {request.scope['route'].path}"
 
 
-def admit(request: Request) -> User | None:
+async def admit(request: Request) -> User | None:
     """The signed-in user, if the table admits their role to the request's route; None on a
     public route. Refused: 401 without a valid token; 403 for a role the route does not
     admit, and for any route the table does not name."""
@@ -215,7 +215,7 @@ def admit(request: Request) -> User | None:
     return user
 
 
-def admitted(user: Annotated[User | None, Depends(admit)]) -> User:
+async def admitted(user: Annotated[User | None, Depends(admit)]) -> User:
     if user is None:
         raise NotSignedIn("a public route has no signed-in user")
     return user

@@ -187,7 +187,7 @@ class PageRoute(APIRoute):
         return page
 
 
-def session_purpose(request: Request) -> str:
+async def session_purpose(request: Request) -> str:
     """The purpose stated at sign-in; recorded with every look at a case."""
     purpose = unquote(request.cookies.get(PURPOSE_COOKIE, ""))
     if not 3 <= len(purpose) <= 200:
