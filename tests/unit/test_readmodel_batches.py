@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plumbing.readmodel import Projection, Write, update
+from plumbing.readmodel import Projection, Write, own_row, update
 from schemas.notification import (
     AlertAcknowledged,
     AlertAcknowledgedV1,
@@ -55,6 +55,11 @@ class RecordingConnection:
 
     async def executemany(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
         self.statements.append((sql, list(rows)))
+
+    async def copy_records_to_table(
+        self, table: str, *, schema_name: str, records: list[tuple[Any, ...]]
+    ) -> None:
+        self.statements.append((f"COPY {schema_name}.{table}", list(records)))
 
 
 def acknowledged(alert: UUID, sequence: int, by: str) -> AlertAcknowledgedV1:
@@ -133,3 +138,41 @@ def test_each_aggregates_writes_keep_their_order_and_a_statement_goes_once_a_ste
         assert texts == [said(event) for event in events if event.aggregate_id == alert]
     steps = max((sum(a == alert for a, _ in history) for alert in range(4)), default=0)
     assert len(connection.statements) <= 2 * steps  # each step, at most its two statements
+
+
+# A read model of alerts as a log: each event's own row, and its alert's row updated.
+LOG = Projection(
+    name="alert_log",
+    description="Every acknowledgement, and who last acknowledged each alert.",
+    ddl="",
+    handlers={
+        AlertAcknowledgedV1: lambda e: [
+            own_row("acknowledgements", e.producer, e.sequence, e.actor),
+            *_alert(e, acknowledged_by=e.actor),
+        ]
+    },
+    tables=("acknowledgements", "alerts"),
+)
+
+
+def test_a_replay_copies_in_the_positions_and_the_rows_only_one_event_writes() -> None:
+    first, second = uuid4(), uuid4()
+    history = [
+        acknowledged(first, 1, "ann"),
+        escalated(first, 2, "no answer"),  # not the log's
+        acknowledged(second, 3, "bob"),
+        acknowledged(first, 4, "cy"),
+    ]
+    connection = RecordingConnection()
+
+    applied = asyncio.run(LOG.load(connection, "scratch", history))
+
+    assert applied == 3
+    assert [(sql.split(" SET")[0], rows) for sql, rows in connection.statements] == [
+        ("COPY scratch.processed", [("notification", 1), ("notification", 3), ("notification", 4)]),
+        ("COPY scratch.acknowledgements", [("notification", 1, "ann"), ("notification", 3, "bob")]),
+        ("UPDATE scratch.alerts", [(first, "ann"), (second, "bob")]),
+        # the first alert's second acknowledgement a step later: its writes keep their order
+        ("COPY scratch.acknowledgements", [("notification", 4, "cy")]),
+        ("UPDATE scratch.alerts", [(first, "cy")]),
+    ]
