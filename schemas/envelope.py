@@ -20,6 +20,8 @@ class Contract(BaseModel):
         field, called for every event parsed, had been a third of the cost of parsing)."""
         super().__init_subclass__(**kwargs)
         own = vars(cls).get("__annotations__", {})
+        if any(isinstance(hint, str) for hint in own.values()):  # its text would go unchecked
+            raise TypeError(f"{cls.__name__}: a contract's fields are declared as types, not text")
         own.update({name: storable(hint) for name, hint in own.items()})
 
 

@@ -99,3 +99,10 @@ def test_text_is_checked_in_the_fields_a_contract_inherits_and_in_those_it_adds(
             Note.model_validate(valid | {field: bad})
         assert [error["loc"][0] for error in refused.value.errors()] == [field]
     assert Note.model_validate(valid).model_dump()["said"] is None
+
+
+def test_a_contract_with_fields_declared_as_text_is_refused_as_its_text_goes_unchecked() -> None:
+    with pytest.raises(TypeError, match="Later"):
+
+        class Later(Contract):
+            said: "str"  # as `from __future__ import annotations` declares every field
