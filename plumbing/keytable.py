@@ -57,7 +57,13 @@ class PostgresKeys:
     def __init__(self, database_url: str, create: bool = True) -> None:
         self.database_url = database_url
         self.pool = ConnectionPool(
-            database_url, min_size=0, max_size=4, open=False, kwargs={"autocommit": True}
+            database_url,
+            min_size=0,
+            max_size=4,
+            open=False,
+            kwargs={"autocommit": True},
+            # one the server has closed (it crashed, restarted, failed over) is not handed out
+            check=ConnectionPool.check_connection,
         )
         self.create = create
         self._opened = threading.Lock()
