@@ -8,8 +8,8 @@ feed serves them, so nothing re-reads an aggregate to publish it.
 """
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
@@ -19,7 +19,7 @@ from eventsourcing.domain import DomainEvent, DomainEventProtocol
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresProcessRecorder
 from eventsourcing.utils import retry
-from psycopg import Connection, Cursor, pq, sql
+from psycopg import Connection, Cursor, Error, pq, sql
 from psycopg.rows import DictRow, TupleRow, tuple_row
 
 from plumbing.arrivals import columns, table_of, upsert
@@ -233,6 +233,25 @@ def pipelined(conn: Connection[Any]) -> AbstractContextManager[object]:
     return nullcontext()
 
 
+@contextmanager
+def sent_whole(conn: Connection[Any]) -> Iterator[None]:
+    """A transaction sent as one: BEGIN, its statements and COMMIT pipelined behind a single
+    Sync, so it costs one round trip to the server. (A transaction block psycopg opens in a
+    pipeline syncs at BEGIN and again at COMMIT: three more round trips, each a wait for
+    this thread to get the interpreter back, and under the events table's lock the last of
+    them held it meanwhile.) On any error it is rolled back: the server has left it open,
+    or aborted it, at the Sync."""
+    try:
+        with conn.pipeline():
+            conn.execute("BEGIN")
+            yield
+            conn.execute("COMMIT")
+    except BaseException:
+        with suppress(Error):  # (a broken connection: the pool will not hand it out again)
+            conn.rollback()
+        raise
+
+
 # the largest save whose statements are pipelined (see `OutboxRecorder.insert_events`)
 PIPELINED_EVENTS = 32
 PIPELINED_BYTES = 64 * 1024
@@ -260,8 +279,8 @@ class OutboxRecorder(PostgresProcessRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Store the events and what goes with them in one transaction; a small save's
-        statements pipelined, so the whole of it is one round trip to the server.
+        """Store the events and what goes with them in one transaction; a small save sent
+        whole (`sent_whole`), one round trip to the server.
 
         Nothing in the transaction waits for this process once the events table is locked:
         the outbox is filled in from the stored events by the database, and the local
@@ -274,7 +293,7 @@ class OutboxRecorder(PostgresProcessRecorder):
         size = sum(len(event.state) for event in stored_events)
         small = len(stored_events) <= PIPELINED_EVENTS and size <= PIPELINED_BYTES
         with self.datastore.get_connection() as conn:
-            with conn.pipeline() if small else nullcontext(), conn.transaction():
+            with sent_whole(conn) if small else conn.transaction():
                 curs = conn.cursor()
                 self._insert_events(curs, stored_events, **kwargs)
                 if not stored_events:

@@ -1,25 +1,12 @@
 """The key table answers after PostgreSQL has dropped every connection it held (a crash, a
 restart, a failover): a pooled connection the server closed is not handed out again."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from uuid import uuid4
 
 import psycopg
-import pytest
 
-from civil_orders.stack.embedded import start_postgres
 from plumbing.keystore import StoredKey
 from plumbing.keytable import PostgresKeys
-
-
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = start_postgres(Path(tmp_path_factory.mktemp("keys")))
-    try:
-        yield server.get_uri("civil_orders")
-    finally:
-        server.cleanup()
 
 
 def test_a_key_is_read_after_the_server_dropped_the_pooled_connections(database_url: str) -> None:
