@@ -239,10 +239,14 @@ class BatchRepository(Repository[UUID]):
             return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
         recorder = cast(OutboxRecorder, self.event_store.recorder)
         stored = recorder.select_latest({aggregate_id: 0}, self.snapshots_table)
-        aggregate = projector_func(None, map(self.event_store.mapper.to_domain_event, stored))
+        aggregate = projector_func(None, self.mapper.to_domain_events(stored))
         if aggregate is None:
             raise AggregateNotFoundError(aggregate_id)
         return aggregate
+
+    @property
+    def mapper(self) -> SealingMapper:
+        return cast(SealingMapper, self.event_store.mapper)
 
     @property
     def snapshots_table(self) -> str | None:
@@ -261,8 +265,8 @@ class BatchRepository(Repository[UUID]):
                 latest[aggregate_id] = self.recent.get(aggregate_id, evict=True)
         after = {i: latest[i].version if i in latest else 0 for i in aggregate_ids}
         recorder = cast(OutboxRecorder, self.event_store.recorder)
-        for stored in recorder.select_latest(after, self.snapshots_table):
-            event = cast(Any, self.event_store.mapper.to_domain_event(stored))
+        stored = recorder.select_latest(after, self.snapshots_table)
+        for event in self.mapper.to_domain_events(stored):
             latest[event.originator_id] = event.mutate(latest.get(event.originator_id))
         return {i: aggregate for i, aggregate in latest.items() if aggregate is not None}
 
@@ -572,9 +576,9 @@ class EventSourcedService(Application[UUID]):
         them); returns the rejected events and whether the positions were written."""
         positions = [(e.producer, e.sequence) for _, e in work if e.sequence is not None]
         unit = UnitOfWork(set(positions), self.recorded_positions(positions))
-        self._preload(unit, (envelope for _, envelope in work))
-        self._units.current = unit
+        self._units.current = unit  # (what a service's `will_load` reads is read once)
         try:
+            self._preload(unit, (envelope for _, envelope in work))
             rejected = [r for policy, e in work if (r := self._in_unit(unit, policy, e))]
             arrivals = {} if rejected else arrivals
             if unit.changes.events or unit.trackings or arrivals:

@@ -16,7 +16,7 @@ import contextvars
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
@@ -246,6 +246,12 @@ class SealingMapper(Mapper[UUID]):
 
     def _sealer(self, key_id: UUID) -> Callable[[Any], str]:
         return lambda value: self.personal.seal(key_id, self.transcoder.encode(value))
+
+    def to_domain_events(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
+        """Each of these, the keys their sealed fields need read first in one go (not one
+        read a person as each is opened)."""
+        self.personal.prepare(s.state for s in stored_events if SEALED_BYTES in s.state)
+        return [self.to_domain_event(stored_event) for stored_event in stored_events]
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)

@@ -21,7 +21,12 @@ from schemas.application import (
 )
 from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRules, ScreeningRulesPublishedV1
-from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
+from schemas.district import (
+    DistrictDisposal,
+    DistrictDisposalV1,
+    DistrictReferral,
+    DistrictReferralV1,
+)
 from schemas.envelope import Envelope
 from schemas.refusals import CommandRejected, NotFound
 from schemas.trace import Trace
@@ -86,8 +91,9 @@ class ReferralService(EventSourcedService):
                 Referral.create_id(referred.district, referred.district_reference),
                 SubjectRecord.create_id(referred.subject.nominal_id),
             ]
-        if isinstance(envelope, DistrictDisposalV1) and envelope.payload.suspect_nominal_id:
-            nominal = envelope.payload.suspect_nominal_id
+        if isinstance(envelope, DistrictDisposalV1) and (
+            nominal := self._screened_suspect(envelope.payload)
+        ):
             return [
                 SuspectDisposals.create_id(nominal),
                 SubjectRecord.create_id(nominal),
@@ -99,10 +105,11 @@ class ReferralService(EventSourcedService):
         """Screen a non-positive disposal of an identified suspect; a disposal seen before
         (a rescan) changes nothing. Returns the candidate raised, if any."""
         closed = envelope.payload
-        if closed.suspect_nominal_id is None:
+        suspect = self._screened_suspect(closed)
+        if suspect is None:
             return None
-        history = self._suspect_disposals(closed.suspect_nominal_id)
-        history.seen_again(closed.suspect_nominal_id)
+        history = self._suspect_disposals(suspect)
+        history.seen_again(suspect)
         if history.has_seen(closed.crime_reference):
             return None
         disposal = Disposal(
@@ -120,7 +127,7 @@ class ReferralService(EventSourcedService):
         history.note(closed.crime_reference, closed.disposed_on, closed.outcome_code)
         trace = Trace.caused_by(envelope, "service:referral")
         # whatever it scored, the person's record now holds it, to be reviewed in its time
-        record = self._reviewed(self._subject_record(closed.suspect_nominal_id))
+        record = self._reviewed(self._subject_record(suspect))
         effects = [history, record, self._coverage_with(closed.disposed_on, trace)]
         if record.ever_ordered:  # for the evaluation (before an order: published with it)
             effects += history.screened(trace, closed.crime_reference)
@@ -130,7 +137,7 @@ class ReferralService(EventSourcedService):
         candidate = Candidate(
             district=closed.district,
             crime_reference=closed.crime_reference,
-            suspect_nominal_id=closed.suspect_nominal_id,
+            suspect_nominal_id=suspect,
             offence=closed.offence,
             outcome_code=closed.outcome_code,
             score=screening.score,
@@ -141,6 +148,13 @@ class ReferralService(EventSourcedService):
         candidate.link_to_existing(record.links())
         self.save_new(candidate, *effects)
         return candidate.id
+
+    def _screened_suspect(self, disposal: DistrictDisposal) -> str | None:
+        """The suspect of a disposal the rules screen (an outcome they name), if identified;
+        None for the others, which change nothing, so nothing is read for them."""
+        if disposal.outcome_code not in self.screening_rules.outcome_codes:
+            return None
+        return disposal.suspect_nominal_id
 
     def promote_candidate(
         self,
