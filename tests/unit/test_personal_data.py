@@ -4,10 +4,11 @@ events carry no plain personal data."""
 
 import base64
 import os
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from eventsourcing.persistence import (
@@ -20,7 +21,7 @@ from eventsourcing.persistence import (
 from pydantic import ValidationError
 
 from plumbing.eventstore import DateAsISO, RecentAggregates, dataclass_transcoding
-from plumbing.keystore import BadMasterKeys, KeyStore, MasterKeys, MemoryKeys
+from plumbing.keystore import BadMasterKeys, KeyStore, MasterKeys, MemoryKeys, StoredKey
 from plumbing.personal import (
     PersonalData,
     PersonalDataErased,
@@ -113,13 +114,13 @@ def transcoder() -> JSONTranscoder:
     return coder
 
 
-def received() -> Referral:
+def received(nominal: str = NOMINAL) -> Referral:
     return Referral(
         district="north",
         district_reference="NTH-P-1",
         source="staff form",
         referring_officer="PC 1 (synthetic)",
-        subject=Subject(NOMINAL, NAME, BORN),
+        subject=Subject(nominal, NAME, BORN),
         order_sought="SRO",
         grounds="Synthetic grounds: approaches to children.",
         crime_references=["CR/1/26"],
@@ -319,3 +320,36 @@ def test_what_is_kept_in_memory_changes_only_when_a_unit_of_work_takes_it_over()
     assert taken is unit_owned and owned not in recent.kept  # handed over, kept no more
     with pytest.raises(KeyError):
         recent.get(old, evict=True)  # too old to hand over, even to a unit of work
+
+
+class CountingKeys(MemoryKeys):
+    """A key table that counts the reads of keys a process asks it for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get(self, key_ids: Collection[UUID]) -> dict[UUID, StoredKey]:
+        self.reads += 1
+        return super().get(key_ids)
+
+
+def test_the_keys_a_page_of_stored_events_needs_are_read_in_one_go() -> None:
+    """As a batch's aggregates are loaded: a process that has not opened these people's keys
+    (another process sealed the events) reads them all at once, not one read a person."""
+    table, keys = CountingKeys(), master(1)
+    writer = PersonalData(KeyStore(table, keys, b"lookup"))
+    mapper = SealingMapper(transcoder(), writer, PERSONAL)
+    stored, written = [], []
+    for number in range(5):
+        referral = received(nominal=f"SYN-P-{number}")
+        [event] = referral.collect_events()
+        with sealing_with({referral.id: writer.key_for(f"SYN-P-{number}")}):
+            stored.append(mapper.to_stored_event(event))
+        written.append(event)
+    reader = SealingMapper(transcoder(), PersonalData(KeyStore(table, keys, b"lookup")), PERSONAL)
+
+    read = reader.to_domain_events(stored)
+
+    assert table.reads == 1
+    assert [vars(r) for r in read] == [vars(w) for w in written]
