@@ -47,7 +47,7 @@ from services.referral.domain import (
 )
 from services.referral.personal import PERSONAL
 from services.referral.queue import open_caseloads
-from services.referral.screening import Disposal, screen
+from services.referral.screening import Disposal, screen, screens
 from services.referral.wire import WIRE
 
 
@@ -152,7 +152,7 @@ class ReferralService(EventSourcedService):
     def _screened_suspect(self, disposal: DistrictDisposal) -> str | None:
         """The suspect of a disposal the rules screen (an outcome they name), if identified;
         None for the others, which change nothing, so nothing is read for them."""
-        if disposal.outcome_code not in self.screening_rules.outcome_codes:
+        if not screens(disposal.outcome_code, self.screening_rules):
             return None
         return disposal.suspect_nominal_id
 

@@ -26,10 +26,15 @@ class Screening:
     rules_version: str
 
 
+def screens(outcome_code: str, rules: ScreeningRules) -> bool:
+    """Whether the rules screen disposals with this outcome at all."""
+    return outcome_code in rules.outcome_codes
+
+
 def screen(disposal: Disposal, earlier: list[date], rules: ScreeningRules) -> Screening | None:
     """Score a disposal of an identified suspect; None when its outcome is not screened.
     `earlier` holds the dates of the suspect's earlier non-positive disposals."""
-    if disposal.outcome_code not in rules.outcome_codes:
+    if not screens(disposal.outcome_code, rules):
         return None
     fired: list[tuple[str, int]] = []
     category_weight = rules.offence_categories.get(disposal.offence_category, 0)
