@@ -6,14 +6,19 @@ is never behind its service's log, and costs no read of the log and no transacti
 own), and records how far each projection has got. When the service starts, each is brought
 up to date from the log under the log's lock: events stored before it existed, or by a
 replica that ran without it.
+
+A handler writes only rows of its event's own aggregate, through the cursor it is given; a
+save's statements are sent in steps (see `plumbing.steps`).
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.utils import get_topic
+
+from plumbing.steps import in_steps
 
 # Writes what one event changes, with the cursor of the transaction that stores it.
 Apply = Callable[[Any, Any], None]
@@ -29,9 +34,27 @@ class LocalProjection:
         self.topics = sorted(get_topic(kind) for kind in self.handlers)
 
     def project(self, cursor: Any, events: Iterable[DomainEventProtocol[UUID]]) -> None:
+        """Apply the events, their statements sent in steps (`plumbing.steps`)."""
+        statements = Statements()
         for event in events:
             if (handle := self.handlers.get(type(event))) is not None:
-                handle(cursor, event)
+                statements.aggregate = event.originator_id
+                handle(statements, event)
+        for step in in_steps(statements.written):
+            for query, params in step.items():
+                cursor.executemany(query, params)
+
+
+class Statements:
+    """Stands in for the cursor a handler writes with: keeps each statement, with the
+    aggregate of the event it applies, to be sent in steps."""
+
+    def __init__(self) -> None:
+        self.aggregate: UUID | None = None
+        self.written: list[tuple[UUID | None, str, Sequence[Any]]] = []
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> None:
+        self.written.append((self.aggregate, query, params))
 
 
 def update_row(cursor: Any, table: str, key: tuple[str, object], **columns: object) -> None:

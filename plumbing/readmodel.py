@@ -8,7 +8,6 @@ and verifying by replay are in `plumbing.rebuild`: replayed into empty tables, w
 event comes once, positions and the rows only one event writes are copied in (`load`).
 """
 
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +17,7 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.consumer import Consumers, Within
+from plumbing.steps import in_steps
 from schemas.envelope import Envelope
 
 PROCESSED = """
@@ -147,19 +147,11 @@ async def _write_in_order(
     writes: Iterable[tuple[UUID, list[Write]]],
     copying: bool,
 ) -> None:
-    """Run the writes of each aggregate's events in their order. Handlers rely on no order
-    across aggregates (Kafka keeps none), so the n-th write of every aggregate is one step,
-    and a step runs each statement once for all its rows (`copying`: own rows copied in)."""
-    steps: list[dict[tuple[str, str | None], list[tuple[Any, ...]]]] = []
-    written: Counter[UUID] = Counter()
-    for aggregate, aggregate_writes in writes:
-        for write in aggregate_writes:
-            step = written[aggregate]
-            written[aggregate] += 1
-            if step == len(steps):
-                steps.append(defaultdict(list))
-            steps[step][write.sql, write.own_row].append(write.args)
-    for statements in steps:
+    """Run the writes of each aggregate's events in their order, in steps (`in_steps`: Kafka
+    keeps no order across aggregates, and handlers rely on none); `copying`: own rows are
+    copied in."""
+    flat = ((aggregate, (w.sql, w.own_row), w.args) for aggregate, ws in writes for w in ws)
+    for statements in in_steps(flat):
         for (sql, table), rows in statements.items():
             if copying and table:
                 await connection.copy_records_to_table(table, schema_name=schema, records=rows)
