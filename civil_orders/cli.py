@@ -2,6 +2,7 @@
 
 import asyncio
 import importlib
+import inspect
 import json
 import logging
 import signal
@@ -1106,6 +1107,18 @@ def _print_evaluation(evaluation: "Evaluation") -> None:
     console.print(table)
 
 
+def _one_line_summaries(group: typer.Typer) -> None:
+    """A command's summary in its group's list is the first paragraph of its docstring, on
+    one line (typer's rich help keeps the docstring's line breaks there)."""
+    for command in group.registered_commands:
+        if command.short_help is None and command.callback is not None:
+            first = inspect.cleandoc(command.callback.__doc__ or "").split("\n\n")[0]
+            command.short_help = " ".join(first.split())
+    for subgroup in group.registered_groups:
+        if subgroup.typer_instance is not None:
+            _one_line_summaries(subgroup.typer_instance)
+
+
 def main() -> None:
     """`civil-orders`: a call to a service that fails for good ends the command with one line
     saying which, and exit code 1, not a traceback."""
@@ -1130,3 +1143,6 @@ def main() -> None:
             failure_line(error), style="red", markup=False, highlight=False, soft_wrap=True
         )
         raise SystemExit(1) from None
+
+
+_one_line_summaries(app)
