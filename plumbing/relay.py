@@ -6,12 +6,14 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from eventsourcing.persistence import Tracking
-from faststream.kafka import KafkaBroker
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.follower import Follower
 from plumbing.outbox import Message
+from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
 log = structlog.get_logger()
@@ -22,47 +24,67 @@ Publish = Callable[[Sequence[Message]], None]
 # recording its position: the crash the relay's guarantees are proved against.
 FAILPOINT = "CIVIL_ORDERS_FAILPOINT"
 SETTING_UP_SECONDS = 60.0  # the most a move to a new cluster may take (a relay page: 30 s)
+BATCH_BYTES = 512 * 1024  # the most a batch the relay sends holds (brokers refuse past ~1 MB)
+
+
+def relay_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
+    """The relay's own producer: it sends batches it builds itself (see `publisher`)."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=f"{client_id}-relay",
+        acks="all" if settings.kafka_acks == "all" else int(settings.kafka_acks),
+        linger_ms=settings.kafka_linger_ms,
+        enable_idempotence=settings.kafka_idempotence,
+        max_batch_size=BATCH_BYTES,
+    )
 
 
 def publisher(
-    broker: KafkaBroker, loop: asyncio.AbstractEventLoop, timeout: float = 30.0
+    producer: AIOKafkaProducer, loop: asyncio.AbstractEventLoop, timeout: float = 30.0
 ) -> Publish:
-    """A blocking publish of a batch, for threads. The messages of one key (one aggregate)
-    go one after another, each once the broker has acknowledged the one before; different
-    keys go side by side. So a failure part-way never lets a later message of an aggregate
-    reach the broker before an earlier one: the producer cannot promise that on its own
-    without idempotence (which Tansu refuses), since a batch that fails is not retried ahead
-    of the next. The batch then comes again whole, and consumers drop the copies."""
+    """A blocking publish of a page of the outbox, for threads. Each partition's messages go
+    in order as one batch (more, one after another, if they overflow `BATCH_BYTES`), and
+    the partitions side by side: a page costs a round trip to the broker, not one for each
+    message of an aggregate. The broker appends a batch whole or not at all, and a
+    partition's next batch goes only once it has taken the one before; so a failure
+    part-way never lets a later message of an aggregate reach the broker before an earlier
+    one. (A producer cannot promise that on its own without idempotence, which Tansu
+    refuses: a batch that fails is not retried ahead of the next.) The page then comes
+    again whole, and consumers drop the copies."""
+    partition_of = DefaultPartitioner()
 
-    async def in_order(messages: list[Message]) -> None:
+    async def in_order(topic: str, partition: int, messages: list[Message]) -> None:
+        batch = producer.create_batch()
         for message in messages:
-            acknowledged = await broker.publish(
-                message.value,
-                topic=message.topic,
-                key=message.key,
-                headers={
-                    "event_type": message.event_type,
-                    "correlation_id": message.correlation_id,
-                    "content-type": "application/json",
-                },
-                no_confirm=True,
-            )
-            await acknowledged
+            headers = [
+                ("event_type", message.event_type.encode()),
+                ("correlation_id", message.correlation_id.encode()),
+                ("content-type", b"application/json"),
+            ]
+            while batch.append(key=message.key, value=message.value, timestamp=None,
+                               headers=headers) is None:  # fmt: skip
+                await (await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+        await (await producer.send_batch(batch, topic, partition=partition))
 
     async def publish_all(messages: Sequence[Message]) -> None:
-        by_key: dict[tuple[str, bytes], list[Message]] = {}
+        partitions = {
+            t: sorted(await producer.partitions_for(t)) for t in {m.topic for m in messages}
+        }
+        by_partition: dict[tuple[str, int], list[Message]] = {}
         for message in messages:
-            by_key.setdefault((message.topic, message.key), []).append(message)
-        async with asyncio.TaskGroup() as keys:  # one fails: the others stop sending
-            for chain in by_key.values():
-                keys.create_task(in_order(chain))
+            partition = partition_of(message.key, partitions[message.topic], [])
+            by_partition.setdefault((message.topic, partition), []).append(message)
+        async with asyncio.TaskGroup() as sending:  # one fails: the others stop sending
+            for (topic, partition), chain in by_partition.items():
+                sending.create_task(in_order(topic, partition, chain))
 
     def publish_blocking(messages: Sequence[Message]) -> None:
         sending = asyncio.run_coroutine_threadsafe(publish_all(messages), loop)
         try:
             sending.result(timeout)
         except TimeoutError:
-            sending.cancel()  # nothing more of this batch goes out once it is retried
+            sending.cancel()  # nothing more of this page goes out once it is retried
             raise
 
     return publish_blocking
