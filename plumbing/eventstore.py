@@ -44,7 +44,7 @@ from plumbing.personal import (
     SealingMapper,
     sealing_with,
 )
-from plumbing.projection import LocalProjection
+from plumbing.projection import LocalProjection, send
 from plumbing.settings import Settings
 from schemas.envelope import Envelope
 from schemas.personal import Sealer
@@ -547,12 +547,14 @@ class EventSourcedService(Application[UUID]):
         self.projections = projections
 
     def _projecting(self, events: Sequence[DomainEventProtocol[UUID]]) -> outbox.Project:
+        prepared = [projection.steps(events) for projection in self.projections]
+        names = [projection.name for projection in self.projections]
+
         def project(cursor: Any) -> None:
-            # a statement or so an event: sent without waiting on each one's answer
+            # a few statements a save: sent without waiting on each one's answer
             with outbox.pipelined(cursor.connection):
-                for projection in self.projections:
-                    projection.project(cursor, events)
-                names = [projection.name for projection in self.projections]
+                for steps in prepared:
+                    send(cursor, steps)
                 self.process_recorder.record_projected(cursor, names)
 
         return project

@@ -284,7 +284,8 @@ class OutboxRecorder(PostgresProcessRecorder):
 
         Nothing in the transaction waits for this process once the events table is locked:
         the outbox is filled in from the stored events by the database, and the local
-        projections' statements are sent before any answer is read. Under the lock, each
+        projections' statements, made before the transaction began, are sent before any
+        answer is read. Under the lock, each
         answer this process had to read before it could go on (the positions the insert
         handed out, the last message of each stream) had been a wait for its thread to get
         the interpreter back from the others: at 16 cases in flight, the application

@@ -22,6 +22,7 @@ from plumbing.steps import in_steps
 
 # Writes what one event changes, with the cursor of the transaction that stores it.
 Apply = Callable[[Any, Any], None]
+Steps = list[dict[str, list[Sequence[Any]]]]
 
 
 class LocalProjection:
@@ -34,15 +35,23 @@ class LocalProjection:
         self.topics = sorted(get_topic(kind) for kind in self.handlers)
 
     def project(self, cursor: Any, events: Iterable[DomainEventProtocol[UUID]]) -> None:
-        """Apply the events, their statements sent in steps (`plumbing.steps`)."""
+        send(cursor, self.steps(events))
+
+    def steps(self, events: Iterable[DomainEventProtocol[UUID]]) -> Steps:
+        """The statements that apply the events, in steps (`plumbing.steps`): made before the
+        transaction that sends them, so the handlers' work is not done under its locks."""
         statements = Statements()
         for event in events:
             if (handle := self.handlers.get(type(event))) is not None:
                 statements.aggregate = event.originator_id
                 handle(statements, event)
-        for step in in_steps(statements.written):
-            for query, params in step.items():
-                cursor.executemany(query, params)
+        return in_steps(statements.written)
+
+
+def send(cursor: Any, steps: Steps) -> None:
+    for step in steps:
+        for query, params in step.items():
+            cursor.executemany(query, params)
 
 
 class Statements:
