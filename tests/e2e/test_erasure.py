@@ -376,8 +376,11 @@ async def test_rotating_the_master_key_rewraps_every_key_which_then_opens_with_i
     old, new = Settings.model_fields["personal_data_master_keys"].default, secrets.token_bytes(32)
     newest = f"2:{base64.b64encode(new).decode()}"
     url = await scratch_database(stack.database_url)
-    before = scratch_settings(url, old.get_secret_value())
-    sealed = PersonalData.from_settings(before).sealed_for("SYN-ROT-1", "Synthetic Person")
+    before = PersonalData.from_settings(scratch_settings(url, old.get_secret_value()))
+    try:
+        sealed = before.sealed_for("SYN-ROT-1", "Synthetic Person")
+    finally:
+        before.close()
 
     env = {**stack.env(), "PERSONAL_DATA_MASTER_KEYS": f"{old.get_secret_value()},{newest}"}
     command = [sys.executable, "-m", "civil_orders", "keys", "rotate", "--database-url", url]
@@ -385,10 +388,12 @@ async def test_rotating_the_master_key_rewraps_every_key_which_then_opens_with_i
         subprocess.run, command, env=env, capture_output=True, text=True, timeout=60
     )
     after = PersonalData.from_settings(scratch_settings(url, newest), create=False)
-
-    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
-    assert "1 key(s) re-wrapped under master key 2" in rotated.stdout
-    assert after.open_json(sealed) == "Synthetic Person"
+    try:
+        assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+        assert "1 key(s) re-wrapped under master key 2" in rotated.stdout
+        assert after.open_json(sealed) == "Synthetic Person"
+    finally:
+        after.close()
 
 
 async def scratch_database(database_url: str) -> str:
