@@ -285,12 +285,11 @@ class OutboxRecorder(PostgresProcessRecorder):
         Nothing in the transaction waits for this process once the events table is locked:
         the outbox is filled in from the stored events by the database, and the local
         projections' statements, made before the transaction began, are sent before any
-        answer is read. Under the lock, each
-        answer this process had to read before it could go on (the positions the insert
-        handed out, the last message of each stream) had been a wait for its thread to get
-        the interpreter back from the others: at 16 cases in flight, the application
-        service's saves queued for the lock, and its holder spent most of its time waiting
-        for the client."""
+        answer is read. Under the lock, each answer this process had to read before it could
+        go on (the positions the insert handed out, the last message of each stream) had been
+        a wait for its thread to get the interpreter back from the others: at 16 cases in
+        flight, the application service's saves queued for the lock, and its holder spent
+        most of its time waiting for the client."""
         size = sum(len(event.state) for event in stored_events)
         small = len(stored_events) <= PIPELINED_EVENTS and size <= PIPELINED_BYTES
         with self.datastore.get_connection() as conn:

@@ -61,6 +61,7 @@ def publisher(
                 ("correlation_id", message.correlation_id.encode()),
                 ("content-type", b"application/json"),
             ]
+            # a full batch goes, and the message starts the next (an empty batch takes any)
             while batch.append(key=message.key, value=message.value, timestamp=None,
                                headers=headers) is None:  # fmt: skip
                 await (await producer.send_batch(batch, topic, partition=partition))
