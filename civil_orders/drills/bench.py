@@ -358,9 +358,8 @@ async def bulk_intake(client: Client, database: Database, console: Console, coun
         began = time.perf_counter()
         async for _ in client.publish_all(referrals):
             progress.advance(publishing)
-        finished = await until_done(
-            lambda: database.referrals_received_since(mark), count, progress, recording
-        )
+        received = database.referrals_received_since(mark)
+        finished = await until_done(received, count, progress, recording)
     area = Area(
         f"bulk intake: {count:,} district referrals published at once",
         "a raw produce and consume of the same messages on a scratch topic, same run",

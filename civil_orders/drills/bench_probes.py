@@ -5,7 +5,7 @@ catch up."""
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -245,15 +245,28 @@ class Database:
             )
         return total
 
-    async def referrals_received_since(self, mark: int) -> int:
+    def referrals_received_since(self, mark: int) -> Callable[[], Awaitable[int]]:
+        """A count of the referrals recorded after position `mark`, each look reading only
+        what was stored since the one before (a look that counted from the mark again cost
+        PostgreSQL ~6 ms by the end of a 5,000-referral intake, one every 20 ms, on the cores
+        being measured). Events are stored one transaction at a time with the table locked,
+        so none appears later below a position already seen."""
         table = f"referral.{events_table('referral')}"
-        return int(
-            await self._value(
-                f"SELECT count(*) FROM {table} WHERE notification_id > $1 AND topic = $2",
-                mark,
+        seen, counted = mark, 0
+
+        async def count() -> int:
+            nonlocal seen, counted
+            self.statements += 1
+            received, last = await self.connection.fetchrow(
+                f"SELECT count(*) FILTER (WHERE topic = $2), max(notification_id) FROM {table}"
+                " WHERE notification_id > $1",
+                seen,
                 self.RECEIVED,
             )
-        )
+            seen, counted = last or seen, counted + received
+            return counted
+
+        return count
 
 
 async def caught_up(client: Client, console: Console) -> None:
