@@ -28,7 +28,7 @@ from plumbing.arrivals import Arrival, Arrivals, Stream
 from plumbing.deadletters import DeadLetters
 from plumbing.eventstore import Policy, hop
 from plumbing.metrics import HELD_BACK
-from plumbing.personal import PersonalData
+from plumbing.personal import SEALED_BYTES, PersonalData
 from schemas.envelope import Envelope
 from schemas.refusals import CommandRejected
 from schemas.topics import Topic, topic_of
@@ -200,8 +200,11 @@ class Consumers:
         work: list[tuple[Policy, Envelope]] = []
         batches: dict[BatchHandler, list[Envelope]] = {}
         origin: dict[int, ConsumerRecord] = {}
-        # opening personal fields may read keys from the key store: off the event loop
-        parsed = await hop(self._parse_all, records) if self.personal else self._parse_all(records)
+        # opening sealed fields may read keys from the key store: off the event loop
+        opening = self.personal is not None and any(
+            SEALED_BYTES in (record.value or b"") for record in records
+        )
+        parsed = await hop(self._parse_all, records) if opening else self._parse_all(records)
         refused = [(record, why) for record, why in parsed if isinstance(why, str)]
         arrived = [(r, e) for r, e in parsed if not isinstance(e, str)]
         taken, last = await self._in_order(arrived)

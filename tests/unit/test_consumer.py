@@ -6,9 +6,14 @@ from typing import Any
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from plumbing.consumer import Consumers
+from plumbing.keystore import KeyStore, MasterKeys, MemoryKeys
+from plumbing.personal import PersonalData
+from schemas.application import OrderReallocatedV1
 from schemas.district import DistrictReferralV1
+from schemas.personal import SEAL
 from schemas.refusals import CommandRejected
 from tests.messages import valid_referral
+from tests.service.upstream import order_reallocated
 
 
 class RecordedDeadLetters:
@@ -104,3 +109,24 @@ async def test_in_a_batch_bad_and_refused_messages_are_dead_lettered_and_the_res
     [(_, garbage, invalid), (_, _, refused)] = dead_letters.letters
     assert garbage == b"not json" and invalid.startswith("invalid district.referrals.v1")
     assert refused == "DistrictReferral rejected: the district has withdrawn this referral"
+
+
+async def test_personal_fields_reach_the_policy_opened_whether_the_batch_is_sealed_or_not() -> None:
+    """A batch with sealed values opens them off the event loop (opening may read keys); one
+    without is parsed where it is: either way the policy gets the plain values."""
+    personal = PersonalData(KeyStore(MemoryKeys(), MasterKeys({1: bytes(32)}), b"lookup"))
+    received: list[OrderReallocatedV1] = []
+    broker = KafkaBroker()
+    consumers = Consumers(broker, "notification", RecordedDeadLetters(), personal=personal)  # type: ignore[arg-type]
+    consumers.on(OrderReallocatedV1, received.append)
+    consumers.subscribe()
+    moved = order_reallocated()
+    sealer = personal.sealer(personal.key_for("SYN1"))
+    sealed = moved.model_dump_json(context={SEAL: sealer}).encode()
+    assert b"sealed:v1:" in sealed
+
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish(sealed, "application.orders.v1")
+        await test_broker.publish(moved.model_dump_json().encode(), "application.orders.v1")
+
+    assert [event.payload.reason for event in received] == [moved.payload.reason] * 2
