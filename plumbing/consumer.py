@@ -118,6 +118,7 @@ class Consumers:
         self.personal = personal
         self._policies: dict[type[Envelope], Policy] = {}
         self._handlers: dict[type[Envelope], BatchHandler] = {}
+        self._taken_names: set[str] = set()  # the types of both, as event headers name them
         self._topics: dict[str, Topic] = {}
         self._subscriber: Any = None
 
@@ -134,6 +135,7 @@ class Consumers:
             self._handlers[event_type] = handler
 
     def _listen(self, event_type: type[Envelope]) -> None:
+        self._taken_names.add(event_type.type_name())
         source = topic_of(event_type)
         self._topics[source.name] = source
 
@@ -202,7 +204,7 @@ class Consumers:
         origin: dict[int, ConsumerRecord] = {}
         # opening sealed fields may read keys from the key store: off the event loop
         opening = self.personal is not None and any(
-            SEALED_BYTES in (record.value or b"") for record in records
+            SEALED_BYTES in (record.value or b"") for record in records if self._takes(record)
         )
         parsed = await hop(self._parse_all, records) if opening else self._parse_all(records)
         refused = [(record, why) for record, why in parsed if isinstance(why, str)]
@@ -274,22 +276,36 @@ class Consumers:
                 )
         return taken, last
 
+    def _takes(self, record: ConsumerRecord) -> bool:
+        """Whether the record is an event this consumer acts on, by the type its header names
+        (one without the header may be any)."""
+        named = dict(record.headers or ()).get("event_type")
+        return named is None or named.decode(errors="replace") in self._taken_names
+
     def _parse_all(
         self, records: Sequence[ConsumerRecord]
     ) -> list[tuple[ConsumerRecord, Envelope | str]]:
-        """Each record's envelope, or why it is not one."""
+        """Each record's envelope, or why it is not one. Only the events this consumer acts on
+        have their personal fields opened: the others on its topics are parsed as they came,
+        sealed, for the order of their streams (see `plumbing.arrivals`), and passed over."""
         parsed: list[tuple[ConsumerRecord, Envelope | str]] = []
         opener = None
         if self.personal is not None:
-            self.personal.prepare(record.value or b"" for record in records)
+            self.personal.prepare(record.value or b"" for record in records if self._takes(record))
             opener = self.personal.open_json
         for record in records:
-            source = self._topics[record.topic]
+            source, raw = self._topics[record.topic], record.value or b""
             try:
-                parsed.append((record, source.parse(record.value or b"", opener)))
+                envelope = source.parse(raw, opener if self._takes(record) else None)
+                if opener and not self._takes(record) and self._acts_on(envelope):
+                    envelope = source.parse(raw, opener)  # its header named another type
+                parsed.append((record, envelope))
             except ValidationError as error:
                 parsed.append((record, f"invalid {source.name} message: {describe(error)}"))
         return parsed
+
+    def _acts_on(self, envelope: Envelope) -> bool:
+        return type(envelope) in self._policies or type(envelope) in self._handlers
 
     @staticmethod
     def _log(

@@ -1,19 +1,21 @@
 """The one consumer pattern, on faststream's in-memory broker: a single handler, no services."""
 
 import json
+from collections.abc import Collection
 from typing import Any
+from uuid import UUID
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from plumbing.consumer import Consumers
-from plumbing.keystore import KeyStore, MasterKeys, MemoryKeys
+from plumbing.keystore import KeyStore, MasterKeys, MemoryKeys, StoredKey
 from plumbing.personal import PersonalData
 from schemas.application import OrderReallocatedV1
 from schemas.district import DistrictReferralV1
 from schemas.personal import SEAL
 from schemas.refusals import CommandRejected
 from tests.messages import valid_referral
-from tests.service.upstream import order_reallocated
+from tests.service.upstream import order_granted, order_reallocated
 
 
 class RecordedDeadLetters:
@@ -130,3 +132,41 @@ async def test_personal_fields_reach_the_policy_opened_whether_the_batch_is_seal
         await test_broker.publish(moved.model_dump_json().encode(), "application.orders.v1")
 
     assert [event.payload.reason for event in received] == [moved.payload.reason] * 2
+
+
+class AskedKeys(MemoryKeys):
+    """A key table that notes every key it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: set[UUID] = set()
+
+    def get(self, key_ids: Collection[UUID]) -> dict[UUID, StoredKey]:
+        self.asked |= set(key_ids)
+        return super().get(key_ids)
+
+
+async def test_only_the_events_a_consumer_acts_on_have_their_personal_fields_opened() -> None:
+    """Another event on the same topic is parsed sealed and passed over: its subject's key is
+    never read. A message whose header names another type than its body is opened all the
+    same when its body is one the consumer acts on."""
+    table = AskedKeys()
+    personal = PersonalData(KeyStore(table, MasterKeys({1: bytes(32)}), b"lookup"))
+    elsewhere = PersonalData(KeyStore(MemoryKeys(), MasterKeys({1: bytes(32)}), b"lookup"))
+    received: list[OrderReallocatedV1] = []
+    broker = KafkaBroker()
+    consumers = Consumers(broker, "notification", RecordedDeadLetters(), personal=personal)  # type: ignore[arg-type]
+    consumers.on(OrderReallocatedV1, received.append)
+    consumers.subscribe()
+    granted, moved = order_granted(), order_reallocated()
+    others_key = elsewhere.key_for(granted.payload.subject_nominal_id)
+    sealed_granted = granted.model_dump_json(context={SEAL: elsewhere.sealer(others_key)})
+    sealed_moved = moved.model_dump_json(context={SEAL: personal.sealer(personal.key_for("SYN1"))})
+
+    async with TestKafkaBroker(broker) as test_broker:
+        for sealed in (sealed_granted, sealed_moved):  # both headed as the order's grant
+            headers: dict[str, Any] = {"event_type": granted.event_type}
+            await test_broker.publish(sealed.encode(), "application.orders.v1", headers=headers)
+
+    assert others_key not in table.asked
+    assert [event.payload.reason for event in received] == [moved.payload.reason]
