@@ -113,15 +113,27 @@ async def test_in_a_batch_bad_and_refused_messages_are_dead_lettered_and_the_res
     assert refused == "DistrictReferral rejected: the district has withdrawn this referral"
 
 
-async def test_personal_fields_reach_the_policy_opened_whether_the_batch_is_sealed_or_not() -> None:
-    """A batch with sealed values opens them off the event loop (opening may read keys); one
-    without is parsed where it is: either way the policy gets the plain values."""
-    personal = PersonalData(KeyStore(MemoryKeys(), MasterKeys({1: bytes(32)}), b"lookup"))
+def with_keys(table: MemoryKeys) -> PersonalData:
+    return PersonalData(KeyStore(table, MasterKeys({1: bytes(32)}), b"lookup"))
+
+
+def reallocations_opened_with(
+    personal: PersonalData,
+) -> tuple[KafkaBroker, list[OrderReallocatedV1]]:
+    """A consumer of order reallocations given personal data, and what its policy receives."""
     received: list[OrderReallocatedV1] = []
     broker = KafkaBroker()
     consumers = Consumers(broker, "notification", RecordedDeadLetters(), personal=personal)  # type: ignore[arg-type]
     consumers.on(OrderReallocatedV1, received.append)
     consumers.subscribe()
+    return broker, received
+
+
+async def test_personal_fields_reach_the_policy_opened_whether_the_batch_is_sealed_or_not() -> None:
+    """A batch with sealed values opens them off the event loop (opening may read keys); one
+    without is parsed where it is: either way the policy gets the plain values."""
+    personal = with_keys(MemoryKeys())
+    broker, received = reallocations_opened_with(personal)
     moved = order_reallocated()
     sealer = personal.sealer(personal.key_for("SYN1"))
     sealed = moved.model_dump_json(context={SEAL: sealer}).encode()
@@ -151,13 +163,8 @@ async def test_only_the_events_a_consumer_acts_on_have_their_personal_fields_ope
     never read. A message whose header names another type than its body is opened all the
     same when its body is one the consumer acts on."""
     table = AskedKeys()
-    personal = PersonalData(KeyStore(table, MasterKeys({1: bytes(32)}), b"lookup"))
-    elsewhere = PersonalData(KeyStore(MemoryKeys(), MasterKeys({1: bytes(32)}), b"lookup"))
-    received: list[OrderReallocatedV1] = []
-    broker = KafkaBroker()
-    consumers = Consumers(broker, "notification", RecordedDeadLetters(), personal=personal)  # type: ignore[arg-type]
-    consumers.on(OrderReallocatedV1, received.append)
-    consumers.subscribe()
+    personal, elsewhere = with_keys(table), with_keys(MemoryKeys())
+    broker, received = reallocations_opened_with(personal)
     granted, moved = order_granted(), order_reallocated()
     others_key = elsewhere.key_for(granted.payload.subject_nominal_id)
     sealed_granted = granted.model_dump_json(context={SEAL: elsewhere.sealer(others_key)})
