@@ -32,7 +32,7 @@ def relay_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{client_id}-relay",
-        acks="all" if settings.kafka_acks == "all" else int(settings.kafka_acks),
+        acks=settings.producer_acks(),
         linger_ms=settings.kafka_linger_ms,
         enable_idempotence=settings.kafka_idempotence,
         max_batch_size=BATCH_BYTES,

@@ -86,7 +86,7 @@ def kafka_broker(settings: Settings, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=client_id,
-        acks=settings.kafka_acks,
+        acks=settings.producer_acks(),
         linger_ms=settings.kafka_linger_ms,
         enable_idempotence=settings.kafka_idempotence,
         middlewares=[broker_middleware(client_id)],

@@ -318,6 +318,10 @@ class Settings(ClockSettings):
         MasterKeys.parse(value.get_secret_value())
         return value
 
+    def producer_acks(self) -> Literal["all", 0, 1]:
+        """`kafka_acks` as the Kafka clients take it: a number, or "all"."""
+        return "all" if self.kafka_acks == "all" else 1 if self.kafka_acks == "1" else 0
+
     def mopi_review_years(self) -> dict[int, int]:
         """The years to each review, by MoPI review group."""
         return {

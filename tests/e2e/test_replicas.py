@@ -40,3 +40,14 @@ async def test_a_replica_decides_on_what_the_other_replica_just_changed(
             assert await status_at(second) == "accepted"
     finally:
         stack.stop("referral#2")
+
+
+def test_a_replica_told_to_wait_for_the_leader_alone_starts_and_is_ready(stack: Stack) -> None:
+    """KAFKA_ACKS=1 (a drill setting) reaches the service's broker and its relay as the
+    number the Kafka clients take: the service starts, and `start` waits until it is ready."""
+    stack.start("breach#2", env={"KAFKA_ACKS": "1"})
+    try:
+        ready = httpx.get(f"{stack.url('breach#2')}/health/ready", timeout=10)
+        assert ready.status_code == 200, ready.text
+    finally:
+        stack.stop("breach#2")
