@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 from typing import Any, TypeVar, cast
 
 import asyncpg
@@ -202,11 +202,12 @@ class Consumers:
         work: list[tuple[Policy, Envelope]] = []
         batches: dict[BatchHandler, list[Envelope]] = {}
         origin: dict[int, ConsumerRecord] = {}
-        # opening sealed fields may read keys from the key store: off the event loop
-        opening = self.personal is not None and any(
-            SEALED_BYTES in (record.value or b"") for record in records if self._takes(record)
-        )
-        parsed = await hop(self._parse_all, records) if opening else self._parse_all(records)
+        # only the events acted on are opened; opening may read keys from the key store, so
+        # a batch with anything to open is parsed off the event loop
+        opens = [self.personal is not None and self._takes(record) for record in records]
+        opening = any(SEALED_BYTES in (r.value or b"") for r in compress(records, opens))
+        parse = self._parse_all
+        parsed = await hop(parse, records, opens) if opening else parse(records, opens)
         refused = [(record, why) for record, why in parsed if isinstance(why, str)]
         arrived = [(r, e) for r, e in parsed if not isinstance(e, str)]
         taken, last = await self._in_order(arrived)
@@ -283,29 +284,26 @@ class Consumers:
         return named is None or named.decode(errors="replace") in self._taken_names
 
     def _parse_all(
-        self, records: Sequence[ConsumerRecord]
+        self, records: Sequence[ConsumerRecord], opens: Sequence[bool]
     ) -> list[tuple[ConsumerRecord, Envelope | str]]:
-        """Each record's envelope, or why it is not one. Only the events this consumer acts on
-        have their personal fields opened: the others on its topics are parsed as they came,
-        sealed, for the order of their streams (see `plumbing.arrivals`), and passed over."""
+        """Each record's envelope, or why it is not one; those it `opens` with their personal
+        fields opened. The others on the consumer's topics are parsed as they came, sealed,
+        for the order of their streams (see `plumbing.arrivals`), and passed over."""
         parsed: list[tuple[ConsumerRecord, Envelope | str]] = []
         opener = None
         if self.personal is not None:
-            self.personal.prepare(record.value or b"" for record in records if self._takes(record))
+            self.personal.prepare(record.value or b"" for record in compress(records, opens))
             opener = self.personal.open_json
-        for record in records:
+        for record, opened in zip(records, opens, strict=True):
             source, raw = self._topics[record.topic], record.value or b""
             try:
-                envelope = source.parse(raw, opener if self._takes(record) else None)
-                if opener and not self._takes(record) and self._acts_on(envelope):
+                envelope = source.parse(raw, opener if opened else None)
+                if opener and not opened and envelope.event_type in self._taken_names:
                     envelope = source.parse(raw, opener)  # its header named another type
                 parsed.append((record, envelope))
             except ValidationError as error:
                 parsed.append((record, f"invalid {source.name} message: {describe(error)}"))
         return parsed
-
-    def _acts_on(self, envelope: Envelope) -> bool:
-        return type(envelope) in self._policies or type(envelope) in self._handlers
 
     @staticmethod
     def _log(
