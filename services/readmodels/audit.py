@@ -45,27 +45,32 @@ def about(envelope: Envelope) -> str:
     return f"order:{reference}" if reference else f"aggregate:{envelope.aggregate_id}"
 
 
+LINK = "INSERT INTO {schema}.links VALUES ($1, $2) ON CONFLICT DO NOTHING"
+
+
 def record(e: Envelope) -> list[Write]:
-    event = own_row(
+    """The event, filed under its case."""
+    return [own_row(
         "events", e.event_id, e.producer, e.sequence, e.event_type, e.aggregate_id,
         e.occurred_at, e.actor, e.correlation_id, e.causation_id, about(e),
         e.payload.model_dump_json(),
-    )  # fmt: skip
-    return [event] + [
-        Write("INSERT INTO {schema}.links VALUES ($1, $2) ON CONFLICT DO NOTHING", link)
-        for link in links(e)
+    )]  # fmt: skip
+
+
+def record_application(e: ApplicationOpenedV1 | ApplicationStageChangedV1) -> list[Write]:
+    """The event, and that its application belongs to its referral."""
+    belongs = (f"aggregate:{e.aggregate_id}", f"aggregate:{e.payload.referral_id}")
+    return [*record(e), Write(LINK, belongs)]
+
+
+def record_order(e: OrderGrantedV1) -> list[Write]:
+    """The event, and that its order belongs to its application."""
+    order = f"aggregate:{e.aggregate_id}"
+    return [
+        *record(e),
+        Write(LINK, (f"order:{e.payload.order_reference}", order)),
+        Write(LINK, (order, f"aggregate:{e.payload.application_id}")),
     ]
-
-
-def links(e: Envelope) -> list[tuple[str, str]]:
-    if isinstance(e, ApplicationOpenedV1 | ApplicationStageChangedV1):
-        return [(f"aggregate:{e.aggregate_id}", f"aggregate:{e.payload.referral_id}")]
-    if isinstance(e, OrderGrantedV1):
-        return [
-            (f"order:{e.payload.order_reference}", f"aggregate:{e.aggregate_id}"),
-            (f"aggregate:{e.aggregate_id}", f"aggregate:{e.payload.application_id}"),
-        ]
-    return []
 
 
 PROJECTION = Projection(
@@ -73,10 +78,15 @@ PROJECTION = Projection(
     description="Every published event, filed under the case it belongs to.",
     ddl=DDL,
     handlers={
-        event: record
-        for topic in TOPICS
-        if not topic.name.startswith("district.")  # the services' events, not their inputs
-        for event in topic.events
+        **{
+            event: record
+            for topic in TOPICS
+            if not topic.name.startswith("district.")  # the services' events, not their inputs
+            for event in topic.events
+        },
+        ApplicationOpenedV1: record_application,
+        ApplicationStageChangedV1: record_application,
+        OrderGrantedV1: record_order,
     },
     tables=("events", "links"),
 )
