@@ -82,6 +82,10 @@ class Follower(Generic[T]):
     def settle(self) -> None:
         """Nothing to do by default: `handle` recorded every page's position."""
 
+    def take_over(self, connection: psycopg.Connection[Any]) -> None:
+        """Called each time the follower takes the lead, listening already, before it reads on
+        from its position: nothing to do by default."""
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -117,6 +121,7 @@ class Follower(Generic[T]):
     def _follow(self, connection: psycopg.Connection[Any]) -> None:
         channel = self.service.process_recorder.channel_name
         connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        self.take_over(connection)
         position = self.position()
         while not self._stopping.is_set():
             page = self.read(position, self.page)
@@ -159,19 +164,6 @@ def events_after(
         return [(service.mapper.to_domain_event(n), n.id) for n in notifications]
 
     return read
-
-
-def each_event(
-    react: Callable[[DomainEventProtocol[UUID], int], None],
-) -> Handle[DomainEventProtocol[UUID]]:
-    """A handler that reacts to the events of a page one at a time (`react` records its own
-    position, as when it sends something out before recording that it did)."""
-
-    def handle(page: Sequence[tuple[DomainEventProtocol[UUID], int]]) -> None:
-        for event, position in page:
-            react(event, position)
-
-    return handle
 
 
 LogFollower = Follower[DomainEventProtocol[UUID]]

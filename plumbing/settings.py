@@ -201,6 +201,14 @@ class Settings(ClockSettings):
     alert_retry_base_seconds: float = Field(
         default=0.5, gt=0, description="First retry backoff; it doubles each attempt."
     )
+    alert_send_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Longest one attempt to send an alert waits for the team's webhook or "
+        "SMTP relay. Each team's alerts go out in a lane of their own, so a team whose system "
+        "hangs holds up only its own.",
+    )
     alert_ack_timeout_seconds: float = Field(
         default=4 * 60 * 60,
         gt=0,

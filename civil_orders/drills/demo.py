@@ -155,6 +155,16 @@ async def grant(
     return await court_grants(client, application_id, made_on, ends_on)
 
 
+async def awaiting_grant(client: Client, people: Synthetic, district: str) -> str:
+    """A new synthetic subject's case in `district`, referred, accepted, built and heard today;
+    returns its application, which waits only for the court's grant."""
+    referral = await refer(client, people, district)
+    application: str = (await accept(client, referral["id"]))["id"]
+    await build_case(client, application)
+    await to_court(client, application, dates.today())
+    return application
+
+
 async def court_grants(
     client: Client, application_id: str, made_on: date, ends_on: date | None = None
 ) -> str:

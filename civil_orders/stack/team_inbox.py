@@ -2,10 +2,10 @@
 
 Webhooks: it checks each alert's signature, drops a second copy by its idempotency key
 (counting it), and lists what each team received. Email: a real SMTP server (aiosmtpd) on
-SMTP_PORT keeps every message by recipient. A test may ask it to fail a team's next few
-webhook deliveries, to see retries at work. Under `up` the SMTP server takes email on a
-socket the stack bound and holds (as each service's HTTP socket), so that two stacks started
-together cannot both choose SMTP_PORT, and one then fail to bind it.
+SMTP_PORT keeps every message by recipient. A test may ask it to fail (or hang on) a team's
+next few webhook deliveries, to see retries at work. Under `up` the SMTP server takes email
+on a socket the stack bound and holds (as each service's HTTP socket), so that two stacks
+started together cannot both choose SMTP_PORT, and one then fail to bind it.
 
 Each inbox lists in arrival order, each entry with its `position` (1, 2, ...): a poller asks
 for what arrived `after` the last position it saw; without `after`, the last `limit` arrived.
@@ -87,6 +87,13 @@ class Mailboxes:
 
 class FailNext(BaseModel):
     count: int = Field(ge=0, description="How many of the team's next webhooks to refuse.")
+    hang_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=600,
+        description="How long to hold each before refusing it: longer than the sender's "
+        "timeout, a system that hangs.",
+    )
 
 
 After = Annotated[
@@ -119,7 +126,7 @@ def create_app(
     secret = config.webhook_secret.get_secret_value()
     received: dict[str, list[dict[str, Any]]] = {}
     by_key: dict[str, dict[str, dict[str, Any]]] = {}
-    failures_to_come: dict[str, int] = {}
+    failures_to_come: dict[str, FailNext] = {}
     polls = LongPolls()
     mailboxes = Mailboxes(polls)
     smtp: list[asyncio.Server] = []
@@ -153,8 +160,10 @@ def create_app(
         body = await request.body()
         if not hmac.compare_digest(signature, sign(secret, body)):
             raise HTTPException(401, "signature does not match the shared secret")
-        if failures_to_come.get(team, 0) > 0:
-            failures_to_come[team] -= 1
+        failing = failures_to_come.get(team)
+        if failing is not None and failing.count > 0:
+            failing.count -= 1
+            await asyncio.sleep(failing.hang_seconds)
             raise HTTPException(503, "the team's system is unavailable (as asked)")
         inbox, seen = received.setdefault(team, []), by_key.setdefault(team, {})
         if idempotency_key in seen:
@@ -180,7 +189,7 @@ def create_app(
 
     @app.post("/teams/{team}/fail-next", status_code=204)
     async def fail_next(team: str, body: FailNext) -> None:
-        failures_to_come[team] = body.count
+        failures_to_come[team] = body
 
     @app.get("/mail/{address}")
     async def mail(

@@ -131,15 +131,30 @@ class NotificationService(EventSourcedService):
         self.save_processed(alert, upstream=envelope.producer, sequence=envelope.sequence)
 
     def when_alert_raised_send_it(self, event: DomainEventProtocol, sequence: int) -> None:
-        """Run by the dispatcher for each stored event, in order: sends requested alerts to the
-        team's channels and escalations to its fallback, and records the outcome with its
-        position, so an alert goes out once even if the service stops mid-way."""
+        """Sends a requested alert to the team's channels, or an escalation to its fallback,
+        and records the outcome with the event's position, so an alert goes out once even if
+        the service stops mid-way; what is settled already is left alone. The dispatcher runs
+        it in a lane of the team's (`services.notification.dispatch`)."""
         if isinstance(event, Alert.Requested):
             self._send_alert(event.originator_id, sequence)
         elif isinstance(event, Alert.Escalated):
             self._send_escalation(event.originator_id, sequence)
 
-    def _send_alert(self, alert_id: UUID, sequence: int) -> None:
+    def send_unsettled(self, alert_id: UUID) -> None:
+        """Sends what of the alert is still to send: the alert, while it is requested, or its
+        escalation, once escalated; the dispatcher hands on each alert left so when it takes
+        the lead."""
+        alert: Alert = self.repository.get(alert_id)
+        if alert.status is AlertStatus.REQUESTED:
+            self._send_alert(alert_id, None)
+        elif alert.escalated_because is not None:
+            self._send_escalation(alert_id, None)
+
+    def team_of(self, alert_id: UUID) -> str:
+        alert: Alert = self.repository.get(alert_id)
+        return alert.team
+
+    def _send_alert(self, alert_id: UUID, sequence: int | None) -> None:
         alert: Alert = self.repository.get(alert_id)
         if alert.status is not AlertStatus.REQUESTED:
             return
@@ -152,9 +167,9 @@ class NotificationService(EventSourcedService):
             alert.mark_failed(delivery.channel, delivery.attempts, delivery.error or "", now, trace)
         self.save_processed(alert, upstream=DISPATCHER, sequence=sequence)
 
-    def _send_escalation(self, alert_id: UUID, sequence: int) -> None:
+    def _send_escalation(self, alert_id: UUID, sequence: int | None) -> None:
         alert: Alert = self.repository.get(alert_id)
-        if alert.escalation_sent:
+        if alert.escalated_because is None or alert.escalation_settled:
             return
         fallback = self.teams.teams[alert.team].fallback
         key, kind = f"{alert.id}:escalation", f"escalated: {alert.kind}"
@@ -217,12 +232,14 @@ class NotificationService(EventSourcedService):
 
     @cached_property
     def _transport(self) -> Transport:
+        timeout = self.settings.alert_send_timeout_seconds
         return Transport(
-            http=httpx.Client(timeout=10.0),
+            http=httpx.Client(timeout=timeout),
             secret=self.settings.webhook_secret.get_secret_value(),
             smtp_host=self.settings.smtp_host,
             smtp_port=self.settings.smtp_port,
             sender=self.settings.smtp_sender,
+            timeout_seconds=timeout,
             attempts=self.settings.alert_delivery_attempts,
             backoff_seconds=self.settings.alert_retry_base_seconds,
         )

@@ -37,13 +37,15 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Transport:
-    """How to reach the channels: the webhook secret, the SMTP relay, and retry pacing."""
+    """How to reach the channels: the webhook secret, the SMTP relay, how long one attempt
+    may take (the HTTP client's timeout is set to it too), and retry pacing."""
 
     http: httpx.Client
     secret: str
     smtp_host: str
     smtp_port: int
     sender: str
+    timeout_seconds: float
     attempts: int
     backoff_seconds: float
 
@@ -103,7 +105,9 @@ def _email(channel: EmailChannel, alert: dict[str, str], key: str, transport: Tr
         )
     )
     try:
-        with smtplib.SMTP(transport.smtp_host, transport.smtp_port, timeout=10) as smtp:
+        with smtplib.SMTP(
+            transport.smtp_host, transport.smtp_port, timeout=transport.timeout_seconds
+        ) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as failure:
         raise DeliveryFailed(f"SMTP: {failure}") from failure

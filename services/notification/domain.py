@@ -118,7 +118,13 @@ class Alert(Aggregate):
         self.delivered_at: datetime | None = None
         self.escalated_because: str | None = None
         self.escalation_sent = False
+        self.escalation_failure: str | None = None
         self.acknowledged_by: str | None = None
+
+    @property
+    def escalation_settled(self) -> bool:
+        """The escalation went out, or every channel of the fallback failed."""
+        return self.escalation_sent or self.escalation_failure is not None
 
     def mark_delivered(self, channel: str, attempts: int, at: datetime, trace: Trace) -> None:
         self._require_pending()
@@ -165,7 +171,7 @@ class Alert(Aggregate):
     def _require_escalation_pending(self) -> None:
         if self.escalated_because is None:
             raise AlertNotEscalated
-        if self.escalation_sent:
+        if self.escalation_settled:
             raise AlertAlreadyEscalated
 
     @event(Delivered)

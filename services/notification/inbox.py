@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import psycopg
 from prometheus_client import Gauge
 
 from plumbing.projection import LocalProjection, update_row
@@ -125,6 +126,17 @@ async def alert_metrics(pool: asyncpg.Pool) -> None:
            GROUP BY team"""
     ):
         UNACKNOWLEDGED.labels(row["team"]).set(row["unacknowledged"])
+
+
+def unsettled(connection: psycopg.Connection[Any]) -> list[tuple[UUID, str, bool]]:
+    """Alerts whose sending is not settled, oldest first: (alert, team, whether it is the
+    escalation that is to send). The aggregate has the last word: this view may lag."""
+    rows = connection.execute(
+        """SELECT alert_id, team, status <> 'requested' FROM notification.alert_inbox
+           WHERE status = 'requested' OR escalation = 'pending'
+           ORDER BY requested_at, alert_id"""
+    ).fetchall()
+    return [(alert_id, team, escalation) for alert_id, team, escalation in rows]
 
 
 async def due_for_escalation(

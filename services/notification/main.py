@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, status
 from plumbing.configuration import adopting_team_directories
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
-from plumbing.follower import LogFollower, each_event, events_after
+from plumbing.follower import LogFollower
 from plumbing.http import Acting
 from plumbing.paging import Page, paged
 from plumbing.runtime import ServiceDefinition
@@ -27,8 +27,8 @@ from schemas.application import (
 )
 from schemas.breach import BreachRecordedV1
 from schemas.configuration import TeamDirectoryPublishedV1
-from services.notification.application import DISPATCHER, NotificationService
-from services.notification.domain import Alert
+from services.notification.application import NotificationService
+from services.notification.dispatch import Dispatcher
 from services.notification.inbox import (
     INBOX,
     InboxKey,
@@ -82,14 +82,7 @@ def subscribe(consumers: Consumers, service: NotificationService, settings: Sett
 
 
 def followers(service: NotificationService, settings: Settings) -> list[LogFollower]:
-    return [
-        LogFollower(
-            service,
-            DISPATCHER,
-            events_after(service, Alert),
-            each_event(service.when_alert_raised_send_it),
-        )
-    ]
+    return [Dispatcher(service)]
 
 
 async def escalate_unacknowledged(

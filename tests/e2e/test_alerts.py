@@ -7,10 +7,20 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from civil_orders.drills.demo import accept, alerts_for, grant, inbox_entry, refer, team_managing
+from civil_orders.drills.demo import (
+    accept,
+    alerts_for,
+    awaiting_grant,
+    court_grants,
+    grant,
+    inbox_entry,
+    refer,
+    team_managing,
+)
 from civil_orders.drills.synthetic import Synthetic
 from civil_orders.stack.client import Client, eventually
 from plumbing.paging import NEXT_CURSOR as NEXT
+from schemas import dates
 from services.notification.channels import EMAIL_SUBJECT
 from tests.web import as_
 
@@ -189,6 +199,29 @@ async def test_a_webhook_that_never_answers_shows_failed_and_escalates_to_the_fa
     await inbox_entry(
         client, "mosovo-east", reference, escalation="sent by email mosovo-east-duty@teams.example"
     )
+
+
+async def test_a_team_whose_webhook_hangs_holds_up_only_its_own_alerts(client: Client) -> None:
+    people = Synthetic(seed=59)
+    east, north = [await awaiting_grant(client, people, d) for d in ("east", "north")]
+    # each of east's next three deliveries hangs past the send timeout (two seconds here)
+    hanging = {"count": 3, "hang_seconds": 10}
+    response = await client.http.post(
+        f"{client.urls['team-inbox']}/teams/mosovo-east/fail-next", json=hanging
+    )
+    response.raise_for_status()
+
+    east_order = await court_grants(client, east, dates.today())
+    north_order = await court_grants(client, north, dates.today())
+
+    await alerts_for(client, "mosovo-north", north_order, count=1)
+    # east's alert is still being tried (three timeouts and their backoff: ~6.7 s)
+    still = await inbox_entry(client, "mosovo-east", east_order)
+    assert still["status"] == "requested"
+    [received] = await alerts_for(client, "mosovo-east", east_order, count=1)
+    assert received["copies"] == 1
+    entry = await inbox_entry(client, "mosovo-east", east_order, status="delivered")
+    assert entry["attempts"] == 4
 
 
 async def test_an_unacknowledged_alert_is_escalated_once_and_an_acknowledged_one_is_not(

@@ -5,14 +5,18 @@ import asyncio
 from civil_orders.drills.demo import (
     accept,
     alerts_for,
+    awaiting_grant,
+    court_grants,
     dead_lettered_after,
     grant,
+    inbox_entry,
     refer,
     team_managing,
 )
 from civil_orders.drills.synthetic import Synthetic
 from civil_orders.stack.client import Client
 from civil_orders.stack.embedded import Stack
+from schemas import dates
 
 ORDERS = 4
 
@@ -55,6 +59,31 @@ async def test_killing_the_notifier_while_it_delivers_sends_each_alert_once(
         assert sorted(r["alert"]["kind"] for r in received) == ["breach", "order allocated"]
         # a crash between POST and recording it may resend; the idempotency key catches it
         assert len({r["idempotency_key"] for r in received}) == 2
+
+
+async def test_an_alert_its_team_held_up_when_the_notifier_died_is_sent_after_restart(
+    stack: Stack, client: Client
+) -> None:
+    """Each team's alerts go out in a lane of their own, so one raised later, for a team that
+    answered, is recorded first: the dispatcher's position passes the one held up. It is found
+    unsettled and sent when the dispatcher starts again."""
+    people = Synthetic(seed=29)
+    east, north = [await awaiting_grant(client, people, d) for d in ("east", "north")]
+    inbox = f"{client.urls['team-inbox']}/teams/mosovo-east/fail-next"
+    (await client.http.post(inbox, json={"count": 100, "hang_seconds": 30})).raise_for_status()
+
+    east_order = await court_grants(client, east, dates.today())
+    await inbox_entry(client, "mosovo-east", east_order, status="requested")
+    north_order = await court_grants(client, north, dates.today())
+    await alerts_for(client, "mosovo-north", north_order, count=1)
+    stack.kill("notification")  # while east's alert is still being tried
+    (await client.http.post(inbox, json={"count": 0})).raise_for_status()
+    stack.start("notification")
+
+    [received] = await alerts_for(client, "mosovo-east", east_order, count=1)
+    assert received["copies"] == 1
+    entry = await inbox_entry(client, "mosovo-east", east_order, status="delivered")
+    assert entry["attempts"] == 1
 
 
 async def test_referrals_accepted_while_the_application_service_is_down_each_open_one_application(

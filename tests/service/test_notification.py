@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from plumbing.configuration import adopting_team_directories
-from plumbing.follower import each_event, events_after
+from plumbing.follower import events_after
 from plumbing.settings import Settings
 from schemas.notification import (
     AlertAcknowledgedV1,
@@ -100,11 +100,13 @@ def webhooks(notification: NotificationService) -> Webhooks:
 
 
 def dispatch(notification: NotificationService) -> None:
-    """What the dispatcher (a log follower) does when the log has news: hand each alert
-    event after its position to the service, in log order."""
+    """What the dispatcher (a log follower) has done when the log has news: each alert event
+    after its position sent by the service, in log order (in a lane per team; here one after
+    another)."""
     read = events_after(notification, Alert)
     position = recorder(notification).max_tracking_id(DISPATCHER) or 0
-    each_event(notification.when_alert_raised_send_it)(read(position, 500))
+    for event, sequence in read(position, 500):
+        notification.when_alert_raised_send_it(event, sequence)
 
 
 def test_an_order_allocated_alerts_its_team_once(notification: NotificationService) -> None:
@@ -247,6 +249,28 @@ def test_an_alert_every_channel_refuses_is_failed_and_escalated_to_the_teams_fal
     assert (failed.payload.attempts, failed.payload.reason) == (2, "HTTP 503")
     assert escalated.payload.reason == "delivery failed: HTTP 503"
     assert sent.payload.escalation and sent.payload.channel.endswith("/mosovo-east/duty")
+
+
+def test_an_alert_left_unsettled_is_sent_when_handed_on_again_and_only_what_is_due(
+    notification: NotificationService, webhooks: Webhooks
+) -> None:
+    """What the dispatcher hands on when it takes the lead: each alert the inbox shows
+    unsettled (its position may be behind the dispatcher's)."""
+    east = order_allocated(team="mosovo-east")
+    consume(notification, notification.when_order_allocated_alert_team, east)
+    [alert_id] = [e.aggregate_id for e in published(notification, AlertRequestedV1)]
+
+    notification.send_unsettled(alert_id)  # the webhook answers 503, twice: failed, escalated
+    notification.send_unsettled(alert_id)  # now the escalation is what is due
+    notification.send_unsettled(alert_id)  # and then nothing
+    dispatch(notification)  # nor for the events the dispatcher reads after its position
+
+    fallback = "https://teams.example/mosovo-east/duty"
+    assert [str(r.url) for r in webhooks.received] == [DOWN, DOWN, fallback]
+    assert len(published(notification, AlertFailedV1)) == 1
+    [sent] = published(notification, AlertDeliveredV1)
+    assert sent.payload.escalation
+    assert notification.team_of(alert_id) == "mosovo-east"
 
 
 def test_an_alert_nobody_acknowledges_in_time_is_escalated_once(
