@@ -158,8 +158,9 @@ class NotificationService(EventSourcedService):
         alert: Alert = self.repository.get(alert_id)
         if alert.status is not AlertStatus.REQUESTED:
             return
-        team = self.teams.teams[alert.team]
-        delivery = self._first_that_works(team.channels, alert, str(alert.id), alert.kind)
+        team = self.teams.teams.get(alert.team)
+        channels = team.channels if team else []
+        delivery = self._first_that_works(channels, alert, str(alert.id), alert.kind)
         trace, now = self._trace(alert), self.now()
         if delivery.delivered:
             alert.mark_delivered(delivery.channel, delivery.attempts, now, trace)
@@ -171,9 +172,10 @@ class NotificationService(EventSourcedService):
         alert: Alert = self.repository.get(alert_id)
         if alert.escalated_because is None or alert.escalation_settled:
             return
-        fallback = self.teams.teams[alert.team].fallback
+        team = self.teams.teams.get(alert.team)
+        fallback = [team.fallback] if team else []
         key, kind = f"{alert.id}:escalation", f"escalated: {alert.kind}"
-        delivery = self._first_that_works([fallback], alert, key, kind)
+        delivery = self._first_that_works(fallback, alert, key, kind)
         trace, now = self._trace(alert), self.now()
         if delivery.delivered:
             alert.mark_escalation_sent(delivery.channel, delivery.attempts, now, trace)
@@ -192,7 +194,8 @@ class NotificationService(EventSourcedService):
             "order_reference": alert.order_reference,
             "link": alert.link,
         }
-        delivery = Delivery("none", 0, "the team has no channels")
+        # the directory in force may no longer list the team (merged into another, say)
+        delivery = Delivery("none", 0, f"the team directory no longer lists {alert.team}")
         for channel in channels:
             delivery = deliver(channel, message, key, self._transport)
             if delivery.delivered:

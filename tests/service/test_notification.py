@@ -273,6 +273,29 @@ def test_an_alert_left_unsettled_is_sent_when_handed_on_again_and_only_what_is_d
     assert notification.team_of(alert_id) == "mosovo-east"
 
 
+def test_an_alert_for_a_team_the_directory_no_longer_lists_fails_saying_so_and_sends_nothing(
+    notification: NotificationService, webhooks: Webhooks
+) -> None:
+    consume(notification, notification.when_order_allocated_alert_team, order_allocated())
+    merged = {**TEAMS, "teams": {"mosovo-east": TEAMS["teams"]["mosovo-east"]}}
+    north_merged = team_directory_published(
+        moving(merged, "north", to="mosovo-east"), "the north team merges into the east"
+    )
+    consume(notification, adopting_team_directories(notification), north_merged)
+
+    dispatch(notification)  # the alert fails, and escalates
+    dispatch(notification)  # its escalation fails too
+
+    assert webhooks.received == []
+    unlisted = "the team directory no longer lists mosovo-north"
+    failures = [
+        (f.payload.escalation, f.payload.reason) for f in published(notification, AlertFailedV1)
+    ]
+    assert failures == [(False, unlisted), (True, unlisted)]
+    [escalated] = published(notification, AlertEscalatedV1)
+    assert escalated.payload.reason == f"delivery failed: {unlisted}"
+
+
 def test_an_alert_nobody_acknowledges_in_time_is_escalated_once(
     notification: NotificationService, webhooks: Webhooks, clock: Clock
 ) -> None:
