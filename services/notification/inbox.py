@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS notification.alert_inbox (
 CREATE INDEX IF NOT EXISTS alert_inbox_by_team ON notification.alert_inbox (team, requested_at);
 CREATE INDEX IF NOT EXISTS alert_inbox_by_time ON notification.alert_inbox (requested_at, alert_id);
 CREATE INDEX IF NOT EXISTS alert_inbox_by_order ON notification.alert_inbox (order_reference);
+-- what the dispatcher and the escalation timer look for, so neither reads every alert ever
+CREATE INDEX IF NOT EXISTS alert_inbox_unsettled
+    ON notification.alert_inbox (requested_at, alert_id)
+    WHERE status = 'requested' OR escalation = 'pending';
+CREATE INDEX IF NOT EXISTS alert_inbox_awaiting_acknowledgement
+    ON notification.alert_inbox (delivered_at)
+    WHERE status = 'delivered' AND acknowledged_at IS NULL AND escalated_at IS NULL;
 """
 
 
