@@ -136,9 +136,9 @@ class NotificationService(EventSourcedService):
         the service stops mid-way; what is settled already is left alone. The dispatcher runs
         it in a lane of the team's (`services.notification.dispatch`)."""
         if isinstance(event, Alert.Requested):
-            self._send_alert(event.originator_id, sequence)
+            self._send_alert(self.repository.get(event.originator_id), sequence)
         elif isinstance(event, Alert.Escalated):
-            self._send_escalation(event.originator_id, sequence)
+            self._send_escalation(self.repository.get(event.originator_id), sequence)
 
     def send_unsettled(self, alert_id: UUID) -> None:
         """Sends what of the alert is still to send: the alert, while it is requested, or its
@@ -146,16 +146,15 @@ class NotificationService(EventSourcedService):
         the lead."""
         alert: Alert = self.repository.get(alert_id)
         if alert.status is AlertStatus.REQUESTED:
-            self._send_alert(alert_id, None)
-        elif alert.escalated_because is not None:
-            self._send_escalation(alert_id, None)
+            self._send_alert(alert, None)
+        else:
+            self._send_escalation(alert, None)
 
     def team_of(self, alert_id: UUID) -> str:
         alert: Alert = self.repository.get(alert_id)
         return alert.team
 
-    def _send_alert(self, alert_id: UUID, sequence: int | None) -> None:
-        alert: Alert = self.repository.get(alert_id)
+    def _send_alert(self, alert: Alert, sequence: int | None) -> None:
         if alert.status is not AlertStatus.REQUESTED:
             return
         team = self.teams.teams.get(alert.team)
@@ -168,8 +167,7 @@ class NotificationService(EventSourcedService):
             alert.mark_failed(delivery.channel, delivery.attempts, delivery.error or "", now, trace)
         self.save_processed(alert, upstream=DISPATCHER, sequence=sequence)
 
-    def _send_escalation(self, alert_id: UUID, sequence: int | None) -> None:
-        alert: Alert = self.repository.get(alert_id)
+    def _send_escalation(self, alert: Alert, sequence: int | None) -> None:
         if alert.escalated_because is None or alert.escalation_settled:
             return
         team = self.teams.teams.get(alert.team)
