@@ -17,6 +17,7 @@ from rich.progress import Progress
 
 from civil_orders.stack.client import Client, committed_offsets, until_done
 from plumbing.consumer import consumer_group, describe
+from plumbing.http import MAX_BODY_BYTES
 from plumbing.topics_admin import cluster_id
 from schemas import dates
 from schemas.district import DistrictDisposal, DistrictDisposalV1
@@ -69,15 +70,18 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
 async def scan(client: Client, backlog: Backlog, source: str, console: Console) -> dict[str, int]:
     """Publish the backlog, wait until the referral service has screened every disposal (its
     consumer group has committed past them), and count the new candidates it raised: those
-    of its crimes flagged by the end and not at the start, each time read from the ones
-    flagged lately (since the scan began, give or take clocks a little apart), not from
-    every one so far. A rescan raises none."""
-    references = {d.crime_reference for d in backlog.disposals}
+    of its crimes flagged by the end and not at the start, each time counted among the ones
+    flagged lately (since the scan began, give or take clocks a little apart), not listed.
+    A rescan raises none."""
+    references = sorted({d.crime_reference for d in backlog.disposals})
     lately = {"identified_since": (dates.now() - CLOCKS_APART).isoformat()}
 
-    async def flagged() -> set[str]:
-        candidates = await client.every("referral", "/candidates", lately)
-        return {c["candidate_id"] for c in candidates if c["crime_reference"] in references}
+    async def flagged() -> int:
+        counts = [
+            await client.query("referral", "/candidates/count", {"crime_references": c, **lately})
+            for c in _bodies_of(references)
+        ]
+        return sum(count["count"] for count in counts)
 
     before = await flagged()
     count = len(backlog.disposals)
@@ -97,8 +101,22 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
                 return count - await screener.behind(published)
 
             await until_done(screened, count, progress, screening)
-    new = await flagged() - before
-    return {"disposals": count, "candidates": len(new)}
+    return {"disposals": count, "candidates": await flagged() - before}
+
+
+def _bodies_of(references: list[str]) -> Iterator[list[str]]:
+    """The references in runs that each fit a request body, with room to spare."""
+    run: list[str] = []
+    size = 0
+    for reference in references:
+        room = len(json.dumps(reference)) + 1
+        if run and size + room > MAX_BODY_BYTES // 2:
+            yield run
+            run, size = [], 0
+        run.append(reference)
+        size += room
+    if run:
+        yield run
 
 
 def disposal_envelope(disposal: DistrictDisposal, source: str) -> DistrictDisposalV1:

@@ -171,6 +171,12 @@ class Client:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    async def query(self, service: str, path: str, body: Any) -> Any:
+        """A query whose terms go in the body (too many, or too personal, for a URL)."""
+        response = await self.http.post(f"{self.urls[service]}{path}", json=body)
+        response.raise_for_status()
+        return response.json()
+
     async def found(self, service: str, path: str, seconds: float = 30.0) -> Any:
         """Wait until `path` answers 200 (the event has reached that service); return it."""
 

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS referral.candidates (
 CREATE INDEX IF NOT EXISTS candidates_by_status ON referral.candidates (status, score DESC);
 CREATE INDEX IF NOT EXISTS candidates_by_score
     ON referral.candidates (score DESC, identified_at, candidate_id);
+CREATE INDEX IF NOT EXISTS candidates_by_crime ON referral.candidates (crime_reference);
 """
 
 
@@ -95,3 +96,16 @@ async def list_candidates(
         status, crime_reference, score, identified_at, candidate_id, limit, identified_since,
     )  # fmt: skip
     return [dict(row) for row in rows]
+
+
+async def count_candidates(
+    pool: asyncpg.Pool, crime_references: list[str], identified_since: datetime | None
+) -> int:
+    """How many candidates these crimes raised (flagged at or after `identified_since`)."""
+    count: int = await pool.fetchval(
+        """SELECT count(*) FROM referral.candidates
+           WHERE crime_reference = ANY($1::text[])
+             AND identified_at >= coalesce($2::timestamptz, '-infinity')""",
+        crime_references, identified_since,
+    )  # fmt: skip
+    return count

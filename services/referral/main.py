@@ -31,6 +31,7 @@ from services.referral.candidates import (
     CandidateKey,
     candidate_key,
     candidates_projection,
+    count_candidates,
     list_candidates,
 )
 from services.referral.domain import DeclineReason, DismissalReason, SubjectRecord
@@ -166,6 +167,15 @@ class Promote(BaseModel):
     )
 
 
+class Counting(BaseModel):
+    crime_references: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="The crimes whose candidates to count."
+    )
+    identified_since: AwareDatetime | None = Field(
+        default=None, description="Only those flagged at or after this time."
+    )
+
+
 class Dismiss(BaseModel):
     reason: DismissalReason
     detail: str = Field(min_length=1)
@@ -186,6 +196,14 @@ async def list_of_candidates(
     which = (status, crime_reference, identified_since)
     rows = await list_candidates(pool, *which, page.after, page.fetch)
     return page.of(await hop(_service(request).personal.reveal, rows), candidate_key)
+
+
+@candidates.post("/count")
+async def count_of_candidates(body: Counting, request: Request) -> dict[str, int]:
+    """How many candidates screening flagged for these crimes: what a scan of a backlog
+    raised, without listing them. A query; the crimes go in the body, as many as it holds."""
+    pool = request.app.state.pool
+    return {"count": await count_candidates(pool, body.crime_references, body.identified_since)}
 
 
 @candidates.get("/{candidate_id}")

@@ -93,6 +93,13 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     an_hour_on = {"identified_since": (dates.now() + timedelta(hours=1)).isoformat()}
     flagged_later = await client.every("referral", "/candidates", an_hour_on)
     assert not [c for c in flagged_later if f"/{run}/" in c["crime_reference"]]
+    crimes = [f"CR/{run}/{crime}" for crime in ("A1", "B1", "B2", "C1", "E1", "Z9")]
+    counting = "/candidates/count"
+    assert await client.query("referral", counting, {"crime_references": crimes}) == {"count": 4}
+    later = {"crime_references": crimes, **an_hour_on}
+    assert await client.query("referral", counting, later) == {"count": 0}
+    refused = await client.http.post(f"{client.urls['referral']}{counting}", json={})
+    assert refused.status_code == 422 and "crime_references" in refused.text
 
     # a suspect screened and not flagged is held too: their record is reviewed in its time
     caseworker = await as_(client, "cw-1")
