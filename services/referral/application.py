@@ -108,10 +108,12 @@ class ReferralService(EventSourcedService):
         suspect = self._screened_suspect(closed)
         if suspect is None:
             return None
-        history = self._suspect_disposals(suspect)
-        history.seen_again(suspect)
-        if history.has_seen(closed.crime_reference):
-            return None
+        history_id = SuspectDisposals.create_id(suspect)
+        history = self.load(history_id) if history_id in self.repository else None
+        if history is not None:
+            history.seen_again(suspect)
+            if history.has_seen(closed.crime_reference):
+                return None
         disposal = Disposal(
             crime_reference=closed.crime_reference,
             outcome_code=closed.outcome_code,
@@ -121,10 +123,14 @@ class ReferralService(EventSourcedService):
             disposed_on=closed.disposed_on,
         )
         rules = self.screening_rules
-        screening = screen(disposal, history.earlier_dates(), rules)
+        screening = screen(disposal, history.earlier_dates() if history else [], rules)
         if screening is None:
             return None
-        history.note(closed.crime_reference, closed.disposed_on, closed.outcome_code)
+        noted = (closed.crime_reference, closed.disposed_on, closed.outcome_code)
+        if history is None:  # the suspect's first, noted as their history starts
+            history = SuspectDisposals(suspect, *noted)
+        else:
+            history.note(*noted)
         trace = Trace.caused_by(envelope, "service:referral")
         # whatever it scored, the person's record now holds it, to be reviewed in its time
         record = self._reviewed(self._subject_record(suspect))
@@ -422,7 +428,9 @@ class ReferralService(EventSourcedService):
     def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
         return self.load_or_new(
             SubjectRecord.create_id(subject_nominal_id),
-            lambda: SubjectRecord(subject_nominal_id=subject_nominal_id),
+            lambda: SubjectRecord.start(
+                subject_nominal_id, self.settings.mopi_review_years(), self.now().date()
+            ),
         )
 
     def _coverage_with(self, disposed_on: date, trace: Trace) -> ScreeningCoverage:

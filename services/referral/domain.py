@@ -367,6 +367,11 @@ class SuspectDisposals(Aggregate):
 
     class Started(Aggregate.Created):
         suspect_nominal_id: str
+        # the first disposal noted, as it starts (one started before these were kept has
+        # none here: its first was a `DisposalNoted` of its own)
+        crime_reference: str | None = None
+        disposed_on: date | None = None
+        outcome_code: str | None = None
 
     class DisposalNoted(Aggregate.Event):
         crime_reference: str
@@ -387,9 +392,17 @@ class SuspectDisposals(Aggregate):
         return named(f"civil-orders:suspect-disposals/{suspect_nominal_id}")
 
     @event(Started)
-    def __init__(self, suspect_nominal_id: str) -> None:
+    def __init__(
+        self,
+        suspect_nominal_id: str,
+        crime_reference: str | None = None,
+        disposed_on: date | None = None,
+        outcome_code: str | None = None,
+    ) -> None:
         self.suspect_nominal_id = suspect_nominal_id
         self.disposals: dict[str, date] = {}
+        if crime_reference is not None and disposed_on is not None:
+            self._note(crime_reference, disposed_on, outcome_code)
 
     def has_seen(self, crime_reference: str) -> bool:
         return crime_reference in self.disposals
@@ -434,6 +447,9 @@ class SuspectDisposals(Aggregate):
     def _noted(
         self, crime_reference: str, disposed_on: date, outcome_code: str | None = None
     ) -> None:
+        self._note(crime_reference, disposed_on, outcome_code)
+
+    def _note(self, crime_reference: str, disposed_on: date, outcome_code: str | None) -> None:
         self.disposals[crime_reference] = disposed_on
         if outcome_code is not None:
             self.outcomes = {**self.outcomes, crime_reference: outcome_code}
@@ -630,6 +646,13 @@ def years_on(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _review_due(
+    group: ReviewGroup, years: Mapping[int, int], today: date, retained_until: date | None
+) -> date:
+    """The group's period on from today, never before a date a reviewer retained it until."""
+    return max(years_on(today, years[group]), retained_until or date.min)
+
+
 class SubjectRecord(Aggregate):
     """What is open for one subject: referrals, applications, live orders. A new referral or
     candidate for the same person is linked to these rather than silently duplicated. The
@@ -647,6 +670,10 @@ class SubjectRecord(Aggregate):
 
     class Started(Aggregate.Created):
         subject_nominal_id: str
+        # its first review, scheduled as it starts (a record started before these were kept
+        # has none here, and was given its first review by a `ReviewScheduled` of its own)
+        review_group: int | None = None
+        review_due_on: date | None = None
 
     class ReferralOpened(Aggregate.Event):
         referral_id: UUID
@@ -694,11 +721,28 @@ class SubjectRecord(Aggregate):
         return named(f"civil-orders:subject-record/{subject_nominal_id}")
 
     @event(Started)
-    def __init__(self, subject_nominal_id: str) -> None:
+    def __init__(
+        self,
+        subject_nominal_id: str,
+        review_group: int | None = None,
+        review_due_on: date | None = None,
+    ) -> None:
         self.subject_nominal_id = subject_nominal_id
         self.referrals: list[UUID] = []
         self.applications: list[UUID] = []
         self.orders: list[str] = []
+        if review_group is not None:
+            self.review_group = ReviewGroup(review_group)
+            self.review_due_on = review_due_on
+
+    @classmethod
+    def start(
+        cls, subject_nominal_id: str, years: Mapping[int, int], today: date
+    ) -> "SubjectRecord":
+        """A new record, its first review scheduled as it starts (in the one event), as any
+        change to the casework of someone with nothing open would schedule it."""
+        group = ReviewGroup.OTHER
+        return cls(subject_nominal_id, group, _review_due(group, years, today, None))
 
     def links(self) -> list[str]:
         return [
@@ -782,7 +826,7 @@ class SubjectRecord(Aggregate):
         if self.disposed_at is not None:
             return
         group = self.group()
-        due_on = max(years_on(today, years[group]), self.retained_until or date.min)
+        due_on = _review_due(group, years, today, self.retained_until)
         if (group, due_on) != (self.review_group, self.review_due_on):
             self._review_scheduled(group, due_on)
 

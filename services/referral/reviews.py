@@ -28,11 +28,15 @@ CREATE INDEX IF NOT EXISTS reviews_by_state ON referral.reviews (state, due_on, 
 
 
 def started(cursor: Any, event: SubjectRecord.Started, personal: PersonalData) -> None:
+    """With its first review, or unscheduled (a record started before reviews were dated)."""
     nominal = personal.sealed_for(event.subject_nominal_id, event.subject_nominal_id)
+    group, due_on = event.review_group, event.review_due_on
+    state = "unscheduled" if group is None else "scheduled"
     cursor.execute(
-        """INSERT INTO referral.reviews (subject_key, subject_nominal_id, state)
-           VALUES (%s, %s, 'unscheduled') ON CONFLICT DO NOTHING""",
-        (event.originator_id, nominal),
+        """INSERT INTO referral.reviews (subject_key, subject_nominal_id, review_group, due_on,
+                                         state)
+           VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+        (event.originator_id, nominal, group, due_on, state),
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from civil_orders.drills.synthetic import Synthetic
 from plumbing.memory import NoSqlInMemory
 from plumbing.personal import PersonalDataErased
+from schemas import dates
 from schemas.application import ApplicationStage
 from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRules
@@ -49,6 +50,7 @@ from services.referral.domain import (
     SubjectHasOpenCasework,
     SubjectHasOrderInForce,
     SubjectRecord,
+    SuspectDisposals,
 )
 from tests.service.conftest import Clock
 from tests.service.published import (
@@ -336,6 +338,32 @@ def test_a_disposal_scoring_below_the_threshold_is_noted_and_raises_nothing(
     }  # fmt: skip
 
 
+def test_a_suspects_first_disposal_starts_their_history_and_their_record_in_one_event_each(
+    referral: ReferralService,
+) -> None:
+    adult, today = VictimAgeBand.ADULT, dates.today()
+    first = disposal(SUBJECT.nominal_id, "CR/TIER/5", category="theft", victim=adult,
+                     disposed_on=today - timedelta(days=40))  # fmt: skip
+    second = disposal(SUBJECT.nominal_id, "CR/TIER/6", category="exposure", victim=adult,
+                      disposed_on=today - timedelta(days=9))  # fmt: skip
+
+    assert consume(referral, referral.when_disposal_received_screen_it, first, second) == []
+
+    history_id = SuspectDisposals.create_id(SUBJECT.nominal_id)
+    assert kinds(stored(referral, history_id)) == [
+        "SuspectDisposals.Started", "SuspectDisposals.DisposalNoted",
+    ]  # fmt: skip
+    record_id = SubjectRecord.create_id(SUBJECT.nominal_id)
+    assert kinds(stored(referral, record_id)) == ["SubjectRecord.Started"]
+    assert referral.get_review(record_id)["group"] == 3
+    [raised] = published(referral, ProactiveCandidateIdentifiedV1)  # 2 + repeat 3: the first counts
+    assert raised.payload.rules_fired[-1] == "repeat suspect: 1 earlier within 730 days"
+    noted = referral.subject_access(SUBJECT.nominal_id)["disposals_screened"]
+    assert [(n["crime_reference"], n["outcome_code"]) for n in noted] == [
+        ("CR/TIER/5", "15"), ("CR/TIER/6", "15"),
+    ]  # fmt: skip
+
+
 def test_a_disposal_naming_no_suspect_or_with_an_outcome_not_screened_changes_nothing(
     referral: ReferralService,
 ) -> None:
@@ -545,6 +573,25 @@ def test_a_subject_access_gathers_all_that_is_held_about_a_person(
 # MoPI review ---------------------------------------------------------------------------------
 
 
+def assert_first_review(referral: ReferralService, record_id: UUID, clock: Clock) -> None:
+    """Of a record with nothing open: group 3, due six years on, not due yet."""
+    review = referral.get_review(record_id)
+    assert (review["group"], review["due"]) == (3, False)
+    assert review["due_on"] == clock.today().replace(year=clock.today().year + 6)
+
+
+def test_a_new_persons_record_starts_with_its_first_review_in_the_one_event(
+    referral: ReferralService, clock: Clock
+) -> None:
+    declined(referral)
+    record_id = SubjectRecord.create_id(SUBJECT.nominal_id)
+
+    assert_first_review(referral, record_id, clock)
+    assert kinds(stored(referral, record_id)) == [
+        "SubjectRecord.Started", "SubjectRecord.ReferralOpened", "SubjectRecord.ReferralClosed",
+    ]  # fmt: skip
+
+
 def test_a_record_kept_before_reviews_were_dated_is_given_its_first_review_once(
     referral: ReferralService, clock: Clock
 ) -> None:
@@ -554,9 +601,7 @@ def test_a_record_kept_before_reviews_were_dated_is_given_its_first_review_once(
     referral.schedule_first_review(kept.id)
     referral.schedule_first_review(kept.id)
 
-    review = referral.get_review(kept.id)
-    assert (review["group"], review["due"]) == (3, False)
-    assert review["due_on"] == clock.today().replace(year=clock.today().year + 6)
+    assert_first_review(referral, kept.id, clock)
     assert kinds(stored(referral, kept.id)) == [
         "SubjectRecord.Started", "SubjectRecord.ReviewScheduled",
     ]  # fmt: skip

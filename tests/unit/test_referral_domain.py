@@ -367,3 +367,13 @@ def test_an_erased_suspects_disposals_start_afresh_when_they_are_named_again() -
 
     assert (history.suspect_nominal_id, history.earlier_dates()) == ("SYN1", [])
     assert history.outcomes == {}
+
+
+def test_a_history_started_with_its_first_disposal_reads_as_one_noted_after_it_started() -> None:
+    before = SuspectDisposals(suspect_nominal_id="SYN1")  # as histories were started before
+    before.note("CR/1/20", date(2020, 1, 1), "16")
+    now = SuspectDisposals("SYN1", "CR/1/20", date(2020, 1, 1), "16")
+
+    assert (now.disposals, now.outcomes) == (before.disposals, before.outcomes)
+    assert now.earlier_dates() == [date(2020, 1, 1)] and now.has_seen("CR/1/20")
+    assert [type(e) for e in now.collect_events()] == [SuspectDisposals.Started]
