@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +30,7 @@ from eventsourcing.utils import resolve_topic
 from plumbing.keystore import NONCE_BYTES, KeyStore, KeyTable, MasterKeys
 from plumbing.keytable import PostgresKeys
 from plumbing.settings import Settings
-from schemas.personal import ERASED, SEALED, Sealer, is_sealed, itemwise, sealed_key
+from schemas.personal import ERASED, SEALED, Sealer, itemwise, sealed_key
 from schemas.refusals import CommandRejected
 
 SEALED_BYTES = SEALED.encode()
@@ -119,8 +120,11 @@ class PersonalData:
         return ERASED if plain is None else json.loads(plain)
 
     def reveal(self, data: Any) -> Any:
-        """JSON-like data (rows, payloads) with every sealed value opened."""
-        self.prepare([json.dumps(data, default=str).encode()])
+        """JSON-like data (rows, payloads) with every sealed value opened, the keys they need
+        read first in one go."""
+        found: list[str] = []
+        _walk(data, found.append)
+        self.keys.load({key for token in found if (key := sealed_key(token)) is not None})
         return _walk(data, self.open_json)
 
     def erase(self, nominal: str) -> UUID | None:
@@ -135,14 +139,20 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
+# what holds no text: passed over without a call (a call a value was most of a walk)
+_LEAVES = (int, float, date, UUID, type(None))  # a bool is an int, a datetime a date
+
+
 def _walk(data: Any, open_one: Callable[[str], Any]) -> Any:
     """`data` with every sealed string opened, in dicts, lists, tuples and dataclasses."""
     if isinstance(data, str):
-        return open_one(data) if is_sealed(data) else data
+        return open_one(data) if data.startswith(SEALED) else data
     if isinstance(data, dict):
-        return {k: _walk(v, open_one) for k, v in data.items()}
+        return {k: v if isinstance(v, _LEAVES) else _walk(v, open_one) for k, v in data.items()}
     if isinstance(data, list | tuple):
-        return type(data)(_walk(v, open_one) for v in data)
+        return type(data)(v if isinstance(v, _LEAVES) else _walk(v, open_one) for v in data)
+    if isinstance(data, _LEAVES):
+        return data
     if dataclasses.is_dataclass(data) and not isinstance(data, type):
         values = {f.name: getattr(data, f.name) for f in dataclasses.fields(data) if f.init}
         opened = {name: _walk(value, open_one) for name, value in values.items()}

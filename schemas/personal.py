@@ -11,6 +11,7 @@ sealed text is kept as it came, so read models hold nothing readable.
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -48,7 +49,14 @@ def is_sealed(value: object) -> bool:
 def sealed_key(value: object) -> UUID | None:
     """The id of the key a sealed value needs (the person's pseudonym), or None."""
     match = _TOKEN.match(value) if isinstance(value, str) else None
-    return UUID(match.group(1)) if match else None
+    return _key_id(match.group(1)) if match else None
+
+
+@lru_cache(maxsize=4096)
+def _key_id(text: str) -> UUID:
+    """Parsed once for the many values sealed with one person's key (a `UUID` is made in
+    Python, a fifth of opening a value)."""
+    return UUID(text)
 
 
 def pseudonym(value: str) -> str:

@@ -353,3 +353,26 @@ def test_the_keys_a_page_of_stored_events_needs_are_read_in_one_go() -> None:
 
     assert table.reads == 1
     assert [vars(r) for r in read] == [vars(w) for w in written]
+
+
+def test_rows_listed_are_revealed_with_the_keys_they_need_read_in_one_go() -> None:
+    """As a route lists a page of a read model: each row's sealed values opened, whatever
+    holds them, and the people's keys (sealed by another process) read at once."""
+    table, keys = CountingKeys(), master(1)
+    writer = PersonalData(KeyStore(table, keys, b"lookup"))
+    nominals = [f"SYN-P-{number}" for number in range(5)]
+    rows = [
+        {"nominal": writer.sealed_for(n, n), "score": 9, "at": datetime(2026, 1, 2, tzinfo=UTC),
+         "fired": ["child victim", writer.sealed_for(n, ["a", 1])], "id": uuid4(), "none": None}
+        for n in nominals
+    ]  # fmt: skip
+    reader = PersonalData(KeyStore(table, keys, b"lookup"))
+
+    revealed = reader.reveal(rows)
+
+    assert table.reads == 1
+    assert [r["nominal"] for r in revealed] == nominals
+    assert [r["fired"] for r in revealed] == [["child victim", ["a", 1]]] * 5
+    assert [(r["score"], r["at"], r["id"], r["none"]) for r in revealed] == [
+        (r["score"], r["at"], r["id"], None) for r in rows
+    ]
