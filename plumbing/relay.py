@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 from eventsourcing.persistence import Tracking
 
 from plumbing.eventstore import EventSourcedService
 from plumbing.follower import Follower
 from plumbing.outbox import Message
+from plumbing.publishing import BATCH_BYTES, publish_in_order
 from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
@@ -24,7 +24,6 @@ Publish = Callable[[Sequence[Message]], None]
 # recording its position: the crash the relay's guarantees are proved against.
 FAILPOINT = "CIVIL_ORDERS_FAILPOINT"
 SETTING_UP_SECONDS = 60.0  # the most a move to a new cluster may take (a relay page: 30 s)
-BATCH_BYTES = 512 * 1024  # the most a batch the relay sends holds (brokers refuse past ~1 MB)
 
 
 def relay_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
@@ -42,46 +41,12 @@ def relay_producer(settings: Settings, client_id: str) -> AIOKafkaProducer:
 def publisher(
     producer: AIOKafkaProducer, loop: asyncio.AbstractEventLoop, timeout: float = 30.0
 ) -> Publish:
-    """A blocking publish of a page of the outbox, for threads. Each partition's messages go
-    in order as one batch (more, one after another, if they overflow `BATCH_BYTES`), and
-    the partitions side by side: a page costs a round trip to the broker, not one for each
-    message of an aggregate. The broker appends a batch whole or not at all, and a
-    partition's next batch goes only once it has taken the one before; so a failure
-    part-way never lets a later message of an aggregate reach the broker before an earlier
-    one. (A producer cannot promise that on its own without idempotence, which Tansu
-    refuses: a batch that fails is not retried ahead of the next.) The page then comes
-    again whole, and consumers drop the copies."""
-    partition_of = DefaultPartitioner()
-
-    async def in_order(topic: str, partition: int, messages: list[Message]) -> None:
-        batch = producer.create_batch()
-        for message in messages:
-            headers = [
-                ("event_type", message.event_type.encode()),
-                ("correlation_id", message.correlation_id.encode()),
-                ("content-type", b"application/json"),
-            ]
-            # a full batch goes, and the message starts the next (an empty batch takes any)
-            while batch.append(key=message.key, value=message.value, timestamp=None,
-                               headers=headers) is None:  # fmt: skip
-                await (await producer.send_batch(batch, topic, partition=partition))
-                batch = producer.create_batch()
-        await (await producer.send_batch(batch, topic, partition=partition))
-
-    async def publish_all(messages: Sequence[Message]) -> None:
-        partitions = {
-            t: sorted(await producer.partitions_for(t)) for t in {m.topic for m in messages}
-        }
-        by_partition: dict[tuple[str, int], list[Message]] = {}
-        for message in messages:
-            partition = partition_of(message.key, partitions[message.topic], [])
-            by_partition.setdefault((message.topic, partition), []).append(message)
-        async with asyncio.TaskGroup() as sending:  # one fails: the others stop sending
-            for (topic, partition), chain in by_partition.items():
-                sending.create_task(in_order(topic, partition, chain))
+    """A blocking publish of a page of the outbox, for threads: in order per aggregate, a
+    batch a partition (see `plumbing.publishing`). A page that fails part-way comes again
+    whole, and consumers drop the copies."""
 
     def publish_blocking(messages: Sequence[Message]) -> None:
-        sending = asyncio.run_coroutine_threadsafe(publish_all(messages), loop)
+        sending = asyncio.run_coroutine_threadsafe(publish_in_order(producer, messages), loop)
         try:
             sending.result(timeout)
         except TimeoutError:

@@ -356,8 +356,8 @@ async def bulk_intake(client: Client, database: Database, console: Console, coun
         publishing = progress.add_task("publishing referrals", total=count)
         recording = progress.add_task("recording referrals", total=count)
         began = time.perf_counter()
-        async for _ in client.publish_all(referrals):
-            progress.advance(publishing)
+        async for published in client.publish_all(referrals):
+            progress.advance(publishing, published)
         received = database.referrals_received_since(mark)
         finished = await until_done(received, count, progress, recording)
     area = Area(

@@ -90,10 +90,10 @@ async def scan(client: Client, backlog: Backlog, source: str, console: Console) 
     async with committed_offsets(bootstrap, group, DISPOSALS) as screener:
         with Progress(console=console) as progress:
             task = progress.add_task("publishing disposals", total=count)
-            async for _ in client.publish_all(
+            async for lot in client.publish_all(
                 disposal_envelope(d, source) for d in backlog.disposals
             ):
-                progress.advance(task)
+                progress.advance(task, lot)
             published = await screener.end_offsets()
             screening = progress.add_task("screening", total=count)
 

@@ -4,6 +4,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any, TypeVar
 
 import httpx
@@ -18,6 +20,7 @@ from tenacity import (
 
 from plumbing.deadletters import DeadLetter, connect_and_list
 from plumbing.paging import MAX_LIMIT, NEXT_CURSOR
+from plumbing.publishing import BATCH_BYTES, publish_in_order
 from schemas.envelope import Envelope
 from schemas.topics import topic, topic_of
 
@@ -69,6 +72,28 @@ def failure_line(error: httpx.HTTPError) -> str:
     return f"{call} failed after {tries}: {type(error).__name__} {error}".rstrip()
 
 
+PUBLISHED_AT_ONCE = 2000  # envelopes a lot, each lot taken by the broker before the next
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    topic: str
+    key: bytes
+    value: bytes
+    event_type: str
+    correlation_id: str
+
+
+def _outgoing(envelope: Envelope) -> _Outgoing:
+    return _Outgoing(
+        topic_of(type(envelope)).name,
+        str(envelope.aggregate_id).encode(),
+        envelope.model_dump_json().encode(),
+        envelope.event_type,
+        str(envelope.correlation_id),
+    )
+
+
 class Client:
     def __init__(
         self,
@@ -81,7 +106,9 @@ class Client:
         self.database_url = database_url
         self.bootstrap_servers = bootstrap_servers
         self.http = httpx.AsyncClient(timeout=10.0, transport=Retrying(transport))
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers, acks="all", max_batch_size=BATCH_BYTES
+        )
 
     async def __aenter__(self) -> "Client":
         await self.producer.start()
@@ -99,20 +126,14 @@ class Client:
             key=str(envelope.aggregate_id).encode(),
         )
 
-    async def publish_all(self, envelopes: Iterable[Envelope]) -> AsyncIterator[None]:
-        """Publish many without waiting for each acknowledgement (the producer batches them);
-        yields as each is handed over, and returns once all are acknowledged."""
-        delivered = []
-        for envelope in envelopes:
-            delivered.append(
-                await self.producer.send(
-                    topic_of(type(envelope)).name,
-                    envelope.model_dump_json().encode(),
-                    key=str(envelope.aggregate_id).encode(),
-                )
-            )
-            yield
-        await asyncio.gather(*delivered)
+    async def publish_all(self, envelopes: Iterable[Envelope]) -> AsyncIterator[int]:
+        """Publish many as district systems do, keyed by aggregate (so in order per key), a
+        lot at a time, each lot a batch a partition (see `plumbing.publishing`); yields how
+        many each lot held once the broker has taken it."""
+        envelopes = iter(envelopes)
+        while lot := [_outgoing(e) for e in islice(envelopes, PUBLISHED_AT_ONCE)]:
+            await publish_in_order(self.producer, lot)
+            yield len(lot)
 
     async def publish_raw(self, topic: str, value: bytes, key: bytes | None = None) -> None:
         await self.producer.send_and_wait(topic, value, key=key)
