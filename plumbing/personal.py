@@ -123,7 +123,7 @@ class PersonalData:
         """JSON-like data (rows, payloads) with every sealed value opened, the keys they need
         read first in one go."""
         found: list[str] = []
-        _walk(data, found.append)
+        _walk(data, found.append)  # a first walk only collects them
         self.keys.load({key for token in found if (key := sealed_key(token)) is not None})
         return _walk(data, self.open_json)
 
