@@ -731,9 +731,8 @@ class SubjectRecord(Aggregate):
         self.referrals: list[UUID] = []
         self.applications: list[UUID] = []
         self.orders: list[str] = []
-        if review_group is not None:
-            self.review_group = ReviewGroup(review_group)
-            self.review_due_on = review_due_on
+        if review_group is not None and review_due_on is not None:
+            self._schedule(review_group, review_due_on)
 
     @classmethod
     def start(
@@ -854,6 +853,9 @@ class SubjectRecord(Aggregate):
 
     @event(ReviewScheduled)
     def _review_scheduled(self, group: int, due_on: date) -> None:
+        self._schedule(group, due_on)
+
+    def _schedule(self, group: int, due_on: date) -> None:
         self.review_group = ReviewGroup(group)
         self.review_due_on = due_on
         self.review_is_due = False
