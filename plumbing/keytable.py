@@ -33,11 +33,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.destroyed (
 KEY_COLUMNS = f"SELECT key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
 DESTROYED = "civil_orders_key_destroyed"  # the channel every process listens on
 KEY_ROWS = f"SELECT lookup, key_id, wrapped, master_version FROM {SCHEMA}.person_keys"
-KEPT = f"{KEY_ROWS} WHERE lookup = ANY(%s)"
+KEPT = f"{KEY_ROWS} WHERE lookup = ANY(%b)"
 KEEP = f"""
 WITH made AS (
     INSERT INTO {SCHEMA}.person_keys (key_id, lookup, wrapped, master_version)
-    SELECT * FROM unnest(%s::uuid[], %s::bytea[], %s::bytea[], %s::int4[])
+    SELECT * FROM unnest(%b::uuid[], %b::bytea[], %b::bytea[], %b::int4[])
     ON CONFLICT (lookup) DO NOTHING
     RETURNING lookup, key_id, wrapped, master_version
 )
@@ -104,7 +104,7 @@ class PostgresKeys:
 
     def get(self, key_ids: Collection[UUID]) -> dict[UUID, StoredKey]:
         with self._connection() as conn, conn.cursor(row_factory=class_row(StoredKey)) as cur:
-            cur.execute(f"{KEY_COLUMNS} WHERE key_id = ANY(%s)", (list(key_ids),))
+            cur.execute(f"{KEY_COLUMNS} WHERE key_id = ANY(%b)", (list(key_ids),))
             return {stored.key_id: stored for stored in cur.fetchall()}
 
     def keep(self, keys: Mapping[bytes, StoredKey]) -> dict[bytes, StoredKey]:

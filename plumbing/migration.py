@@ -346,7 +346,7 @@ _INSERT = """
 INSERT INTO {schema}.{table}
     (notification_id, originator_id, originator_version, topic, state, content_hash, chain_hash)
 SELECT * FROM unnest(
-    %s::int8[], %s::uuid[], %s::int8[], %s::text[], %s::bytea[], %s::bytea[], %s::bytea[]
+    %b::int8[], %b::uuid[], %b::int8[], %b::text[], %b::bytea[], %b::bytea[], %b::bytea[]
 )"""
 
 

@@ -342,7 +342,7 @@ class OutboxRecorder(PostgresProcessRecorder):
 
     @cached_property
     def _record_arrivals(self) -> sql.SQL:
-        return sql.SQL(upsert(table_of(self.datastore.schema), "%s", "%s", "%s", "%s"))
+        return sql.SQL(upsert(table_of(self.datastore.schema), "%b", "%b", "%b", "%b"))
 
     @cached_property
     def _insert_columns(self) -> sql.Composed:
@@ -394,13 +394,13 @@ class OutboxRecorder(PostgresProcessRecorder):
     def _select_after(self) -> sql.Composed:
         return sql.SQL(
             "SELECT originator_id, originator_version, topic, state FROM {}.{}"
-            " WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id"
+            " WHERE notification_id > %s AND topic = ANY(%b) ORDER BY notification_id"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
 
     @cached_property
     def _upsert_projected(self) -> sql.Composed:
         return sql.SQL(
-            "INSERT INTO {0}.projected (name, position) SELECT unnest(%s::text[]),"
+            "INSERT INTO {0}.projected (name, position) SELECT unnest(%b::text[]),"
             " (SELECT coalesce(max(notification_id), 0) FROM {0}.{1})"
             " ON CONFLICT (name) DO UPDATE SET position = excluded.position"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
@@ -438,8 +438,8 @@ class OutboxRecorder(PostgresProcessRecorder):
             "lag(e.notification_id) OVER (PARTITION BY m.topic, m.key ORDER BY e.notification_id),"
             " (SELECT max(o.notification_id) FROM {0}.outbox o"
             " WHERE o.key = m.key AND o.topic = m.topic), 0)), 'UTF8')"
-            " FROM unnest(%s::uuid[], %s::int8[], %s::text[], %s::bytea[], %s::text[], %s::text[],"
-            " %s::bytea[]) AS m(originator_id, originator_version, topic, key, event_type,"
+            " FROM unnest(%b::uuid[], %b::int8[], %b::text[], %b::bytea[], %b::text[], %b::text[],"
+            " %b::bytea[]) AS m(originator_id, originator_version, topic, key, event_type,"
             " correlation_id, template)"
             " JOIN {0}.{1} e USING (originator_id, originator_version)"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.events_table_name))
@@ -468,7 +468,7 @@ class OutboxRecorder(PostgresProcessRecorder):
         """Which of these upstream positions are recorded, in one read."""
         statement = sql.SQL(
             "SELECT application_name, notification_id FROM {}.{} WHERE"
-            " (application_name, notification_id) IN (SELECT * FROM unnest(%s::text[], %s::int8[]))"
+            " (application_name, notification_id) IN (SELECT * FROM unnest(%b::text[], %b::int8[]))"
         ).format(sql.Identifier(self.datastore.schema), sql.Identifier(self.tracking_table_name))
         upstreams, sequences = zip(*positions, strict=True)
         # one statement, so no transaction around it (a rolled-back one costs psycopg its
@@ -511,12 +511,12 @@ class OutboxRecorder(PostgresProcessRecorder):
 
     _latest = sql.SQL(
         "SELECT e.originator_id, e.originator_version, e.topic, e.state"
-        " FROM unnest(%s::uuid[], %s::int8[]) AS w(id, after)"
+        " FROM unnest(%b::uuid[], %b::int8[]) AS w(id, after)"
         " JOIN {events} e ON e.originator_id = w.id AND e.originator_version > w.after"
         " ORDER BY e.originator_id, e.originator_version"
     )
     _latest_with_snapshots = sql.SQL(
-        "WITH w(id, after) AS (SELECT * FROM unnest(%s::uuid[], %s::int8[])),"
+        "WITH w(id, after) AS (SELECT * FROM unnest(%b::uuid[], %b::int8[])),"
         " s AS (SELECT DISTINCT ON (s.originator_id) s.originator_id, s.originator_version,"
         " s.topic, s.state FROM {snapshots} s JOIN w ON s.originator_id = w.id AND w.after = 0"
         " ORDER BY s.originator_id, s.originator_version DESC)"

@@ -241,7 +241,7 @@ class EventStores:
         recorder = store.process_recorder
         statement = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
-            "WHERE originator_id = ANY(%s) ORDER BY notification_id"
+            "WHERE originator_id = ANY(%b) ORDER BY notification_id"
         ).format(sql.Identifier(store.name), sql.Identifier(recorder.events_table_name))
         with recorder.datastore.transaction(commit=False) as cursor:
             cursor.execute(statement, (list(ids),))
