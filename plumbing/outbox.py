@@ -252,6 +252,12 @@ def sent_whole(conn: Connection[Any]) -> Iterator[None]:
         raise
 
 
+# A save's statements are planned once for all saves. PostgreSQL would plan each statement
+# taking arrays (`unnest`) afresh at every save, since a plan for the arrays it was given
+# looks cheaper than one for any arrays: for a save of one event, planning the outbox's
+# statement took longer than running it (~1.9 ms against ~1.4, the events table locked).
+GENERIC_PLANS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
+
 # the largest save whose statements are pipelined (see `OutboxRecorder.insert_events`)
 PIPELINED_EVENTS = 32
 PIPELINED_BYTES = 64 * 1024
@@ -295,6 +301,7 @@ class OutboxRecorder(PostgresProcessRecorder):
         with self.datastore.get_connection() as conn:
             with sent_whole(conn) if small else conn.transaction():
                 curs = conn.cursor()
+                curs.execute(GENERIC_PLANS, prepare=True)
                 self._insert_events(curs, stored_events, **kwargs)
                 if not stored_events:
                     return None
