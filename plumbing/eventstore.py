@@ -100,9 +100,9 @@ class UnitOfWork:
     transaction with every upstream position. Aggregates loaded in the batch are kept, so a
     later event of the batch sees what an earlier one changed."""
 
-    def __init__(self, batch: set[Position], processed: set[Position]) -> None:
+    def __init__(self, batch: set[Position]) -> None:
         self.batch = batch
-        self.processed = processed  # of the batch's positions, those recorded before it
+        self.processed: set[Position] = set()  # of the batch's positions, those it recorded
         self.loaded: dict[UUID, Any] = {}
         self.absent: set[UUID] = set()  # known not to exist before the batch
         self.memo: dict[str, Any] = {}
@@ -576,8 +576,11 @@ class EventSourcedService(Application[UUID]):
         The consumer's last positions taken (`arrivals`) are written in the same transaction
         when no event is rejected (those of a batch with dead letters are written after
         them); returns the rejected events and whether the positions were written."""
-        positions = [(e.producer, e.sequence) for _, e in work if e.sequence is not None]
-        unit = UnitOfWork(set(positions), self.recorded_positions(positions))
+        positions = {(e.producer, e.sequence) for _, e in work if e.sequence is not None}
+        # none is looked up first: the consumer passes over what it took before (see
+        # `plumbing.arrivals`), and a position recorded all the same (the service stopped
+        # between its batch and its last positions) fails the batch's tracking insert
+        unit = UnitOfWork(positions)
         self._units.current = unit  # (what a service's `will_load` reads is read once)
         try:
             self._preload(unit, (envelope for _, envelope in work))

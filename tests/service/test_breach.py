@@ -126,6 +126,25 @@ def test_a_variation_replaces_the_terms_and_end_a_breach_is_checked_against(
     assert order["ends_on"] == ends_on.isoformat() and unchanged(known) == before
 
 
+def test_a_batch_holding_a_variation_taken_before_applies_only_what_is_new(
+    known: BreachService, clock: Clock
+) -> None:
+    """As after the service stopped between applying a batch and recording that it took it:
+    the batch comes again with more behind it, and the variation is not applied twice."""
+    first = order_varied(REFERENCE, terms=[NO_CONTACT, NO_INTERNET])
+    assert consume(known, known.when_order_varied_note_terms, first) == []
+    log_before = unchanged(known)[0]
+
+    ends_on = clock.today() + timedelta(days=2 * 365)
+    second = order_varied(REFERENCE, terms=[NO_CONTACT], ends_on=ends_on)
+    assert consume(known, known.when_order_varied_note_terms, again(first), second) == []
+
+    order = known.get_known_order(REFERENCE)
+    assert [t["wording"] for t in order["terms"]] == [NO_CONTACT.wording]
+    assert order["ends_on"] == ends_on.isoformat()
+    assert unchanged(known)[0] == log_before + 1
+
+
 def test_a_renewal_moves_the_end_and_keeps_the_terms(known: BreachService, clock: Clock) -> None:
     ends_on = clock.today() + timedelta(days=7 * 365)
 
