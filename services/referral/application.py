@@ -425,11 +425,17 @@ class ReferralService(EventSourcedService):
             self._reviewed(record), *also, upstream=envelope.producer, sequence=envelope.sequence
         )
 
-    def _subject_record(self, subject_nominal_id: str) -> SubjectRecord:
+    def _subject_record(
+        self, subject_nominal_id: str, referral_id: UUID | None = None
+    ) -> SubjectRecord:
+        """The person's record; one new for them started with `referral_id`, if given."""
         return self.load_or_new(
             SubjectRecord.create_id(subject_nominal_id),
             lambda: SubjectRecord.start(
-                subject_nominal_id, self.settings.mopi_review_years(), self.now().date()
+                subject_nominal_id,
+                self.settings.mopi_review_years(),
+                self.now().date(),
+                referral_id,
             ),
         )
 
@@ -475,10 +481,10 @@ class ReferralService(EventSourcedService):
             received_at=now,
             trace=trace,
         )
-        record = self._subject_record(subject.nominal_id)
+        record = self._subject_record(subject.nominal_id, aggregate.id)
         record.seen_again(subject.nominal_id)
-        aggregate.link_to_existing(record.links())
-        record.open_referral(aggregate.id)
+        aggregate.link_to_existing(record.links(besides=aggregate.id))
+        record.open_referral(aggregate.id)  # (a record new for them started with it)
         self.save_new(aggregate, self._reviewed(record))
         return referral_id
 

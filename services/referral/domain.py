@@ -674,6 +674,9 @@ class SubjectRecord(Aggregate):
         # has none here, and was given its first review by a `ReviewScheduled` of its own)
         review_group: int | None = None
         review_due_on: date | None = None
+        # the referral it starts with (one started before this was kept has none here: its
+        # first referral was opened by a `ReferralOpened` of its own)
+        referral_id: UUID | None = None
 
     class ReferralOpened(Aggregate.Event):
         referral_id: UUID
@@ -726,9 +729,10 @@ class SubjectRecord(Aggregate):
         subject_nominal_id: str,
         review_group: int | None = None,
         review_due_on: date | None = None,
+        referral_id: UUID | None = None,
     ) -> None:
         self.subject_nominal_id = subject_nominal_id
-        self.referrals: list[UUID] = []
+        self.referrals: list[UUID] = [] if referral_id is None else [referral_id]
         self.applications: list[UUID] = []
         self.orders: list[str] = []
         if review_group is not None and review_due_on is not None:
@@ -736,16 +740,23 @@ class SubjectRecord(Aggregate):
 
     @classmethod
     def start(
-        cls, subject_nominal_id: str, years: Mapping[int, int], today: date
+        cls,
+        subject_nominal_id: str,
+        years: Mapping[int, int],
+        today: date,
+        referral_id: UUID | None = None,
     ) -> "SubjectRecord":
         """A new record, its first review scheduled as it starts (in the one event), as any
-        change to the casework of someone with nothing open would schedule it."""
+        change to the casework of someone with nothing open would schedule it; opened with
+        `referral_id`, the referral that brought the person in."""
         group = ReviewGroup.OTHER
-        return cls(subject_nominal_id, group, _review_due(group, years, today, None))
+        due_on = _review_due(group, years, today, None)
+        return cls(subject_nominal_id, group, due_on, referral_id)
 
-    def links(self) -> list[str]:
+    def links(self, besides: UUID | None = None) -> list[str]:
+        """The casework open for the person (`besides` a referral of theirs)."""
         return [
-            *(f"open referral {r}" for r in self.referrals),
+            *(f"open referral {r}" for r in self.referrals if r != besides),
             *(f"open application {a}" for a in self.applications),
             *(f"live order {o}" for o in self.orders),
         ]
@@ -916,6 +927,8 @@ def ever_held(events: Iterable[object]) -> EverHeld:
     for e in events:
         if isinstance(e, SubjectRecord.Reopened):
             held = EverHeld([], [], [], None, [])
+        if isinstance(e, SubjectRecord.Started) and e.referral_id is not None:
+            _add(held.referrals, e.referral_id)
         if isinstance(e, SubjectRecord.ReferralOpened | SubjectRecord.ApplicationOpened):
             _add(held.referrals, e.referral_id)
         if isinstance(e, SubjectRecord.ApplicationOpened):

@@ -580,16 +580,21 @@ def assert_first_review(referral: ReferralService, record_id: UUID, clock: Clock
     assert review["due_on"] == clock.today().replace(year=clock.today().year + 6)
 
 
-def test_a_new_persons_record_starts_with_its_first_review_in_the_one_event(
+def test_a_new_persons_record_starts_with_their_referral_and_first_review_in_the_one_event(
     referral: ReferralService, clock: Clock
 ) -> None:
-    declined(referral)
+    first = declined(referral)
     record_id = SubjectRecord.create_id(SUBJECT.nominal_id)
+    second = received(referral, reference="NOR-TIER-0002")
 
     assert_first_review(referral, record_id, clock)
     assert kinds(stored(referral, record_id)) == [
-        "SubjectRecord.Started", "SubjectRecord.ReferralOpened", "SubjectRecord.ReferralClosed",
+        "SubjectRecord.Started", "SubjectRecord.ReferralClosed", "SubjectRecord.ReferralOpened",
     ]  # fmt: skip
+    held = referral.subject_access(SUBJECT.nominal_id)["referrals"]
+    assert [r["id"] for r in held] == [str(first), str(second)]
+    assert referral.get_referral(first)["links"] == []  # (not linked to itself)
+    assert referral.get_referral(second)["links"] == []  # the first is closed
 
 
 def test_a_record_kept_before_reviews_were_dated_is_given_its_first_review_once(
