@@ -27,7 +27,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from eventsourcing.utils import resolve_topic
 
-from plumbing.keystore import NONCE_BYTES, KeyStore, KeyTable, MasterKeys
+from plumbing.keystore import NONCE_BYTES, KeyStore, KeyTable, MasterKeys, PersonKey
 from plumbing.keytable import PostgresKeys
 from plumbing.settings import Settings
 from schemas.personal import ERASED, SEALED, Sealer, itemwise, sealed_key
@@ -83,12 +83,26 @@ class PersonalData:
     def seal(self, key_id: UUID, plain: bytes, context: bytes | None = None) -> str:
         """`plain` sealed with the key: under a random nonce, or, given the `context` it goes
         in, one derived from it and the value (the same value there seals the same again)."""
-        key = self.keys.opened(key_id)
-        if key is None:
-            raise PersonalDataErased
-        nonce = key.nonce(plain, context)
-        sealed = base64.urlsafe_b64encode(nonce + key.aead.encrypt(nonce, plain, key_id.bytes))
-        return f"{SEALED}{key_id}:{sealed.decode()}"
+        return self.sealing(key_id, context)(plain)
+
+    def sealing(self, key_id: UUID, context: bytes | None = None) -> Callable[[bytes], str]:
+        """Seals plain bytes as `seal` does, the key opened once for all the values of one
+        event or message (at the first: one with nothing personal opens none)."""
+        prefix, bound = f"{SEALED}{key_id}:", key_id.bytes
+        opened: list[PersonKey] = []
+
+        def seal(plain: bytes) -> str:
+            if not opened:
+                key = self.keys.opened(key_id)
+                if key is None:
+                    raise PersonalDataErased
+                opened.append(key)
+            key = opened[0]
+            nonce = key.nonce(plain, context)
+            sealed = base64.urlsafe_b64encode(nonce + key.aead.encrypt(nonce, plain, bound))
+            return prefix + sealed.decode()
+
+        return seal
 
     def open(self, token: str) -> bytes | None:
         """The plain bytes; None once the key is destroyed."""
@@ -106,7 +120,8 @@ class PersonalData:
 
     def sealer(self, key_id: UUID, context: bytes | None = None) -> Sealer:
         """Seals a plain JSON value (what the outbox hands a wire event's personal fields)."""
-        return lambda value: self.seal(key_id, _json(value), context)
+        seal = self.sealing(key_id, context)
+        return lambda value: seal(_json(value))
 
     def sealed_for(self, nominal: str, value: Any) -> Any:
         """`value` (plain JSON) sealed with the key of the person `nominal` names; of a person
@@ -255,7 +270,8 @@ class SealingMapper(Mapper[UUID]):
         return (_keys.get() or {}).get(domain_event.originator_id)
 
     def _sealer(self, key_id: UUID) -> Callable[[Any], str]:
-        return lambda value: self.personal.seal(key_id, self.transcoder.encode(value))
+        seal = self.personal.sealing(key_id)
+        return lambda value: seal(self.transcoder.encode(value))
 
     def to_domain_events(self, stored_events: Sequence[StoredEvent]) -> list[Any]:
         """Each of these, the keys their sealed fields need read first in one go (not one
