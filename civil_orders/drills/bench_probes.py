@@ -71,23 +71,23 @@ def looked_too_soon(http: httpx.AsyncClient) -> Iterator[_Polls]:
 
 async def broker_round_trip(client: Client, count: int) -> Latencies:
     """Publish and consume `count` small messages one at a time, on the same broker."""
-    async with scratch_topic(client.bootstrap_servers, ROUND_TRIP_TOPIC, 1) as (topic, producer):
-        consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=client.bootstrap_servers, auto_offset_reset="latest"
-        )
-        await consumer.start()
-        try:
-            await producer.send_and_wait(topic, b"warm-up")
-            await consumer.getone()
-            latencies = []
-            for _ in range(count):
-                started = time.perf_counter()
-                await producer.send_and_wait(topic, b"x" * 512)
-                await consumer.getone()
-                latencies.append(time.perf_counter() - started)
-        finally:
-            await consumer.stop()
-    return Latencies(latencies)
+    servers = client.bootstrap_servers
+    async with (
+        scratch_topic(servers, ROUND_TRIP_TOPIC, 1) as (topic, producer),
+        reading_from_now(servers, topic, 1) as consumer,
+    ):
+
+        async def round_trip(value: bytes) -> float:
+            started = time.perf_counter()
+            await producer.send_and_wait(topic, value)
+            try:
+                await asyncio.wait_for(consumer.getone(), STALL_SECONDS)
+            except TimeoutError:
+                raise TimeoutError(f"the broker gave nothing back in {STALL_SECONDS} s") from None
+            return time.perf_counter() - started
+
+        await round_trip(b"warm-up")
+        return Latencies([await round_trip(b"x" * 512) for _ in range(count)])
 
 
 @asynccontextmanager
@@ -122,32 +122,46 @@ async def raw_produce_consume(
     """Messages per second from handing them all to the producer to a plain consumer having
     read them all, on a scratch topic with as many partitions."""
     servers = client.bootstrap_servers
-    async with scratch_topic(servers, INTAKE_TOPIC, partitions) as (topic, producer):
-        consumer = AIOKafkaConsumer(bootstrap_servers=servers)
-        await consumer.start()
-        try:
-            assigned = [TopicPartition(topic, p) for p in range(partitions)]
-            consumer.assign(assigned)
-            await consumer.seek_to_end(*assigned)
-            for partition in assigned:
-                await consumer.position(partition)  # settled now, not once messages arrive
+    async with (
+        scratch_topic(servers, INTAKE_TOPIC, partitions) as (topic, producer),
+        reading_from_now(servers, topic, partitions) as consumer,
+    ):
 
-            async def read_all() -> float:
-                read = 0
-                while read < len(messages):
-                    batches = await consumer.getmany(timeout_ms=STALL_SECONDS * 1000)
-                    if not batches:
-                        raise TimeoutError(f"the scratch topic gave {read} of {len(messages)}")
-                    read += sum(len(records) for records in batches.values())
-                return time.perf_counter()
+        async def read_all() -> float:
+            read = 0
+            while read < len(messages):
+                batches = await consumer.getmany(timeout_ms=STALL_SECONDS * 1000)
+                if not batches:
+                    raise TimeoutError(f"the scratch topic gave {read} of {len(messages)}")
+                read += sum(len(records) for records in batches.values())
+            return time.perf_counter()
 
-            reading = asyncio.create_task(read_all())
-            began = time.perf_counter()
-            sent = [await producer.send(topic, v, key=k) for k, v in messages]
-            await asyncio.gather(*sent)
-            return len(messages) / (await reading - began)
-        finally:
-            await consumer.stop()
+        reading = asyncio.create_task(read_all())
+        began = time.perf_counter()
+        sent = [await producer.send(topic, v, key=k) for k, v in messages]
+        await asyncio.gather(*sent)
+        return len(messages) / (await reading - began)
+
+
+@asynccontextmanager
+async def reading_from_now(
+    servers: str, topic: str, partitions: int
+) -> AsyncIterator[AIOKafkaConsumer]:
+    """A plain consumer of the topic's partitions from their ends as they are now: each
+    position settled before anything is sent. (One left to settle it as it starts fetching
+    may find a message sent meanwhile already there, start after it and wait for it for
+    ever: the round trip's first message did, and the bench hung.)"""
+    consumer = AIOKafkaConsumer(bootstrap_servers=servers)
+    await consumer.start()
+    try:
+        assigned = [TopicPartition(topic, p) for p in range(partitions)]
+        consumer.assign(assigned)
+        await consumer.seek_to_end(*assigned)
+        for partition in assigned:
+            await consumer.position(partition)
+        yield consumer
+    finally:
+        await consumer.stop()
 
 
 async def raw_consume(client: Client, topic_name: str, count: int) -> float:
