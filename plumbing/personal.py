@@ -80,14 +80,11 @@ class PersonalData:
         found = (m for message in messages for m in _KEY_IDS.findall(message))
         self.keys.load({UUID(key_id.decode()) for key_id in found})
 
-    def seal(self, key_id: UUID, plain: bytes, context: bytes | None = None) -> str:
-        """`plain` sealed with the key: under a random nonce, or, given the `context` it goes
-        in, one derived from it and the value (the same value there seals the same again)."""
-        return self.sealing(key_id, context)(plain)
-
     def sealing(self, key_id: UUID, context: bytes | None = None) -> Callable[[bytes], str]:
-        """Seals plain bytes as `seal` does, the key opened once for all the values of one
-        event or message (at the first: one with nothing personal opens none)."""
+        """Seals plain bytes with the key: each under a random nonce, or, given the `context`
+        they go in, one derived from it and the value (the same value there seals the same
+        again). The key is opened once for all the values of one event or message, at the
+        first (one with nothing personal opens none)."""
         prefix, bound = f"{SEALED}{key_id}:", key_id.bytes
         opened: list[PersonKey] = []
 
