@@ -1,6 +1,6 @@
-"""A service's saves are planned once, not at every save (`plumbing.outbox.GENERIC_PLANS`):
-PostgreSQL would plan each statement taking arrays afresh each time, the events table locked,
-for longer than it took to run it."""
+"""A service's small saves are planned once, not at every save
+(`plumbing.outbox.GENERIC_PLANS`): PostgreSQL would plan each statement taking arrays afresh
+each time, the events table locked, for longer than it took to run it."""
 
 from collections.abc import Iterator
 from pathlib import Path
