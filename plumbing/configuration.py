@@ -3,7 +3,7 @@ or the screening rules through the web app; each service that uses it adopts it 
 event into its own store. Until a version is published, the settings' files are the first."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -103,17 +103,21 @@ def adopting_team_directories(
 @dataclass(frozen=True)
 class _Version:
     """A version of one kind of configuration, validated: `number` is the Configuration
-    aggregate's version it came from, 0 for the settings' file."""
+    aggregate's version it came from, 0 for the settings' file; `news` the store's news when
+    it was read (see `EventSourcedService.remember`)."""
 
     number: int
     model: BaseModel
+    news: int
 
 
 # Per service and kind, the version last validated. Only adopt() (a published version) writes
-# a Configuration, and another replica of the service may be the one that did: so each read
-# asks the store only for a newer event of that one aggregate, a primary-key range that is
-# empty until a new version lands. A TTL would save that lookup but let a replica allocate or
-# alert by the old version after its peer adopted the new one.
+# a Configuration, and another replica of the service may be the one that did. So the version
+# read stands while the service hears every store and none since by another process, nor its
+# own adoption (as an aggregate kept in memory does); else the store is asked only for a newer
+# event of that one aggregate, a primary-key range that is empty until a new version lands. A
+# TTL would let a replica allocate or alert by the old version long after its peer adopted the
+# new one; this, for as long as the store's notice takes to arrive.
 _IN_FORCE: WeakKeyDictionary[EventSourcedService, dict[str, _Version]] = WeakKeyDictionary()
 
 
@@ -121,15 +125,21 @@ def _in_force(service: EventSourcedService, kind: str, path: Path, schema: type[
     """The last published version of `kind`, else the settings' file, validated once each."""
     known = _IN_FORCE.setdefault(service, {})
     cached = known.get(kind)
-    gt = cached.number if cached else None
-    newest = list(service.events.get(Configuration.create_id(kind), gt=gt, desc=True, limit=1))
-    if newest:
-        [event] = newest
-        assert isinstance(event, Configuration.Set | Configuration.Changed)
-        cached = _Version(event.originator_version, schema.model_validate(event.document))
-    elif cached is None:
-        cached = _Version(0, schema.model_validate(yaml.safe_load(path.read_text())))
-    known[kind] = cached
+    if cached is None or not service.unchanged_since(cached.news):
+        configuration_id = Configuration.create_id(kind)
+        news = service.remember(configuration_id)  # before the read: what comes after is news
+        gt = cached.number if cached else None
+        newest = list(service.events.get(configuration_id, gt=gt, desc=True, limit=1))
+        if newest:
+            [event] = newest
+            assert isinstance(event, Configuration.Set | Configuration.Changed)
+            model = schema.model_validate(event.document)
+            cached = _Version(event.originator_version, model, news)
+        elif cached is None:
+            cached = _Version(0, schema.model_validate(yaml.safe_load(path.read_text())), news)
+        else:
+            cached = replace(cached, news=news)
+        known[kind] = cached
     assert isinstance(cached.model, schema)
     return cached.model
 

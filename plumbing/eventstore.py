@@ -2,6 +2,7 @@
 
 import asyncio
 import dataclasses
+import itertools
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -307,6 +308,11 @@ class EventSourcedService(Application[UUID]):
         self.personal = PersonalData.from_settings(settings, create=not read_only, keys=keys)
         self.projections: tuple[LocalProjection, ...] = ()
         self._units = threading.local()
+        # news of the store: moves on whenever what this process read of it may be out of date
+        # (see `unchanged_since`)
+        self._news = itertools.count(1)
+        self.news = 0
+        self._remembered: set[UUID] = set()
         if store is not None:
             super().__init__(env=store.env)
             return
@@ -340,11 +346,29 @@ class EventSourcedService(Application[UUID]):
         answered "try again" (the aggregate is then read afresh)."""
         if writer != self.process_recorder.writer:
             self.recent.clear()
+            self.news = next(self._news)
         self.repository.fastforward = False
 
     def _not_hearing(self) -> None:
         """Until it hears again, each aggregate kept is brought up to date before use."""
         self.repository.fastforward = True
+        self.news = next(self._news)
+
+    def remember(self, aggregate_id: UUID) -> int:
+        """The store's news as of now, for a reading of this aggregate about to be made and
+        remembered: this process's own saves of it are news too, once committed."""
+        self._remembered.add(aggregate_id)
+        return self.news
+
+    def unchanged_since(self, news: int) -> bool:
+        """Whether a reading made at `news` (see `remember`) still stands: this process has
+        heard every store since, and none by another process nor its own save of an aggregate
+        remembered. A store in memory, or one not heard, is never taken as unchanged."""
+        return not self.repository.fastforward and news == self.news
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        if any(r.domain_event.originator_id in self._remembered for r in recordings):
+            self.news = next(self._news)
 
     def close(self) -> None:
         if hasattr(self, "_stop_listening"):  # (an auditor's read-only store never listens)
