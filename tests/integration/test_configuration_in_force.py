@@ -28,8 +28,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Notifica
     settings = Settings(database_url=server.get_uri("civil_orders"), kafka_bootstrap_servers="-")
     services = [NotificationService(settings), NotificationService(settings)]
     try:
-        for service in services:
-            eventually(lambda service=service: not service.repository.fastforward)  # hearing
+        eventually(lambda: not any(s.repository.fastforward for s in services))  # hearing
         yield services
     finally:
         for service in services:
