@@ -3,8 +3,7 @@ for as long as nothing may have changed it, and a replica takes up the version a
 adopted as soon as it hears of the store: two replicas of the notification service on one
 embedded PostgreSQL."""
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -17,6 +16,7 @@ from plumbing.configuration import TEAM_DIRECTORY, Configuration, set_configurat
 from plumbing.settings import Settings
 from schemas.trace import Trace
 from services.notification.application import NotificationService
+from tests.waiting import eventually
 
 ADMINISTRATOR = Trace("administrator:admin-1", uuid4())
 DIRECTORY = yaml.safe_load((Path(__file__).parents[2] / "config" / "teams.yaml").read_text())
@@ -28,19 +28,13 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Notifica
     settings = Settings(database_url=server.get_uri("civil_orders"), kafka_bootstrap_servers="-")
     services = [NotificationService(settings), NotificationService(settings)]
     try:
-        eventually(lambda: not any(s.repository.fastforward for s in services))  # hearing
+        hearing = "both replicas hearing their store"
+        eventually(lambda: not any(s.repository.fastforward for s in services), hearing, 10.0)
         yield services
     finally:
         for service in services:
             service.close()
         server.cleanup()
-
-
-def eventually(done: Callable[[], bool], seconds: float = 10.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.01)
 
 
 def counting_reads(service: NotificationService, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -72,11 +66,11 @@ def test_a_version_is_read_once_and_a_replica_takes_up_the_one_another_adopted(
     assert len(reads) == 1
 
     publish(second, 2)  # the other replica adopts a published version
-    eventually(lambda: first.teams.version == 2)
+    eventually(lambda: first.teams.version == 2, "version 2 taken up", 10.0)
     read_by_then = len(reads)
     assert [first.teams.version for _ in range(5)] == [2] * 5
     assert len(reads) == read_by_then
 
     publish(first, 3)  # its own adoption: in force at once
     assert first.teams.version == 3
-    eventually(lambda: second.teams.version == 3)
+    eventually(lambda: second.teams.version == 3, "version 3 taken up", 10.0)

@@ -2,17 +2,11 @@
 system holding up only its own, and work that fails tried again until it is done."""
 
 import threading
-import time
-from collections.abc import Callable
 
 from services.notification.dispatch import Lanes, lane
+from tests.waiting import eventually
 
-
-def eventually(done: Callable[[], bool], seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline, "the lanes did not get there"
-        time.sleep(0.005)
+LANES = "the lanes' work done"
 
 
 def test_a_lane_held_up_holds_up_only_its_own_work_which_then_goes_in_order() -> None:
@@ -27,10 +21,10 @@ def test_a_lane_held_up_holds_up_only_its_own_work_which_then_goes_in_order() ->
     lanes.hand(lane("mosovo-east", True), lambda: sent.append("east escalation"))
     lanes.hand(lane("mosovo-north", False), lambda: sent.append("north 1"))
     try:
-        eventually(lambda: len(sent) == 2)
+        eventually(lambda: len(sent) == 2, LANES, 5.0)
         assert sorted(sent) == ["east escalation", "north 1"]
         hung.set()
-        eventually(lambda: len(sent) == 4)
+        eventually(lambda: len(sent) == 4, LANES, 5.0)
         assert sent[2:] == ["east 1", "east 2"]
     finally:
         hung.set()
@@ -48,7 +42,7 @@ def test_work_that_fails_is_tried_again_until_it_is_done_and_the_next_waits_for_
     lanes.hand("mosovo-north", recording)
     lanes.hand("mosovo-north", lambda: sent.append("second"))
     try:
-        eventually(lambda: len(sent) == 2)
+        eventually(lambda: len(sent) == 2, LANES, 5.0)
         assert (sent, failures) == (["first", "second"], [])
     finally:
         lanes.stop()
