@@ -1,7 +1,7 @@
 """The configuration in force (here the team directory) is read from the store once a version
 for as long as nothing may have changed it, and a replica takes up the version another
-adopted as soon as it hears of the store: two replicas of the notification service on one
-embedded PostgreSQL."""
+adopted as soon as it hears of the store: two replicas of the notification service on this
+folder's embedded PostgreSQL (no other test here uses its schema)."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +11,6 @@ from uuid import uuid4
 import pytest
 import yaml
 
-from civil_orders.stack.embedded import start_postgres
 from plumbing.configuration import TEAM_DIRECTORY, Configuration, set_configuration
 from plumbing.settings import Settings
 from schemas.trace import Trace
@@ -23,9 +22,8 @@ DIRECTORY = yaml.safe_load((Path(__file__).parents[2] / "config" / "teams.yaml")
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NotificationService]]:
-    server = start_postgres(Path(tmp_path_factory.mktemp("configuration")))
-    settings = Settings(database_url=server.get_uri("civil_orders"), kafka_bootstrap_servers="-")
+def replicas(database_url: str) -> Iterator[list[NotificationService]]:
+    settings = Settings(database_url=database_url, kafka_bootstrap_servers="-")
     services = [NotificationService(settings), NotificationService(settings)]
     try:
         hearing = "both replicas hearing their store"
@@ -34,7 +32,6 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Notifica
     finally:
         for service in services:
             service.close()
-        server.cleanup()
 
 
 def counting_reads(service: NotificationService, monkeypatch: pytest.MonkeyPatch) -> list[int]:
