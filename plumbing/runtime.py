@@ -25,7 +25,7 @@ from plumbing.http import install_correlation, install_error_handlers, install_t
 from plumbing.metrics import ExtraMetrics, broker_middleware, metrics
 from plumbing.projection import LocalProjection
 from plumbing.readmodel import Projection, subscribe_projections
-from plumbing.relay import OutboxRelay, follow_the_cluster, publisher, relay_producer
+from plumbing.relay import OutboxRelay, RelayProducer, follow_the_cluster
 from plumbing.settings import Settings
 from plumbing.topics_admin import apply_topics, cluster_id
 
@@ -187,8 +187,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         consumers.subscribe()
         await broker.start()
         followers: list[Follower[Any]] = []
-        producer = relay_producer(config, definition.name)
-        publish = publisher(producer, asyncio.get_running_loop())
+        producer = RelayProducer(config, definition.name)
+        publish = producer.publish
         if service is not None:
             await producer.start()
             relay = OutboxRelay(service, publish, cluster, config.relay_batch)
@@ -226,7 +226,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
                 task.cancel()
             for follower in followers:
                 await hop(follower.stop)
-            await producer.stop()  # (one never started stops at once)
+            await producer.stop()
             await broker.stop()
             await pool.close()
             if service is not None:
