@@ -313,6 +313,9 @@ class EventSourcedService(Application[UUID]):
         self._news = itertools.count(1)
         self.news = 0
         self._remembered: set[UUID] = set()
+        # every store heard, by any process, this one's own too (see `wait_for_store`)
+        self.stores_heard = 0
+        self._heard = threading.Condition()
         if store is not None:
             super().__init__(env=store.env)
             return
@@ -348,11 +351,28 @@ class EventSourcedService(Application[UUID]):
             self.recent.clear()
             self.news = next(self._news)
         self.repository.fastforward = False
+        with self._heard:
+            self.stores_heard += 1
+            self._heard.notify_all()
 
     def _not_hearing(self) -> None:
         """Until it hears again, each aggregate kept is brought up to date before use."""
         self.repository.fastforward = True
         self.news = next(self._news)
+
+    @property
+    def hearing(self) -> bool:
+        """Whether this process is hearing every store of its log (see `_stored`)."""
+        return not self.repository.fastforward
+
+    def wait_for_store(self, seen: int, seconds: float) -> bool:
+        """Whether a store has been heard since `stores_heard` was `seen`, waiting up to
+        `seconds` for one. The log's followers wait so, on the one connection that listens
+        for the whole process: PostgreSQL wakes every connection listening in the database at
+        each NOTIFY, whatever its channel, so each connection more that listened cost every
+        save of every service ~0.02 ms of the database's CPU."""
+        with self._heard:
+            return self._heard.wait_for(lambda: self.stores_heard != seen, seconds)
 
     def remember(self, aggregate_id: UUID) -> int:
         """The store's news as of now, for a reading of this aggregate about to be made and
@@ -364,7 +384,7 @@ class EventSourcedService(Application[UUID]):
         """Whether a reading made at `news` (see `remember`) still stands: this process has
         heard every store since, and none by another process nor its own save of an aggregate
         remembered. A store in memory, or one not heard, is never taken as unchanged."""
-        return not self.repository.fastforward and news == self.news
+        return self.hearing and news == self.news
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if any(r.domain_event.originator_id in self._remembered for r in recordings):

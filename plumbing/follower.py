@@ -1,8 +1,9 @@
 """Following a service's own log in batches: the outbox relay and other local reactions.
 
-The event store NOTIFYs a channel in every transaction that stores events; a follower
-LISTENs on it, so it wakes when events are stored, not on a timer, and then reads everything
-stored since its position, a page at a time.
+The event store NOTIFYs a channel in every transaction that stores events, and the service
+LISTENs on it for the whole process (`EventSourcedService.wait_for_store`); a follower wakes
+when events are stored, not on a timer, and then reads everything stored since its
+position, a page at a time.
 """
 
 import threading
@@ -15,7 +16,6 @@ import psycopg
 import structlog
 from eventsourcing.domain import CanMutateAggregate, DomainEventProtocol
 from eventsourcing.utils import get_topic
-from psycopg import sql
 
 from plumbing.eventstore import EventSourcedService, connect
 
@@ -119,26 +119,28 @@ class Follower(Generic[T]):
             yield None
 
     def _follow(self, connection: psycopg.Connection[Any]) -> None:
-        channel = self.service.process_recorder.channel_name
-        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
         self.take_over(connection)
         position = self.position()
         while not self._stopping.is_set():
+            seen = self.service.stores_heard
             page = self.read(position, self.page)
             if page:
                 self.handle(page)
                 position = page[-1][1]
             if len(page) < self.page:
-                self._wait_for_more(connection)
+                self._wait_for_more(seen)
 
-    def _wait_for_more(self, connection: psycopg.Connection[Any]) -> None:
-        """Return when a store says it stored more (or the follower is stopping), settling
-        once the log has been quiet a while. Nothing is missed: the follower listened before
-        its first read, and notices that come while it reads wait for it. (Reading again on a
-        timer instead cost every follower two reads a second while the stack was idle.)"""
+    def _wait_for_more(self, seen: int) -> None:
+        """Return when a store has been heard since the last read began (`seen`), or the
+        follower is stopping, settling once the log has been quiet a while. Nothing is
+        missed: a store that came during the read was heard after `seen` was taken. While
+        the process is not hearing (its listening connection lost) the log is read again
+        each `QUIET_SECONDS`; when it hears again it wakes the followers, and they read on.
+        (Reading again on a timer always cost every follower two reads a second while the
+        stack was idle.)"""
         settled = False
         while not self._stopping.is_set():
-            if list(connection.notifies(timeout=QUIET_SECONDS, stop_after=1)):
+            if self.service.wait_for_store(seen, QUIET_SECONDS) or not self.service.hearing:
                 return
             if not settled:
                 self.settle()
