@@ -6,6 +6,7 @@ when events are stored, not on a timer, and then reads everything stored since i
 position, a page at a time.
 """
 
+import select
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -128,9 +129,9 @@ class Follower(Generic[T]):
                 self.handle(page)
                 position = page[-1][1]
             if len(page) < self.page:
-                self._wait_for_more(seen)
+                self._wait_for_more(seen, connection)
 
-    def _wait_for_more(self, seen: int) -> None:
+    def _wait_for_more(self, seen: int, lead: psycopg.Connection[Any]) -> None:
         """Return when a store has been heard since the last read began (`seen`), or the
         follower is stopping, settling once the log has been quiet a while. Nothing is
         missed: a store that came during the read was heard after `seen` was taken. While
@@ -140,11 +141,21 @@ class Follower(Generic[T]):
         stack was idle.)"""
         settled = False
         while not self._stopping.is_set():
+            _still_open(lead)
             if self.service.wait_for_store(seen, QUIET_SECONDS) or not self.service.hearing:
                 return
             if not settled:
                 self.settle()
                 settled = True
+
+
+def _still_open(lead: psycopg.Connection[Any]) -> None:
+    """Raise if the connection that holds the lead has ended (the database restarted, an
+    administrator ended it): the lock went with it, and another replica may hold it now.
+    The follower then stops following until it holds the lock again. Nothing is sent: the
+    server's closing of the connection is read from its socket, if it came."""
+    if select.select([lead.fileno()], [], [], 0)[0]:
+        lead.pgconn.consume_input()  # raises once the server has closed the connection
 
 
 def events_after(

@@ -78,3 +78,39 @@ def test_a_follower_wakes_on_stores_heard_by_its_service(
         )
     finally:
         follower.stop()
+
+
+def test_a_follower_whose_connection_ends_gives_up_the_lead(
+    database_url: str, services: list[Followed]
+) -> None:
+    """The lead is a lock held by the follower's connection: when the connection ends (the
+    database restarted, say), the lock goes with it, and the follower must stop following
+    until it holds the lock again, or two replicas would follow at once."""
+    service = opened(database_url, services)
+
+    def ignore(page: Sequence[tuple[DomainEventProtocol[UUID], int]]) -> None:
+        pass
+
+    followers: list[Follower[Any]] = [
+        Follower(service, "lead", events_after(service, Thing), ignore, retry_seconds=0.1)
+        for _ in range(2)
+    ]
+    for follower in followers:
+        follower.start()
+    try:
+        eventually(lambda: any(f.leading for f in followers), "one to lead", 10.0)
+        first = next(f for f in followers if f.leading)
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                " AND objid = hashtext(%s)::oid",
+                (f"civil-orders:{service.name}:lead",),
+            )
+        eventually(lambda: not first.leading, "the first to give up the lead", 10.0)
+        eventually(
+            lambda: sum(f.leading for f in followers) == 1, "one of them to lead again", 10.0
+        )
+    finally:
+        for follower in followers:
+            follower.stop()
