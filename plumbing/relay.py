@@ -5,7 +5,7 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -21,6 +21,7 @@ from plumbing.topics_admin import apply_topics, cluster_id
 log = structlog.get_logger()
 
 Publish = Callable[[Sequence[Message]], None]
+R = TypeVar("R")
 
 # Set to "relay:published" (tests only), the process dies after publishing a batch and before
 # recording its position: the crash the relay's guarantees are proved against.
@@ -42,42 +43,55 @@ class RelayProducer:
     copies."""
 
     def __init__(self, settings: Settings, client_id: str, timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.client_id = client_id
         self.timeout = timeout
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self.loop.run_forever, name=f"{client_id}-relay-loop", daemon=True
-        )
-        self._thread.start()
-
-        async def made() -> AIOKafkaProducer:  # (a producer belongs to the loop it is made on)
-            return AIOKafkaProducer(
-                bootstrap_servers=settings.kafka_bootstrap_servers,
-                client_id=f"{client_id}-relay",
-                acks=settings.producer_acks(),
-                linger_ms=settings.kafka_linger_ms,
-                enable_idempotence=settings.kafka_idempotence,
-                max_batch_size=BATCH_BYTES,
-            )
-
-        self.producer = asyncio.run_coroutine_threadsafe(made(), self.loop).result()
+        # made as it starts: a process whose relay never starts (it has no store) has none
+        self._running: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
+        self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
-        await self._on_own_loop(self.producer.start())
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(
+            target=loop.run_forever, name=f"{self.client_id}-relay-loop", daemon=True
+        )
+        thread.start()
+        self._running = loop, thread
+
+        async def started() -> AIOKafkaProducer:  # (a producer belongs to the loop it is made on)
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                client_id=f"{self.client_id}-relay",
+                acks=self.settings.producer_acks(),
+                linger_ms=self.settings.kafka_linger_ms,
+                enable_idempotence=self.settings.kafka_idempotence,
+                max_batch_size=BATCH_BYTES,
+            )
+            await producer.start()
+            return producer
+
+        self._producer = await self._on_own_loop(started())
 
     async def stop(self) -> None:
-        """Stop the producer (one never started stops at once), then its loop."""
+        """Stop the producer, then its loop (one never started stops at once)."""
+        if self._running is None:
+            return
+        loop, thread = self._running
         try:
-            await self._on_own_loop(self.producer.stop())
+            if self._producer is not None:
+                await self._on_own_loop(self._producer.stop())
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            await asyncio.to_thread(self._thread.join)
-            self.loop.close()
+            loop.call_soon_threadsafe(loop.stop)
+            await asyncio.to_thread(thread.join)
+            loop.close()
 
     def publish(self, messages: Sequence[Message]) -> None:
         """Publish a page of the outbox and return once the broker has taken it all: in
         order per aggregate, a batch a partition."""
+        if self._running is None or self._producer is None:
+            raise RuntimeError("the relay's producer has not started")
         sending = asyncio.run_coroutine_threadsafe(
-            publish_in_order(self.producer, messages), self.loop
+            publish_in_order(self._producer, messages), self._running[0]
         )
         try:
             sending.result(self.timeout)
@@ -85,8 +99,9 @@ class RelayProducer:
             sending.cancel()  # nothing more of this page goes out once it is retried
             raise
 
-    async def _on_own_loop(self, work: Coroutine[Any, Any, None]) -> None:
-        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
+    async def _on_own_loop(self, work: Coroutine[Any, Any, R]) -> R:
+        assert self._running is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._running[0]))
 
 
 class OutboxRelay(Follower[Message]):
