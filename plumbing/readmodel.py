@@ -120,6 +120,12 @@ class Projection:
         return ((e.aggregate_id, self.handlers[type(e)](e)) for e in envelopes)
 
 
+def locking_order(projections: Iterable[Projection]) -> list[Projection]:
+    """The order in which whoever holds several projections' locks at once takes them (the
+    live consumer, a rebuild's swap), so that neither waits for the other in a circle."""
+    return sorted(projections, key=lambda projection: projection.lock)
+
+
 async def _first_time(
     connection: asyncpg.Connection, schema: str, envelopes: list[Envelope]
 ) -> list[Envelope]:
@@ -173,16 +179,17 @@ def subscribe_projections(
     consumers: Consumers, projections: tuple[Projection, ...], pool: asyncpg.Pool
 ) -> None:
     """Each fetched batch applied to every projection that takes its events, in one
-    transaction holding each projection's lock shared (a rebuild's swap waits for it)."""
+    transaction holding every projection's lock shared (a rebuild's swap waits for them)."""
     if not projections:
         return
 
     async def project(envelopes: list[Envelope], within: Within) -> None:
         async with pool.acquire() as connection, connection.transaction():
-            for projection in projections:
+            for projection in locking_order(projections):
                 await connection.execute(
                     "SELECT pg_advisory_xact_lock_shared(hashtext($1))", projection.lock
                 )
+            for projection in projections:
                 await projection.apply_many(connection, projection.schema, envelopes)
             await within(connection)
 

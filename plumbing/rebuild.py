@@ -2,8 +2,9 @@
 
 One pass reads every service's history once for all the projections being rebuilt (or
 verified), applying each page to each projection's own schema beside its live one. Then,
-one projection at a time, holding its lock so its live consumer waits: what arrived
-meanwhile is applied, and the rebuilt schema is swapped in, or compared with the live one.
+holding their locks so their live consumer waits, what arrived meanwhile is applied: a
+rebuild takes every projection's lock at once and swaps them all in; a verification, one
+projection at a time, compares its scratch schema with the live one.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from plumbing.readmodel import Projection
+from plumbing.readmodel import Projection, locking_order
 from schemas.envelope import Envelope
 
 # A service's published history after a position: (envelopes, next position, head).
@@ -122,14 +123,15 @@ async def rebuild(
     progress: Progress,
 ) -> dict[str, int]:
     """Rebuild the projections from the start of the history beside their live tables, in
-    one pass, then swap each in; returns the events applied, by projection."""
+    one pass; then, holding every one's lock, apply what arrived meanwhile, reading it once
+    for all, and swap them all in; returns the events applied, by projection."""
     building = await _fresh_schemas(connection, projections, "next")
     applied = await replay_into(connection, building, replay, progress)
-    for projection, schema in building:
-        async with connection.transaction():
+    async with connection.transaction():
+        for projection in locking_order(projections):
             await _lock(connection, projection)
-            caught_up = [(projection, schema)]
-            applied.update(await replay_into(connection, caught_up, replay.resumed(), progress))
+        applied.update(await replay_into(connection, building, replay.resumed(), progress))
+        for projection, schema in building:
             await _swap_in(connection, projection, schema)
     return dict(applied)
 
