@@ -436,7 +436,9 @@ class EventSourcedService(Application[UUID]):
         return self.factory.process_recorder()
 
     def construct_repository(self) -> Repository[UUID]:
-        self.recent = RecentAggregates(RECENT_AGGREGATES, self.settings.personal_key_cache_seconds)
+        self.recent = RecentAggregates(
+            self.settings.recent_aggregates, self.settings.personal_key_cache_seconds
+        )
         self.personal.keys.also_forget(self.recent.clear)
         return BatchRepository(
             self._units, self.recent, event_store=self.events, snapshot_store=self.snapshots
@@ -687,7 +689,6 @@ def create_schema(settings: Settings, schema: str) -> None:
 
 
 CONFLICT_ATTEMPTS = 3
-RECENT_AGGREGATES = 2000  # kept in memory by each service (see `RecentAggregates`)
 
 
 async def hop(function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:

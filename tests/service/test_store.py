@@ -12,7 +12,7 @@ from civil_orders.drills.synthetic import Synthetic
 from plumbing import outbox
 from plumbing.arrivals import Stream
 from plumbing.eventstore import BatchRepository
-from plumbing.memory import NoSqlInMemory
+from plumbing.memory import InMemory, NoSqlInMemory, SharedKeys
 from plumbing.snapshots import INTERVAL
 from schemas import dates
 from schemas.district import VictimAgeBand
@@ -22,6 +22,7 @@ from services.breach.domain import SubjectBreaches
 from services.referral.application import ReferralService
 from services.referral.domain import DeclineReason, SuspectDisposals
 from services.referral.queue import QUEUE
+from tests.service.conftest import Clock
 from tests.service.published import consume, messages, recorder, unchanged
 from tests.service.upstream import again, disposal, order_allocated, order_granted, person
 
@@ -132,3 +133,22 @@ def test_an_aggregate_with_a_snapshot_is_read_from_it_and_the_snapshot_is_sealed
 def test_what_reads_sql_is_refused_in_memory_saying_so(referral: ReferralService) -> None:
     with pytest.raises(NoSqlInMemory, match="in memory, which has no SQL"):
         referral.keep_projections(QUEUE)
+
+
+def test_a_service_keeps_in_memory_as_many_aggregates_as_its_settings_allow(
+    referral: ReferralService, clock: Clock, keys: SharedKeys
+) -> None:
+    """What each batch leaves in memory is what the next one need not read again (a
+    backlog's suspects come back across the whole of it), up to `recent_aggregates`."""
+    backlog = [disposal(f"SYN-TIER-{n:04d}", f"CR/TIER/{n}") for n in range(4)]
+    small = ReferralService(
+        clock.settings.model_copy(update={"recent_aggregates": 3}), store=InMemory(keys)
+    )
+    try:
+        for service in (referral, small):
+            assert consume(service, service.when_disposal_received_screen_it, *backlog) == []
+        # each suspect's history, record and the candidate raised; how far screening reaches
+        assert len(referral.recent.kept) == 4 * 3 + 1
+        assert len(small.recent.kept) == 3
+    finally:
+        small.close()
