@@ -73,17 +73,19 @@ class RelayProducer:
         self._producer = await self._on_own_loop(started())
 
     async def stop(self) -> None:
-        """Stop the producer, then its loop (one never started stops at once)."""
+        """Stop the producer, then its loop (one never started, or stopped, stops at once)."""
         if self._running is None:
             return
         loop, thread = self._running
+        producer, self._producer = self._producer, None
         try:
-            if self._producer is not None:
-                await self._on_own_loop(self._producer.stop())
+            if producer is not None:
+                await self._on_own_loop(producer.stop())
         finally:
             loop.call_soon_threadsafe(loop.stop)
             await asyncio.to_thread(thread.join)
             loop.close()
+            self._running = None
 
     def publish(self, messages: Sequence[Message]) -> None:
         """Publish a page of the outbox and return once the broker has taken it all: in
@@ -159,20 +161,43 @@ async def follow_the_cluster(
     """Asks the broker its cluster id every so often. A cluster not seen before (a broker that
     lost its data: the embedded one after any restart, a real one after a disaster) gets the
     declared topics, then `on_new_cluster` (consumers join it afresh; the relay sends it the
-    whole history again, which they take as they did the first time: once)."""
+    whole history again, which they take as they did the first time: once).
+
+    Only the service's stopping ends it. A broker that died again while its consumer
+    rejoined made the Kafka client raise `CancelledError` out of the move, though nothing
+    had cancelled this task; the watch ended with it, and the service never followed a
+    cluster again (its consumer stopped for good: a soak's cases waited for ever)."""
     while True:
         await asyncio.sleep(every_seconds)
         try:
             now = await asyncio.wait_for(cluster_id(bootstrap_servers), every_seconds + 5)
         except Exception:  # the broker is away; ask again later
             continue
+        except asyncio.CancelledError:
+            if _stopping():
+                raise
+            continue
         if now == seen:
             continue
         log.warning("the broker is a new Kafka cluster", was=seen, now=now)
+        began = time.monotonic()
         try:  # a broker that goes away again mid-way must not hold this up for good
             await asyncio.wait_for(apply_topics(bootstrap_servers), SETTING_UP_SECONDS)
             await asyncio.wait_for(on_new_cluster(now), SETTING_UP_SECONDS)
-        except Exception:  # all of it again, next time (each step may be done again)
+        except (Exception, asyncio.CancelledError) as error:
+            if isinstance(error, asyncio.CancelledError) and _stopping():
+                raise
+            # all of it again, next time (each step may be done again)
             log.exception("could not set up the new cluster; trying again", cluster=now)
             continue
+        log.info(
+            "moved to the new cluster", cluster=now, seconds=round(time.monotonic() - began, 1)
+        )
         seen = now
+
+
+def _stopping() -> bool:
+    """Whether this task is being cancelled (the service is stopping): a `CancelledError`
+    that reached it from a library's own cancelled wait does not stop it."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

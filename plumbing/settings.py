@@ -327,6 +327,7 @@ class Settings(ClockSettings):
         "touch 10,000 aggregates, and with 2,000 kept a batch took twice as long to load "
         "them. About a kilobyte each.",
     )
+
     @field_validator("database_url", "personal_keys_database_url")
     @classmethod
     def _is_postgres(cls, value: str | None) -> str | None:
