@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import Topic as KafkaTopic
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
@@ -143,8 +144,11 @@ class Consumers:
         """Declare the single subscriber for every topic a policy listens to."""
         if not self._topics:
             return
+        # the topics are made as declared (`apply_topics`), not by the subscriber: its own, of
+        # one partition, made on a broker that came up empty before they were declared, left
+        # the relays' sends to the others acknowledged by the embedded broker and dropped
         self._subscriber = self.broker.subscriber(
-            *self._topics,
+            *(KafkaTopic(name, declare=False) for name in self._topics),
             batch=True,
             max_records=self.fetching.max_records,
             batch_timeout_ms=self.fetching.poll_ms,

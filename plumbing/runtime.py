@@ -187,11 +187,10 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         consumers.subscribe()
         await broker.start()
         followers: list[Follower[Any]] = []
-        producer = RelayProducer(config, definition.name)
-        publish = producer.publish
+        producers = [RelayProducer(config, definition.name)]
         if service is not None:
-            await producer.start()
-            relay = OutboxRelay(service, publish, cluster, config.relay_batch)
+            await producers[0].start()
+            relay = OutboxRelay(service, producers[0].publish, cluster, config.relay_batch)
             followers = [relay, *definition.followers(service, config)]
         for follower in followers:
             follower.start()
@@ -199,6 +198,13 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         async def move_to(new_cluster: str) -> None:
             if service is not None:  # followers[0] is its relay
                 await hop(followers[0].stop)
+                # a producer of its own for each cluster: one that knew the last cluster's
+                # partitions sent to those the new one lacks, which the embedded broker
+                # acknowledged and dropped
+                await producers[0].stop()
+                producers[0] = RelayProducer(config, definition.name)
+                await producers[0].start()
+                publish = producers[0].publish
                 followers[0] = OutboxRelay(service, publish, new_cluster, config.relay_batch)
                 followers[0].start()
             await consumers.rejoin(consumer_group(definition.name, new_cluster))
@@ -226,7 +232,7 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
                 task.cancel()
             for follower in followers:
                 await hop(follower.stop)
-            await producer.stop()
+            await producers[0].stop()
             await broker.stop()
             await pool.close()
             if service is not None:
