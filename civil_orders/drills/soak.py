@@ -324,7 +324,7 @@ async def check(
     recorded = 0
     for district, reference in ledger.referrals:
         path = f"/referrals/by-reference/{district}/{reference}"
-        recorded += (await client.get("referral", path)).status_code == 200
+        recorded += await persist(partial(_status, client, "referral", path), path) == 200
     allocation = Counter(a["order_reference"] for a in received if a["kind"] == "order allocated")
     breach_alerts = Counter(a["order_reference"] for a in received if "breach" in a["kind"])
     wrong_team = [
@@ -381,6 +381,15 @@ async def check(
     return SoakResult(
         faults, len(ledger.granted), lost, duplicated, redelivered, ledger.gave_up, invariants
     )
+
+
+async def _status(client: Client, service: str, path: str) -> int:
+    """What `path` answers: 200 or 404 (a 5xx or no answer, from a service restarting, is
+    raised, for `persist` to ask again)."""
+    response = await client.get(service, path)
+    if response.status_code >= 500:
+        response.raise_for_status()
+    return response.status_code
 
 
 async def _received(client: Client) -> list[dict[str, Any]]:
