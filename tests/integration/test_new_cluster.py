@@ -60,7 +60,7 @@ async def test_a_consumer_that_joins_an_empty_broker_first_makes_no_topic_of_its
     embedded broker acknowledged and dropped."""
     process, address = start_tansu(tmp_path, port=0)
     broker = KafkaBroker(address)
-    consumers = Consumers(broker, "referral@test", DeadLetters(None, broker, "referral"))  # type: ignore[arg-type]
+    consumers = Consumers(broker, "referral@test", DeadLetters(None, broker, "referral"))
     consumers.on(DistrictReferralV1, lambda event: None)
     consumers.subscribe()
     admin = AIOKafkaAdminClient(bootstrap_servers=address)
