@@ -8,12 +8,13 @@ they record what was accepted, and must replay whatever the clock says later.
 """
 
 import calendar
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, GetCoreSchemaHandler
+from pydantic import AwareDatetime, BeforeValidator, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 SKEW = timedelta(days=1)
@@ -99,3 +100,21 @@ class Happened:
 PastDate = Annotated[date, Happened()]
 PastTime = Annotated[AwareDatetime, Happened()]
 BirthDate = Annotated[date, Happened(within_years=LIFETIME_YEARS)]
+
+
+def _written_in_iso_8601(value: Any) -> Any:
+    """Pydantic takes a number, or a string of one, as a Unix time: a date-time in the
+    contracts is written in ISO 8601 (RFC 3339), as their schemas say (`format: date-time`)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(value)
+    raise PydanticCustomError(
+        "datetime_iso",
+        "must be a date and time in ISO 8601 with its offset, e.g. 2026-12-02T09:30:00Z",
+    )
+
+
+# A moment given by a person or a tool: a filter's bound, say.
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_in_iso_8601)]

@@ -6,7 +6,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 from fastapi import APIRouter, Query, Request, status
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from plumbing.consumer import Consumers
 from plumbing.eventstore import hop
@@ -23,7 +23,7 @@ from schemas.application import (
 )
 from schemas.common import OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
-from schemas.dates import PastDate
+from schemas.dates import Moment, PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.personal import ERASED
 from services.referral.application import ReferralService
@@ -171,7 +171,7 @@ class Counting(BaseModel):
     crime_references: list[Annotated[str, Field(min_length=1)]] = Field(
         min_length=1, description="The crimes whose candidates to count."
     )
-    identified_since: AwareDatetime | None = Field(
+    identified_since: Moment | None = Field(
         default=None, description="Only those flagged at or after this time."
     )
 
@@ -188,7 +188,7 @@ async def list_of_candidates(
     status: str | None = None,
     crime_reference: str | None = None,
     identified_since: Annotated[
-        AwareDatetime | None, Query(description="Only those flagged at or after this time.")
+        Moment | None, Query(description="Only those flagged at or after this time.")
     ] = None,
 ) -> list[dict[str, Any]]:
     """Candidates flagged by screening, highest score first; a page at a time."""

@@ -12,10 +12,10 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
-from pydantic import AwareDatetime
 
 from plumbing.eventstore import hop
 from plumbing.paging import ForwardedPage, forwarded_page
+from schemas.dates import Moment
 from schemas.trace import Trace
 from services.web.access import Admitted, in_district, in_team, own_district, own_team
 from services.web.auth import User
@@ -144,7 +144,7 @@ async def candidates(
     status_: Annotated[str | None, Query(alias="status")] = None,
     crime_reference: Annotated[str | None, Query(description="Only this crime's.")] = None,
     identified_since: Annotated[
-        AwareDatetime | None, Query(description="Only those flagged at or after this time.")
+        Moment | None, Query(description="Only those flagged at or after this time.")
     ] = None,
 ) -> Any:
     """Candidates flagged by screening, highest score first; a page at a time."""

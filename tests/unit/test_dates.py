@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from schemas.dates import judge_dates_by, months_after, now, years_before
+from schemas.dates import Moment, judge_dates_by, months_after, now, years_before
 from schemas.district import DistrictBreachReport, DistrictDisposal
 from schemas.topics import topic
 from tests.messages import valid_referral
@@ -113,3 +113,16 @@ def test_months_on_or_back_keep_the_day_or_fall_back_to_the_months_last() -> Non
     assert months_after(date(2026, 1, 15), -2) == date(2025, 11, 15)
     assert months_after(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert months_after(date(2026, 1, 31), 0) == date(2026, 1, 31)
+
+
+@pytest.mark.parametrize("given", ["0.0", "1700000000", 1700000000, "yesterday", "2026-12-02"])
+def test_a_moment_not_written_in_iso_8601_with_its_offset_is_refused(given: object) -> None:
+    """Pydantic alone took a number, or a string of one, as a Unix time: the web API's
+    `identified_since=0.0` listed candidates since 1970 (found by the fuzzing)."""
+    with pytest.raises(ValidationError):
+        TypeAdapter(Moment).validate_python(given)
+
+
+def test_a_moment_in_iso_8601_is_taken_in_its_own_offset() -> None:
+    taken = TypeAdapter(Moment).validate_python("2026-12-02T09:30:00+01:00")
+    assert taken == datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
