@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from schemas.dates import BirthDate
+from schemas.dates import BirthDate, Day
 from schemas.envelope import Payload
 from schemas.personal import Personal
 
@@ -56,6 +56,6 @@ class Term(Payload):
         description="The term as worded in the order.",
         examples=["Not to have unsupervised contact with any child under 16."],
     )
-    until: date | None = Field(
+    until: Day | None = Field(
         default=None, description="Last day the term has effect; absent until further order."
     )

@@ -96,25 +96,29 @@ class Happened:
         return value
 
 
+def _written_in_iso_8601(kind: type[date]) -> Callable[[Any], Any]:
+    """Pydantic takes a number, or a string of one, as a Unix time, for a date too: a date or
+    date-time from outside is written in ISO 8601 (RFC 3339), as the schemas say."""
+    example = "2026-12-02T09:30:00Z" if kind is datetime else "2026-12-02"
+
+    def check(value: Any) -> Any:
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return kind.fromisoformat(value)
+        raise PydanticCustomError(
+            "iso_8601", "must be written in ISO 8601, e.g. {example}", {"example": example}
+        )
+
+    return check
+
+
+# A day, or a moment (with its offset), given from outside: a filter's bound, say.
+Day = Annotated[date, BeforeValidator(_written_in_iso_8601(date))]
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_in_iso_8601(datetime))]
+
 # What happened on a day, or at a moment: a referral made, an order made, a breach, a disposal.
-PastDate = Annotated[date, Happened()]
-PastTime = Annotated[AwareDatetime, Happened()]
-BirthDate = Annotated[date, Happened(within_years=LIFETIME_YEARS)]
-
-
-def _written_in_iso_8601(value: Any) -> Any:
-    """Pydantic takes a number, or a string of one, as a Unix time: a date-time in the
-    contracts is written in ISO 8601 (RFC 3339), as their schemas say (`format: date-time`)."""
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            return datetime.fromisoformat(value)
-    raise PydanticCustomError(
-        "datetime_iso",
-        "must be a date and time in ISO 8601 with its offset, e.g. 2026-12-02T09:30:00Z",
-    )
-
-
-# A moment given by a person or a tool: a filter's bound, say.
-Moment = Annotated[AwareDatetime, BeforeValidator(_written_in_iso_8601)]
+PastDate = Annotated[Day, Happened()]
+PastTime = Annotated[Moment, Happened()]
+BirthDate = Annotated[Day, Happened(within_years=LIFETIME_YEARS)]

@@ -1,7 +1,6 @@
 """The application service process: HTTP casework commands and the accepted-referral consumer."""
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -21,7 +20,7 @@ from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
-from schemas.dates import PastDate
+from schemas.dates import Day, PastDate
 from schemas.referral import ReferralAcceptedV1, ReferralSubjectRectifiedV1
 from schemas.trace import Trace
 from services.application.application import ApplicationService
@@ -70,7 +69,7 @@ Casework = Annotated[ApplicationService, Depends(_service)]
 class GrantOrder(BaseModel):
     court: str = Field(min_length=1, examples=["Northtown Magistrates' Court"])
     made_on: PastDate
-    ends_on: date | None = Field(description="Absent for an order until further order.")
+    ends_on: Day | None = Field(description="Absent for an order until further order.")
     terms: list[WireTerm] = Field(min_length=1)
 
 
@@ -105,7 +104,7 @@ class TermBody(BaseModel):
     kind: str = Field(pattern="^(prohibition|requirement)$")
     wording: str = Field(min_length=1)
     necessary_and_proportionate: str = Field(description="Why this term, and why no less.")
-    until: date | None = None
+    until: Day | None = None
 
 
 class EvidenceBody(BaseModel):
@@ -117,7 +116,7 @@ class EvidenceBody(BaseModel):
 
 
 class DurationBody(BaseModel):
-    ends_on: date | None = None
+    ends_on: Day | None = None
     until_further_order: bool = False
 
 
@@ -131,7 +130,7 @@ class ApplicationMadeBody(BaseModel):
 
 
 class HearingBody(BaseModel):
-    hearing_on: date
+    hearing_on: Day
 
 
 class DecisionBody(BaseModel):
@@ -243,7 +242,7 @@ async def reallocate(order_id: UUID, body: Reallocate, s: Casework, trace: Actin
 
 
 class AdjournBody(BaseModel):
-    adjourned_to: date
+    adjourned_to: Day
     reason: str = Field(min_length=1)
 
 
@@ -390,7 +389,7 @@ class TermChangeBody(BaseModel):
     wording: str | None = Field(
         default=None, min_length=1, max_length=10_000, description="add, reword: the wording."
     )
-    until: date | None = None
+    until: Day | None = None
     reason: str = Field(
         max_length=10_000,
         description="Why the change is now necessary and proportionate (for a removal: why "
@@ -403,7 +402,7 @@ class TermChangeBody(BaseModel):
 
 class RenewalCaseBody(BaseModel):
     why_risk_remains: str = Field(max_length=10_000)
-    ends_on: date | None = Field(default=None, description="The renewed order's end.")
+    ends_on: Day | None = Field(default=None, description="The renewed order's end.")
     until_further_order: bool = False
 
 

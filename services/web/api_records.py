@@ -2,7 +2,6 @@
 evaluation; signing in with the local issuer; disposing of a person's personal data; the
 administrator's configuration."""
 
-from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 from uuid import UUID
@@ -19,6 +18,7 @@ from plumbing.configuration import (
 )
 from plumbing.eventstore import hop
 from schemas.configuration import ScreeningRules, TeamDirectory
+from schemas.dates import Day
 from schemas.trace import Trace
 from services.web.access import Admitted
 from services.web.access_log import get_access_log
@@ -104,8 +104,8 @@ OutreachMonths = Annotated[
 async def evaluation(
     request: Request,
     user: Admitted,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     outreach_months: OutreachMonths = OUTREACH_MONTHS,
 ) -> Any:
     """The practice's figures for a period: referrals, conversion, orders, breaches; each

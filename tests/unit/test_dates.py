@@ -3,11 +3,12 @@ the services' clock, give or take a day), and a subject was born within a lifeti
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from schemas.dates import Moment, judge_dates_by, months_after, now, years_before
+from schemas.dates import Day, Moment, judge_dates_by, months_after, now, years_before
 from schemas.district import DistrictBreachReport, DistrictDisposal
 from schemas.topics import topic
 from tests.messages import valid_referral
@@ -115,14 +116,39 @@ def test_months_on_or_back_keep_the_day_or_fall_back_to_the_months_last() -> Non
     assert months_after(date(2026, 1, 31), 0) == date(2026, 1, 31)
 
 
-@pytest.mark.parametrize("given", ["0.0", "1700000000", 1700000000, "yesterday", "2026-12-02"])
-def test_a_moment_not_written_in_iso_8601_with_its_offset_is_refused(given: object) -> None:
-    """Pydantic alone took a number, or a string of one, as a Unix time: the web API's
-    `identified_since=0.0` listed candidates since 1970 (found by the fuzzing)."""
-    with pytest.raises(ValidationError):
-        TypeAdapter(Moment).validate_python(given)
+@pytest.mark.parametrize(
+    ("kind", "given"),
+    [
+        (Moment, "0.0"),
+        (Moment, "1700000000"),
+        (Moment, 1700000000),
+        (Moment, "yesterday"),
+        (Moment, "2026-12-02"),  # no time, no offset
+        (Day, "0"),
+        (Day, 86400),
+        (Day, "2026-12-02T09:30:00Z"),
+        (Day, "2 December 2026"),
+    ],
+)
+def test_a_day_or_moment_not_written_in_iso_8601_is_refused(kind: Any, given: object) -> None:
+    """Pydantic alone took a number, or a string of one, as a Unix time, for a date too: the
+    web API's `identified_since=0.0` listed candidates since 1970 (found by the fuzzing)."""
+    with pytest.raises(ValidationError, match="ISO 8601|timezone"):
+        TypeAdapter(kind).validate_python(given)
 
 
-def test_a_moment_in_iso_8601_is_taken_in_its_own_offset() -> None:
-    taken = TypeAdapter(Moment).validate_python("2026-12-02T09:30:00+01:00")
-    assert taken == datetime(2026, 12, 2, 8, 30, tzinfo=UTC)
+def test_a_day_or_moment_in_iso_8601_is_taken_and_the_schema_says_so() -> None:
+    moment = TypeAdapter(Moment)
+    assert moment.validate_python("2026-12-02T09:30:00+01:00") == datetime(
+        2026, 12, 2, 8, 30, tzinfo=UTC
+    )
+    assert moment.json_schema() == {"type": "string", "format": "date-time"}
+    assert TypeAdapter(Day).validate_python("2026-12-02") == date(2026, 12, 2)
+    assert TypeAdapter(Day).json_schema() == {"type": "string", "format": "date"}
+
+
+def test_a_disposal_dated_by_a_number_is_refused_naming_the_field() -> None:
+    disposal = {**disposal_on(TODAY), "disposed_on": 20000}  # days since 1970, or seconds
+    with pytest.raises(ValidationError, match="ISO 8601") as refused:
+        DistrictDisposal.model_validate(disposal)
+    assert refused.value.errors()[0]["loc"] == ("disposed_on",)
