@@ -171,10 +171,8 @@ async def follow_the_cluster(
         await asyncio.sleep(every_seconds)
         try:
             now = await asyncio.wait_for(cluster_id(bootstrap_servers), every_seconds + 5)
-        except Exception:  # the broker is away; ask again later
-            continue
-        except asyncio.CancelledError:
-            if _stopping():
+        except (Exception, asyncio.CancelledError) as error:  # the broker is away; again later
+            if _stopping(error):
                 raise
             continue
         if now == seen:
@@ -185,7 +183,7 @@ async def follow_the_cluster(
             await asyncio.wait_for(apply_topics(bootstrap_servers), SETTING_UP_SECONDS)
             await asyncio.wait_for(on_new_cluster(now), SETTING_UP_SECONDS)
         except (Exception, asyncio.CancelledError) as error:
-            if isinstance(error, asyncio.CancelledError) and _stopping():
+            if _stopping(error):
                 raise
             # all of it again, next time (each step may be done again)
             log.exception("could not set up the new cluster; trying again", cluster=now)
@@ -196,8 +194,9 @@ async def follow_the_cluster(
         seen = now
 
 
-def _stopping() -> bool:
-    """Whether this task is being cancelled (the service is stopping): a `CancelledError`
-    that reached it from a library's own cancelled wait does not stop it."""
+def _stopping(error: BaseException) -> bool:
+    """Whether `error` is this task being cancelled (the service stopping); a `CancelledError`
+    that reached it from a library's own cancelled wait is not."""
     task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
+    cancelled = isinstance(error, asyncio.CancelledError)
+    return cancelled and task is not None and task.cancelling() > 0
