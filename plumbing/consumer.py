@@ -184,8 +184,13 @@ class Consumers:
         return tuple(chain.from_iterable(fetched.values()))
 
     @property
-    def subscribed(self) -> bool:
-        return self._subscriber is not None
+    def consuming(self) -> bool:
+        """Whether the consumer is taking messages (with nothing to consume, it is): a rejoin
+        that failed part-way leaves it stopped until the move is made again, and readiness
+        says so (it had said ready, from the stopped consumer it still held)."""
+        if self._subscriber is None:
+            return True
+        return bool(self._subscriber.running) and self.consumer() is not None
 
     async def rejoin(self, group: str) -> None:
         """Consume as `group` from now on (the group of a new cluster: see `consumer_group`)."""

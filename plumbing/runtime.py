@@ -138,7 +138,7 @@ async def ready(request: Request, response: Response) -> dict[str, Any]:
     checks = {
         "database": await _database_ok(state.pool),
         "broker": await state.broker.ping(timeout=2.0),
-        "consumer": state.consumers.consumer() is not None or not state.consumers.subscribed,
+        "consumer": state.consumers.consuming,
         "followers": all(follower.running() for follower in state.followers),
     }
     if not all(checks.values()):

@@ -76,3 +76,34 @@ async def test_a_consumer_that_joins_an_empty_broker_first_makes_no_topic_of_its
         await broker.stop()
         process.kill()
         process.wait()
+
+
+async def test_a_consumer_that_could_not_rejoin_says_so_until_it_has(tmp_path: Path) -> None:
+    """Readiness reads `consuming`: a rejoin that failed part-way (the broker away) had left
+    the service saying ready, from the stopped consumer it still held."""
+    first, address = start_tansu(tmp_path / "first", port=0)
+    broker = KafkaBroker(address)
+    consumers = Consumers(broker, "referral@first", DeadLetters(None, broker, "referral"))
+    consumers.on(DistrictReferralV1, lambda event: None)
+    consumers.subscribe()
+    second = None
+    try:
+        await apply_topics(address)
+        await broker.start()
+        assert consumers.consuming
+        first.kill()
+        first.wait()
+        with pytest.raises(Exception):  # noqa: B017 (whatever the Kafka client raises)
+            await asyncio.wait_for(consumers.rejoin("referral@second"), 30)
+        assert not consumers.consuming
+
+        second, address = start_tansu(tmp_path / "second", int(address.rsplit(":", 1)[1]))
+        await apply_topics(address)
+        await consumers.rejoin("referral@second")
+        assert consumers.consuming
+    finally:
+        await broker.stop()
+        for process in (first, second):
+            if process is not None:
+                process.kill()
+                process.wait()
