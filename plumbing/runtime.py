@@ -186,26 +186,28 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
         subscribe_projections(consumers, definition.projections, pool)
         consumers.subscribe()
         await broker.start()
-        followers: list[Follower[Any]] = []
-        producers = [RelayProducer(config, definition.name)]
-        if service is not None:
+        producers: list[RelayProducer] = []  # the relay's, for the cluster it publishes to
+
+        async def relay_to(service: EventSourcedService, cluster: str) -> OutboxRelay:
+            """The relay for `cluster`, with a Kafka producer of its own: one that knew the
+            last cluster's partitions sent to those the new one lacks, which the embedded
+            broker acknowledged and dropped."""
+            for producer in producers:
+                await producer.stop()
+            producers[:] = [RelayProducer(config, definition.name)]
             await producers[0].start()
-            relay = OutboxRelay(service, producers[0].publish, cluster, config.relay_batch)
-            followers = [relay, *definition.followers(service, config)]
+            return OutboxRelay(service, producers[0].publish, cluster, config.relay_batch)
+
+        followers: list[Follower[Any]] = []
+        if service is not None:
+            followers = [await relay_to(service, cluster), *definition.followers(service, config)]
         for follower in followers:
             follower.start()
 
         async def move_to(new_cluster: str) -> None:
             if service is not None:  # followers[0] is its relay
                 await hop(followers[0].stop)
-                # a producer of its own for each cluster: one that knew the last cluster's
-                # partitions sent to those the new one lacks, which the embedded broker
-                # acknowledged and dropped
-                await producers[0].stop()
-                producers[0] = RelayProducer(config, definition.name)
-                await producers[0].start()
-                publish = producers[0].publish
-                followers[0] = OutboxRelay(service, publish, new_cluster, config.relay_batch)
+                followers[0] = await relay_to(service, new_cluster)
                 followers[0].start()
             await consumers.rejoin(consumer_group(definition.name, new_cluster))
 
@@ -232,7 +234,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None) 
                 task.cancel()
             for follower in followers:
                 await hop(follower.stop)
-            await producers[0].stop()
+            for producer in producers:
+                await producer.stop()
             await broker.stop()
             await pool.close()
             if service is not None:

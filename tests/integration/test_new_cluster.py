@@ -17,6 +17,15 @@ from schemas.district import DistrictReferralV1
 from schemas.topics import topic_of
 
 
+def referral_consumers(address: str, group: str) -> tuple[KafkaBroker, Consumers]:
+    """A referral service's consumer of district referrals, subscribed, not started."""
+    broker = KafkaBroker(address)
+    consumers = Consumers(broker, group, DeadLetters(None, broker, "referral"))
+    consumers.on(DistrictReferralV1, lambda event: None)
+    consumers.subscribe()
+    return broker, consumers
+
+
 async def test_a_move_a_library_cancelled_is_made_again_and_only_a_stop_ends_the_watch(
     tmp_path: Path,
 ) -> None:
@@ -59,10 +68,7 @@ async def test_a_consumer_that_joins_an_empty_broker_first_makes_no_topic_of_its
     three) left producers that knew three sending to partitions the broker lacked, which the
     embedded broker acknowledged and dropped."""
     process, address = start_tansu(tmp_path, port=0)
-    broker = KafkaBroker(address)
-    consumers = Consumers(broker, "referral@test", DeadLetters(None, broker, "referral"))
-    consumers.on(DistrictReferralV1, lambda event: None)
-    consumers.subscribe()
+    broker, _ = referral_consumers(address, "referral@test")
     admin = AIOKafkaAdminClient(bootstrap_servers=address)
     try:
         await broker.start()
@@ -82,10 +88,7 @@ async def test_a_consumer_that_could_not_rejoin_says_so_until_it_has(tmp_path: P
     """Readiness reads `consuming`: a rejoin that failed part-way (the broker away) had left
     the service saying ready, from the stopped consumer it still held."""
     first, address = start_tansu(tmp_path / "first", port=0)
-    broker = KafkaBroker(address)
-    consumers = Consumers(broker, "referral@first", DeadLetters(None, broker, "referral"))
-    consumers.on(DistrictReferralV1, lambda event: None)
-    consumers.subscribe()
+    broker, consumers = referral_consumers(address, "referral@first")
     second = None
     try:
         await apply_topics(address)
