@@ -5,6 +5,7 @@ import importlib
 import inspect
 import json
 import logging
+import os
 import signal
 import time
 from datetime import datetime
@@ -215,6 +216,12 @@ BENCH_HELP = (
     "[bold]Rebuild[/]: each read model rebuilt alone, then all of them in one call, in stored "
     "events of the history per second. Baseline: a plain read of every service's event "
     "table.\n\n"
+    "Under the cases (many in flight), the intake, the screening and the rebuild of every "
+    "read model: the cores each process used meanwhile (CPU seconds over the area's seconds; "
+    "a process's ended children count to it, so PostgreSQL's ended backends count to "
+    "PostgreSQL): each service by name, postgres, broker, and bench, this process (the cases' "
+    "client; in the rebuild, the rebuilding client). An external database or broker is not "
+    "seen.\n\n"
     "[bold]--json PATH[/] writes one object with stable keys. [italic]parameters[/]: cases, "
     "concurrency, single_cases, peer_cases, bulk_referrals, disposals, rebuild, round_trips, "
     "cores, psycopg_impl, postgres_version, started_at. [italic]figures[/], each with value, "
@@ -224,7 +231,8 @@ BENCH_HELP = (
     "intake_referrals_per_s, screening_disposals_per_s, rebuild_<projection>_events_per_s, "
     "rebuild_all_events_per_s. [italic]details[/], the counts behind them: cases_seconds, "
     "stored_events, transactions, polls_not_yet_found, peer_seconds, peer_stored_events, "
-    "peer_transactions, history_events. An area skipped leaves its figures out; a figure "
+    "peer_transactions, history_events. [italic]cores[/]: {cases, intake, screening, "
+    "rebuild}: {process: cores}. An area skipped leaves its figures out; a figure "
     "that could not be worked out is null."
 )
 
@@ -265,7 +273,10 @@ def bench(
 
         async def go() -> "Report":
             async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
-                return await run_bench(client, stack.urls(), console, plan)
+                # what the stack's processes descend from: whoever started it, and PostgreSQL
+                started = stack.supervisor or os.getpid()
+                roots = (started, *filter(None, [stack.postmaster()]))
+                return await run_bench(client, stack.urls(), console, plan, roots)
 
         report = asyncio.run(go())
     if json_path is not None:

@@ -29,6 +29,7 @@ import psycopg
 from rich.console import Console
 from rich.progress import Progress
 
+from civil_orders.drills.bench_cores import CoreMeter
 from civil_orders.drills.bench_figures import PERCENTILES, Area, Figure, LatencyArea, Report, Target
 from civil_orders.drills.bench_probes import (
     Database,
@@ -81,8 +82,11 @@ class Plan:
         }
 
 
-async def run_bench(client: Client, urls: dict[str, str], console: Console, plan: Plan) -> Report:
-    """Measure every area the plan asks for, printing each area's table as it is done."""
+async def run_bench(
+    client: Client, urls: dict[str, str], console: Console, plan: Plan, roots: tuple[int, ...]
+) -> Report:
+    """Measure every area the plan asks for, printing each area's table as it is done, with
+    the cores each process of the stack (`roots` and what descends from them) used meanwhile."""
     database = await Database.connect(client.database_url)
     report = Report(plan.parameters() | {"postgres_version": await database.version()})
 
@@ -93,7 +97,7 @@ async def run_bench(client: Client, urls: dict[str, str], console: Console, plan
     try:
         raw = await broker_round_trip(client, ROUND_TRIPS)
         await caught_up(client, console)
-        measured = await end_to_end(client, database, console, plan)
+        measured = await end_to_end(client, database, console, plan, roots)
         report.details |= measured.details()
         done(measured.area(plan.concurrency))
         single = None
@@ -103,13 +107,13 @@ async def run_bench(client: Client, urls: dict[str, str], console: Console, plan
         done(latency_area(raw, single, measured.run, plan.concurrency))
         if plan.bulk:
             await caught_up(client, console)
-            done(await bulk_intake(client, database, console, plan.bulk))
+            done(await bulk_intake(client, database, console, plan.bulk, roots))
         if plan.disposals:
             await caught_up(client, console)
-            done(await screening(client, console, plan.disposals))
+            done(await screening(client, console, plan.disposals, roots))
         if plan.rebuild:
             await caught_up(client, console)
-            done(await rebuild(client, urls, console, report.details))
+            done(await rebuild(client, urls, console, report.details, roots))
     finally:
         await database.close()
     return report
@@ -236,6 +240,7 @@ class EndToEnd:
     civil_orders: Counted
     peer: Counted | None
     polls: int
+    cores: dict[str, float]
 
     def details(self) -> dict[str, float]:
         counted: dict[str, float] = {
@@ -259,6 +264,8 @@ class EndToEnd:
             f"end to end: {ours.cases} cases, {concurrency} in flight",
             "the peer: the eventsourcing library's in-process System doing referral → order "
             f"→ alert on the same PostgreSQL, {how_many}, same run",
+            name="cases",
+            cores=self.cores,
         )
         area.figures["cases_per_s"] = Figure(
             "cases /s", ours.cases / ours.seconds, "/s", peer.cases / peer.seconds
@@ -280,7 +287,9 @@ class EndToEnd:
         return area
 
 
-async def end_to_end(client: Client, database: Database, console: Console, plan: Plan) -> EndToEnd:
+async def end_to_end(
+    client: Client, database: Database, console: Console, plan: Plan, roots: tuple[int, ...]
+) -> EndToEnd:
     """Cases at `plan.concurrency` in flight, counting the events they stored and the database
     transactions they took; then the peer's cases, counted the same way."""
     peer = Peer(client.database_url) if plan.peer else None
@@ -289,7 +298,7 @@ async def end_to_end(client: Client, database: Database, console: Console, plan:
     try:
         before = await database.settled_transactions(console)
         marks = await database.event_marks()
-        with looked_too_soon(client.http) as polls:
+        with looked_too_soon(client.http) as polls, CoreMeter(*roots) as cores:
             run = await run_cases(client, console, plan.cases, plan.concurrency)
         stored = await database.stored_since(marks)
         after = await database.settled_transactions(console)
@@ -304,7 +313,7 @@ async def end_to_end(client: Client, database: Database, console: Console, plan:
     finally:
         if peer is not None:
             await asyncio.to_thread(peer.stop)
-    return EndToEnd(run, ours, peer_counted, polls.count)
+    return EndToEnd(run, ours, peer_counted, polls.count, cores.cores)
 
 
 async def run_peer(peer: Peer, cases: int, console: Console) -> PeerRun:
@@ -344,7 +353,9 @@ def latency_area(raw: Latencies, single: CaseRun | None, many: CaseRun, concurre
 # --- bulk intake ---------------------------------------------------------------------------
 
 
-async def bulk_intake(client: Client, database: Database, console: Console, count: int) -> Area:
+async def bulk_intake(
+    client: Client, database: Database, console: Console, count: int, roots: tuple[int, ...]
+) -> Area:
     """`count` district referrals published at once, until the referral service has recorded
     them all; the baseline moves the same messages through a scratch topic and nothing else."""
     people = Synthetic(seed=97)
@@ -352,7 +363,7 @@ async def bulk_intake(client: Client, database: Database, console: Console, coun
     messages = [(str(r.aggregate_id).encode(), r.model_dump_json().encode()) for r in referrals]
     raw = await raw_produce_consume(client, messages, topic(REFERRALS).partitions)
     mark = await database.last_event("referral")
-    with Progress(console=console) as progress:
+    with Progress(console=console) as progress, CoreMeter(*roots) as cores:
         publishing = progress.add_task("publishing referrals", total=count)
         recording = progress.add_task("recording referrals", total=count)
         began = time.perf_counter()
@@ -363,6 +374,8 @@ async def bulk_intake(client: Client, database: Database, console: Console, coun
     area = Area(
         f"bulk intake: {count:,} district referrals published at once",
         "a raw produce and consume of the same messages on a scratch topic, same run",
+        name="intake",
+        cores=cores.cores,
     )
     area.figures["intake_referrals_per_s"] = Figure(
         "referrals recorded /s", count / (finished - began), "/s", raw, Target(2000)
@@ -373,16 +386,19 @@ async def bulk_intake(client: Client, database: Database, console: Console, coun
 # --- screening -----------------------------------------------------------------------------
 
 
-async def screening(client: Client, console: Console, count: int) -> Area:
+async def screening(client: Client, console: Console, count: int, roots: tuple[int, ...]) -> Area:
     """A backlog scanned as `civil-orders scan` does (published at once, then waited for until
     the referral service has screened and committed every disposal); the baseline is a plain
     consumer reading the same topic."""
     backlog = Backlog(Synthetic(seed=98).disposals(count, suspects=max(1, count // 4)), [])
-    seconds = await _timed(scan(client, backlog, "bench", console))
+    with CoreMeter(*roots) as cores:
+        seconds = await _timed(scan(client, backlog, "bench", console))
     raw = await raw_consume(client, DISPOSALS, count)
     area = Area(
         f"screening: {count:,} disposals published at once",
         "a plain consumer reading the same topic from its start, same run",
+        name="screening",
+        cores=cores.cores,
     )
     area.figures["screening_disposals_per_s"] = Figure(
         "disposals screened /s", count / seconds, "/s", raw, Target(10_000)
@@ -394,7 +410,11 @@ async def screening(client: Client, console: Console, count: int) -> Area:
 
 
 async def rebuild(
-    client: Client, urls: dict[str, str], console: Console, details: dict[str, float]
+    client: Client,
+    urls: dict[str, str],
+    console: Console,
+    details: dict[str, float],
+    roots: tuple[int, ...],
 ) -> Area:
     """Each projection rebuilt alone, then every read model in one call, in events of the
     history per second; the baseline reads the same event tables plainly."""
@@ -404,6 +424,7 @@ async def rebuild(
     area = Area(
         f"rebuilding the read models from {history:,} stored events",
         "a plain read of every service's event table in log order, same run",
+        name="rebuild",
     )
     for projection in named([]):
         with console.status(f"rebuilding {projection.name}"):
@@ -413,7 +434,9 @@ async def rebuild(
         area.figures[f"rebuild_{projection.name}_events_per_s"] = Figure(
             f"{projection.name} alone", history / seconds, "/s", raw
         )
-    seconds = await _timed(rebuild_projections(client.database_url, urls, named([]), console))
+    with CoreMeter(*roots) as cores:  # the bench's own process is the rebuilding one
+        seconds = await _timed(rebuild_projections(client.database_url, urls, named([]), console))
+    area.cores = cores.cores
     area.figures["rebuild_all_events_per_s"] = Figure(
         "every read model, one call",
         history / seconds,

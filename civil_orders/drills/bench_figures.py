@@ -7,6 +7,8 @@ from typing import Any
 
 from rich.table import Table
 
+from civil_orders.drills.bench_cores import described
+
 
 @dataclass(frozen=True)
 class Target:
@@ -64,14 +66,23 @@ class Figure:
 
 @dataclass
 class Area:
-    """Figures measured together, all set beside the same kind of baseline."""
+    """Figures measured together, all set beside the same kind of baseline; and, where they
+    were measured, the cores each process of the stack used meanwhile (`bench_cores`), kept
+    under the area's `name`."""
 
     title: str
     baseline_is: str
     figures: dict[str, Figure] = field(default_factory=dict)
+    name: str = ""
+    cores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def caption(self) -> str:
+        used = f"\ncores used meanwhile: {described(self.cores)}" if self.cores else ""
+        return f"baseline: {self.baseline_is}{used}"
 
     def table(self) -> Table:
-        table = Table(title=self.title, caption=f"baseline: {self.baseline_is}")
+        table = Table(title=self.title, caption=self.caption)
         for column in ("measure", "value", "baseline", "ratio", "target"):
             table.add_column(column, justify="left" if column == "measure" else "right")
         for figure in self.figures.values():
@@ -102,7 +113,7 @@ class LatencyArea(Area):
         self.figures |= {f"{key}_p{p}_ms": figure for p, figure in figures.items()}
 
     def table(self) -> Table:
-        table = Table(title=self.title, caption=f"baseline: {self.baseline_is}")
+        table = Table(title=self.title, caption=self.caption)
         table.add_column("measure")
         for column in (*(f"p{p} ms" for p in PERCENTILES), "p50 ratio", "target"):
             table.add_column(column, justify="right")
@@ -134,6 +145,11 @@ class Report:
                 for key, figure in area.figures.items()
             },
             "details": {key: _number(value) for key, value in self.details.items()},
+            "cores": {
+                area.name: {role: round(share, 3) for role, share in area.cores.items()}
+                for area in self.areas
+                if area.cores
+            },
         }
 
 

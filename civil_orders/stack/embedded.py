@@ -193,6 +193,7 @@ class Stack:
     smtp: int = 0
     usual_ports: bool = True
     sockets: dict[str, socket.socket] = field(default_factory=dict)
+    supervisor: int | None = None  # the `civil-orders up` running it, when attached to one
 
     def env(self) -> dict[str, str]:
         return {
@@ -223,6 +224,14 @@ class Stack:
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self._port(name)}"
+
+    def postmaster(self) -> int | None:
+        """The embedded PostgreSQL's server process, while it runs (it runs on its own, not
+        as a child of the process that started it); None for an external database."""
+        try:
+            return int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
 
     def urls(self) -> dict[str, str]:
         return {name: self.url(name) for name in self.ports}
@@ -452,6 +461,7 @@ def attached_stack(data_dir: Path) -> Stack | None:
         description["bootstrap_servers"],
         description["ports"],
         smtp=description["smtp"],
+        supervisor=description["pid"],
     )
     try:
         ready = httpx.get(f"{stack.url('referral')}/health/ready", timeout=2).status_code == 200

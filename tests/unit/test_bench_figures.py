@@ -31,8 +31,9 @@ def test_the_json_keeps_every_figure_under_its_own_key_with_its_baseline() -> No
     latency = LatencyArea("latency", "raw round trip")
     figures = {p: Figure("granted → alert", 10.0 * p, "ms", 1.0) for p in (50, 95, 99)}
     latency.add_row("grant_to_alert_1_in_flight", "granted → alert, 1 in flight", figures)
-    intake = Area("bulk intake", "raw produce and consume")
+    intake = Area("bulk intake", "raw produce and consume", name="intake")
     intake.figures["intake_referrals_per_s"] = Figure("referrals /s", 500, "/s", 1000, Target(2000))
+    intake.cores = {"referral": 0.6543, "postgres": 0.3, "bench": 0.001}
     report = Report({"cores": 2}, [latency, intake], {"history_events": 10})
 
     written = report.as_json()
@@ -53,3 +54,6 @@ def test_the_json_keeps_every_figure_under_its_own_key_with_its_baseline() -> No
         "meets_target": False,
     }
     assert written["parameters"] == {"cores": 2} and written["details"] == {"history_events": 10}
+    # the cores each process used, for the areas that counted them, under the area's name
+    assert written["cores"] == {"intake": {"referral": 0.654, "postgres": 0.3, "bench": 0.001}}
+    assert intake.caption.endswith("cores used meanwhile: referral 0.65 · postgres 0.30")
