@@ -266,7 +266,7 @@ def bench(
 ) -> None:
     from civil_orders.drills.bench import Plan, run_bench
     from civil_orders.stack.client import Client
-    from civil_orders.stack.embedded import attached_or_running_stack
+    from civil_orders.stack.embedded import attached_or_running_stack, postmaster_pid
 
     plan = Plan(referrals, concurrency, single, peer, bulk, disposals, rebuild)
     with attached_or_running_stack(data_dir, console) as stack:
@@ -275,7 +275,7 @@ def bench(
             async with Client(stack.urls(), stack.bootstrap_servers, stack.database_url) as client:
                 # what the stack's processes descend from: whoever started it, and PostgreSQL
                 started = stack.supervisor or os.getpid()
-                roots = (started, *filter(None, [stack.postmaster()]))
+                roots = (started, *filter(None, [postmaster_pid(stack.data_dir)]))
                 return await run_bench(client, stack.urls(), console, plan, roots)
 
         report = asyncio.run(go())

@@ -225,14 +225,6 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self._port(name)}"
 
-    def postmaster(self) -> int | None:
-        """The embedded PostgreSQL's server process, while it runs (it runs on its own, not
-        as a child of the process that started it); None for an external database."""
-        try:
-            return int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
     def urls(self) -> dict[str, str]:
         return {name: self.url(name) for name in self.ports}
 
@@ -359,6 +351,16 @@ class Stack:
             self.broker_process.terminate()
             self.broker_process.wait(timeout=10)
             self.broker_process = None
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The embedded PostgreSQL's server process in `data_dir`, while its pid file says it runs
+    (pg_ctl starts it in a session of its own: it is no child of the process that started
+    it); None for an external database."""
+    try:
+        return int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _postgres_running(server: "PostgresServer") -> bool:

@@ -21,7 +21,7 @@ import pytest
 from civil_orders.drills.demo import accept, alerts_for, grant, refer
 from civil_orders.drills.synthetic import Synthetic
 from civil_orders.stack.client import Client
-from civil_orders.stack.embedded import Stack, attached_stack
+from civil_orders.stack.embedded import Stack, attached_stack, postmaster_pid
 
 # Both stacks start in the first test to run, on two cores.
 pytestmark = pytest.mark.timeout(300)
@@ -76,12 +76,12 @@ def attached(data_dir: Path, up: subprocess.Popen[str]) -> Stack | None:
 
 
 def postmaster(data_dir: Path) -> psutil.Process | None:
-    """The embedded PostgreSQL server of `up` in `data_dir` (pg_ctl starts it in a session of
-    its own, so it is not among the children of `up`, nor in its process group)."""
+    """The embedded PostgreSQL server of `up` in `data_dir` (not among the children of `up`,
+    nor in its process group)."""
+    pid = postmaster_pid(data_dir)
     try:
-        pid = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
-        return psutil.Process(int(pid))
-    except (OSError, ValueError, IndexError, psutil.Error):
+        return None if pid is None else psutil.Process(pid)
+    except psutil.Error:
         return None
 
 
