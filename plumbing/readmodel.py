@@ -78,12 +78,14 @@ class Projection:
     def lock(self) -> str:
         return f"civil-orders:projection:{self.name}"
 
+    def creation(self, schema: str) -> str:
+        """The statements that create the schema and its tables, where they are not yet."""
+        ddl, processed = self.ddl.format(schema=schema), PROCESSED.format(schema=schema)
+        return f"CREATE SCHEMA IF NOT EXISTS {schema};\n{ddl}\n{processed}"
+
     async def create(self, connection: asyncpg.Connection, schema: str | None = None) -> None:
-        schema = schema or self.schema
-        async with connection.transaction():
-            await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            await connection.execute(self.ddl.format(schema=schema))
-            await connection.execute(PROCESSED.format(schema=schema))
+        # statements sent together run as one transaction, in one round trip
+        await connection.execute(self.creation(schema or self.schema))
 
     async def apply_in(
         self, connection: asyncpg.Connection, schema: str, envelope: Envelope
