@@ -1118,16 +1118,19 @@ def _print_evaluation(evaluation: "Evaluation") -> None:
     console.print(table)
 
 
-def _one_line_summaries(group: typer.Typer) -> None:
-    """A command's summary in its group's list is the first paragraph of its docstring, on
-    one line (typer's rich help keeps the docstring's line breaks there)."""
+def _flowing_help(group: typer.Typer) -> None:
+    """Each paragraph of a command's docstring flows to the terminal's width, in its help and
+    (the first) as its summary in its group's list: typer's rich help keeps the docstring's
+    line breaks in both."""
     for command in group.registered_commands:
-        if command.short_help is None and command.callback is not None:
-            first = inspect.cleandoc(command.callback.__doc__ or "").split("\n\n")[0]
-            command.short_help = " ".join(first.split())
+        if command.help is None and command.callback is not None:
+            paragraphs = inspect.cleandoc(command.callback.__doc__ or "").split("\n\n")
+            flowing = [" ".join(paragraph.split()) for paragraph in paragraphs]
+            command.help = "\n\n".join(flowing)
+            command.short_help = command.short_help or flowing[0]
     for subgroup in group.registered_groups:
         if subgroup.typer_instance is not None:
-            _one_line_summaries(subgroup.typer_instance)
+            _flowing_help(subgroup.typer_instance)
 
 
 def main() -> None:
@@ -1156,4 +1159,4 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
-_one_line_summaries(app)
+_flowing_help(app)

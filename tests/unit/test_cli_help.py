@@ -18,3 +18,10 @@ def test_a_subcommands_summary_flows_too() -> None:
 
     assert shown.exit_code == 0
     assert "beside the live ones, then swap them in." in shown.stdout
+
+
+def test_a_commands_later_paragraphs_flow_in_its_own_help() -> None:
+    shown = CliRunner().invoke(app, ["scan", "--help"], env={"COLUMNS": "240"}, terminal_width=240)
+
+    assert shown.exit_code == 0
+    assert "Scanning the same disposals again raises no new candidates." in shown.stdout
