@@ -151,9 +151,11 @@ class BreachService(EventSourcedService):
         }
 
     def record_breach(self, report: DistrictBreachReport, trace: Trace) -> UUID:
-        """Record a breach report; the same report reference again returns the same breach."""
+        """Record a breach report; the same report again returns the same breach (another
+        report under its reference is refused)."""
         breach_id = Breach.create_id(report.district, report.report_reference)
         if breach_id in self.repository:
+            self._breach(breach_id).check_reported_again(report.order_reference, report.occurred_at)
             return breach_id
         order = self._known_order(report.order_reference)
         history = self._history(order.subject_nominal_id)

@@ -49,6 +49,14 @@ class SentenceOnlyOnConviction(CommandRejected):
         super().__init__(f"a sentence is recorded only on conviction, not on {outcome}")
 
 
+class ReportReferenceTaken(CommandRejected):
+    def __init__(self, district: str, report_reference: str, order_reference: str) -> None:
+        super().__init__(
+            f"{district}'s report {report_reference} is a breach of order {order_reference} "
+            "already: another report needs a reference of its own"
+        )
+
+
 class KnownOrder(Aggregate):
     """What the breach service knows of an order, from the application service's events."""
 
@@ -256,6 +264,12 @@ class Breach(Aggregate):
     @property
     def repeat(self) -> bool:
         return self.breach_number > 1
+
+    def check_reported_again(self, order_reference: str, occurred_at: datetime) -> None:
+        """A report reference names one breach: the same report again (of the same order, at
+        the same moment) is this one; another report under it is refused."""
+        if (order_reference, occurred_at) != (self.order_reference, self.occurred_at):
+            raise ReportReferenceTaken(self.district, self.report_reference, self.order_reference)
 
     def record_outcome(
         self, outcome: BreachOutcome, sentence: str | None, at: datetime, trace: Trace

@@ -13,12 +13,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
+from plumbing.configuration import team_directory
 from plumbing.eventstore import hop
 from plumbing.paging import ForwardedPage, forwarded_page
 from schemas.dates import Moment
 from schemas.trace import Trace
 from services.web.access import Admitted, in_district, in_team, own_district, own_team
-from services.web.auth import User
+from services.web.auth import Forbidden, User
 
 router = APIRouter(prefix="/api")
 
@@ -397,10 +398,16 @@ async def breach_register(
 
 @router.post("/breaches", status_code=status.HTTP_201_CREATED, tags=["breaches"])
 async def report_breach(request: Request, body: Command, user: Admitted) -> Any:
-    """Report a breach of one of your team's orders."""
+    """Report a breach of one of your team's orders, under a report reference of one of your
+    team's districts (a reference names one breach: another district's is not yours)."""
     reference = str(body.get("order_reference", ""))
     order = await call(request, user, "breach", "GET", f"/orders/{quote(reference, safe='')}")
     in_team(user, order.get("team"))
+    district = str(body.get("district", ""))
+    directory = await hop(team_directory, request.app.state.service)
+    if directory.team_for_district(district) != user.team:
+        raise Forbidden(f"{user.team} reports breaches under its own districts' references, "
+                        f"not under {district!r}'s")  # fmt: skip
     return await call(request, user, "breach", "POST", "/breaches", body)
 
 

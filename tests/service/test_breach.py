@@ -188,6 +188,23 @@ def test_a_breach_reported_by_a_district_is_recorded_once_and_published_sealed(
     assert known.get_breach(breach_id)["breach_number"] == 1
 
 
+def test_another_report_under_a_report_reference_taken_is_refused_not_taken_for_a_copy(
+    known: BreachService,
+) -> None:
+    other = order_granted("ORD-2026-TIER02", nominal="SYN-TIER-0001")
+    assert consume(known, known.when_order_granted_register_it, other) == []
+    first = reported(known)
+    assert consume(known, known.when_district_breach_reported_record_it, first) == []
+    # the district's system reports a breach of the other order under the same reference
+    payload = first.payload.model_copy(update={"order_reference": "ORD-2026-TIER02"})
+    clash = first.model_copy(update={"event_id": uuid4(), "payload": payload})
+
+    [why] = consume(known, known.when_district_breach_reported_record_it, clash)
+
+    assert f"report {first.payload.report_reference} is a breach of order {REFERENCE}" in why
+    assert [b.payload.order_reference for b in published(known, BreachRecordedV1)] == [REFERENCE]
+
+
 def test_the_subjects_second_breach_is_a_repeat_on_any_of_their_orders(
     known: BreachService,
 ) -> None:
