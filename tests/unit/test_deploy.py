@@ -58,6 +58,19 @@ def test_compose_runs_each_service_by_its_own_real_command_with_real_settings() 
     } <= SETTINGS
 
 
+def test_compose_publishes_only_the_web_app_and_signs_in_through_the_identity_provider() -> None:
+    ours = {n: s for n, s in compose()["services"].items() if s.get("image") == IMAGE}
+    settings = dict(
+        line.split("=", 1)
+        for line in (DEPLOY / "civil-orders.env").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+
+    # the services' own APIs take the acting user from the web app, unchecked
+    assert {name for name, service in ours.items() if service.get("ports")} == {"web"}
+    assert settings["LOCAL_SIGN_IN"] == "false"  # no synthetic staff, no shared secret
+
+
 def test_compose_runs_three_kraft_brokers_that_replicate_to_two_at_least() -> None:
     brokers = [s for n, s in compose()["services"].items() if n.startswith("kafka-")]
 
