@@ -441,7 +441,7 @@ class ApplicationService(EventSourcedService):
             "order_reference": application.order_reference,
             "order_type": application.order_type,
             "district": application.district,
-            "team": application.team,
+            "team": self._order(application.order_id).team,  # managing the order now
             "kind": application.kind.value,
             "applicant": application.applicant.value,
             "grounds": application.grounds,

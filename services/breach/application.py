@@ -143,7 +143,7 @@ class BreachService(EventSourcedService):
         return {
             "id": str(possible.id),
             "order_reference": possible.order_reference,
-            "team": possible.team,
+            "team": self._known_order(possible.order_reference).team,  # managing it now
             "condition": possible.condition,
             "arose_on": possible.arose_on.isoformat(),
             "status": possible.status.value,
@@ -219,7 +219,9 @@ class BreachService(EventSourcedService):
         return self.load(KnownOrder.create_id(reference), UnknownOrder(reference))
 
     def _history(self, subject_nominal_id: str) -> SubjectBreaches:
-        return self.load_or_new(
+        history = self.load_or_new(
             SubjectBreaches.create_id(subject_nominal_id),
             lambda: SubjectBreaches(subject_nominal_id=subject_nominal_id),
         )
+        history.seen_again(subject_nominal_id)
+        return history

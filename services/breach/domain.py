@@ -8,6 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from schemas.personal import ERASED
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 
@@ -147,12 +148,27 @@ class SubjectBreaches(Aggregate):
     class BreachCounted(Aggregate.Event):
         breach_id: UUID
 
+    class Reidentified(Aggregate.Event):
+        subject_nominal_id: str
+
     @staticmethod
     def create_id(subject_nominal_id: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:subject-breaches/{subject_nominal_id}")
 
     @event(Started)
     def __init__(self, subject_nominal_id: str) -> None:
+        self.subject_nominal_id = subject_nominal_id
+        self.count = 0
+
+    def seen_again(self, subject_nominal_id: str) -> None:
+        """A breach of the subject's order is reported. Once their personal data was erased
+        (their nominal here reads as erased), this starts afresh under their nominal, sealed
+        with a new key; the breaches counted before went with them."""
+        if self.subject_nominal_id == ERASED:
+            self._reidentified(subject_nominal_id)
+
+    @event(Reidentified)
+    def _reidentified(self, subject_nominal_id: str) -> None:
         self.subject_nominal_id = subject_nominal_id
         self.count = 0
 

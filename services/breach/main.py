@@ -26,6 +26,7 @@ from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome, PossibleBreachStatus
 from services.breach.possible import (
+    ORDER_TEAMS,
     POSSIBLE_BREACHES,
     PossibleKey,
     possible_breaches,
@@ -133,5 +134,5 @@ definition = ServiceDefinition(
     application=BreachService,
     router=router,
     subscribe=subscribe,
-    local_projections=lambda service: [POSSIBLE_BREACHES],
+    local_projections=lambda service: [POSSIBLE_BREACHES, ORDER_TEAMS],
 )

@@ -15,6 +15,7 @@ PERSONAL = PersonalFields(
         KnownOrder.Registered: ("subject_nominal_id",),
         KnownOrder: ("subject_nominal_id",),
         SubjectBreaches.Started: ("subject_nominal_id",),
+        SubjectBreaches.Reidentified: ("subject_nominal_id",),
         SubjectBreaches: ("subject_nominal_id",),
         Breach.Recorded: ("subject_nominal_id", "location", "condition_breached", "how_detected"),
         Breach.OutcomeRecorded: ("sentence",),

@@ -1,6 +1,6 @@
-"""The possible breaches read model: what the service noticed may be a breach, for each
-managing team to confirm or dismiss. No personal data: the order's reference and the
-condition."""
+"""The possible breaches read model: what the service noticed may be a breach, for the team
+managing its order now to confirm or dismiss (the team an order moves to takes its possible
+breaches with it). No personal data: the order's reference and the condition."""
 
 from datetime import date
 from typing import Any
@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.projection import LocalProjection, update_row
-from services.breach.domain import PossibleBreach, PossibleBreachStatus
+from services.breach.domain import KnownOrder, PossibleBreach, PossibleBreachStatus
 
 DDL = """
 CREATE TABLE IF NOT EXISTS breach.possible_breaches (
@@ -54,6 +54,29 @@ POSSIBLE_BREACHES = LocalProjection(
     },
 )
 
+ORDER_TEAMS_DDL = """
+CREATE TABLE IF NOT EXISTS breach.order_teams (
+    known_order_id uuid PRIMARY KEY,
+    order_reference text NOT NULL UNIQUE,
+    team text
+);
+"""
+
+# the team managing each order now, for the possible breaches of its orders
+ORDER_TEAMS = LocalProjection(
+    "order_teams",
+    ORDER_TEAMS_DDL,
+    {
+        KnownOrder.Registered: lambda cursor, event: cursor.execute(
+            "INSERT INTO breach.order_teams VALUES (%s, %s, NULL) ON CONFLICT DO NOTHING",
+            (event.originator_id, event.reference),
+        ),
+        KnownOrder.Allocated: lambda cursor, event: update_row(
+            cursor, "breach.order_teams", ("known_order_id", event.originator_id), team=event.team
+        ),
+    },
+)
+
 PossibleKey = tuple[date, UUID]
 
 
@@ -69,14 +92,18 @@ async def possible_breaches(
     after: PossibleKey | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Possible breaches, oldest first, of one team (or all), from just after `after`."""
+    """Possible breaches, oldest first, of the orders one team manages now (or all), from
+    just after `after`."""
     arose_on, possible_breach_id = after or (None, None)
     rows = await pool.fetch(
-        """SELECT * FROM breach.possible_breaches
-           WHERE ($1::text IS NULL OR team = $1) AND ($2::text IS NULL OR status = $2)
-             AND ($3::text IS NULL OR order_reference = $3)
-             AND ($4::date IS NULL OR (arose_on, possible_breach_id) > ($4, $5::uuid))
-           ORDER BY arose_on, possible_breach_id LIMIT $6""",
+        """SELECT p.possible_breach_id, p.order_reference, coalesce(o.team, p.team) AS team,
+                  p.condition, p.arose_on, p.status, p.breach_id, p.decided_by
+           FROM breach.possible_breaches p LEFT JOIN breach.order_teams o USING (order_reference)
+           WHERE ($1::text IS NULL OR coalesce(o.team, p.team) = $1)
+             AND ($2::text IS NULL OR p.status = $2)
+             AND ($3::text IS NULL OR p.order_reference = $3)
+             AND ($4::date IS NULL OR (p.arose_on, p.possible_breach_id) > ($4, $5::uuid))
+           ORDER BY p.arose_on, p.possible_breach_id LIMIT $6""",
         team, status.value if status else None, order_reference, arose_on, possible_breach_id,
         limit,
     )  # fmt: skip

@@ -544,6 +544,20 @@ def test_a_variation_goes_through_its_own_checklist_and_changes_the_order_only_w
         application.set_out_renewal_case(variation, RenewalCase("x", None, True), MOSOVO)
 
 
+def test_an_application_about_an_order_goes_with_the_order_to_the_team_managing_it_now(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    variation = application.open_order_application(
+        order_id, OrderApplicationKind.VARIATION, Applicant.POLICE,
+        "He now contacts children online.", None, MOSOVO,
+    )  # fmt: skip
+
+    application.reallocate_order(order_id, "mosovo-east", "the subject moved east", MOSOVO)
+
+    assert application.get_order_application(variation)["team"] == "mosovo-east"
+
+
 def test_a_renewal_granted_runs_the_order_on_to_its_new_end(
     application: ApplicationService, clock: Clock
 ) -> None:

@@ -25,6 +25,7 @@ from services.breach.domain import (
     PossibleBreachSettled,
     SentenceRequiredOnConviction,
 )
+from services.referral.application import ReferralService
 from tests.service.conftest import Clock
 from tests.service.published import (
     aggregates_with,
@@ -50,6 +51,7 @@ from tests.service.upstream import (
 
 REFERENCE = "ORD-2026-TIER01"
 OFFICER = Trace("mosovo:mo-1", uuid4())
+DPO = Trace("manager:mgr-1", uuid4())
 NO_INTERNET = Term(kind="prohibition", wording="Not to use any device that can reach the internet.")
 
 
@@ -63,8 +65,10 @@ def known(breach: BreachService, clock: Clock) -> BreachService:
     return breach
 
 
-def reported(breach: BreachService, hours_ago: float = 2) -> DistrictBreachReportV1:
-    report = Synthetic().breach("north", REFERENCE)
+def reported(
+    breach: BreachService, hours_ago: float = 2, reference: str = REFERENCE
+) -> DistrictBreachReportV1:
+    report = Synthetic().breach("north", reference)
     payload = report.payload.model_copy(
         update={"occurred_at": report.occurred_at - timedelta(hours=hours_ago)}
     )
@@ -229,6 +233,28 @@ def test_the_subjects_second_breach_is_a_repeat_on_any_of_their_orders(
     assert [e.payload.breach_number for e in published(known, BreachRecordedV1)] == [1, 2]
 
 
+def test_a_person_erased_and_ordered_again_has_their_breaches_counted_afresh(
+    breach: BreachService, referral: ReferralService, clock: Clock
+) -> None:
+    nominal, first, second = "SYN-TIER-0001", "ORD-2026-OLD001", "ORD-2026-NEW001"
+    granted = order_granted(first, nominal, starts_on=clock.today() - timedelta(days=400))
+    assert consume(breach, breach.when_order_granted_register_it, granted) == []
+    breach.record_breach(reported(breach, reference=first).payload, OFFICER)
+    assert (
+        consume(breach, breach.when_order_expired_note_its_end, order_expired(first, nominal)) == []
+    )
+    referral.erase_subject(nominal, "disposal under MoPI review (synthetic)", DPO)
+    # years later: referred again, and a new order made against them
+    regranted = order_granted(second, nominal, starts_on=clock.today() - timedelta(days=5))
+    assert consume(breach, breach.when_order_granted_register_it, regranted) == []
+
+    report = reported(breach, reference=second)
+
+    assert consume(breach, breach.when_district_breach_reported_record_it, report) == []
+    [_, recorded] = published(breach, BreachRecordedV1)
+    assert (recorded.payload.order_reference, recorded.payload.breach_number) == (second, 1)
+
+
 def test_a_breach_of_an_order_nobody_told_the_service_of_is_refused_naming_it(
     breach: BreachService,
 ) -> None:
@@ -291,6 +317,17 @@ def possible_breach(known: BreachService, clock: Clock) -> PossibleBreach:
     [possible_id] = aggregates_with(known, PossibleBreach.Raised)
     possible: PossibleBreach = known.repository.get(possible_id)
     return possible
+
+
+def test_a_possible_breach_goes_with_its_order_to_the_team_managing_it_now(
+    known: BreachService, clock: Clock
+) -> None:
+    possible = possible_breach(known, clock)
+
+    moved = order_reallocated(REFERENCE, "mosovo-east")
+    assert consume(known, known.when_order_reallocated_note_team, moved) == []
+
+    assert known.get_possible_breach(possible.id)["team"] == "mosovo-east"
 
 
 def test_a_possible_breach_confirmed_is_recorded_as_a_breach_and_settled(
