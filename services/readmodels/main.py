@@ -135,9 +135,14 @@ async def case_events(
 
 
 @router.get("/outreach")
-async def outreach_sessions(request: Request, district: str | None = None) -> list[dict[str, Any]]:
-    """Outreach sessions held for districts' staff, newest first."""
-    return await outreach.get_sessions(request.app.state.pool, district)
+async def outreach_sessions(
+    request: Request,
+    page: Annotated[Page[outreach.SessionKey], paged(outreach.SessionKey)],
+    district: str | None = None,
+) -> list[dict[str, Any]]:
+    """Outreach sessions held for districts' staff, newest first; a page at a time."""
+    rows = await outreach.get_sessions(request.app.state.pool, district, page.after, page.fetch)
+    return page.of(rows, outreach.session_key)
 
 
 OutreachMonths = Annotated[

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -54,14 +55,26 @@ PROJECTION = Projection(
 )
 
 
-async def get_sessions(pool: asyncpg.Pool, district: str | None) -> list[dict[str, Any]]:
-    """Newest first, of one district or all."""
+SessionKey = tuple[date, str, UUID]
+
+
+def session_key(row: dict[str, Any]) -> SessionKey:
+    return row["held_on"], row["district"], row["session_id"]
+
+
+async def get_sessions(
+    pool: asyncpg.Pool, district: str | None, after: SessionKey | None, limit: int
+) -> list[dict[str, Any]]:
+    """Newest first, of one district or all, from just after the `after` session."""
+    held_on, after_district, session_id = after or (None, None, None)
     rows = await pool.fetch(
         """SELECT session_id, district, held_on, audience, notes, recorded_by, recorded_at
            FROM rm_outreach.sessions WHERE ($1::text IS NULL OR district = $1)
-           ORDER BY held_on DESC, district, audience""",
-        district,
-    )
+             AND ($2::date IS NULL OR held_on < $2
+                  OR (held_on = $2 AND (district, session_id) > ($3::text, $4::uuid)))
+           ORDER BY held_on DESC, district, session_id LIMIT $5""",
+        district, held_on, after_district, session_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]
 
 

@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.web.auth import Forbidden, NotSignedIn, Role, User, current_user
+from services.web.auth import SCOPE_CLAIMS, Forbidden, NotSignedIn, Role, User, current_user
 
 Route = str  # method and path template: "GET /api/orders/{order_id}"
 
@@ -234,23 +234,30 @@ def may(user: User | None, route: Route) -> bool:
 
 
 def in_district(user: User, district: str | None) -> None:
-    if scope_of(user.role) is Scope.OWN_DISTRICT and district != user.district:
+    if district != own_district(user, district):
         raise Forbidden(f"a {user.role.value} sees only {user.district} district's referrals")
 
 
 def in_team(user: User, team: str | None) -> None:
-    if scope_of(user.role) is Scope.OWN_TEAM and team != user.team:
+    if team != own_team(user, team):
         raise Forbidden(f"a {user.role.value} sees only {user.team}'s orders, breaches and alerts")
 
 
 def own_district(user: User, district: str | None) -> str | None:
     """The district a list is narrowed to: a referrer's own, whatever they asked for."""
-    return user.district if scope_of(user.role) is Scope.OWN_DISTRICT else district
+    return own(user, user.district) if scope_of(user.role) is Scope.OWN_DISTRICT else district
 
 
 def own_team(user: User, team: str | None = None) -> str | None:
     """The team a list is narrowed to: a MOSOVO officer's own, whatever they asked for."""
-    return user.team if scope_of(user.role) is Scope.OWN_TEAM else team
+    return own(user, user.team) if scope_of(user.role) is Scope.OWN_TEAM else team
+
+
+def own(user: User, scope: str | None) -> str:
+    """A scoped user's own district or team: never none, which would narrow nothing."""
+    if not scope:
+        raise NotSignedIn(f"no {SCOPE_CLAIMS[user.role]} is named for this {user.role.value}")
+    return scope
 
 
 # The README's table --------------------------------------------------------------------

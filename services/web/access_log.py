@@ -1,6 +1,7 @@
 """The access log as auditors query it: who looked at which case, when, and why; and every
 change to whether the log is kept. Written only by its projection of the web app's events."""
 
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -58,21 +59,33 @@ ACCESS_LOG = LocalProjection(
 )
 
 
+EntryKey = tuple[datetime, str]
+
+
+def entry_key(row: dict[str, Any]) -> EntryKey:
+    return row["at"], row["event_id"]
+
+
 async def get_access_log(
-    pool: asyncpg.Pool, case: str | None = None, username: str | None = None, limit: int = 500
+    pool: asyncpg.Pool,
+    case: str | None,
+    username: str | None,
+    after: EntryKey | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """Newest first: every consultation (of one case, or by one person) and policy change."""
+    """Newest first: every consultation (of one case, or by one person) and policy change,
+    from just after (older than) the `after` entry."""
+    at, event_id = after or (None, None)
     rows = await pool.fetch(
-        """SELECT at, username, role, actor, case_key AS case, what, purpose, exported,
-                  correlation_id
+        """SELECT event_id, at, username, role, actor, case_key AS case, what, purpose,
+                  exported, correlation_id
            FROM web.access_log
            WHERE ($1::text IS NULL OR case_key = $1 OR case_key IS NULL)
              AND ($2::text IS NULL OR username = $2)
-           ORDER BY at DESC LIMIT $3""",
-        case,
-        username,
-        limit,
-    )
+             AND ($3::timestamptz IS NULL OR (at, event_id) < ($3, $4::text))
+           ORDER BY at DESC, event_id DESC LIMIT $5""",
+        case, username, at, event_id, limit,
+    )  # fmt: skip
     return [dict(row) for row in rows]
 
 

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field
 
 from plumbing.eventstore import hop
+from plumbing.paging import MAX_LIMIT, ForwardedPage
 from schemas.dates import PastDate
 from schemas.envelope import Contract
 from schemas.trace import Trace
 from services.web.access import Admitted
-from services.web.api import call
+from services.web.api import Paged, call_page
+from services.web.auth import User
 
 router = APIRouter(prefix="/api", tags=["outreach"])
 
@@ -46,6 +48,19 @@ async def record_outreach_session(
 
 
 @router.get("/outreach")
-async def outreach_sessions(request: Request, user: Admitted, district: str | None = None) -> Any:
-    """Outreach sessions recorded, newest first (of one district, or all)."""
-    return await call(request, user, "readmodels", "GET", "/outreach", district=district)
+async def list_outreach_sessions(
+    request: Request, user: Admitted, page: Paged, district: str | None = None
+) -> Any:
+    """Outreach sessions recorded, newest first (of one district, or all); a page at a time."""
+    return await call_page(request, user, page, "readmodels", "/outreach", district=district)
+
+
+async def outreach_sessions(request: Request, user: User) -> list[Any]:
+    """Every outreach session recorded, newest first, page after page: the outreach page's."""
+    sessions: list[Any] = []
+    cursor = None
+    while True:
+        page = ForwardedPage(MAX_LIMIT, cursor)
+        sessions += await list_outreach_sessions(request, user, page)
+        if (cursor := page.next_cursor) is None:
+            return sessions

@@ -17,11 +17,12 @@ from plumbing.configuration import (
     team_directory,
 )
 from plumbing.eventstore import hop
+from plumbing.paging import Page, paged
 from schemas.configuration import ScreeningRules, TeamDirectory
 from schemas.dates import Day
 from schemas.trace import Trace
 from services.web.access import Admitted
-from services.web.access_log import get_access_log
+from services.web.access_log import EntryKey, entry_key, get_access_log
 from services.web.api import Command, Paged, Purpose, call, call_page, record_access
 from services.web.auth import User, issue_token
 
@@ -82,16 +83,24 @@ async def case_events(
 
 
 @router.get("/access-log", tags=["audit"])
-async def access_log(
+async def access_log_entries(
     request: Request,
     user: Admitted,
+    page: Annotated[Page[EntryKey], paged(EntryKey)],
     case: str | None = None,
     username: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict[str, Any]]:
     """Who looked at which case's personal data, when and why; and every change to whether
-    looks are logged. Auditors only; nobody can change it."""
-    return await get_access_log(request.app.state.pool, case, username, limit)
+    looks are logged; newest first, a page at a time. Auditors only; nobody can change it."""
+    rows = await get_access_log(request.app.state.pool, case, username, page.after, page.fetch)
+    return page.of(rows, entry_key)
+
+
+async def access_log(
+    request: Request, user: User, case: str | None, username: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """The newest `limit` entries: the access log page's."""
+    return await get_access_log(request.app.state.pool, case, username, None, limit)
 
 
 OUTREACH_MONTHS = 3  # as `civil-orders report --outreach-months` and the read models default
@@ -125,15 +134,20 @@ async def erase_subject(request: Request, body: Command, user: Admitted) -> Any:
     reads as erased everywhere. Refused while an order against them is in force. The
     disposal is recorded in the access log too, with who decided it and why."""
     erased = await call(request, user, "referral", "POST", "/subjects/erase", body)
-    await record_disposal(request, user, erased, body)
+    await record_change(request, user, DISPOSAL, erased, body)
     return erased
 
 
-async def record_disposal(request: Request, user: User, erased: Any, body: Command) -> None:
-    """The access log's record of a disposal (s.62 lists erasure): the person's subject key,
-    who decided it, and the reason they gave."""
-    reason = str(body.get("reason", ""))
-    await record_access(request, user, erased["subject_key"], DISPOSAL, reason)
+async def record_change(
+    request: Request, user: User, what: str, changed: Any, body: Command
+) -> None:
+    """The access log's record of a disposal or rectification (s.62 lists erasure and
+    alteration): the person's subject key, who did it, and the reason they gave; whatever the
+    policy on looks, which are consultations."""
+    trace = Trace(user.actor, request.state.correlation_id)
+    record = request.app.state.service.record_access
+    await hop(record, user.username, user.role.value, changed["subject_key"], what,
+              str(body.get("reason", "")), trace, change=True)  # fmt: skip
 
 
 DISPOSAL = "disposal of personal data"
@@ -147,8 +161,7 @@ async def rectify_subject(request: Request, body: Command, user: Admitted) -> An
     referral that names them and the applications made from them; the history keeps both.
     Recorded in the access log with who did it and why."""
     rectified = await call(request, user, "referral", "POST", "/subjects/rectify", body)
-    reason = str(body.get("reason", ""))
-    await record_access(request, user, rectified["subject_key"], RECTIFICATION, reason)
+    await record_change(request, user, RECTIFICATION, rectified, body)
     return rectified
 
 
@@ -165,9 +178,12 @@ async def review_queue(
 
 
 @router.get("/reviews/{subject_key}", tags=["MoPI review"])
-async def review(request: Request, subject_key: UUID, user: Admitted) -> Any:
-    """A person's review: group, date, whether due, their open casework and live orders."""
-    return await call(request, user, "referral", "GET", f"/reviews/{subject_key}")
+async def review(request: Request, subject_key: UUID, purpose: Purpose, user: Admitted) -> Any:
+    """A person's review: group, date, whether due, their open casework and live orders; a
+    look recorded in the access log."""
+    found = await call(request, user, "referral", "GET", f"/reviews/{subject_key}")
+    await record_access(request, user, str(subject_key), "MoPI review", purpose)
+    return found
 
 
 @router.post("/reviews/{subject_key}/{decision}", tags=["MoPI review"])
@@ -184,7 +200,7 @@ async def decide_review(
     path = f"/reviews/{subject_key}/{decision}"
     decided = await call(request, user, "referral", "POST", path, body)
     if decision == "dispose":
-        await record_disposal(request, user, decided, body)
+        await record_change(request, user, DISPOSAL, decided, body)
     return decided
 
 

@@ -27,9 +27,12 @@ class WebService(EventSourcedService):
         purpose: str,
         trace: Trace,
         exported: bool = False,
+        change: bool = False,
     ) -> bool:
-        """Record one consultation, unless the recorded policy says not to; True if recorded."""
-        if not self.logging():
+        """Record one consultation, unless the recorded policy says not to; a `change` (an
+        erasure or alteration of a person's data) always, the policy being about looks. True
+        if recorded."""
+        if not (change or self.logging()):
             return False
         self.save(
             AccessRecorded(

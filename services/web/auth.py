@@ -57,6 +57,10 @@ class User:
         }
 
 
+# The claim that names a scoped role's own district or team (services/web/access.py)
+SCOPE_CLAIMS = {Role.DISTRICT_REFERRER: "district", Role.MOSOVO_OFFICER: "team"}
+
+
 class NotSignedIn(HTTPException):
     def __init__(self, why: str) -> None:
         super().__init__(
@@ -113,15 +117,20 @@ def read_token(settings: Settings, token: str) -> User:
     except jwt.InvalidTokenError as error:
         raise NotSignedIn(f"the token is not valid ({error})") from None
     try:
-        return User(
-            username=claims["sub"],
-            name=claims.get("name") or claims["sub"],
-            role=Role(str(claims.get("role"))),
-            district=claims.get("district"),
-            team=claims.get("team"),
-        )
+        role = Role(str(claims.get("role")))
     except ValueError:
         raise NotSignedIn(f"the token's role {claims.get('role')!r} is not one of ours") from None
+    scope = SCOPE_CLAIMS.get(role)
+    if scope is not None and not claims.get(scope):
+        # never read as no scope at all, which would be every district's or team's cases
+        raise NotSignedIn(f"a {role.value}'s token must name their {scope}")
+    return User(
+        username=claims["sub"],
+        name=claims.get("name") or claims["sub"],
+        role=role,
+        district=claims.get("district"),
+        team=claims.get("team"),
+    )
 
 
 # the tools' own identity (`civil-orders projections rebuild`, `verify readmodels`)

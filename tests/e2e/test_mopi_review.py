@@ -55,7 +55,8 @@ async def queued(reviewer: Web, subject_key: str) -> dict[str, Any]:
 
 
 async def review_of(reviewer: Web, subject_key: str) -> dict[str, Any]:
-    response = await reviewer.request("GET", f"/api/reviews/{subject_key}")
+    path = f"/api/reviews/{subject_key}"
+    response = await reviewer.request("GET", path, params={"purpose": "MoPI review"})
     assert response.status_code == 200, response.text
     return dict(response.json())
 

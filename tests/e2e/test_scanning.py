@@ -107,7 +107,9 @@ async def test_a_backlog_flags_the_expected_suspects_and_a_rescan_flags_nothing_
     found = await caseworker.request("GET", "/api/candidates", params=one_crime)
     assert [c["crime_reference"] for c in found.json()] == [f"CR/{run}/B2"]
     unflagged = SubjectRecord.create_id(f"SYN{run}C")
-    review = await caseworker.request("GET", f"/api/reviews/{unflagged}")
+    review = await caseworker.request(
+        "GET", f"/api/reviews/{unflagged}", params={"purpose": "MoPI review"}
+    )
     assert review.status_code == 200, review.text
     assert review.json()["group"] == ReviewGroup.OTHER and review.json()["due_on"]
 

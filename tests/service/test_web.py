@@ -1,16 +1,27 @@
 """The web app's service layer: the access log of every look at personal data and its policy,
-the configuration the administrator publishes, and the outreach sessions held."""
+the configuration the administrator publishes, and the outreach sessions held; and its API
+over them: what is recorded of a look or a change, and the log and the sessions a page at a
+time."""
 
-from datetime import timedelta
-from uuid import uuid4
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
 
+import httpx
 import pytest
 
 from plumbing.configuration import SCREENING_RULES, TEAM_DIRECTORY, VersionUnchanged
+from plumbing.paging import NEXT_CURSOR
+from plumbing.runtime import create_app
+from plumbing.settings import PACKAGED_CONFIG, Settings
 from schemas.configuration import ScreeningRulesPublishedV1, TeamDirectoryPublishedV1
 from schemas.outreach import OutreachSessionRecordedV1
 from schemas.trace import Trace
+from services.readmodels.main import definition as readmodels
+from services.web.api_records import DISPOSAL, RECTIFICATION
 from services.web.application import WebService
+from services.web.auth import issue_token, load_users
+from services.web.backend import Backend
 from services.web.domain import (
     AccessLogPolicy,
     AccessRecorded,
@@ -19,6 +30,8 @@ from services.web.domain import (
     OutreachSessionNotYetHeld,
     ReasonRequired,
 )
+from services.web.main import definition
+from services.web.pages.common import PURPOSE_COOKIE
 from tests.service.conftest import Clock
 from tests.service.published import (
     kinds,
@@ -146,3 +159,184 @@ def test_an_outreach_session_not_yet_held_or_with_nobody_named_is_refused(
         web.record_outreach_session("north", clock.today(), " ", "", CASEWORKER)
 
     assert recorder(web).outbox == [] and log_size(web) == 0
+
+
+# The API ------------------------------------------------------------------------------
+
+USERS = load_users(PACKAGED_CONFIG / "users.yaml")
+
+
+def web_app(
+    settings: Settings, web: WebService, services: httpx.AsyncBaseTransport, **state: Any
+) -> httpx.AsyncClient:
+    """The web app, signed in with a stated purpose, the services behind it standing in."""
+    backend = Backend({name: f"http://{name}" for name in ("referral", "readmodels")})
+    backend.http = httpx.AsyncClient(transport=services)
+    app = create_app(definition, settings)
+    app.state.__dict__.update(settings=settings, service=web, backend=backend, users=USERS, **state)
+    transport = httpx.ASGITransport(app)
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://web", cookies={PURPOSE_COOKIE: "audit"}
+    )
+
+
+def as_(settings: Settings, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(settings, USERS[username])}"}
+
+
+def referral_service(answer: dict[str, Any]) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+
+
+def recorded(web: WebService) -> list[tuple[str, str, str, str]]:
+    return [(e.username, e.case, e.what, e.purpose) for e in the_log(web)
+            if isinstance(e, AccessRecorded.Recorded)]  # fmt: skip
+
+
+async def test_a_persons_review_is_read_only_for_a_stated_purpose_and_the_look_is_recorded(
+    settings: Settings, web: WebService
+) -> None:
+    key = str(uuid4())
+    review = {"subject_key": key, "subject_nominal_id": "SYN0001", "group": 3}
+    purpose = {"purpose": "MoPI review of the record"}
+
+    async with web_app(settings, web, referral_service(review)) as http:
+        without = await http.get(f"/api/reviews/{key}", headers=as_(settings, "cw-1"))
+        read = await http.get(f"/api/reviews/{key}", params=purpose, headers=as_(settings, "cw-1"))
+
+    assert without.status_code == 422 and "purpose" in str(without.json()["detail"])
+    assert read.status_code == 200 and read.json() == review
+    assert recorded(web) == [("cw-1", key, "MoPI review", "MoPI review of the record")]
+
+
+async def test_an_erasure_a_disposal_on_review_and_a_rectification_are_recorded_while_looks_are_not(
+    settings: Settings, web: WebService
+) -> None:
+    key = str(uuid4())
+    web.configure_access_log(False, "the DPO agreed a pause for the migration", ADMINISTRATOR)
+    erase = {"nominal_id": "SYN0001", "reason": "MoPI: no longer necessary"}
+    dispose = {"reason": "MoPI review: no longer necessary"}
+    rectify = {"nominal_id": "SYN0001", "name": "Alex Example", "reason": "misspelt at referral"}
+    purpose = {"purpose": "MoPI review of the record"}
+
+    async with web_app(settings, web, referral_service({"subject_key": key})) as http:
+        manager, dpo = as_(settings, "mgr-1"), as_(settings, "dpo-1")
+        changed = [
+            await http.post("/api/subjects/erase", json=erase, headers=manager),
+            await http.post(f"/api/reviews/{key}/dispose", json=dispose, headers=manager),
+            await http.post("/api/subjects/rectify", json=rectify, headers=dpo),
+            await http.get(f"/api/reviews/{key}", params=purpose, headers=manager),
+        ]
+
+    assert [response.status_code for response in changed] == [200] * 4
+    assert recorded(web) == [
+        ("mgr-1", key, DISPOSAL, "MoPI: no longer necessary"),
+        ("mgr-1", key, DISPOSAL, "MoPI review: no longer necessary"),
+        ("dpo-1", key, RECTIFICATION, "misspelt at referral"),
+    ]  # and not the look: the policy is about looks
+
+
+FIRST_DAY = date(2021, 1, 1)
+FIRST_MOMENT = datetime(2021, 1, 1, tzinfo=UTC)
+
+
+class AccessLogTable:
+    """Stands in for the access log's table: newest first, from just after a cursor's entry."""
+
+    def __init__(self, entries: int) -> None:
+        self.rows = [
+            {"event_id": f"{n:04}", "at": FIRST_MOMENT + timedelta(minutes=n // 2),
+             "username": "cw-1", "role": "caseworker", "actor": "caseworker:cw-1",
+             "case": f"case-{n}", "what": "referral", "purpose": "triage", "exported": False,
+             "correlation_id": uuid4()}
+            for n in range(entries)
+        ]  # fmt: skip
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        case, username, at, event_id, limit = args
+        newest = sorted(self.rows, key=at_and_id, reverse=True)
+        return [r for r in newest if at is None or at_and_id(r) < (at, event_id)][:limit]
+
+
+def at_and_id(row: dict[str, Any]) -> tuple[datetime, str]:
+    return row["at"], row["event_id"]
+
+
+async def every_page(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str]
+) -> list[list[Any]]:
+    pages: list[list[Any]] = []
+    params: dict[str, str] = {}
+    while True:
+        response = await http.get(path, params=params, headers=headers)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        if NEXT_CURSOR not in response.headers:
+            return pages
+        params = {"cursor": response.headers[NEXT_CURSOR]}
+
+
+async def test_the_access_log_is_read_a_page_at_a_time_to_its_oldest_entry(
+    settings: Settings, web: WebService
+) -> None:
+    table = AccessLogTable(250)
+
+    async with web_app(settings, web, referral_service({}), pool=table) as http:
+        auditor = as_(settings, "aud-1")
+        too_many = await http.get("/api/access-log", params={"limit": 1001}, headers=auditor)
+        pages = await every_page(http, "/api/access-log", auditor)
+        page = await http.get("/access-log", headers=auditor)
+
+    assert too_many.status_code == 422
+    assert [len(rows) for rows in pages] == [100, 100, 50]
+    assert [e["event_id"] for rows in pages for e in rows] == [
+        f"{n:04}" for n in range(249, -1, -1)
+    ]
+    assert page.status_code == 200 and "case-249" in page.text  # the page reads the newest
+
+
+class SessionsTable:
+    """Stands in for the read models' outreach sessions: newest first, then by district."""
+
+    def __init__(self, sessions: int) -> None:
+        self.rows = [
+            {"session_id": uuid4(), "district": ("north", "east")[n % 2],
+             "held_on": FIRST_DAY + timedelta(days=n // 4), "audience": f"audience {n}",
+             "notes": "", "recorded_by": "caseworker:cw-1", "recorded_at": FIRST_MOMENT}
+            for n in range(sessions)
+        ]  # fmt: skip
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        district, held_on, after_district, session_id, limit = args
+        ordered = sorted(self.rows, key=order)
+        after = None if held_on is None else order_of(held_on, after_district, session_id)
+        return [r for r in ordered if (district in (None, r["district"]))
+                and (after is None or order(r) > after)][:limit]  # fmt: skip
+
+
+def order_of(held_on: date, district: str, session_id: UUID) -> tuple[int, str, UUID]:
+    return -held_on.toordinal(), district, session_id
+
+
+def order(row: dict[str, Any]) -> tuple[int, str, UUID]:
+    return order_of(row["held_on"], row["district"], row["session_id"])
+
+
+async def test_the_outreach_sessions_are_listed_a_page_at_a_time_and_the_page_shows_them_all(
+    settings: Settings, web: WebService
+) -> None:
+    table = SessionsTable(1500)
+    sessions = create_app(readmodels, settings)
+    sessions.state.pool = table
+
+    async with web_app(settings, web, httpx.ASGITransport(sessions)) as http:
+        manager = as_(settings, "mgr-1")
+        first = await http.get("/api/outreach", params={"limit": 10}, headers=manager)
+        pages = await every_page(http, "/api/outreach", manager)
+        page = await http.get("/outreach", headers=manager)
+
+    assert len(first.json()) == 10 and NEXT_CURSOR in first.headers
+    assert [len(rows) for rows in pages] == [100] * 15
+    listed = [s["session_id"] for rows in pages for s in rows]
+    assert listed == [str(r["session_id"]) for r in sorted(table.rows, key=order)]
+    assert page.status_code == 200 and page.text.count("<td>audience ") == len(table.rows)

@@ -1,17 +1,19 @@
 """The web app's access table against the app: every route declared once, nothing else
-admitted, and the README's role table made from it."""
+admitted, a scoped role never without its scope, and the README's role table made from it."""
 
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
 from plumbing.runtime import create_app
-from plumbing.settings import PACKAGED_CONFIG
-from services.web.access import GRANTED, PUBLIC, SERVICE, markdown
-from services.web.auth import load_users
+from plumbing.settings import PACKAGED_CONFIG, Settings
+from services.web.access import GRANTED, PUBLIC, SERVICE, markdown, own_district, own_team
+from services.web.auth import NotSignedIn, Role, User, issue_token, load_users
+from services.web.backend import Backend
 from services.web.main import definition
 
 README = Path(__file__).parents[2] / "README.md"
@@ -67,6 +69,53 @@ async def test_a_route_missing_from_the_table_is_refused_to_everyone() -> None:
 def test_the_service_account_reads_the_event_feed_and_nothing_else() -> None:
     assert [route for route, roles in GRANTED.items() if SERVICE in roles] == ["GET /events"]
     assert GRANTED["GET /events"] == (SERVICE,)
+
+
+SETTINGS = Settings(database_url="postgresql://unused/x", kafka_bootstrap_servers="unused:9092")
+REFERRER_WITHOUT_DISTRICT = User("ref-x", "PC Example", Role.DISTRICT_REFERRER)
+OFFICER_WITHOUT_TEAM = User("mosovo-x", "DC Example", Role.MOSOVO_OFFICER)
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "claim"),
+    [
+        (REFERRER_WITHOUT_DISTRICT, "/api/referrals", "district"),
+        (OFFICER_WITHOUT_TEAM, "/api/orders", "team"),
+        (OFFICER_WITHOUT_TEAM, "/api/breaches", "team"),
+        (OFFICER_WITHOUT_TEAM, "/api/possible-breaches", "team"),
+        (OFFICER_WITHOUT_TEAM, "/api/alerts", "team"),
+    ],
+)
+async def test_a_scoped_roles_token_without_its_scope_is_refused_not_shown_every_scope(
+    user: User, path: str, claim: str
+) -> None:
+    asked: list[httpx.Request] = []
+
+    def every_service(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(200, json=[])
+
+    backend = Backend(
+        dict.fromkeys(("referral", "readmodels", "breach", "notification"), "http://s")
+    )
+    backend.http = httpx.AsyncClient(transport=httpx.MockTransport(every_service))
+    app = create_app(definition, SETTINGS)
+    app.state.__dict__.update(settings=SETTINGS, backend=backend)
+    token = issue_token(SETTINGS, user)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://web") as web:
+        response = await web.get(path, headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401, [str(sent.url) for sent in asked]
+    assert f"a {user.role.value}'s token must name their {claim}" in response.json()["detail"]
+    assert asked == []  # no list was asked for, narrowed or not
+
+
+def test_a_scoped_user_without_their_scope_narrows_a_list_to_nothing_not_to_everything() -> None:
+    with pytest.raises(NotSignedIn, match="no district is named for this district referrer"):
+        own_district(REFERRER_WITHOUT_DISTRICT, None)
+    with pytest.raises(NotSignedIn, match="no team is named for this MOSOVO officer"):
+        own_team(OFFICER_WITHOUT_TEAM)
 
 
 def test_the_readme_role_table_is_the_one_the_code_makes() -> None:
