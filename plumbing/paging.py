@@ -9,11 +9,14 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
+
+from schemas.dates import within_years
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 NEXT_CURSOR = "X-Next-Cursor"
@@ -30,7 +33,7 @@ Cursor = Annotated[
         "Absent: the first page.",
     ),
 ]
-K = TypeVar("K")
+K = TypeVar("K", bound=tuple[Any, ...])
 Row = dict[str, Any]
 # Integers of a sort key as PostgreSQL holds them (an integer; a count or position, never
 # negative, in a bigint), so a forged cursor is refused rather than failed on.
@@ -80,7 +83,11 @@ def _decoded(keys: TypeAdapter[K], cursor: str) -> K:
         decoded = base64.urlsafe_b64decode(cursor.encode())
         if b"\\u0000" in decoded:  # text PostgreSQL cannot hold
             raise ValueError(cursor)
-        return keys.validate_json(decoded)
+        key = keys.validate_json(decoded)
+        for part in key:  # its moments, in the years asyncpg can send, as a Moment's
+            if isinstance(part, datetime):
+                within_years(part)
+        return key
     except (ValidationError, binascii.Error, ValueError):
         error = {
             "type": "cursor",

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, GetCoreSchemaHandler
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, GetCoreSchemaHandler
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 SKEW = timedelta(days=1)
 LIFETIME_YEARS = 120
+# The years a moment from outside may fall in, as the read models bound their days: asyncpg
+# moves a moment to UTC to send it, which fails near either end of Python's calendar.
+YEARS = range(1900, 2200)
 Clock = Callable[[], datetime]
 
 
@@ -114,9 +117,24 @@ def _written_in_iso_8601(kind: type[date]) -> Callable[[Any], Any]:
     return check
 
 
+def within_years(moment: datetime) -> datetime:
+    """`moment`, if its year (in its own offset) is one of `YEARS`."""
+    if moment.year not in YEARS:
+        raise PydanticCustomError(
+            "datetime_years",
+            "must fall in the years {first} to {last}",
+            {"first": YEARS[0], "last": YEARS[-1]},
+        )
+    return moment
+
+
 # A day, or a moment (with its offset), given from outside: a filter's bound, say.
 Day = Annotated[date, BeforeValidator(_written_in_iso_8601(date))]
-Moment = Annotated[AwareDatetime, BeforeValidator(_written_in_iso_8601(datetime))]
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_written_in_iso_8601(datetime)),
+    AfterValidator(within_years),
+]
 
 # What happened on a day, or at a moment: a referral made, an order made, a breach, a disposal.
 PastDate = Annotated[Day, Happened()]

@@ -14,7 +14,7 @@ from annotated_types import Ge, MinLen
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, HttpUrl, ValidationError
 
-from schemas.dates import SKEW, Happened
+from schemas.dates import SKEW, YEARS, Happened
 from schemas.envelope import Envelope
 from schemas.text import unstorable
 from schemas.topics import Topic
@@ -30,12 +30,15 @@ json_values: st.SearchStrategy[Any] = st.recursive(
 )
 
 _offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda m: timezone(timedelta(minutes=m)))
+FIRST_MOMENT = datetime(YEARS[0], 1, 1)  # a moment's year, in its own offset, is one of YEARS
 _SCALARS: dict[object, st.SearchStrategy[Any]] = {
     NoneType: st.none(),
     bool: st.booleans(),
     UUID: st.uuids(),
     date: st.dates(),
-    AwareDatetime: st.datetimes(timezones=_offsets),
+    AwareDatetime: st.datetimes(
+        FIRST_MOMENT, datetime(YEARS[-1], 12, 31, 23, 59), timezones=_offsets
+    ),
 }
 
 
@@ -87,7 +90,7 @@ def _happened(annotation: Any, happened: Happened) -> st.SearchStrategy[Any]:
     today = happened.latest().date() - SKEW
     if annotation is AwareDatetime:
         before = datetime.combine(today - timedelta(days=2), time())  # in any zone
-        return st.datetimes(max_value=before, timezones=_offsets)
+        return st.datetimes(FIRST_MOMENT, before, timezones=_offsets)
     earliest = happened.earliest()
     first = earliest + timedelta(days=1) if earliest else date.min
     return st.dates(min_value=first, max_value=today - timedelta(days=1))

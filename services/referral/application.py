@@ -61,6 +61,13 @@ class CandidateIsAnotherPerson(CommandRejected):
         super().__init__(f"the candidate is nominal {flagged}, not {given}")
 
 
+class NotACaseworker(CommandRejected):
+    def __init__(self, given: str, caseworkers: list[str]) -> None:
+        super().__init__(
+            f"{given!r} is not one of the force's caseworkers: {', '.join(caseworkers)}"
+        )
+
+
 class NothingHeldAbout(NotFound):
     def __init__(self) -> None:
         super().__init__("no personal data is held about that person")
@@ -326,8 +333,11 @@ class ReferralService(EventSourcedService):
             "applications": [str(a) for a in held.applications],
             "orders": held.orders,
             "disposals_screened": [
-                {"crime_reference": crime, "disposed_on": on,
-                 "outcome_code": history.outcomes.get(crime)}
+                {
+                    "crime_reference": crime,
+                    "disposed_on": on,
+                    "outcome_code": history.outcomes.get(crime),
+                }
                 for crime, on in history.disposals.items()
             ],  # fmt: skip
             "review": self._review_as_held(record_id, held),
@@ -510,7 +520,7 @@ class ReferralService(EventSourcedService):
         if caseworker is None:
             caseworker, how = self._least_loaded_caseworker(), "least open caseload"
         else:
-            caseworker, how = caseworker, "by hand"
+            caseworker, how = self._one_of_the_caseworkers(caseworker), "by hand"
         referral.assign(caseworker, how, now, trace)
         self.save(referral)
         return caseworker
@@ -519,7 +529,7 @@ class ReferralService(EventSourcedService):
         self, referral_id: UUID, caseworker: str, reason: str, trace: Trace
     ) -> None:
         referral = self._get(referral_id)
-        referral.reassign(caseworker, reason, self.now(), trace)
+        referral.reassign(self._one_of_the_caseworkers(caseworker), reason, self.now(), trace)
         self.save(referral)
 
     def return_referral(self, referral_id: UUID, questions: list[str], trace: Trace) -> None:
@@ -542,6 +552,12 @@ class ReferralService(EventSourcedService):
             return False
         self.save(referral)
         return True
+
+    def _one_of_the_caseworkers(self, given: str) -> str:
+        """`given`, if the force has that caseworker: a referral is no one else's case."""
+        if given not in self.settings.caseworkers:
+            raise NotACaseworker(given, self.settings.caseworkers)
+        return given
 
     def _least_loaded_caseworker(self) -> str:
         loads = open_caseloads(self.process_recorder)

@@ -1,11 +1,14 @@
 """The referral service process: HTTP intake and triage, and the district referral consumer."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
 import asyncpg
 import structlog
 from fastapi import APIRouter, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, model_validator
 
 from plumbing.consumer import Consumers
@@ -26,7 +29,7 @@ from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import Moment, PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
 from schemas.personal import ERASED
-from services.referral.application import ReferralService
+from services.referral.application import NotACaseworker, ReferralService
 from services.referral.candidates import (
     CandidateKey,
     candidate_key,
@@ -87,12 +90,14 @@ async def start_review(referral_id: UUID, request: Request, trace: Acting) -> No
 
 class Accept(BaseModel):
     caseworker: str | None = Field(
-        default=None, description="Assign by hand; if absent, to the least open caseload."
+        default=None,
+        description="Assign by hand, to one of the force's caseworkers (`CASEWORKERS`); if "
+        "absent, to the one with the least open caseload.",
     )
 
 
 class Reassign(BaseModel):
-    caseworker: str = Field(min_length=1)
+    caseworker: str = Field(min_length=1, description="One of the force's caseworkers.")
     reason: str = Field(min_length=1)
 
 
@@ -122,18 +127,31 @@ async def queue(
     return page.of(rows, queue_key)
 
 
+@contextmanager
+def one_of_the_caseworkers() -> Iterator[None]:
+    """A caseworker the force does not have is a bad field (422), not a conflict (409)."""
+    try:
+        yield
+    except NotACaseworker as refused:
+        error = {"type": "caseworker", "loc": ["body", "caseworker"], "msg": str(refused)}
+        raise RequestValidationError([error]) from None
+
+
 @referrals.post("/{referral_id}/accept")
 async def accept(
     referral_id: UUID, request: Request, trace: Acting, body: Accept | None = None
 ) -> dict[str, str]:
     caseworker = body.caseworker if body else None
-    assigned = await hop(_service(request).accept_referral, referral_id, trace, caseworker)
+    with one_of_the_caseworkers():
+        assigned = await hop(_service(request).accept_referral, referral_id, trace, caseworker)
     return {"caseworker": assigned}
 
 
 @referrals.post("/{referral_id}/reassign", status_code=status.HTTP_204_NO_CONTENT)
 async def reassign(referral_id: UUID, body: Reassign, request: Request, trace: Acting) -> None:
-    await hop(_service(request).reassign_referral, referral_id, body.caseworker, body.reason, trace)
+    service = _service(request)
+    with one_of_the_caseworkers():
+        await hop(service.reassign_referral, referral_id, body.caseworker, body.reason, trace)
 
 
 @referrals.post("/{referral_id}/return", status_code=status.HTTP_204_NO_CONTENT)

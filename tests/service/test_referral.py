@@ -7,11 +7,13 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+import httpx
 import pytest
 
 from civil_orders.drills.synthetic import Synthetic
 from plumbing.memory import NoSqlInMemory
 from plumbing.personal import PersonalDataErased
+from plumbing.runtime import create_app
 from schemas import dates
 from schemas.application import ApplicationStage
 from schemas.common import OrderSought, ReferredSubject
@@ -52,6 +54,7 @@ from services.referral.domain import (
     SubjectRecord,
     SuspectDisposals,
 )
+from services.referral.main import definition
 from tests.service.conftest import Clock
 from tests.service.published import (
     consume,
@@ -239,6 +242,60 @@ def test_an_accepted_referral_is_reassigned_with_the_reason_to_someone_else(
     moved = published(referral, ReferralStatusChangedV1)[-1]
     assert (moved.payload.caseworker, moved.payload.reason) == ("caseworker:cw-1", "cw-2 on leave")
     assert referral.get_referral(referral_id)["caseworker"] == "caseworker:cw-1"
+
+
+def http_edge(referral: ReferralService) -> httpx.AsyncClient:
+    """The service's own HTTP routes in process, on its in-memory store."""
+    app = create_app(definition, referral.settings)
+    app.state.service = referral
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://referral")
+
+
+def refused_as_no_caseworker(response: httpx.Response) -> None:
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "caseworker"]
+    assert error["msg"].endswith(
+        "is not one of the force's caseworkers: caseworker:cw-1, caseworker:cw-2"
+    )
+
+
+@pytest.mark.parametrize("given", ["", "   ", "nobody", "district-referrer:ref-north"])
+async def test_a_referral_is_accepted_by_hand_only_for_one_of_the_forces_caseworkers(
+    referral: ReferralService, given: str
+) -> None:
+    referral_id = received(referral)
+    referral.start_review(referral_id, CASEWORKER)
+    before = unchanged(referral)
+
+    async with http_edge(referral) as edge:
+        response = await edge.post(
+            f"/referrals/{referral_id}/accept",
+            json={"caseworker": given},
+            headers={"X-Actor": CASEWORKER.actor},
+        )
+
+    refused_as_no_caseworker(response)
+    assert unchanged(referral) == before
+    assert referral.get_referral(referral_id)["status"] == "under review"
+
+
+async def test_an_accepted_referral_is_reassigned_only_to_one_of_the_forces_caseworkers(
+    referral: ReferralService,
+) -> None:
+    referral_id = accepted(referral)
+    before = unchanged(referral)
+
+    async with http_edge(referral) as edge:
+        response = await edge.post(
+            f"/referrals/{referral_id}/reassign",
+            json={"caseworker": "nobody at all", "reason": "cover"},
+            headers={"X-Actor": CASEWORKER.actor},
+        )
+
+    refused_as_no_caseworker(response)
+    assert unchanged(referral) == before
+    assert referral.get_referral(referral_id)["caseworker"] == "caseworker:cw-2"
 
 
 def test_a_declined_referral_is_published_with_its_reason_and_closed_on_the_persons_record(

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from plumbing.paging import ForwardedPage
+from schemas.text import unstorable
 from services.web.access import may
 from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, User, current_user
 
@@ -188,9 +189,10 @@ class PageRoute(APIRoute):
 
 
 async def session_purpose(request: Request) -> str:
-    """The purpose stated at sign-in; recorded with every look at a case."""
+    """The purpose stated at sign-in; recorded with every look at a case, so none if it is
+    text the access log could not store."""
     purpose = unquote(request.cookies.get(PURPOSE_COOKIE, ""))
-    if not 3 <= len(purpose) <= 200:
+    if not 3 <= len(purpose) <= 200 or unstorable(purpose):
         raise NotSignedIn("state the purpose of your session")
     return purpose
 
