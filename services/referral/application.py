@@ -140,7 +140,9 @@ class ReferralService(EventSourcedService):
             history.note(*noted)
         trace = Trace.caused_by(envelope, "service:referral")
         # whatever it scored, the person's record now holds it, to be reviewed in its time
-        record = self._reviewed(self._subject_record(suspect))
+        record = self._subject_record(suspect)
+        record.seen_again(suspect)  # a person erased starts afresh
+        record = self._reviewed(record)
         effects = [history, record, self._coverage_with(closed.disposed_on, trace)]
         if record.ever_ordered:  # for the evaluation (before an order: published with it)
             effects += history.screened(trace, closed.crime_reference)

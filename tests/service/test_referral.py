@@ -609,6 +609,19 @@ def test_rectifying_a_person_corrects_every_referral_naming_them_and_publishes_i
     assert is_sealed(payloads(referral, ReferralSubjectRectifiedV1)[0]["subject"]["date_of_birth"])
 
 
+def test_a_suspect_erased_and_named_in_a_new_disposal_is_screened_afresh(
+    referral: ReferralService,
+) -> None:
+    screen = referral.when_disposal_received_screen_it
+    assert consume(referral, screen, disposal(SUBJECT.nominal_id, "CR/TIER/1")) == []
+    referral.erase_subject(SUBJECT.nominal_id, "disposal under MoPI review (synthetic)", DPO)
+
+    assert consume(referral, screen, disposal(SUBJECT.nominal_id, "CR/TIER/2")) == []
+
+    held = referral.subject_access(SUBJECT.nominal_id)
+    assert [d["crime_reference"] for d in held["disposals_screened"]] == ["CR/TIER/2"]
+
+
 def test_a_subject_access_gathers_all_that_is_held_about_a_person(
     referral: ReferralService,
 ) -> None:
