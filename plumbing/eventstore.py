@@ -617,7 +617,8 @@ class EventSourcedService(Application[UUID]):
         upstream position in one transaction. A command a policy's aggregate rejects is
         returned with its reason (for the dead letters) and the rest go on. Where the batch
         cannot be saved as a whole (a concurrent change to the same aggregate, a policy that
-        failed half-way), each event is processed on its own, as if it came alone.
+        failed half-way, a change refused as it is saved, such as one about a person whose
+        data was erased), each event is processed on its own, as if it came alone.
 
         The consumer's last positions taken (`arrivals`) are written in the same transaction
         when no event is rejected (those of a batch with dead letters are written after
@@ -638,7 +639,7 @@ class EventSourcedService(Application[UUID]):
                 if aggregate is not None and not aggregate.pending_events:
                     self.recent.keep(aggregate_id, aggregate)
             return rejected, bool(arrivals)
-        except (Rollback, IntegrityError):
+        except (Rollback, IntegrityError, CommandRejected):
             pass
         finally:
             self._units.current = None

@@ -30,11 +30,11 @@ from eventsourcing.utils import resolve_topic
 from plumbing.keystore import NONCE_BYTES, KeyStore, KeyTable, MasterKeys, PersonKey
 from plumbing.keytable import PostgresKeys
 from plumbing.settings import Settings
-from schemas.personal import ERASED, SEALED, Sealer, itemwise, sealed_key
+from schemas.personal import ERASED, KEY_ID, SEALED, Sealer, itemwise, sealed_key
 from schemas.refusals import CommandRejected
 
 SEALED_BYTES = SEALED.encode()
-_KEY_IDS = re.compile(rb"sealed:v1:([0-9a-f-]{36}):")
+_KEY_IDS = re.compile(f"{SEALED}({KEY_ID}):".encode())
 
 
 class PersonalDataErased(CommandRejected):

@@ -4,9 +4,12 @@ A field typed `Personal[T]` holds a person's details (a name, a date of birth, a
 grounds, an allegation, a free-text note). Producers set it to its plain value. The outbox
 writes it sealed: `sealed:v1:<the person's key id>:<base64url of nonce, AES-GCM ciphertext
 and tag>`, the plain value's JSON encrypted with that person's key; a list is sealed item by
-item. A consumer that is given an opener (the `open` context) reads the plain value back, or
+item. Whatever the producer set is sealed, even a value that looks sealed already (one copied
+from another person's event would be opened with their key); only `[erased]` goes as it reads.
+A consumer that is given an opener (the `open` context) reads the plain value back, or
 `[erased]` once the person's key has been destroyed; without one (read models, replays) the
-sealed text is kept as it came, so read models hold nothing readable.
+sealed text is kept as it came, so read models hold nothing readable. Either way a value
+marked sealed that is not whole (its key id a UUID) is refused, naming its field.
 """
 
 import re
@@ -28,7 +31,9 @@ from pydantic import (
 SEALED = "sealed:v1:"
 ERASED = "[erased]"
 SEAL, OPEN = "seal", "open"  # the serialisation and validation context keys
-_TOKEN = re.compile(r"^sealed:v1:([0-9a-f-]{36}):[A-Za-z0-9_-]+={0,2}$")
+# a key id as a UUID writes itself: only text of that form is taken for one
+KEY_ID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_TOKEN = re.compile(rf"^{SEALED}({KEY_ID}):[A-Za-z0-9_-]+={{0,2}}$")
 
 PERSONAL_NOTE = (
     f"Personal data: sealed on the wire with the key of the person it is about "
@@ -74,27 +79,47 @@ def itemwise(value: Any, change: Callable[[Any], Any]) -> Any:
 
 
 def _open(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """A plain value validated as its type; a sealed one (read from the wire, once seen to be
+    whole) kept as it came, or with an opener opened and then validated as its type (but for
+    `[erased]`). What a producer gives in Python is kept as it is, for the outbox to seal."""
+    if not _anywhere(value, _held):
+        return handler(value)
+    if info.mode == "json" and _anywhere(value, _malformed):
+        raise ValueError(f"not a sealed value ({SEALED}<key id>:<ciphertext>)")
     opener = (info.context or {}).get(OPEN)
     if opener is None:
-        if _held(value):
-            return value  # kept sealed (or erased) as it came
-        return handler(value)
+        return value  # kept sealed (or erased) as it came
     opened = itemwise(value, lambda item: opener(item) if is_sealed(item) else item)
-    return opened if _held(opened) else handler(opened)
+    return opened if _anywhere(opened, _erased) else handler(opened)
+
+
+def _anywhere(value: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether `test` holds of the value, or of any item of a list."""
+    if isinstance(value, list | tuple):
+        return any(_anywhere(item, test) for item in value)
+    return test(value)
+
+
+def _erased(value: object) -> bool:
+    return value == ERASED
 
 
 def _held(value: Any) -> bool:
-    """Sealed or erased, anywhere in it: not to be validated as the plain type."""
-    if isinstance(value, list | tuple):
-        return any(_held(item) for item in value)
-    return is_sealed(value) or value == ERASED
+    """Sealed or erased: not to be validated as the plain type."""
+    return is_sealed(value) or _erased(value)
+
+
+def _malformed(value: Any) -> bool:
+    return is_sealed(value) and _TOKEN.match(value) is None
 
 
 def _seal(value: Any, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
-    if _held(value):
-        return list(value) if isinstance(value, tuple) else value
-    plain = handler(value)
+    """With a sealer, every value sealed but one that reads `[erased]`: even one that looks
+    sealed already (a copy of someone's sealed value would be opened with their key)."""
     sealer = (info.context or {}).get(SEAL)
+    if _anywhere(value, _erased) or (sealer is None and _anywhere(value, _held)):
+        return list(value) if isinstance(value, tuple) else value  # as it reads
+    plain = handler(value)
     return plain if sealer is None else itemwise(plain, sealer)
 
 

@@ -1,5 +1,7 @@
 """Text PostgreSQL can store: no NUL character, and valid Unicode (JSON's `\\udc00` escape
-gives Python a lone surrogate, which has no UTF-8 form)."""
+gives Python a lone surrogate, which has no UTF-8 form). Nor may text that comes in carry the
+mark of a sealed value (`sealed:v1:`, see `schemas.personal`): it would be taken for one,
+opened (with the key of whoever's value it was copied from) or published as it came."""
 
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -7,7 +9,10 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
+from schemas.personal import SEALED
+
 NUL = "\x00"
+SEALED_IN_TEXT = f"Text must not contain '{SEALED}', which marks a sealed value"
 
 # Checked in pydantic's core, not by a Python call per field: the pattern refuses a NUL, and
 # a Python string with an unpaired surrogate cannot be matched at all (`string_unicode`).
@@ -20,13 +25,33 @@ _STORABLE = core_schema.custom_error_schema(
 )
 
 
+def _nowhere(mark: str) -> str:
+    """A pattern of text in which `mark` (whose first letter is nowhere else in it) is
+    nowhere, without the lookahead pydantic's core cannot run: after each first letter, as
+    much of the rest of the mark as follows it, cut short by another letter (and whatever
+    follows that up to the next first letter), or by the next first letter, or the end."""
+    first, after = mark[0], ""
+    for letter in reversed(mark[1:]):
+        further = f"{letter}{after}|" if after else ""  # (past the mark's last letter: never)
+        after = f"(?:{further}[^{letter}{first}][^{first}]*)?"
+    return rf"^[^{first}]*(?:{first}{after})*\z"
+
+
+_UNSEALED = core_schema.custom_error_schema(
+    core_schema.str_schema(pattern=_nowhere(SEALED)),
+    custom_error_type="string_sealed",
+    custom_error_message=SEALED_IN_TEXT,
+)
+
+
 class _Storable:
-    """Marks a `str` as text PostgreSQL can store, checked once it is a valid string (and
-    its other constraints are met); the JSON Schema is the plain string's."""
+    """Marks a `str` as text PostgreSQL can store, without the mark of a sealed value,
+    checked once it is a valid string (and its other constraints are met); the JSON Schema
+    is the plain string's."""
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.chain_schema([handler(source), _STORABLE])
+        return core_schema.chain_schema([handler(source), _STORABLE, _UNSEALED])
 
 
 def storable(hint: Any) -> Any:
@@ -45,13 +70,16 @@ def storable(hint: Any) -> Any:
 
 
 def unstorable(text: str) -> str | None:
-    """Why PostgreSQL could not store `text`, or None if it could."""
+    """Why `text` may not come in (PostgreSQL could not store it, or it carries the mark of a
+    sealed value), or None if it may."""
     if NUL in text:
         return "Text must not contain NUL (\\x00)"
     try:
         text.encode()
     except UnicodeEncodeError:
         return "Text must not contain an unpaired surrogate (\\ud800 to \\udfff)"
+    if SEALED in text:
+        return SEALED_IN_TEXT
     return None
 
 

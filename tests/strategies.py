@@ -103,7 +103,7 @@ def _text(metadata: list[Any]) -> st.SearchStrategy[str]:
     min_size = next((m.min_length for m in metadata if isinstance(m, MinLen)), 0)
     return st.text(
         st.characters(codec="utf-8", exclude_characters="\x00"), min_size=min_size, max_size=12
-    )
+    ).filter(lambda text: unstorable(text) is None)  # as text that comes in must be
 
 
 def as_bytes(value: object) -> bytes:

@@ -20,7 +20,7 @@ from schemas.trace import Trace
 from services.breach.application import BreachService
 from services.breach.domain import SubjectBreaches
 from services.referral.application import ReferralService
-from services.referral.domain import DeclineReason, SuspectDisposals
+from services.referral.domain import DeclineReason, SubjectRecord, SuspectDisposals
 from services.referral.queue import QUEUE
 from tests.service.conftest import Clock
 from tests.service.published import consume, messages, recorder, unchanged
@@ -29,6 +29,7 @@ from tests.service.upstream import again, disposal, order_allocated, order_grant
 ADULT = VictimAgeBand.ADULT
 
 CASEWORKER = Trace("caseworker:cw-1", uuid4())
+MANAGER = Trace("manager:mgr-1", uuid4())
 
 
 def test_the_outbox_holds_what_the_history_makes_again_byte_for_byte(
@@ -105,6 +106,38 @@ def test_a_batch_writes_the_consumers_positions_with_its_effects_or_not_at_all(
 
     _, written = breach.process_batch([(breach.when_order_granted_register_it, granted)], taken)
     assert written and recorder(breach).arrivals == taken
+
+
+def test_a_change_refused_as_its_batch_is_saved_is_returned_refused_and_the_rest_applied(
+    referral: ReferralService,
+) -> None:
+    """A change about a person whose data was erased is refused only as it is saved (no key
+    is left to seal it with), once its policy has run: the batch is then processed an event
+    at a time, that event returned refused (for the dead letters), the others applied, and
+    what is kept in memory is what the store holds."""
+    screen, erased = referral.when_disposal_received_screen_it, person(8).nominal_id
+    assert consume(referral, screen, disposal(erased, "CR/ERASED/1")) == []
+    referral.erase_subject(erased, "disposal under MoPI review (synthetic)", MANAGER)
+    record_id = SubjectRecord.create_id(erased)
+    version: int = referral.repository.get(record_id).version
+
+    def open_a_referral_of_the_erased_person(_: object) -> None:
+        record = referral.load(record_id)
+        record.open_referral(uuid4())
+        referral.save(record)
+
+    suspects = [person(number).nominal_id for number in (9, 10)]
+    work = [
+        (screen, disposal(suspects[0], "CR/ERASED/2")),
+        (open_a_referral_of_the_erased_person, disposal(erased, "CR/ERASED/3")),
+        (screen, disposal(suspects[1], "CR/ERASED/4")),
+    ]
+    rejected, _ = referral.process_batch(work, {})
+
+    assert rejected == [(work[1][1], "the person's personal data has been erased")]
+    assert all(SuspectDisposals.create_id(s) in referral.repository for s in suspects)
+    kept: SubjectRecord = referral.repository.get(record_id)
+    assert (kept.version, kept.referrals) == (version, [])
 
 
 def test_an_aggregate_with_a_snapshot_is_read_from_it_and_the_snapshot_is_sealed(
