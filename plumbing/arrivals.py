@@ -11,6 +11,13 @@ back, not applied: the producer sends everything again, in order, to a new clust
 batch again after any failure), so nothing held back is lost. A position at or before the
 last one taken is a copy and is passed over.
 
+Only the services' own topics are ordered. A district system's message is no position in a
+log of ours, so one that names a position is dead-lettered, as is a service's event that names
+none (it could not be taken exactly once). A message dead-lettered takes its position all the
+same (read from its envelope's fields alone, when the rest is not valid): it has been dealt
+with, so the messages after it are taken and its copies are passed over, not dead-lettered
+again. A dead letter re-driven to its consumer is taken as it comes (`plumbing.deadletters`).
+
 The last positions are written in the transaction that applies the batch's effects, or
 after it (and after the dead letters of a batch that has some: a batch that comes again must
 dead-letter them again). A crash between the two leaves them behind, and the batch, which
@@ -20,11 +27,14 @@ what was not applied.
 
 from collections.abc import Iterable, Mapping, Sequence
 from enum import Enum
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
+from pydantic import ConfigDict, Field, ValidationError
 
-from schemas.envelope import Envelope
+from schemas.envelope import Contract, Envelope
+from schemas.topics import Topic
 
 Stream = tuple[str, str, UUID]  # producer, topic, aggregate
 
@@ -35,34 +45,80 @@ class Arrival(Enum):
     EARLY = "early"  # its predecessor has not been taken: held back
 
 
-def stream_of(topic: str, envelope: Envelope) -> Stream | None:
-    """The stream a message is ordered in; None for one that names no position (from a
-    district system, or published before messages named their predecessor)."""
-    if envelope.sequence is None:
+class Placed(Protocol):
+    """What places a message in its stream: its envelope's fields."""
+
+    @property
+    def producer(self) -> str: ...
+    @property
+    def aggregate_id(self) -> UUID: ...
+    @property
+    def sequence(self) -> int | None: ...
+    @property
+    def previous_sequence(self) -> int | None: ...
+
+
+class Place(Contract):
+    """The fields that place a message, read from one that is not a valid envelope (the rest
+    of it ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    producer: str
+    aggregate_id: UUID
+    sequence: int | None = Field(default=None, ge=1, le=2**63 - 1)  # a bigint, as recorded
+    previous_sequence: int | None = Field(default=None, ge=0)
+
+
+def place_of(raw: bytes) -> Place | None:
+    """Where a message that is not a valid envelope stands, if its envelope's fields say."""
+    try:
+        return Place.model_validate_json(raw)
+    except ValidationError:
         return None
-    return envelope.producer, topic, envelope.aggregate_id
+
+
+def misnumbered(topic: Topic, envelope: Envelope) -> str | None:
+    """How a message breaks its topic's rule for positions, if it does (for its dead letter)."""
+    if not topic.from_districts:
+        if envelope.sequence is None:
+            return "sequence: Field required on a service's topic (each event is taken once by it)"
+        return None
+    for name in ("sequence", "previous_sequence"):
+        if getattr(envelope, name) is not None:
+            return f"{name}: not allowed on a district topic (district systems send no position)"
+    return None
+
+
+def stream_of(topic: Topic, message: Placed) -> Stream | None:
+    """The stream a message is ordered in; None for one that names no position, and on a
+    district topic."""
+    if topic.from_districts or message.sequence is None:
+        return None
+    return message.producer, topic.name, message.aggregate_id
 
 
 def sort(
-    arrivals: Sequence[tuple[str, Envelope]], last: Mapping[Stream, int]
+    arrivals: Sequence[tuple[Topic, Placed | None]], last: Mapping[Stream, int]
 ) -> tuple[list[Arrival], dict[Stream, int]]:
-    """What to do with each message of a batch, in order, given the last position taken of
-    each stream (none: 0); and the last positions of the streams the batch moves on, once
-    its messages to take are taken."""
+    """What to do with each message of a batch, in order (None: one taken as it comes), given
+    the last position taken of each stream (none: 0); and the last positions of the streams
+    the batch moves on, once its messages to take are taken. A message published before
+    messages named their predecessor moves its stream on."""
     moved: dict[Stream, int] = {}
     verdicts = []
-    for topic, envelope in arrivals:
-        stream = stream_of(topic, envelope)
-        if stream is None or envelope.sequence is None:
+    for topic, message in arrivals:
+        stream = None if message is None else stream_of(topic, message)
+        if message is None or stream is None or message.sequence is None:
             verdicts.append(Arrival.TAKE)
             continue
         taken = moved.get(stream) or last.get(stream, 0)
-        previous = envelope.previous_sequence
-        if envelope.sequence <= taken:
+        previous = message.previous_sequence
+        if message.sequence <= taken:
             verdicts.append(Arrival.COPY)
         elif previous is None or previous <= taken:
             verdicts.append(Arrival.TAKE)
-            moved[stream] = envelope.sequence
+            moved[stream] = message.sequence
         else:
             verdicts.append(Arrival.EARLY)
     return verdicts, moved
@@ -119,23 +175,24 @@ class Arrivals:
         )
 
     async def sort(
-        self, arrivals: Sequence[tuple[str, Envelope]]
+        self, arrivals: Sequence[tuple[Topic, Placed | None]]
     ) -> tuple[list[Arrival], dict[Stream, int]]:
         """`sort` by what this process knows; where that finds a message early, by what is
         recorded. Returns the verdicts and the last positions that the batch moves on."""
         verdicts, last = sort(arrivals, self._known)
         early = {
             stream
-            for (topic, envelope), verdict in zip(arrivals, verdicts, strict=True)
-            if verdict is Arrival.EARLY and (stream := stream_of(topic, envelope))
+            for (topic, message), verdict in zip(arrivals, verdicts, strict=True)
+            if verdict is Arrival.EARLY and message and (stream := stream_of(topic, message))
         }
         if early:
             self.learn(await self._recorded(early))
             verdicts, last = sort(arrivals, self._known)
         return verdicts, last
 
-    def last_taken(self, stream: Stream) -> int | None:
-        return self._known.get(stream)
+    def last_taken(self, topic: Topic, message: Placed) -> int | None:
+        stream = stream_of(topic, message)
+        return None if stream is None else self._known.get(stream)
 
     def learn(self, last: dict[Stream, int]) -> None:
         """Know these positions as recorded (only once they are)."""

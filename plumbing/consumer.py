@@ -25,8 +25,8 @@ from faststream.kafka import Topic as KafkaTopic
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
-from plumbing.arrivals import Arrival, Arrivals, Stream
-from plumbing.deadletters import DeadLetters
+from plumbing.arrivals import Arrival, Arrivals, Placed, Stream, misnumbered, place_of
+from plumbing.deadletters import REDRIVEN, DeadLetters
 from plumbing.eventstore import Policy, hop
 from plumbing.metrics import HELD_BACK
 from plumbing.personal import SEALED_BYTES, PersonalData
@@ -217,24 +217,24 @@ class Consumers:
         opening = any(SEALED_BYTES in (r.value or b"") for r in compress(records, opens))
         parse = self._parse_all
         parsed = await hop(parse, records, opens) if opening else parse(records, opens)
-        refused = [(record, why) for record, why in parsed if isinstance(why, str)]
-        arrived = [(r, e) for r, e in parsed if not isinstance(e, str)]
-        taken, last = await self._in_order(arrived)
+        kept, last = await self._in_order(parsed)
+        refused = [(record, why) for record, why in kept if isinstance(why, str)]
+        taken = [(record, envelope) for record, envelope in kept if not isinstance(envelope, str)]
         for record, envelope in taken:
             origin[id(envelope)] = record
             if (policy := self._policies.get(type(envelope))) is not None:
                 work.append((policy, envelope))
             elif (handler := self._handlers.get(type(envelope))) is not None:
                 batches.setdefault(handler, []).append(envelope)
-        # the positions taken go in the transaction that applies the batch: the handlers'
-        # (`Within`), or the policies' unless a message was refused (its dead letter must be
-        # written first: see `plumbing.arrivals`); else on their own, after the dead letters
+        # the positions taken go in the transaction that applies the batch (the handlers'
+        # `Within`, or the policies') unless a message was refused: its dead letter must be
+        # written first (see `plumbing.arrivals`); else on their own, after the dead letters
         rejected: Rejected = []
         written = False
         if work:
             alone = not batches and not refused
             rejected, written = await hop(self.run, work, last if alone else {})
-        within = self._positions_within(last) if batches and not work else None
+        within = self._positions_within(last) if batches and not work and not refused else None
         for handler, envelopes in batches.items():
             await handler(envelopes, within or _nothing_else)
         refused += [(origin[id(e)], f"{e.event_type} rejected: {why}") for e, why in rejected]
@@ -258,33 +258,48 @@ class Consumers:
         return write
 
     async def _in_order(
-        self, arrived: list[tuple[ConsumerRecord, Envelope]]
-    ) -> tuple[list[tuple[ConsumerRecord, Envelope]], dict[Any, int]]:
-        """The messages to take, in order, and the last positions once they are taken: copies
-        of what was taken before are passed over, and a message ahead of its predecessor is
-        held back."""
+        self, parsed: list[tuple[ConsumerRecord, Envelope | str]]
+    ) -> tuple[list[tuple[ConsumerRecord, Envelope | str]], dict[Any, int]]:
+        """The messages to take, or to dead-letter (with why), in order, and the last positions
+        once they are: a message that breaks its topic's rule for positions is refused, copies
+        of what was taken or dead-lettered before are passed over, and a message ahead of its
+        predecessor is held back (see `plumbing.arrivals`)."""
         if self.arrivals is None:
-            return arrived, {}
-        pairs = [(record.topic, envelope) for record, envelope in arrived]
-        verdicts, last = await self.arrivals.sort(pairs)
-        taken = []
-        for (record, envelope), verdict in zip(arrived, verdicts, strict=True):
+            return parsed, {}
+        judged: list[tuple[ConsumerRecord, Envelope | str]] = []
+        places: list[tuple[Topic, Placed | None]] = []
+        for record, outcome in parsed:
+            source = self._topics[record.topic]
+            why = misnumbered(source, outcome) if isinstance(outcome, Envelope) else None
+            judged.append((record, f"invalid {source.name} message: {why}" if why else outcome))
+            places.append((source, self._place(record, outcome)))
+        verdicts, last = await self.arrivals.sort(places)
+        kept = []
+        for (record, outcome), (source, place), verdict in zip(
+            judged, places, verdicts, strict=True
+        ):
             if verdict is Arrival.TAKE:
-                taken.append((record, envelope))
-            elif verdict is Arrival.EARLY:
-                HELD_BACK.labels(self.dead_letters.service, envelope.producer).inc()
+                kept.append((record, outcome))
+            elif verdict is Arrival.EARLY and place is not None:
+                HELD_BACK.labels(self.dead_letters.service, place.producer).inc()
                 log.warning(
                     "event held back: it arrived before its predecessor",
-                    event_type=envelope.event_type,
-                    producer=envelope.producer,
-                    aggregate_id=str(envelope.aggregate_id),
-                    sequence=envelope.sequence,
-                    previous_sequence=envelope.previous_sequence,
-                    last_taken=self.arrivals.last_taken(
-                        (envelope.producer, record.topic, envelope.aggregate_id)
-                    ),
+                    topic=source.name,
+                    event_type=getattr(outcome, "event_type", None),
+                    producer=place.producer,
+                    aggregate_id=str(place.aggregate_id),
+                    sequence=place.sequence,
+                    previous_sequence=place.previous_sequence,
+                    last_taken=self.arrivals.last_taken(source, place),
                 )
-        return taken, last
+        return kept, last
+
+    def _place(self, record: ConsumerRecord, outcome: Envelope | str) -> Placed | None:
+        """Where the gate places a message: by its envelope, valid or not; nowhere (taken as it
+        comes) when it is a dead letter of this consumer's re-driven to it."""
+        if (REDRIVEN, self.dead_letters.service.encode()) in (record.headers or ()):
+            return None
+        return outcome if isinstance(outcome, Envelope) else place_of(record.value or b"")
 
     def _takes(self, record: ConsumerRecord) -> bool:
         """Whether the record is an event this consumer acts on, by the type its header names

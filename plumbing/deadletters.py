@@ -13,6 +13,10 @@ from plumbing.settings import SERVICE_PORTS
 from schemas.text import storable_text
 from schemas.topics import DEAD_LETTER_TOPIC
 
+# The header a re-driven dead letter carries, naming the service it was dead-lettered by: that
+# consumer takes it as it comes, though its position was taken (see `plumbing.arrivals`).
+REDRIVEN = "dlq_redriven"
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -23,7 +27,7 @@ class DeadLetter:
     offset: int
     key: bytes | None
     value: bytes
-    headers: dict[str, str]
+    headers: dict[str, str | None]
     reason: str
     recorded_at: datetime
     retried_at: datetime | None
@@ -74,9 +78,12 @@ class DeadLetters:
 
     async def record(self, record: ConsumerRecord, reason: str) -> int:
         """Keep the message's bytes as they came; its headers and the reason, which may quote
-        it, as text PostgreSQL can hold (NUL and unpaired surrogates written as escapes)."""
+        it, as text PostgreSQL can hold (NUL and unpaired surrogates written as escapes). A
+        header without a value is kept as null, and left off the dead-letter topic (where
+        faststream would send it as empty)."""
         headers = {
-            storable_text(k): storable_text(v.decode(errors="replace")) for k, v in record.headers
+            storable_text(k): None if v is None else storable_text(v.decode(errors="replace"))
+            for k, v in record.headers
         }
         reason = storable_text(reason)
         dead_letter_id: int = await self.pool.fetchval(
@@ -96,7 +103,7 @@ class DeadLetters:
             topic=DEAD_LETTER_TOPIC,
             key=record.key,
             headers={
-                **headers,
+                **{k: v for k, v in headers.items() if v is not None},
                 "dlq_service": self.service,
                 "dlq_reason": reason[:1000],
                 "dlq_origin": f"{record.topic}/{record.partition}/{record.offset}",
@@ -136,7 +143,8 @@ async def connect_and_list(database_url: str, include_retried: bool) -> list[Dea
 async def redrive(
     database_url: str, bootstrap_servers: str, service: str, ids: list[int]
 ) -> list[tuple[int, str]]:
-    """Publish each dead letter's original bytes to its original topic, and mark it retried."""
+    """Publish each dead letter's original bytes to its original topic, headed as re-driven
+    for `service`, and mark it retried."""
     letters = {
         letter.id: letter
         for letter in await connect_and_list(database_url, include_retried=True)
@@ -152,7 +160,9 @@ async def redrive(
             if letter is None:
                 outcomes.append((letter_id, f"no such dead letter in {service}"))
                 continue
-            await producer.send_and_wait(letter.topic, letter.value, key=letter.key)
+            await producer.send_and_wait(
+                letter.topic, letter.value, key=letter.key, headers=[(REDRIVEN, service.encode())]
+            )
             await conn.execute(
                 f'UPDATE "{service}".dead_letters SET retried_at = now() WHERE id = $1', letter_id
             )

@@ -48,7 +48,9 @@ class Envelope(Contract):
         description=(
             "Position of the event in the producing service's event log; "
             "consumers record it to process each event exactly once. "
-            "Absent for events from district systems."
+            "Required on a service's topic; absent on a district topic (district systems' "
+            "messages are no positions in a log of ours): a message that breaks either is "
+            "dead-lettered."
         ),
     )
     previous_sequence: int | None = Field(
@@ -58,8 +60,8 @@ class Envelope(Contract):
             "Position of the event before this one of the same aggregate on the same topic "
             "(0: this is its first), so a consumer can tell an event that arrived before its "
             "predecessor and hold it back until the producer sends them again in order. "
-            "Absent for events from district systems and for events published before it "
-            "was added."
+            "Absent on a district topic (a message that names one is dead-lettered), and "
+            "from events published before it was added."
         ),
     )
     correlation_id: UUID = Field(description="Id shared by every event of one piece of work.")

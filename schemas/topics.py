@@ -55,12 +55,17 @@ DAY_MS = 24 * 60 * 60 * 1000
 
 @dataclass(frozen=True)
 class Topic:
+    """A topic and its events. A service publishes each event from its log, at its position
+    there; district systems publish theirs (`from_districts`) from logs not ours: their
+    messages name no position (see `plumbing.arrivals`)."""
+
     name: str
     description: str
     events: tuple[type[Envelope], ...]
     partitions: int = 3
     retention_ms: int = 30 * DAY_MS
     config: dict[str, str] = field(default_factory=dict)
+    from_districts: bool = False
 
     @cached_property
     def _adapter(self) -> TypeAdapter[Any]:
@@ -89,16 +94,19 @@ TOPICS: tuple[Topic, ...] = (
         "district.referrals.v1",
         "Referrals from district systems about people who may pose a risk of sexual harm.",
         (DistrictReferralV1,),
+        from_districts=True,
     ),
     Topic(
         "district.disposals.v1",
         "Crimes closed with a non-positive outcome, from district crime systems, for screening.",
         (DistrictDisposalV1,),
+        from_districts=True,
     ),
     Topic(
         "district.breaches.v1",
         "Breach reports from district systems against civil orders.",
         (DistrictBreachReportV1,),
+        from_districts=True,
     ),
     Topic(
         "referral.referrals.v1",

@@ -2,23 +2,30 @@
 taken once each, in the order they were stored, provided the producer sends them all again in
 order after a fault (what the outbox relay does)."""
 
+import json
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plumbing.arrivals import Arrival, Stream, sort
+from plumbing.arrivals import Arrival, Placed, Stream, place_of, sort
 from schemas.envelope import Envelope, Payload
+from schemas.topics import Topic, topic
 
-TOPIC = "application.orders.v1"
+ORDERS = topic("application.orders.v1")
+TOPIC = ORDERS.name
 TAKE, COPY, EARLY = Arrival.TAKE, Arrival.COPY, Arrival.EARLY
 
 
 def message(
-    aggregate: UUID, sequence: int | None, previous: int | None, producer: str = "application"
-) -> tuple[str, Envelope]:
-    return TOPIC, Envelope(
+    aggregate: UUID,
+    sequence: int | None,
+    previous: int | None,
+    producer: str = "application",
+    on: Topic = ORDERS,
+) -> tuple[Topic, Placed | None]:
+    return on, Envelope(
         event_id=uuid4(),
         event_type="Something",
         schema_version=1,
@@ -64,11 +71,41 @@ def test_copies_of_what_was_taken_are_passed_over() -> None:
 def test_streams_are_apart_and_messages_naming_no_position_are_taken_as_they_come() -> None:
     one, other = uuid4(), uuid4()
     verdicts, last = sort(
-        [message(one, 9, 4), message(other, 5, 0), message(uuid4(), None, None, "district:north")],
+        [message(one, 9, 4), message(other, 5, 0), message(uuid4(), None, None), (ORDERS, None)],
         {},
     )
-    assert verdicts == [EARLY, TAKE, TAKE]
+    assert verdicts == [EARLY, TAKE, TAKE, TAKE]
     assert last == {("application", TOPIC, other): 5}
+
+
+def test_a_district_topic_is_not_ordered_whatever_positions_its_messages_name() -> None:
+    """A district system's message is no position in a log of ours: were it ordered, an
+    earlier-numbered referral would be passed over as a copy, or one held back for ever."""
+    referrals, system = topic("district.referrals.v1"), uuid4()
+    sent = [message(system, 8, 7, "district:north", referrals) for _ in range(2)]
+    sent += [message(system, 7, 6, "district:north", referrals)]
+
+    verdicts, last = sort(sent, {("district:north", referrals.name, system): 7})
+
+    assert verdicts == [TAKE, TAKE, TAKE]
+    assert last == {}
+
+
+def test_a_message_that_is_not_a_valid_envelope_is_placed_by_its_envelopes_fields() -> None:
+    """So that its position is taken once it is dead-lettered (see `test_order_gate`), unless
+    those fields are not valid either, or could not be recorded."""
+    case = uuid4()
+
+    def raw(producer: str = "application", sequence: int = 10) -> bytes:
+        fields = {"producer": producer, "aggregate_id": str(case), "sequence": sequence}
+        return json.dumps({**fields, "previous_sequence": 9, "payload": {"unknown": 1}}).encode()
+
+    place = place_of(raw())
+    assert place is not None and (place.sequence, place.previous_sequence) == (10, 9)
+    verdicts, last = sort([(ORDERS, place)], {("application", TOPIC, case): 9})
+    assert (verdicts, last) == ([TAKE], {("application", TOPIC, case): 10})
+    for unplaced in (b"not json", raw(sequence=2**63), raw(producer="app\x00lication")):
+        assert place_of(unplaced) is None
 
 
 def test_messages_published_before_they_named_their_predecessor_move_the_stream_on() -> None:
