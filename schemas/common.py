@@ -2,12 +2,26 @@
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from schemas.dates import BirthDate, Day
 from schemas.envelope import Payload
 from schemas.personal import Personal
+
+# What comes in from outside (a district's messages, a person's commands) holds at most a
+# plausible amount: whatever is accepted then makes wire messages well within a Kafka message
+# (1 MiB) once sealed, where a character may take 16 bytes (an emoji, escaped in JSON, then in
+# base64) and each item of a list about 90 more. The most characters of a code (a district's),
+# a reference (a crime's, an order's, a district's own), a name (a person's, an officer's, a
+# marker), a line (an offence, a conviction, a place) and a narrative (grounds, a term), and
+# the most items of a list:
+CODE, REFERENCE, NAME, LINE, NARRATIVE = 60, 100, 200, 1_000, 10_000
+MAX_ITEMS = 100
+
+# A force's person-record id as it comes in: not blank (nor a NUL, which nothing stores)
+NominalId = Annotated[str, StringConstraints(min_length=1, max_length=NAME, pattern=r"[^\s\x00]")]
 
 
 class OrderType(StrEnum):
@@ -26,10 +40,12 @@ class OrderSought(StrEnum):
 class ReferredSubject(Payload):
     """The person as a referrer names them: born within a lifetime, and not in the future."""
 
-    nominal_id: str = Field(
-        min_length=1, description="Force person-record (nominal) id.", examples=["N100234"]
+    nominal_id: NominalId = Field(
+        description="Force person-record (nominal) id: not blank.", examples=["N100234"]
     )
-    name: str = Field(min_length=1, description="Full name.", examples=["Alex Example"])
+    name: str = Field(
+        min_length=1, max_length=NAME, description="Full name.", examples=["Alex Example"]
+    )
     date_of_birth: BirthDate = Field(
         description="Date of birth: not in the future, nor more than 120 years ago.",
         examples=["1980-02-29"],
@@ -53,6 +69,7 @@ class Term(Payload):
     kind: str = Field(pattern="^(prohibition|requirement)$", examples=["prohibition"])
     wording: Personal[str] = Field(
         min_length=1,
+        max_length=NARRATIVE,
         description="The term as worded in the order.",
         examples=["Not to have unsupervised contact with any child under 16."],
     )
