@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
+from schemas.common import MAX_ITEMS
 from schemas.dates import months_after
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
@@ -103,6 +104,11 @@ NOTIFIED = {
 # SOA 2003 s.103G: an SHPO makes (or keeps) the person subject to the notification
 # requirements of Part 2 while it has effect; those are managed on ViSOR, not timed here
 SHPO_NOTIFICATION = "subject to the notification requirements of SOA 2003 Part 2 (s.103G)"
+
+
+class ApplicationFull(CommandRejected):
+    def __init__(self, what: str) -> None:
+        super().__init__(f"an application holds at most {MAX_ITEMS} {what}")
 
 
 class ApplicationAlreadyDecided(CommandRejected):
@@ -485,10 +491,14 @@ class Application(CourtApplication):
 
     def propose_term(self, term: ProposedTerm, trace: Trace) -> None:
         self._require(Stage.DRAFTING)
+        if len(self.terms) >= MAX_ITEMS:  # the order granted carries them all
+            raise ApplicationFull("proposed terms")
         self._term_proposed(term, trace)
 
     def add_evidence(self, item: EvidenceItem, trace: Trace) -> None:
         self._require(Stage.DRAFTING)
+        if len(self.evidence) >= MAX_ITEMS:
+            raise ApplicationFull("items of evidence")
         self._evidence_added(item, trace)
 
     def propose_duration(
@@ -1112,9 +1122,7 @@ class OrderApplication(CourtApplication):
 
     # Drafting: what the application asks for, and why.
 
-    def propose_term_change(
-        self, change: TermChange, replacing: int | None, trace: Trace
-    ) -> None:
+    def propose_term_change(self, change: TermChange, replacing: int | None, trace: Trace) -> None:
         """A variation's change to one term: a new term, or one of the order's reworded or
         removed (numbered as the order stood when the application was opened); `replacing`:
         the number (from 1) of an earlier change this one amends."""

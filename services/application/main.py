@@ -18,6 +18,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
+from schemas.common import LINE, MAX_ITEMS, NAME, NARRATIVE
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import Day, PastDate
@@ -67,10 +68,10 @@ Casework = Annotated[ApplicationService, Depends(_service)]
 
 
 class GrantOrder(BaseModel):
-    court: str = Field(min_length=1, examples=["Northtown Magistrates' Court"])
+    court: str = Field(min_length=1, max_length=NAME, examples=["Northtown Magistrates' Court"])
     made_on: PastDate
     ends_on: Day | None = Field(description="Absent for an order until further order.")
-    terms: list[WireTerm] = Field(min_length=1)
+    terms: list[WireTerm] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 @router.get("/applications/by-referral/{referral_id}")
@@ -84,16 +85,24 @@ async def get_application(application_id: UUID, s: Casework) -> dict[str, Any]:
     return await hop(s.get_application, application_id)
 
 
+Narrative = Annotated[str, Field(max_length=NARRATIVE)]
+
+
 class LegalTestBody(BaseModel):
     necessity: str = Field(
         min_length=1,
+        max_length=NARRATIVE,
         description="Why an order is necessary to protect the public, children or vulnerable "
         "adults from sexual harm from the defendant.",
     )
-    act_of_a_sexual_nature: str | None = Field(default=None, description="SRO: the act relied on.")
-    qualifying_offence: str | None = Field(default=None, description="SHPO: the offence.")
-    conviction_or_caution: str | None = Field(default=None, description="SHPO: when and where.")
-    conduct_since: str | None = Field(default=None, description="SHPO: the conduct since.")
+    act_of_a_sexual_nature: Narrative | None = Field(
+        default=None, description="SRO: the act relied on."
+    )
+    qualifying_offence: Narrative | None = Field(default=None, description="SHPO: the offence.")
+    conviction_or_caution: Narrative | None = Field(
+        default=None, description="SHPO: when and where."
+    )
+    conduct_since: Narrative | None = Field(default=None, description="SHPO: the conduct since.")
 
 
 class MatterDateBody(BaseModel):
@@ -102,17 +111,19 @@ class MatterDateBody(BaseModel):
 
 class TermBody(BaseModel):
     kind: str = Field(pattern="^(prohibition|requirement)$")
-    wording: str = Field(min_length=1)
-    necessary_and_proportionate: str = Field(description="Why this term, and why no less.")
+    wording: str = Field(min_length=1, max_length=NARRATIVE)
+    necessary_and_proportionate: str = Field(
+        max_length=NARRATIVE, description="Why this term, and why no less."
+    )
     until: Day | None = None
 
 
 class EvidenceBody(BaseModel):
     kind: EvidenceKind
-    description: str = Field(min_length=1)
-    source: str = Field(min_length=1)
+    description: str = Field(min_length=1, max_length=NARRATIVE)
+    source: str = Field(min_length=1, max_length=LINE)
     dated: PastDate
-    supports: list[Element] = Field(min_length=1)
+    supports: list[Element] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class DurationBody(BaseModel):
@@ -121,11 +132,11 @@ class DurationBody(BaseModel):
 
 
 class CommentsBody(BaseModel):
-    comments: str = Field(min_length=1)
+    comments: str = Field(min_length=1, max_length=NARRATIVE)
 
 
 class ApplicationMadeBody(BaseModel):
-    court: str = Field(min_length=1)
+    court: str = Field(min_length=1, max_length=NAME)
     made_on: PastDate
 
 
@@ -135,7 +146,7 @@ class HearingBody(BaseModel):
 
 class DecisionBody(BaseModel):
     decided_on: PastDate
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=NARRATIVE)
 
 
 NoContent = status.HTTP_204_NO_CONTENT

@@ -24,7 +24,7 @@ from schemas.application import (
     OrderExpiredV1,
     OrderGrantedV1,
 )
-from schemas.common import OrderSought, ReferredSubject
+from schemas.common import LINE, MAX_ITEMS, NARRATIVE, NominalId, OrderSought, ReferredSubject
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import Moment, PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
@@ -58,7 +58,9 @@ def _service(request: Request) -> ReferralService:
 
 class Decline(BaseModel):
     reason: DeclineReason
-    detail: str = Field(min_length=1, description="Why, in the caseworker's words.")
+    detail: str = Field(
+        min_length=1, max_length=NARRATIVE, description="Why, in the caseworker's words."
+    )
 
 
 @referrals.post("", status_code=status.HTTP_201_CREATED)
@@ -98,15 +100,17 @@ class Accept(BaseModel):
 
 class Reassign(BaseModel):
     caseworker: str = Field(min_length=1, description="One of the force's caseworkers.")
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=LINE)
 
 
 class Return(BaseModel):
-    questions: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+    questions: list[Annotated[str, Field(min_length=1, max_length=LINE)]] = Field(
+        min_length=1, max_length=MAX_ITEMS
+    )
 
 
 class Resubmit(BaseModel):
-    answers: str = Field(min_length=1)
+    answers: str = Field(min_length=1, max_length=NARRATIVE)
 
 
 @referrals.get("")
@@ -177,7 +181,11 @@ candidates = APIRouter(prefix="/candidates", tags=["proactive scanning"])
 class Promote(BaseModel):
     subject: ReferredSubject
     order_sought: OrderSought
-    grounds: str = Field(min_length=1, description="Why the caseworker believes there is a risk.")
+    grounds: str = Field(
+        min_length=1,
+        max_length=NARRATIVE,
+        description="Why the caseworker believes there is a risk.",
+    )
     referred_on: PastDate | None = Field(
         default=None,
         description="When the caseworker made the referral, if it is being recorded later "
@@ -196,7 +204,7 @@ class Counting(BaseModel):
 
 class Dismiss(BaseModel):
     reason: DismissalReason
-    detail: str = Field(min_length=1)
+    detail: str = Field(min_length=1, max_length=NARRATIVE)
 
 
 @candidates.get("")
@@ -278,8 +286,10 @@ subjects = APIRouter(prefix="/subjects", tags=["subjects"])
 
 
 class Erase(BaseModel):
-    nominal_id: str = Field(min_length=1, description="The person's nominal id.")
-    reason: str = Field(min_length=3, description="Why their personal data is disposed of.")
+    nominal_id: NominalId = Field(description="The person's nominal id.")
+    reason: str = Field(
+        min_length=3, max_length=LINE, description="Why their personal data is disposed of."
+    )
 
 
 @subjects.post("/erase")
@@ -325,7 +335,7 @@ async def rectify_subject(body: Rectify, request: Request, trace: Acting) -> dic
 
 
 class Nominal(BaseModel):
-    nominal_id: str = Field(min_length=1, description="The person's nominal id.")
+    nominal_id: NominalId = Field(description="The person's nominal id.")
 
 
 @subjects.post("/access")

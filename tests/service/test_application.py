@@ -57,6 +57,7 @@ from services.application.casework import (
 )
 from services.application.domain import (
     ApplicationAlreadyDecided,
+    ApplicationFull,
     ApplicationNotAtStage,
     ChangeDateRequired,
     DischargeNeedsPoliceConsent,
@@ -125,6 +126,18 @@ def drafted(application: ApplicationService, clock: Clock, district: str = "nort
         application_id, clock.today() + timedelta(days=3 * 365), False, CASEWORKER
     )
     return application_id
+
+
+def test_an_application_holds_at_most_a_hundred_terms_which_its_order_carries_all_of(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = drafted(application, clock)  # one term proposed
+    term = ProposedTerm("requirement", "To attend an assessment.", "The risk assessed.", None)
+    for _ in range(99):
+        application.propose_term(application_id, term, CASEWORKER)
+
+    with pytest.raises(ApplicationFull, match="at most 100 proposed terms"):
+        application.propose_term(application_id, term, CASEWORKER)
 
 
 def at_hearing(application: ApplicationService, clock: Clock, district: str = "north") -> UUID:
