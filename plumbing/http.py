@@ -160,8 +160,9 @@ MAX_DEPTH = 32
 TOO_DEEP = f"JSON must not nest deeper than {MAX_DEPTH} levels"
 Location = list[str | int]
 Found = tuple[Location, str]
-# how JSON writes NUL or a surrogate: only a body with one of these needs looking into
-ESCAPED = re.compile(r"\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# how JSON writes NUL, a surrogate, or any other ASCII character (the mark of a sealed value
+# written with an escape, say): only a body with one of these needs looking into
+ESCAPED = re.compile(r"\\u(00[0-7][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2})")
 
 
 def _unstorable_in(path: str, query: list[tuple[str, str]]) -> Found | None:

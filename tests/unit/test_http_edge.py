@@ -49,6 +49,7 @@ def as_json(text: str, encoding: str = "utf-8") -> dict[str, Any]:
         (as_json('{"text": "\\udc00"}', "utf-16"), ["body", "text"]),
         ({"content": b'{"text": "\xed\xb0\x80"}'}, ["body", "text"]),  # UTF-8 of a surrogate
         (as_json('{"text": ["a", "\\u0000"]}'), ["body", "text", 1]),
+        (as_json('{"text": "sealed\\u003av1:x"}'), ["body", "text"]),  # the mark, escaped
     ],
 )
 async def test_text_postgresql_could_not_store_is_refused_naming_where(
