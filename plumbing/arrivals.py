@@ -33,7 +33,7 @@ from uuid import UUID
 import asyncpg
 from pydantic import ConfigDict, Field, ValidationError
 
-from schemas.envelope import Contract, Envelope
+from schemas.envelope import BIGINT, Contract, Envelope
 from schemas.topics import Topic
 
 Stream = tuple[str, str, UUID]  # producer, topic, aggregate
@@ -66,8 +66,8 @@ class Place(Contract):
 
     producer: str
     aggregate_id: UUID
-    sequence: int | None = Field(default=None, ge=1, le=2**63 - 1)  # a bigint, as recorded
-    previous_sequence: int | None = Field(default=None, ge=0)
+    sequence: int | None = Field(default=None, ge=1, le=BIGINT)
+    previous_sequence: int | None = Field(default=None, ge=0, le=BIGINT)
 
 
 def place_of(raw: bytes) -> Place | None:

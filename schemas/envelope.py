@@ -7,6 +7,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.text import storable
 
+BIGINT = 2**63 - 1  # positions and versions are recorded as PostgreSQL's bigint
+
 
 class Contract(BaseModel):
     """Frozen; unknown fields are an error; text is text PostgreSQL can store (else a
@@ -41,10 +43,13 @@ class Envelope(Contract):
         examples=["referral", "district:north"],
     )
     aggregate_id: UUID = Field(description="Id of the aggregate the event belongs to.")
-    aggregate_version: int = Field(ge=1, description="Version of that aggregate after it.")
+    aggregate_version: int = Field(
+        ge=1, le=BIGINT, description="Version of that aggregate after it."
+    )
     sequence: int | None = Field(
         default=None,
         ge=1,
+        le=BIGINT,
         description=(
             "Position of the event in the producing service's event log; "
             "consumers record it to process each event exactly once. "
@@ -56,6 +61,7 @@ class Envelope(Contract):
     previous_sequence: int | None = Field(
         default=None,
         ge=0,
+        le=BIGINT,
         description=(
             "Position of the event before this one of the same aggregate on the same topic "
             "(0: this is its first), so a consumer can tell an event that arrived before its "

@@ -10,7 +10,7 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 from uuid import UUID
 
-from annotated_types import Ge, MinLen
+from annotated_types import Ge, Le, MinLen
 from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel, HttpUrl, ValidationError
 
@@ -78,7 +78,8 @@ def _values(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
         return _text(metadata)
     if annotation is int:
         ge = next((m.ge for m in metadata if isinstance(m, Ge)), None)
-        return st.integers(min_value=cast(int | None, ge))
+        le = next((m.le for m in metadata if isinstance(m, Le)), None)
+        return st.integers(min_value=cast(int | None, ge), max_value=cast(int | None, le))
     happened = next((m for m in metadata if isinstance(m, Happened)), None)
     if happened is not None:
         return _happened(annotation, happened)

@@ -98,6 +98,20 @@ async def test_a_services_event_without_its_position_is_dead_lettered_each_time(
     ]
 
 
+async def test_a_position_past_what_the_database_records_is_dead_lettered_not_failed_on() -> None:
+    broker, received, dead_letters = gated(OrderReallocatedV1)
+    forged = json.loads(order_reallocated().model_dump_json()) | {"sequence": 2**63}
+    moved = order_reallocated(reference="ORD-2026-TIER02")
+
+    async with TestKafkaBroker(broker) as kafka:
+        for message in (json.dumps(forged).encode(), moved.model_dump_json().encode()):
+            await kafka.publish(message, ORDERS)
+
+    assert received == [moved]
+    [(_, _, why)] = dead_letters.letters
+    assert "sequence: Input should be less than or equal to 9223372036854775807" in why
+
+
 def allocation_and_reallocation() -> tuple[bytes, bytes, bytes]:
     """An order's allocation as this consumer cannot read it (a field its schema lacks, as
     when the producer was upgraded first), the same allocation as it can, and the order's
