@@ -3,6 +3,7 @@ the configuration the administrator publishes, and the outreach sessions held; a
 over them: what is recorded of a look or a change, and the log and the sessions a page at a
 time."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -170,7 +171,7 @@ def web_app(
     settings: Settings, web: WebService, services: httpx.AsyncBaseTransport, **state: Any
 ) -> httpx.AsyncClient:
     """The web app, signed in with a stated purpose, the services behind it standing in."""
-    backend = Backend({name: f"http://{name}" for name in ("referral", "readmodels")})
+    backend = Backend({name: f"http://{name}" for name in ("referral", "readmodels", "breach")})
     backend.http = httpx.AsyncClient(transport=services)
     app = create_app(definition, settings)
     app.state.__dict__.update(settings=settings, service=web, backend=backend, users=USERS, **state)
@@ -234,6 +235,48 @@ async def test_an_erasure_a_disposal_on_review_and_a_rectification_are_recorded_
         ("mgr-1", key, DISPOSAL, "MoPI review: no longer necessary"),
         ("dpo-1", key, RECTIFICATION, "misspelt at referral"),
     ]  # and not the look: the policy is about looks
+
+
+NORTH_ORDER = "ORD-2026-NORTH1"
+
+
+def breach_report(district: str) -> dict[str, str]:
+    return {
+        "district": district,
+        "report_reference": f"{district.upper()[:3]}-BR-2026-00042",
+        "order_reference": NORTH_ORDER,
+        "occurred_at": "2026-01-02T10:00:00+00:00",
+        "location": "Synthetic Park",
+        "condition_breached": "Not to have unsupervised contact with any child under 16.",
+        "how_detected": "home visit",
+        "reporting_officer": "DC 1 (synthetic)",
+    }
+
+
+@pytest.mark.parametrize(("district", "status"), [("north", 201), ("east", 403), ("", 403)])
+async def test_an_officer_reports_breaches_under_their_own_teams_districts_references_only(
+    settings: Settings, web: WebService, district: str, status: int
+) -> None:
+    """A report reference names one breach: another district's is not the officer's to take
+    (it would take that district's breach)."""
+    forwarded: list[dict[str, Any]] = []
+
+    def breach_service(request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == f"/orders/{NORTH_ORDER}":
+            return httpx.Response(200, json={"reference": NORTH_ORDER, "team": "mosovo-north"})
+        if request.method == "POST" and request.url.path == "/breaches":
+            forwarded.append(json.loads(request.content))
+            return httpx.Response(201, json={"id": "recorded"})
+        return httpx.Response(404, json={"detail": "not here"})
+
+    async with web_app(settings, web, httpx.MockTransport(breach_service)) as http:
+        officer = as_(settings, "mosovo-north-1")
+        response = await http.post("/api/breaches", json=breach_report(district), headers=officer)
+
+    assert response.status_code == status, response.text
+    assert [sent["district"] for sent in forwarded] == ([district] if status == 201 else [])
+    if status == 403:
+        assert "reports breaches under its own districts' references" in response.json()["detail"]
 
 
 FIRST_DAY = date(2021, 1, 1)
