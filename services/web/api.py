@@ -56,12 +56,18 @@ async def call_page(
 
 
 async def record_access(
-    request: Request, user: User, case: str, what: str, purpose: str, exported: bool = False
+    request: Request,
+    user: User,
+    case: str,
+    what: str,
+    purpose: str,
+    exported: bool = False,
+    change: bool = False,
 ) -> None:
     trace = Trace(user.actor, request.state.correlation_id)
     service = request.app.state.service
     await hop(service.record_access, user.username, user.role.value, case, what, purpose, trace,
-              exported)  # fmt: skip
+              exported, change)  # fmt: skip
 
 
 # Referrals ------------------------------------------------------------------------------

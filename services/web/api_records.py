@@ -144,10 +144,8 @@ async def record_change(
     """The access log's record of a disposal or rectification (s.62 lists erasure and
     alteration): the person's subject key, who did it, and the reason they gave; whatever the
     policy on looks, which are consultations."""
-    trace = Trace(user.actor, request.state.correlation_id)
-    record = request.app.state.service.record_access
-    await hop(record, user.username, user.role.value, changed["subject_key"], what,
-              str(body.get("reason", "")), trace, change=True)  # fmt: skip
+    reason = str(body.get("reason", ""))
+    await record_access(request, user, changed["subject_key"], what, reason, change=True)
 
 
 DISPOSAL = "disposal of personal data"
