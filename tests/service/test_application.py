@@ -521,14 +521,19 @@ def to_hearing(application: ApplicationService, application_id: UUID, clock: Clo
     return missing
 
 
+def police_variation(application: ApplicationService, order_id: UUID) -> UUID:
+    """The managing team's application to vary the order."""
+    return application.open_order_application(
+        order_id, OrderApplicationKind.VARIATION, Applicant.POLICE,
+        "He now contacts children online.", None, MOSOVO,
+    )  # fmt: skip
+
+
 def test_a_variation_goes_through_its_own_checklist_and_changes_the_order_only_when_granted(
     application: ApplicationService, clock: Clock
 ) -> None:
     order_id = granted(application, clock)
-    variation = application.open_order_application(
-        order_id, OrderApplicationKind.VARIATION, Applicant.POLICE,
-        "He now contacts children online.", None, MOSOVO,
-    )  # fmt: skip
+    variation = police_variation(application, order_id)
     unreasoned = TermChange(TermAction.ADD, None, "prohibition", NO_INTERNET.wording, None, "")
     application.propose_term_change(variation, unreasoned, None, MOSOVO)
 
@@ -561,10 +566,7 @@ def test_an_application_about_an_order_goes_with_the_order_to_the_team_managing_
     application: ApplicationService, clock: Clock
 ) -> None:
     order_id = granted(application, clock)
-    variation = application.open_order_application(
-        order_id, OrderApplicationKind.VARIATION, Applicant.POLICE,
-        "He now contacts children online.", None, MOSOVO,
-    )  # fmt: skip
+    variation = police_variation(application, order_id)
 
     application.reallocate_order(order_id, "mosovo-east", "the subject moved east", MOSOVO)
 
