@@ -23,6 +23,10 @@ MAX_ITEMS = 100
 # A force's person-record id as it comes in: not blank (nor a NUL, which nothing stores)
 NominalId = Annotated[str, StringConstraints(min_length=1, max_length=NAME, pattern=r"[^\s\x00]")]
 
+# A reason or purpose stated for the record (the access log, a disposal of personal data, a
+# correction): at least three characters once the spaces around it are dropped, as it is kept
+Stated = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
+
 
 class OrderType(StrEnum):
     SRO = "SRO"

@@ -24,7 +24,15 @@ from schemas.application import (
     OrderExpiredV1,
     OrderGrantedV1,
 )
-from schemas.common import LINE, MAX_ITEMS, NARRATIVE, NominalId, OrderSought, ReferredSubject
+from schemas.common import (
+    LINE,
+    MAX_ITEMS,
+    NARRATIVE,
+    NominalId,
+    OrderSought,
+    ReferredSubject,
+    Stated,
+)
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import Moment, PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
@@ -287,9 +295,7 @@ subjects = APIRouter(prefix="/subjects", tags=["subjects"])
 
 class Erase(BaseModel):
     nominal_id: NominalId = Field(description="The person's nominal id.")
-    reason: str = Field(
-        min_length=3, max_length=LINE, description="Why their personal data is disposed of."
-    )
+    reason: Stated = Field(max_length=LINE, description="Why their personal data is disposed of.")
 
 
 @subjects.post("/erase")
@@ -310,7 +316,7 @@ class Rectify(BaseModel):
         default=None, min_length=1, max_length=200, description="The corrected full name."
     )
     date_of_birth: PastDate | None = Field(default=None, description="The corrected date.")
-    reason: str = Field(min_length=3, max_length=1000, description="Why it was wrong.")
+    reason: Stated = Field(max_length=LINE, description="Why it was wrong.")
 
     @model_validator(mode="after")
     def corrects_something(self) -> "Rectify":

@@ -16,6 +16,7 @@ from plumbing.http import Acting
 from plumbing.paging import Page, paged
 from plumbing.settings import Settings
 from plumbing.timers import every
+from schemas.common import LINE, Stated
 from services.referral.application import ReferralService
 from services.referral.reviews import (
     ReviewKey,
@@ -34,12 +35,12 @@ def _service(request: Request) -> ReferralService:
 
 
 class Retain(BaseModel):
-    reason: str = Field(min_length=3, description="Why the record is still necessary.")
+    reason: Stated = Field(max_length=LINE, description="Why the record is still necessary.")
     next_review_on: date = Field(description="When it is next reviewed: after today.")
 
 
 class Dispose(BaseModel):
-    reason: str = Field(min_length=3, description="Why the personal data is disposed of.")
+    reason: Stated = Field(max_length=LINE, description="Why the personal data is disposed of.")
 
 
 @reviews.get("")

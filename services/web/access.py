@@ -16,10 +16,15 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
+from pydantic import StringConstraints
 
+from schemas.common import Stated
 from services.web.auth import SCOPE_CLAIMS, Forbidden, NotSignedIn, Role, User, current_user
 
 Route = str  # method and path template: "GET /api/orders/{order_id}"
+
+# Why a user looks at a case, recorded with each look (the access log)
+PurposeText = Annotated[Stated, StringConstraints(max_length=200)]
 
 
 class Scope(StrEnum):

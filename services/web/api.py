@@ -18,17 +18,23 @@ from plumbing.eventstore import hop
 from plumbing.paging import ForwardedPage, forwarded_page
 from schemas.dates import Moment
 from schemas.trace import Trace
-from services.web.access import Admitted, in_district, in_team, own_district, own_team
+from services.web.access import (
+    Admitted,
+    PurposeText,
+    in_district,
+    in_team,
+    own_district,
+    own_team,
+)
 from services.web.auth import Forbidden, User
 
 router = APIRouter(prefix="/api")
 
 Purpose = Annotated[
-    str,
+    PurposeText,
     Query(
-        min_length=3,
-        max_length=200,
-        description="Why you are looking at this case: recorded in the access log.",
+        description="Why you are looking at this case (3 to 200 characters, not counting "
+        "spaces around it): recorded in the access log.",
         examples=["preparing the application for court"],
     ),
 ]

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from plumbing.configuration import (
     SCREENING_RULES,
@@ -18,6 +18,7 @@ from plumbing.configuration import (
 )
 from plumbing.eventstore import hop
 from plumbing.paging import Page, paged
+from schemas.common import Stated
 from schemas.configuration import ScreeningRules, TeamDirectory
 from schemas.dates import Day
 from schemas.trace import Trace
@@ -27,6 +28,9 @@ from services.web.api import Command, Paged, Purpose, call, call_page, record_ac
 from services.web.auth import User, issue_token
 
 router = APIRouter(prefix="/api")
+
+# why a record or configuration changes, recorded with the change
+ChangeReason = Annotated[Stated, StringConstraints(min_length=5)]
 
 
 class SignIn(BaseModel):
@@ -204,7 +208,7 @@ async def decide_review(
 
 class AccessLogChange(BaseModel):
     logging: bool = Field(description="Whether looks at personal data are recorded.")
-    reason: str = Field(min_length=5, description="Why: recorded with the change.")
+    reason: ChangeReason = Field(description="Why: recorded with the change.")
 
 
 @router.put("/admin/access-log", status_code=204, tags=["administration"])
@@ -230,7 +234,7 @@ async def team_directory_in_force(request: Request, user: Admitted) -> Any:
 
 class TeamDirectoryChange(BaseModel):
     directory: TeamDirectory
-    reason: str = Field(min_length=5, description="Why: recorded, and sent with the change.")
+    reason: ChangeReason = Field(description="Why: recorded, and sent with the change.")
 
 
 @router.put("/admin/teams", status_code=204, tags=["administration"])
@@ -253,7 +257,7 @@ async def screening_rules_in_force(request: Request, user: Admitted) -> Any:
 
 class ScreeningRulesChange(BaseModel):
     rules: ScreeningRules
-    reason: str = Field(min_length=5, description="Why: recorded, and sent with the change.")
+    reason: ChangeReason = Field(description="Why: recorded, and sent with the change.")
 
 
 @router.put("/admin/screening-rules", status_code=204, tags=["administration"])

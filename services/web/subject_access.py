@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from plumbing.paging import MAX_LIMIT, ForwardedPage
+from schemas.common import Stated
 from services.web.access import Admitted
 from services.web.access_log import get_access_log_of
 from services.web.api import call, call_page, record_access
@@ -23,8 +24,7 @@ Section = Literal["referrals", "disposals_screened", "candidates", "applications
 
 class Withholding(BaseModel):
     section: Section = Field(description="The part of the export withheld.")
-    reason: str = Field(
-        min_length=3,
+    reason: Stated = Field(
         max_length=300,
         description="Why (DPA 2018 s.45(4)): recorded in the access log. Name nobody in it.",
         examples=["would prejudice an ongoing investigation"],
@@ -33,8 +33,7 @@ class Withholding(BaseModel):
 
 class SubjectAccessRequest(BaseModel):
     nominal_id: str = Field(min_length=1, max_length=200, description="The person's nominal id.")
-    purpose: str = Field(
-        min_length=3,
+    purpose: Stated = Field(
         max_length=200,
         description="Why: the request being answered. Recorded in the access log.",
         examples=["subject access request SAR-2026-014"],

@@ -203,9 +203,13 @@ async def test_a_persons_review_is_read_only_for_a_stated_purpose_and_the_look_i
 
     async with web_app(settings, web, referral_service(review)) as http:
         without = await http.get(f"/api/reviews/{key}", headers=as_(settings, "cw-1"))
+        blank = await http.get(
+            f"/api/reviews/{key}", params={"purpose": "    "}, headers=as_(settings, "cw-1")
+        )
         read = await http.get(f"/api/reviews/{key}", params=purpose, headers=as_(settings, "cw-1"))
 
     assert without.status_code == 422 and "purpose" in str(without.json()["detail"])
+    assert blank.status_code == 422 and "purpose" in str(blank.json()["detail"])
     assert read.status_code == 200 and read.json() == review
     assert recorded(web) == [("cw-1", key, "MoPI review", "MoPI review of the record")]
 
@@ -383,3 +387,42 @@ async def test_the_outreach_sessions_are_listed_a_page_at_a_time_and_the_page_sh
     listed = [s["session_id"] for rows in pages for s in rows]
     assert listed == [str(r["session_id"]) for r in sorted(table.rows, key=order)]
     assert page.status_code == 200 and page.text.count("<td>audience ") == len(table.rows)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"nominal_id": "N1", "purpose": "   "}, ["body", "purpose"]),
+        ({"nominal_id": "N1", "purpose": "SAR-1",
+          "withheld": [{"section": "alerts", "reason": "    "}]},
+         ["body", "withheld", 0, "reason"]),
+    ],
+)  # fmt: skip
+async def test_a_subject_access_export_states_its_purpose_and_each_withholding_s_reason(
+    settings: Settings, web: WebService, body: dict[str, Any], field: list[Any]
+) -> None:
+    async with web_app(settings, web, referral_service({})) as http:
+        response = await http.post(
+            "/api/subjects/access", json=body, headers=as_(settings, "dpo-1")
+        )
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == field
+    assert recorded(web) == []
+
+
+async def test_a_change_to_the_access_log_policy_states_why(
+    settings: Settings, web: WebService
+) -> None:
+    async with web_app(settings, web, referral_service({})) as http:
+        response = await http.put(
+            "/api/admin/access-log",
+            json={"logging": False, "reason": "          "},
+            headers=as_(settings, "admin-1"),
+        )
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "reason"]
+    assert AccessLogPolicy.create_id() not in web.repository

@@ -43,3 +43,12 @@ async def test_a_session_whose_purpose_postgresql_cannot_store_is_sent_to_sign_i
 
     assert response.status_code == 303
     assert response.headers["location"].startswith("/sign-in?next=/cases/ORD-2026-00000001")
+
+
+async def test_a_session_whose_purpose_is_only_spaces_is_sent_to_sign_in() -> None:
+    session = issue_token(SETTINGS, USERS["mgr-1"])
+    async with browser(**{SESSION_COOKIE: session, PURPOSE_COOKIE: quote("   ")}) as web:
+        response = await web.get("/cases/ORD-2026-00000001")
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/sign-in?next=/cases/ORD-2026-00000001")

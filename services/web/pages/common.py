@@ -13,10 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter, ValidationError
 
 from plumbing.paging import ForwardedPage
 from schemas.text import unstorable
-from services.web.access import may
+from services.web.access import PurposeText, may
 from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, User, current_user
 
 PURPOSE_COOKIE = "civil_orders_purpose"
@@ -188,11 +189,17 @@ class PageRoute(APIRoute):
         return page
 
 
+_PURPOSE = TypeAdapter(PurposeText)
+
+
 async def session_purpose(request: Request) -> str:
     """The purpose stated at sign-in; recorded with every look at a case, so none if it is
-    text the access log could not store."""
-    purpose = unquote(request.cookies.get(PURPOSE_COOKIE, ""))
-    if not 3 <= len(purpose) <= 200 or unstorable(purpose):
+    not one (blank, say) or is text the access log could not store."""
+    try:
+        purpose = _PURPOSE.validate_python(unquote(request.cookies.get(PURPOSE_COOKIE, "")))
+    except ValidationError:
+        purpose = None
+    if purpose is None or unstorable(purpose):
         raise NotSignedIn("state the purpose of your session")
     return purpose
 
