@@ -138,32 +138,33 @@ async def erase_subject(request: Request, body: Command, user: Admitted) -> Any:
     reads as erased everywhere. Refused while an order against them is in force. The
     disposal is recorded in the access log too, with who decided it and why."""
     erased = await call(request, user, "referral", "POST", "/subjects/erase", body)
-    await record_change(request, user, DISPOSAL, erased, body)
+    await record_change(request, user, DISPOSAL, erased, str(body.get("reason", "")))
     return erased
 
 
-async def record_change(
-    request: Request, user: User, what: str, changed: Any, body: Command
-) -> None:
+async def record_change(request: Request, user: User, what: str, changed: Any, why: str) -> None:
     """The access log's record of a disposal or rectification (s.62 lists erasure and
-    alteration): the person's subject key, who did it, and the reason they gave; whatever the
-    policy on looks, which are consultations."""
-    reason = str(body.get("reason", ""))
-    await record_access(request, user, changed["subject_key"], what, reason, change=True)
+    alteration): the person's subject key, who did it, and why; whatever the policy on looks,
+    which are consultations. The log is not sealed and outlives an erasure: `why` names
+    nobody."""
+    await record_access(request, user, changed["subject_key"], what, why, change=True)
 
 
 DISPOSAL = "disposal of personal data"
 RECTIFICATION = "rectification of personal data"
+# a rectification's reason quotes what was wrong and what is right: personal data, kept only
+# where it is sealed with the person's key
+RECTIFIED = "the reason is kept with the correction, sealed with the person's key"
 
 
 @router.post("/subjects/rectify", tags=["personal data"])
 async def rectify_subject(request: Request, body: Command, user: Admitted) -> Any:
     """Correct how a person was recorded (`{"nominal_id", "name" and/or "date_of_birth",
     "reason"}`, DPA 2018 s.46): the correction supersedes the name or date of birth on every
-    referral that names them and the applications made from them; the history keeps both.
-    Recorded in the access log with who did it and why."""
+    referral that names them and the applications made from them; the history keeps both, and
+    why. Recorded in the access log with who did it, but not why: that is the person's data."""
     rectified = await call(request, user, "referral", "POST", "/subjects/rectify", body)
-    await record_change(request, user, RECTIFICATION, rectified, body)
+    await record_change(request, user, RECTIFICATION, rectified, RECTIFIED)
     return rectified
 
 
@@ -202,7 +203,7 @@ async def decide_review(
     path = f"/reviews/{subject_key}/{decision}"
     decided = await call(request, user, "referral", "POST", path, body)
     if decision == "dispose":
-        await record_change(request, user, DISPOSAL, decided, body)
+        await record_change(request, user, DISPOSAL, decided, str(body.get("reason", "")))
     return decided
 
 

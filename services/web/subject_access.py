@@ -3,7 +3,7 @@ services that hold it, with the record of who has looked at it. The export is it
 disclosure, recorded in the access log. What may be withheld under the law-enforcement
 exemptions is the data protection officer's decision, taken on the export, not here."""
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -19,7 +19,8 @@ router = APIRouter(prefix="/api")
 
 
 Section = Literal["referrals", "disposals_screened", "candidates", "applications", "orders",
-                  "order_register", "breaches", "alerts", "access_log"]  # fmt: skip
+                  "order_applications", "order_register", "breaches", "alerts",
+                  "access_log"]  # fmt: skip
 
 
 class Withholding(BaseModel):
@@ -40,7 +41,7 @@ class SubjectAccessRequest(BaseModel):
     )
     withheld: list[Withholding] = Field(
         default_factory=list,
-        max_length=9,
+        max_length=len(get_args(Section)),
         description="Parts restricted under the law-enforcement exemptions, each with why: "
         "left out of the export, and the decision recorded with the export in the access log.",
     )
@@ -50,11 +51,11 @@ class SubjectAccessRequest(BaseModel):
 async def subject_access(request: Request, body: SubjectAccessRequest, user: Admitted) -> Any:
     """Everything held about a person (`{"nominal_id", "purpose"}`; the nominal in the body so
     that no log line names it), opened: their referrals, the disposals screened with them as
-    suspect and the candidates raised, applications, orders, breaches and alerts, and every
-    look at any of it in the access log. A person erased reads as `[erased]`, with who
-    erased them, when and why. Parts restricted under the law-enforcement exemptions
-    (`withheld`, each with why) are left out, and the decision recorded with the export.
-    404 when nothing is held about them."""
+    suspect and the candidates raised, applications, orders and the applications to vary,
+    renew or discharge them, breaches and alerts, and every look at any of it in the access
+    log. A person erased reads as `[erased]`, with who erased them, when and why. Parts
+    restricted under the law-enforcement exemptions (`withheld`, each with why) are left out,
+    and the decision recorded with the export. 404 when nothing is held about them."""
     nominal = {"nominal_id": body.nominal_id}
     held = await call(request, user, "referral", "POST", "/subjects/access", nominal)
     applications = [
@@ -66,6 +67,11 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
         for application in applications
         for order_id in (application["interim_order_id"], application["order_id"])
         if order_id
+    ]
+    about_orders = [row["application_id"] for order in orders for row in order["applications"]]
+    order_applications = [
+        await call(request, user, "application", "GET", f"/order-applications/{application_id}")
+        for application_id in about_orders
     ]
     references = sorted(set(held["orders"]) | {order["reference"] for order in orders})
     export = {
@@ -80,11 +86,16 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
         "candidates": held["candidates"],
         "applications": applications,
         "orders": orders,
+        "order_applications": order_applications,
         "order_register": await each(request, user, "/orders", references, include_ended=True),
         "breaches": await each(request, user, "/breaches", references),
         "alerts": await each(request, user, "/alerts", references, service="notification"),
     }
-    cases = [held["subject_key"], *references, *ids(held["referrals"], applications, orders)]
+    cases = [
+        held["subject_key"],
+        *references,
+        *ids(held["referrals"], applications, orders, order_applications),
+    ]
     looks = await get_access_log_of(request.app.state.pool, cases)
     what, purpose = exported_with(body.withheld), body.purpose
     await record_access(request, user, held["subject_key"], what, purpose, exported=True)

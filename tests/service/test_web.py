@@ -12,14 +12,19 @@ import httpx
 import pytest
 
 from plumbing.configuration import SCREENING_RULES, TEAM_DIRECTORY, VersionUnchanged
+from plumbing.eventstore import EventSourcedService
 from plumbing.paging import NEXT_CURSOR
-from plumbing.runtime import create_app
+from plumbing.runtime import ServiceDefinition, create_app
 from plumbing.settings import PACKAGED_CONFIG, Settings
 from schemas.configuration import ScreeningRulesPublishedV1, TeamDirectoryPublishedV1
 from schemas.outreach import OutreachSessionRecordedV1
+from schemas.personal import ERASED
 from schemas.trace import Trace
 from services.readmodels.main import definition as readmodels
-from services.web.api_records import DISPOSAL, RECTIFICATION
+from services.referral.application import ReferralService
+from services.referral.domain import Referral
+from services.referral.main import definition as referral_definition
+from services.web.api_records import DISPOSAL, RECTIFICATION, RECTIFIED
 from services.web.application import WebService
 from services.web.auth import issue_token, load_users
 from services.web.backend import Backend
@@ -43,6 +48,7 @@ from tests.service.published import (
     stored,
     the_log,
 )
+from tests.service.test_referral import SUBJECT, declined
 from tests.service.upstream import packaged
 
 CASEWORKER = Trace("caseworker:cw-1", uuid4())
@@ -171,7 +177,8 @@ def web_app(
     settings: Settings, web: WebService, services: httpx.AsyncBaseTransport, **state: Any
 ) -> httpx.AsyncClient:
     """The web app, signed in with a stated purpose, the services behind it standing in."""
-    backend = Backend({name: f"http://{name}" for name in ("referral", "readmodels", "breach")})
+    names = ("referral", "application", "readmodels", "breach", "notification")
+    backend = Backend({name: f"http://{name}" for name in names})
     backend.http = httpx.AsyncClient(transport=services)
     app = create_app(definition, settings)
     app.state.__dict__.update(settings=settings, service=web, backend=backend, users=USERS, **state)
@@ -187,6 +194,16 @@ def as_(settings: Settings, username: str) -> dict[str, str]:
 
 def referral_service(answer: dict[str, Any]) -> httpx.MockTransport:
     return httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+
+
+def edge_of(
+    service: EventSourcedService, of: ServiceDefinition, **state: Any
+) -> httpx.ASGITransport:
+    """A service's own HTTP routes in process, on its in-memory store (and what stands in for
+    its tables, in `state`)."""
+    app = create_app(of, service.settings)
+    app.state.__dict__.update(service=service, **state)
+    return httpx.ASGITransport(app)
 
 
 def recorded(web: WebService) -> list[tuple[str, str, str, str]]:
@@ -237,8 +254,37 @@ async def test_an_erasure_a_disposal_on_review_and_a_rectification_are_recorded_
     assert recorded(web) == [
         ("mgr-1", key, DISPOSAL, "MoPI: no longer necessary"),
         ("mgr-1", key, DISPOSAL, "MoPI review: no longer necessary"),
-        ("dpo-1", key, RECTIFICATION, "misspelt at referral"),
+        ("dpo-1", key, RECTIFICATION, RECTIFIED),
     ]  # and not the look: the policy is about looks
+
+
+async def test_a_rectifications_reason_is_kept_sealed_by_the_services_and_not_in_the_access_log(
+    settings: Settings, web: WebService, referral: ReferralService
+) -> None:
+    """The reason quotes what was recorded wrongly and what is right: once the person is
+    erased, nothing of it may be readable in the access log, which outlives the erasure."""
+    referral_id = declined(referral)  # closed, so the person may be erased
+    wrong = f"surname misspelt: the district typed {SUBJECT.name}, his passport says Grisdale"
+    rectify = {"nominal_id": SUBJECT.nominal_id, "name": "Hollis Grisdale", "reason": wrong}
+    erase = {"nominal_id": SUBJECT.nominal_id, "reason": "MoPI review: no longer necessary"}
+
+    async with web_app(settings, web, edge_of(referral, referral_definition)) as http:
+        rectified = await http.post(
+            "/api/subjects/rectify", json=rectify, headers=as_(settings, "dpo-1")
+        )
+        erased = await http.post("/api/subjects/erase", json=erase, headers=as_(settings, "mgr-1"))
+
+    assert (rectified.status_code, erased.status_code) == (200, 200), rectified.text
+    key = rectified.json()["subject_key"]
+    assert recorded(web) == [
+        ("dpo-1", key, RECTIFICATION, RECTIFIED),
+        ("mgr-1", key, DISPOSAL, "MoPI review: no longer necessary"),
+    ]
+    everything_the_web_app_holds = str([vars(event) for event in the_log(web)])
+    assert "Grisedale" not in everything_the_web_app_holds
+    assert "Grisdale" not in everything_the_web_app_holds
+    [kept] = [e for e in stored(referral, referral_id) if isinstance(e, Referral.SubjectRectified)]
+    assert kept.reason == ERASED  # the services' copy, sealed with the destroyed key
 
 
 NORTH_ORDER = "ORD-2026-NORTH1"
