@@ -24,7 +24,9 @@ MAX_ITEMS = 100
 NominalId = Annotated[str, StringConstraints(min_length=1, max_length=NAME, pattern=r"[^\s\x00]")]
 
 # A reason or purpose stated for the record (the access log, a disposal of personal data, a
-# correction): at least three characters once the spaces around it are dropped, as it is kept
+# correction): at least three characters once the spaces around it are dropped, as it is kept.
+# For a command's body, whose text the HTTP edge checks: in a contract, the storable check
+# would wrap the text before it is stripped, and the length be judged on the spaces.
 Stated = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3)]
 
 

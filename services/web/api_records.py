@@ -18,7 +18,7 @@ from plumbing.configuration import (
 )
 from plumbing.eventstore import hop
 from plumbing.paging import Page, paged
-from schemas.common import Stated
+from schemas.common import LINE, Stated
 from schemas.configuration import ScreeningRules, TeamDirectory
 from schemas.dates import Day
 from schemas.trace import Trace
@@ -29,8 +29,8 @@ from services.web.auth import User, issue_token
 
 router = APIRouter(prefix="/api")
 
-# why a record or configuration changes, recorded with the change
-ChangeReason = Annotated[Stated, StringConstraints(min_length=5)]
+# why a record or configuration changes, recorded with the change (and sent with it)
+ChangeReason = Annotated[Stated, StringConstraints(min_length=5, max_length=LINE)]
 
 
 class SignIn(BaseModel):
@@ -98,13 +98,6 @@ async def access_log_entries(
     looks are logged; newest first, a page at a time. Auditors only; nobody can change it."""
     rows = await get_access_log(request.app.state.pool, case, username, page.after, page.fetch)
     return page.of(rows, entry_key)
-
-
-async def access_log(
-    request: Request, user: User, case: str | None, username: str | None, limit: int
-) -> list[dict[str, Any]]:
-    """The newest `limit` entries: the access log page's."""
-    return await get_access_log(request.app.state.pool, case, username, None, limit)
 
 
 OUTREACH_MONTHS = 3  # as `civil-orders report --outreach-months` and the read models default

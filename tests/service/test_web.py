@@ -3,7 +3,9 @@ the configuration the administrator publishes, and the outreach sessions held; a
 over them: what is recorded of a look or a change, and the log and the sessions a page at a
 time."""
 
+import html
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -386,6 +388,24 @@ async def test_the_access_log_is_read_a_page_at_a_time_to_its_oldest_entry(
         f"{n:04}" for n in range(249, -1, -1)
     ]
     assert page.status_code == 200 and "case-249" in page.text  # the page reads the newest
+
+
+async def test_the_access_log_page_links_each_page_to_the_older_one_down_to_the_oldest(
+    settings: Settings, web: WebService
+) -> None:
+    table = AccessLogTable(600)  # more than a page ever showed
+    shown: list[str] = []
+
+    async with web_app(settings, web, referral_service({}), pool=table) as http:
+        address: str | None = "/access-log?limit=250"
+        while address is not None:
+            page = await http.get(address, headers=as_(settings, "aud-1"))
+            assert page.status_code == 200, page.text
+            shown += re.findall(r'<a href="/cases/[^"]+">(case-\d+)</a>', page.text)
+            older = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+            address = html.unescape(older.group(1)) if older else None
+
+    assert shown == [f"case-{n}" for n in range(599, -1, -1)]
 
 
 class SessionsTable:

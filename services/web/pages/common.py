@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
-from plumbing.paging import ForwardedPage
+from plumbing.paging import NEXT_CURSOR, ForwardedPage, Page
 from schemas.text import unstorable
 from services.web.access import PurposeText, may
 from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, User, current_user
@@ -106,11 +106,12 @@ def render(
     return response
 
 
-def next_page(request: Request, page: ForwardedPage) -> str | None:
+def next_page(request: Request, page: ForwardedPage | Page[Any]) -> str | None:
     """The address of the page after this one (the same query, the next cursor), if any."""
-    if page.next_cursor is None:
+    cursor = page.response.headers.get(NEXT_CURSOR)
+    if cursor is None:
         return None
-    url = request.url.include_query_params(cursor=page.next_cursor)
+    url = request.url.include_query_params(cursor=cursor)
     return f"{url.path}?{url.query}"
 
 

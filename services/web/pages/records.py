@@ -9,10 +9,10 @@ from fastapi import HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 
-from plumbing.paging import Cursor, ForwardedPage
+from plumbing.paging import Cursor, ForwardedPage, Page, paged
 from services.web import api, api_records
 from services.web.access import Admitted
-from services.web.access_log import POLICY
+from services.web.access_log import POLICY, EntryKey
 from services.web.pages.common import Purpose, next_page, page_router, render
 
 router = page_router()
@@ -91,16 +91,18 @@ async def evaluation_document(
     return HTMLResponse(str(document))
 
 
-LOG_ROWS = 500
-
-
 @router.get("/access-log", summary="read the access log")
 async def access_log(
-    request: Request, user: Admitted, case: str = "", username: str = ""
+    request: Request,
+    user: Admitted,
+    page: Annotated[Page[EntryKey], paged(EntryKey)],
+    case: str = "",
+    username: str = "",
 ) -> Response:
+    """The log a page at a time, newest first, each page linking to the one before it."""
     case, username = case.strip(), username.strip()
-    rows = await api_records.access_log(request, user, case or None, username or None, LOG_ROWS)
+    rows = await api_records.access_log_entries(request, user, page, case or None, username or None)
     policy = await api_records.access_log_policy(request, user)
     return render(request, user, "access_log.html", title="Access log", rows=rows, case=case,
-                  username=username, logging=policy["logging"], limit=LOG_ROWS,
-                  policy_prefix=POLICY)  # fmt: skip
+                  username=username, logging=policy["logging"], policy_prefix=POLICY,
+                  next_page=next_page(request, page))  # fmt: skip
