@@ -36,7 +36,6 @@ from schemas.common import (
 from schemas.configuration import ScreeningRulesPublishedV1
 from schemas.dates import Moment, PastDate
 from schemas.district import DistrictDisposalV1, DistrictReferral, DistrictReferralV1
-from schemas.personal import ERASED
 from services.referral.application import NotACaseworker, ReferralService
 from services.referral.candidates import (
     CandidateKey,
@@ -45,7 +44,7 @@ from services.referral.candidates import (
     count_candidates,
     list_candidates,
 )
-from services.referral.domain import DeclineReason, DismissalReason, SubjectRecord
+from services.referral.domain import Candidate, DeclineReason, DismissalReason, SubjectRecord
 from services.referral.queue import (
     QUEUE,
     QueueKey,
@@ -356,9 +355,12 @@ async def subject_access(body: Nominal, request: Request) -> dict[str, Any]:
     for disposal in held["disposals_screened"]:
         crime = disposal["crime_reference"]
         found += await list_candidates(request.app.state.pool, None, crime, None, None, MAX_LIMIT)
-    opened = [await hop(service.get_candidate, row["candidate_id"]) for row in found]
-    theirs = (body.nominal_id, ERASED)  # a crime reference in another district may be another's
-    return {**held, "candidates": [c for c in opened if c["suspect_nominal_id"] in theirs]}
+    # theirs by id, which their nominal makes: another suspect of the same crime (or of one
+    # with the same reference in another district) is someone else, erased or not
+    theirs = {Candidate.create_id(row["district"], row["crime_reference"], body.nominal_id)
+              for row in found}  # fmt: skip
+    ids = [row["candidate_id"] for row in found if row["candidate_id"] in theirs]
+    return {**held, "candidates": [await hop(service.get_candidate, c) for c in ids]}
 
 
 @subjects.get("/{nominal_id}/open-casework")

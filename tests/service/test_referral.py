@@ -39,6 +39,7 @@ from services.referral.application import (
 )
 from services.referral.domain import (
     AlreadyAssigned,
+    Candidate,
     CandidateAlreadyDecided,
     DeclineReason,
     DismissalReason,
@@ -57,6 +58,7 @@ from services.referral.domain import (
 from services.referral.main import definition
 from tests.service.conftest import Clock
 from tests.service.published import (
+    aggregates_with,
     consume,
     kinds,
     log_size,
@@ -244,10 +246,11 @@ def test_an_accepted_referral_is_reassigned_with_the_reason_to_someone_else(
     assert referral.get_referral(referral_id)["caseworker"] == "caseworker:cw-1"
 
 
-def http_edge(referral: ReferralService) -> httpx.AsyncClient:
-    """The service's own HTTP routes in process, on its in-memory store."""
+def http_edge(referral: ReferralService, **state: Any) -> httpx.AsyncClient:
+    """The service's own HTTP routes in process, on its in-memory store (and what stands in
+    for its tables, in `state`)."""
     app = create_app(definition, referral.settings)
-    app.state.service = referral
+    app.state.__dict__.update(service=referral, **state)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://referral")
 
 
@@ -638,6 +641,42 @@ def test_a_subject_access_gathers_all_that_is_held_about_a_person(
     assert [d["crime_reference"] for d in held["disposals_screened"]] == ["CR/TIER/9"]
     assert held["subject_key"] == str(SubjectRecord.create_id(SUBJECT.nominal_id))
     assert held["review"]["group"] == 3
+
+
+class CandidatesTable:
+    """Stands in for the service's list of candidates: those of a crime reference."""
+
+    def __init__(self, referral: ReferralService) -> None:
+        self.referral = referral
+
+    async def fetch(self, sql: str, status: str | None, crime: str, *_: Any) -> list[Any]:
+        raised: list[Candidate] = [self.referral.repository.get(candidate_id) for candidate_id
+                  in aggregates_with(self.referral, Candidate.Identified)]  # fmt: skip
+        return [{"candidate_id": c.id, "district": c.district, "crime_reference": c.crime_reference}
+                for c in raised if c.crime_reference == crime]  # fmt: skip
+
+
+async def test_a_persons_export_holds_their_candidates_not_another_suspect_s_of_the_same_crime(
+    referral: ReferralService,
+) -> None:
+    """A crime may name more than one suspect: once the other is erased, their candidate no
+    longer names them, but it is still not this person's."""
+    both = "CR/TIER/SHARED"
+    for suspect in (SUBJECT, person(2)):
+        referral.when_disposal_received_screen_it(disposal(suspect.nominal_id, both))
+    referral.erase_subject(person(2).nominal_id, "asked to", DPO)
+
+    async with http_edge(referral, pool=CandidatesTable(referral)) as edge:
+        response = await edge.post(
+            "/subjects/access", json={"nominal_id": SUBJECT.nominal_id}, headers={"X-Actor": "x"}
+        )
+
+    assert response.status_code == 200, response.text
+    [candidate] = response.json()["candidates"]
+    assert (candidate["crime_reference"], candidate["suspect_nominal_id"]) == (
+        both,
+        SUBJECT.nominal_id,
+    )
 
 
 # MoPI review ---------------------------------------------------------------------------------
