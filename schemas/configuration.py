@@ -55,6 +55,10 @@ class TeamDirectory(BaseModel):
                 return team_id
         return None
 
+    def districts(self) -> list[str]:
+        """Every district some team manages, in order."""
+        return sorted({district for team in self.teams.values() for district in team.districts})
+
 
 # A set of codes, always written in the same (sorted) order: the same rules, the same bytes.
 Codes = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]

@@ -18,7 +18,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
-from schemas.common import LINE, MAX_ITEMS, NAME, NARRATIVE
+from schemas.common import CODE, LINE, MAX_ITEMS, NAME, NARRATIVE
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import Day, PastDate
@@ -243,8 +243,10 @@ async def grant_interim(
 
 
 class Reallocate(BaseModel):
-    team: str = Field(min_length=1, description="Team id from the team directory.")
-    reason: str = Field(min_length=1, examples=["subject moved to the east district"])
+    team: str = Field(min_length=1, max_length=CODE, description="Team id from the team directory.")
+    reason: str = Field(
+        min_length=1, max_length=LINE, examples=["subject moved to the east district"]
+    )
 
 
 @router.post("/orders/{order_id}/reallocate", status_code=status.HTTP_204_NO_CONTENT)
@@ -254,19 +256,25 @@ async def reallocate(order_id: UUID, body: Reallocate, s: Casework, trace: Actin
 
 class AdjournBody(BaseModel):
     adjourned_to: Day
-    reason: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=LINE)
 
 
 class NotificationBody(BaseModel):
     kind: NotificationKind
     notified_on: PastDate
-    how_received: str = Field(min_length=1, examples=["in person at Northtown police station"])
+    how_received: str = Field(
+        min_length=1, max_length=LINE, examples=["in person at Northtown police station"]
+    )
     name: str | None = Field(
-        default=None, min_length=1, description="The name notified (initial, change of name)."
+        default=None,
+        min_length=1,
+        max_length=NAME,
+        description="The name notified (initial, change of name).",
     )
     address: str | None = Field(
         default=None,
         min_length=1,
+        max_length=LINE,
         description="The home address notified (initial, change of address).",
     )
     changed_on: PastDate | None = Field(

@@ -22,6 +22,7 @@ from schemas.application import (
     OrderRenewedV1,
     OrderVariedV1,
 )
+from schemas.common import LINE
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome, PossibleBreachStatus
@@ -52,7 +53,10 @@ async def report_breach(
 class RecordOutcome(BaseModel):
     outcome: BreachOutcome
     sentence: str | None = Field(
-        default=None, min_length=1, description="Required on conviction, and only then."
+        default=None,
+        min_length=1,
+        max_length=LINE,
+        description="Required on conviction, and only then.",
     )
 
 
@@ -105,7 +109,9 @@ async def confirm_possible_breach(
 
 
 class Dismiss(BaseModel):
-    reason: str = Field(min_length=1, examples=["notified in time at another station"])
+    reason: str = Field(
+        min_length=1, max_length=LINE, examples=["notified in time at another station"]
+    )
 
 
 @router.post("/possible-breaches/{possible_breach_id}/dismiss", status_code=204)

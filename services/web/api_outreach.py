@@ -4,9 +4,10 @@ event store and published on `web.outreach.v1`; listed from the read models."""
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
+from plumbing.configuration import team_directory
 from plumbing.eventstore import hop
 from plumbing.paging import MAX_LIMIT, ForwardedPage
 from schemas.dates import PastDate
@@ -39,12 +40,23 @@ class Recorded(BaseModel):
 async def record_outreach_session(
     request: Request, body: OutreachSessionHeld, user: Admitted
 ) -> Recorded:
-    """Record an outreach session held for a district's staff; the same district, day and
-    audience again is the same session."""
+    """Record an outreach session held for a district's staff, one of the districts in the
+    team directory in force; the same district, day and audience again is the same session."""
+    await _known_district(request, body.district)
     trace = Trace(user.actor, request.state.correlation_id)
     record = request.app.state.service.record_outreach_session
     session_id = await hop(record, body.district, body.held_on, body.audience, body.notes, trace)
     return Recorded(session_id=session_id)
+
+
+async def _known_district(request: Request, district: str) -> None:
+    """A session is set beside its district's own referrals: one no team has would match none."""
+    directory = await hop(team_directory, request.app.state.service)
+    if directory.team_for_district(district.strip()) is None:  # the session keeps it stripped
+        known = ", ".join(directory.districts())
+        msg = f"{district!r} is not one of the force's districts: {known}"
+        error = {"type": "value_error", "loc": ["body", "district"], "msg": msg}
+        raise HTTPException(422, [error])
 
 
 @router.get("/outreach")

@@ -20,6 +20,7 @@ from schemas.district import DistrictBreachReportV1, DistrictDisposalV1, Distric
 from schemas.envelope import Envelope
 from schemas.topics import topic_of
 from services.application.main import router as applications
+from services.breach.main import router as breaches
 from services.referral.main import referrals
 from tests.messages import valid_referral
 from tests.service.upstream import disposal
@@ -138,3 +139,41 @@ async def test_an_order_granted_with_a_term_worded_past_the_limit_is_refused_wit
     [error] = response.json()["detail"]
     assert error["loc"] == ["body", "terms", 0, "wording"]
     assert error["msg"] == f"String should have at most {NARRATIVE} characters"
+
+
+def command(router: APIRouter, path: str, body: dict[str, str], field: str, most: int) -> Any:
+    return pytest.param(router, path, body, field, most, id=f"{path} {field}")
+
+
+NOTIFIED = {"kind": "initial", "notified_on": "2026-01-05", "how_received": "in person",
+            "name": "Alex Example", "address": "1 High Street, Northtown"}  # fmt: skip
+COMMANDS = [
+    command(applications, "/applications/{}/adjourn",
+            {"adjourned_to": "2026-06-01", "reason": "defence asked for time"}, "reason", LINE),
+    command(applications, "/orders/{}/reallocate",
+            {"team": "mosovo-east", "reason": "moved to the east district"}, "team", CODE),
+    command(applications, "/orders/{}/reallocate",
+            {"team": "mosovo-east", "reason": "moved to the east district"}, "reason", LINE),
+    command(applications, "/orders/{}/notifications", NOTIFIED, "how_received", LINE),
+    command(applications, "/orders/{}/notifications", NOTIFIED, "name", NAME),
+    command(applications, "/orders/{}/notifications", NOTIFIED, "address", LINE),
+    command(breaches, "/breaches/{}/outcome",
+            {"outcome": "convicted", "sentence": "12 weeks' imprisonment"}, "sentence", LINE),
+    command(breaches, "/possible-breaches/{}/dismiss",
+            {"reason": "notified in time at another station"}, "reason", LINE),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("router", "path", "body", "field", "most"), COMMANDS)
+async def test_a_command_with_text_past_the_limit_of_its_kind_is_refused_with_a_422(
+    router: APIRouter, path: str, body: dict[str, str], field: str, most: int
+) -> None:
+    async with edge(router) as client:
+        response = await client.post(
+            path.format(uuid4()), json=body | {field: over(most)}, headers={"X-Actor": "cw-1"}
+        )
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", field]
+    assert error["msg"] == f"String should have at most {most} characters"

@@ -100,8 +100,7 @@ async def triage(
 def districts(request: Request, user: User) -> list[str]:
     if user.district:
         return [user.district]
-    directory = team_directory(request.app.state.service)
-    return sorted({d for team in directory.teams.values() for d in team.districts})
+    return team_directory(request.app.state.service).districts()
 
 
 def referral_page(request: Request, user: User, problem: Problem | None = None) -> Response:
