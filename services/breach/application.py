@@ -148,6 +148,7 @@ class BreachService(EventSourcedService):
             "arose_on": possible.arose_on.isoformat(),
             "status": possible.status.value,
             "breach_id": str(possible.breach_id) if possible.breach_id else None,
+            "dismissal_reason": possible.dismissal_reason,
         }
 
     def record_breach(self, report: DistrictBreachReport, trace: Trace) -> UUID:

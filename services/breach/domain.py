@@ -344,6 +344,8 @@ class PossibleBreach(Aggregate):
         reason: str
         trace: Trace
 
+    dismissal_reason: str | None = None  # (a snapshot taken before it was kept has none)
+
     @staticmethod
     def create_id(order_reference: str, condition: str, **_: object) -> UUID:
         return uuid5(NAMESPACE_URL, f"civil-orders:possible-breach/{order_reference}/{condition}")
@@ -401,3 +403,4 @@ class PossibleBreach(Aggregate):
     @event(Dismissed)
     def _dismissed(self, reason: str, trace: Trace) -> None:
         self.status = PossibleBreachStatus.DISMISSED
+        self.dismissal_reason = reason

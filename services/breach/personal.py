@@ -20,7 +20,7 @@ PERSONAL = PersonalFields(
         Breach.Recorded: ("subject_nominal_id", "location", "condition_breached", "how_detected"),
         Breach.OutcomeRecorded: ("sentence",),
         PossibleBreach.Raised: ("subject_nominal_id",),
-        PossibleBreach: ("subject_nominal_id",),
+        PossibleBreach: ("subject_nominal_id", "dismissal_reason"),
         PossibleBreach.Dismissed: ("reason",),
     },
 )

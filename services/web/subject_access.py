@@ -19,8 +19,8 @@ router = APIRouter(prefix="/api")
 
 
 Section = Literal["referrals", "disposals_screened", "candidates", "applications", "orders",
-                  "order_applications", "order_register", "breaches", "alerts",
-                  "access_log"]  # fmt: skip
+                  "order_applications", "order_register", "breaches", "possible_breaches",
+                  "alerts", "access_log"]  # fmt: skip
 
 
 class Withholding(BaseModel):
@@ -52,10 +52,11 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
     """Everything held about a person (`{"nominal_id", "purpose"}`; the nominal in the body so
     that no log line names it), opened: their referrals, the disposals screened with them as
     suspect and the candidates raised, applications, orders and the applications to vary,
-    renew or discharge them, breaches and alerts, and every look at any of it in the access
-    log. A person erased reads as `[erased]`, with who erased them, when and why. Parts
-    restricted under the law-enforcement exemptions (`withheld`, each with why) are left out,
-    and the decision recorded with the export. 404 when nothing is held about them."""
+    renew or discharge them, breaches, possible breaches (and why each was dismissed) and
+    alerts, and every look at any of it in the access log. A person erased reads as
+    `[erased]`, with who erased them, when and why. Parts restricted under the law-enforcement
+    exemptions (`withheld`, each with why) are left out, and the decision recorded with the
+    export. 404 when nothing is held about them."""
     nominal = {"nominal_id": body.nominal_id}
     held = await call(request, user, "referral", "POST", "/subjects/access", nominal)
     applications = [
@@ -74,6 +75,11 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
         for application_id in about_orders
     ]
     references = sorted(set(held["orders"]) | {order["reference"] for order in orders})
+    raised = await each(request, user, "/possible-breaches", references, service="breach")
+    possible_breaches = [
+        await call(request, user, "breach", "GET", f"/possible-breaches/{possible_breach_id}")
+        for possible_breach_id in (row["possible_breach_id"] for row in raised)
+    ]
     export = {
         "subject": {
             "nominal_id": body.nominal_id,
@@ -89,6 +95,7 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
         "order_applications": order_applications,
         "order_register": await each(request, user, "/orders", references, include_ended=True),
         "breaches": await each(request, user, "/breaches", references),
+        "possible_breaches": possible_breaches,
         "alerts": await each(request, user, "/alerts", references, service="notification"),
     }
     cases = [

@@ -307,6 +307,7 @@ def test_an_overdue_notification_is_held_once_as_a_possible_breach(
         "arose_on": (due_on + timedelta(days=1)).isoformat(),
         "status": "to confirm or dismiss",
         "breach_id": None,
+        "dismissal_reason": None,
     }
     assert unchanged(known) == before and messages(known, BreachRecordedV1) == []
 
@@ -355,7 +356,11 @@ def test_a_possible_breach_is_dismissed_only_with_the_reason(
         known.dismiss_possible_breach(possible.id, " ", OFFICER)
     known.dismiss_possible_breach(possible.id, "notified in time at another station", OFFICER)
 
-    assert known.get_possible_breach(possible.id)["status"] == "dismissed"
+    dismissed = known.get_possible_breach(possible.id)
+    assert (dismissed["status"], dismissed["dismissal_reason"]) == (
+        "dismissed",
+        "notified in time at another station",
+    )
     with pytest.raises(PossibleBreachSettled, match="already dismissed"):
         known.confirm_possible_breach(possible.id, OFFICER)
     assert messages(known, BreachRecordedV1) == []

@@ -103,6 +103,7 @@ async def test_the_export_holds_the_applications_about_the_persons_order_and_the
         ),
         readmodels=NOTHING_LISTED,
         notification=NOTHING_LISTED,
+        breach=NOTHING_LISTED,
     )
     request = {"nominal_id": SUBJECT.nominal_id, "purpose": "subject access SAR-2026-001"}
     withholding = {"section": "order_applications", "reason": "would prejudice the hearing"}
@@ -128,3 +129,35 @@ async def test_the_export_holds_the_applications_about_the_persons_order_and_the
     assert withheld.json()["order_applications"] == []
     assert withheld.json()["withheld"] == [withholding]
     assert GROUNDS not in withheld.text
+
+
+async def test_the_export_holds_the_possible_breaches_of_the_persons_orders_and_why_dismissed(
+    settings: Settings, web: WebService
+) -> None:
+    possible_id = "00000000-0000-0000-0000-0000000000b1"
+    dismissed = {"id": possible_id, "order_reference": "ORD-2026-00000001",
+                 "status": "dismissed", "dismissal_reason": "notified elsewhere"}  # fmt: skip
+
+    def breach_service(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/possible-breaches":
+            return httpx.Response(200, json=[{"possible_breach_id": possible_id}])
+        assert request.url.path == f"/possible-breaches/{possible_id}"
+        return httpx.Response(200, json=dismissed)
+
+    held = {"subject_key": "00000000-0000-0000-0000-000000000001", "erased": None,
+            "review": None, "referrals": [], "disposals_screened": [], "candidates": [],
+            "applications": [], "orders": ["ORD-2026-00000001"]}  # fmt: skip
+    services = Services(
+        referral=referral_service(held),
+        readmodels=NOTHING_LISTED,
+        notification=NOTHING_LISTED,
+        breach=httpx.MockTransport(breach_service),
+    )
+    request = {"nominal_id": SUBJECT.nominal_id, "purpose": "subject access SAR-2026-002"}
+
+    async with web_app(settings, web, services, pool=AccessLogTable(web)) as http:
+        dpo = as_(settings, "dpo-1")
+        export = await http.post("/api/subjects/access", json=request, headers=dpo)
+
+    assert export.status_code == 200, export.text
+    assert export.json()["possible_breaches"] == [dismissed]
