@@ -10,7 +10,7 @@ import signal
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
 import typer
 import uvicorn
@@ -363,8 +363,8 @@ def scan(
     from civil_orders.stack.embedded import attached_or_running_stack
 
     backlog = read_backlog(source)
-    for error in backlog.errors:
-        console.print(f"[red]{error}[/]")
+    for error in backlog.errors:  # as written: a field's name may look like markup
+        console.print(error, style="red", markup=False, highlight=False, soft_wrap=True)
     with attached_or_running_stack(data_dir, console) as stack:
 
         async def go() -> dict[str, int]:
@@ -791,7 +791,9 @@ def subject_access(
     if erased:
         console.print(f"The person was erased on {erased['at']} by {erased['by']}: their "
                       "details read as [erased].", markup=False)  # fmt: skip
-    counts = ", ".join(f"{len(exported[k])} {k.replace('_', ' ')}" for k in SECTIONS)
+    from services.web.subject_access import Section
+
+    counts = ", ".join(f"{len(exported[k])} {k.replace('_', ' ')}" for k in get_args(Section))
     console.print(f"wrote {path}: {counts}")
     for w in exported["withheld"]:
         console.print(f"withheld {w['section']}: {w['reason']}", markup=False)
@@ -816,10 +818,6 @@ def outreach(
             "notes": notes}  # fmt: skip
     recorded = as_signed_in(data_dir, "/api/outreach", body, as_, token)
     console.print(f"Recorded outreach session {recorded['session_id']}.")
-
-
-SECTIONS = ("referrals", "disposals_screened", "candidates", "applications", "orders",
-            "breaches", "alerts", "access_log")  # fmt: skip
 
 
 def as_signed_in(
@@ -1015,6 +1013,12 @@ def report(
     if format not in FORMATS:
         raise typer.BadParameter(" or ".join(FORMATS), param_hint="--format")
 
+    for day, option in ((start, "--from"), (end, "--to")):
+        if day.year not in dates.YEARS:  # as the read models bound their days
+            years = f"{dates.YEARS[0]} to {dates.YEARS[-1]}"
+            raise typer.BadParameter(
+                f"{day.date().isoformat()} is not in the years {years}", param_hint=option
+            )
     if start > end:
         problem = f"{start:%Y-%m-%d} is after {end:%Y-%m-%d}"
         raise typer.BadParameter(

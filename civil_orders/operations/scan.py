@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from uuid import NAMESPACE_URL, uuid4, uuid5
 
 from pydantic import ValidationError
@@ -34,11 +34,24 @@ class Backlog:
     errors: list[str]
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A row the file does not give: why."""
+
+    why: str
+
+
+NOT_UTF8 = Unreadable("not UTF-8 text (save the file as UTF-8)")
+
+
 def read_backlog(path: Path) -> Backlog:
     """Every row of the file, checked: the good ones in date order, and what is wrong with
     each of the others, by line."""
     disposals, errors = [], []
     for line, row in _rows(path):
+        if isinstance(row, Unreadable):
+            errors.append(f"{path.name} line {line}: {row.why}")
+            continue
         try:
             disposals.append(DistrictDisposal.model_validate(row))
         except ValidationError as error:
@@ -47,24 +60,57 @@ def read_backlog(path: Path) -> Backlog:
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Any]]:
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="") as rows:
-            for line, row in enumerate(csv.DictReader(rows), start=2):
-                flags = row.get("intelligence_flags") or ""
-                yield (
-                    line,
-                    {
-                        **{k: v for k, v in row.items() if v != ""},
-                        "intelligence_flags": [f for f in flags.split(";") if f],
-                    },
-                )
-        return
-    for line, text in enumerate(path.read_text().splitlines(), start=1):
-        if text.strip():
-            try:
-                yield line, json.loads(text)
-            except json.JSONDecodeError as error:
-                yield line, {"not JSON": str(error)}
+    """Each row by its line. A byte that is not UTF-8 is read as a lone surrogate
+    (`surrogateescape`), so it spoils its own row alone; a byte-order mark (spreadsheets save
+    "CSV UTF-8" with one) is read as one."""
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as file:
+        yield from (_csv_rows if path.suffix.lower() == ".csv" else _json_rows)(file)
+
+
+def _csv_rows(file: TextIO) -> Iterator[tuple[int, Any]]:
+    records = csv.DictReader(file)
+    while True:
+        try:
+            row = next(records)
+        except StopIteration:
+            return
+        except csv.Error as error:  # a field over the csv module's limit: the rest is read on
+            yield records.reader.line_num, Unreadable(f"not CSV: {error}")
+            continue
+        if not _in_utf8(*(text for text in (*row, *row.values()) if isinstance(text, str))):
+            yield records.line_num, NOT_UTF8
+            continue
+        flags = row.get("intelligence_flags") or ""
+        yield (
+            records.line_num,
+            {
+                **{k: v for k, v in row.items() if v != ""},
+                "intelligence_flags": [f for f in flags.split(";") if f],
+            },
+        )
+
+
+def _json_rows(file: TextIO) -> Iterator[tuple[int, Any]]:
+    for line, text in enumerate(file, start=1):
+        if not text.strip():
+            continue
+        if not _in_utf8(text):
+            yield line, NOT_UTF8
+            continue
+        try:
+            yield line, json.loads(text)
+        except json.JSONDecodeError as error:
+            yield line, Unreadable(f"not JSON: {error.msg} at column {error.colno}")
+
+
+def _in_utf8(*texts: str) -> bool:
+    """Whether the texts were read from UTF-8 whole: without a lone surrogate for a bad byte."""
+    try:
+        for text in texts:
+            text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def scan(client: Client, backlog: Backlog, source: str, console: Console) -> dict[str, int]:

@@ -11,6 +11,7 @@ from plumbing.eventstore import hop
 from plumbing.paging import Page, paged
 from plumbing.personal import PersonalData
 from plumbing.runtime import ServiceDefinition
+from schemas import dates
 from schemas.refusals import NotFound
 from services.readmodels import audit, breaches, caseload, disposals, orders, outreach
 from services.readmodels.evaluation import Costing, evaluate, render_html
@@ -30,7 +31,11 @@ router = APIRouter(tags=["read models"])
 # sends the first and last days Python knows (0001-01-01, 9999-12-31) as -infinity and infinity.
 Day = Annotated[
     date,
-    Query(ge=date(1900, 1, 1), le=date(2199, 12, 31), description="From 1900 to 2199."),
+    Query(
+        ge=date(dates.YEARS[0], 1, 1),
+        le=date(dates.YEARS[-1], 12, 31),
+        description=f"From {dates.YEARS[0]} to {dates.YEARS[-1]}.",
+    ),
 ]
 
 
@@ -75,11 +80,13 @@ async def order_register(
     renewal_due: bool | None = None,
     order_reference: str | None = Query(None, description="Only this order."),
     national_record_pending: bool | None = Query(
-        None, description="Only orders with (true) or without (false) national record "
+        None,
+        description="Only orders with (true) or without (false) national record "
         "updates not yet acknowledged.",
     ),  # fmt: skip
     notification_overdue: bool | None = Query(
-        None, description="Only orders whose subject's notification is (true) or is not "
+        None,
+        description="Only orders whose subject's notification is (true) or is not "
         "(false) overdue today.",
     ),  # fmt: skip
 ) -> list[dict[str, Any]]:
@@ -167,9 +174,7 @@ async def evaluation_page(
     """The same figures as a self-contained HTML document with charts."""
     async with request.app.state.pool.acquire() as connection:
         today, costing = request.app.state.settings.current_date(), request.app.state.costing
-        return render_html(
-            await evaluate(connection, start, end, today, costing, outreach_months)
-        )
+        return render_html(await evaluate(connection, start, end, today, costing, outreach_months))
 
 
 definition = ServiceDefinition(
