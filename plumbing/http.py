@@ -13,7 +13,9 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.datastructures import MutableHeaders, QueryParams
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import Headers, MutableHeaders, QueryParams
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.refusals import CommandRejected, NotFound
@@ -47,9 +49,9 @@ def install_correlation(app: FastAPI) -> None:
 
 def install_text_guard(app: FastAPI) -> None:
     """PostgreSQL text cannot hold NUL characters or unpaired surrogates (JSON can escape
-    either), so a request carrying one in its path, query or JSON body is refused as invalid:
-    stored, it would stop every projection of it. So is a body too large to go on the wire as
-    an event, or nested too deeply to read without running out of stack."""
+    either), so a request carrying one in its path, query, JSON body or form is refused as
+    invalid: stored, it would stop every projection of it. So is a body too large to go on the
+    wire as an event, or nested too deeply to read without running out of stack."""
     app.add_middleware(TextGuard)
 
 
@@ -118,7 +120,7 @@ class TextGuard(HttpMiddleware):
             await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
             return
         query = QueryParams(scope["query_string"]).multi_items() if scope["query_string"] else []
-        found = _unstorable_in(scope["path"], query) or _unstorable_in_body(body)
+        found = _unstorable_in(scope["path"], query) or await _unstorable_in_body(scope, body)
         if found is not None:
             where, reason = found
             kind = "json_too_deep" if reason == TOO_DEEP else "string_unstorable"
@@ -163,18 +165,45 @@ Found = tuple[Location, str]
 # how JSON writes NUL, a surrogate, or any other ASCII character (the mark of a sealed value
 # written with an escape, say): only a body with one of these needs looking into
 ESCAPED = re.compile(r"\\u(00[0-7][0-9a-fA-F]|[dD][89a-fA-F][0-9a-fA-F]{2})")
+FORMS = (b"application/x-www-form-urlencoded", b"multipart/form-data")  # as Starlette reads
 
 
 def _unstorable_in(path: str, query: list[tuple[str, str]]) -> Found | None:
     if reason := unstorable(path):
         return ["path"], reason
-    for key, value in query:
+    return _unstorable_field("query", query)
+
+
+def _unstorable_field(place: str, fields: list[tuple[str, str]]) -> Found | None:
+    for key, value in fields:
         if reason := unstorable(key + value):
-            return ["query", storable_text(key)], reason
+            return [place, storable_text(key)], reason
     return None
 
 
-def _unstorable_in_body(body: bytes) -> Found | None:
+async def _unstorable_in_body(scope: Scope, body: bytes) -> Found | None:
+    content_type, _ = parse_options_header(Headers(scope=scope).get("content-type"))
+    if content_type in FORMS:
+        return await _unstorable_in_form(scope, body)
+    return _unstorable_in_json(body)
+
+
+async def _unstorable_in_form(scope: Scope, body: bytes) -> Found | None:
+    """The first field of a form PostgreSQL could not store, the form read as its route will
+    read it (URL-encoded or multipart; a file's content is not text, nor looked into)."""
+
+    async def whole() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        async with Request(scope, whole).form() as form:
+            fields = [(key, value) for key, value in form.multi_items() if isinstance(value, str)]
+    except HTTPException:
+        return None  # a malformed form: its route refuses it as it reads it
+    return _unstorable_field("body", fields)
+
+
+def _unstorable_in_json(body: bytes) -> Found | None:
     try:  # as the route will read it: UTF-8, 16 or 32, surrogates let through
         text = body.decode(json.detect_encoding(body), "surrogatepass")
     except UnicodeDecodeError:

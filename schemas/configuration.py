@@ -6,13 +6,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PlainSerializer
+from pydantic import Field, HttpUrl, PlainSerializer
 
-from schemas.envelope import Envelope, Payload
+from schemas.envelope import Contract, Envelope, Payload
 
 
-class WebhookChannel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class WebhookChannel(Contract):
     kind: Literal["webhook"]
     url: HttpUrl
 
@@ -20,8 +19,7 @@ class WebhookChannel(BaseModel):
         return f"webhook {self.url}"
 
 
-class EmailChannel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class EmailChannel(Contract):
     kind: Literal["email"]
     to: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
 
@@ -32,16 +30,14 @@ class EmailChannel(BaseModel):
 Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="kind")]
 
 
-class Team(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Team(Contract):
     name: str
     districts: list[str] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1, description="Tried in order until one works.")
     fallback: Channel = Field(description="Where failed and unacknowledged alerts escalate.")
 
 
-class TeamDirectory(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class TeamDirectory(Contract):
     version: int
     teams: dict[str, Team]
 
@@ -64,8 +60,8 @@ class TeamDirectory(BaseModel):
 Codes = Annotated[frozenset[str], PlainSerializer(sorted, return_type=list[str])]
 
 
-class _Rule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Rule(Contract):
+    """A part of the screening rules."""
 
 
 class ChildVictimRule(_Rule):

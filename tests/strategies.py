@@ -98,13 +98,15 @@ def _happened(annotation: Any, happened: Happened) -> st.SearchStrategy[Any]:
 
 
 def _text(metadata: list[Any]) -> st.SearchStrategy[str]:
+    storable = st.characters(codec="utf-8", exclude_characters="\x00")
     for constraint in metadata:
         if getattr(constraint, "pattern", None):
-            return st.from_regex(constraint.pattern, fullmatch=True)
-    min_size = next((m.min_length for m in metadata if isinstance(m, MinLen)), 0)
-    return st.text(
-        st.characters(codec="utf-8", exclude_characters="\x00"), min_size=min_size, max_size=12
-    ).filter(lambda text: unstorable(text) is None)  # as text that comes in must be
+            text = st.from_regex(constraint.pattern, fullmatch=True, alphabet=storable)
+            break
+    else:
+        min_size = next((m.min_length for m in metadata if isinstance(m, MinLen)), 0)
+        text = st.text(storable, min_size=min_size, max_size=12)
+    return text.filter(lambda text: unstorable(text) is None)  # as text that comes in must be
 
 
 def as_bytes(value: object) -> bytes:

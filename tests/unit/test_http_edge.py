@@ -1,6 +1,7 @@
-"""The HTTP edge every service and the web app share: input PostgreSQL could not store, or
-too large or deep to read, is refused with a 4xx naming where; a validation error quotes what
-it was given only as text that can be written out; the web app passes any body on."""
+"""The HTTP edge every service and the web app share: input PostgreSQL could not store, in
+JSON or in a form, or too large or deep to read, is refused with a 4xx naming where; a
+validation error quotes what it was given only as text that can be written out; the web app
+passes any body on."""
 
 import json
 from types import SimpleNamespace
@@ -8,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
 from plumbing.http import MAX_BODY_BYTES, MAX_DEPTH, install_error_handlers, install_text_guard
@@ -33,6 +34,11 @@ def service(guarded: bool = True) -> httpx.AsyncClient:
     @app.post("/anything")
     async def anything(body: dict[str, Any]) -> int:
         return len(body)
+
+    @app.post("/form")
+    async def form(request: Request) -> dict[str, str]:
+        fields = (await request.form()).multi_items()
+        return {key: value if isinstance(value, str) else "a file" for key, value in fields}
 
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test")
 
@@ -61,6 +67,39 @@ async def test_text_postgresql_could_not_store_is_refused_naming_where(
     [error] = response.json()["detail"]
     assert error["loc"] == where
     assert error["type"] == "string_unstorable"
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": b"logging=false&reason=pause+for%00+migration", "headers": FORM},
+        {"content": b"logging=false&reason=pause+for\x00+migration", "headers": FORM},
+        {"content": b"logging=false&reason=sealed%3Av1%3Axyz", "headers": FORM},  # the mark
+        {"data": {"logging": "false"}, "files": {"reason": (None, "pause for\x00 migration")}},
+    ],
+    ids=["escaped", "raw", "sealed-mark", "multipart"],
+)
+async def test_a_form_field_postgresql_could_not_store_is_refused_naming_it(
+    body: dict[str, Any],
+) -> None:
+    response = await service().post("/form", **body)
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "reason"]
+    assert error["type"] == "string_unstorable"
+
+
+async def test_a_form_of_storable_text_and_a_file_of_any_bytes_reaches_its_route() -> None:
+    response = await service().post(
+        "/form", data={"reason": "east and west merged"}, files={"scan": ("a.bin", b"\x00\xff")}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"reason": "east and west merged", "scan": "a file"}
 
 
 async def test_a_surrogate_pair_is_one_character_and_welcome() -> None:

@@ -1,6 +1,6 @@
 """The purpose a browser session states at sign-in is recorded with every look at a case, so
-it is text the access log can store: sign-in refuses any other (422, the form shown again
-saying why), and a session whose purpose cookie holds one has stated no purpose."""
+it is text the access log can store: the web app's edge refuses any other at sign-in (422
+naming the field), and a session whose purpose cookie holds one has stated no purpose."""
 
 from typing import Any
 from urllib.parse import quote
@@ -30,8 +30,8 @@ async def test_a_purpose_postgresql_cannot_store_is_refused_at_sign_in() -> None
         response = await web.post("/sign-in", data=form)
 
     assert response.status_code == 422
-    assert "You could not be signed in" in response.text
-    assert "Describe the purpose in plain text. Text must not contain NUL" in response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "purpose_detail"]
     assert SESSION_COOKIE not in response.cookies
 
 

@@ -4,7 +4,7 @@ import json
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from starlette.datastructures import FormData
 
 from services.web import api
@@ -92,10 +92,22 @@ def checked(outcome: dict[str, Any]) -> str:
 
 def granted_terms(form: FormData) -> list[dict[str, Any]]:
     """The terms the court made: those of the draft it kept, and any it added."""
-    terms = [json.loads(str(value)) for value in form.getlist("term")]
+    terms = [kept_term(number, str(value)) for number, value in enumerate(form.getlist("term"), 1)]
     if text(form, "added_wording"):
         terms.append({"kind": text(form, "added_kind"), "wording": text(form, "added_wording")})
     return terms
+
+
+def kept_term(number: int, value: str) -> Any:
+    """A term of the draft the court kept, as the form carries it (JSON); one that cannot be
+    read (edited, or cut short) is refused, saying which."""
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        quoted = value if len(value) <= 60 else f"{value[:60]}…"
+        raise HTTPException(
+            422, f"term {number} of those kept from the draft could not be read: {quoted}"
+        ) from None
 
 
 def court_body(step: str, form: FormData) -> dict[str, Any]:
@@ -114,8 +126,11 @@ async def court(
     purpose: Purpose,
 ) -> Response:
     form = await request.form()
-    command = api.court(request, application_id, step, court_body(step, form), user)
-    outcome = await attempt(step, form, command)
+
+    async def command() -> Any:  # the body read in it: a term not read is refused as the rest
+        return await api.court(request, application_id, step, court_body(step, form), user)
+
+    outcome = await attempt(step, form, command())
     if isinstance(outcome, Problem):
         return await application_page(request, user, application_id, purpose, outcome)
     message = COURT_DONE.get(step, "")

@@ -5,7 +5,6 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 
-from schemas.text import unstorable
 from services.web.auth import SESSION_COOKIE, issue_token
 from services.web.pages.common import PURPOSE_COOKIE, done, page_router, render
 from services.web.pages.forms import text
@@ -57,8 +56,6 @@ async def sign_in(request: Request) -> Response:
         errors["purpose"] = "Choose the purpose of this session (and describe it if other)."
     elif len(purpose) > 200:
         errors["purpose_detail"] = "Describe the purpose in 200 characters or fewer."
-    elif reason := unstorable(purpose):  # recorded with every look at a case
-        errors["purpose_detail"] = f"Describe the purpose in plain text. {reason}."
     if errors or user is None:
         return sign_in_page(request, 422, errors, next=safe_next(text(form, "next")), values=form)
     settings = request.app.state.settings
