@@ -239,14 +239,24 @@ class ApplicationService(EventSourcedService):
         self._change(application_id, lambda a: a.list_hearing(hearing_on, trace), CourtApplication)
 
     def refuse(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
-        self._change(
-            application_id, lambda a: a.refuse(decided_on, reason, trace), CourtApplication
+        application = self._load(
+            application_id, CourtApplication, ApplicationNotFound(application_id)
         )
+        application.refuse(decided_on, reason, trace)
+        self._save_decided(application, decided_on, trace)
 
     def withdraw(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
-        self._change(
-            application_id, lambda a: a.withdraw(decided_on, reason, trace), CourtApplication
+        application = self._load(
+            application_id, CourtApplication, ApplicationNotFound(application_id)
         )
+        application.withdraw(decided_on, reason, trace)
+        self._save_decided(application, decided_on, trace)
+
+    def _save_decided(self, application: CourtApplication, on: date, trace: Trace) -> None:
+        """Save an application refused or withdrawn with the interim order made pending it,
+        which ends with it."""
+        how = f"the main application was {application.outcome}"
+        self.save(application, *self._interim_ended(application, on, how, trace))
 
     def record_matter_date(self, application_id: UUID, matter_on: date, trace: Trace) -> None:
         self._change(
@@ -294,12 +304,21 @@ class ApplicationService(EventSourcedService):
         an interim order made on the application is replaced by it."""
         application = self._get(application_id)
         order = application.grant_order(court, made_on, ends_on, terms, trace)
-        replaced = []
-        if application.interim_order_id is not None:
-            interim = self._order(application.interim_order_id)
-            interim.replace_with(order.reference, made_on, trace)
-            replaced.append(interim)
+        replaced = self._interim_ended(
+            application, made_on, f"replaced by {order.reference}", trace
+        )
         return self._allocate_and_save(application, order, trace, *replaced)
+
+    def _interim_ended(
+        self, application: CourtApplication, on: date, how: str, trace: Trace
+    ) -> list[Order]:
+        """The interim order made pending this application, ended with its outcome (if one
+        was made)."""
+        if not isinstance(application, Application) or application.interim_order_id is None:
+            return []
+        interim = self._order(application.interim_order_id)
+        interim.end_with_main_application(on, how, trace)
+        return [interim]
 
     def _allocate_and_save(
         self, application: Application, order: Order, trace: Trace, *others: Order
@@ -317,7 +336,7 @@ class ApplicationService(EventSourcedService):
         if team not in self.teams.teams:
             raise UnknownTeam(team)
         order = self._order(order_id)
-        order.reallocate(team, reason, trace)
+        order.reallocate(team, reason, self.now().date(), trace)
         self.save(order)
 
     def record_notification(

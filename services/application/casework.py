@@ -89,16 +89,21 @@ def legal_test_is_complete(order_type: str, test: LegalTest | None) -> list[str]
     if test is None:
         return ["the legal test has not been set out"]
     given = {
-        Element.ACT_OF_A_SEXUAL_NATURE: test.act_of_a_sexual_nature,
-        Element.QUALIFYING_OFFENCE: test.qualifying_offence and test.conviction_or_caution,
-        Element.CONDUCT_SINCE: test.conduct_since,
-        Element.NECESSITY: test.necessity,
+        Element.ACT_OF_A_SEXUAL_NATURE: stated(test.act_of_a_sexual_nature),
+        Element.QUALIFYING_OFFENCE: stated(test.qualifying_offence, test.conviction_or_caution),
+        Element.CONDUCT_SINCE: stated(test.conduct_since),
+        Element.NECESSITY: stated(test.necessity),
     }
     return [
         f"the legal test does not state the {e}"
         for e in elements_required(order_type)
         if not given[e]
     ]
+
+
+def stated(*texts: str | None) -> bool:
+    """Each text says something: blank or only spaces states nothing."""
+    return all(text and text.strip() for text in texts)
 
 
 def every_element_is_evidenced(order_type: str, evidence: list[EvidenceItem]) -> list[str]:
@@ -115,7 +120,9 @@ def every_term_is_justified_and_enforceable(terms: list[ProposedTerm]) -> list[s
         return ["the draft order has no prohibitions or requirements"]
     problems = []
     for number, term in enumerate(terms, start=1):
-        if not term.necessary_and_proportionate.strip():
+        if not stated(term.wording):
+            problems.append(f"term {number} has no wording")
+        if not stated(term.necessary_and_proportionate):
             problems.append(f"term {number} does not say why it is necessary and proportionate")
         if vague := vague_words(term.wording):
             problems.append(f"term {number} is too vague to enforce: {', '.join(vague)}")

@@ -246,6 +246,32 @@ class TermAlreadyChanged(CommandRejected):
         super().__init__(f"the application already changes term {number}")
 
 
+class TermChangedSinceOpened(CommandRejected):
+    def __init__(self, reference: str, number: int) -> None:
+        super().__init__(
+            f"order {reference} was varied after this application was opened: its term "
+            f"{number} is no longer the term the application changes; withdraw it and apply "
+            "again against the order as it stands"
+        )
+
+
+class OrderEndsBeforeItIsMade(CommandRejected):
+    def __init__(self, what: str, ends_on: date, made_on: date) -> None:
+        super().__init__(
+            f"{what} ends on {ends_on.isoformat()}, not after the day the order is made "
+            f"({made_on.isoformat()})"
+        )
+
+
+class OrderShorterThanTheMinimum(CommandRejected):
+    def __init__(self, what: str, ends_on: date, order_type: str, minimum: date) -> None:
+        super().__init__(
+            f"{what} ends on {ends_on.isoformat()}: an {order_type} lasts at least "
+            f"{MINIMUM_YEARS[order_type]} years, to {minimum.isoformat()} or later, or until "
+            "further order"
+        )
+
+
 OPEN_STAGES = (
     Stage.DRAFTING,
     Stage.QUALITY_ASSURANCE,
@@ -589,8 +615,10 @@ class Application(CourtApplication):
         """Record that the court granted the order sought, and create the order."""
         interim = self.order_type.startswith("interim")
         outcome = Outcome.INTERIM_GRANTED if interim else Outcome.GRANTED
+        self._require(Stage.HEARING_LISTED)
+        order = self._order(court, made_on, ends_on, terms, trace, interim=interim)
         self._decide(outcome, made_on, None, trace, Stage.HEARING_LISTED)
-        return self._order(court, made_on, ends_on, terms, trace, interim=interim)
+        return order
 
     def grant_interim_order(
         self,
@@ -622,6 +650,7 @@ class Application(CourtApplication):
         interim: bool,
     ) -> "Order":
         base = self.order_type.removeprefix("interim ")
+        require_lasting_the_minimum(base, interim, made_on, ends_on, terms)
         return Order(
             application_id=self.id,
             interim=interim,
@@ -634,6 +663,21 @@ class Application(CourtApplication):
             terms=terms,
             trace=trace,
         )
+
+
+def require_lasting_the_minimum(
+    order_type: str, interim: bool, made_on: date, ends_on: date | None, terms: list[Term]
+) -> None:
+    """The court makes an order, and each of its terms, to end after the day it is made; a
+    full order lasts at least its statutory minimum, or until further order (an interim one,
+    made pending the main application, has no minimum)."""
+    minimum = None if interim else years_after(made_on, MINIMUM_YEARS[order_type])
+    ends = [("the order", ends_on), *((f"term {n}", t.until) for n, t in enumerate(terms, 1))]
+    for what, end in ends:
+        if end is not None and end <= made_on:
+            raise OrderEndsBeforeItIsMade(what, end, made_on)
+        if end is not None and minimum is not None and end < minimum:
+            raise OrderShorterThanTheMinimum(what, end, order_type, minimum)
 
 
 class Order(Aggregate):
@@ -756,8 +800,11 @@ class Order(Aggregate):
     def allocate(self, team: str, trace: Trace) -> None:
         self._allocated(team, trace)
 
-    def reallocate(self, team: str, reason: str, trace: Trace) -> None:
-        """Move management to another team, for example when the subject moves district."""
+    def reallocate(self, team: str, reason: str, today: date, trace: Trace) -> None:
+        """Move management to another team, for example when the subject moves district: an
+        order in force, not one over."""
+        if self.expired or not self.in_force_on(today):
+            raise OrderNotInForce(self.reference, today)
         if self.team is None:
             raise OrderNotYetAllocated(self.reference)
         if team == self.team:
@@ -791,6 +838,7 @@ class Order(Aggregate):
             district=self.district,
             team=self.team,
             terms_in_order=len(self.terms),
+            order_terms=list(self.terms),
             order_ends_on=self.ends_on,
             kind=kind,
             applicant=applicant,
@@ -892,7 +940,7 @@ class Order(Aggregate):
         for missing in NOTIFIED[kind]:
             if not given[missing]:
                 raise NotificationIncomplete(kind.value, missing)
-        if notified_on < self.made_on:
+        if not self.in_force_on(notified_on):  # the duty lasts while the order has effect
             raise OrderNotInForce(self.reference, notified_on)
         if kind is NotificationKind.INITIAL:
             if (initial := self.initial_notification) is not None:
@@ -965,11 +1013,20 @@ class Order(Aggregate):
             trace,
         )
 
-    def replace_with(self, reference: str, on: date, trace: Trace) -> None:
-        """A new order against the same person replaces this one (an interim order, say)."""
-        if self.expired:
+    def end_with_main_application(self, on: date, how: str, trace: Trace) -> None:
+        """An interim order has effect only pending the main application (SOA 2003 s.103F,
+        s.122E): it ends on the day the court decides that application, `how` saying how
+        (replaced by the full order, or the application refused or withdrawn). One already
+        over by then stays as it ended."""
+        if on < self.made_on:
             raise OrderNotInForce(self.reference, on)
-        self._expired(on, f"replaced by {reference}", trace)
+        if not self.expired and self.in_force_on(on):
+            self._expired(on, how, trace)
+
+    def in_force_on(self, day: date) -> bool:
+        """Made by `day` and not yet over: an order is over from its end date (the day it
+        ended, once it has), whether or not the calendar has looked yet."""
+        return self.made_on <= day and (self.ends_on is None or day < self.ends_on)
 
     def _require_in_force(self, day: date) -> None:
         if self.expired or day < self.made_on:
@@ -1063,6 +1120,7 @@ class OrderApplication(CourtApplication):
         district: str
         team: str | None
         terms_in_order: int
+        order_terms: list[Term] | None
         order_ends_on: date | None
         kind: OrderApplicationKind
         applicant: Applicant
@@ -1070,6 +1128,12 @@ class OrderApplication(CourtApplication):
         received_on: date | None
         opened_at: datetime
         trace: Trace
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["order_terms"] = None  # opened before applications kept the order's terms
 
     class TermChangeProposed(Aggregate.Event):
         change: TermChange
@@ -1094,6 +1158,7 @@ class OrderApplication(CourtApplication):
         district: str,
         team: str | None,
         terms_in_order: int,
+        order_terms: list[Term] | None,
         order_ends_on: date | None,
         kind: OrderApplicationKind,
         applicant: Applicant,
@@ -1109,6 +1174,7 @@ class OrderApplication(CourtApplication):
         self.district = district
         self.team = team
         self.terms_in_order = terms_in_order
+        self.order_terms = order_terms  # as the order stood: what its term numbers name
         self.order_ends_on = order_ends_on
         self.kind = OrderApplicationKind(kind)  # stored as its text
         self.applicant = Applicant(applicant)
@@ -1183,7 +1249,13 @@ class OrderApplication(CourtApplication):
             order.discharge(decided_on, self.applicant.value, consents, trace)
 
     def varied_terms(self, terms: list[Term]) -> list[Term]:
-        """The order's terms with this variation's changes made."""
+        """The order's terms with this variation's changes made. Each term it rewords or
+        removes must still be, at its number, the term it was when the application was
+        opened: a variation granted since may have changed or renumbered it."""
+        then = self.order_terms
+        for number in (c.term_number for c in self.changes if c.term_number is not None):
+            if then is not None and (number > len(terms) or terms[number - 1] != then[number - 1]):
+                raise TermChangedSinceOpened(self.order_reference, number)
         if any((c.term_number or 0) > len(terms) for c in self.changes):
             raise NoSuchTerm(max(c.term_number or 0 for c in self.changes), len(terms))
         changed = {c.term_number: c for c in self.changes if c.term_number is not None}

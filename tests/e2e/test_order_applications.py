@@ -14,6 +14,7 @@ from civil_orders.drills.demo import alerts_for
 from civil_orders.drills.synthetic import Synthetic
 from civil_orders.stack.client import Client, eventually
 from schemas import dates
+from services.application.domain_dates import years_after
 from tests.e2e.test_order_calendar import order_for
 from tests.web import Web, as_
 
@@ -126,7 +127,7 @@ async def test_a_variation_passes_qa_only_with_its_reasons_and_changes_the_order
 async def test_a_renewal_review_opens_the_polices_renewal_application(client: Client) -> None:
     ends_on = TODAY + timedelta(days=20)
     order_id, reference = await order_for(
-        client, Synthetic(seed=192), made_on=TODAY - timedelta(days=700), ends_on=ends_on
+        client, Synthetic(seed=192), made_on=years_after(ends_on, -2), ends_on=ends_on
     )
     caseworker = await as_(client, "cw-1")
 

@@ -17,6 +17,7 @@ from civil_orders.drills.synthetic import Synthetic
 from civil_orders.stack.client import Client, eventually
 from civil_orders.stack.embedded import Stack
 from schemas import dates
+from services.application.domain_dates import years_after
 from tests.restarts import restarted
 
 
@@ -35,7 +36,7 @@ async def test_an_order_ending_within_the_review_period_raises_its_renewal_revie
     _, reference = await order_for(
         client,
         Synthetic(seed=61),
-        made_on=today - timedelta(days=700),
+        made_on=today - timedelta(days=712),  # two years and a day before it ends
         ends_on=today + timedelta(days=20),
     )
 
@@ -122,7 +123,7 @@ async def test_an_order_recorded_after_its_end_date_expires_at_once(
     # the calendar looks once as the service starts, then not for an hour
     with restarted(stack, "application", ORDER_CALENDAR_CHECK_SECONDS="3600"):
         _, reference = await order_for(
-            client, Synthetic(seed=63), made_on=today - timedelta(days=3 * 365), ends_on=ended_on
+            client, Synthetic(seed=63), made_on=years_after(ended_on, -2), ends_on=ended_on
         )
 
         alerts = await alerts_for(client, "mosovo-north", reference, count=3)
@@ -137,7 +138,8 @@ async def test_an_order_reads_as_over_on_its_end_date_before_the_calendar_says_s
 ) -> None:
     today = dates.today()
     ends_on = today + timedelta(days=10)
-    _, reference = await order_for(client, Synthetic(seed=64), made_on=today, ends_on=ends_on)
+    made_on = years_after(ends_on, -2)  # an SRO lasts two years at least
+    _, reference = await order_for(client, Synthetic(seed=64), made_on=made_on, ends_on=ends_on)
     register = f"/orders?order_reference={reference}"
 
     async def registered() -> list[dict[str, object]] | None:

@@ -69,9 +69,13 @@ from services.application.domain import (
     NotificationIncomplete,
     Order,
     OrderAlreadyWithTeam,
+    OrderEndsBeforeItIsMade,
+    OrderNotInForce,
+    OrderShorterThanTheMinimum,
     ReasonRequired,
     ReceivedDateRequired,
     Term,
+    TermChangedSinceOpened,
 )
 from tests.service.conftest import Clock
 from tests.service.published import (
@@ -99,6 +103,7 @@ SUBJECT = person(1)
 COURT = "Northtown Magistrates' Court"
 NO_CONTACT = Term("prohibition", "Not to have unsupervised contact with any child under 16.", None)
 NO_INTERNET = Term("prohibition", "Not to use any device that can reach the internet.", None)
+NO_SCHOOL = Term("prohibition", "Not to enter the grounds of Northtown Primary School.", None)
 
 
 def opened(application: ApplicationService, district: str = "north",
@@ -149,11 +154,18 @@ def at_hearing(application: ApplicationService, clock: Clock, district: str = "n
     return application_id
 
 
-def granted(application: ApplicationService, clock: Clock, ends_in_days: int = 3 * 365) -> UUID:
-    """An SRO granted today and allocated to the north team: the order's id."""
+def granted(
+    application: ApplicationService,
+    clock: Clock,
+    ends_in_days: int = 3 * 365,
+    made_days_ago: int = 0,
+) -> UUID:
+    """An SRO granted (today, unless recorded late) and allocated to the north team: the
+    order's id."""
     application_id = at_hearing(application, clock)
+    made_on = clock.today() - timedelta(days=made_days_ago)
     ends_on = clock.today() + timedelta(days=ends_in_days)
-    application.grant_order(application_id, COURT, clock.today(), ends_on, [NO_CONTACT], LEGAL)
+    application.grant_order(application_id, COURT, made_on, ends_on, [NO_CONTACT], LEGAL)
     return Order.create_id(application_id)
 
 
@@ -244,6 +256,26 @@ def test_a_complete_case_goes_to_legal_services_who_may_return_it_with_comments(
     assert held["legal_services_comments"] == ["Add the school's CCTV log."]
 
 
+def test_quality_assurance_fails_a_legal_test_or_a_term_stated_only_in_spaces(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = drafted(application, clock)
+    blank = LegalTest(necessity="   ", act_of_a_sexual_nature=" \n ")
+    application.set_out_legal_test(application_id, blank, CASEWORKER)
+    term = ProposedTerm("prohibition", "  ", "The approaches were to children.", None)
+    application.propose_term(application_id, term, CASEWORKER)
+    application.submit_for_quality_assurance(application_id, CASEWORKER)
+
+    missing = application.complete_quality_assurance(application_id, CASEWORKER)
+
+    assert missing == [
+        "the legal test does not state the act of a sexual nature",
+        "the legal test does not state the necessity",
+        "term 2 has no wording",
+    ]
+    assert application.get_application(application_id)["stage"] == "drafting"
+
+
 def test_legal_services_take_it_to_court_where_it_is_listed_adjourned_and_refused(
     application: ApplicationService, clock: Clock
 ) -> None:
@@ -325,6 +357,37 @@ def test_an_order_for_a_district_no_team_manages_is_refused_and_nothing_is_grant
     assert application.get_application(application_id)["stage"] == "hearing listed"
 
 
+def test_the_courts_grant_of_an_order_shorter_than_its_statutory_minimum_is_refused(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+    today = clock.today()
+    minimum = months_after(today, 24)
+    short_term = Term(NO_CONTACT.kind, NO_CONTACT.wording, today + timedelta(days=30))
+    before = unchanged(application)
+
+    with pytest.raises(
+        OrderShorterThanTheMinimum, match=f"an SRO lasts at least 2 years, to {minimum}"
+    ):
+        application.grant_order(
+            application_id, COURT, today, today + timedelta(days=30), [NO_CONTACT], LEGAL
+        )
+    with pytest.raises(
+        OrderEndsBeforeItIsMade, match=rf"not after the day the order is made \({today}\)"
+    ):
+        application.grant_order(
+            application_id, COURT, today, today - timedelta(days=400), [NO_CONTACT], LEGAL
+        )
+    with pytest.raises(OrderShorterThanTheMinimum, match="term 1 ends on"):
+        application.grant_order(application_id, COURT, today, None, [short_term], LEGAL)
+
+    assert unchanged(application) == before
+    assert application.get_application(application_id)["stage"] == "hearing listed"
+    application.grant_order(application_id, COURT, today, minimum, [NO_CONTACT], LEGAL)
+    [order] = published(application, OrderGrantedV1)
+    assert order.payload.ends_on == minimum
+
+
 def test_an_interim_order_goes_on_beside_the_application_and_the_full_order_replaces_it(
     application: ApplicationService, clock: Clock
 ) -> None:
@@ -348,6 +411,28 @@ def test_an_interim_order_goes_on_beside_the_application_and_the_full_order_repl
     assert (replaced.payload.order_reference, replaced.payload.reason) == (
         interim, f"replaced by {full}",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("outcome", ["refused", "withdrawn"])
+def test_an_interim_order_ends_when_the_main_application_is_refused_or_withdrawn(
+    application: ApplicationService, clock: Clock, outcome: str
+) -> None:
+    application_id = at_hearing(application, clock)
+    interim = application.grant_interim_order(
+        application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL
+    )
+    clock.move_on(days=20)
+
+    decide = application.refuse if outcome == "refused" else application.withdraw
+    decide(application_id, clock.today(), "not satisfied it is necessary", LEGAL)
+
+    [ended] = published(application, OrderExpiredV1)
+    assert (ended.payload.order_reference, ended.payload.ended_on, ended.payload.reason) == (
+        interim, clock.today(), f"the main application was {outcome}",
+    )  # fmt: skip
+    held = application.get_order(Order.create_id(application_id, interim=True))
+    assert held["expired"] is True
+    assert [task["change"] for task in held["national_record"]] == ["made", "ended"]
 
 
 def test_an_order_is_reallocated_with_the_reason_to_another_team_in_the_directory(
@@ -432,11 +517,9 @@ def test_the_order_calendar_raises_an_overdue_notification_and_a_late_national_r
 def test_the_order_calendar_raises_the_renewal_review_with_a_renewal_application_then_expiry(
     application: ApplicationService, clock: Clock
 ) -> None:
-    order_id = granted(application, clock, ends_in_days=100)  # a review is due 3 months before
-    application.acknowledge_national_record(
-        order_id, application.get_order(order_id)["national_record"][0]["task_id"], "P", MOSOVO
-    )
-    notify(application, order_id, clock.today())
+    # an SRO made two years ago (recorded late: no task or notification clock of its own)
+    # that ends in 100 days; a review is due 3 months before
+    order_id = granted(application, clock, ends_in_days=100, made_days_ago=2 * 365)
     clock.move_on(days=10)
 
     review = application.keep_order_calendar(order_id, clock.today())
@@ -639,3 +722,60 @@ def test_a_defendants_discharge_with_the_polices_consent_ends_the_order(
     [ended] = published(application, OrderExpiredV1)
     assert ended.payload.reason == "discharged by the court on the defendant's application"
     assert application.get_order_application(discharge)["police_response"]["consents"] is True
+
+
+def test_a_variation_opened_before_another_was_granted_is_refused_rather_than_change_another_term(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+    terms = [NO_CONTACT, NO_INTERNET, NO_SCHOOL]
+    application.grant_order(application_id, COURT, clock.today(), None, terms, LEGAL)
+    order_id = Order.create_id(application_id)
+    # two variations in progress at once, each numbering the terms as the order stands
+    first, second = police_variation(application, order_id), police_variation(application, order_id)
+    removal = TermChange(TermAction.REMOVE, 1, None, None, None, "The child moved away.")
+    application.propose_term_change(first, removal, None, MOSOVO)
+    monitored = "Not to use any device that can reach the internet without monitoring software."
+    rewording = TermChange(TermAction.REWORD, 2, "prohibition", monitored, None,
+                           "The software named before is discontinued.")  # fmt: skip
+    application.propose_term_change(second, rewording, None, MOSOVO)
+    assert to_hearing(application, first, clock) == to_hearing(application, second, clock) == []
+    # the first is granted: the internet term is now term 1, the school term 2
+    application.grant_order_application(first, clock.today(), LEGAL)
+    before = unchanged(application)
+
+    with pytest.raises(TermChangedSinceOpened, match="its term 2 is no longer the term"):
+        application.grant_order_application(second, clock.today(), LEGAL)
+
+    assert unchanged(application) == before
+    held = application.get_order(order_id)["terms"]
+    assert [t["wording"] for t in held] == [NO_INTERNET.wording, NO_SCHOOL.wording]
+    assert application.get_order_application(second)["stage"] == "hearing listed"
+    stored = b"".join(e.state for e in recorder(application).select_events(second))
+    assert NO_SCHOOL.wording.encode() not in stored  # the terms it was opened against, sealed
+
+
+def test_an_order_discharged_is_not_reallocated_and_takes_no_notification_after_its_end(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    discharge = application.open_order_application(
+        order_id, OrderApplicationKind.DISCHARGE, Applicant.POLICE, "The risk has gone.", None,
+        MOSOVO,
+    )  # fmt: skip
+    assert to_hearing(application, discharge, clock) == []
+    clock.move_on(days=2)
+    application.grant_order_application(discharge, clock.today(), LEGAL)
+    before = unchanged(application)
+
+    with pytest.raises(OrderNotInForce, match=f"not in force on {clock.today()}"):
+        application.reallocate_order(order_id, "mosovo-east", "the subject moved east", MOSOVO)
+    with pytest.raises(OrderNotInForce, match=f"not in force on {clock.today()}"):
+        notify(application, order_id, clock.today())
+
+    assert unchanged(application) == before
+    assert application.get_order(order_id)["team"] == "mosovo-north"
+    # one the subject made while the order had effect is still recorded, if late
+    notify(application, order_id, clock.today() - timedelta(days=1))
+    [recorded] = published(application, OrderNotificationRecordedV1)
+    assert recorded.payload.notified_on == clock.today() - timedelta(days=1)

@@ -3,7 +3,7 @@ from uuid import uuid4
 
 import pytest
 
-from schemas.application import NotificationKind
+from schemas.application import Applicant, NotificationKind, OrderApplicationKind
 from schemas.trace import Trace
 from services.application.casework import (
     Element,
@@ -11,6 +11,8 @@ from services.application.casework import (
     EvidenceKind,
     LegalTest,
     ProposedTerm,
+    TermAction,
+    TermChange,
 )
 from services.application.domain import (
     Application,
@@ -28,13 +30,18 @@ from services.application.domain import (
     NotificationNotOverdue,
     Order,
     OrderAlreadyWithTeam,
+    OrderApplication,
+    OrderEndsBeforeItIsMade,
     OrderNotDueForReview,
     OrderNotDueToExpire,
     OrderNotInForce,
+    OrderShorterThanTheMinimum,
     Outcome,
     Stage,
     Subject,
     Term,
+    TermChangedSinceOpened,
+    require_lasting_the_minimum,
 )
 
 LEGAL = Trace("legal-services:ls-1", uuid4())
@@ -96,7 +103,7 @@ def test_an_order_moves_to_another_team_with_the_reason_and_the_team_it_left() -
     order = at_hearing().grant_order("Northtown MC", date(2026, 6, 1), None, [NO_CONTACT], LEGAL)
     order.allocate("mosovo-north", LEGAL)
 
-    order.reallocate("mosovo-east", "subject moved to the east district", LEGAL)
+    order.reallocate("mosovo-east", "subject moved to the east district", date(2026, 6, 2), LEGAL)
 
     [_, _, moved] = order.collect_events()
     assert isinstance(moved, Order.Reallocated)
@@ -109,7 +116,7 @@ def test_an_order_is_not_reallocated_to_the_team_that_has_it() -> None:
     order.allocate("mosovo-north", LEGAL)
 
     with pytest.raises(OrderAlreadyWithTeam):
-        order.reallocate("mosovo-north", "no change", LEGAL)
+        order.reallocate("mosovo-north", "no change", date(2026, 6, 2), LEGAL)
 
 
 def granted(made_on: date, ends_on: date | None) -> Order:
@@ -307,7 +314,7 @@ def test_an_interim_order_pending_the_main_application_is_replaced_by_the_full_o
     with pytest.raises(InterimOrderAlreadyMade):
         application.grant_interim_order("Northtown MC", date(2026, 7, 2), None, [NO_CONTACT], LEGAL)
     full = application.grant_order("Northtown MC", date(2026, 9, 1), None, [NO_CONTACT], LEGAL)
-    interim.replace_with(full.reference, date(2026, 9, 1), LEGAL)
+    interim.end_with_main_application(date(2026, 9, 1), f"replaced by {full.reference}", LEGAL)
 
     assert (interim.order_type, interim.interim) == ("interim SRO", True)
     assert (full.order_type, full.interim) == ("SRO", False)
@@ -485,3 +492,97 @@ def test_a_national_record_task_past_its_time_is_escalated_once() -> None:
     escalated = [e for e in order.collect_events() if isinstance(e, Order.NationalRecordEscalated)]
     assert [e.task_id for e in escalated] == [task.task_id]
     assert order.national_record_outstanding == []
+
+
+def test_an_shpo_is_made_for_five_years_at_least_and_an_interim_order_for_any_time() -> None:
+    made = date(2026, 7, 1)
+    late_term = [Term("prohibition", NO_CONTACT.wording, date(2031, 7, 1))]
+    require_lasting_the_minimum("SHPO", False, made, date(2031, 7, 1), late_term)
+    require_lasting_the_minimum("SHPO", True, made, date(2026, 7, 2), [NO_CONTACT])
+
+    with pytest.raises(OrderShorterThanTheMinimum, match="an SHPO lasts at least 5 years"):
+        require_lasting_the_minimum("SHPO", False, made, date(2031, 6, 30), [NO_CONTACT])
+    short_term = [NO_CONTACT, Term("requirement", "To attend an assessment.", date(2030, 1, 1))]
+    with pytest.raises(OrderShorterThanTheMinimum, match="term 2 ends on 2030-01-01"):
+        require_lasting_the_minimum("SHPO", False, made, None, short_term)
+    with pytest.raises(OrderEndsBeforeItIsMade, match="the order ends on 2026-07-01"):
+        at_hearing().grant_interim_order("Northtown MC", made, made, [NO_CONTACT], LEGAL)
+
+
+def test_an_interim_order_ends_with_the_main_application_unless_it_is_over_already() -> None:
+    pending = at_hearing().grant_interim_order("Northtown MC", MADE, None, [NO_CONTACT], LEGAL)
+    lapsed = at_hearing().grant_interim_order(
+        "Northtown MC", MADE, date(2026, 7, 1), [NO_CONTACT], LEGAL
+    )
+    with pytest.raises(OrderNotInForce):
+        pending.end_with_main_application(date(2026, 5, 31), "refused before it was made", LEGAL)
+
+    pending.end_with_main_application(date(2026, 7, 20), "the main application was refused", LEGAL)
+    lapsed.end_with_main_application(date(2026, 7, 20), "the main application was refused", LEGAL)
+
+    [_, ended] = pending.collect_events()
+    assert isinstance(ended, Order.Expired)
+    assert (ended.ended_on, ended.reason) == (date(2026, 7, 20), "the main application was refused")
+    [_] = lapsed.collect_events()  # over on its end date: the calendar records it so
+    assert lapsed.ends_on == date(2026, 7, 1)
+
+
+def test_an_order_over_is_not_moved_to_another_team_nor_notified_after_its_end() -> None:
+    discharged = sro_made()
+    discharged.discharge(date(2026, 7, 1), "police", True, LEGAL)
+    ended = granted(date(2024, 6, 1), date(2026, 6, 1))  # over, before the calendar has looked
+
+    with pytest.raises(OrderNotInForce, match="not in force on 2026-07-02"):
+        discharged.reallocate("mosovo-east", "the subject moved east", date(2026, 7, 2), LEGAL)
+    with pytest.raises(OrderNotInForce, match="not in force on 2026-06-01"):
+        ended.reallocate("mosovo-east", "the subject moved east", date(2026, 6, 1), LEGAL)
+    with pytest.raises(OrderNotInForce, match="not in force on 2026-07-01"):
+        discharged.record_notification(
+            NotificationKind.INITIAL, date(2026, 7, 1), "in person", "A D", "1 Row", None, LEGAL
+        )
+    discharged.record_notification(
+        NotificationKind.INITIAL, date(2026, 6, 30), "in person", "A D", "1 Row", None, LEGAL
+    )  # made the day before it was discharged, recorded after
+
+    assert (discharged.team, ended.team) == ("mosovo-north", "mosovo-north")
+    assert [n.notified_on for n in discharged.notifications] == [date(2026, 6, 30)]
+
+
+def variation(about: Order, *changes: TermChange) -> OrderApplication:
+    """The police's variation of the order, with these changes, at its hearing."""
+    opened_at = datetime(2026, 7, 1, 9, tzinfo=UTC)
+    application = about.application_to_court(
+        OrderApplicationKind.VARIATION, Applicant.POLICE, "grounds", None, opened_at, LEGAL
+    )
+    for change in changes:
+        application.propose_term_change(change, None, LEGAL)
+    application.submit_for_quality_assurance(LEGAL)
+    assert application.complete_quality_assurance(date(2026, 7, 2), LEGAL) == []
+    application.make_application("Northtown MC", date(2026, 7, 3), LEGAL)
+    application.list_hearing(date(2026, 7, 20), LEGAL)
+    return application
+
+
+def test_a_variation_granted_after_another_changes_only_terms_still_as_it_found_them() -> None:
+    parks = Term("prohibition", "Not to enter parks.", None)
+    about = at_hearing().grant_order("Northtown MC", MADE, None, [NO_CONTACT, parks], LEGAL)
+    devices, wider = "To disclose every device.", "Not to contact any child under 16."
+    add = TermChange(TermAction.ADD, None, "requirement", devices, None, "He hid a phone.")
+    reword = TermChange(TermAction.REWORD, 1, "prohibition", wider, None, "Wider.")
+    remove = TermChange(TermAction.REMOVE, 1, None, None, None, "Moved.")
+    # three variations in progress at once, each numbering the terms as the order stands
+    adding, rewording = variation(about, add), variation(about, reword)
+    removing = variation(about, remove)
+
+    adding.grant(about, date(2026, 7, 20), LEGAL)
+    rewording.grant(about, date(2026, 7, 21), LEGAL)  # term 1 is as it found it
+    with pytest.raises(TermChangedSinceOpened, match="its term 1 is no longer the term"):
+        removing.grant(about, date(2026, 7, 22), LEGAL)
+
+    assert [t.wording for t in about.terms] == [wider, parks.wording, devices]
+
+
+def test_applications_opened_before_they_kept_the_orders_terms_read_as_keeping_none() -> None:
+    state: dict[str, object] = {"terms_in_order": 2}
+    OrderApplication.Opened.upcast_v1_v2(state)
+    assert state == {"terms_in_order": 2, "order_terms": None}
