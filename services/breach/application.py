@@ -190,7 +190,9 @@ class BreachService(EventSourcedService):
         return {
             "id": str(breach.id),
             "order_reference": breach.order_reference,
-            "team": breach.team,
+            # the team managing the order now decides what became of it (the breach keeps the
+            # team it was reported to)
+            "team": self._known_order(breach.order_reference).team or breach.team,
             "occurred_at": breach.occurred_at.isoformat(),
             "breach_number": breach.breach_number,
             "repeat": breach.repeat,

@@ -7,8 +7,8 @@ from uuid import UUID
 import asyncpg
 
 from plumbing.paging import Count
-from plumbing.readmodel import Projection, Write
-from schemas.application import OrderGrantedV1
+from plumbing.readmodel import Projection, Write, update
+from schemas.application import OrderAllocatedV1, OrderGrantedV1, OrderReallocatedV1
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 from schemas.personal import pseudonym
 
@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS {schema}.breaches (
     breach_id uuid PRIMARY KEY,
     order_reference text NOT NULL,
     district text NOT NULL,
-    team text,
+    team text,  -- the team managing the order when the breach was recorded
     report_reference text NOT NULL,
     occurred_at timestamptz NOT NULL,
     condition_breached text NOT NULL,
@@ -35,6 +35,9 @@ CREATE TABLE IF NOT EXISTS {schema}.order_subjects (
     subject_nominal_id text NOT NULL,
     order_type text NOT NULL
 );
+-- added later (a register made before gains the column, filled by a rebuild): the team that
+-- manages each order now, from its allocation and reallocations; a breach shows to that team
+ALTER TABLE {schema}.order_subjects ADD COLUMN IF NOT EXISTS team text;
 """
 
 
@@ -66,6 +69,11 @@ def order_granted(e: OrderGrantedV1) -> list[Write]:
     )]  # fmt: skip
 
 
+def order_team(e: OrderAllocatedV1 | OrderReallocatedV1) -> list[Write]:
+    return [update("{schema}.order_subjects", ("order_reference", e.payload.order_reference),
+                   team=e.payload.team)]  # fmt: skip
+
+
 PROJECTION = Projection(
     name="breaches",
     description="Breaches by order and subject, with their outcomes; repeat breachers.",
@@ -74,6 +82,8 @@ PROJECTION = Projection(
         BreachRecordedV1: recorded,
         BreachOutcomeRecordedV1: outcome,
         OrderGrantedV1: order_granted,
+        OrderAllocatedV1: order_team,
+        OrderReallocatedV1: order_team,
     },
     tables=("breaches", "order_subjects"),
 )
@@ -93,13 +103,18 @@ async def get_breaches(
     after: BreachKey | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Newest first, from just after (older than) the `after` breach."""
+    """Newest first, from just after (older than) the `after` breach; each under the team
+    that manages its order now (until the order's allocation is known, the team that managed
+    it when the breach was recorded)."""
     occurred_at, breach_id = after or (None, None)
     rows = await pool.fetch(
-        """SELECT b.*, s.subject_nominal_id, s.order_type
+        """SELECT b.breach_id, b.order_reference, b.district, coalesce(s.team, b.team) AS team,
+                  b.report_reference, b.occurred_at, b.condition_breached, b.breach_number,
+                  b.outcome, b.sentence, s.subject_nominal_id, s.order_type
            FROM rm_breaches.breaches b
            LEFT JOIN rm_breaches.order_subjects s USING (order_reference)
-           WHERE ($1::text IS NULL OR b.order_reference = $1) AND ($2::text IS NULL OR team = $2)
+           WHERE ($1::text IS NULL OR b.order_reference = $1)
+             AND ($2::text IS NULL OR coalesce(s.team, b.team) = $2)
              AND ($3::timestamptz IS NULL OR (b.occurred_at, b.breach_id) < ($3, $4::uuid))
            ORDER BY b.occurred_at DESC, b.breach_id DESC LIMIT $5""",
         order_reference, team, occurred_at, breach_id, limit,

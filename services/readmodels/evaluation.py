@@ -304,10 +304,11 @@ def _breach_figures(counts: Any, in_force: int, top: int) -> Figures:
 
 
 async def _orders_in_force_during(db: asyncpg.Connection, start: date, end: date) -> dict[str, int]:
-    """Orders (interim ones under their own type) in force on any day of the period."""
+    """Orders (interim ones under their own type) in force on any day of the period: each over
+    from the day it ended, or from its end date."""
     rows = await db.fetch(
         f"""SELECT {SCOPE} AS scope, count(*) AS n FROM rm_orders.orders
-            WHERE made_on <= $2 AND coalesce(ended_on, ends_on, 'infinity'::date) >= $1
+            WHERE made_on <= $2 AND coalesce(ended_on, ends_on, 'infinity'::date) > $1
             GROUP BY ROLLUP (order_type)""",
         start, end,
     )  # fmt: skip

@@ -331,6 +331,15 @@ def test_a_possible_breach_goes_with_its_order_to_the_team_managing_it_now(
     assert known.get_possible_breach(possible.id)["team"] == "mosovo-east"
 
 
+def test_a_breach_goes_with_its_order_to_the_team_managing_it_now(known: BreachService) -> None:
+    breach_id = known.record_breach(reported(known).payload, OFFICER)
+
+    moved = order_reallocated(REFERENCE, "mosovo-east")
+    assert consume(known, known.when_order_reallocated_note_team, moved) == []
+
+    assert known.get_breach(breach_id)["team"] == "mosovo-east"
+
+
 def test_a_possible_breach_confirmed_is_recorded_as_a_breach_and_settled(
     known: BreachService, clock: Clock
 ) -> None:
