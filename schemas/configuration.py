@@ -5,15 +5,38 @@ rules for non-positive disposals. Each has a version that changes with every cha
 from pathlib import Path
 from typing import Annotated, Literal
 
+import httpx
 import yaml
-from pydantic import Field, HttpUrl, PlainSerializer
+from pydantic import AfterValidator, Field, HttpUrl, PlainSerializer
+from pydantic_core import PydanticCustomError
 
 from schemas.envelope import Contract, Envelope, Payload
 
 
+def _sendable(url: HttpUrl) -> HttpUrl:
+    """`url`, if httpx can send to it: pydantic takes any Unicode host (as punycode), httpx
+    builds a request only to valid IDNA 2008, and the socket looks up labels of 1 to 63
+    characters."""
+    try:
+        httpx.Request("POST", str(url)).url.raw_host.decode().encode("idna")
+    except (httpx.InvalidURL, UnicodeError) as failure:
+        raise PydanticCustomError(
+            "url_unsendable", "httpx cannot send to this URL: {reason}", {"reason": str(failure)}
+        ) from failure
+    return url
+
+
+# One email address that the email package reads as written: what it misreads would go
+# elsewhere, and on some text it fails outright (tests/unit/test_channels.py). Dot-atoms in
+# ASCII either side of the @ (RFC 5322); an international domain is written in punycode.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9-]+"
+EMAIL_ADDRESS = rf"^{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*$"
+
+
 class WebhookChannel(Contract):
     kind: Literal["webhook"]
-    url: HttpUrl
+    url: Annotated[HttpUrl, AfterValidator(_sendable)]
 
     def describe(self) -> str:
         return f"webhook {self.url}"
@@ -21,7 +44,10 @@ class WebhookChannel(Contract):
 
 class EmailChannel(Contract):
     kind: Literal["email"]
-    to: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    to: str = Field(
+        pattern=EMAIL_ADDRESS,
+        description="One email address; an international domain is written in punycode.",
+    )
 
     def describe(self) -> str:
         return f"email {self.to}"

@@ -1,7 +1,7 @@
 """The notification service layer: alerts requested from upstream events, then delivered."""
 
 from datetime import timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from uuid import UUID
 
@@ -234,8 +234,9 @@ class NotificationService(EventSourcedService):
     @cached_property
     def _transport(self) -> Transport:
         timeout = self.settings.alert_send_timeout_seconds
+        tls = httpx.create_ssl_context()  # once: building it takes longer than most sends
         return Transport(
-            http=httpx.Client(timeout=timeout),
+            http=partial(httpx.AsyncClient, timeout=timeout, verify=tls),
             secret=self.settings.webhook_secret.get_secret_value(),
             smtp_host=self.settings.smtp_host,
             smtp_port=self.settings.smtp_port,

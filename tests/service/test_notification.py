@@ -6,8 +6,10 @@ The teams here are reached by webhook only, received in the process by httpx's o
 transport (the dispatcher's HTTP client is the service's, with that transport): no alert
 leaves the test. Email, and the real team inbox, are the e2e tier's."""
 
+import copy
 import json
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -19,6 +21,7 @@ import yaml
 from plumbing.configuration import adopting_team_directories
 from plumbing.follower import events_after
 from plumbing.settings import Settings
+from schemas.configuration import TeamDirectory
 from schemas.notification import (
     AlertAcknowledgedV1,
     AlertDeliveredV1,
@@ -65,6 +68,8 @@ TEAMS: dict[str, Any] = {
     },
 }
 DOWN = "https://teams.example/mosovo-east/alerts"  # answers 503
+# fails with no HTTP error but one of its own, as the socket did on a host it cannot encode
+UNUSABLE = "https://teams.example/unusable"
 
 
 @pytest.fixture
@@ -84,6 +89,8 @@ class Webhooks:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.received.append(request)
+        if str(request.url) == UNUSABLE:
+            raise UnicodeError("label empty or too long")
         return httpx.Response(503 if str(request.url) == DOWN else 204)
 
     def bodies(self) -> list[dict[str, Any]]:
@@ -93,9 +100,8 @@ class Webhooks:
 @pytest.fixture
 def webhooks(notification: NotificationService) -> Webhooks:
     receivers = Webhooks()
-    sending = notification._transport
-    mocked = httpx.Client(transport=httpx.MockTransport(receivers))
-    notification._transport = replace(sending, http=mocked)
+    mocked = partial(httpx.AsyncClient, transport=httpx.MockTransport(receivers))
+    notification._transport = replace(notification._transport, http=mocked)
     return receivers
 
 
@@ -249,6 +255,39 @@ def test_an_alert_every_channel_refuses_is_failed_and_escalated_to_the_teams_fal
     assert (failed.payload.attempts, failed.payload.reason) == (2, "HTTP 503")
     assert escalated.payload.reason == "delivery failed: HTTP 503"
     assert sent.payload.escalation and sent.payload.channel.endswith("/mosovo-east/duty")
+
+
+def test_a_channel_that_fails_unforeseen_fails_alone_and_the_teams_later_alerts_go_on(
+    notification: NotificationService, webhooks: Webhooks
+) -> None:
+    """Raised out of the send, the failure had the dispatcher's lane try the same alert again
+    for ever: no other channel, no fallback, none of the team's later alerts."""
+    teams = copy.deepcopy(TEAMS) | {"version": 2}
+    teams["teams"]["mosovo-north"]["channels"].insert(0, {"kind": "webhook", "url": UNUSABLE})
+    teams["teams"]["mosovo-east"]["channels"] = [{"kind": "webhook", "url": UNUSABLE}]
+    published_teams = team_directory_published(TeamDirectory.model_validate(teams), "new")
+    consume(notification, adopting_team_directories(notification), published_teams)
+    for reference, team in (("ORD-2026-TIER01", "mosovo-north"),
+                            ("ORD-2026-TIER02", "mosovo-north"),
+                            ("ORD-2026-TIER03", "mosovo-east")):  # fmt: skip
+        allocated = order_allocated(reference, team=team)
+        consume(notification, notification.when_order_allocated_alert_team, allocated)
+
+    dispatch(notification)  # north's by its second channel; east's failed, and escalated
+    dispatch(notification)  # east's escalation to its fallback
+
+    north = "https://teams.example/mosovo-north/alerts"
+    east_duty = "https://teams.example/mosovo-east/duty"
+    north_tried, east_tried = [UNUSABLE, UNUSABLE, north], [UNUSABLE, UNUSABLE, east_duty]
+    assert [str(r.url) for r in webhooks.received] == [*north_tried, *north_tried, *east_tried]
+    reason = "UnicodeError: label empty or too long"
+    [failed] = published(notification, AlertFailedV1)
+    assert (failed.payload.team, failed.payload.reason) == ("mosovo-east", reason)
+    [escalated] = published(notification, AlertEscalatedV1)
+    assert escalated.payload.reason == f"delivery failed: {reason}"
+    delivered = [(d.payload.channel, d.payload.escalation)
+                 for d in published(notification, AlertDeliveredV1)]  # fmt: skip
+    assert delivered == [(f"webhook {north}", False)] * 2 + [(f"webhook {east_duty}", True)]
 
 
 def test_an_alert_left_unsettled_is_sent_when_handed_on_again_and_only_what_is_due(
