@@ -363,11 +363,10 @@ async def subject_access(body: Nominal, request: Request) -> dict[str, Any]:
     return {**held, "candidates": [await hop(service.get_candidate, c) for c in ids]}
 
 
-@subjects.post("/open-casework")
-async def open_casework(body: Nominal, request: Request) -> dict[str, list[str]]:
-    """What is open for a person: referrals, applications, live orders. A query, but the
-    nominal goes in the body so that no log line (nor a proxy's) names it."""
-    return {"links": await hop(_service(request).open_casework, body.nominal_id)}
+@subjects.get("/{nominal_id}/open-casework")
+async def open_casework(nominal_id: str, request: Request) -> dict[str, list[str]]:
+    """What is open for a person (by nominal id): referrals, applications, live orders."""
+    return {"links": await hop(_service(request).open_casework, nominal_id)}
 
 
 router = APIRouter()

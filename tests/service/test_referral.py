@@ -301,21 +301,6 @@ async def test_an_accepted_referral_is_reassigned_only_to_one_of_the_forces_case
     assert referral.get_referral(referral_id)["caseworker"] == "caseworker:cw-2"
 
 
-async def test_a_persons_open_casework_is_asked_with_their_nominal_in_the_body_not_the_path(
-    referral: ReferralService,
-) -> None:
-    referral_id = received(referral)
-    nominal = {"nominal_id": SUBJECT.nominal_id}
-
-    async with http_edge(referral) as edge:
-        asked = await edge.post("/subjects/open-casework", json=nominal, headers={"X-Actor": "x"})
-        in_the_path = await edge.get(f"/subjects/{SUBJECT.nominal_id}/open-casework")
-
-    assert asked.status_code == 200, asked.text
-    assert asked.json() == {"links": [f"open referral {referral_id}"]}
-    assert in_the_path.status_code in (404, 405)
-
-
 def test_a_declined_referral_is_published_with_its_reason_and_closed_on_the_persons_record(
     referral: ReferralService,
 ) -> None:
