@@ -4,7 +4,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from schemas.dates import BirthDate, Day
 from schemas.envelope import Payload
@@ -22,6 +22,16 @@ MAX_ITEMS = 100
 
 # A force's person-record id as it comes in: not blank (nor a NUL, which nothing stores)
 NominalId = Annotated[str, StringConstraints(min_length=1, max_length=NAME, pattern=r"[^\s\x00]")]
+
+
+def _said(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must say something, not only spaces")
+    return text
+
+
+# Text that must say something: not empty, nor only spaces (kept as it was given)
+NotBlank = Annotated[str, StringConstraints(min_length=1), AfterValidator(_said)]
 
 # A reason or purpose stated for the record (the access log, a disposal of personal data, a
 # correction): at least three characters once the spaces around it are dropped, as it is kept.

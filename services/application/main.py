@@ -18,7 +18,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
-from schemas.common import CODE, LINE, MAX_ITEMS, NAME, NARRATIVE
+from schemas.common import CODE, LINE, MAX_ITEMS, NAME, NARRATIVE, NotBlank
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import Day, PastDate
@@ -146,7 +146,7 @@ class HearingBody(BaseModel):
 
 class DecisionBody(BaseModel):
     decided_on: PastDate
-    reason: str = Field(min_length=1, max_length=NARRATIVE)
+    reason: NotBlank = Field(max_length=NARRATIVE)
 
 
 NoContent = status.HTTP_204_NO_CONTENT
@@ -244,9 +244,7 @@ async def grant_interim(
 
 class Reallocate(BaseModel):
     team: str = Field(min_length=1, max_length=CODE, description="Team id from the team directory.")
-    reason: str = Field(
-        min_length=1, max_length=LINE, examples=["subject moved to the east district"]
-    )
+    reason: NotBlank = Field(max_length=LINE, examples=["subject moved to the east district"])
 
 
 @router.post("/orders/{order_id}/reallocate", status_code=status.HTTP_204_NO_CONTENT)
@@ -256,7 +254,7 @@ async def reallocate(order_id: UUID, body: Reallocate, s: Casework, trace: Actin
 
 class AdjournBody(BaseModel):
     adjourned_to: Day
-    reason: str = Field(min_length=1, max_length=LINE)
+    reason: NotBlank = Field(max_length=LINE)
 
 
 class NotificationBody(BaseModel):

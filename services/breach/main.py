@@ -22,7 +22,7 @@ from schemas.application import (
     OrderRenewedV1,
     OrderVariedV1,
 )
-from schemas.common import LINE
+from schemas.common import LINE, NotBlank
 from schemas.district import DistrictBreachReport, DistrictBreachReportV1
 from services.breach.application import BreachService
 from services.breach.domain import BreachOutcome, PossibleBreachStatus
@@ -109,9 +109,7 @@ async def confirm_possible_breach(
 
 
 class Dismiss(BaseModel):
-    reason: str = Field(
-        min_length=1, max_length=LINE, examples=["notified in time at another station"]
-    )
+    reason: NotBlank = Field(max_length=LINE, examples=["notified in time at another station"])
 
 
 @router.post("/possible-breaches/{possible_breach_id}/dismiss", status_code=204)

@@ -29,6 +29,7 @@ from schemas.common import (
     MAX_ITEMS,
     NARRATIVE,
     NominalId,
+    NotBlank,
     OrderSought,
     ReferredSubject,
     Stated,
@@ -65,9 +66,7 @@ def _service(request: Request) -> ReferralService:
 
 class Decline(BaseModel):
     reason: DeclineReason
-    detail: str = Field(
-        min_length=1, max_length=NARRATIVE, description="Why, in the caseworker's words."
-    )
+    detail: NotBlank = Field(max_length=NARRATIVE, description="Why, in the caseworker's words.")
 
 
 @referrals.post("", status_code=status.HTTP_201_CREATED)
@@ -107,7 +106,7 @@ class Accept(BaseModel):
 
 class Reassign(BaseModel):
     caseworker: str = Field(min_length=1, description="One of the force's caseworkers.")
-    reason: str = Field(min_length=1, max_length=LINE)
+    reason: NotBlank = Field(max_length=LINE)
 
 
 class Return(BaseModel):
@@ -211,7 +210,7 @@ class Counting(BaseModel):
 
 class Dismiss(BaseModel):
     reason: DismissalReason
-    detail: str = Field(min_length=1, max_length=NARRATIVE)
+    detail: NotBlank = Field(max_length=NARRATIVE)
 
 
 @candidates.get("")

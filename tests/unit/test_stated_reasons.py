@@ -9,6 +9,9 @@ from uuid import uuid4
 
 import pytest
 
+from services.application.main import router as applications
+from services.breach.main import router as breaches
+from services.referral.main import router as referrals
 from services.referral.main import subjects
 from services.referral.reviewing import reviews
 from tests.unit.test_incoming_limits import edge
@@ -37,3 +40,33 @@ async def test_a_reason_of_only_spaces_is_refused_naming_its_field(
     [error] = response.json()["detail"]
     assert error["loc"] == field
     assert error["msg"] == "String should have at least 3 characters"
+
+
+YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+
+# a reason or detail that need be no longer than a word, but must be one
+SAID: list[tuple[Any, str, dict[str, Any]]] = [
+    (applications, f"/orders/{uuid4()}/reallocate", {"team": "mosovo-east", "reason": " "}),
+    (applications, f"/applications/{uuid4()}/refuse", {"decided_on": YESTERDAY, "reason": "  "}),
+    (applications, f"/applications/{uuid4()}/withdraw", {"decided_on": YESTERDAY, "reason": "\t"}),
+    (applications, f"/applications/{uuid4()}/adjourn", {"adjourned_to": NEXT_YEAR, "reason": " "}),
+    (breaches, f"/possible-breaches/{uuid4()}/dismiss", {"reason": "   "}),
+    (referrals, f"/referrals/{uuid4()}/reassign", {"caseworker": "caseworker:cw-1", "reason": " "}),
+    (referrals, f"/referrals/{uuid4()}/decline",
+     {"reason": "insufficient evidence", "detail": "  "}),
+    (referrals, f"/candidates/{uuid4()}/dismiss", {"reason": "no risk", "detail": " "}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("router", "path", "body"), SAID)
+async def test_a_reason_or_detail_of_only_spaces_says_nothing_and_is_refused(
+    router: Any, path: str, body: dict[str, Any]
+) -> None:
+    async with edge(router) as client:
+        response = await client.post(path, json=body, headers={"X-Actor": "mgr-1"})
+
+    assert response.status_code == 422, response.text
+    assert any(
+        error["msg"] == "Value error, must say something, not only spaces"
+        for error in response.json()["detail"]
+    ), response.text
