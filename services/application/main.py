@@ -68,7 +68,7 @@ Casework = Annotated[ApplicationService, Depends(_service)]
 
 
 class GrantOrder(BaseModel):
-    court: str = Field(min_length=1, max_length=NAME, examples=["Northtown Magistrates' Court"])
+    court: NotBlank = Field(max_length=NAME, examples=["Northtown Magistrates' Court"])
     made_on: PastDate
     ends_on: Day | None = Field(description="Absent for an order until further order.")
     terms: list[WireTerm] = Field(min_length=1, max_length=MAX_ITEMS)
@@ -89,8 +89,7 @@ Narrative = Annotated[str, Field(max_length=NARRATIVE)]
 
 
 class LegalTestBody(BaseModel):
-    necessity: str = Field(
-        min_length=1,
+    necessity: NotBlank = Field(
         max_length=NARRATIVE,
         description="Why an order is necessary to protect the public, children or vulnerable "
         "adults from sexual harm from the defendant.",
@@ -111,7 +110,7 @@ class MatterDateBody(BaseModel):
 
 class TermBody(BaseModel):
     kind: str = Field(pattern="^(prohibition|requirement)$")
-    wording: str = Field(min_length=1, max_length=NARRATIVE)
+    wording: NotBlank = Field(max_length=NARRATIVE)
     necessary_and_proportionate: str = Field(
         max_length=NARRATIVE, description="Why this term, and why no less."
     )
@@ -120,8 +119,8 @@ class TermBody(BaseModel):
 
 class EvidenceBody(BaseModel):
     kind: EvidenceKind
-    description: str = Field(min_length=1, max_length=NARRATIVE)
-    source: str = Field(min_length=1, max_length=LINE)
+    description: NotBlank = Field(max_length=NARRATIVE)
+    source: NotBlank = Field(max_length=LINE)
     dated: PastDate
     supports: list[Element] = Field(min_length=1, max_length=MAX_ITEMS)
 
@@ -132,11 +131,11 @@ class DurationBody(BaseModel):
 
 
 class CommentsBody(BaseModel):
-    comments: str = Field(min_length=1, max_length=NARRATIVE)
+    comments: NotBlank = Field(max_length=NARRATIVE)
 
 
 class ApplicationMadeBody(BaseModel):
-    court: str = Field(min_length=1, max_length=NAME)
+    court: NotBlank = Field(max_length=NAME)
     made_on: PastDate
 
 
@@ -351,8 +350,7 @@ class OpenOrderApplication(BaseModel):
         description="police: on the managing team's reasons; defendant: the defendant's "
         "application, recorded as received."
     )
-    grounds: str = Field(
-        min_length=1,
+    grounds: NotBlank = Field(
         max_length=10_000,
         description="The police's reasons (the managing team's), or the defendant's grounds.",
         examples=["the subject has moved in with a partner who has two children under 16"],

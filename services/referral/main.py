@@ -116,7 +116,7 @@ class Return(BaseModel):
 
 
 class Resubmit(BaseModel):
-    answers: str = Field(min_length=1, max_length=NARRATIVE)
+    answers: NotBlank = Field(max_length=NARRATIVE)
 
 
 @referrals.get("")
@@ -187,8 +187,7 @@ candidates = APIRouter(prefix="/candidates", tags=["proactive scanning"])
 class Promote(BaseModel):
     subject: ReferredSubject
     order_sought: OrderSought
-    grounds: str = Field(
-        min_length=1,
+    grounds: NotBlank = Field(
         max_length=NARRATIVE,
         description="Why the caseworker believes there is a risk.",
     )

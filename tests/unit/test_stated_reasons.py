@@ -44,7 +44,7 @@ async def test_a_reason_of_only_spaces_is_refused_naming_its_field(
 
 YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
 
-# a reason or detail that need be no longer than a word, but must be one
+# a reason, detail or other text that need be no longer than a word, but must be one
 SAID: list[tuple[Any, str, dict[str, Any]]] = [
     (applications, f"/orders/{uuid4()}/reallocate", {"team": "mosovo-east", "reason": " "}),
     (applications, f"/applications/{uuid4()}/refuse", {"decided_on": YESTERDAY, "reason": "  "}),
@@ -55,6 +55,15 @@ SAID: list[tuple[Any, str, dict[str, Any]]] = [
     (referrals, f"/referrals/{uuid4()}/decline",
      {"reason": "insufficient evidence", "detail": "  "}),
     (referrals, f"/candidates/{uuid4()}/dismiss", {"reason": "no risk", "detail": " "}),
+    (referrals, f"/referrals/{uuid4()}/resubmit", {"answers": "  "}),
+    (applications, f"/applications/{uuid4()}/return", {"comments": " "}),
+    (applications, f"/applications/{uuid4()}/evidence",
+     {"kind": "witness statement", "description": " ", "source": "DC 1", "dated": YESTERDAY,
+      "supports": ["necessity"]}),
+    (applications, f"/applications/{uuid4()}/grant",
+     {"court": "  ", "made_on": YESTERDAY, "ends_on": None, "terms": []}),
+    (applications, f"/orders/{uuid4()}/applications",
+     {"kind": "variation", "applicant": "police", "grounds": " "}),
 ]  # fmt: skip
 
 
