@@ -239,22 +239,28 @@ class ApplicationService(EventSourcedService):
         self._change(application_id, lambda a: a.list_hearing(hearing_on, trace), CourtApplication)
 
     def refuse(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
-        application = self._load(
-            application_id, CourtApplication, ApplicationNotFound(application_id)
+        self._decided(
+            application_id, decided_on, trace, lambda a: a.refuse(decided_on, reason, trace)
         )
-        application.refuse(decided_on, reason, trace)
-        self._save_decided(application, decided_on, trace)
 
     def withdraw(self, application_id: UUID, decided_on: date, reason: str, trace: Trace) -> None:
+        self._decided(
+            application_id, decided_on, trace, lambda a: a.withdraw(decided_on, reason, trace)
+        )
+
+    def _decided(
+        self,
+        application_id: UUID,
+        on: date,
+        trace: Trace,
+        decide: Callable[[CourtApplication], None],
+    ) -> None:
+        """Refuse or withdraw the application, and save it with the interim order made pending
+        it, which ends with it."""
         application = self._load(
             application_id, CourtApplication, ApplicationNotFound(application_id)
         )
-        application.withdraw(decided_on, reason, trace)
-        self._save_decided(application, decided_on, trace)
-
-    def _save_decided(self, application: CourtApplication, on: date, trace: Trace) -> None:
-        """Save an application refused or withdrawn with the interim order made pending it,
-        which ends with it."""
+        decide(application)
         how = f"the main application was {application.outcome}"
         self.save(application, *self._interim_ended(application, on, how, trace))
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from plumbing.paging import MAX_LIMIT, ForwardedPage
 from schemas.common import Stated
-from services.web.access import Admitted
+from services.web.access import Admitted, PurposeText
 from services.web.access_log import get_access_log_of
 from services.web.api import call, call_page, record_access
 from services.web.auth import User
@@ -34,8 +34,7 @@ class Withholding(BaseModel):
 
 class SubjectAccessRequest(BaseModel):
     nominal_id: str = Field(min_length=1, max_length=200, description="The person's nominal id.")
-    purpose: Stated = Field(
-        max_length=200,
+    purpose: PurposeText = Field(
         description="Why: the request being answered. Recorded in the access log.",
         examples=["subject access request SAR-2026-014"],
     )
