@@ -1,8 +1,10 @@
 """One embedded PostgreSQL server for the integration tests of this folder."""
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from civil_orders.stack.embedded import start_postgres
@@ -15,3 +17,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.get_uri("civil_orders")
     finally:
         server.cleanup()
+
+
+@pytest.fixture
+async def own_database(database_url: str) -> AsyncIterator[str]:
+    """A database of this test's own on the server (its name), dropped after the test."""
+    name = f"test_{secrets.token_hex(4)}"
+    server = await asyncpg.connect(database_url)
+    await server.execute(f"CREATE DATABASE {name}")
+    try:
+        yield name
+    finally:
+        await server.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await server.close()

@@ -4,7 +4,6 @@ them, and the old team no longer does, whichever way round the order's events an
 breaches (other aggregates, on another topic) arrive; a replay of the history gives the same
 tables, so `civil-orders verify readmodels` finds nothing to report."""
 
-import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,20 +24,15 @@ REFERENCE = "ORD-2024-MOVED01"
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def pool(database_url: str, own_database: str) -> AsyncIterator[asyncpg.Pool]:
     """The breach register's tables, empty, in a database of this test's own."""
-    name = f"breaches_{secrets.token_hex(4)}"
-    server = await asyncpg.connect(database_url)
-    await server.execute(f"CREATE DATABASE {name}")
-    pool = await asyncpg.create_pool(database_url, database=name, min_size=1, max_size=2)
+    pool = await asyncpg.create_pool(database_url, database=own_database, min_size=1, max_size=2)
     async with pool.acquire() as connection:
         await PROJECTION.create(connection)
     try:
         yield pool
     finally:
         await pool.close()
-        await server.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        await server.close()
 
 
 def history() -> dict[str, Envelope]:

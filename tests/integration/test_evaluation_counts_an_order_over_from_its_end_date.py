@@ -2,7 +2,6 @@
 that ended on the period's first day was not in force during the period, and the period's
 breaches are not divided by it."""
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 
@@ -19,20 +18,15 @@ MARCH = date(2023, 3, 1), date(2023, 3, 31)
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+async def db(database_url: str, own_database: str) -> AsyncIterator[asyncpg.Connection]:
     """Every read model's tables, empty, in a database of this test's own."""
-    name = f"evaluation_{secrets.token_hex(4)}"
-    server = await asyncpg.connect(database_url)
-    await server.execute(f"CREATE DATABASE {name}")
-    connection = await asyncpg.connect(database_url, database=name)
+    connection = await asyncpg.connect(database_url, database=own_database)
     for projection in PROJECTIONS:
         await projection.create(connection)
     try:
         yield connection
     finally:
         await connection.close()
-        await server.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        await server.close()
 
 
 def breach_on(reference: str, day: date) -> BreachRecordedV1:
