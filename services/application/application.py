@@ -36,6 +36,7 @@ from services.application.domain import (
     OrderApplication,
     OrderNotDueForReview,
     OrderNotDueToExpire,
+    OrdersAgainst,
     Subject,
     Term,
 )
@@ -141,7 +142,7 @@ class ApplicationService(EventSourcedService):
         """The court's interim order, allocated like any other; the application goes on."""
         application = self._get(application_id)
         order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
-        return self._allocate_and_save(application, order, trace)
+        return self._allocate_and_save(application, order, trace, *self._replacing(order, trace))
 
     def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
         self._change(application_id, lambda a: a.set_out_legal_test(test, trace), Application)
@@ -307,13 +308,27 @@ class ApplicationService(EventSourcedService):
         trace: Trace,
     ) -> str:
         """Record the court's grant, create the order and allocate it to the district's team;
-        an interim order made on the application is replaced by it."""
+        an interim order made on the application, and the person's earlier orders, are
+        replaced by it."""
         application = self._get(application_id)
         order = application.grant_order(court, made_on, ends_on, terms, trace)
-        replaced = self._interim_ended(
-            application, made_on, f"replaced by {order.reference}", trace
+        how = f"replaced by {order.reference}"
+        interim = self._interim_ended(application, made_on, how, trace)
+        return self._allocate_and_save(
+            application, order, trace, *self._replacing(order, trace, *interim)
         )
-        return self._allocate_and_save(application, order, trace, *replaced)
+
+    def _replacing(self, order: Order, trace: Trace, *ended: Order) -> list[Any]:
+        """The person's register of orders with `order` in it, and each earlier order it
+        replaces, ended (`ended`: those ended already)."""
+        register = self.load_or_new(
+            OrdersAgainst.create_id(order.subject_nominal_id),
+            lambda: OrdersAgainst(subject_nominal_id=order.subject_nominal_id),
+        )
+        earlier = {o.id: o for o in ended}
+        for order_id in register.order_made(order.id, order.interim):
+            earlier.setdefault(order_id, self._order(order_id)).replaced_by(order, trace)
+        return [register, *earlier.values()]
 
     def _interim_ended(
         self, application: CourtApplication, on: date, how: str, trace: Trace

@@ -1023,6 +1023,13 @@ class Order(Aggregate):
         if not self.expired and self.in_force_on(on):
             self._expired(on, how, trace)
 
+    def replaced_by(self, order: "Order", trace: Trace) -> None:
+        """A new order against the same person replaces this one from the day it is made
+        (SOA 2003 s.103C(6), s.122C(6)). One not in force that day, over already or made
+        after it, stays as it is."""
+        if not self.expired and self.in_force_on(order.made_on):
+            self._expired(order.made_on, f"replaced by {order.reference}", trace)
+
     def in_force_on(self, day: date) -> bool:
         """Made by `day` and not yet over: an order is over from its end date (the day it
         ended, once it has), whether or not the calendar has looked yet."""
@@ -1104,6 +1111,37 @@ NATIONAL_CHANGES: dict[type, Callable[[Any], tuple[str, str, date]]] = {
     Order.Renewed: lambda e: ("renewed", "the court renewed it", e.renewed_on),
     Order.Expired: lambda e: ("ended", e.reason, e.ended_on),
 }
+
+
+class OrdersAgainst(Aggregate):
+    """The orders made against one person, so that each new full order replaces the ones
+    before it; an interim order, made only pending its application, replaces none."""
+
+    class Started(Aggregate.Created):
+        subject_nominal_id: str
+
+    class OrderMade(Aggregate.Event):
+        order_id: UUID
+        interim: bool
+
+    @staticmethod
+    def create_id(subject_nominal_id: str, **_: object) -> UUID:
+        return uuid5(NAMESPACE_URL, f"civil-orders:orders-against/{subject_nominal_id}")
+
+    @event(Started)
+    def __init__(self, subject_nominal_id: str) -> None:
+        self.subject_nominal_id = subject_nominal_id
+        self.orders: list[UUID] = []
+
+    def order_made(self, order_id: UUID, interim: bool) -> list[UUID]:
+        """Record a new order against the person; returns the earlier ones it replaces."""
+        replaced = [] if interim else list(self.orders)
+        self._order_made(order_id, interim)
+        return replaced
+
+    @event(OrderMade)
+    def _order_made(self, order_id: UUID, interim: bool) -> None:
+        self.orders = [*self.orders, order_id]
 
 
 class OrderApplication(CourtApplication):

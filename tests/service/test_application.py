@@ -33,7 +33,7 @@ from schemas.application import (
     OrderRenewedV1,
     OrderVariedV1,
 )
-from schemas.common import OrderSought
+from schemas.common import OrderSought, ReferredSubject
 from schemas.dates import months_after
 from schemas.personal import is_sealed
 from schemas.trace import Trace
@@ -106,17 +106,26 @@ NO_INTERNET = Term("prohibition", "Not to use any device that can reach the inte
 NO_SCHOOL = Term("prohibition", "Not to enter the grounds of Northtown Primary School.", None)
 
 
-def opened(application: ApplicationService, district: str = "north",
-           order_sought: OrderSought = OrderSought.SRO) -> UUID:  # fmt: skip
-    accepted = referral_accepted(SUBJECT, district, order_sought)
+def opened(
+    application: ApplicationService,
+    district: str = "north",
+    order_sought: OrderSought = OrderSought.SRO,
+    subject: ReferredSubject = SUBJECT,
+) -> UUID:
+    accepted = referral_accepted(subject, district, order_sought)
     policy = application.when_referral_accepted_open_application
     assert consume(application, policy, accepted) == []
     return application.application_for_referral(accepted.payload.referral_id)
 
 
-def drafted(application: ApplicationService, clock: Clock, district: str = "north") -> UUID:
+def drafted(
+    application: ApplicationService,
+    clock: Clock,
+    district: str = "north",
+    subject: ReferredSubject = SUBJECT,
+) -> UUID:
     """An SRO application with everything its checklist asks for."""
-    application_id = opened(application, district)
+    application_id = opened(application, district, subject=subject)
     test = LegalTest(necessity="Repeated approaches to children.",
                      act_of_a_sexual_nature="Exposure near a school, March 2026.")  # fmt: skip
     term = ProposedTerm("prohibition", NO_CONTACT.wording, "The approaches were to children.", None)
@@ -145,8 +154,13 @@ def test_an_application_holds_at_most_a_hundred_terms_which_its_order_carries_al
         application.propose_term(application_id, term, CASEWORKER)
 
 
-def at_hearing(application: ApplicationService, clock: Clock, district: str = "north") -> UUID:
-    application_id = drafted(application, clock, district)
+def at_hearing(
+    application: ApplicationService,
+    clock: Clock,
+    district: str = "north",
+    subject: ReferredSubject = SUBJECT,
+) -> UUID:
+    application_id = drafted(application, clock, district, subject)
     application.submit_for_quality_assurance(application_id, CASEWORKER)
     assert application.complete_quality_assurance(application_id, CASEWORKER) == []
     application.make_application(application_id, COURT, clock.today(), LEGAL)
@@ -159,10 +173,11 @@ def granted(
     clock: Clock,
     ends_in_days: int = 3 * 365,
     made_days_ago: int = 0,
+    subject: ReferredSubject = SUBJECT,
 ) -> UUID:
     """An SRO granted (today, unless recorded late) and allocated to the north team: the
     order's id."""
-    application_id = at_hearing(application, clock)
+    application_id = at_hearing(application, clock, subject=subject)
     made_on = clock.today() - timedelta(days=made_days_ago)
     ends_on = clock.today() + timedelta(days=ends_in_days)
     application.grant_order(application_id, COURT, made_on, ends_on, [NO_CONTACT], LEGAL)
@@ -410,6 +425,31 @@ def test_an_interim_order_goes_on_beside_the_application_and_the_full_order_repl
     [replaced] = published(application, OrderExpiredV1)
     assert (replaced.payload.order_reference, replaced.payload.reason) == (
         interim, f"replaced by {full}",
+    )  # fmt: skip
+
+
+def test_a_new_full_order_against_the_same_person_replaces_their_order_in_force(
+    application: ApplicationService, clock: Clock
+) -> None:
+    first = granted(application, clock)
+    someone_else = granted(application, clock, subject=person(2))
+    clock.move_on(days=40)
+
+    second = granted(application, clock)
+    third_id = at_hearing(application, clock)
+    application.grant_interim_order(third_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+
+    replacing = application.get_order(second)["reference"]
+    [replaced] = published(application, OrderExpiredV1)
+    assert (replaced.aggregate_id, replaced.payload.ended_on, replaced.payload.reason) == (
+        first, clock.today(), f"replaced by {replacing}",
+    )  # fmt: skip
+    assert [application.get_order(o)["expired"] for o in (first, someone_else, second)] == [
+        True, False, False,
+    ]  # fmt: skip
+    held = application.get_order(first)
+    assert (held["ends_on"], held["national_record"][-1]["change"]) == (
+        clock.today().isoformat(), "ended",
     )  # fmt: skip
 
 
