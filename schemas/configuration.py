@@ -2,6 +2,7 @@
 the team directory (districts, their MOSOVO teams, how each is alerted) and the screening
 rules for non-positive disposals. Each has a version that changes with every change."""
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -39,7 +40,11 @@ class WebhookChannel(Contract):
     url: Annotated[HttpUrl, AfterValidator(_sendable)]
 
     def describe(self) -> str:
-        return f"webhook {self.url}"
+        """Its host and a fingerprint of the whole address, not the address: a webhook's
+        path or query often holds its secret, and this is written into alert records, on
+        the wire and in the audit trail, and shown to the team."""
+        fingerprint = hashlib.sha256(str(self.url).encode()).hexdigest()[:8]
+        return f"webhook {self.url.scheme}://{self.url.host}/… #{fingerprint}"
 
 
 class EmailChannel(Contract):
