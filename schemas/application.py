@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from schemas.common import OrderType, Term
+from schemas.common import REFERENCE, OrderType, Term
 from schemas.envelope import Envelope, Payload
 from schemas.personal import Personal
 
@@ -120,7 +120,16 @@ class OrderApplicationStageChangedV1(Envelope):
 
 class OrderGranted(Payload):
     order_reference: str = Field(examples=["ORD-2026-000001"])
-    application_id: UUID
+    application_id: UUID | None = Field(
+        description="The application the order was granted on; absent for an SHPO a court "
+        "made on conviction (Sentencing Act 2020 s.345), which no application preceded."
+    )
+    case_number: Personal[str | None] = Field(
+        default=None,
+        max_length=REFERENCE,
+        description="An SHPO made on conviction: the court's case number it was made in.",
+        examples=["T20267001"],
+    )
     order_type: OrderType
     interim: bool = Field(description="An interim order, pending the main application.")
     subject_nominal_id: Personal[str] = Field(examples=["N100234"])
@@ -133,7 +142,8 @@ class OrderGranted(Payload):
 
 
 class OrderGrantedV1(Envelope):
-    """A court granted an order; the reference is what every other service uses."""
+    """A court granted an order, on an application or (an SHPO) on conviction; the reference
+    is what every other service uses."""
 
     event_type: Literal["OrderGranted"] = "OrderGranted"
     schema_version: Literal[1] = 1

@@ -3,7 +3,7 @@ and each of the case's aggregates as it stood at any moment. Reads the event sto
 
 from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -105,9 +105,10 @@ class State:
 
 @dataclass(frozen=True)
 class Case:
-    """The aggregates of one case, in each service, found from its referral."""
+    """The aggregates of one case, in each service, found from its referral (an SHPO made
+    on conviction, from the order: it has no referral or application)."""
 
-    referral_id: UUID
+    referral_id: UUID | None
     application_id: UUID | None
     orders: dict[UUID, str]  # order id: reference
     members: dict[str, set[UUID]]
@@ -157,6 +158,11 @@ def _case_of(stores: "EventStores", aggregate_id: UUID, ref: str) -> Case:
         "application", aggregate_id
     )
     if isinstance(first, Order.Granted):
+        if first.application_id is None:  # made on conviction: a case of its own
+            order = {first.originator_id: Order.reference_for(first.originator_id, first.made_on)}
+            return _with_breaches_and_alerts(stores, Case(None, None, order, {
+                "referral": set(), "application": {first.originator_id}
+            }))  # fmt: skip
         first = stores.first_event("application", first.application_id)
     if isinstance(first, Application.Opened):
         first = stores.first_event("referral", first.referral_id)
@@ -175,7 +181,6 @@ def _members(stores: "EventStores", referral_id: UUID) -> Case:
             orders[granted.originator_id] = Order.reference_for(
                 granted.originator_id, granted.made_on
             )
-    references = set(orders.values())
     candidates = {
         e.originator_id
         for e in stores.scan("referral", Candidate.Promoted)
@@ -184,6 +189,16 @@ def _members(stores: "EventStores", referral_id: UUID) -> Case:
     members = {
         "referral": {referral_id, *candidates},
         "application": {application_id, *orders} if opened else set(),
+    }
+    case = Case(referral_id, application_id if opened else None, orders, members)
+    return _with_breaches_and_alerts(stores, case)
+
+
+def _with_breaches_and_alerts(stores: "EventStores", case: Case) -> Case:
+    """The case, with its orders' breaches and alerts among its members."""
+    references = set(case.orders.values())
+    members = {
+        **case.members,
         "breach": {KnownOrder.create_id(r) for r in references},
         "notification": set(),
     }
@@ -198,7 +213,7 @@ def _members(stores: "EventStores", referral_id: UUID) -> Case:
             for e in stores.scan("notification", Alert.Requested)
             if e.order_reference in references
         }
-    return Case(referral_id, application_id if opened else None, orders, members)
+    return replace(case, members=members)
 
 
 class EventStores:

@@ -60,7 +60,7 @@ def when(moment: datetime) -> str:
 
 def case_ids(history: CaseHistory) -> list[tuple[str, str]]:
     case = history.case
-    rows = [("referral", str(case.referral_id))]
+    rows = [("referral", str(case.referral_id))] if case.referral_id else []
     if case.application_id:
         rows.append(("application", str(case.application_id)))
     rows += [(f"order {reference}", str(order_id)) for order_id, reference in case.orders.items()]

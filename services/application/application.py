@@ -62,6 +62,11 @@ class NoTeamForDistrict(CommandRejected):
         super().__init__(f"no MOSOVO team manages orders for district {district!r}")
 
 
+class OrderAlreadyRecorded(CommandRejected):
+    def __init__(self, court: str, case_number: str) -> None:
+        super().__init__(f"an order made by {court} in case {case_number} is recorded already")
+
+
 class UnknownTeam(CommandRejected):
     def __init__(self, team: str) -> None:
         super().__init__(f"the team directory has no team {team!r}")
@@ -142,7 +147,7 @@ class ApplicationService(EventSourcedService):
         """The court's interim order, allocated like any other; the application goes on."""
         application = self._get(application_id)
         order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
-        return self._allocate_and_save(application, order, trace, *self._replacing(order, trace))
+        return self._allocate_and_save(order, trace, application, *self._replacing(order, trace))
 
     def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
         self._change(application_id, lambda a: a.set_out_legal_test(test, trace), Application)
@@ -315,8 +320,29 @@ class ApplicationService(EventSourcedService):
         how = f"replaced by {order.reference}"
         interim = self._interim_ended(application, made_on, how, trace)
         return self._allocate_and_save(
-            application, order, trace, *self._replacing(order, trace, *interim)
+            order, trace, application, *self._replacing(order, trace, *interim)
         )
+
+    def record_order_made_on_conviction(
+        self,
+        subject_nominal_id: str,
+        district: str,
+        court: str,
+        case_number: str,
+        made_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+    ) -> str:
+        """Record an SHPO a court made on conviction, which reaches the force from the court,
+        not from an application: allocated, and replacing the person's earlier orders, as one
+        granted on an application is."""
+        order = Order.made_on_conviction(
+            subject_nominal_id, district, court, case_number, made_on, ends_on, terms, trace
+        )
+        if order.id in self.repository:
+            raise OrderAlreadyRecorded(court, case_number)
+        return self._allocate_and_save(order, trace, *self._replacing(order, trace))
 
     def _replacing(self, order: Order, trace: Trace, *ended: Order) -> list[Any]:
         """The person's register of orders with `order` in it, and each earlier order it
@@ -341,16 +367,15 @@ class ApplicationService(EventSourcedService):
         interim.end_with_main_application(on, how, trace)
         return [interim]
 
-    def _allocate_and_save(
-        self, application: Application, order: Order, trace: Trace, *others: Order
-    ) -> str:
+    def _allocate_and_save(self, order: Order, trace: Trace, *others: Any) -> str:
         """Allocate a new order to its district's team, raise what is due on it already (an
-        order recorded late may be over), and save it with its application."""
+        order recorded late may be over), and save it with `others` (its application, the
+        orders it replaces)."""
         today = self.now().date()
-        order.allocate(self._team_for(application), trace)
+        order.allocate(self._team_for(order.district), trace)
         order.require_notification(self.settings.notification_due_days, today, trace)
         _, opened = self._raise_what_is_due(order, today)
-        self.save(application, order, *others, *opened)
+        self.save(order, *others, *opened)
         return order.reference
 
     def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:
@@ -453,6 +478,9 @@ class ApplicationService(EventSourcedService):
         return {
             "id": str(order.id),
             "reference": order.reference,
+            "application_id": str(order.application_id) if order.application_id else None,
+            "court": order.court,
+            "case_number": order.case_number,  # an SHPO made on conviction: the court's case
             "order_type": order.order_type,
             "terms": [vars(t) for t in order.terms],
             "district": order.district,
@@ -506,11 +534,11 @@ class ApplicationService(EventSourcedService):
             raise ApplicationNotFound(application_id)
         return application_id
 
-    def _team_for(self, application: Application) -> str:
-        """The MOSOVO team that manages orders in the application's district."""
-        team = self.teams.team_for_district(application.district)
+    def _team_for(self, district: str) -> str:
+        """The MOSOVO team that manages orders in the district."""
+        team = self.teams.team_for_district(district)
         if team is None:
-            raise NoTeamForDistrict(application.district)
+            raise NoTeamForDistrict(district)
         return team
 
     def _order(self, order_id: UUID) -> Order:

@@ -653,6 +653,7 @@ class Application(CourtApplication):
         require_lasting_the_minimum(base, interim, made_on, ends_on, terms)
         return Order(
             application_id=self.id,
+            case_number=None,
             interim=interim,
             order_type=f"interim {base}" if interim else base,
             subject_nominal_id=self.subject.nominal_id,
@@ -681,10 +682,24 @@ def require_lasting_the_minimum(
 
 
 class Order(Aggregate):
-    """An order a court made; its reference is what every other service uses."""
+    """An order a court made, on an application or (an SHPO) on conviction; its reference is
+    what every other service uses."""
+
+    class_version = 2  # a snapshot's state: `case_number` added
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["case_number"] = None
 
     class Granted(Aggregate.Created):
-        application_id: UUID
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["case_number"] = None  # granted before orders were made on conviction
+
+        application_id: UUID | None
+        case_number: str | None
         interim: bool
         order_type: str
         subject_nominal_id: str
@@ -755,9 +770,48 @@ class Order(Aggregate):
         trace: Trace
 
     @staticmethod
-    def create_id(application_id: UUID, interim: bool = False, **_: object) -> UUID:
+    def create_id(
+        application_id: UUID | None,
+        interim: bool = False,
+        court: str = "",
+        case_number: str | None = None,
+        **_: object,
+    ) -> UUID:
+        """An order made on an application is named by it; one made on conviction, by the
+        court and its case number."""
+        if application_id is None:
+            return uuid5(NAMESPACE_URL, f"civil-orders:order-on-conviction/{court}/{case_number}")
         kind = "interim-order" if interim else "order"
         return uuid5(NAMESPACE_URL, f"civil-orders:{kind}/{application_id}")
+
+    @classmethod
+    def made_on_conviction(
+        cls,
+        subject_nominal_id: str,
+        district: str,
+        court: str,
+        case_number: str,
+        made_on: date,
+        ends_on: date | None,
+        terms: list[Term],
+        trace: Trace,
+    ) -> "Order":
+        """An SHPO a court made on conviction (Sentencing Act 2020 s.345): no application of
+        ours preceded it, and it lasts at least the minimum as any SHPO does."""
+        require_lasting_the_minimum("SHPO", False, made_on, ends_on, terms)
+        return cls(
+            application_id=None,
+            case_number=case_number,
+            interim=False,
+            order_type="SHPO",
+            subject_nominal_id=subject_nominal_id,
+            district=district,
+            court=court,
+            made_on=made_on,
+            ends_on=ends_on,
+            terms=terms,
+            trace=trace,
+        )
 
     @staticmethod
     def reference_for(order_id: UUID, made_on: date) -> str:
@@ -766,7 +820,8 @@ class Order(Aggregate):
     @event(Granted)
     def __init__(
         self,
-        application_id: UUID,
+        application_id: UUID | None,
+        case_number: str | None,
         interim: bool,
         order_type: str,
         subject_nominal_id: str,
@@ -778,6 +833,7 @@ class Order(Aggregate):
         trace: Trace,
     ) -> None:
         self.application_id = application_id
+        self.case_number = case_number
         self.interim = interim
         self.reference = self.reference_for(self.id, made_on)
         self.order_type = order_type

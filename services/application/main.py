@@ -18,7 +18,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
-from schemas.common import CODE, LINE, MAX_ITEMS, NAME, NARRATIVE, NotBlank
+from schemas.common import CODE, LINE, MAX_ITEMS, NAME, NARRATIVE, REFERENCE, NominalId, NotBlank
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import Day, PastDate
@@ -239,6 +239,31 @@ async def grant_interim(
 ) -> dict[str, str]:
     """The court made an interim order pending the main application, which goes on."""
     return await _record_grant(s.grant_interim_order, id_, body, trace)
+
+
+class OrderOnConviction(GrantOrder):
+    subject_nominal_id: NominalId = Field(description="The person's nominal (PNC or ViSOR id).")
+    district: str = Field(
+        min_length=1, max_length=CODE, description="The district whose team will manage it."
+    )
+    case_number: NotBlank = Field(
+        max_length=REFERENCE, description="The court's case number.", examples=["T20267001"]
+    )
+
+
+@router.post("/orders/made-on-conviction", status_code=status.HTTP_201_CREATED)
+async def record_order_made_on_conviction(
+    body: OrderOnConviction, s: Casework, trace: Acting
+) -> dict[str, str]:
+    """An SHPO a court made on conviction (Sentencing Act 2020 s.345), from the court's
+    order: held, allocated and managed as one granted on an application; one court case's
+    order once (409 again)."""
+    reference = await hop(
+        s.record_order_made_on_conviction,
+        body.subject_nominal_id, body.district, body.court, body.case_number,
+        body.made_on, body.ends_on, _terms(body.terms), trace,
+    )  # fmt: skip
+    return {"order_reference": reference}
 
 
 class Reallocate(BaseModel):

@@ -155,6 +155,7 @@ def granted(event: Order.Granted, order: Order) -> Wire:
     return OrderGrantedV1, OrderGranted(
         order_reference=order.reference,
         application_id=order.application_id,
+        case_number=order.case_number,
         order_type=OrderType(order.order_type),
         interim=order.interim,
         subject_nominal_id=order.subject_nominal_id,

@@ -64,12 +64,14 @@ def record_application(e: ApplicationOpenedV1 | ApplicationStageChangedV1) -> li
 
 
 def record_order(e: OrderGrantedV1) -> list[Write]:
-    """The event, and that its order belongs to its application."""
+    """The event, and that its order belongs to its application (if it was granted on one:
+    an SHPO made on conviction is a case of its own)."""
     order = f"aggregate:{e.aggregate_id}"
+    application = e.payload.application_id
     return [
         *record(e),
         Write(LINK, (f"order:{e.payload.order_reference}", order)),
-        Write(LINK, (order, f"aggregate:{e.payload.application_id}")),
+        *([Write(LINK, (order, f"aggregate:{application}"))] if application else []),
     ]
 
 

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS {schema}.orders (
 );
 -- added later (a register made before gains the columns): the subject's duty to notify
 -- (whether a notification is overdue is worked out from the dates when read)
+-- an SHPO made on conviction was granted on no application
+ALTER TABLE {schema}.orders ALTER COLUMN application_id DROP NOT NULL;
 ALTER TABLE {schema}.orders ADD COLUMN IF NOT EXISTS notification_requirement text,
     ADD COLUMN IF NOT EXISTS notification_due_on date,
     ADD COLUMN IF NOT EXISTS notified_on date,

@@ -690,7 +690,7 @@ class SubjectRecord(Aggregate):
 
     class OrderLive(Aggregate.Event):
         reference: str
-        application_id: UUID
+        application_id: UUID | None  # none for an SHPO made on conviction
 
     class OrderEnded(Aggregate.Event):
         reference: str
@@ -782,7 +782,7 @@ class SubjectRecord(Aggregate):
     def _application_closed(self, application_id: UUID) -> None:
         self.applications.remove(application_id)
 
-    def order_made(self, reference: str, application_id: UUID) -> None:
+    def order_made(self, reference: str, application_id: UUID | None) -> None:
         if reference not in self.orders:
             self._order_live(reference, application_id)
 
@@ -896,7 +896,7 @@ class SubjectRecord(Aggregate):
             self.referrals.remove(referral_id)
 
     @event(OrderLive)
-    def _order_live(self, reference: str, application_id: UUID) -> None:
+    def _order_live(self, reference: str, application_id: UUID | None) -> None:
         self.orders.append(reference)
         self.ever_ordered = True
         if application_id in self.applications:

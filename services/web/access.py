@@ -102,6 +102,8 @@ API: dict[Route, tuple[Role, ...]] = {
     "GET /api/orders": ORDER_READERS,
     "GET /api/orders/{order_id}": ORDER_READERS,
     "POST /api/orders/{order_id}/reallocate": (CASEWORKER,),
+    # an SHPO a court made on conviction reaches the ViSOR unit from the court
+    "POST /api/orders/made-on-conviction": (CASEWORKER,),
     # what the order's subject notified (name, home address) is recorded by its team
     "POST /api/orders/{order_id}/notifications": (MOSOVO,),
     # the national record (PNC, ViSOR) is kept by the ViSOR unit, where the caseworkers sit

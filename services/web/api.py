@@ -356,6 +356,15 @@ async def get_order(request: Request, order_id: UUID, purpose: Purpose, user: Ad
     return order
 
 
+@router.post("/orders/made-on-conviction", status_code=201, tags=["orders"])
+async def record_order_made_on_conviction(request: Request, body: Command, user: Admitted) -> Any:
+    """Record an SHPO a court made on conviction, from the court's order (`subject_nominal_id`,
+    `district`, `court`, `case_number`, `made_on`, `ends_on`, `terms`): allocated to the
+    district's team and managed as one granted on an application."""
+    path = "/orders/made-on-conviction"
+    return await call(request, user, "application", "POST", path, body)
+
+
 @router.post("/orders/{order_id}/reallocate", status_code=204, tags=["orders"])
 async def reallocate_order(request: Request, order_id: UUID, body: Command, user: Admitted) -> None:
     """Move the order to another MOSOVO team."""

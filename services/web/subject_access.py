@@ -62,11 +62,17 @@ async def subject_access(request: Request, body: SubjectAccessRequest, user: Adm
         await call(request, user, "application", "GET", f"/applications/{application_id}")
         for application_id in held["applications"]
     ]
-    orders = [
-        await call(request, user, "application", "GET", f"/orders/{order_id}")
+    granted = [
+        order_id
         for application in applications
         for order_id in (application["interim_order_id"], application["order_id"])
         if order_id
+    ]
+    # and the orders on the register by no application of theirs: an SHPO made on conviction
+    on_register = await each(request, user, "/orders", sorted(held["orders"]), include_ended=True)
+    orders = [
+        await call(request, user, "application", "GET", f"/orders/{order_id}")
+        for order_id in dict.fromkeys([*granted, *(row["order_id"] for row in on_register)])
     ]
     about_orders = [row["application_id"] for order in orders for row in order["applications"]]
     order_applications = [

@@ -4,6 +4,7 @@ its district's team, with the subject's duty to notify and the national record's
 order calendar; and applications about an order (to vary, renew or discharge it), which
 change it only when granted."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from uuid import UUID, uuid4
 
@@ -33,7 +34,7 @@ from schemas.application import (
     OrderRenewedV1,
     OrderVariedV1,
 )
-from schemas.common import OrderSought, ReferredSubject
+from schemas.common import OrderSought, OrderType, ReferredSubject
 from schemas.dates import months_after
 from schemas.personal import is_sealed
 from schemas.trace import Trace
@@ -41,6 +42,7 @@ from services.application.application import (
     ApplicationNotFound,
     ApplicationService,
     NoTeamForDistrict,
+    OrderAlreadyRecorded,
     OrderNotFound,
     UnknownTeam,
 )
@@ -56,6 +58,7 @@ from services.application.casework import (
     TermChange,
 )
 from services.application.domain import (
+    SHPO_NOTIFICATION,
     ApplicationAlreadyDecided,
     ApplicationFull,
     ApplicationNotAtStage,
@@ -451,6 +454,70 @@ def test_a_new_full_order_against_the_same_person_replaces_their_order_in_force(
     assert (held["ends_on"], held["national_record"][-1]["change"]) == (
         clock.today().isoformat(), "ended",
     )  # fmt: skip
+
+
+CROWN_COURT, CASE = "Northtown Crown Court", "T20267001"
+
+
+def test_an_shpo_made_on_conviction_is_held_and_allocated_and_replaces_the_persons_order(
+    application: ApplicationService, clock: Clock
+) -> None:
+    earlier = granted(application, clock)
+    clock.move_on(days=10)
+    record = application.record_order_made_on_conviction
+
+    reference = record(SUBJECT.nominal_id, "north", CROWN_COURT, CASE, clock.today(), None,
+                       [NO_INTERNET], CASEWORKER)  # fmt: skip
+
+    _, made = published(application, OrderGrantedV1)
+    _, raw = payloads(application, OrderGrantedV1)
+    assert (made.payload.order_reference, made.payload.order_type, made.payload.interim) == (
+        reference, OrderType.SHPO, False,
+    )  # fmt: skip
+    assert (made.payload.application_id, made.payload.case_number) == (None, CASE)
+    assert is_sealed(raw["case_number"]) and is_sealed(raw["subject_nominal_id"])
+    _, allocated = published(application, OrderAllocatedV1)
+    assert (allocated.payload.order_reference, allocated.payload.team) == (
+        reference, "mosovo-north",
+    )  # fmt: skip
+    [replaced] = published(application, OrderExpiredV1)
+    assert (replaced.aggregate_id, replaced.payload.reason) == (earlier, f"replaced by {reference}")
+    order = application.get_order(made.aggregate_id)
+    assert (order["court"], order["notification"]["requirement"]) == (
+        CROWN_COURT, SHPO_NOTIFICATION,
+    )  # fmt: skip
+    with pytest.raises(OrderAlreadyRecorded, match=f"in case {CASE} is recorded already"):
+        record(SUBJECT.nominal_id, "north", CROWN_COURT, CASE, clock.today(), None,
+               [NO_INTERNET], CASEWORKER)  # fmt: skip
+    four_years = clock.today() + timedelta(days=4 * 365)
+    with pytest.raises(OrderShorterThanTheMinimum, match="an SHPO lasts at least 5 years"):
+        record(SUBJECT.nominal_id, "north", CROWN_COURT, "T20267002", clock.today(), four_years,
+               [NO_INTERNET], CASEWORKER)  # fmt: skip
+    with pytest.raises(NoTeamForDistrict):
+        record(SUBJECT.nominal_id, "nowhere", CROWN_COURT, "T20267003", clock.today(), None,
+               [NO_INTERNET], CASEWORKER)  # fmt: skip
+
+
+def test_an_order_stored_before_orders_were_made_on_conviction_reads_as_made_on_its_application(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    application.take_snapshot(order_id)
+    assert application.snapshots is not None
+    for table in (application.recorder, application.snapshots.recorder):  # as stored before
+        table._stored_events = [  # type: ignore[attr-defined]
+            replace(stored, state=stored.state.replace(b'"case_number":null,', b"")
+                    .replace(b',"class_version":2', b""))
+            for stored in table._stored_events  # type: ignore[attr-defined]
+        ]  # fmt: skip
+    stored = application.recorder.select_events(order_id)
+    assert b"case_number" not in stored[0].state and len(stored) > 1
+    application.recent.clear()
+
+    order = application.get_order(order_id)
+
+    assert order["case_number"] is None and order["application_id"] is not None
+    assert order["terms"][0]["wording"] == NO_CONTACT.wording
 
 
 @pytest.mark.parametrize("outcome", ["refused", "withdrawn"])

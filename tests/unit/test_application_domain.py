@@ -426,9 +426,9 @@ def test_a_change_needs_what_changed_and_when_and_is_late_three_days_after_it() 
 
 def test_an_shpo_carries_the_notification_requirements_without_a_clock_here() -> None:
     shpo = Order(
-        application_id=uuid4(), interim=False, order_type="SHPO", subject_nominal_id="SYN1",
-        district="north", court="Northtown MC", made_on=MADE, ends_on=None,
-        terms=[NO_CONTACT], trace=LEGAL,
+        application_id=uuid4(), case_number=None, interim=False, order_type="SHPO",
+        subject_nominal_id="SYN1", district="north", court="Northtown MC", made_on=MADE,
+        ends_on=None, terms=[NO_CONTACT], trace=LEGAL,
     )  # fmt: skip
     shpo.require_notification(3, MADE, MOSOVO)
 

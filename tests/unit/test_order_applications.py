@@ -37,6 +37,7 @@ DEVICES = "To disclose every internet-capable device within 3 days of getting it
 def order(ends_on: date | None = date(2028, 6, 1)) -> Order:
     made = Order(
         application_id=uuid4(),
+        case_number=None,
         interim=False,
         order_type="SRO",
         subject_nominal_id="SYN9",
