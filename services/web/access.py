@@ -158,6 +158,7 @@ PAGES: dict[Route, Route] = {
         "POST /api/applications/{application_id}/court/{step}",
     "GET /orders": "GET /api/orders",
     "GET /orders/{reference}": "GET /api/orders/{order_id}",
+    "POST /orders/made-on-conviction": "POST /api/orders/made-on-conviction",
     "POST /orders/{reference}/notifications": "POST /api/orders/{order_id}/notifications",
     "POST /orders/{reference}/applications": "POST /api/orders/{order_id}/applications",
     "GET /order-applications": "GET /api/order-applications",

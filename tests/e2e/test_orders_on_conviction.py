@@ -6,10 +6,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+import httpx
+
 from civil_orders.drills.demo import accept, alerts_for, grant, refer, team_managing
 from civil_orders.drills.synthetic import Synthetic
 from civil_orders.operations.audit import consult
-from civil_orders.stack.client import Client
+from civil_orders.stack.client import Client, eventually
 from schemas import dates
 from tests.web import as_
 
@@ -74,3 +76,41 @@ async def test_an_shpo_made_on_conviction_is_managed_breached_and_replaces_the_e
     assert {(e.aggregate, e.event) for e in history.events} >= {
         ("Order", "Granted"), ("Order", "Allocated"), ("Breach", "Recorded"),
     }  # fmt: skip
+
+
+async def test_a_caseworker_records_one_with_the_order_registers_form(client: Client) -> None:
+    people = Synthetic(seed=182)
+    nominal = people.subject().nominal_id
+    async with httpx.AsyncClient(base_url=client.urls["web"]) as browser:
+        signed_in = {"username": "cw-1", "purpose": "managing orders and alerts"}
+        assert (await browser.post("/sign-in", data=signed_in)).status_code == 303
+        form = court_order(nominal, "T20261820") | {
+            "court": "Eastbury Crown Court", "ends_on": "", "terms": None,
+            "prohibitions": "Not to enter Northtown Park.\n\nNot to use any alias.",
+            "requirements": "To attend a sex offender assessment.",
+        }  # fmt: skip
+        short = form | {"case_number": "T20261821", "ends_on": TODAY.isoformat()}
+
+        shown = await browser.get("/orders")
+        recorded = await browser.post("/orders/made-on-conviction", data=without_none(form))
+        refused = await browser.post("/orders/made-on-conviction", data=without_none(short))
+
+    assert "Record an SHPO made on conviction" in shown.text
+    assert recorded.status_code == 303, recorded.text
+    assert refused.status_code == 409 and "Not done:" in refused.text
+    assert 'value="T20261821"' in refused.text  # what was entered is kept
+
+    async def registered() -> list[dict[str, Any]] | None:
+        rows = await client.every("readmodels", "/orders", {"district": "north"})
+        made = [row for row in rows if row["court"] == "Eastbury Crown Court" and row["team"]]
+        return made or None
+
+    [order] = await eventually(registered, 30, "the order on the register")
+    assert (order["order_type"], order["ends_on"], order["team"]) == ("SHPO", None, "mosovo-north")
+    assert [(t["kind"], t["until"]) for t in order["terms"]] == [
+        ("prohibition", None), ("prohibition", None), ("requirement", None),
+    ]  # fmt: skip
+
+
+def without_none(form: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in form.items() if value is not None}

@@ -4,6 +4,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import HTTPException, Request, Response
+from starlette.datastructures import FormData
 
 from plumbing.configuration import team_directory
 from plumbing.eventstore import hop
@@ -13,7 +14,7 @@ from services.web import api
 from services.web.access import Admitted
 from services.web.auth import User
 from services.web.pages.common import Purpose, done, next_page, page_router, render
-from services.web.pages.forms import Problem, attempt, caught_up, filled, text
+from services.web.pages.forms import Problem, attempt, caught_up, filled, lines, text
 
 router = page_router()
 
@@ -27,6 +28,20 @@ async def orders(
     national_record_pending: bool = False,
     cursor: Cursor = None,
 ) -> Response:
+    return await orders_page(
+        request, user, include_ended, renewal_due, national_record_pending, cursor
+    )
+
+
+async def orders_page(
+    request: Request,
+    user: User,
+    include_ended: bool = False,
+    renewal_due: bool = False,
+    national_record_pending: bool = False,
+    cursor: Cursor = None,
+    problem: Problem | None = None,
+) -> Response:
     page = ForwardedPage(cursor=cursor)
     rows = await api.order_register(
         request, user, page, include_ended=include_ended, renewal_due=renewal_due or None,
@@ -35,11 +50,39 @@ async def orders(
     due = await api.order_register(request, user, ForwardedPage(), renewal_due=True)
     overdue = await api.order_register(request, user, ForwardedPage(), notification_overdue=True)
     possible = await api.possible_breaches(request, user, ForwardedPage(), "to confirm or dismiss")
-    return render(request, user, "orders.html", title="Order register", rows=rows,
+    directory = await hop(team_directory, request.app.state.service)
+    return render(request, user, "orders.html", problem.status if problem else 200,
+                  title="Order register", rows=rows,
                   include_ended=include_ended, renewal_due=renewal_due, due=due,
                   overdue=overdue, possible=possible,
                   national_record_pending=national_record_pending,
+                  districts=directory.districts(), problem=problem,
                   next_page=next_page(request, page))  # fmt: skip
+
+
+def conviction_order(form: FormData) -> dict[str, Any]:
+    """The court's order as the form gives it: each line of its prohibitions and of its
+    requirements a term lasting as long as the order (terms of their own periods go
+    through the API)."""
+    body = filled(form, "prohibitions", "requirements")
+    terms = [
+        {"kind": kind, "wording": wording}
+        for kind, field in (("prohibition", "prohibitions"), ("requirement", "requirements"))
+        for wording in lines(text(form, field))
+    ]
+    return {**body, "ends_on": body.get("ends_on"), "terms": terms}
+
+
+@router.post("/orders/made-on-conviction", summary="record SHPOs made on conviction")
+async def record_order_made_on_conviction(request: Request, user: Admitted) -> Response:
+    form = await request.form()
+    command = api.record_order_made_on_conviction(request, conviction_order(form), user)
+    outcome = await attempt("conviction", form, command)
+    if isinstance(outcome, Problem):
+        return await orders_page(request, user, problem=outcome)
+    reference = outcome["order_reference"]
+    return done("/orders", f"The SHPO made on conviction is recorded as {reference}; it is "
+                "allocated to the district's MOSOVO team, which is alerted.")  # fmt: skip
 
 
 async def national_record_page(
