@@ -1058,11 +1058,12 @@ class Order(Aggregate):
         self, discharged_on: date, on_application_of: str, police_consent: bool, trace: Trace
     ) -> None:
         """The court discharged the order. Within the statutory minimum period a defendant's
-        application needs the police's consent."""
+        application needs the police's consent (an interim order has no minimum)."""
         self._require_in_force(discharged_on)
-        minimum = years_after(self.made_on, MINIMUM_YEARS[self.order_type.removeprefix("interim ")])
-        if on_application_of != "police" and discharged_on < minimum and not police_consent:
-            raise DischargeNeedsPoliceConsent(self.reference, minimum)
+        if on_application_of != "police" and not police_consent and not self.interim:
+            minimum = years_after(self.made_on, MINIMUM_YEARS[self.order_type])
+            if discharged_on < minimum:
+                raise DischargeNeedsPoliceConsent(self.reference, minimum)
         self._expired(
             discharged_on,
             f"discharged by the court on the {on_application_of}'s application",

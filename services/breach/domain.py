@@ -136,7 +136,8 @@ class KnownOrder(Aggregate):
         self.ends_on = ended_on
 
     def in_force_on(self, day: date) -> bool:
-        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        """Over from its end date, as the application service counts it."""
+        return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
 
 
 class SubjectBreaches(Aggregate):

@@ -816,6 +816,21 @@ def test_a_defendants_discharge_within_the_minimum_needs_the_polices_consent(
         application.record_police_response(police, PoliceResponse(True, "x"), MOSOVO)
 
 
+def test_a_defendants_discharge_of_an_interim_order_needs_no_consent_it_has_no_minimum(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+    application.grant_interim_order(application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+    interim = Order.create_id(application_id, interim=True)
+    discharge = defendants_discharge(application, interim, clock.today())
+    application.record_police_response(discharge, PoliceResponse(False, "Oppose it."), MOSOVO)
+    assert to_hearing(application, discharge, clock) == []
+
+    application.grant_order_application(discharge, clock.today(), LEGAL)
+
+    assert application.get_order(interim)["expired"] is True
+
+
 def test_a_defendants_discharge_with_the_polices_consent_ends_the_order(
     application: ApplicationService, clock: Clock
 ) -> None:

@@ -162,8 +162,11 @@ def test_a_renewal_moves_the_end_and_keeps_the_terms(known: BreachService, clock
     assert unchanged(known) == before
 
 
-def test_a_breach_of_an_order_after_it_ended_is_refused(known: BreachService, clock: Clock) -> None:
-    ended = order_expired(REFERENCE, ended_on=clock.today() - timedelta(days=1))
+@pytest.mark.parametrize("ended_days_ago", [1, 0])  # over from its end date, that day too
+def test_a_breach_of_an_order_after_it_ended_is_refused(
+    known: BreachService, clock: Clock, ended_days_ago: int
+) -> None:
+    ended = order_expired(REFERENCE, ended_on=clock.today() - timedelta(days=ended_days_ago))
     assert consume(known, known.when_order_expired_note_its_end, ended) == []
     before = unchanged(known)
     assert consume(known, known.when_order_expired_note_its_end, again(ended)) == []
