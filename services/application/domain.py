@@ -256,9 +256,11 @@ class TermChangedSinceOpened(CommandRejected):
 
 
 class OrderEndsBeforeItIsMade(CommandRejected):
-    def __init__(self, what: str, ends_on: date, made_on: date) -> None:
+    def __init__(
+        self, what: str, ends_on: date, made_on: date, made: str = "the order is made"
+    ) -> None:
         super().__init__(
-            f"{what} ends on {ends_on.isoformat()}, not after the day the order is made "
+            f"{what} ends on {ends_on.isoformat()}, not after the day {made} "
             f"({made_on.isoformat()})"
         )
 
@@ -650,7 +652,7 @@ class Application(CourtApplication):
         interim: bool,
     ) -> "Order":
         base = self.order_type.removeprefix("interim ")
-        require_lasting_the_minimum(base, interim, made_on, ends_on, terms)
+        require_lasting_the_minimum(base, interim, made_on, ends_of(ends_on, terms))
         return Order(
             application_id=self.id,
             case_number=None,
@@ -666,17 +668,26 @@ class Application(CourtApplication):
         )
 
 
+Ends = list[tuple[str, date | None]]  # what ends (the order, a term of it), and when
+
+
+def ends_of(ends_on: date | None, terms: list[Term]) -> Ends:
+    return [("the order", ends_on), *((f"term {n}", t.until) for n, t in enumerate(terms, 1))]
+
+
 def require_lasting_the_minimum(
-    order_type: str, interim: bool, made_on: date, ends_on: date | None, terms: list[Term]
+    order_type: str, interim: bool, made_on: date, ends: Ends, varied_on: date | None = None
 ) -> None:
-    """The court makes an order, and each of its terms, to end after the day it is made; a
-    full order lasts at least its statutory minimum, or until further order (an interim one,
-    made pending the main application, has no minimum)."""
+    """The court makes an order, and each of its terms, to end after the day it is made (a
+    term a variation words, after the day it is varied); a full order and each term lasts at
+    least its statutory minimum from the day the order was made, or until further order (an
+    interim one, made pending the main application, has no minimum)."""
     minimum = None if interim else years_after(made_on, MINIMUM_YEARS[order_type])
-    ends = [("the order", ends_on), *((f"term {n}", t.until) for n, t in enumerate(terms, 1))]
     for what, end in ends:
-        if end is not None and end <= made_on:
-            raise OrderEndsBeforeItIsMade(what, end, made_on)
+        if end is not None and end <= (varied_on or made_on):
+            if varied_on is None:
+                raise OrderEndsBeforeItIsMade(what, end, made_on)
+            raise OrderEndsBeforeItIsMade(what, end, varied_on, "the order is varied")
         if end is not None and minimum is not None and end < minimum:
             raise OrderShorterThanTheMinimum(what, end, order_type, minimum)
 
@@ -798,7 +809,7 @@ class Order(Aggregate):
     ) -> "Order":
         """An SHPO a court made on conviction (Sentencing Act 2020 s.345): no application of
         ours preceded it, and it lasts at least the minimum as any SHPO does."""
-        require_lasting_the_minimum("SHPO", False, made_on, ends_on, terms)
+        require_lasting_the_minimum("SHPO", False, made_on, ends_of(ends_on, terms))
         return cls(
             application_id=None,
             case_number=case_number,
@@ -868,8 +879,12 @@ class Order(Aggregate):
         self._reallocated(self.team, team, reason, trace)
 
     def vary(self, varied_on: date, ends_on: date | None, terms: list[Term], trace: Trace) -> None:
-        """Record the court's variation: the terms and end date as the court now worded them."""
+        """Record the court's variation: the terms and end date as the court now worded them.
+        Each term it adds or rewords lasts as any term of the order must."""
         self._require_in_force(varied_on)
+        worded = [(f"term {n}", t.until) for n, t in enumerate(terms, 1) if t not in self.terms]
+        base = self.order_type.removeprefix("interim ")
+        require_lasting_the_minimum(base, self.interim, self.made_on, worded, varied_on)
         self._varied(varied_on, ends_on, terms, trace)
 
     def application_to_court(

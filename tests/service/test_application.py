@@ -752,6 +752,25 @@ def test_a_variation_goes_through_its_own_checklist_and_changes_the_order_only_w
         application.set_out_renewal_case(variation, RenewalCase("x", None, True), MOSOVO)
 
 
+def test_a_term_a_variation_adds_lasts_the_minimum_from_the_orders_making_as_any_term_does(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    clock.move_on(days=100)
+    variation = police_variation(application, order_id)
+    month = clock.today() + timedelta(days=30)
+    short = TermChange(TermAction.ADD, None, "prohibition", NO_INTERNET.wording, month,
+                       "Online contact with children since the order.")  # fmt: skip
+    application.propose_term_change(variation, short, None, MOSOVO)
+    assert to_hearing(application, variation, clock) == []
+    before = unchanged(application)
+
+    with pytest.raises(OrderShorterThanTheMinimum, match=f"term 2 ends on {month}: an SRO"):
+        application.grant_order_application(variation, clock.today(), LEGAL)
+
+    assert unchanged(application) == before and len(application.get_order(order_id)["terms"]) == 1
+
+
 def test_an_application_about_an_order_goes_with_the_order_to_the_team_managing_it_now(
     application: ApplicationService, clock: Clock
 ) -> None:

@@ -41,6 +41,7 @@ from services.application.domain import (
     Subject,
     Term,
     TermChangedSinceOpened,
+    ends_of,
     require_lasting_the_minimum,
 )
 
@@ -497,14 +498,14 @@ def test_a_national_record_task_past_its_time_is_escalated_once() -> None:
 def test_an_shpo_is_made_for_five_years_at_least_and_an_interim_order_for_any_time() -> None:
     made = date(2026, 7, 1)
     late_term = [Term("prohibition", NO_CONTACT.wording, date(2031, 7, 1))]
-    require_lasting_the_minimum("SHPO", False, made, date(2031, 7, 1), late_term)
-    require_lasting_the_minimum("SHPO", True, made, date(2026, 7, 2), [NO_CONTACT])
+    require_lasting_the_minimum("SHPO", False, made, ends_of(date(2031, 7, 1), late_term))
+    require_lasting_the_minimum("SHPO", True, made, ends_of(date(2026, 7, 2), [NO_CONTACT]))
 
     with pytest.raises(OrderShorterThanTheMinimum, match="an SHPO lasts at least 5 years"):
-        require_lasting_the_minimum("SHPO", False, made, date(2031, 6, 30), [NO_CONTACT])
+        require_lasting_the_minimum("SHPO", False, made, ends_of(date(2031, 6, 30), [NO_CONTACT]))
     short_term = [NO_CONTACT, Term("requirement", "To attend an assessment.", date(2030, 1, 1))]
     with pytest.raises(OrderShorterThanTheMinimum, match="term 2 ends on 2030-01-01"):
-        require_lasting_the_minimum("SHPO", False, made, None, short_term)
+        require_lasting_the_minimum("SHPO", False, made, ends_of(None, short_term))
     with pytest.raises(OrderEndsBeforeItIsMade, match="the order ends on 2026-07-01"):
         at_hearing().grant_interim_order("Northtown MC", made, made, [NO_CONTACT], LEGAL)
 
