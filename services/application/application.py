@@ -27,6 +27,7 @@ from services.application.casework import (
 from services.application.domain import (
     Application,
     CourtApplication,
+    CourtCaseOrder,
     NationalRecordTask,
     NoDeadlineToWarnOf,
     NothingToEscalate,
@@ -147,7 +148,7 @@ class ApplicationService(EventSourcedService):
         """The court's interim order, allocated like any other; the application goes on."""
         application = self._get(application_id)
         order = application.grant_interim_order(court, made_on, ends_on, terms, trace)
-        return self._allocate_and_save(order, trace, application, *self._replacing(order, trace))
+        return self._allocate_and_save(order, trace, application)
 
     def set_out_legal_test(self, application_id: UUID, test: LegalTest, trace: Trace) -> None:
         self._change(application_id, lambda a: a.set_out_legal_test(test, trace), Application)
@@ -319,9 +320,7 @@ class ApplicationService(EventSourcedService):
         order = application.grant_order(court, made_on, ends_on, terms, trace)
         how = f"replaced by {order.reference}"
         interim = self._interim_ended(application, made_on, how, trace)
-        return self._allocate_and_save(
-            order, trace, application, *self._replacing(order, trace, *interim)
-        )
+        return self._allocate_and_save(order, trace, application, ended=interim)
 
     def record_order_made_on_conviction(
         self,
@@ -337,24 +336,33 @@ class ApplicationService(EventSourcedService):
         """Record an SHPO a court made on conviction, which reaches the force from the court,
         not from an application: allocated, and replacing the person's earlier orders, as one
         granted on an application is."""
+        named = self.personal.keys.blinded("court-case", *CourtCaseOrder.naming(court, case_number))
+        if named in self.repository:
+            raise OrderAlreadyRecorded(court, case_number)
         order = Order.made_on_conviction(
             subject_nominal_id, district, court, case_number, made_on, ends_on, terms, trace
         )
-        if order.id in self.repository:
-            raise OrderAlreadyRecorded(court, case_number)
-        return self._allocate_and_save(order, trace, *self._replacing(order, trace))
+        recorded = CourtCaseOrder(named=named, order_id=order.id)
+        return self._allocate_and_save(order, trace, recorded)
 
     def _replacing(self, order: Order, trace: Trace, *ended: Order) -> list[Any]:
-        """The person's register of orders with `order` in it, and each earlier order it
-        replaces, ended (`ended`: those ended already)."""
-        register = self.load_or_new(
-            OrdersAgainst.create_id(order.subject_nominal_id),
-            lambda: OrdersAgainst(subject_nominal_id=order.subject_nominal_id),
-        )
-        earlier = {o.id: o for o in ended}
-        for order_id in register.order_made(order.id, order.interim):
-            earlier.setdefault(order_id, self._order(order_id)).replaced_by(order, trace)
-        return [register, *earlier.values()]
+        """The person's register of orders with `order` in it, and the orders it replaces,
+        ended (`ended`: those ended already). A full order replaces those in force on the day
+        it is made; one recorded late, made before another full order the person is under, is
+        itself replaced by that one on the day it was made."""
+        named = self.personal.keys.blinded("orders-against", order.subject_nominal_id)
+        register = self.load_or_new(named, lambda: OrdersAgainst(named=named))
+        others = register.order_made(order.id, order.interim)
+        if order.interim:  # made only pending its application: it replaces none
+            return [register, *ended]
+        replaced = {o.id: o for o in ended}
+        for order_id in others:
+            replaced.setdefault(order_id, self._order(order_id))
+        for other in sorted(replaced.values(), key=lambda o: o.made_on):
+            other.replaced_by(order, trace)
+            if not other.interim and other.made_on > order.made_on:
+                order.replaced_by(other, trace)
+        return [register, *(other for other in replaced.values() if other.pending_events)]
 
     def _interim_ended(
         self, application: CourtApplication, on: date, how: str, trace: Trace
@@ -367,15 +375,18 @@ class ApplicationService(EventSourcedService):
         interim.end_with_main_application(on, how, trace)
         return [interim]
 
-    def _allocate_and_save(self, order: Order, trace: Trace, *others: Any) -> str:
-        """Allocate a new order to its district's team, raise what is due on it already (an
-        order recorded late may be over), and save it with `others` (its application, the
-        orders it replaces)."""
+    def _allocate_and_save(
+        self, order: Order, trace: Trace, *others: Any, ended: list[Order] | None = None
+    ) -> str:
+        """Allocate a new order to its district's team, replace the person's orders it
+        replaces (`ended`: those ended with it already), raise what is due on it already (an
+        order recorded late may be over), and save it with `others` (its application)."""
         today = self.now().date()
         order.allocate(self._team_for(order.district), trace)
         order.require_notification(self.settings.notification_due_days, today, trace)
+        replacing = self._replacing(order, trace, *(ended or []))
         _, opened = self._raise_what_is_due(order, today)
-        self.save(order, *others, *opened)
+        self.save(order, *others, *replacing, *opened)
         return order.reference
 
     def reallocate_order(self, order_id: UUID, team: str, reason: str, trace: Trace) -> None:

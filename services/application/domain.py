@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -781,17 +781,11 @@ class Order(Aggregate):
         trace: Trace
 
     @staticmethod
-    def create_id(
-        application_id: UUID | None,
-        interim: bool = False,
-        court: str = "",
-        case_number: str | None = None,
-        **_: object,
-    ) -> UUID:
-        """An order made on an application is named by it; one made on conviction, by the
-        court and its case number."""
+    def create_id(application_id: UUID | None, interim: bool = False, **_: object) -> UUID:
+        """An order made on an application is named by it; one made on conviction by nothing
+        (its reference, made from its id, must not give away its sealed case number)."""
         if application_id is None:
-            return uuid5(NAMESPACE_URL, f"civil-orders:order-on-conviction/{court}/{case_number}")
+            return uuid4()
         kind = "interim-order" if interim else "order"
         return uuid5(NAMESPACE_URL, f"civil-orders:{kind}/{application_id}")
 
@@ -1187,33 +1181,56 @@ NATIONAL_CHANGES: dict[type, Callable[[Any], tuple[str, str, date]]] = {
 
 class OrdersAgainst(Aggregate):
     """The orders made against one person, so that each new full order replaces the ones
-    before it; an interim order, made only pending its application, replaces none."""
+    before it; an interim order, made only pending its application, replaces none. Named by
+    the person's nominal, blinded (`KeyStore.blinded`), it holds nothing personal: it outlives
+    the person's erasure, and a court may make an order against them again."""
 
     class Started(Aggregate.Created):
-        subject_nominal_id: str
+        named: UUID
 
     class OrderMade(Aggregate.Event):
         order_id: UUID
         interim: bool
 
     @staticmethod
-    def create_id(subject_nominal_id: str, **_: object) -> UUID:
-        return uuid5(NAMESPACE_URL, f"civil-orders:orders-against/{subject_nominal_id}")
+    def create_id(named: UUID, **_: object) -> UUID:
+        return named
 
     @event(Started)
-    def __init__(self, subject_nominal_id: str) -> None:
-        self.subject_nominal_id = subject_nominal_id
+    def __init__(self, named: UUID) -> None:
         self.orders: list[UUID] = []
 
     def order_made(self, order_id: UUID, interim: bool) -> list[UUID]:
-        """Record a new order against the person; returns the earlier ones it replaces."""
-        replaced = [] if interim else list(self.orders)
+        """Record a new order against the person; returns the others they have had."""
+        others = list(self.orders)
         self._order_made(order_id, interim)
-        return replaced
+        return others
 
     @event(OrderMade)
     def _order_made(self, order_id: UUID, interim: bool) -> None:
         self.orders = [*self.orders, order_id]
+
+
+class CourtCaseOrder(Aggregate):
+    """That the order a court made in one case is recorded, so that it is recorded once:
+    named by the court and the case number, blinded (the case number is personal data)."""
+
+    class Recorded(Aggregate.Created):
+        named: UUID
+        order_id: UUID
+
+    @staticmethod
+    def create_id(named: UUID, **_: object) -> UUID:
+        return named
+
+    @staticmethod
+    def naming(court: str, case_number: str) -> tuple[str, str]:
+        """The court and case number as one case is named however they were typed."""
+        return " ".join(court.split()).casefold(), "".join(case_number.split()).upper()
+
+    @event(Recorded)
+    def __init__(self, named: UUID, order_id: UUID) -> None:
+        self.order_id = order_id
 
 
 class OrderApplication(CourtApplication):

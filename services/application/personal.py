@@ -14,7 +14,6 @@ from services.application.domain import (
     Notification,
     Order,
     OrderApplication,
-    OrdersAgainst,
     Subject,
     Term,
 )
@@ -24,7 +23,6 @@ PERSONAL = PersonalFields(
         Application: "subject.nominal_id",
         Order: "subject_nominal_id",
         OrderApplication: "subject_nominal_id",
-        OrdersAgainst: "subject_nominal_id",
     },
     fields={
         Subject: ("nominal_id", "name", "date_of_birth"),
@@ -54,7 +52,5 @@ PERSONAL = PersonalFields(
         OrderApplication.OutcomeRecorded: ("reason",),
         OrderApplication.ReturnedByLegalServices: ("comments",),
         OrderApplication.Adjourned: ("reason",),
-        OrdersAgainst.Started: ("subject_nominal_id",),
-        OrdersAgainst: ("subject_nominal_id",),
     },
 )

@@ -203,7 +203,8 @@ def _conversion_rates(row: dict[str, Any]) -> Figures:
 
 
 async def _orders_by_month(db: asyncpg.Connection, start: date, end: date) -> Table:
-    """Full orders made in each month of the period, every month and type shown."""
+    """Full orders the casework obtained in each month of the period, every month and type
+    shown (not an SHPO a court made on conviction: no application of ours preceded it)."""
     rows = await db.fetch(
         """SELECT to_char(month, 'YYYY-MM') AS month, t.order_type, count(o.order_reference) AS n
            FROM generate_series(date_trunc('month', $1::date::timestamp),
@@ -211,7 +212,7 @@ async def _orders_by_month(db: asyncpg.Connection, start: date, end: date) -> Ta
                                 interval '1 month') AS month
            CROSS JOIN unnest($3::text[]) WITH ORDINALITY AS t(order_type, position)
            LEFT JOIN rm_orders.orders o ON o.order_type = t.order_type AND NOT o.interim
-                AND o.made_on BETWEEN $1 AND $2
+                AND o.application_id IS NOT NULL AND o.made_on BETWEEN $1 AND $2
                 AND date_trunc('month', o.made_on::timestamp) = month
            GROUP BY month, t.order_type, t.position ORDER BY month, t.position""",
         start, end, list(FULL_ORDER_TYPES),

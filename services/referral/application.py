@@ -258,6 +258,7 @@ class ReferralService(EventSourcedService):
         nominal = granted.subject_nominal_id
 
         def made(record: SubjectRecord) -> list[ScreenedDisposal]:
+            record.seen_again(nominal)  # one erased: an SHPO made on conviction comes unreferred
             first = not record.ever_ordered
             record.order_made(granted.order_reference, granted.application_id)
             if not first or SuspectDisposals.create_id(nominal) not in self.repository:

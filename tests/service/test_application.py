@@ -80,6 +80,7 @@ from services.application.domain import (
     Term,
     TermChangedSinceOpened,
 )
+from services.referral.application import ReferralService
 from tests.service.conftest import Clock
 from tests.service.published import (
     consume,
@@ -496,6 +497,54 @@ def test_an_shpo_made_on_conviction_is_held_and_allocated_and_replaces_the_perso
     with pytest.raises(NoTeamForDistrict):
         record(SUBJECT.nominal_id, "nowhere", CROWN_COURT, "T20267003", clock.today(), None,
                [NO_INTERNET], CASEWORKER)  # fmt: skip
+
+
+def test_one_court_cases_order_is_recorded_once_however_its_court_and_number_are_typed(
+    application: ApplicationService, clock: Clock
+) -> None:
+    record = application.record_order_made_on_conviction
+    made = record(SUBJECT.nominal_id, "north", CROWN_COURT, CASE, clock.today(), None,
+                  [NO_INTERNET], CASEWORKER)  # fmt: skip
+
+    for court, case in (("northtown  crown court ", "t2026 7001"), (CROWN_COURT, " T20267001")):
+        with pytest.raises(OrderAlreadyRecorded):
+            record(SUBJECT.nominal_id, "north", court, case, clock.today(), None,
+                   [NO_INTERNET], CASEWORKER)  # fmt: skip
+    other = record(person(2).nominal_id, "north", f"{CROWN_COURT}/B", "77", clock.today(), None,
+                   [NO_INTERNET], CASEWORKER)  # fmt: skip
+    record(person(3).nominal_id, "north", CROWN_COURT, "B/77", clock.today(), None,
+           [NO_INTERNET], CASEWORKER)  # fmt: skip (named apart from the one before)
+    assert CASE[4:] not in made and other != made  # its reference names nothing of the case
+
+
+def test_an_order_recorded_late_made_before_the_persons_order_is_itself_replaced_by_it(
+    application: ApplicationService, clock: Clock
+) -> None:
+    current = granted(application, clock, made_days_ago=10)
+    made_on = clock.today() - timedelta(days=30)
+
+    late = application.record_order_made_on_conviction(
+        SUBJECT.nominal_id, "north", CROWN_COURT, CASE, made_on, None, [NO_INTERNET], CASEWORKER
+    )
+
+    [ended] = published(application, OrderExpiredV1)
+    assert (ended.payload.order_reference, ended.payload.ended_on, ended.payload.reason) == (
+        late, clock.today() - timedelta(days=10),
+        f"replaced by {application.get_order(current)['reference']}",
+    )  # fmt: skip
+    assert application.get_order(current)["expired"] is False
+
+
+def test_a_person_erased_once_their_order_ended_may_have_an_order_made_against_them_again(
+    application: ApplicationService, referral: ReferralService, clock: Clock
+) -> None:
+    ended = granted(application, clock, ends_in_days=-5, made_days_ago=3 * 365 + 5)
+    referral.erase_subject(SUBJECT.nominal_id, "MoPI review: no longer a risk", MOSOVO)
+    assert application.get_order(ended)["reference"]  # held still, its nominal erased
+
+    again = granted(application, clock)
+
+    assert application.get_order(again)["expired"] is False
 
 
 def test_an_order_stored_before_orders_were_made_on_conviction_reads_as_made_on_its_application(

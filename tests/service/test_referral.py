@@ -593,6 +593,20 @@ def test_erasing_a_person_destroys_their_key_and_everything_sealed_with_it_reads
         referral.rectify_subject(SUBJECT.nominal_id, "Hollis Grisdale", None, "typo", DPO)
 
 
+def test_an_order_a_court_makes_on_conviction_against_a_person_erased_starts_their_record_afresh(
+    referral: ReferralService,
+) -> None:
+    declined(referral)
+    referral.erase_subject(SUBJECT.nominal_id, "no longer needed (MoPI)", DPO)
+    granted = order_granted(nominal=SUBJECT.nominal_id)  # no referral of ours came before it
+
+    assert consume(referral, referral.when_order_granted_note_it, granted) == []
+
+    held = referral.subject_access(SUBJECT.nominal_id)
+    assert (held["erased"], held["orders"]) == (None, [granted.payload.order_reference])
+    assert referral.personal.keys.find(SUBJECT.nominal_id) is not None  # a new key seals them
+
+
 def test_rectifying_a_person_corrects_every_referral_naming_them_and_publishes_it(
     referral: ReferralService,
 ) -> None:
