@@ -178,7 +178,9 @@ class ApplicationService(EventSourcedService):
         application = self._load(
             application_id, CourtApplication, ApplicationNotFound(application_id)
         )
-        missing = application.complete_quality_assurance(self.settings.current_date(), trace)
+        missing = application.complete_quality_assurance(
+            self.settings.current_date(), self.settings.complaint_time_limit_months, trace
+        )
         self.save(application)
         return missing
 
@@ -239,7 +241,11 @@ class ApplicationService(EventSourcedService):
         self, application_id: UUID, court: str, made_on: date, trace: Trace
     ) -> None:
         self._change(
-            application_id, lambda a: a.make_application(court, made_on, trace), CourtApplication
+            application_id,
+            lambda a: a.make_application(
+                court, made_on, self.settings.complaint_time_limit_months, trace
+            ),
+            CourtApplication,
         )
 
     def list_hearing(self, application_id: UUID, hearing_on: date, trace: Trace) -> None:

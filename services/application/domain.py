@@ -265,6 +265,14 @@ class OrderEndsBeforeItIsMade(CommandRejected):
         )
 
 
+class ComplaintOutOfTime(CommandRejected):
+    def __init__(self, matter_on: date, deadline: date) -> None:
+        super().__init__(
+            f"the complaint is out of time: the matter relied on ({matter_on.isoformat()}) "
+            f"had to reach a court by {deadline.isoformat()}"
+        )
+
+
 class OrderShorterThanTheMinimum(CommandRejected):
     def __init__(self, what: str, ends_on: date, order_type: str, minimum: date) -> None:
         super().__init__(
@@ -372,19 +380,25 @@ class CourtApplication(Aggregate):
         self.hearing_on: date | None = None
         self.adjournments: list[tuple[date, str]] = []
 
-    def quality_checks(self, today: date) -> list[str]:
+    def quality_checks(self, today: date, complaint_months: int) -> list[str]:
         """What is missing or wrong; nothing: the application may go to legal services."""
         raise NotImplementedError
+
+    def require_in_time(self, made_on: date, complaint_months: int) -> None:
+        """A complaint made on `made_on` is in time (an application about an order names no
+        matter it relies on)."""
 
     def submit_for_quality_assurance(self, trace: Trace) -> None:
         self._require(Stage.DRAFTING)
         self.trigger_event(self.SubmittedForQualityAssurance, trace=trace)
 
-    def complete_quality_assurance(self, today: date, trace: Trace) -> list[str]:
+    def complete_quality_assurance(
+        self, today: date, complaint_months: int, trace: Trace
+    ) -> list[str]:
         """Run the checklist: the application goes to legal services only if every check
         passes; otherwise it goes back to drafting, with what is missing recorded."""
         self._require(Stage.QUALITY_ASSURANCE)
-        missing = self.quality_checks(today)
+        missing = self.quality_checks(today, complaint_months)
         if missing:
             self.trigger_event(self.QualityAssuranceFailed, missing=missing, trace=trace)
         else:
@@ -396,8 +410,11 @@ class CourtApplication(Aggregate):
         self._require(Stage.WITH_LEGAL_SERVICES)
         self.trigger_event(self.ReturnedByLegalServices, comments=comments, trace=trace)
 
-    def make_application(self, court: str, made_on: date, trace: Trace) -> None:
+    def make_application(
+        self, court: str, made_on: date, complaint_months: int, trace: Trace
+    ) -> None:
         self._require(Stage.WITH_LEGAL_SERVICES)
+        self.require_in_time(made_on, complaint_months)
         self.trigger_event(self.ApplicationMade, court=court, made_on=made_on, trace=trace)
 
     def list_hearing(self, hearing_on: date, trace: Trace) -> None:
@@ -576,8 +593,8 @@ class Application(CourtApplication):
     def _deadline_approaching(self, deadline: date, days_left: int, trace: Trace) -> None:
         self.deadline_warned_for = deadline
 
-    def quality_checks(self, today: date) -> list[str]:
-        return quality_checks(
+    def quality_checks(self, today: date, complaint_months: int) -> list[str]:
+        found = quality_checks(
             self.order_type,
             self.legal_test,
             self.terms,
@@ -586,6 +603,17 @@ class Application(CourtApplication):
             self.until_further_order,
             today,
         )
+        deadline = self.complaint_deadline(complaint_months)
+        if deadline is not None and today > deadline:
+            found.append(f"the complaint is out of time: it had to be made by {deadline}")
+        return found
+
+    def require_in_time(self, made_on: date, complaint_months: int) -> None:
+        """A complaint must be made within the time limit of the matter relied on."""
+        deadline = self.complaint_deadline(complaint_months)
+        if deadline is not None and made_on > deadline:
+            assert self.matter_on is not None
+            raise ComplaintOutOfTime(self.matter_on, deadline)
 
     @event(LegalTestSetOut)
     def _legal_test_set_out(self, legal_test: LegalTest, trace: Trace) -> None:
@@ -1348,7 +1376,7 @@ class OrderApplication(CourtApplication):
         self._require(Stage.DRAFTING)
         self._police_response_recorded(response, trace)
 
-    def quality_checks(self, today: date) -> list[str]:
+    def quality_checks(self, today: date, complaint_months: int) -> list[str]:
         problems = []
         if self.kind is OrderApplicationKind.VARIATION:
             problems += variation_checks(self.changes, self.terms_in_order)

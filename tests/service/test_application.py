@@ -63,6 +63,7 @@ from services.application.domain import (
     ApplicationFull,
     ApplicationNotAtStage,
     ChangeDateRequired,
+    ComplaintOutOfTime,
     DischargeNeedsPoliceConsent,
     InitialNotificationAlreadyRecorded,
     InterimOrderAlreadyMade,
@@ -707,6 +708,29 @@ def test_the_complaint_deadline_is_warned_of_once_while_the_application_is_not_y
     [warning] = published(application, ComplaintDeadlineApproachingV1)
     assert (warning.payload.deadline, warning.payload.days_left) == (deadline, 20)
     assert application.get_application(application_id)["complaint_deadline"] == deadline
+
+
+def test_a_complaint_out_of_time_fails_quality_assurance_and_is_not_made_to_a_court(
+    application: ApplicationService, clock: Clock
+) -> None:
+    late = drafted(application, clock)
+    matter_on = months_after(clock.today(), -7)
+    application.record_matter_date(late, matter_on, CASEWORKER)
+    in_time = drafted(application, clock)
+    deadline = clock.today() + timedelta(days=5)
+    application.record_matter_date(in_time, months_after(deadline, -6), CASEWORKER)
+    for application_id in (late, in_time):
+        application.submit_for_quality_assurance(application_id, CASEWORKER)
+
+    missing = application.complete_quality_assurance(late, CASEWORKER)
+    passed = application.complete_quality_assurance(in_time, CASEWORKER)
+    clock.move_on(days=6)  # legal services take it to court after the deadline
+
+    out_of_time = f"the complaint is out of time: it had to be made by {months_after(matter_on, 6)}"
+    assert (missing, passed) == ([out_of_time], [])
+    with pytest.raises(ComplaintOutOfTime, match=f"had to reach a court by {deadline}"):
+        application.make_application(in_time, COURT, clock.today(), LEGAL)
+    assert application.get_application(in_time)["stage"] == "with legal services"
 
 
 def test_a_corrected_referral_corrects_the_subject_of_its_application_once(

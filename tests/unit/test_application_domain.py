@@ -184,7 +184,7 @@ def test_quality_assurance_names_everything_missing_and_sends_the_case_back() ->
     )
     application.submit_for_quality_assurance(LEGAL)
 
-    missing = application.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+    missing = application.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL)
 
     assert missing == [
         "the legal test has not been set out",
@@ -201,7 +201,7 @@ def test_a_complete_case_passes_quality_assurance_and_goes_to_legal_services() -
     application = complete_sro()
     application.submit_for_quality_assurance(LEGAL)
 
-    assert application.complete_quality_assurance(date(2026, 6, 1), LEGAL) == []
+    assert application.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL) == []
     assert application.stage is Stage.WITH_LEGAL_SERVICES
 
 
@@ -210,7 +210,7 @@ def test_an_sro_shorter_than_two_years_or_an_shpo_shorter_than_five_fails() -> N
     sro.propose_duration(date(2028, 5, 31), False, LEGAL)
     sro.submit_for_quality_assurance(LEGAL)
 
-    assert sro.complete_quality_assurance(date(2026, 6, 1), LEGAL) == [
+    assert sro.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL) == [
         "an SRO must last at least 2 years (to 2028-06-01 or later)"
     ]
 
@@ -220,7 +220,7 @@ def test_an_shpo_needs_its_qualifying_offence_and_the_conduct_since() -> None:
     shpo.set_out_legal_test(LegalTest(necessity="synthetic necessity"), LEGAL)
     shpo.submit_for_quality_assurance(LEGAL)
 
-    missing = shpo.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+    missing = shpo.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL)
 
     assert missing[:2] == [
         "the legal test does not state the qualifying offence",
@@ -231,16 +231,16 @@ def test_an_shpo_needs_its_qualifying_offence_and_the_conduct_since() -> None:
 def test_legal_services_return_a_case_with_comments_and_a_refusal_keeps_its_reason() -> None:
     application = complete_sro()
     application.submit_for_quality_assurance(LEGAL)
-    application.complete_quality_assurance(date(2026, 6, 1), LEGAL)
+    application.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL)
 
     application.return_to_drafting("Add the school's statement.", LEGAL)
     assert application.stage is Stage.DRAFTING
     with pytest.raises(ApplicationNotAtStage):
-        application.make_application("Northtown MC", date(2026, 6, 2), LEGAL)
+        application.make_application("Northtown MC", date(2026, 6, 2), 6, LEGAL)
 
     application.submit_for_quality_assurance(LEGAL)
-    application.complete_quality_assurance(date(2026, 6, 1), LEGAL)
-    application.make_application("Northtown MC", date(2026, 6, 2), LEGAL)
+    application.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL)
+    application.make_application("Northtown MC", date(2026, 6, 2), 6, LEGAL)
     application.list_hearing(date(2026, 7, 1), LEGAL)
     application.refuse(date(2026, 7, 1), "Not satisfied the order is necessary.", LEGAL)
 
@@ -275,8 +275,8 @@ def at_hearing(order_type: str = "SRO") -> Application:
     """A complete case that passed quality assurance and has a hearing listed."""
     application = complete_sro(order_type)
     application.submit_for_quality_assurance(LEGAL)
-    assert application.complete_quality_assurance(date(2026, 6, 1), LEGAL) == []
-    application.make_application("Northtown MC", date(2026, 6, 2), LEGAL)
+    assert application.complete_quality_assurance(date(2026, 6, 1), 6, LEGAL) == []
+    application.make_application("Northtown MC", date(2026, 6, 2), 6, LEGAL)
     application.list_hearing(date(2026, 7, 1), LEGAL)
     application.collect_events()
     return application
@@ -558,8 +558,8 @@ def variation(about: Order, *changes: TermChange) -> OrderApplication:
     for change in changes:
         application.propose_term_change(change, None, LEGAL)
     application.submit_for_quality_assurance(LEGAL)
-    assert application.complete_quality_assurance(date(2026, 7, 2), LEGAL) == []
-    application.make_application("Northtown MC", date(2026, 7, 3), LEGAL)
+    assert application.complete_quality_assurance(date(2026, 7, 2), 6, LEGAL) == []
+    application.make_application("Northtown MC", date(2026, 7, 3), 6, LEGAL)
     application.list_hearing(date(2026, 7, 20), LEGAL)
     return application
 

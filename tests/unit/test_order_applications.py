@@ -74,9 +74,9 @@ def change(
 def to_court(application: OrderApplication) -> list[str]:
     """Through QA (returning what it found missing) and, if it passed, to a hearing."""
     application.submit_for_quality_assurance(CASEWORKER)
-    missing = application.complete_quality_assurance(date(2026, 7, 2), CASEWORKER)
+    missing = application.complete_quality_assurance(date(2026, 7, 2), 6, CASEWORKER)
     if not missing:
-        application.make_application("Northtown MC", date(2026, 7, 3), CASEWORKER)
+        application.make_application("Northtown MC", date(2026, 7, 3), 6, CASEWORKER)
         application.list_hearing(date(2026, 7, 20), CASEWORKER)
     return missing
 
