@@ -16,9 +16,9 @@ from plumbing.settings import Settings
 from schemas import dates
 from schemas.refusals import NotFound
 from services.application.application import ApplicationService
-from services.application.domain import Application, Order
+from services.application.domain import Application, Order, OrderApplication
 from services.breach.application import BreachService
-from services.breach.domain import Breach, KnownOrder
+from services.breach.domain import Breach, KnownOrder, PossibleBreach
 from services.notification.application import NotificationService
 from services.notification.domain import Alert
 from services.referral.application import ReferralService
@@ -195,7 +195,8 @@ def _members(stores: "EventStores", referral_id: UUID) -> Case:
 
 
 def _with_breaches_and_alerts(stores: "EventStores", case: Case) -> Case:
-    """The case, with its orders' breaches and alerts among its members."""
+    """The case, with its orders' applications (to vary, renew or discharge them), breaches,
+    possible breaches and alerts among its members."""
     references = set(case.orders.values())
     members = {
         **case.members,
@@ -203,9 +204,15 @@ def _with_breaches_and_alerts(stores: "EventStores", case: Case) -> Case:
         "notification": set(),
     }
     if references:
+        members["application"] = members["application"] | {
+            e.originator_id
+            for e in stores.scan("application", OrderApplication.Opened)
+            if e.order_id in case.orders
+        }
         members["breach"] |= {
             e.originator_id
-            for e in stores.scan("breach", Breach.Recorded)
+            for kind in (Breach.Recorded, PossibleBreach.Raised)
+            for e in stores.scan("breach", kind)
             if e.order_reference in references
         }
         members["notification"] = {

@@ -129,8 +129,8 @@ API: dict[Route, tuple[Role, ...]] = {
     # disposal of a person's personal data: a manager decides it (MoPI review)
     "POST /api/subjects/erase": (MANAGER,),
     # MoPI review: caseworkers and managers retain a record (why, until when) or dispose
-    "GET /api/reviews": (CASEWORKER, MANAGER),
-    "GET /api/reviews/{subject_key}": (CASEWORKER, MANAGER),
+    "GET /api/reviews": TRIAGERS,  # and the auditor reads them, as everything
+    "GET /api/reviews/{subject_key}": TRIAGERS,
     "POST /api/reviews/{subject_key}/{decision}": (CASEWORKER, MANAGER),
     # subject access (DPA 2018 s.45): the data protection officer exports what is held
     "POST /api/subjects/access": (DPO,),
@@ -139,9 +139,9 @@ API: dict[Route, tuple[Role, ...]] = {
     # administration: configuration, never case data
     "GET /api/admin/access-log": (ADMINISTRATOR, AUDITOR),
     "PUT /api/admin/access-log": (ADMINISTRATOR,),
-    "GET /api/admin/teams": (ADMINISTRATOR,),
+    "GET /api/admin/teams": (ADMINISTRATOR, *OVERSIGHT),
     "PUT /api/admin/teams": (ADMINISTRATOR,),
-    "GET /api/admin/screening-rules": (ADMINISTRATOR,),
+    "GET /api/admin/screening-rules": (ADMINISTRATOR, *OVERSIGHT),
     "PUT /api/admin/screening-rules": (ADMINISTRATOR,),
 }
 

@@ -136,6 +136,10 @@ async def test_as_of_a_moment_before_a_variation_shows_the_old_terms_and_after_i
     assert "Order.Granted" in printed.output and "Order.Varied" not in printed.output
     assert "Varied" not in {e.event for e in then.events}
     assert {"Order.Varied", "KnownOrder.Varied"} <= {f"{e.aggregate}.{e.event}" for e in now.events}
+    # and the application to vary it, which went through its own steps, is the case's too
+    assert {"OrderApplication.Opened", "OrderApplication.OutcomeRecorded"} <= {
+        f"{e.aggregate}.{e.event}" for e in now.events
+    }
     old, new = [next(s for s in h.states if s.aggregate == "Order").fields for h in (then, now)]
     assert [(t.kind, t.wording) for t in old["terms"]] == [
         ("prohibition", "Not to have unsupervised contact with any child under 16.")

@@ -71,6 +71,14 @@ def test_the_service_account_reads_the_event_feed_and_nothing_else() -> None:
     assert GRANTED["GET /events"] == (SERVICE,)
 
 
+def test_the_auditor_reads_everything_people_may_read_and_changes_nothing() -> None:
+    # domain.md: the auditor "reads everything including full history; changes nothing"
+    reads = [route for route in GRANTED if route.startswith("GET /api/")]
+    assert [route for route in reads if Role.AUDITOR not in GRANTED[route]] == []
+    admitted = [route for route, roles in GRANTED.items() if Role.AUDITOR in roles]
+    assert [route for route in admitted if not route.startswith("GET ")] == []
+
+
 SETTINGS = Settings(database_url="postgresql://unused/x", kafka_bootstrap_servers="unused:9092")
 REFERRER_WITHOUT_DISTRICT = User("ref-x", "PC Example", Role.DISTRICT_REFERRER)
 OFFICER_WITHOUT_TEAM = User("mosovo-x", "DC Example", Role.MOSOVO_OFFICER)
