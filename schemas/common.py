@@ -79,10 +79,22 @@ class Subject(Payload):
     date_of_birth: Personal[date] = Field(description="Date of birth.", examples=["1980-02-29"])
 
 
+# What a term of an order is. A prohibition on foreign travel is one of its own: it has
+# effect for a fixed period of at most 5 years at a time (renewable), not the minimum.
+FOREIGN_TRAVEL = "foreign travel prohibition"
+TERM_KINDS = ("prohibition", FOREIGN_TRAVEL, "requirement")
+TERM_KIND = f"^({'|'.join(TERM_KINDS)})$"
+
+
 class Term(Payload):
     """One prohibition or positive requirement of an order, with its own period."""
 
-    kind: str = Field(pattern="^(prohibition|requirement)$", examples=["prohibition"])
+    kind: str = Field(
+        pattern=TERM_KIND,
+        description="A prohibition, a foreign travel prohibition (for at most 5 years at a "
+        "time), or a positive requirement.",
+        examples=["prohibition"],
+    )
     wording: Personal[str] = Field(
         min_length=1,
         max_length=NARRATIVE,

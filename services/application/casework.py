@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from schemas.common import FOREIGN_TRAVEL
 from services.application.domain_dates import years_after
 
 
@@ -57,6 +58,7 @@ class EvidenceItem:
 # Words that leave a prohibition too vague for an officer to enforce.
 VAGUE = ("inappropriate", "reasonable", "suitable", "appropriate", "etc", "and so on")
 MINIMUM_YEARS = {"SRO": 2, "SHPO": 5}
+FOREIGN_TRAVEL_YEARS = 5  # at most, at a time (renewable)
 
 
 def elements_required(order_type: str) -> tuple[Element, ...]:
@@ -153,11 +155,22 @@ def duration_meets_the_statutory_minimum(
             f"(to {minimum.isoformat()} or later)"
         )
     for number, term in enumerate(terms, start=1):
-        if term.until is not None and term.until < minimum:
+        if term.kind == FOREIGN_TRAVEL:
+            latest = years_after(today, FOREIGN_TRAVEL_YEARS)
+            if term.until is None or term.until > latest:
+                problems.append(f"term {number} {travel_for_at_most(latest)}")
+        elif term.until is not None and term.until < minimum:
             problems.append(
                 f"term {number} ends before the {order_type} minimum of {minimum.isoformat()}"
             )
     return problems
+
+
+def travel_for_at_most(latest: date) -> str:
+    return (
+        f"is a foreign travel prohibition: for a fixed period of at most {FOREIGN_TRAVEL_YEARS} "
+        f"years at a time, to {latest.isoformat()} at the latest"
+    )
 
 
 # Applications about an order: to vary, renew or discharge it.

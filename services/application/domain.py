@@ -10,11 +10,12 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
-from schemas.common import MAX_ITEMS
+from schemas.common import FOREIGN_TRAVEL, MAX_ITEMS
 from schemas.dates import months_after
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 from services.application.casework import (
+    FOREIGN_TRAVEL_YEARS,
     MINIMUM_YEARS,
     EvidenceItem,
     LegalTest,
@@ -26,6 +27,7 @@ from services.application.casework import (
     quality_checks,
     renewal_checks,
     response_checks,
+    travel_for_at_most,
     variation_checks,
 )
 from services.application.domain_dates import years_after
@@ -271,6 +273,11 @@ class ComplaintOutOfTime(CommandRejected):
             f"the complaint is out of time: the matter relied on ({matter_on.isoformat()}) "
             f"had to reach a court by {deadline.isoformat()}"
         )
+
+
+class ForeignTravelTooLong(CommandRejected):
+    def __init__(self, what: str, latest: date) -> None:
+        super().__init__(f"{what} {travel_for_at_most(latest)}")
 
 
 class OrderShorterThanTheMinimum(CommandRejected):
@@ -696,11 +703,16 @@ class Application(CourtApplication):
         )
 
 
-Ends = list[tuple[str, date | None]]  # what ends (the order, a term of it), and when
+# What ends (the order, a term of it), when, and the term's kind
+Ends = list[tuple[str, date | None, str | None]]
 
 
 def ends_of(ends_on: date | None, terms: list[Term]) -> Ends:
-    return [("the order", ends_on), *((f"term {n}", t.until) for n, t in enumerate(terms, 1))]
+    return [("the order", ends_on, None), *terms_ending(terms)]
+
+
+def terms_ending(terms: list[Term], only: Callable[[Term], bool] = lambda _: True) -> Ends:
+    return [(f"term {n}", t.until, t.kind) for n, t in enumerate(terms, 1) if only(t)]
 
 
 def require_lasting_the_minimum(
@@ -709,14 +721,19 @@ def require_lasting_the_minimum(
     """The court makes an order, and each of its terms, to end after the day it is made (a
     term a variation words, after the day it is varied); a full order and each term lasts at
     least its statutory minimum from the day the order was made, or until further order (an
-    interim one, made pending the main application, has no minimum)."""
+    interim one, made pending the main application, has no minimum). A foreign travel
+    prohibition instead has a fixed period, of at most 5 years from that day."""
     minimum = None if interim else years_after(made_on, MINIMUM_YEARS[order_type])
-    for what, end in ends:
+    for what, end, kind in ends:
         if end is not None and end <= (varied_on or made_on):
             if varied_on is None:
                 raise OrderEndsBeforeItIsMade(what, end, made_on)
             raise OrderEndsBeforeItIsMade(what, end, varied_on, "the order is varied")
-        if end is not None and minimum is not None and end < minimum:
+        if kind == FOREIGN_TRAVEL:
+            latest = years_after(varied_on or made_on, FOREIGN_TRAVEL_YEARS)
+            if end is None or end > latest:
+                raise ForeignTravelTooLong(what, latest)
+        elif end is not None and minimum is not None and end < minimum:
             raise OrderShorterThanTheMinimum(what, end, order_type, minimum)
 
 
@@ -904,7 +921,7 @@ class Order(Aggregate):
         """Record the court's variation: the terms and end date as the court now worded them.
         Each term it adds or rewords lasts as any term of the order must."""
         self._require_in_force(varied_on)
-        worded = [(f"term {n}", t.until) for n, t in enumerate(terms, 1) if t not in self.terms]
+        worded = terms_ending(terms, only=lambda term: term not in self.terms)
         base = self.order_type.removeprefix("interim ")
         require_lasting_the_minimum(base, self.interim, self.made_on, worded, varied_on)
         self._varied(varied_on, ends_on, terms, trace)

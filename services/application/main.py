@@ -18,7 +18,17 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
-from schemas.common import CODE, LINE, MAX_ITEMS, NAME, NARRATIVE, REFERENCE, NominalId, NotBlank
+from schemas.common import (
+    CODE,
+    LINE,
+    MAX_ITEMS,
+    NAME,
+    NARRATIVE,
+    REFERENCE,
+    TERM_KIND,
+    NominalId,
+    NotBlank,
+)
 from schemas.common import Term as WireTerm
 from schemas.configuration import TeamDirectoryPublishedV1
 from schemas.dates import Day, PastDate
@@ -109,7 +119,7 @@ class MatterDateBody(BaseModel):
 
 
 class TermBody(BaseModel):
-    kind: str = Field(pattern="^(prohibition|requirement)$")
+    kind: str = Field(pattern=TERM_KIND)
     wording: NotBlank = Field(max_length=NARRATIVE)
     necessary_and_proportionate: str = Field(
         max_length=NARRATIVE, description="Why this term, and why no less."
@@ -425,7 +435,7 @@ class TermChangeBody(BaseModel):
     term_number: int | None = Field(
         default=None, ge=1, le=1000, description="reword, remove: the term's number, from 1."
     )
-    kind: str | None = Field(default=None, pattern="^(prohibition|requirement)$")
+    kind: str | None = Field(default=None, pattern=TERM_KIND)
     wording: str | None = Field(
         default=None, min_length=1, max_length=10_000, description="add, reword: the wording."
     )

@@ -34,7 +34,7 @@ from schemas.application import (
     OrderRenewedV1,
     OrderVariedV1,
 )
-from schemas.common import OrderSought, OrderType, ReferredSubject
+from schemas.common import FOREIGN_TRAVEL, OrderSought, OrderType, ReferredSubject
 from schemas.dates import months_after
 from schemas.personal import is_sealed
 from schemas.trace import Trace
@@ -65,6 +65,7 @@ from services.application.domain import (
     ChangeDateRequired,
     ComplaintOutOfTime,
     DischargeNeedsPoliceConsent,
+    ForeignTravelTooLong,
     InitialNotificationAlreadyRecorded,
     InterimOrderAlreadyMade,
     NationalRecordTaskDone,
@@ -431,6 +432,38 @@ def test_an_interim_order_goes_on_beside_the_application_and_the_full_order_repl
     assert (replaced.payload.order_reference, replaced.payload.reason) == (
         interim, f"replaced by {full}",
     )  # fmt: skip
+
+
+def test_a_foreign_travel_prohibition_is_for_a_fixed_five_years_at_most_not_the_minimum(
+    application: ApplicationService, clock: Clock
+) -> None:
+    today = clock.today()
+    latest = months_after(today, 60)
+    travel = "Not to travel to any country outside the United Kingdom."
+    draft = drafted(application, clock)
+    application.propose_term(
+        draft, ProposedTerm(FOREIGN_TRAVEL, travel, "He arranged to meet a child abroad.", None),
+        CASEWORKER,
+    )  # fmt: skip
+    application.submit_for_quality_assurance(draft, CASEWORKER)
+    missing = application.complete_quality_assurance(draft, CASEWORKER)
+    application_id = at_hearing(application, clock)
+    before = unchanged(application)
+
+    for until in (None, latest + timedelta(days=1)):
+        terms = [NO_CONTACT, Term(FOREIGN_TRAVEL, travel, until)]
+        with pytest.raises(ForeignTravelTooLong, match=f"to {latest} at the latest"):
+            application.grant_order(application_id, COURT, today, None, terms, LEGAL)
+    assert unchanged(application) == before
+    year = today + timedelta(days=365)  # shorter than the SRO's minimum, as it may be
+    application.grant_order(
+        application_id, COURT, today, None, [NO_CONTACT, Term(FOREIGN_TRAVEL, travel, year)], LEGAL
+    )
+
+    assert missing == [f"term 2 is a foreign travel prohibition: for a fixed period of at most "
+                       f"5 years at a time, to {latest} at the latest"]  # fmt: skip
+    [order] = published(application, OrderGrantedV1)
+    assert (order.payload.terms[1].kind, order.payload.terms[1].until) == (FOREIGN_TRAVEL, year)
 
 
 def test_a_new_full_order_against_the_same_person_replaces_their_order_in_force(

@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
 from plumbing.paging import NEXT_CURSOR, ForwardedPage, Page
+from schemas.common import TERM_KINDS
 from schemas.text import unstorable
 from services.web.access import PurposeText, may
 from services.web.auth import SESSION_COOKIE, Forbidden, NotSignedIn, User, current_user
@@ -38,6 +39,7 @@ def when(value: str | datetime | None, seconds: bool = False) -> str:
 
 templates.env.filters["when"] = when
 templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
+templates.env.globals["term_kinds"] = TERM_KINDS
 
 
 @dataclass(frozen=True)
