@@ -36,6 +36,9 @@ class BreachOutcome(StrEnum):
 
 class BreachOutcomeRecorded(Payload):
     order_reference: str
+    order_id: UUID | None = Field(
+        default=None, description="The order breached (absent from outcomes recorded before)."
+    )
     outcome: BreachOutcome
     sentence: Personal[str | None] = Field(description="Only on conviction.")
 

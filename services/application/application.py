@@ -12,6 +12,7 @@ from plumbing.configuration import team_directory
 from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
+from schemas.breach import BreachOutcome, BreachOutcomeRecordedV1
 from schemas.configuration import TeamDirectory
 from schemas.referral import ReferralAcceptedV1, ReferralSubjectRectifiedV1
 from schemas.refusals import CommandRejected, NotFound
@@ -135,6 +136,20 @@ class ApplicationService(EventSourcedService):
             Subject(**rectified.subject.model_dump()), rectified.reason, trace
         )
         self.save_processed(application, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_breach_convicted_require_notification(
+        self, envelope: BreachOutcomeRecordedV1
+    ) -> None:
+        """A person convicted of breaching an SRO becomes subject to the full notification
+        requirements (domain.md): the order says so from then on."""
+        outcome = envelope.payload
+        if outcome.outcome is not BreachOutcome.CONVICTED or outcome.order_id is None:
+            return
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        order = self._order(outcome.order_id)
+        if order.convicted_of_breach(Trace.caused_by(envelope, "service:application")):
+            self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
 
     def grant_interim_order(
         self,

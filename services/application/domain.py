@@ -106,6 +106,10 @@ NOTIFIED = {
 # SOA 2003 s.103G: an SHPO makes (or keeps) the person subject to the notification
 # requirements of Part 2 while it has effect; those are managed on ViSOR, not timed here
 SHPO_NOTIFICATION = "subject to the notification requirements of SOA 2003 Part 2 (s.103G)"
+# A person convicted of breaching an SRO (or an interim SRO) becomes subject to them too
+BREACH_NOTIFICATION = (
+    "subject to the notification requirements of SOA 2003 Part 2, convicted of breaching the SRO"
+)
 
 
 class ApplicationFull(CommandRejected):
@@ -1031,6 +1035,17 @@ class Order(Aggregate):
             self._notification_required(SRO_NOTIFICATION, within_days, timed, trace)
         else:
             self._notification_required(SHPO_NOTIFICATION, None, None, trace)
+
+    def convicted_of_breach(self, trace: Trace) -> bool:
+        """Its subject was convicted of breaching it: the subject of an SRO becomes subject to
+        the notification requirements of Part 2, managed on ViSOR as an SHPO's are. False
+        when that changes nothing (an SHPO, or already so)."""
+        if self.order_type.removeprefix("interim ") != "SRO":
+            return False
+        if self.notification_basis == BREACH_NOTIFICATION:
+            return False
+        self._notification_required(BREACH_NOTIFICATION, None, None, trace)
+        return True
 
     def record_notification(
         self,

@@ -18,6 +18,7 @@ from plumbing.runtime import ServiceDefinition
 from plumbing.settings import Settings
 from plumbing.timers import every
 from schemas.application import Applicant, NotificationKind, OrderApplicationKind
+from schemas.breach import BreachOutcomeRecordedV1
 from schemas.common import (
     CODE,
     LINE,
@@ -502,6 +503,7 @@ router.include_router(court_steps, prefix="/order-applications")
 def subscribe(consumers: Consumers, service: ApplicationService, settings: Settings) -> None:
     consumers.on(ReferralAcceptedV1, service.when_referral_accepted_open_application)
     consumers.on(ReferralSubjectRectifiedV1, service.when_referral_subject_rectified_correct_it)
+    consumers.on(BreachOutcomeRecordedV1, service.when_breach_convicted_require_notification)
     consumers.on(TeamDirectoryPublishedV1, adopting_team_directories(service))
 
 

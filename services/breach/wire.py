@@ -28,6 +28,7 @@ def recorded(event: Breach.Recorded, breach: Breach) -> Wire:
 def outcome_recorded(event: Breach.OutcomeRecorded, breach: Breach) -> Wire:
     return BreachOutcomeRecordedV1, BreachOutcomeRecorded(
         order_reference=breach.order_reference,
+        order_id=breach.order_id,
         outcome=BreachOutcome(event.outcome),
         sentence=event.sentence,
     )

@@ -21,6 +21,7 @@ from civil_orders.drills.synthetic import Synthetic
 from civil_orders.stack.client import Client, eventually
 from plumbing.paging import NEXT_CURSOR as NEXT
 from schemas import dates
+from services.application.domain import BREACH_NOTIFICATION
 from services.notification.channels import EMAIL_SUBJECT
 from tests.web import as_
 
@@ -313,3 +314,11 @@ async def test_a_breach_goes_on_to_its_outcome_and_keeps_it(client: Client) -> N
     assert refused.json() == {"detail": "the breach already has its outcome: convicted"}
     breach = (await client.get("breach", f"/breaches/{recorded['id']}")).json()
     assert (breach["outcome"], breach["sentence"]) == ("convicted", "16 weeks")
+    # convicted of breaching an SRO, its subject is now under the full notification rules
+    [row] = await client.every("readmodels", "/orders", {"order_reference": reference})
+
+    async def notification_requirements() -> bool:
+        order = (await client.get("application", f"/orders/{row['order_id']}")).json()
+        return bool(order["notification"]["requirement"] == BREACH_NOTIFICATION)
+
+    await eventually(notification_requirements, 30, "the order to note the conviction")

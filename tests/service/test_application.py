@@ -34,6 +34,7 @@ from schemas.application import (
     OrderRenewedV1,
     OrderVariedV1,
 )
+from schemas.breach import BreachOutcome, BreachOutcomeRecorded, BreachOutcomeRecordedV1
 from schemas.common import FOREIGN_TRAVEL, OrderSought, OrderType, ReferredSubject
 from schemas.dates import months_after
 from schemas.personal import is_sealed
@@ -58,7 +59,9 @@ from services.application.casework import (
     TermChange,
 )
 from services.application.domain import (
+    BREACH_NOTIFICATION,
     SHPO_NOTIFICATION,
+    SRO_NOTIFICATION,
     ApplicationAlreadyDecided,
     ApplicationFull,
     ApplicationNotAtStage,
@@ -98,6 +101,7 @@ from tests.service.upstream import (
     packaged,
     person,
     referral_accepted,
+    sent,
     subject_rectified,
     team_directory_published,
 )
@@ -643,6 +647,32 @@ def test_an_order_is_reallocated_with_the_reason_to_another_team_in_the_director
     assert application.get_order(order_id)["team"] == "mosovo-east"
     with pytest.raises(OrderNotFound):
         application.reallocate_order(uuid4(), "mosovo-east", "x", MOSOVO)
+
+
+def test_a_conviction_for_breaching_an_sro_makes_its_subject_subject_to_part_2_notification(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    reference = application.get_order(order_id)["reference"]
+
+    def outcome(kind: BreachOutcome, order: UUID | None = order_id) -> BreachOutcomeRecordedV1:
+        recorded = BreachOutcomeRecorded(order_reference=reference, order_id=order,
+                                         outcome=kind, sentence=None)  # fmt: skip
+        return sent(BreachOutcomeRecordedV1, recorded, "breach", uuid4())
+
+    policy = application.when_breach_convicted_require_notification
+    for kind in (BreachOutcome.CHARGED, BreachOutcome.ACQUITTED):
+        assert consume(application, policy, outcome(kind)) == []
+    assert consume(application, policy, outcome(BreachOutcome.CONVICTED, None)) == []  # older
+    unchanged_so_far = application.get_order(order_id)["notification"]["requirement"]
+    convicted = outcome(BreachOutcome.CONVICTED)
+    assert consume(application, policy, convicted) == []
+    assert consume(application, policy, again(convicted)) == []
+
+    assert unchanged_so_far == SRO_NOTIFICATION
+    [_, required] = published(application, OrderNotificationRequiredV1)
+    assert (required.payload.requirement, required.payload.due_on) == (BREACH_NOTIFICATION, None)
+    assert application.get_order(order_id)["notification"]["requirement"] == BREACH_NOTIFICATION
 
 
 def test_the_subjects_notifications_are_recorded_sealed_and_judged_late_or_not(
