@@ -7,10 +7,12 @@ from uuid import UUID
 from plumbing.eventstore import EventSourcedService
 from plumbing.snapshots import every_interval
 from schemas.application import (
+    NotificationKind,
     OrderAllocatedV1,
     OrderExpiredV1,
     OrderGrantedV1,
     OrderNotificationOverdueV1,
+    OrderNotificationRecordedV1,
     OrderReallocatedV1,
     OrderRenewedV1,
     OrderVariedV1,
@@ -107,6 +109,25 @@ class BreachService(EventSourcedService):
         order = self._known_order(overdue.order_reference)
         trace = Trace.caused_by(envelope, "service:breach")
         possible = PossibleBreach.notification_overdue(order, overdue.due_on, trace)
+        if possible.id in self.repository:
+            return
+        self.save_processed(possible, upstream=envelope.producer, sequence=envelope.sequence)
+
+    def when_change_notified_late_raise_possible_breach(
+        self, envelope: OrderNotificationRecordedV1
+    ) -> None:
+        """A change of name or home address the subject notified late: a possible breach,
+        once. (A first notification not made in time is raised when it falls overdue.)"""
+        made = envelope.payload
+        if not made.late or made.kind is NotificationKind.INITIAL:
+            return
+        if self.already_processed(envelope.producer, envelope.sequence):
+            return
+        order = self._known_order(made.order_reference)
+        trace = Trace.caused_by(envelope, "service:breach")
+        possible = PossibleBreach.change_notified_late(
+            order, made.kind.value, made.notified_on, trace
+        )
         if possible.id in self.repository:
             return
         self.save_processed(possible, upstream=envelope.producer, sequence=envelope.sequence)

@@ -364,6 +364,20 @@ class PossibleBreach(Aggregate):
             trace=trace,
         )
 
+    @classmethod
+    def change_notified_late(
+        cls, order: KnownOrder, change: str, notified_on: date, trace: Trace
+    ) -> "PossibleBreach":
+        """A change of name or home address notified after the days allowed for it."""
+        return cls(
+            order_reference=order.reference,
+            subject_nominal_id=order.subject_nominal_id,
+            team=order.team,
+            condition=f"{change} notified late, on {notified_on} (SOA 2003 s.122F)",
+            arose_on=notified_on,
+            trace=trace,
+        )
+
     @event(Raised)
     def __init__(
         self,

@@ -18,6 +18,7 @@ from schemas.application import (
     OrderExpiredV1,
     OrderGrantedV1,
     OrderNotificationOverdueV1,
+    OrderNotificationRecordedV1,
     OrderReallocatedV1,
     OrderRenewedV1,
     OrderVariedV1,
@@ -127,6 +128,9 @@ def subscribe(consumers: Consumers, service: BreachService, settings: Settings) 
     consumers.on(OrderVariedV1, service.when_order_varied_note_terms)
     consumers.on(OrderExpiredV1, service.when_order_expired_note_its_end)
     consumers.on(OrderRenewedV1, service.when_order_renewed_note_its_end)
+    consumers.on(
+        OrderNotificationRecordedV1, service.when_change_notified_late_raise_possible_breach
+    )
     consumers.on(DistrictBreachReportV1, service.when_district_breach_reported_record_it)
     consumers.on(
         OrderNotificationOverdueV1, service.when_notification_overdue_raise_possible_breach

@@ -8,6 +8,11 @@ from uuid import uuid4
 import pytest
 
 from civil_orders.drills.synthetic import Synthetic
+from schemas.application import (
+    NotificationKind,
+    OrderNotificationRecorded,
+    OrderNotificationRecordedV1,
+)
 from schemas.breach import BreachOutcomeRecordedV1, BreachRecordedV1
 from schemas.common import Term
 from schemas.district import DistrictBreachReportV1
@@ -44,9 +49,11 @@ from tests.service.upstream import (
     order_allocated,
     order_expired,
     order_granted,
+    order_id,
     order_reallocated,
     order_renewed,
     order_varied,
+    sent,
 )
 
 REFERENCE = "ORD-2026-TIER01"
@@ -313,6 +320,31 @@ def test_an_overdue_notification_is_held_once_as_a_possible_breach(
         "dismissal_reason": None,
     }
     assert unchanged(known) == before and messages(known, BreachRecordedV1) == []
+
+
+def test_a_change_of_address_notified_late_is_held_once_as_a_possible_breach(
+    known: BreachService, clock: Clock
+) -> None:
+    def recorded(kind: NotificationKind, late: bool) -> OrderNotificationRecordedV1:
+        made = OrderNotificationRecorded(order_reference=REFERENCE, team="mosovo-north",
+                                         kind=kind, notified_on=clock.today(),
+                                         how_received="front desk", late=late)  # fmt: skip
+        return sent(OrderNotificationRecordedV1, made, "application", order_id(REFERENCE), 4)
+
+    policy = known.when_change_notified_late_raise_possible_breach
+    in_time, initial = NotificationKind.CHANGE_OF_ADDRESS, NotificationKind.INITIAL
+    for kind, late in ((in_time, False), (initial, True)):  # a late first one: raised overdue
+        assert consume(known, policy, recorded(kind, late)) == []
+    late = recorded(NotificationKind.CHANGE_OF_ADDRESS, True)
+    assert consume(known, policy, late) == []
+    assert consume(known, policy, again(late)) == []
+
+    [possible_id] = aggregates_with(known, PossibleBreach.Raised)
+    held = known.get_possible_breach(possible_id)
+    assert (held["condition"], held["arose_on"], held["team"]) == (
+        f"change of address notified late, on {clock.today()} (SOA 2003 s.122F)",
+        clock.today().isoformat(), "mosovo-north",
+    )  # fmt: skip
 
 
 def possible_breach(known: BreachService, clock: Clock) -> PossibleBreach:
