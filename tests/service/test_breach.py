@@ -335,9 +335,9 @@ def test_a_change_of_address_notified_late_is_held_once_as_a_possible_breach(
     in_time, initial = NotificationKind.CHANGE_OF_ADDRESS, NotificationKind.INITIAL
     for kind, late in ((in_time, False), (initial, True)):  # a late first one: raised overdue
         assert consume(known, policy, recorded(kind, late)) == []
-    late = recorded(NotificationKind.CHANGE_OF_ADDRESS, True)
-    assert consume(known, policy, late) == []
-    assert consume(known, policy, again(late)) == []
+    moved_late = recorded(NotificationKind.CHANGE_OF_ADDRESS, True)
+    assert consume(known, policy, moved_late) == []
+    assert consume(known, policy, again(moved_late)) == []
 
     [possible_id] = aggregates_with(known, PossibleBreach.Raised)
     held = known.get_possible_breach(possible_id)
