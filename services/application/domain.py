@@ -284,6 +284,22 @@ class ForeignTravelTooLong(CommandRejected):
         super().__init__(f"{what} {travel_for_at_most(latest)}")
 
 
+class TermOutlastsTheOrder(CommandRejected):
+    def __init__(self, number: int, until: date, ends_on: date) -> None:
+        super().__init__(
+            f"term {number} runs to {until.isoformat()}, after the order ends "
+            f"({ends_on.isoformat()}): the order ends when the last of its terms does"
+        )
+
+
+class OrderOutlastsItsTerms(CommandRejected):
+    def __init__(self, last: date) -> None:
+        super().__init__(
+            f"the order is until further order, but its last term ends by {last.isoformat()}: "
+            "the order ends when the last of its terms does"
+        )
+
+
 class OrderShorterThanTheMinimum(CommandRejected):
     def __init__(self, what: str, ends_on: date, order_type: str, minimum: date) -> None:
         super().__init__(
@@ -692,6 +708,7 @@ class Application(CourtApplication):
     ) -> "Order":
         base = self.order_type.removeprefix("interim ")
         require_lasting_the_minimum(base, interim, made_on, ends_of(ends_on, terms))
+        require_ending_with_its_terms(ends_on, terms)
         return Order(
             application_id=self.id,
             case_number=None,
@@ -739,6 +756,17 @@ def require_lasting_the_minimum(
                 raise ForeignTravelTooLong(what, latest)
         elif end is not None and minimum is not None and end < minimum:
             raise OrderShorterThanTheMinimum(what, end, order_type, minimum)
+
+
+def require_ending_with_its_terms(ends_on: date | None, terms: list[Term]) -> None:
+    """Each term has its own period, or the order's (`until` absent); the order ends when
+    the last of them does: no term outlasts it, and one until further order has a term that
+    is too."""
+    for number, term in enumerate(terms, 1):
+        if ends_on is not None and term.until is not None and term.until > ends_on:
+            raise TermOutlastsTheOrder(number, term.until, ends_on)
+    if ends_on is None and terms and all(term.until is not None for term in terms):
+        raise OrderOutlastsItsTerms(max(term.until for term in terms if term.until))
 
 
 class Order(Aggregate):
@@ -853,6 +881,7 @@ class Order(Aggregate):
         """An SHPO a court made on conviction (Sentencing Act 2020 s.345): no application of
         ours preceded it, and it lasts at least the minimum as any SHPO does."""
         require_lasting_the_minimum("SHPO", False, made_on, ends_of(ends_on, terms))
+        require_ending_with_its_terms(ends_on, terms)
         return cls(
             application_id=None,
             case_number=case_number,
@@ -928,6 +957,7 @@ class Order(Aggregate):
         worded = terms_ending(terms, only=lambda term: term not in self.terms)
         base = self.order_type.removeprefix("interim ")
         require_lasting_the_minimum(base, self.interim, self.made_on, worded, varied_on)
+        require_ending_with_its_terms(ends_on, terms)
         self._varied(varied_on, ends_on, terms, trace)
 
     def application_to_court(

@@ -79,11 +79,13 @@ from services.application.domain import (
     OrderAlreadyWithTeam,
     OrderEndsBeforeItIsMade,
     OrderNotInForce,
+    OrderOutlastsItsTerms,
     OrderShorterThanTheMinimum,
     ReasonRequired,
     ReceivedDateRequired,
     Term,
     TermChangedSinceOpened,
+    TermOutlastsTheOrder,
 )
 from services.referral.application import ReferralService
 from tests.service.conftest import Clock
@@ -436,6 +438,26 @@ def test_an_interim_order_goes_on_beside_the_application_and_the_full_order_repl
     assert (replaced.payload.order_reference, replaced.payload.reason) == (
         interim, f"replaced by {full}",
     )  # fmt: skip
+
+
+def test_an_order_ends_when_the_last_of_its_terms_does(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+    today = clock.today()
+    ends_on, later = months_after(today, 36), months_after(today, 48)
+    outlasting = Term(NO_CONTACT.kind, NO_CONTACT.wording, later)
+    before = unchanged(application)
+
+    with pytest.raises(TermOutlastsTheOrder, match=f"term 1 runs to {later}, after the order"):
+        application.grant_order(application_id, COURT, today, ends_on, [outlasting], LEGAL)
+    with pytest.raises(OrderOutlastsItsTerms, match=f"its last term ends by {later}"):
+        application.grant_order(application_id, COURT, today, None, [outlasting], LEGAL)
+
+    assert unchanged(application) == before
+    application.grant_order(application_id, COURT, today, later, [outlasting, NO_INTERNET], LEGAL)
+    [order] = published(application, OrderGrantedV1)
+    assert order.payload.ends_on == later
 
 
 def test_a_foreign_travel_prohibition_is_for_a_fixed_five_years_at_most_not_the_minimum(
