@@ -113,6 +113,11 @@ class ScreeningRules(_Rule):
     version: str = Field(min_length=1)
     threshold: int = Field(ge=1)
     outcome_codes: Codes = Field(min_length=1)
+    linked_by_intelligence: Codes = Field(
+        default=frozenset(),
+        description="Outcome codes with no named suspect (14, 18), screened only where "
+        "intelligence links one: the disposal names a suspect and an intelligence flag.",
+    )
     offence_categories: dict[str, int]
     child_victim: ChildVictimRule
     repeat_suspect: RepeatSuspectRule

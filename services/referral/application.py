@@ -167,7 +167,7 @@ class ReferralService(EventSourcedService):
     def _screened_suspect(self, disposal: DistrictDisposal) -> str | None:
         """The suspect of a disposal the rules screen (an outcome they name), if identified;
         None for the others, which change nothing, so nothing is read for them."""
-        if not screens(disposal.outcome_code, self.screening_rules):
+        if not screens(disposal.outcome_code, disposal.intelligence_flags, self.screening_rules):
             return None
         return disposal.suspect_nominal_id
 

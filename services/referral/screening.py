@@ -3,6 +3,7 @@
 The rules are data (a reviewed, versioned file); this module only applies them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,15 +27,18 @@ class Screening:
     rules_version: str
 
 
-def screens(outcome_code: str, rules: ScreeningRules) -> bool:
-    """Whether the rules screen disposals with this outcome at all."""
+def screens(outcome_code: str, intelligence_flags: Sequence[str], rules: ScreeningRules) -> bool:
+    """Whether the rules screen a disposal with this outcome at all: one that named no suspect
+    (14, 18) only where intelligence links one."""
+    if outcome_code in rules.linked_by_intelligence:
+        return bool(intelligence_flags)
     return outcome_code in rules.outcome_codes
 
 
 def screen(disposal: Disposal, earlier: list[date], rules: ScreeningRules) -> Screening | None:
     """Score a disposal of an identified suspect; None when its outcome is not screened.
     `earlier` holds the dates of the suspect's earlier non-positive disposals."""
-    if not screens(disposal.outcome_code, rules):
+    if not screens(disposal.outcome_code, disposal.intelligence_flags, rules):
         return None
     fired: list[tuple[str, int]] = []
     category_weight = rules.offence_categories.get(disposal.offence_category, 0)

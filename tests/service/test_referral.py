@@ -379,7 +379,7 @@ def test_a_disposal_scoring_at_the_threshold_raises_a_candidate_once(
     assert coverage.payload.earliest_disposed_on == closed.payload.disposed_on
     assert unchanged(referral) == before
     candidate = referral.get_candidate(raised.aggregate_id)
-    assert (candidate["status"], candidate["rules_version"]) == ("identified", "2026-11-01")
+    assert (candidate["status"], candidate["rules_version"]) == ("identified", "2026-12-03")
 
 
 def test_a_disposal_scoring_below_the_threshold_is_noted_and_raises_nothing(

@@ -30,11 +30,19 @@ def test_a_sexual_offence_against_a_child_closed_for_evidential_difficulties_is_
     assert screening is not None
     assert screening.score == 6 >= RULES.threshold
     assert screening.fired == ("offence category: sexual offence", "child victim: 13 to 15")
-    assert screening.rules_version == "2026-11-01"
+    assert screening.rules_version == "2026-12-03"
 
 
 def test_an_outcome_the_rules_do_not_screen_is_passed_over() -> None:
     assert screen(disposal(outcome_code="1"), [], RULES) is None
+
+
+def test_a_disposal_that_named_no_suspect_is_screened_only_where_intelligence_links_one() -> None:
+    linked = ("intelligence links a suspect",)
+    for code in ("14", "18"):  # domain.md: usually not actionable unless intelligence links one
+        assert screen(disposal(outcome_code=code, victim_age_band="under 13"), [], RULES) is None
+        screening = screen(disposal(outcome_code=code, intelligence_flags=linked), [], RULES)
+        assert screening is not None and screening.score == 5
 
 
 def test_earlier_disposals_count_only_within_the_window_and_before_this_one() -> None:
