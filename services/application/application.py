@@ -141,15 +141,27 @@ class ApplicationService(EventSourcedService):
         self, envelope: BreachOutcomeRecordedV1
     ) -> None:
         """A person convicted of breaching an SRO becomes subject to the full notification
-        requirements (domain.md): the order says so from then on."""
+        requirements (domain.md): their register of orders notes it, and each SRO in force
+        against them says so from then on (and each made later, when it is made)."""
         outcome = envelope.payload
         if outcome.outcome is not BreachOutcome.CONVICTED or outcome.order_id is None:
             return
         if self.already_processed(envelope.producer, envelope.sequence):
             return
-        order = self._order(outcome.order_id)
-        if order.convicted_of_breach(Trace.caused_by(envelope, "service:application")):
-            self.save_processed(order, upstream=envelope.producer, sequence=envelope.sequence)
+        breached = self._order(outcome.order_id)
+        if breached.order_type.removeprefix("interim ") != "SRO":
+            return
+        register = self._register(breached.subject_nominal_id)
+        changed: list[Any] = [register] if register.convicted_of_breaching_an_sro() else []
+        orders = {breached.id: breached}
+        for order_id in register.orders:
+            orders.setdefault(order_id, self._order(order_id))
+        trace, today = Trace.caused_by(envelope, "service:application"), self.now().date()
+        for order in orders.values():
+            if order.in_force_on(today) and order.convicted_of_breach(trace):
+                changed.append(order)
+        if changed:
+            self.save_processed(*changed, upstream=envelope.producer, sequence=envelope.sequence)
 
     def grant_interim_order(
         self,
@@ -366,13 +378,19 @@ class ApplicationService(EventSourcedService):
         recorded = CourtCaseOrder(named=named, order_id=order.id)
         return self._allocate_and_save(order, trace, recorded)
 
-    def _replacing(self, order: Order, trace: Trace, *ended: Order) -> list[Any]:
+    def _register(self, subject_nominal_id: str) -> OrdersAgainst:
+        """The person's register of orders, named by their nominal blinded."""
+        named = self.personal.keys.blinded("orders-against", subject_nominal_id)
+        register: OrdersAgainst = self.load_or_new(named, lambda: OrdersAgainst(named=named))
+        return register
+
+    def _replacing(
+        self, order: Order, register: OrdersAgainst, trace: Trace, *ended: Order
+    ) -> list[Any]:
         """The person's register of orders with `order` in it, and the orders it replaces,
         ended (`ended`: those ended already). A full order replaces those in force on the day
         it is made; one recorded late, made before another full order the person is under, is
         itself replaced by that one on the day it was made."""
-        named = self.personal.keys.blinded("orders-against", order.subject_nominal_id)
-        register = self.load_or_new(named, lambda: OrdersAgainst(named=named))
         others = register.order_made(order.id, order.interim)
         if order.interim:  # made only pending its application: it replaces none
             return [register, *ended]
@@ -404,8 +422,10 @@ class ApplicationService(EventSourcedService):
         order recorded late may be over), and save it with `others` (its application)."""
         today = self.now().date()
         order.allocate(self._team_for(order.district), trace)
-        order.require_notification(self.settings.notification_due_days, today, trace)
-        replacing = self._replacing(order, trace, *(ended or []))
+        register = self._register(order.subject_nominal_id)
+        part_2 = register.notification_requirements  # convicted of breaching an SRO
+        order.require_notification(self.settings.notification_due_days, today, trace, part_2)
+        replacing = self._replacing(order, register, trace, *(ended or []))
         _, opened = self._raise_what_is_due(order, today)
         self.save(order, *others, *replacing, *opened)
         return order.reference

@@ -1054,12 +1054,17 @@ class Order(Aggregate):
         for task in late:
             self._national_record_escalated(task.task_id, now, trace)
 
-    def require_notification(self, within_days: int, today: date, trace: Trace) -> None:
+    def require_notification(
+        self, within_days: int, today: date, trace: Trace, part_2: bool = False
+    ) -> None:
         """What the order obliges its subject to tell the police: an SRO, their name and home
         address within `within_days` of the order, timed here unless the order is recorded
         after that (its history is then on ViSOR); an SHPO, the notification requirements of
-        Part 2, managed on ViSOR."""
-        if self.order_type.removeprefix("interim ") == "SRO":
+        Part 2, managed on ViSOR, as they are for the subject of an SRO already convicted of
+        breaching one (`part_2`)."""
+        if part_2 and self.order_type.removeprefix("interim ") == "SRO":
+            self._notification_required(BREACH_NOTIFICATION, None, None, trace)
+        elif self.order_type.removeprefix("interim ") == "SRO":
             due_on = self.made_on + timedelta(days=within_days)
             timed = due_on if today <= due_on else None
             self._notification_required(SRO_NOTIFICATION, within_days, timed, trace)
@@ -1149,8 +1154,10 @@ class Order(Aggregate):
         self._expired(self.ends_on, "it reached its end date", trace)
 
     def renew(self, renewed_on: date, ends_on: date | None, trace: Trace) -> None:
-        """The court renewed the order: it now runs to the new end date."""
+        """The court renewed the order: it now runs to the new end date, as the last of its
+        terms does."""
         self._require_in_force(renewed_on)
+        require_ending_with_its_terms(ends_on, self.terms)
         self._renewed(renewed_on, ends_on, trace)
 
     def discharge(
@@ -1183,7 +1190,7 @@ class Order(Aggregate):
         """A new order against the same person replaces this one from the day it is made
         (SOA 2003 s.103C(6), s.122C(6)). One not in force that day, over already or made
         after it, stays as it is."""
-        if not self.expired and self.in_force_on(order.made_on):
+        if self.in_force_on(order.made_on):  # one ended since (replaced, say) ends that day
             self._expired(order.made_on, f"replaced by {order.reference}", trace)
 
     def in_force_on(self, day: date) -> bool:
@@ -1282,6 +1289,9 @@ class OrdersAgainst(Aggregate):
         order_id: UUID
         interim: bool
 
+    class ConvictedOfBreach(Aggregate.Event):
+        """Of breaching an SRO: the person is subject to the full notification requirements."""
+
     @staticmethod
     def create_id(named: UUID, **_: object) -> UUID:
         return named
@@ -1289,6 +1299,18 @@ class OrdersAgainst(Aggregate):
     @event(Started)
     def __init__(self, named: UUID) -> None:
         self.orders: list[UUID] = []
+        self.notification_requirements = False  # of Part 2, once convicted of a breach
+
+    def convicted_of_breaching_an_sro(self) -> bool:
+        """Note the conviction; False when it was noted already."""
+        if self.notification_requirements:
+            return False
+        self._convicted_of_breach()
+        return True
+
+    @event(ConvictedOfBreach)
+    def _convicted_of_breach(self) -> None:
+        self.notification_requirements = True
 
     def order_made(self, order_id: UUID, interim: bool) -> list[UUID]:
         """Record a new order against the person; returns the others they have had."""

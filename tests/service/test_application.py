@@ -460,6 +460,38 @@ def test_an_order_ends_when_the_last_of_its_terms_does(
     assert order.payload.ends_on == later
 
 
+def renewed(application: ApplicationService, clock: Clock, order_id: UUID,
+            ends_on: date | None) -> None:  # fmt: skip
+    """The police's renewal of the order to `ends_on` (None: until further order), granted."""
+    renewal = application.open_order_application(
+        order_id, OrderApplicationKind.RENEWAL, Applicant.POLICE, "Risk remains.", None, MOSOVO
+    )
+    case = RenewalCase("Intelligence of contact.", ends_on, ends_on is None)
+    application.set_out_renewal_case(renewal, case, MOSOVO)
+    assert to_hearing(application, renewal, clock) == []
+    application.grant_order_application(renewal, clock.today(), LEGAL)
+
+
+@pytest.mark.parametrize("renewed_to_months", [None, 30])
+def test_a_renewal_leaves_the_order_ending_with_the_last_of_its_terms(
+    application: ApplicationService, clock: Clock, renewed_to_months: int | None
+) -> None:
+    application_id = at_hearing(application, clock)
+    today = clock.today()
+    # until further order with one term of four years; or three years, its term to its end
+    ends_on = None if renewed_to_months else months_after(today, 36)
+    until = months_after(today, 48) if renewed_to_months else ends_on
+    terms = [*([NO_CONTACT] if renewed_to_months else []), Term("prohibition", "x y z", until)]
+    application.grant_order(application_id, COURT, today, ends_on, terms, LEGAL)
+    order_id = Order.create_id(application_id)
+    new_end = months_after(today, renewed_to_months) if renewed_to_months else None
+
+    with pytest.raises(TermOutlastsTheOrder if renewed_to_months else OrderOutlastsItsTerms):
+        renewed(application, clock, order_id, new_end)
+
+    assert application.get_order(order_id)["ends_on"] == (ends_on and ends_on.isoformat())
+
+
 def test_a_foreign_travel_prohibition_is_for_a_fixed_five_years_at_most_not_the_minimum(
     application: ApplicationService, clock: Clock
 ) -> None:
@@ -595,6 +627,26 @@ def test_an_order_recorded_late_made_before_the_persons_order_is_itself_replaced
     assert application.get_order(current)["expired"] is False
 
 
+def test_an_order_recorded_late_ends_one_in_force_on_its_day_though_replaced_since(
+    application: ApplicationService, clock: Clock
+) -> None:
+    first = granted(application, clock, made_days_ago=30)
+    days_ago = [clock.today() - timedelta(days=days) for days in (10, 20)]
+    record = application.record_order_made_on_conviction
+    current = record(SUBJECT.nominal_id, "north", CROWN_COURT, CASE, days_ago[0], None,
+                     [NO_INTERNET], CASEWORKER)  # fmt: skip (replacing the first ten days ago)
+
+    late = record(SUBJECT.nominal_id, "north", CROWN_COURT, "T20267002", days_ago[1], None,
+                  [NO_INTERNET], CASEWORKER)  # fmt: skip
+
+    ended = {(e.payload.order_reference, e.payload.ended_on, e.payload.reason)
+             for e in published(application, OrderExpiredV1)}  # fmt: skip
+    first_reference = application.get_order(first)["reference"]
+    assert {(first_reference, days_ago[1], f"replaced by {late}"),
+            (late, days_ago[0], f"replaced by {current}")} <= ended  # fmt: skip
+    assert application.get_order(first)["ends_on"] == days_ago[1].isoformat()
+
+
 def test_a_person_erased_once_their_order_ended_may_have_an_order_made_against_them_again(
     application: ApplicationService, referral: ReferralService, clock: Clock
 ) -> None:
@@ -695,6 +747,27 @@ def test_a_conviction_for_breaching_an_sro_makes_its_subject_subject_to_part_2_n
     [_, required] = published(application, OrderNotificationRequiredV1)
     assert (required.payload.requirement, required.payload.due_on) == (BREACH_NOTIFICATION, None)
     assert application.get_order(order_id)["notification"]["requirement"] == BREACH_NOTIFICATION
+
+
+def test_convicted_of_breaching_an_interim_sro_its_subject_is_under_part_2_on_every_sro(
+    application: ApplicationService, clock: Clock
+) -> None:
+    application_id = at_hearing(application, clock)
+    application.grant_interim_order(application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+    interim = Order.create_id(application_id, interim=True)
+    reference = application.get_order(interim)["reference"]
+    clock.move_on(days=20)
+    application.grant_order(application_id, COURT, clock.today(), None, [NO_CONTACT], LEGAL)
+    convicted = BreachOutcomeRecorded(order_reference=reference, order_id=interim,
+                                      outcome=BreachOutcome.CONVICTED, sentence=None)  # fmt: skip
+    policy = application.when_breach_convicted_require_notification
+
+    outcome = sent(BreachOutcomeRecordedV1, convicted, "breach", uuid4())
+    assert consume(application, policy, outcome) == []
+    later = granted(application, clock)  # replacing the one in force
+
+    for order_id in (Order.create_id(application_id), later):
+        assert application.get_order(order_id)["notification"]["requirement"] == BREACH_NOTIFICATION
 
 
 def test_the_subjects_notifications_are_recorded_sealed_and_judged_late_or_not(
