@@ -315,7 +315,11 @@ async def test_a_breach_goes_on_to_its_outcome_and_keeps_it(client: Client) -> N
     breach = (await client.get("breach", f"/breaches/{recorded['id']}")).json()
     assert (breach["outcome"], breach["sentence"]) == ("convicted", "16 weeks")
     # convicted of breaching an SRO, its subject is now under the full notification rules
-    [row] = await client.every("readmodels", "/orders", {"order_reference": reference})
+    async def on_the_register() -> list[dict[str, Any]] | None:
+        found = await client.every("readmodels", "/orders", {"order_reference": reference})
+        return found or None
+
+    [row] = await eventually(on_the_register, 30, f"{reference} on the register")
 
     async def notification_requirements() -> bool:
         order = (await client.get("application", f"/orders/{row['order_id']}")).json()

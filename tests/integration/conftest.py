@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 
 from civil_orders.stack.embedded import start_postgres
+from services.readmodels.main import PROJECTIONS
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +31,15 @@ async def own_database(database_url: str) -> AsyncIterator[str]:
     finally:
         await server.execute(f"DROP DATABASE {name} WITH (FORCE)")
         await server.close()
+
+
+@pytest.fixture
+async def read_models(database_url: str, own_database: str) -> AsyncIterator[asyncpg.Connection]:
+    """Every read model's tables, empty, in a database of this test's own."""
+    connection = await asyncpg.connect(database_url, database=own_database)
+    for projection in PROJECTIONS:
+        await projection.create(connection)
+    try:
+        yield connection
+    finally:
+        await connection.close()

@@ -2,31 +2,16 @@
 that ended on the period's first day was not in force during the period, and the period's
 breaches are not divided by it."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 
 import asyncpg
-import pytest
 
 from schemas.breach import BreachRecordedV1
 from services.readmodels import breaches, orders
 from services.readmodels.evaluation import evaluate
-from services.readmodels.main import PROJECTIONS
 from tests.service.upstream import breach_recorded, order_expired, order_granted
 
 MARCH = date(2023, 3, 1), date(2023, 3, 31)
-
-
-@pytest.fixture
-async def db(database_url: str, own_database: str) -> AsyncIterator[asyncpg.Connection]:
-    """Every read model's tables, empty, in a database of this test's own."""
-    connection = await asyncpg.connect(database_url, database=own_database)
-    for projection in PROJECTIONS:
-        await projection.create(connection)
-    try:
-        yield connection
-    finally:
-        await connection.close()
 
 
 def breach_on(reference: str, day: date) -> BreachRecordedV1:
@@ -39,7 +24,7 @@ def breach_on(reference: str, day: date) -> BreachRecordedV1:
 
 
 async def test_an_order_that_ended_on_the_periods_first_day_was_not_in_force_during_it(
-    db: asyncpg.Connection,
+    read_models: asyncpg.Connection,
 ) -> None:
     # one SRO ends on 1 March, as the period starts; another a day later, breached that day
     for event in (
@@ -51,9 +36,9 @@ async def test_an_order_that_ended_on_the_periods_first_day_was_not_in_force_dur
         breach_on("ORD-2021-ENDS0302", date(2023, 3, 1)),
     ):  # fmt: skip
         for projection in (orders.PROJECTION, breaches.PROJECTION):
-            await projection.apply_in(db, projection.schema, event)
+            await projection.apply_in(read_models, projection.schema, event)
 
-    found = await evaluate(db, *MARCH, today=date(2023, 6, 1))
+    found = await evaluate(read_models, *MARCH, today=date(2023, 6, 1))
 
     assert found.breaches["SRO"]["orders in force during the period"] == 1
     assert found.breaches["SRO"]["breaches per order in force"] == 1
