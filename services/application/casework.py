@@ -212,13 +212,17 @@ class PoliceResponse:
     reasons: str
 
 
-def variation_checks(changes: list[TermChange], terms_in_order: int) -> list[str]:
+def variation_checks(changes: list[TermChange], terms_in_order: int, today: date) -> list[str]:
     """A variation names each term it changes and why the change is now necessary and
-    proportionate, in wording an officer can enforce; and leaves the order some term."""
+    proportionate, in wording an officer can enforce (a foreign travel prohibition, for at
+    most 5 years); and leaves the order some term."""
     if not changes:
         return ["the application names no term to change"]
     problems = []
+    latest = years_after(today, FOREIGN_TRAVEL_YEARS)
     for number, change in enumerate(changes, start=1):
+        if change.kind == FOREIGN_TRAVEL and (change.until is None or change.until > latest):
+            problems.append(f"change {number} {travel_for_at_most(latest)}")
         if not change.reason.strip():
             why = (
                 "why the term is no longer necessary"

@@ -1463,7 +1463,7 @@ class OrderApplication(CourtApplication):
     def quality_checks(self, today: date, complaint_months: int) -> list[str]:
         problems = []
         if self.kind is OrderApplicationKind.VARIATION:
-            problems += variation_checks(self.changes, self.terms_in_order)
+            problems += variation_checks(self.changes, self.terms_in_order, today)
         elif self.kind is OrderApplicationKind.RENEWAL:
             problems += renewal_checks(self.renewal, self.order_ends_on)
         if self.applicant is Applicant.DEFENDANT:

@@ -1002,6 +1002,22 @@ def test_a_term_a_variation_adds_lasts_the_minimum_from_the_orders_making_as_any
     assert unchanged(application) == before and len(application.get_order(order_id)["terms"]) == 1
 
 
+def test_a_variations_checklist_fails_a_foreign_travel_prohibition_with_no_fixed_end(
+    application: ApplicationService, clock: Clock
+) -> None:
+    order_id = granted(application, clock)
+    variation = police_variation(application, order_id)
+    travel = TermChange(TermAction.ADD, None, FOREIGN_TRAVEL, "Not to travel outside the UK.",
+                        None, "He arranged to meet a child abroad.")  # fmt: skip
+    application.propose_term_change(variation, travel, None, MOSOVO)
+
+    missing = to_hearing(application, variation, clock)
+
+    latest = months_after(clock.today(), 60)
+    assert missing == [f"change 1 is a foreign travel prohibition: for a fixed period of at "
+                       f"most 5 years at a time, to {latest} at the latest"]  # fmt: skip
+
+
 def test_an_application_about_an_order_goes_with_the_order_to_the_team_managing_it_now(
     application: ApplicationService, clock: Clock
 ) -> None:
