@@ -1,6 +1,6 @@
 """The application service layer: applications opened from referrals, orders granted."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -149,7 +149,7 @@ class ApplicationService(EventSourcedService):
         if self.already_processed(envelope.producer, envelope.sequence):
             return
         breached = self._order(outcome.order_id)
-        if breached.order_type.removeprefix("interim ") != "SRO":
+        if breached.statutory_type != "SRO":
             return
         register = self._register(breached.subject_nominal_id)
         changed: list[Any] = [register] if register.convicted_of_breaching_an_sro() else []
@@ -415,7 +415,7 @@ class ApplicationService(EventSourcedService):
         return [interim]
 
     def _allocate_and_save(
-        self, order: Order, trace: Trace, *others: Any, ended: list[Order] | None = None
+        self, order: Order, trace: Trace, *others: Any, ended: Sequence[Order] = ()
     ) -> str:
         """Allocate a new order to its district's team, replace the person's orders it
         replaces (`ended`: those ended with it already), raise what is due on it already (an
@@ -425,7 +425,7 @@ class ApplicationService(EventSourcedService):
         register = self._register(order.subject_nominal_id)
         part_2 = register.notification_requirements  # convicted of breaching an SRO
         order.require_notification(self.settings.notification_due_days, today, trace, part_2)
-        replacing = self._replacing(order, register, trace, *(ended or []))
+        replacing = self._replacing(order, register, trace, *ended)
         _, opened = self._raise_what_is_due(order, today)
         self.save(order, *others, *replacing, *opened)
         return order.reference

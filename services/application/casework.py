@@ -156,14 +156,20 @@ def duration_meets_the_statutory_minimum(
         )
     for number, term in enumerate(terms, start=1):
         if term.kind == FOREIGN_TRAVEL:
-            latest = years_after(today, FOREIGN_TRAVEL_YEARS)
-            if term.until is None or term.until > latest:
+            if latest := travel_too_long(term.until, today):
                 problems.append(f"term {number} {travel_for_at_most(latest)}")
         elif term.until is not None and term.until < minimum:
             problems.append(
                 f"term {number} ends before the {order_type} minimum of {minimum.isoformat()}"
             )
     return problems
+
+
+def travel_too_long(until: date | None, made_on: date) -> date | None:
+    """The latest a foreign travel prohibition made (or varied) on `made_on` may run to, when
+    one to `until` (None: until further order) runs past it; None when it does not."""
+    latest = years_after(made_on, FOREIGN_TRAVEL_YEARS)
+    return latest if until is None or until > latest else None
 
 
 def travel_for_at_most(latest: date) -> str:
@@ -219,9 +225,8 @@ def variation_checks(changes: list[TermChange], terms_in_order: int, today: date
     if not changes:
         return ["the application names no term to change"]
     problems = []
-    latest = years_after(today, FOREIGN_TRAVEL_YEARS)
     for number, change in enumerate(changes, start=1):
-        if change.kind == FOREIGN_TRAVEL and (change.until is None or change.until > latest):
+        if change.kind == FOREIGN_TRAVEL and (latest := travel_too_long(change.until, today)):
             problems.append(f"change {number} {travel_for_at_most(latest)}")
         if not change.reason.strip():
             why = (

@@ -15,7 +15,6 @@ from schemas.dates import months_after
 from schemas.refusals import CommandRejected
 from schemas.trace import Trace
 from services.application.casework import (
-    FOREIGN_TRAVEL_YEARS,
     MINIMUM_YEARS,
     EvidenceItem,
     LegalTest,
@@ -28,6 +27,7 @@ from services.application.casework import (
     renewal_checks,
     response_checks,
     travel_for_at_most,
+    travel_too_long,
     variation_checks,
 )
 from services.application.domain_dates import years_after
@@ -747,12 +747,10 @@ def require_lasting_the_minimum(
     minimum = None if interim else years_after(made_on, MINIMUM_YEARS[order_type])
     for what, end, kind in ends:
         if end is not None and end <= (varied_on or made_on):
-            if varied_on is None:
-                raise OrderEndsBeforeItIsMade(what, end, made_on)
-            raise OrderEndsBeforeItIsMade(what, end, varied_on, "the order is varied")
+            made = "the order is varied" if varied_on else "the order is made"
+            raise OrderEndsBeforeItIsMade(what, end, varied_on or made_on, made)
         if kind == FOREIGN_TRAVEL:
-            latest = years_after(varied_on or made_on, FOREIGN_TRAVEL_YEARS)
-            if end is None or end > latest:
+            if latest := travel_too_long(end, varied_on or made_on):
                 raise ForeignTravelTooLong(what, latest)
         elif end is not None and minimum is not None and end < minimum:
             raise OrderShorterThanTheMinimum(what, end, order_type, minimum)
@@ -900,6 +898,11 @@ class Order(Aggregate):
     def reference_for(order_id: UUID, made_on: date) -> str:
         return f"ORD-{made_on.year}-{order_id.hex[:8].upper()}"
 
+    @property
+    def statutory_type(self) -> str:
+        """SRO or SHPO, an interim order's as well."""
+        return self.order_type.removeprefix("interim ")
+
     @event(Granted)
     def __init__(
         self,
@@ -955,8 +958,9 @@ class Order(Aggregate):
         Each term it adds or rewords lasts as any term of the order must."""
         self._require_in_force(varied_on)
         worded = terms_ending(terms, only=lambda term: term not in self.terms)
-        base = self.order_type.removeprefix("interim ")
-        require_lasting_the_minimum(base, self.interim, self.made_on, worded, varied_on)
+        require_lasting_the_minimum(
+            self.statutory_type, self.interim, self.made_on, worded, varied_on
+        )
         require_ending_with_its_terms(ends_on, terms)
         self._varied(varied_on, ends_on, terms, trace)
 
@@ -1062,9 +1066,9 @@ class Order(Aggregate):
         after that (its history is then on ViSOR); an SHPO, the notification requirements of
         Part 2, managed on ViSOR, as they are for the subject of an SRO already convicted of
         breaching one (`part_2`)."""
-        if part_2 and self.order_type.removeprefix("interim ") == "SRO":
+        if part_2 and self.statutory_type == "SRO":
             self._notification_required(BREACH_NOTIFICATION, None, None, trace)
-        elif self.order_type.removeprefix("interim ") == "SRO":
+        elif self.statutory_type == "SRO":
             due_on = self.made_on + timedelta(days=within_days)
             timed = due_on if today <= due_on else None
             self._notification_required(SRO_NOTIFICATION, within_days, timed, trace)
@@ -1075,7 +1079,7 @@ class Order(Aggregate):
         """Its subject was convicted of breaching it: the subject of an SRO becomes subject to
         the notification requirements of Part 2, managed on ViSOR as an SHPO's are. False
         when that changes nothing (an SHPO, or already so)."""
-        if self.order_type.removeprefix("interim ") != "SRO":
+        if self.statutory_type != "SRO":
             return False
         if self.notification_basis == BREACH_NOTIFICATION:
             return False

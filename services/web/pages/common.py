@@ -15,6 +15,8 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from pydantic import TypeAdapter, ValidationError
 
+from plumbing.configuration import team_directory
+from plumbing.eventstore import hop
 from plumbing.paging import NEXT_CURSOR, ForwardedPage, Page
 from schemas.common import TERM_KINDS
 from schemas.text import unstorable
@@ -123,6 +125,15 @@ def person(request: Request, actor: str | None) -> str:
         return ""
     known = request.app.state.users.get(actor.partition(":")[2])
     return str(known.name) if known else actor
+
+
+async def districts(request: Request, user: User) -> list[str]:
+    """The districts a form offers the user: a referrer's own, else every one the team
+    directory in force names."""
+    if user.district:
+        return [user.district]
+    directory = await hop(team_directory, request.app.state.service)
+    return directory.districts()
 
 
 def done(path: str, message: str) -> Response:

@@ -13,7 +13,14 @@ from schemas.application import Applicant, NotificationKind, OrderApplicationKin
 from services.web import api
 from services.web.access import Admitted
 from services.web.auth import User
-from services.web.pages.common import Purpose, done, next_page, page_router, render
+from services.web.pages.common import (
+    Purpose,
+    districts,
+    done,
+    next_page,
+    page_router,
+    render,
+)
 from services.web.pages.forms import Problem, attempt, caught_up, filled, lines, text
 
 router = page_router()
@@ -50,13 +57,12 @@ async def orders_page(
     due = await api.order_register(request, user, ForwardedPage(), renewal_due=True)
     overdue = await api.order_register(request, user, ForwardedPage(), notification_overdue=True)
     possible = await api.possible_breaches(request, user, ForwardedPage(), "to confirm or dismiss")
-    directory = await hop(team_directory, request.app.state.service)
     return render(request, user, "orders.html", problem.status if problem else 200,
                   title="Order register", rows=rows,
                   include_ended=include_ended, renewal_due=renewal_due, due=due,
                   overdue=overdue, possible=possible,
                   national_record_pending=national_record_pending,
-                  districts=directory.districts(), problem=problem,
+                  districts=await districts(request, user), problem=problem,
                   next_page=next_page(request, page))  # fmt: skip
 
 

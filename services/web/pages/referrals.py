@@ -7,12 +7,11 @@ from uuid import UUID
 from fastapi import Request, Response
 from starlette.datastructures import FormData
 
-from plumbing.configuration import team_directory
 from plumbing.paging import Cursor, ForwardedPage
 from services.web import api, api_records
 from services.web.access import Admitted, may
 from services.web.auth import User
-from services.web.pages.common import done, next_page, page_router, person, render
+from services.web.pages.common import districts, done, next_page, page_router, person, render
 from services.web.pages.forms import Problem, attempt, caught_up, lines, service_enum, text
 
 router = page_router()
@@ -97,15 +96,11 @@ async def triage(
 # Referrals ------------------------------------------------------------------------------
 
 
-def districts(request: Request, user: User) -> list[str]:
-    if user.district:
-        return [user.district]
-    return team_directory(request.app.state.service).districts()
-
-
-def referral_page(request: Request, user: User, problem: Problem | None = None) -> Response:
+async def referral_page(
+    request: Request, user: User, problem: Problem | None = None
+) -> Response:
     return render(request, user, "referral.html", problem.status if problem else 200,
-                  title="Refer a person", districts=districts(request, user),
+                  title="Refer a person", districts=await districts(request, user),
                   problem=problem)  # fmt: skip
 
 
@@ -128,7 +123,7 @@ def referral_body(form: FormData) -> dict[str, Any]:
 
 @router.get("/referrals/new", summary="refer a person")
 async def referral_form(request: Request, user: Admitted) -> Response:
-    return referral_page(request, user)
+    return await referral_page(request, user)
 
 
 @router.post("/referrals/new", summary="refer a person")
@@ -137,5 +132,5 @@ async def refer(request: Request, user: Admitted) -> Response:
     body = referral_body(form)
     outcome = await attempt("referral", form, api.submit_referral(request, body, user))
     if isinstance(outcome, Problem):
-        return referral_page(request, user, outcome)
+        return await referral_page(request, user, outcome)
     return done("/", f"Referral {body['district_reference']} sent; recorded as {outcome['id']}.")
